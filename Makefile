@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: MIT
+# pipetrace build. Everything built goes under $(OUTPUT); `make V=1` shows
+# the commands. Targets: all (default), demo, test, unit, integration, bench,
+# fuzz, format, clean.
+
+OUTPUT ?= .output
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+JSONC_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null || echo -I/usr/include/json-c)
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+CFLAGS ?= -g -O2
+ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -fno-omit-frame-pointer -MMD -MP \
+	-D_GNU_SOURCE -Iinclude -Isrc -I$(OUTPUT) $(JSONC_CFLAGS)
+LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread
+
+# ------------------------------------------------------------------ sources
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+VMLINUX_H := $(OUTPUT)/vmlinux.h
+
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(LIB_SRCS))
+LIB := $(OUTPUT)/libpipetrace.a
+PIPETRACE := $(OUTPUT)/pipetrace
+
+REFPIPE_SRCS := $(wildcard src/refpipe/*.c)
+REFPIPE_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(REFPIPE_SRCS))
+REFPIPE := $(OUTPUT)/refpipe
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+ITEST_SRCS := $(wildcard tests/integration/test_*.c)
+ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/integration/%,$(ITEST_SRCS))
+TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
+TEST_HELPER_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_HELPER_SRCS))
+
+# Fixture programs and libraries the tests run or read (PIE, shared, ...).
+FIXTURES :=
+-include tests/fixtures/fixtures.mk
+
+.PHONY: all demo test unit integration bench fuzz format clean deps
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(PIPETRACE) $(REFPIPE)
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+# ------------------------------------------------------------------ BPF side
+$(VMLINUX_H): scripts/gen-vmlinux.sh | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-vmlinux.sh $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) include/pipetrace_abi.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+		-Wall -Werror -Iinclude -I$(OUTPUT) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# ---------------------------------------------------------------- userspace
+$(OUTPUT)/src/%.o: src/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(PIPETRACE): $(OUTPUT)/src/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+# refpipe: the reference pipeline, frame pointers on, no pipetrace library.
+$(REFPIPE): $(REFPIPE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -ljson-c -lm -lpthread -o $@
+
+# -------------------------------------------------------------------- tests
+$(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DPT_BUILD_DIR=\"$(abspath $(OUTPUT))\" \
+		-DPT_SOURCE_DIR=\"$(CURDIR)\" -c $< -o $@
+
+$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(OUTPUT)/tests/integration/%: $(OUTPUT)/tests/integration/%.o $(TEST_HELPER_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNIT_BINS) $(FIXTURES)
+	$(Q)scripts/run-tests.sh $(UNIT_BINS)
+
+integration: all $(ITEST_BINS) $(FIXTURES)
+	$(Q)scripts/run-tests.sh $(ITEST_BINS)
+
+test: all $(UNIT_BINS) $(ITEST_BINS) $(FIXTURES)
+	$(Q)scripts/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
+
+# --------------------------------------------------------------------- demo
+demo: all
+	$(Q)$(PIPETRACE) -- $(REFPIPE) --records 400000 --batch 1000 \
+		--cpu-burn features=300
+
+bench: all
+	$(Q)scripts/bench.sh
+
+# Coverage-guided fuzzing of the hostile-input parsers (needs clang).
+fuzz:
+	$(Q)scripts/fuzz.sh
+
+format:
+	$(Q)clang-format -i $(wildcard src/*.c src/*.h src/refpipe/*.c src/refpipe/*.h \
+		bpf/*.c include/*.h include/pipetrace/*.h tests/*/*.c tests/*/*.h)
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+$(OUTPUT) $(OUTPUT)/bpf:
+	$(Q)mkdir -p $@
+
+-include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/src/refpipe/*.d $(OUTPUT)/tests/*/*.d)

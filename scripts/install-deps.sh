@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages pipetrace needs to build and test, and only
+# those that are missing. Safe to run repeatedly; needs root to install.
+set -euo pipefail
+
+pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
+      libcmocka-dev libjson-c-dev pkg-config)
+# `make bench` also wants the peers it compares against.
+if [ "${1:-}" = "--bench" ]; then
+	pkgs+=(bpftrace uftrace linux-perf hyperfine)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

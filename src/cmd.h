@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd.h - the subcommands; each returns the process exit code. */
+#ifndef PT_CMD_H
+#define PT_CMD_H
+
+#include "opts.h"
+
+int pt_cmd_trace(const struct pt_opts *o);
+int pt_cmd_list(const struct pt_opts *o);
+
+#endif /* PT_CMD_H */

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+/* opts.c - see opts.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Parses a positive decimal int; returns 0 or -EINVAL. */
+static int parse_pid(const char *s, pid_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
+}
+
+/* Parses seconds: a finite number in (0, 1e7]; returns 0 or -EINVAL. */
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e7)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_items_mode(const char *s)
+{
+	static const struct {
+		const char *name;
+		int mode;
+	} modes[] = {
+		{ "auto", -1 },		   { "none", PT_ITEMS_NONE },
+		{ "s32", PT_ITEMS_S32 },   { "u32", PT_ITEMS_U32 },
+		{ "s64", PT_ITEMS_S64 },   { "u64", PT_ITEMS_U64 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s, modes[i].name))
+			return modes[i].mode;
+	return -2;
+}
+
+/* -------------------------------------------------------------------- specs */
+
+int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
+		   size_t errlen)
+{
+	char *copy, *opt, *colon;
+
+	memset(s, 0, sizeof(*s));
+	s->items = -1;
+	s->text = text;
+	if (!*text)
+		return fail(err, errlen,
+			    "empty stage spec; give -s PATTERN or -s OBJECT:PATTERN");
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	opt = strchr(copy, ',');
+	if (opt) {
+		*opt++ = '\0';
+		if (strncmp(opt, "items=", 6) ||
+		    (s->items = parse_items_mode(opt + 6)) == -2) {
+			fail(err, errlen,
+			     "bad stage spec option '%s' in '%s'; use ,items=auto|none|s32|u32|s64|u64",
+			     opt, text);
+			free(copy);
+			return -EINVAL;
+		}
+	}
+	colon = strrchr(copy, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!*copy) {
+			free(copy);
+			return fail(err, errlen,
+				    "empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+				    text);
+		}
+		s->object = strdup(copy);
+		s->pattern = strdup(colon + 1);
+	} else {
+		s->pattern = strdup(copy);
+	}
+	free(copy);
+	if (!s->pattern || (colon && !s->object)) {
+		free(s->object);
+		free(s->pattern);
+		return -ENOMEM;
+	}
+	if (!*s->pattern) {
+		free(s->object);
+		free(s->pattern);
+		return fail(err, errlen,
+			    "empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+			    text);
+	}
+	return 0;
+}
+
+static void spec_free(struct pt_spec *s)
+{
+	free(s->object);
+	free(s->pattern);
+}
+
+static int add_spec(struct pt_opts *o, const char *text, char *err,
+		    size_t errlen)
+{
+	struct pt_spec *v;
+	int ret;
+
+	v = realloc(o->specs, (o->nspecs + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->specs = v;
+	ret = pt_spec__parse(text, &v[o->nspecs], err, errlen);
+	if (ret)
+		return ret;
+	o->nspecs++;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the parse */
+
+void pt_opts__usage(FILE *f, enum pt_cmd cmd)
+{
+	if (cmd == PT_CMD_LIST) {
+		fputs("usage: pipetrace list [-p PID | FILE] [SPEC]\n"
+		      "List the functions a -s SPEC can name: annotated stages first,\n"
+		      "then every function symbol of the main executable (or of OBJECT\n"
+		      "when SPEC is OBJECT:PATTERN).\n",
+		      f);
+		return;
+	}
+	fputs("usage: pipetrace [OPTIONS] -p PID\n"
+	      "       pipetrace [OPTIONS] -- CMD [ARGS...]\n"
+	      "       pipetrace list [-p PID | FILE] [SPEC]\n"
+	      "\n"
+	      "Trace the stage functions of a pipeline: calls, items, latency\n"
+	      "percentiles, throughput and concurrency per stage.\n"
+	      "\n"
+	      "  -p, --pid PID          trace a running process\n"
+	      "  -s, --stage SPEC       trace functions matching SPEC (repeatable):\n"
+	      "                         PATTERN         glob over the main executable's functions\n"
+	      "                         OBJECT:PATTERN  in a shared library (libz.so.1:deflate)\n"
+	      "                                         or an ELF file path\n"
+	      "                         ...,items=MODE  read the return value as an item count:\n"
+	      "                                         auto|none|s32|u32|s64|u64 (default auto)\n"
+	      "                         default: the functions annotated with <pipetrace/stage.h>\n"
+	      "  -d, --duration SEC     stop tracing after SEC seconds\n"
+	      "  -i, --interval SEC     print the table every SEC seconds\n"
+	      "  -j, --json FILE        write the report as JSON to FILE\n"
+	      "      --max-threads N    threads tracked at once (default 8192)\n"
+	      "      --no-calibrate     do not subtract the probe's own measured latency\n"
+	      "  -v, --verbose          show debug output, libbpf's included\n"
+	      "  -h, --help             this text\n"
+	      "  -V, --version          print the version\n"
+	      "\n"
+	      "Ctrl-C or SIGTERM prints the report and detaches; the traced process\n"
+	      "is left running. A launched CMD is held before its first instruction\n"
+	      "until every probe is attached; pipetrace exits with its status.\n",
+	      f);
+}
+
+enum { OPT_NO_CALIBRATE = 256, OPT_MAX_THREADS };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "stage", required_argument, NULL, 's' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "json", required_argument, NULL, 'j' },
+	{ "max-threads", required_argument, NULL, OPT_MAX_THREADS },
+	{ "no-calibrate", no_argument, NULL, OPT_NO_CALIBRATE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{},
+};
+
+int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
+		   size_t errlen)
+{
+	const char *cmdname = "pipetrace";
+	char *end;
+	long v;
+	int c, ret;
+
+	memset(o, 0, sizeof(*o));
+	o->calibrate = true;
+	o->max_threads = PT_DEFAULT_MAX_THREADS;
+	if (argc > 1 && !strcmp(argv[1], "list")) {
+		o->cmd = PT_CMD_LIST;
+		cmdname = "pipetrace list";
+		argc--;
+		argv++;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:p:s:d:i:j:vhV", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &o->pid))
+				return fail(err, errlen,
+					    "bad PID '%s'; give a positive process id",
+					    optarg);
+			break;
+		case 's':
+			ret = add_spec(o, optarg, err, errlen);
+			if (ret)
+				return ret;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &o->duration_s))
+				return fail(err, errlen,
+					    "bad duration '%s'; give seconds > 0, e.g. -d 10",
+					    optarg);
+			break;
+		case 'i':
+			if (parse_seconds(optarg, &o->interval_s))
+				return fail(err, errlen,
+					    "bad interval '%s'; give seconds > 0, e.g. -i 1",
+					    optarg);
+			break;
+		case 'j':
+			if (!*optarg)
+				return fail(err, errlen,
+					    "empty --json file name; give a path");
+			o->json_path = optarg;
+			break;
+		case OPT_MAX_THREADS:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 ||
+			    v > 1 << 22)
+				return fail(err, errlen,
+					    "bad --max-threads '%s'; give 1 to 4194304",
+					    optarg);
+			o->max_threads = (unsigned int)v;
+			break;
+		case OPT_NO_CALIBRATE:
+			o->calibrate = false;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case 'V':
+			o->version = true;
+			return 0;
+		case ':':
+			return fail(err, errlen,
+				    "option '%s' needs a value; see %s --help",
+				    argv[optind - 1], cmdname);
+		default:
+			if (optopt)
+				return fail(err, errlen,
+					    "unknown option '-%c' or missing value; see %s --help",
+					    optopt, cmdname);
+			return fail(err, errlen,
+				    "unknown option '%s' or missing value; see %s --help",
+				    argv[optind - 1], cmdname);
+		}
+	}
+
+	if (o->cmd == PT_CMD_LIST) {
+		if (optind < argc && !o->pid)
+			o->list_file = argv[optind++];
+		if (optind < argc) {
+			ret = add_spec(o, argv[optind++], err, errlen);
+			if (ret)
+				return ret;
+		}
+		if (optind < argc)
+			return fail(err, errlen,
+				    "unexpected argument '%s'; usage: pipetrace list [-p PID | FILE] [SPEC]",
+				    argv[optind]);
+		if (!o->pid && !o->list_file)
+			return fail(err, errlen,
+				    "nothing to list; give -p PID or an ELF FILE");
+		return 0;
+	}
+
+	if (optind < argc)
+		o->argv = &argv[optind];
+	if (o->pid && o->argv)
+		return fail(err, errlen,
+			    "give either -p PID or -- CMD, not both");
+	if (!o->pid && !o->argv)
+		return fail(err, errlen,
+			    "nothing to trace; give -p PID or -- CMD [ARGS...]");
+	return 0;
+}
+
+void pt_opts__free(struct pt_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nspecs; i++)
+		spec_free(&o->specs[i]);
+	free(o->specs);
+	o->specs = NULL;
+	o->nspecs = 0;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h - command-line options, parsed into one struct passed down.
+ *
+ *   pipetrace [OPTIONS] -p PID
+ *   pipetrace [OPTIONS] -- CMD [ARGS...]
+ *   pipetrace list [-p PID | FILE] [SPEC]
+ */
+#ifndef PT_OPTS_H
+#define PT_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "pipetrace_abi.h"
+
+enum pt_cmd {
+	PT_CMD_TRACE = 0,
+	PT_CMD_LIST,
+};
+
+/* -s [OBJECT:]PATTERN[,items=MODE] */
+struct pt_spec {
+	char *object; /* NULL: the main executable */
+	char *pattern; /* fnmatch(3) glob over function symbols */
+	int items; /* enum pt_items_mode, or -1 for automatic */
+	const char *text; /* the SPEC as given, for messages */
+};
+
+struct pt_opts {
+	enum pt_cmd cmd;
+	bool help;
+	bool version;
+	bool verbose;
+	bool calibrate; /* measure and subtract the probe's own latency */
+	pid_t pid; /* -p; 0 when launching */
+	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
+	struct pt_spec *specs;
+	size_t nspecs;
+	double duration_s; /* 0: until the target exits or a signal */
+	double interval_s; /* 0: no interval tables */
+	const char *json_path;
+	unsigned int max_threads;
+	const char *list_file; /* list FILE */
+};
+
+/*
+ * Parses argv into *o (zeroed first). Returns 0, or -EINVAL with a one-line
+ * message ("what is wrong; how to fix it") in err. Never prints or exits.
+ */
+int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
+		   size_t errlen);
+void pt_opts__free(struct pt_opts *o);
+
+/* Parses one -s SPEC into *s; returns 0 or -EINVAL with a message in err. */
+int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
+		   size_t errlen);
+
+/* Writes the usage text of the command. */
+void pt_opts__usage(FILE *f, enum pt_cmd cmd);
+
+#endif /* PT_OPTS_H */

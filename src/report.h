@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - the per-stage report and its exporters.
+ *
+ * A report is built once from the tracer's totals; exporters are a table of
+ * callbacks that each write it to a caller's FILE * (so tests capture them).
+ * All JSON goes through json-c.
+ */
+#ifndef PT_REPORT_H
+#define PT_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "stages.h"
+#include "tracer.h"
+
+#define PT_REPORT_SCHEMA "pipetrace/1"
+
+struct pt_stage_report {
+	const struct pt_stage *stage;
+	const struct pt_totals *tot;
+	uint64_t mean_ns, p50_ns, p95_ns, p99_ns;
+	uint64_t bias_ns; /* probe latency subtracted from each call */
+	double calls_per_s, items_per_s;
+	double concurrency; /* wall / elapsed: Little's law */
+};
+
+struct pt_report {
+	pid_t pid;
+	const char *command;
+	uint64_t duration_ns;
+	uint64_t lost[PT_LOST_NR];
+	uint64_t lost_total;
+	bool calibrated;
+	uint64_t bias_ns[PT_PROBE_NR]; /* calibrated, by probe class */
+	struct pt_stage_report *rows;
+	size_t n;
+};
+
+/*
+ * Builds *r over stages and their totals (both must outlive r). Returns 0 or
+ * -ENOMEM.
+ */
+int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
+		     const struct pt_totals *totals, uint64_t duration_ns);
+void pt_report__free(struct pt_report *r);
+
+struct pt_exporter {
+	const char *name;
+	/* Writes r to f; returns 0 or -errno (-EIO when f failed). */
+	int (*write)(FILE *f, const struct pt_report *r);
+};
+
+/* The exporters by name ("table", "json"); NULL if there is none. */
+const struct pt_exporter *pt_exporter__find(const char *name);
+
+int pt_report__write_table(FILE *f, const struct pt_report *r);
+int pt_report__write_json(FILE *f, const struct pt_report *r);
+
+/*
+ * Writes r with exporter ex to path through a temporary file in the same
+ * directory, renamed into place only when complete: a reader never sees a
+ * half-written report. Returns 0 or -errno.
+ */
+int pt_report__save(const char *path, const struct pt_exporter *ex,
+		    const struct pt_report *r);
+
+/* "812ns", "1.2us", "3.45ms", "2.01s" into buf. */
+const char *pt_fmt_ns(char *buf, size_t len, uint64_t ns);
+
+#endif /* PT_REPORT_H */

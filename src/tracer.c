@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+/* tracer.c - see tracer.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "elfsyms.h"
+#include "hist.h"
+#include "log.h"
+#include "pipetrace.skel.h"
+#include "tracer.h"
+
+/* Calls of the calibration function measured at start. */
+#define PT_CALIBRATION_CALLS 2000
+
+struct pt_tracer {
+	struct pipetrace *skel;
+	const struct pt_stage_set *stages;
+	struct bpf_link **links; /* exit and entry link per stage */
+	size_t nlinks;
+	struct bpf_link *exit_tp;
+	int ncpus;
+	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Says what the kernel offers; fails only on what pipetrace cannot do
+ * without. Returns 0 or -EOPNOTSUPP with a message in err. */
+static int check_kernel(char *err, size_t errlen)
+{
+	static const struct {
+		const char *path, *what;
+		bool needed;
+	} features[] = {
+		{ "/sys/kernel/btf/vmlinux", "BTF (CONFIG_DEBUG_INFO_BTF)",
+		  true },
+		{ "/sys/bus/event_source/devices/uprobe/type",
+		  "uprobes (CONFIG_UPROBE_EVENTS)", true },
+		{ "/sys/bus/event_source/devices/kprobe/type",
+		  "kprobes (not used)", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		bool ok = access(features[i].path, R_OK) == 0;
+
+		pt_debug("kernel feature %s: %s", features[i].what,
+			 ok ? "yes" : "no");
+		if (!ok && features[i].needed)
+			return fail(err, errlen, -EOPNOTSUPP,
+				    "kernel lacks %s: %s is missing; use a kernel built with it",
+				    features[i].what, features[i].path);
+	}
+	return 0;
+}
+
+void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu)
+{
+	uint32_t b;
+
+	if (cpu->calls) {
+		if (t->calls == 0 || cpu->min_ns < t->min_ns)
+			t->min_ns = cpu->min_ns;
+		if (cpu->max_ns > t->max_ns)
+			t->max_ns = cpu->max_ns;
+	}
+	t->calls += cpu->calls;
+	t->items += cpu->items;
+	t->errors += cpu->errors;
+	t->wall_ns += cpu->wall_ns;
+	t->lat_sum_ns += cpu->lat_sum_ns;
+	for (b = 0; b < PT_HIST_BUCKETS; b++)
+		t->hist[b] += cpu->hist[b];
+}
+
+/* Sums stage id's per-CPU counters into *out. Returns 0 or -errno. */
+static int read_stage(struct pt_tracer *t, uint32_t id, struct pt_totals *out)
+{
+	int fd = bpf_map__fd(t->skel->maps.stats), i;
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &id, t->percpu))
+		return -errno;
+	for (i = 0; i < t->ncpus; i++)
+		pt_totals__add_cpu(out, &t->percpu[i]);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+int pt_tracer__open(const struct pt_stage_set *stages,
+		    const struct pt_tracer_opts *o, struct pt_tracer **out,
+		    char *err, size_t errlen)
+{
+	struct pt_tracer *t;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	ret = check_kernel(err, errlen);
+	if (ret)
+		return ret;
+	if (stages->n == 0 || stages->n > PT_STAGES_MAX)
+		return fail(err, errlen, -EINVAL, "no stages to trace");
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->stages = stages;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		ret = t->ncpus ? t->ncpus : -EINVAL;
+		fail(err, errlen, ret, "cannot count CPUs: %s", strerror(-ret));
+		goto fail;
+	}
+	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
+	t->links = calloc(2 * stages->n, sizeof(*t->links));
+	if (!t->percpu || !t->links) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+
+	t->skel = pipetrace__open();
+	if (!t->skel) {
+		ret = -errno;
+		fail(err, errlen, ret, "cannot open the BPF object: %s",
+		     strerror(-ret));
+		goto fail;
+	}
+	/* One extra stage id for the calibration function. */
+	bpf_map__set_max_entries(t->skel->maps.stats, stages->n + 1);
+	bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
+	for (i = 0; i < stages->n; i++)
+		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
+
+	ret = pipetrace__load(t->skel);
+	if (ret) {
+		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
+			fail(err, errlen, ret,
+			     "not permitted to load BPF programs; run pipetrace as root (CAP_BPF and CAP_PERFMON)");
+		else if (ret == -EACCES)
+			fail(err, errlen, ret,
+			     "the kernel's BPF verifier rejected pipetrace's programs; run with -v for its log");
+		else
+			fail(err, errlen, ret,
+			     "cannot load the BPF programs: %s; run with -v for the verifier log",
+			     strerror(-ret));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	pt_tracer__close(t);
+	return ret;
+}
+
+void pt_tracer__detach(struct pt_tracer *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	/* Entries first, so that no call starts that could not end. */
+	for (i = t->nlinks; i-- > 0;) {
+		bpf_link__destroy(t->links[i]);
+		t->links[i] = NULL;
+	}
+	t->nlinks = 0;
+	bpf_link__destroy(t->exit_tp);
+	t->exit_tp = NULL;
+}
+
+void pt_tracer__close(struct pt_tracer *t)
+{
+	if (!t)
+		return;
+	pt_tracer__detach(t);
+	pipetrace__destroy(t->skel);
+	free(t->links);
+	free(t->percpu);
+	free(t);
+}
+
+/* --------------------------------------------------------------- attaching */
+
+/* Attaches one probe of stage id at path+off; returns the link or NULL with
+ * errno set. */
+static struct bpf_link *attach_probe(struct bpf_program *prog, bool ret,
+				     pid_t pid, const char *path, uint64_t off,
+				     uint32_t id)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = id);
+
+	return bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)off,
+					       &uo);
+}
+
+static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
+			int ret)
+{
+	if (ret == -EPERM || ret == -EACCES)
+		return fail(err, errlen, ret,
+			    "not permitted to probe %s in %s; run pipetrace as root",
+			    s->name, s->object);
+	if (ret == -ESRCH)
+		return fail(err, errlen, ret,
+			    "the target exited before %s could be probed",
+			    s->name);
+	return fail(err, errlen, ret, "cannot probe %s in %s at offset 0x%llx: %s",
+		    s->name, s->object, (unsigned long long)s->file_off,
+		    strerror(-ret));
+}
+
+int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
+		      size_t errlen)
+{
+	const struct pt_stage_set *st = t->stages;
+	struct bpf_link *l;
+	size_t i;
+	int ret;
+
+	t->skel->bss->target_tgid = (uint32_t)tgid;
+	t->exit_tp = bpf_program__attach(t->skel->progs.thread_exit);
+	if (!t->exit_tp) {
+		ret = -errno;
+		return fail(err, errlen, ret,
+			    "cannot attach to the sched_process_exit tracepoint (tp_btf): %s",
+			    strerror(-ret));
+	}
+	/* Exits before entries: an entry never misses its exit. */
+	for (i = 0; i < st->n; i++) {
+		l = attach_probe(t->skel->progs.stage_exit, true, tgid,
+				 st->v[i].attach_path, st->v[i].file_off,
+				 (uint32_t)i);
+		if (!l)
+			goto fail;
+		t->links[t->nlinks++] = l;
+	}
+	for (i = 0; i < st->n; i++) {
+		l = attach_probe(t->skel->progs.stage_enter, false, tgid,
+				 st->v[i].attach_path, st->v[i].file_off,
+				 (uint32_t)i);
+		if (!l)
+			goto fail;
+		t->links[t->nlinks++] = l;
+	}
+	pt_debug("attached %zu probes to %zu stages of PID %d", t->nlinks,
+		 st->n, tgid);
+	return 0;
+fail:
+	ret = -errno;
+	attach_error(err, errlen, &st->v[i], ret);
+	pt_tracer__detach(t);
+	return ret;
+}
+
+/* -------------------------------------------------------------- calibration */
+
+/*
+ * What calibration measures: functions with empty bodies whose first
+ * instruction is of each probe class (see enum pt_probe_class), written in
+ * assembly so that the compiler cannot change the probed instruction.
+ */
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl pt_calib_push\n"
+	".type pt_calib_push, @function\n"
+	"pt_calib_push:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_push, .-pt_calib_push\n"
+	".p2align 4\n"
+	".globl pt_calib_endbr\n"
+	".type pt_calib_endbr, @function\n"
+	"pt_calib_endbr:\n"
+	"	endbr64\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_endbr, .-pt_calib_endbr\n"
+	".p2align 4\n"
+	".globl pt_calib_step\n"
+	".type pt_calib_step, @function\n"
+	"pt_calib_step:\n"
+	"	mov %rdi, %rax\n"
+	"	ret\n"
+	".size pt_calib_step, .-pt_calib_step\n");
+#define PT_CAN_CALIBRATE 1
+#else
+#define PT_CAN_CALIBRATE 0
+#endif
+
+void pt_calib_push(void);
+void pt_calib_endbr(void);
+void pt_calib_step(void);
+
+static const char *const calib_names[PT_PROBE_NR] = {
+	[PT_PROBE_PUSH] = "pt_calib_push",
+	[PT_PROBE_ENDBR] = "pt_calib_endbr",
+	[PT_PROBE_STEP] = "pt_calib_step",
+};
+
+struct calib_ctx {
+	uint64_t off[PT_PROBE_NR];
+	unsigned int found;
+};
+
+static int find_calib(const struct pt_sym *sym, void *arg)
+{
+	struct calib_ctx *c = arg;
+	int i;
+
+	for (i = 0; i < PT_PROBE_NR; i++) {
+		if (!strcmp(sym->name, calib_names[i])) {
+			c->off[i] = sym->file_off;
+			c->found |= 1u << i;
+		}
+	}
+	return 0;
+}
+
+/* Probes pipetrace's own function at off as stage id, calls it, and sets
+ * *median to the median latency seen. Returns 0 or -errno. */
+static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
+			 void (*fn)(void), uint64_t *median)
+{
+	struct bpf_link *ent = NULL, *ex = NULL;
+	struct pt_totals *tot;
+	int ret = 0, i;
+
+	tot = malloc(sizeof(*tot));
+	if (!tot)
+		return -ENOMEM;
+	ex = attach_probe(t->skel->progs.stage_exit, true, getpid(),
+			  "/proc/self/exe", off, id);
+	if (ex)
+		ent = attach_probe(t->skel->progs.stage_enter, false, getpid(),
+				   "/proc/self/exe", off, id);
+	if (!ent) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < PT_CALIBRATION_CALLS; i++)
+		fn();
+	bpf_link__destroy(ent);
+	bpf_link__destroy(ex);
+	ent = ex = NULL;
+	ret = read_stage(t, id, tot);
+	if (!ret && tot->calls != PT_CALIBRATION_CALLS)
+		ret = -EIO;
+	if (!ret)
+		*median = pt_hist_percentile(tot->hist, tot->calls, 50,
+					     tot->min_ns, tot->max_ns);
+	/* Forget this run's counters for the next one. */
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id, t->percpu,
+			    BPF_ANY);
+out:
+	bpf_link__destroy(ent);
+	bpf_link__destroy(ex);
+	free(tot);
+	return ret;
+}
+
+int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			 char *err, size_t errlen)
+{
+	static void (*const fns[PT_PROBE_NR])(void) = {
+		[PT_PROBE_PUSH] = pt_calib_push,
+		[PT_PROBE_ENDBR] = pt_calib_endbr,
+		[PT_PROBE_STEP] = pt_calib_step,
+	};
+	uint32_t id = (uint32_t)t->stages->n, tid = (uint32_t)gettid();
+	struct calib_ctx cc = { 0 };
+	struct pt_elf *elf = NULL;
+	int ret, i;
+	size_t s;
+
+	memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
+	if (!PT_CAN_CALIBRATE)
+		return fail(err, errlen, -EOPNOTSUPP,
+			    "probe calibration is implemented for x86-64 only");
+	ret = pt_elf__open("/proc/self/exe", &elf);
+	if (!ret)
+		ret = pt_elf__for_each_func(elf, find_calib, &cc);
+	pt_elf__close(elf);
+	if (ret < 0 || cc.found != (1u << PT_PROBE_NR) - 1)
+		return fail(err, errlen, ret < 0 ? ret : -ENOENT,
+			    "cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
+
+	t->skel->bss->target_tgid = (uint32_t)getpid();
+	t->skel->bss->stage_bias_ns[id] = 0;
+	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
+		ret = calibrate_one(t, id, cc.off[i], fns[i], &bias_ns[i]);
+		pt_debug("calibration: %s: median probe latency %llu ns",
+			 calib_names[i], (unsigned long long)bias_ns[i]);
+	}
+	t->skel->bss->target_tgid = 0;
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &tid);
+	if (ret) {
+		memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
+		return fail(err, errlen, ret,
+			    "probe calibration failed: %s; use --no-calibrate",
+			    strerror(-ret));
+	}
+	for (s = 0; s < t->stages->n; s++)
+		t->skel->bss->stage_bias_ns[s] =
+			bias_ns[t->stages->v[s].probe_class];
+	return 0;
+}
+
+/* ------------------------------------------------------------------ reading */
+
+int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
+		    uint64_t lost[PT_LOST_NR])
+{
+	int fd = bpf_map__fd(t->skel->maps.lost), ret, c;
+	uint64_t *v;
+	uint32_t i;
+
+	for (i = 0; i < t->stages->n; i++) {
+		ret = read_stage(t, i, &totals[i]);
+		if (ret)
+			return ret;
+	}
+	v = calloc(t->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < PT_LOST_NR; i++) {
+		lost[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, v)) {
+			ret = -errno;
+			free(v);
+			return ret;
+		}
+		for (c = 0; c < t->ncpus; c++)
+			lost[i] += v[c];
+	}
+	free(v);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracer.h - the BPF side's lifecycle: open, size, load, calibrate, attach,
+ * read, detach.
+ *
+ *   pt_tracer__open()       open the skeleton, size maps, set rodata, load
+ *   pt_tracer__calibrate()  measure the probe's own latency on pipetrace
+ *   pt_tracer__attach()     probe every stage, filtered to one process
+ *   pt_tracer__read()       fold the per-CPU counters into totals
+ *   pt_tracer__close()      detach and free (safe on a partial open)
+ */
+#ifndef PT_TRACER_H
+#define PT_TRACER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pipetrace_abi.h"
+#include "stages.h"
+
+struct pt_tracer;
+
+struct pt_tracer_opts {
+	unsigned int max_threads;
+};
+
+/* A stage's counters summed over CPUs. */
+struct pt_totals {
+	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
+	uint64_t hist[PT_HIST_BUCKETS];
+};
+
+/* Returns 0 or -errno with a one-line message in err. */
+int pt_tracer__open(const struct pt_stage_set *stages,
+		    const struct pt_tracer_opts *o, struct pt_tracer **out,
+		    char *err, size_t errlen);
+
+/*
+ * Measures what the probes add to a call's latency, for each class of probed
+ * first instruction (enum pt_probe_class): the median over many calls of an
+ * empty function of that class in pipetrace itself. The exit probe then
+ * subtracts its class's figure from each stage's calls. Call before
+ * pt_tracer__attach(). Returns 0 or -errno with a message in err (and then
+ * nothing is subtracted).
+ */
+int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			 char *err, size_t errlen);
+
+/* Attaches every stage's exit then entry probe, for process tgid only.
+ * Returns 0 or -errno with a message in err naming the stage. */
+int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
+		      size_t errlen);
+
+/* Detaches every probe (counters stay readable). */
+void pt_tracer__detach(struct pt_tracer *t);
+
+/* Fills totals[i] for stage i (n = number of stages) and lost[]. 0/-errno. */
+int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
+		    uint64_t lost[PT_LOST_NR]);
+
+void pt_tracer__close(struct pt_tracer *t);
+
+/* Folds per-CPU values into one total (exposed for tests). */
+void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu);
+
+#endif /* PT_TRACER_H */

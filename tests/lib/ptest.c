@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/* ptest.c - see ptest.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/ptest.h"
+
+const char *ptest_cannot_trace(void)
+{
+	if (geteuid() != 0)
+		return "not root: loading BPF programs needs root (CAP_BPF, CAP_PERFMON)";
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "kernel has no BTF (/sys/kernel/btf/vmlinux missing)";
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK))
+		return "kernel has no uprobes (CONFIG_UPROBE_EVENTS)";
+	if (access(PTEST_PIPETRACE, X_OK) || access(PTEST_REFPIPE, X_OK))
+		return "pipetrace or refpipe not built (run make)";
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int ptest_spawn(struct ptest_proc *p, char *const argv[], bool want_stdin)
+{
+	int out[2], err[2], in[2] = { -1, -1 };
+
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		return -errno;
+	if (want_stdin && pipe2(in, O_CLOEXEC))
+		return -errno;
+	p->pid = fork();
+	if (p->pid < 0)
+		return -errno;
+	if (p->pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		if (want_stdin)
+			dup2(in[0], 0);
+		else
+			dup2(open("/dev/null", O_RDONLY), 0);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	p->out_fd = out[0];
+	p->err_fd = err[0];
+	p->in_fd = -1;
+	if (want_stdin) {
+		close(in[0]);
+		p->in_fd = in[1];
+	}
+	return 0;
+}
+
+/* Appends what fd has (up to one read) to *buf; returns bytes, 0 at EOF. */
+static ssize_t slurp(int fd, char **buf)
+{
+	char chunk[4096];
+	size_t old = *buf ? strlen(*buf) : 0;
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+	char *nb;
+
+	if (n <= 0)
+		return n;
+	nb = realloc(*buf, old + (size_t)n + 1);
+	if (!nb)
+		return -1;
+	memcpy(nb + old, chunk, (size_t)n);
+	nb[old + (size_t)n] = '\0';
+	*buf = nb;
+	return n;
+}
+
+bool ptest_wait_stderr(struct ptest_proc *p, const char *needle,
+		       double timeout_s, char **log)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		struct pollfd pf = { .fd = p->err_fd, .events = POLLIN };
+
+		if (*log && strstr(*log, needle))
+			return true;
+		if (poll(&pf, 1, 100) > 0 && slurp(p->err_fd, log) <= 0)
+			return *log && strstr(*log, needle);
+	}
+	return *log && strstr(*log, needle);
+}
+
+int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
+		 char **err)
+{
+	double end = now_s() + timeout_s;
+	char *o = NULL, *e = NULL;
+	bool out_open = true, err_open = true;
+	int status, code = -1;
+
+	if (p->in_fd >= 0) {
+		close(p->in_fd);
+		p->in_fd = -1;
+	}
+	if (err && *err) {
+		e = *err;
+		*err = NULL;
+	}
+	while ((out_open || err_open) && now_s() < end) {
+		struct pollfd pf[2] = {
+			{ .fd = out_open ? p->out_fd : -1, .events = POLLIN },
+			{ .fd = err_open ? p->err_fd : -1, .events = POLLIN },
+		};
+
+		if (poll(pf, 2, 100) <= 0)
+			continue;
+		if (pf[0].revents && slurp(p->out_fd, &o) <= 0)
+			out_open = false;
+		if (pf[1].revents && slurp(p->err_fd, &e) <= 0)
+			err_open = false;
+	}
+	while (now_s() < end) {
+		pid_t w = waitpid(p->pid, &status, WNOHANG);
+
+		if (w == p->pid) {
+			code = WIFEXITED(status) ? WEXITSTATUS(status) :
+						   128 + WTERMSIG(status);
+			break;
+		}
+		usleep(10000);
+	}
+	if (code < 0) {
+		print_message("ptest: pid %d still running after %.0f s: killed\n",
+			      p->pid, timeout_s);
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &status, 0);
+	}
+	close(p->out_fd);
+	close(p->err_fd);
+	if (out)
+		*out = o ? o : strdup("");
+	else
+		free(o);
+	if (err)
+		*err = e ? e : strdup("");
+	else
+		free(e);
+	return code;
+}
+
+int ptest_run(char *const argv[], double timeout_s, char **out, char **err)
+{
+	struct ptest_proc p;
+
+	if (ptest_spawn(&p, argv, false))
+		return -1;
+	return ptest_finish(&p, timeout_s, out, err);
+}
+
+json_object *ptest_load_json(const char *path)
+{
+	json_object *o = json_object_from_file(path);
+
+	if (!o)
+		print_message("ptest: cannot parse %s: %s\n", path,
+			      json_util_get_last_err());
+	return o;
+}
+
+json_object *ptest_stage(json_object *report, const char *name)
+{
+	json_object *stages, *s, *n;
+	size_t i;
+
+	if (!json_object_object_get_ex(report, "stages", &stages))
+		return NULL;
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		s = json_object_array_get_idx(stages, i);
+		if (json_object_object_get_ex(s, "name", &n) &&
+		    !strcmp(json_object_get_string(n), name))
+			return s;
+	}
+	return NULL;
+}
+
+uint64_t ptest_u64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o)
+		fail_msg("no JSON object to read '%s' from", key);
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("JSON key '%s' missing", key);
+	return json_object_get_uint64(v);
+}
+
+void ptest_tmp_path(char *buf, size_t len, const char *suffix)
+{
+	static unsigned int seq;
+
+	snprintf(buf, len, "/tmp/ptest-%d-%u%s", getpid(), seq++, suffix);
+	unlink(buf);
+}
+
+int ptest_count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		if (*s == '\n' || !s[1])
+			n++;
+	return n;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptest.h - helpers for integration tests that run pipetrace for real:
+ * whether this machine can load BPF probes, running a command with a
+ * deadline and captured output, reading JSON reports.
+ */
+#ifndef PTEST_H
+#define PTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <json.h>
+
+#ifndef PT_BUILD_DIR
+#define PT_BUILD_DIR ".output"
+#endif
+#ifndef PT_SOURCE_DIR
+#define PT_SOURCE_DIR "."
+#endif
+
+#define PTEST_PIPETRACE PT_BUILD_DIR "/pipetrace"
+#define PTEST_REFPIPE PT_BUILD_DIR "/refpipe"
+
+/* Why BPF probes cannot be loaded here (not root, no BTF, no uprobes), or
+ * NULL when they can. */
+const char *ptest_cannot_trace(void);
+
+/* Skips the current cmocka test, printing why, when probes can't load. */
+#define PTEST_REQUIRE_TRACING()                                                \
+	do {                                                                   \
+		const char *why_ = ptest_cannot_trace();                       \
+		if (why_) {                                                    \
+			print_message("[  SKIP    ] %s\n", why_);            \
+			skip();                                                \
+		}                                                              \
+	} while (0)
+
+struct ptest_proc {
+	pid_t pid;
+	int out_fd, err_fd; /* read ends, or -1 */
+	int in_fd; /* write end of stdin when asked for, or -1 */
+};
+
+/* Starts argv with stdout/stderr piped (and stdin piped if want_stdin).
+ * Returns 0 or -errno. */
+int ptest_spawn(struct ptest_proc *p, char *const argv[], bool want_stdin);
+/* Reads stderr until a line containing `needle` arrives (appending what it
+ * read to *log) or timeout_s passes. Returns true if it arrived. */
+bool ptest_wait_stderr(struct ptest_proc *p, const char *needle,
+		       double timeout_s, char **log);
+/* Waits for the process to exit within timeout_s (then SIGKILLs it and
+ * returns -1), collecting the rest of its output. Returns the exit code as a
+ * shell would report it. */
+int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
+		 char **err);
+
+/* Runs argv to completion (at most timeout_s); out/err may be NULL. */
+int ptest_run(char *const argv[], double timeout_s, char **out, char **err);
+
+/* Parses a JSON file; NULL (and a printed reason) if it can't. */
+json_object *ptest_load_json(const char *path);
+/* The element of array `stages` in report whose "name" is name, or NULL. */
+json_object *ptest_stage(json_object *report, const char *name);
+/* Integer member lookups that fail the test when the key is missing. */
+uint64_t ptest_u64(json_object *o, const char *key);
+/* A fresh temporary file path under /tmp (the file is not created). */
+void ptest_tmp_path(char *buf, size_t len, const char *suffix);
+/* Number of lines in s (a final line without '\n' counts). */
+int ptest_count_lines(const char *s);
+
+#endif /* PTEST_H */

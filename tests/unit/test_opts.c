@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+/* test_opts.c - command-line parsing: accepted forms and one-line errors. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "opts.h"
+
+#define ARGV(...) ((char *[]){ "pipetrace", __VA_ARGS__, NULL })
+#define ARGC(a) ((int)(sizeof(a) / sizeof(char *)) - 1)
+
+static int parse(char **argv, int argc, struct pt_opts *o, char *err)
+{
+	err[0] = '\0';
+	return pt_opts__parse(argc, argv, o, err, 256);
+}
+
+static void test_pid_and_stages(void **state)
+{
+	char *argv[] = { "pipetrace", "-p", "1234", "-s", "stage_*", "-s",
+			 "libz.so.1:deflate", "--stage", "/usr/lib/x.so:f*,items=u64",
+			 "-d", "2.5", "-i", "1", "--json", "out.json", NULL };
+	struct pt_opts o;
+	char err[256];
+
+	assert_int_equal(parse(argv, ARGC(argv), &o, err), 0);
+	assert_int_equal(o.cmd, PT_CMD_TRACE);
+	assert_int_equal(o.pid, 1234);
+	assert_null(o.argv);
+	assert_int_equal(o.nspecs, 3);
+	assert_null(o.specs[0].object);
+	assert_string_equal(o.specs[0].pattern, "stage_*");
+	assert_int_equal(o.specs[0].items, -1);
+	assert_string_equal(o.specs[1].object, "libz.so.1");
+	assert_string_equal(o.specs[1].pattern, "deflate");
+	assert_string_equal(o.specs[2].object, "/usr/lib/x.so");
+	assert_string_equal(o.specs[2].pattern, "f*");
+	assert_int_equal(o.specs[2].items, PT_ITEMS_U64);
+	assert_true(o.duration_s == 2.5);
+	assert_true(o.interval_s == 1.0);
+	assert_string_equal(o.json_path, "out.json");
+	assert_true(o.calibrate);
+	pt_opts__free(&o);
+}
+
+static void test_command(void **state)
+{
+	char *argv[] = { "pipetrace", "-s", "f", "--", "./refpipe", "--records",
+			 "10", "-p", "5", NULL };
+	struct pt_opts o;
+	char err[256];
+
+	assert_int_equal(parse(argv, ARGC(argv), &o, err), 0);
+	assert_int_equal(o.pid, 0);
+	assert_non_null(o.argv);
+	/* Options after CMD belong to CMD. */
+	assert_string_equal(o.argv[0], "./refpipe");
+	assert_string_equal(o.argv[1], "--records");
+	assert_string_equal(o.argv[4], "5");
+	assert_null(o.argv[5]);
+	pt_opts__free(&o);
+}
+
+static void test_list(void **state)
+{
+	char *a1[] = { "pipetrace", "list", "/bin/true", "main*", NULL };
+	char *a2[] = { "pipetrace", "list", "-p", "77", "libc.so.6:write",
+		       NULL };
+	char *a3[] = { "pipetrace", "list", NULL };
+	struct pt_opts o;
+	char err[256];
+
+	assert_int_equal(parse(a1, ARGC(a1), &o, err), 0);
+	assert_int_equal(o.cmd, PT_CMD_LIST);
+	assert_string_equal(o.list_file, "/bin/true");
+	assert_int_equal(o.nspecs, 1);
+	assert_string_equal(o.specs[0].pattern, "main*");
+	pt_opts__free(&o);
+
+	assert_int_equal(parse(a2, ARGC(a2), &o, err), 0);
+	assert_int_equal(o.pid, 77);
+	assert_null(o.list_file);
+	assert_string_equal(o.specs[0].object, "libc.so.6");
+	pt_opts__free(&o);
+
+	assert_int_equal(parse(a3, ARGC(a3), &o, err), -EINVAL);
+	assert_non_null(strstr(err, "nothing to list"));
+	pt_opts__free(&o);
+}
+
+/* Each bad input: -EINVAL and a message naming the thing. */
+static void test_errors(void **state)
+{
+	static const struct {
+		char *argv[8];
+		const char *says;
+	} cases[] = {
+		{ { "pipetrace", "-p", "abc" }, "bad PID 'abc'" },
+		{ { "pipetrace", "-p", "-5" }, "bad PID '-5'" },
+		{ { "pipetrace", "-p", "0" }, "bad PID '0'" },
+		{ { "pipetrace", "-p", "99999999999" }, "bad PID" },
+		{ { "pipetrace", "-p" }, "needs a value" },
+		{ { "pipetrace", "-d", "0", "-p", "1" }, "bad duration '0'" },
+		{ { "pipetrace", "-d", "nan", "-p", "1" }, "bad duration" },
+		{ { "pipetrace", "-i", "x", "-p", "1" }, "bad interval 'x'" },
+		{ { "pipetrace", "--bogus" }, "unknown option '--bogus'" },
+		{ { "pipetrace", "-Z" }, "unknown option '-Z'" },
+		{ { "pipetrace" }, "nothing to trace" },
+		{ { "pipetrace", "-p", "3", "--", "ls" }, "not both" },
+		{ { "pipetrace", "-s", "", "-p", "1" }, "empty stage spec" },
+		{ { "pipetrace", "-s", "libc.so.6:", "-p", "1" },
+		  "empty function pattern" },
+		{ { "pipetrace", "-s", ":write", "-p", "1" },
+		  "empty object name" },
+		{ { "pipetrace", "-s", "f,items=lots", "-p", "1" },
+		  "bad stage spec option 'items=lots'" },
+		{ { "pipetrace", "--max-threads", "0", "-p", "1" },
+		  "bad --max-threads" },
+		{ { "pipetrace", "--json", "", "-p", "1" }, "empty --json" },
+	};
+	struct pt_opts o;
+	char err[256];
+	size_t i;
+	int argc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (argc = 0; cases[i].argv[argc]; argc++)
+			;
+		assert_int_equal(parse((char **)cases[i].argv, argc, &o, err),
+				 -EINVAL);
+		if (!strstr(err, cases[i].says))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err,
+				 cases[i].says);
+		/* One line. */
+		assert_null(strchr(err, '\n'));
+		pt_opts__free(&o);
+	}
+}
+
+static void test_help_version(void **state)
+{
+	char *a1[] = { "pipetrace", "--help", NULL };
+	char *a2[] = { "pipetrace", "-V", NULL };
+	struct pt_opts o;
+	char err[256];
+
+	assert_int_equal(parse(a1, ARGC(a1), &o, err), 0);
+	assert_true(o.help);
+	pt_opts__free(&o);
+	assert_int_equal(parse(a2, ARGC(a2), &o, err), 0);
+	assert_true(o.version);
+	pt_opts__free(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pid_and_stages),
+		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_help_version),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

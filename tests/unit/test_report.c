@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/* test_report.c - the report's numbers, its JSON shape and atomic saving. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <json.h>
+#include <math.h>
+
+#include "report.h"
+
+/* Two stages: one with items, one without; totals built by hand. */
+struct fixture {
+	struct pt_stage st[2];
+	struct pt_stage_set set;
+	struct pt_totals tot[2];
+	struct pt_report rep;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	uint64_t v;
+	int i;
+
+	if (!f)
+		return -1;
+	f->st[0] = (struct pt_stage){ .name = "stage_parse",
+				      .object = "/opt/refpipe",
+				      .items = PT_ITEMS_S64,
+				      .annotated = true };
+	f->st[1] = (struct pt_stage){ .name = "write",
+				      .object = "/usr/lib/libc.so.6",
+				      .items = PT_ITEMS_NONE };
+	f->set = (struct pt_stage_set){ .v = f->st, .n = 2 };
+	/* stage 0: 100 calls of 1000..100000 ns step 1000 */
+	for (i = 1; i <= 100; i++) {
+		v = (uint64_t)i * 1000;
+		f->tot[0].hist[pt_hist_bucket(v)]++;
+		f->tot[0].lat_sum_ns += v;
+	}
+	f->tot[0].calls = 100;
+	f->tot[0].items = 12345;
+	f->tot[0].wall_ns = f->tot[0].lat_sum_ns;
+	f->tot[0].min_ns = 1000;
+	f->tot[0].max_ns = 100000;
+	f->tot[1].calls = 0;
+	f->rep.pid = 42;
+	f->rep.command = "refpipe --records \"10\"";
+	f->rep.lost[PT_LOST_UNMATCHED] = 3;
+	f->rep.calibrated = true;
+	f->rep.bias_ns[PT_PROBE_PUSH] = 1500;
+	f->rep.bias_ns[PT_PROBE_STEP] = 4000;
+	f->st[1].probe_class = PT_PROBE_STEP;
+	if (pt_report__build(&f->rep, &f->set, f->tot, 2000000000ull))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	pt_report__free(&f->rep);
+	free(f);
+	return 0;
+}
+
+static void test_numbers(void **state)
+{
+	struct fixture *f = *state;
+	const struct pt_stage_report *r = &f->rep.rows[0];
+
+	assert_int_equal(f->rep.lost_total, 3);
+	assert_int_equal(r->mean_ns, 50500);
+	/* Nearest rank: p50 is the 50th value (50000), p95 the 95th. */
+	assert_true(labs((long)r->p50_ns - 50000) <= 50000 / 128);
+	assert_true(labs((long)r->p95_ns - 95000) <= 95000 / 128);
+	assert_true(labs((long)r->p99_ns - 99000) <= 99000 / 128);
+	/* 100 calls in 2 s; 5.05 ms of wall in 2 s. */
+	assert_true(r->calls_per_s == 50.0);
+	assert_true(r->items_per_s == 12345 / 2.0);
+	assert_true(fabs(r->concurrency - 5050000 / 2e9) < 1e-12);
+	/* An idle stage has zeros, not garbage. */
+	assert_int_equal(f->rep.rows[1].mean_ns, 0);
+	assert_int_equal(f->rep.rows[1].p99_ns, 0);
+}
+
+/* Captures an exporter's output in memory. */
+static char *capture(int (*write)(FILE *, const struct pt_report *),
+		     const struct pt_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(write(f, r), 0);
+	fclose(f);
+	return buf;
+}
+
+static json_object *get(json_object *o, const char *key, json_type type)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("JSON key '%s' missing", key);
+	if (!json_object_is_type(v, type))
+		fail_msg("JSON key '%s' has type %s", key,
+			 json_type_to_name(json_object_get_type(v)));
+	return v;
+}
+
+static void test_json_shape(void **state)
+{
+	struct fixture *f = *state;
+	char *text = capture(pt_report__write_json, &f->rep);
+	json_object *root = json_tokener_parse(text), *stages, *s, *lat;
+
+	assert_non_null(root);
+	assert_string_equal(json_object_get_string(
+				    get(root, "schema", json_type_string)),
+			    "pipetrace/1");
+	assert_int_equal(json_object_get_int(get(root, "pid", json_type_int)),
+			 42);
+	/* Escaped and read back unchanged. */
+	assert_string_equal(json_object_get_string(get(root, "command",
+						       json_type_string)),
+			    "refpipe --records \"10\"");
+	assert_int_equal(json_object_get_uint64(
+				 get(root, "duration_ns", json_type_int)),
+			 2000000000ull);
+	assert_int_equal(json_object_get_uint64(
+				 get(root, "lost_events", json_type_int)),
+			 3);
+	assert_int_equal(json_object_get_uint64(get(
+				 get(root, "lost", json_type_object),
+				 "unmatched", json_type_int)),
+			 3);
+	assert_int_equal(json_object_get_uint64(get(
+				 get(root, "calibration_ns", json_type_object),
+				 "step", json_type_int)),
+			 4000);
+	stages = get(root, "stages", json_type_array);
+	assert_int_equal(json_object_array_length(stages), 2);
+
+	s = json_object_array_get_idx(stages, 0);
+	assert_string_equal(json_object_get_string(
+				    get(s, "name", json_type_string)),
+			    "stage_parse");
+	assert_string_equal(json_object_get_string(
+				    get(s, "object", json_type_string)),
+			    "/opt/refpipe");
+	assert_int_equal(json_object_get_uint64(get(s, "calls", json_type_int)),
+			 100);
+	assert_int_equal(json_object_get_uint64(get(s, "items", json_type_int)),
+			 12345);
+	assert_int_equal(json_object_get_uint64(get(s, "wall_ns",
+						    json_type_int)),
+			 5050000);
+	lat = get(s, "latency_ns", json_type_object);
+	assert_int_equal(json_object_get_uint64(get(lat, "min", json_type_int)),
+			 1000);
+	assert_int_equal(json_object_get_uint64(get(lat, "mean",
+						    json_type_int)),
+			 50500);
+	get(lat, "p50", json_type_int);
+	get(lat, "p95", json_type_int);
+	get(lat, "p99", json_type_int);
+	assert_int_equal(json_object_get_uint64(get(lat, "max", json_type_int)),
+			 100000);
+	assert_true(json_object_get_double(get(s, "throughput_per_s",
+					       json_type_double)) == 50.0);
+	assert_int_equal(json_object_get_uint64(get(s, "probe_bias_ns",
+						    json_type_int)),
+			 1500);
+	assert_string_equal(json_object_get_string(
+				    get(s, "probe_class", json_type_string)),
+			    "push");
+
+	/* A stage whose return value is not a count has null items. */
+	s = json_object_array_get_idx(stages, 1);
+	get(s, "items", json_type_null);
+	assert_int_equal(json_object_get_uint64(get(s, "probe_bias_ns",
+						    json_type_int)),
+			 4000);
+	json_object_put(root);
+	free(text);
+}
+
+static void test_table(void **state)
+{
+	struct fixture *f = *state;
+	char *text = capture(pt_report__write_table, &f->rep);
+
+	assert_non_null(strstr(text, "PID 42"));
+	assert_non_null(strstr(text, "stage_parse"));
+	/* A stage from another object is labelled with it. */
+	assert_non_null(strstr(text, "libc.so.6:write"));
+	assert_non_null(strstr(text, "3 unmatched"));
+	assert_non_null(strstr(text, "subtracted per call: push 1.5us, step 4.0us"));
+	free(text);
+}
+
+static void test_save_atomic(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/pt-report-XXXXXX", path[128], *text;
+	json_object *root;
+	struct stat st;
+	FILE *in;
+	long n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	assert_int_equal(pt_report__save(path, pt_exporter__find("json"),
+					 &f->rep),
+			 0);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	fseek(in, 0, SEEK_END);
+	n = ftell(in);
+	rewind(in);
+	text = calloc(1, n + 1);
+	assert_int_equal(fread(text, 1, n, in), n);
+	fclose(in);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	json_object_put(root);
+	free(text);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	unlink(path);
+	/* Nothing but the report was left behind. */
+	assert_int_equal(rmdir(dir), 0);
+
+	/* A missing directory: an error, and no file. */
+	assert_int_equal(pt_report__save("/nonexistent-dir/r.json",
+					 pt_exporter__find("json"), &f->rep),
+			 -ENOENT);
+	assert_null(pt_exporter__find("xml"));
+}
+
+static void test_fmt_ns(void **state)
+{
+	char b[32];
+
+	assert_string_equal(pt_fmt_ns(b, sizeof(b), 812), "812ns");
+	assert_string_equal(pt_fmt_ns(b, sizeof(b), 1234), "1.2us");
+	assert_string_equal(pt_fmt_ns(b, sizeof(b), 3450000), "3.45ms");
+	assert_string_equal(pt_fmt_ns(b, sizeof(b), 2010000000), "2.01s");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_shape, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_atomic, setup,
+						teardown),
+		cmocka_unit_test(test_fmt_ns),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
