@@ -45,6 +45,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 ITEST_SRCS := $(wildcard tests/integration/test_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/integration/%,$(ITEST_SRCS))
+ITEST_PROG_SRCS := $(wildcard tests/integration/prog_*.c)
+ITEST_PROGS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/integration/%,$(ITEST_PROG_SRCS))
 TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
 TEST_HELPER_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_HELPER_SRCS))
 
@@ -110,13 +112,20 @@ $(OUTPUT)/tests/integration/%: $(OUTPUT)/tests/integration/%.o $(TEST_HELPER_OBJ
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# Sample programs the integration tests trace: frame pointers, -O0 so that
+# recursion stays recursion and every call is a call.
+$(OUTPUT)/tests/integration/prog_%: tests/integration/prog_%.c include/pipetrace/stage.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O0 -fno-omit-frame-pointer $(WARN) -Iinclude $< -lpthread -o $@
+
 unit: $(UNIT_BINS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(UNIT_BINS)
 
-integration: all $(ITEST_BINS) $(FIXTURES)
+integration: all $(ITEST_BINS) $(ITEST_PROGS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(ITEST_BINS)
 
-test: all $(UNIT_BINS) $(ITEST_BINS) $(FIXTURES)
+test: all $(UNIT_BINS) $(ITEST_BINS) $(ITEST_PROGS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
 
 # --------------------------------------------------------------------- demo

@@ -145,6 +145,11 @@ int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
 	n = readlink(link, buf, sizeof(buf) - 1);
 	if (n < 0) {
 		ret = -errno;
+		snprintf(buf, sizeof(buf), "/proc/%d", pid);
+		if (ret == -ENOENT && access(buf, F_OK) == 0)
+			return fail(err, errlen, -ENOEXEC,
+				    "PID %d has no executable (a kernel thread?); trace a user process",
+				    pid);
 		if (ret == -ENOENT || ret == -ESRCH)
 			return fail(err, errlen, -ESRCH,
 				    "no such PID %d; check the process id (ps -e)",
@@ -523,11 +528,18 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 			fail(err, errlen, ret,
 			     "'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
 			     spec->text, shown);
+		else if (t->pid > 0 && object)
+			fail(err, errlen, ret,
+			     "symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d '%s:*'",
+			     spec->text, shown, t->pid, object);
+		else if (t->pid > 0)
+			fail(err, errlen, ret,
+			     "symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d",
+			     spec->text, shown, t->pid);
 		else
 			fail(err, errlen, ret,
 			     "symbol not found: no function matches '-s %s' in %s; see: pipetrace list %s",
-			     spec->text, shown,
-			     t->pid > 0 ? "-p PID" : shown);
+			     spec->text, shown, shown);
 	}
 out:
 	match_ctx_free(&c);

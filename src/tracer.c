@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* tracer.c - see tracer.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,7 +222,7 @@ static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
 			    s->name, s->object);
 	if (ret == -ESRCH)
 		return fail(err, errlen, ret,
-			    "the target exited before %s could be probed",
+			    "the target exited before %s could be probed; nothing to trace",
 			    s->name);
 	return fail(err, errlen, ret, "cannot probe %s in %s at offset 0x%llx: %s",
 		    s->name, s->object, (unsigned long long)s->file_off,
@@ -266,6 +267,9 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 	return 0;
 fail:
 	ret = -errno;
+	/* A target that exits while we attach looks like a missing file. */
+	if (kill(tgid, 0) && errno == ESRCH)
+		ret = -ESRCH;
 	attach_error(err, errlen, &st->v[i], ret);
 	pt_tracer__detach(t);
 	return ret;

@@ -119,6 +119,7 @@ int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
 		close(p->in_fd);
 		p->in_fd = -1;
 	}
+	/* *err may hold what ptest_wait_stderr() already read. */
 	if (err && *err) {
 		e = *err;
 		*err = NULL;

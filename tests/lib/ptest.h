@@ -51,7 +51,8 @@ int ptest_spawn(struct ptest_proc *p, char *const argv[], bool want_stdin);
 bool ptest_wait_stderr(struct ptest_proc *p, const char *needle,
 		       double timeout_s, char **log);
 /* Waits for the process to exit within timeout_s (then SIGKILLs it and
- * returns -1), collecting the rest of its output. Returns the exit code as a
+ * returns -1), collecting the rest of its output. *err must be NULL or what
+ * ptest_wait_stderr() logged (it is extended). Returns the exit code as a
  * shell would report it. */
 int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
 		 char **err);

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# make bench: what pipetrace costs the pipeline it measures. Nothing here
+# asserts a speed; it measures and prints, and writes bench/results.json.
+#
+#   BENCH_REPS=N   repetitions of each case, interleaved (default 7)
+#
+# Cases (refpipe, 400k records):
+#   threaded / single-thread   refpipe alone vs. under pipetrace (annotated
+#                              stages): wall time, records/s, overhead %
+#   probe cost                 pipetrace's calibration per probe class, ns
+#   pipetrace itself           CPU time and peak RSS attached by PID to a
+#                              threaded refpipe; attach time for its stages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PT=.output/pipetrace
+RP=.output/refpipe
+reps=${BENCH_REPS:-7}
+records=400000
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
+mkdir -p bench
+
+now() { date +%s%N; }
+
+# Prints "median min" of the numbers on stdin.
+stats() { sort -n | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m, v[1]}'; }
+
+# Runs one case `reps` times interleaved: refpipe alone, then traced.
+# Sets plain_med plain_min traced_med traced_min (ns).
+run_case() {
+	local plain=() traced=() t0 i
+	for ((i = 0; i < reps; i++)); do
+		t0=$(now); "$RP" "$@"; plain+=($(($(now) - t0)))
+		t0=$(now); "$PT" -- "$RP" "$@" >/dev/null 2>&1; traced+=($(($(now) - t0)))
+	done
+	read -r plain_med plain_min < <(printf '%s\n' "${plain[@]}" | stats)
+	read -r traced_med traced_min < <(printf '%s\n' "${traced[@]}" | stats)
+}
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b - a) / a * 100}'; }
+rate() { awk -v n="$records" -v t="$1" 'BEGIN {printf "%.0f", n / (t / 1e9)}'; }
+ms() { awk -v t="$1" 'BEGIN {printf "%.1f", t / 1e6}'; }
+
+echo "bench: $reps interleaved repetitions per case, refpipe --records $records" >&2
+run_case --records $records --threads
+thr=("$plain_med" "$plain_min" "$traced_med" "$traced_min")
+run_case --records $records
+one=("$plain_med" "$plain_min" "$traced_med" "$traced_min")
+
+# Probe cost per class, from pipetrace's own calibration (-v).
+cal=$("$PT" -v -- "$RP" --records 1000 2>&1 >/dev/null | sed -n 's/.*calibration: pt_calib_\([a-z]*\): median probe latency \([0-9]*\) ns/\1 \2/p')
+cal_json=$(printf '%s\n' "$cal" | awk 'NF==2 {printf "%s\"%s\": %s", sep, $1, $2; sep=", "}')
+
+# pipetrace's own CPU, RSS and attach time, attached by PID.
+"$RP" --records 4000000 --threads &
+target=$!
+sleep 0.2
+t0=$(now)
+/usr/bin/time -f '%U %S %M' -o /tmp/pt-bench-time.$$ "$PT" -p "$target" -d 3 \
+	>/dev/null 2>/tmp/pt-bench-err.$$ &
+tracer=$!
+attach_ns=""
+for _ in $(seq 1 500); do
+	if grep -q 'tracing' /tmp/pt-bench-err.$$ 2>/dev/null; then
+		attach_ns=$(($(now) - t0))
+		break
+	fi
+	sleep 0.01
+done
+wait "$tracer" || true
+kill "$target" 2>/dev/null || true
+wait "$target" 2>/dev/null || true
+read -r ut st rss_kb < /tmp/pt-bench-time.$$
+rm -f /tmp/pt-bench-time.$$ /tmp/pt-bench-err.$$
+cpu_pct=$(awk -v u="$ut" -v s="$st" 'BEGIN {printf "%.2f", (u + s) / 3 * 100}')
+
+printf '\n%-34s %12s %12s %10s\n' "case (median of $reps)" "untraced" "traced" "overhead"
+printf '%-34s %10s/s %10s/s %9s%%\n' "refpipe --threads, records" "$(rate "${thr[0]}")" "$(rate "${thr[2]}")" "$(pct "${thr[0]}" "${thr[2]}")"
+printf '%-34s %10s/s %10s/s %9s%%\n' "refpipe single thread, records" "$(rate "${one[0]}")" "$(rate "${one[2]}")" "$(pct "${one[0]}" "${one[2]}")"
+printf '%-34s %s\n' "probe cost per call (ns)" "$(printf '%s ' $cal)"
+printf '%-34s %s ms (incl. load + calibration)\n' "pipetrace start to attached" "$(ms "${attach_ns:-0}")"
+printf '%-34s %s%% of a core, peak RSS %s KiB\n' "pipetrace itself, 3 s attached" "$cpu_pct" "$rss_kb"
+
+cat > bench/results.json <<JSON
+{
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "machine": "$(uname -r), $(nproc) CPUs",
+  "reps": $reps,
+  "cases": {
+    "refpipe_threads": {"records": $records, "untraced_ns": {"median": ${thr[0]}, "min": ${thr[1]}}, "traced_ns": {"median": ${thr[2]}, "min": ${thr[3]}}, "overhead_pct": $(pct "${thr[0]}" "${thr[2]}")},
+    "refpipe_single": {"records": $records, "untraced_ns": {"median": ${one[0]}, "min": ${one[1]}}, "traced_ns": {"median": ${one[2]}, "min": ${one[3]}}, "overhead_pct": $(pct "${one[0]}" "${one[2]}")},
+    "probe_cost_ns": {${cal_json}},
+    "pipetrace_self": {"attach_ns": ${attach_ns:-null}, "cpu_pct_of_core": $cpu_pct, "peak_rss_kib": $rss_kb}
+  }
+}
+JSON
+echo "bench: wrote bench/results.json" >&2

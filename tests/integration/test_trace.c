@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_trace.c - pipetrace on real uprobes, held to ground truth.
+ *
+ * refpipe measures each stage from inside (--self-report); pipetrace must
+ * agree: calls and items exactly, mean latency within 3% or 2 us. A sample
+ * program with nesting, recursion and threads checks exact counts by
+ * construction. Every bad input must give one line on stderr and a non-zero
+ * exit, and leave the target running. Tests skip, saying why, where BPF
+ * probes cannot be loaded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/ptest.h"
+
+#define NESTED PT_BUILD_DIR "/tests/integration/prog_nested"
+#define TIMEOUT 120.0
+
+static const char *const refpipe_stages[] = {
+	"stage_ingest",	   "stage_parse",    "stage_filter",
+	"stage_normalize", "stage_features", "stage_sink",
+};
+#define NSTAGES 6
+
+/* ------------------------------------------------------------------ helpers */
+
+/* The self-report's entry for a stage. */
+static json_object *truth_stage(json_object *self, const char *name)
+{
+	json_object *s = ptest_stage(self, name);
+
+	if (!s)
+		fail_msg("self-report has no stage %s", name);
+	return s;
+}
+
+static uint64_t latency(json_object *stage, const char *key)
+{
+	json_object *lat;
+
+	if (!json_object_object_get_ex(stage, "latency_ns", &lat))
+		fail_msg("no latency_ns");
+	return ptest_u64(lat, key);
+}
+
+/*
+ * Holds pipetrace's report to refpipe's self-report for every stage: calls
+ * and items exactly (minus `missed` calls of stage_ingest, entered before
+ * attach), mean latency within 3% or 2 us.
+ */
+static void check_against_truth(json_object *rep, json_object *self,
+				uint64_t ingest_missed)
+{
+	int i;
+
+	assert_int_equal(ptest_u64(rep, "lost_events"), 0);
+	for (i = 0; i < NSTAGES; i++) {
+		json_object *s = ptest_stage(rep, refpipe_stages[i]);
+		json_object *t = truth_stage(self, refpipe_stages[i]);
+		uint64_t missed = i == 0 ? ingest_missed : 0;
+		double truth_mean, mean, tol;
+
+		if (!s)
+			fail_msg("report has no stage %s", refpipe_stages[i]);
+		assert_int_equal(ptest_u64(s, "calls") + missed,
+				 ptest_u64(t, "calls"));
+		/* A call in progress at attach is in the truth's items and
+		 * time, not in ours: nothing more to compare for its stage. */
+		if (missed)
+			continue;
+		assert_int_equal(ptest_u64(s, "items"), ptest_u64(t, "items"));
+		truth_mean = (double)ptest_u64(t, "wall_ns") /
+			     (double)ptest_u64(t, "calls");
+		mean = (double)latency(s, "mean");
+		tol = fmax(0.03 * truth_mean, 2000.0);
+		print_message("  %-16s calls %6llu items %8llu mean %9.0f ns truth %9.0f ns (%+.2f%%)\n",
+			      refpipe_stages[i],
+			      (unsigned long long)ptest_u64(s, "calls"),
+			      (unsigned long long)ptest_u64(s, "items"), mean,
+			      truth_mean, (mean - truth_mean) / truth_mean * 100);
+		if (fabs(mean - truth_mean) > tol)
+			fail_msg("%s: mean latency %.0f ns, truth %.0f ns, tolerance %.0f ns",
+				 refpipe_stages[i], mean, truth_mean, tol);
+	}
+}
+
+/* Runs pipetrace ARGS -- refpipe REFARGS --self-report S, checks exit 0,
+ * loads both JSON files. */
+static void run_refpipe(char **pt_args, char **ref_args, json_object **rep,
+			json_object **self)
+{
+	char jpath[64], spath[64], *argv[64], *out = NULL, *err = NULL;
+	int n = 0, i, code;
+
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	argv[n++] = PTEST_PIPETRACE;
+	argv[n++] = "--json";
+	argv[n++] = jpath;
+	for (i = 0; pt_args && pt_args[i]; i++)
+		argv[n++] = pt_args[i];
+	argv[n++] = "--";
+	argv[n++] = PTEST_REFPIPE;
+	for (i = 0; ref_args && ref_args[i]; i++)
+		argv[n++] = ref_args[i];
+	argv[n++] = "--self-report";
+	argv[n++] = spath;
+	argv[n] = NULL;
+	code = ptest_run(argv, TIMEOUT, &out, &err);
+	if (code != 0)
+		fail_msg("pipetrace exited %d\nstdout:\n%s\nstderr:\n%s", code,
+			 out, err);
+	*rep = ptest_load_json(jpath);
+	*self = ptest_load_json(spath);
+	assert_non_null(*rep);
+	assert_non_null(*self);
+	unlink(jpath);
+	unlink(spath);
+	free(out);
+	free(err);
+	out = err = NULL;
+}
+
+/* ------------------------------------------------------- against refpipe */
+
+static void test_launch_single_thread(void **state)
+{
+	char *ref[] = { "--records", "100000", "--batch", "500", NULL };
+	json_object *rep, *self;
+
+	PTEST_REQUIRE_TRACING();
+	run_refpipe(NULL, ref, &rep, &self);
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(rep, "schema")),
+		"pipetrace/1");
+	check_against_truth(rep, self, 0);
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+static void test_launch_threads(void **state)
+{
+	char *ref[] = { "--records", "100000", "--batch", "500", "--threads",
+			NULL };
+	json_object *rep, *self;
+
+	PTEST_REQUIRE_TRACING();
+	run_refpipe(NULL, ref, &rep, &self);
+	check_against_truth(rep, self, 0);
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+static void test_cpu_burn_makes_features_heaviest(void **state)
+{
+	char *ref[] = { "--records", "100000", "--batch", "1000", "--cpu-burn",
+			"features=2000", NULL };
+	json_object *rep, *self, *s;
+	uint64_t best = 0, w;
+	const char *heaviest = NULL;
+	int i;
+
+	PTEST_REQUIRE_TRACING();
+	run_refpipe(NULL, ref, &rep, &self);
+	check_against_truth(rep, self, 0);
+	for (i = 0; i < NSTAGES; i++) {
+		s = ptest_stage(rep, refpipe_stages[i]);
+		w = ptest_u64(s, "wall_ns");
+		if (w > best) {
+			best = w;
+			heaviest = refpipe_stages[i];
+		}
+	}
+	assert_string_equal(heaviest, "stage_features");
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+/* A shared-library function counted exactly: refpipe's sink calls write(2)
+ * once per non-empty batch and counts each call. */
+static void test_shared_library_stage(void **state)
+{
+	char out_path[64];
+	char *pt[] = { "-s", "libc.so.6:write", "-s", "stage_*", NULL };
+	char *ref[] = { "--records", "70000", "--batch", "700", "--output",
+			out_path, NULL };
+	json_object *rep, *self, *w, *sink;
+	struct stat st;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(out_path, sizeof(out_path), ".csv");
+	run_refpipe(pt, ref, &rep, &self);
+	w = ptest_stage(rep, "write");
+	assert_non_null(w);
+	assert_non_null(strstr(json_object_get_string(
+				       json_object_object_get(w, "object")),
+			       "libc.so.6"));
+	sink = truth_stage(self, "stage_sink");
+	assert_true(ptest_u64(sink, "write_calls") > 0);
+	assert_int_equal(ptest_u64(w, "calls"), ptest_u64(sink, "write_calls"));
+	assert_int_equal(stat(out_path, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, ptest_u64(sink, "write_bytes"));
+	/* The annotated stages are there too, and still exact. */
+	check_against_truth(rep, self, 0);
+	unlink(out_path);
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+/* Attach to a refpipe already running: it blocks reading stdin inside
+ * stage_ingest; once pipetrace is attached the test feeds it records. The
+ * ingest call in progress at attach is not counted; all others are. */
+static void test_attach_by_pid(void **state)
+{
+	char spath[64], jpath[64], pidbuf[16], *log = NULL, *out = NULL, *err = NULL;
+	char *ref_argv[] = { PTEST_REFPIPE, "--input",	   "-",
+			     "--batch",	    "250",	   "--self-report",
+			     spath,	    NULL };
+	struct ptest_proc target, tracer;
+	json_object *rep, *self;
+	size_t input_len, done;
+	char *input = NULL;
+	ssize_t n;
+	FILE *in;
+	int i, code;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_spawn(&target, ref_argv, true), 0);
+	usleep(200000); /* let it reach its first read() */
+	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
+	{
+		char *pt_argv[] = { PTEST_PIPETRACE, "-p", pidbuf, "--json",
+				    jpath, NULL };
+
+		assert_int_equal(ptest_spawn(&tracer, pt_argv, false), 0);
+	}
+	if (!ptest_wait_stderr(&tracer, "tracing 6 stages", 30, &log))
+		fail_msg("pipetrace did not attach: %s", log ? log : "");
+	/* Formatted first, so that the feeder competes little for CPU. */
+	in = open_memstream(&input, &input_len);
+	assert_non_null(in);
+	for (i = 0; i < 20000; i++)
+		fprintf(in, "%d,%d,%d,%d.5\n", i, i % 64, 1000 + i, i % 97);
+	fclose(in);
+	for (done = 0; done < input_len; done += (size_t)n) {
+		n = write(target.in_fd, input + done, input_len - done);
+		assert_true(n > 0);
+	}
+	free(input);
+	close(target.in_fd);
+	target.in_fd = -1;
+	code = ptest_finish(&target, TIMEOUT, &out, &err);
+	assert_int_equal(code, 0);
+	free(out);
+	free(err);
+	out = err = NULL;
+	/* pipetrace sees the target exit and reports. */
+	err = log;
+	code = ptest_finish(&tracer, 30, &out, &err);
+	if (code != 0)
+		fail_msg("pipetrace exited %d: %s", code, err);
+	assert_non_null(strstr(out, "stage_features"));
+	rep = ptest_load_json(jpath);
+	self = ptest_load_json(spath);
+	assert_non_null(rep);
+	assert_non_null(self);
+	check_against_truth(rep, self, 1);
+	json_object_put(rep);
+	json_object_put(self);
+	unlink(jpath);
+	unlink(spath);
+	free(out);
+	free(err);
+	out = err = NULL;
+}
+
+/* Ctrl-C: the report is printed, probes detach, the target runs on to a
+ * normal end with a correct self-report. */
+static void test_sigint_detaches_and_target_survives(void **state)
+{
+	char spath[64], pidbuf[16], *log = NULL, *out = NULL, *err = NULL;
+	char *ref_argv[] = { PTEST_REFPIPE,  "--records",     "10000",
+			     "--batch",	     "100",	      "--sleep",
+			     "sink=20000",   "--self-report", spath,
+			     NULL };
+	struct ptest_proc target, tracer;
+	json_object *self;
+	int code;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	assert_int_equal(ptest_spawn(&target, ref_argv, false), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
+	{
+		char *pt_argv[] = { PTEST_PIPETRACE, "-p", pidbuf, NULL };
+
+		assert_int_equal(ptest_spawn(&tracer, pt_argv, false), 0);
+	}
+	if (!ptest_wait_stderr(&tracer, "tracing 6 stages", 30, &log))
+		fail_msg("pipetrace did not attach: %s", log ? log : "");
+	usleep(200000);
+	kill(tracer.pid, SIGINT);
+	err = log;
+	code = ptest_finish(&tracer, 30, &out, &err);
+	assert_int_equal(code, 0);
+	assert_non_null(strstr(out, "stage_sink"));
+	/* The target was not harmed and finishes on its own. */
+	assert_int_equal(kill(target.pid, 0), 0);
+	free(out);
+	free(err);
+	out = err = NULL;
+	code = ptest_finish(&target, TIMEOUT, &out, &err);
+	assert_int_equal(code, 0);
+	self = ptest_load_json(spath);
+	assert_non_null(self);
+	assert_int_equal(ptest_u64(truth_stage(self, "stage_sink"), "calls"),
+			 100);
+	json_object_put(self);
+	unlink(spath);
+	free(out);
+	free(err);
+	out = err = NULL;
+}
+
+/* The target dies under pipetrace: it reports what it saw and exits 0. */
+static void test_target_death(void **state)
+{
+	char pidbuf[16], *log = NULL, *out = NULL, *err = NULL;
+	char *ref_argv[] = { PTEST_REFPIPE, "--records", "100000000", NULL };
+	struct ptest_proc target, tracer;
+	int code;
+
+	PTEST_REQUIRE_TRACING();
+	assert_int_equal(ptest_spawn(&target, ref_argv, false), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
+	{
+		char *pt_argv[] = { PTEST_PIPETRACE, "-p", pidbuf, NULL };
+
+		assert_int_equal(ptest_spawn(&tracer, pt_argv, false), 0);
+	}
+	if (!ptest_wait_stderr(&tracer, "tracing 6 stages", 30, &log))
+		fail_msg("pipetrace did not attach: %s", log ? log : "");
+	usleep(300000);
+	kill(target.pid, SIGKILL);
+	code = ptest_finish(&target, 10, &out, &err);
+	assert_int_equal(code, 128 + SIGKILL);
+	free(out);
+	free(err);
+	out = err = NULL;
+	err = log;
+	code = ptest_finish(&tracer, 30, &out, &err);
+	assert_int_equal(code, 0);
+	assert_non_null(strstr(out, "stage_parse"));
+	free(out);
+	free(err);
+	out = err = NULL;
+}
+
+/* -------------------------------------------------------- sample program */
+
+/* Nested stages, recursion deeper than the frame stack, four threads
+ * created after attach: counts exact by construction. */
+static void test_nested_recursion_threads(void **state)
+{
+	char jpath[64], *out = NULL, *err = NULL;
+	char *argv[] = { PTEST_PIPETRACE, "--json", jpath, "--", NESTED,
+			 "4",		  "50",	    "20",  "40", NULL };
+	json_object *rep, *outer, *inner, *rec, *lost;
+	uint64_t depth = 40, kept = 32, tops = 4 * 20, items = 0, k;
+	int code;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	code = ptest_run(argv, TIMEOUT, &out, &err);
+	if (code)
+		fail_msg("exit %d: %s", code, err);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	outer = ptest_stage(rep, "outer");
+	inner = ptest_stage(rep, "inner");
+	rec = ptest_stage(rep, "recurse");
+	assert_int_equal(ptest_u64(outer, "calls"), 4 * 50);
+	assert_int_equal(ptest_u64(outer, "items"), 4 * 50 * 3);
+	assert_int_equal(ptest_u64(inner, "calls"), 4 * 50 * 3);
+	/* Each outer call holds its three inner calls (20 us spins). */
+	assert_true(latency(outer, "mean") >= 3 * 20000);
+	assert_true(latency(outer, "p50") >= 3 * latency(inner, "p50") * 95 /
+						     100);
+	/* recurse(40) nests 41 calls; the outermost 32 are kept. */
+	assert_int_equal(ptest_u64(rec, "calls"), tops * kept);
+	for (k = depth - kept + 1; k <= depth; k++)
+		items += k + 1;
+	assert_int_equal(ptest_u64(rec, "items"), tops * items);
+	lost = json_object_object_get(rep, "lost");
+	assert_int_equal(ptest_u64(lost, "depth"), tops * (depth + 1 - kept));
+	assert_int_equal(ptest_u64(lost, "unmatched"), 0);
+	assert_int_equal(ptest_u64(rep, "lost_events"),
+			 tops * (depth + 1 - kept));
+	/* Recursion counted once in wall time, every call in the latencies. */
+	assert_true(ptest_u64(rec, "wall_ns") <
+		    latency(rec, "sum") / 4);
+	json_object_put(rep);
+	unlink(jpath);
+	free(out);
+	free(err);
+	out = err = NULL;
+}
+
+/* ------------------------------------------------------------- bad input */
+
+/* Runs pipetrace with args; asserts a non-zero exit and a one-line stderr
+ * that contains `says`. */
+static void expect_error(char **argv, int want_code, const char *says)
+{
+	char *out = NULL, *err = NULL;
+	int code = ptest_run(argv, 60, &out, &err);
+
+	if (code == 0 || (want_code && code != want_code))
+		fail_msg("%s: exit %d, want %d; stderr: %s", says, code,
+			 want_code, err);
+	if (!strstr(err, says))
+		fail_msg("stderr does not say '%s': %s", says, err);
+	if (ptest_count_lines(err) != 1)
+		fail_msg("stderr is not one line: %s", err);
+	if (!strstr(err, "pipetrace: error: "))
+		fail_msg("not an error line: %s", err);
+	free(out);
+	free(err);
+	out = err = NULL;
+}
+
+static void test_bad_inputs_launch(void **state)
+{
+	char script[64];
+	FILE *f;
+
+	PTEST_REQUIRE_TRACING();
+	{
+		char *a[] = { PTEST_PIPETRACE, "-d", "-1", "-p", "1", NULL };
+
+		expect_error(a, 2, "bad duration '-1'");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "-p", "12ab", NULL };
+
+		expect_error(a, 2, "bad PID '12ab'");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "--", "/nonexistent/cmd", NULL };
+
+		expect_error(a, 1, "command '/nonexistent/cmd' not found");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "-s", "no_such_function*", "--",
+			      PTEST_REFPIPE, NULL };
+
+		expect_error(a, 1, "symbol not found");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "-s", "libnope.so.9:f", "--",
+			      PTEST_REFPIPE, NULL };
+
+		expect_error(a, 1, "library 'libnope.so.9' not found");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "--json",
+			      "/nonexistent-dir/r.json", "--", PTEST_REFPIPE,
+			      "--records", "10", NULL };
+		char *out = NULL, *err = NULL;
+		int code = ptest_run(a, 60, &out, &err);
+
+		/* The table is printed; the file is not, and that fails. */
+		assert_int_not_equal(code, 0);
+		assert_non_null(strstr(err, "cannot write --json"));
+		assert_int_equal(access("/nonexistent-dir/r.json", F_OK), -1);
+		free(out);
+		free(err);
+		out = err = NULL;
+	}
+	/* Not an ELF file: an executable shell script. */
+	ptest_tmp_path(script, sizeof(script), ".sh");
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\nexit 0\n", f);
+	fclose(f);
+	chmod(script, 0755);
+	{
+		char *a[] = { PTEST_PIPETRACE, "--", script, NULL };
+
+		expect_error(a, 1, "not an ELF file");
+	}
+	unlink(script);
+	/* A program without annotations and no -s. */
+	{
+		char *a[] = { PTEST_PIPETRACE, "--", "/bin/true", NULL };
+
+		expect_error(a, 1, "has no stage annotations");
+	}
+}
+
+static void test_bad_inputs_pid(void **state)
+{
+	char pidbuf[16], gone[16], *out = NULL, *err = NULL;
+	char *ref_argv[] = { PTEST_REFPIPE, "--records", "100000000", NULL };
+	struct ptest_proc target;
+	pid_t dead;
+	int status;
+
+	PTEST_REQUIRE_TRACING();
+	/* A PID that existed and is gone. */
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, &status, 0);
+	snprintf(gone, sizeof(gone), "%d", dead);
+	{
+		char *a[] = { PTEST_PIPETRACE, "-p", gone, NULL };
+
+		expect_error(a, 1, "no such PID");
+	}
+
+	assert_int_equal(ptest_spawn(&target, ref_argv, false), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
+	usleep(100000);
+	{
+		char *a[] = { PTEST_PIPETRACE, "-p", pidbuf, "-s", "nope_*",
+			      NULL };
+
+		expect_error(a, 1, "symbol not found");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "-p", pidbuf, "-s",
+			      "libnope.so.9:f", NULL };
+
+		expect_error(a, 1, "no object 'libnope.so.9' is mapped");
+	}
+	/* Not root: neither its maps nor BPF are ours to use. */
+	if (access("/usr/bin/setpriv", X_OK) == 0) {
+		char *a[] = { "/usr/bin/setpriv", "--reuid=65534",
+			      "--regid=65534", "--clear-groups",
+			      PTEST_PIPETRACE, "-p", pidbuf, NULL };
+		char *b[] = { "/usr/bin/setpriv", "--reuid=65534",
+			      "--regid=65534", "--clear-groups",
+			      PTEST_PIPETRACE, "--", PTEST_REFPIPE, NULL };
+
+		expect_error(a, 1, "not permitted");
+		expect_error(b, 1, "not permitted");
+	} else {
+		print_message("  (setpriv missing: permission cases not run)\n");
+	}
+	/* The target was never touched. */
+	assert_int_equal(kill(target.pid, 0), 0);
+	kill(target.pid, SIGTERM);
+	assert_int_equal(ptest_finish(&target, 30, &out, &err), 0);
+	free(out);
+	free(err);
+	out = err = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_launch_single_thread),
+		cmocka_unit_test(test_launch_threads),
+		cmocka_unit_test(test_cpu_burn_makes_features_heaviest),
+		cmocka_unit_test(test_shared_library_stage),
+		cmocka_unit_test(test_attach_by_pid),
+		cmocka_unit_test(test_sigint_detaches_and_target_survives),
+		cmocka_unit_test(test_target_death),
+		cmocka_unit_test(test_nested_recursion_threads),
+		cmocka_unit_test(test_bad_inputs_launch),
+		cmocka_unit_test(test_bad_inputs_pid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
