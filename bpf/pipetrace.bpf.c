@@ -23,6 +23,8 @@ const volatile __u8 stage_items_mode[PT_MAX_STAGES] = {};
 /* Set by userspace after load (the calibration run traces pipetrace itself
  * before the target is traced). */
 volatile __u32 target_tgid;
+/* enum pt_phase: mismatches count as losses only while armed. */
+volatile __u32 phase;
 /* Latency the probes themselves add to a call, per stage (calibrated). */
 volatile __u64 stage_bias_ns[PT_MAX_STAGES];
 
@@ -147,7 +149,7 @@ int BPF_KPROBE(stage_enter)
 	__u8 *active;
 	__u32 d;
 
-	if (stage >= PT_MAX_STAGES)
+	if (stage >= PT_MAX_STAGES || phase == PT_PHASE_DETACHING)
 		return 0;
 	t = current_thread(true);
 	if (!t)
@@ -188,8 +190,9 @@ int BPF_KRETPROBE(stage_exit)
 		return 0;
 	d = t->depth;
 	if (d == 0) {
-		/* Entered before we attached, or its entry was dropped. */
-		count_lost(PT_LOST_UNMATCHED, 1);
+		/* Entered while attaching, or its entry was dropped. */
+		if (phase == PT_PHASE_ARMED)
+			count_lost(PT_LOST_UNMATCHED, 1);
 		return 0;
 	}
 	if (d > PT_MAX_DEPTH) {
@@ -209,7 +212,8 @@ int BPF_KRETPROBE(stage_exit)
 		}
 	}
 	if (found >= PT_MAX_DEPTH) {
-		count_lost(PT_LOST_UNMATCHED, 1);
+		if (phase == PT_PHASE_ARMED)
+			count_lost(PT_LOST_UNMATCHED, 1);
 		return 0;
 	}
 	/* Frames above the match never saw their exit: drop them. */

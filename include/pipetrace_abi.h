@@ -129,6 +129,16 @@ enum pt_probe_class {
 	PT_PROBE_NR = 3,
 };
 
+/*
+ * The tracer's phase (the `phase` variable), so that attaching and detaching
+ * probes one by one does not count as lost the calls they cut in half.
+ */
+enum pt_phase {
+	PT_PHASE_ATTACHING = 0, /* exits attached first; entries being added */
+	PT_PHASE_ARMED = 1, /* every probe attached: mismatches are losses */
+	PT_PHASE_DETACHING = 2, /* no new frames; exits still close calls */
+};
+
 /* ----------------------------------------------------------- lost events */
 
 /* Why an event was dropped; counted per CPU in the `lost` array. */

@@ -317,9 +317,13 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 	if (t->pid > 0) {
 		m = pt_maps__find_object(&t->maps, name);
 		if (m) {
+			/* The exact file mapped, whatever its path says now:
+			 * replaced, deleted, or in another mount namespace. */
 			*shown = strdup(m->path);
-			*open_path = xasprintf("/proc/%d/root%s", t->pid,
-					       m->path);
+			*open_path = xasprintf("/proc/%d/map_files/%llx-%llx",
+					       t->pid,
+					       (unsigned long long)m->start,
+					       (unsigned long long)m->end);
 			goto out;
 		}
 		if (!strchr(name, '/'))
@@ -482,12 +486,27 @@ static void match_ctx_free(struct match_ctx *c)
 		pt_elf__close(c->elf);
 }
 
+/* Annotated stages in annotation (source) order, then by address. */
+static int stage_order(const void *a, const void *b, void *arg)
+{
+	const struct pt_stage *x = a, *y = b;
+	const struct match_ctx *c = arg;
+	long nx = note_index(c, x->name), ny = note_index(c, y->name);
+
+	if (nx >= 0 && ny >= 0 && nx != ny)
+		return nx < ny ? -1 : 1;
+	if ((nx >= 0) != (ny >= 0))
+		return nx >= 0 ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
 /* Adds the stages that spec (NULL: the annotations) names in object. */
 static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 		       struct pt_stage_set *out, char *err, size_t errlen)
 {
 	struct match_ctx c = { .spec = spec, .out = out };
 	const char *object = spec ? spec->object : NULL;
+	size_t first = out->n;
 	char *shown = NULL, *open_path = NULL;
 	int ret;
 
@@ -518,6 +537,8 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 		     strerror(-ret));
 		goto out;
 	}
+	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
+		&c);
 	if (c.matched == 0) {
 		ret = -ENOENT;
 		if (!spec)

@@ -178,8 +178,11 @@ void pt_tracer__detach(struct pt_tracer *t)
 
 	if (!t)
 		return;
-	/* Entries first, so that no call starts that could not end. */
-	for (i = t->nlinks; i-- > 0;) {
+	/* No new frames from here; exits go first (they come first in
+	 * links[]), closing the calls in flight until they are gone. */
+	if (t->skel && t->skel->bss)
+		t->skel->bss->phase = PT_PHASE_DETACHING;
+	for (i = 0; i < t->nlinks; i++) {
 		bpf_link__destroy(t->links[i]);
 		t->links[i] = NULL;
 	}
@@ -238,6 +241,7 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 	int ret;
 
 	t->skel->bss->target_tgid = (uint32_t)tgid;
+	t->skel->bss->phase = PT_PHASE_ATTACHING;
 	t->exit_tp = bpf_program__attach(t->skel->progs.thread_exit);
 	if (!t->exit_tp) {
 		ret = -errno;
@@ -262,6 +266,7 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 			goto fail;
 		t->links[t->nlinks++] = l;
 	}
+	t->skel->bss->phase = PT_PHASE_ARMED;
 	pt_debug("attached %zu probes to %zu stages of PID %d", t->nlinks,
 		 st->n, tgid);
 	return 0;
@@ -415,12 +420,14 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 
 	t->skel->bss->target_tgid = (uint32_t)getpid();
 	t->skel->bss->stage_bias_ns[id] = 0;
+	t->skel->bss->phase = PT_PHASE_ARMED;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
 		ret = calibrate_one(t, id, cc.off[i], fns[i], &bias_ns[i]);
 		pt_debug("calibration: %s: median probe latency %llu ns",
 			 calib_names[i], (unsigned long long)bias_ns[i]);
 	}
 	t->skel->bss->target_tgid = 0;
+	t->skel->bss->phase = PT_PHASE_ATTACHING;
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &tid);
 	if (ret) {
 		memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));

@@ -372,6 +372,63 @@ static void test_target_death(void **state)
 	out = err = NULL;
 }
 
+/* -i prints the table while tracing; -d stops tracing and, for a launched
+ * command, waits for it and exits with its status. */
+static void test_interval_and_duration(void **state)
+{
+	char jpath[64], spath[64], *out = NULL, *err = NULL, *p;
+	char *argv[] = { PTEST_PIPETRACE, "-i",	  "0.2",	 "-d",
+			 "0.7",		  "--json", jpath,	 "--",
+			 PTEST_REFPIPE,	  "--records", "3000", "--batch",
+			 "100",		  "--sleep", "sink=40000", "--self-report",
+			 spath,		  NULL };
+	json_object *rep, *self;
+	int code, tables = 0;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	code = ptest_run(argv, TIMEOUT, &out, &err);
+	if (code)
+		fail_msg("exit %d: %s", code, err);
+	for (p = out; (p = strstr(p, "STAGE ")); p++)
+		tables++;
+	/* Interval tables at 0.2, 0.4, 0.6 s, then the final one at 0.7 s. */
+	assert_true(tables >= 3);
+	assert_non_null(strstr(out, "\n--- "));
+	rep = ptest_load_json(jpath);
+	self = ptest_load_json(spath);
+	assert_non_null(rep);
+	assert_non_null(self);
+	/* Traced 0.7 s of a ~1.2 s run: some sink calls, not all. */
+	assert_true(ptest_u64(rep, "duration_ns") >= 700000000ull);
+	assert_true(ptest_u64(rep, "duration_ns") < 1000000000ull);
+	assert_true(ptest_u64(ptest_stage(rep, "stage_sink"), "calls") > 0);
+	assert_true(ptest_u64(ptest_stage(rep, "stage_sink"), "calls") <
+		    ptest_u64(truth_stage(self, "stage_sink"), "calls"));
+	json_object_put(rep);
+	json_object_put(self);
+	unlink(jpath);
+	unlink(spath);
+	free(out);
+	free(err);
+}
+
+/* A launched command's exit status is pipetrace's. */
+static void test_exit_status_passes_through(void **state)
+{
+	char *argv[] = { PTEST_PIPETRACE, "--", PTEST_REFPIPE, "--batch", "0",
+			 NULL };
+	char *out = NULL, *err = NULL;
+
+	PTEST_REQUIRE_TRACING();
+	/* refpipe rejects --batch 0 with exit 2, after being traced. */
+	assert_int_equal(ptest_run(argv, TIMEOUT, &out, &err), 2);
+	assert_non_null(strstr(err, "refpipe: "));
+	free(out);
+	free(err);
+}
+
 /* -------------------------------------------------------- sample program */
 
 /* Nested stages, recursion deeper than the frame stack, four threads
@@ -583,6 +640,8 @@ int main(void)
 		cmocka_unit_test(test_attach_by_pid),
 		cmocka_unit_test(test_sigint_detaches_and_target_survives),
 		cmocka_unit_test(test_target_death),
+		cmocka_unit_test(test_interval_and_duration),
+		cmocka_unit_test(test_exit_status_passes_through),
 		cmocka_unit_test(test_nested_recursion_threads),
 		cmocka_unit_test(test_bad_inputs_launch),
 		cmocka_unit_test(test_bad_inputs_pid),
