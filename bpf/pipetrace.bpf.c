@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
 /*
- * pipetrace.bpf.c - per-stage latency, aggregated in the kernel.
+ * pipetrace.bpf.c - per-stage latency and where each stage's time goes,
+ * aggregated in the kernel.
  *
- * One entry program (uprobe) and one exit program (uretprobe) serve every
- * stage: each attachment carries the stage id as its BPF cookie. Per thread
- * we keep the stack of active stage calls; at exit the call's latency goes
- * into the stage's per-CPU counters and log-linear histogram. Nothing is
- * streamed: userspace reads the `stats` array when it reports.
+ * Stage calls: one entry program (uprobe) and one exit program (uretprobe)
+ * serve every stage; each attachment carries the stage id as its BPF cookie.
+ * Per thread we keep the stack of active stage calls; at exit the call's
+ * latency goes into the stage's per-CPU counters and log-linear histogram.
+ *
+ * Time split: every event that changes what a target thread is doing (stage
+ * entry or exit, syscall entry or exit, switch out or in, wakeup) first
+ * charges the time since the thread's previous event to its innermost
+ * active stage (or to the thread's idle time), in the part the thread was
+ * in: user or sys on CPU, or io/lock/sleep/other when blocked, or runq.
+ * Nothing is streamed: userspace reads the maps when it reports.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,10 +22,13 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+#define TASK_UNINTERRUPTIBLE 0x2
+
 /* ------------------------------------------------------------ configuration */
 
 /* Set before load. */
 const volatile __u8 stage_items_mode[PT_MAX_STAGES] = {};
+const volatile __u8 syscall_class[PT_MAX_SYSCALL] = {};
 
 /* Set by userspace after load (the calibration run traces pipetrace itself
  * before the target is traced). */
@@ -32,10 +42,17 @@ volatile __u64 stage_bias_ns[PT_MAX_STAGES];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1); /* resized to the number of stages */
+	__uint(max_entries, 1); /* resized to the number of stages + 1 */
 	__type(key, __u32);
 	__type(value, struct pt_stage_stats);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* resized to the number of stages + 1 */
+	__type(key, __u32);
+	__type(value, struct pt_stage_time);
+} stage_time SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -43,6 +60,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pt_thread);
 } threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * PT_DEFAULT_MAX_THREADS);
+	__type(key, struct pt_thread_stage);
+	__type(value, __u64);
+} thread_stage SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -67,24 +91,110 @@ static __always_inline void count_lost(__u32 reason, __u64 n)
 		*v += n;
 }
 
-/* The calling thread's state if it belongs to the target, else NULL. */
-static __always_inline struct pt_thread *current_thread(bool create)
+/* How get_thread() treats a thread it does not know. */
+enum get_mode {
+	GET_ONLY = 0, /* return NULL */
+	GET_CREATE = 1, /* create it; an exited one stays exited (its last
+			 * switch-out comes after its exit) */
+	GET_REUSE = 2, /* create it, or start afresh over an exited one: the
+			* thread is alive, so its id was reused */
+};
+
+/*
+ * The state of target thread tid, created in `state` at `now` as mode says.
+ * NULL if unknown, exited, or the map is full (counted).
+ */
+static __always_inline struct pt_thread *get_thread(__u32 tid, int mode,
+						     __u32 state, __u64 now)
+{
+	struct pt_thread *t = bpf_map_lookup_elem(&threads, &tid);
+
+	if (t && !t->exited)
+		return t;
+	if (mode == GET_ONLY || (t && mode != GET_REUSE))
+		return NULL;
+	/* New, or a thread id reused after an exit: start afresh. */
+	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_ANY)) {
+		count_lost(PT_LOST_THREADS_FULL, 1);
+		return NULL;
+	}
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		return NULL;
+	t->sys_nr = -1;
+	t->state = state;
+	t->last_ns = now;
+	return t;
+}
+
+/* The current thread's state if it belongs to the target, else NULL. */
+static __always_inline struct pt_thread *current_thread(bool create, __u64 now)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	struct pt_thread *t;
 
 	if ((__u32)(pid_tgid >> 32) != target_tgid)
 		return NULL;
-	t = bpf_map_lookup_elem(&threads, &tid);
-	if (t || !create)
-		return t;
-	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&threads, &tid)) {
-		count_lost(PT_LOST_THREADS_FULL, 1);
+	t = get_thread((__u32)pid_tgid, create ? GET_REUSE : GET_ONLY,
+		       PT_T_ONCPU, now);
+	if (t && create && !t->comm[0])
+		bpf_get_current_comm(t->comm, sizeof(t->comm));
+	return t;
+}
+
+static __always_inline __u32 sys_class(__s32 nr)
+{
+	if (nr < 0 || nr >= PT_MAX_SYSCALL)
+		return PT_SYS_NONE;
+	return syscall_class[nr & (PT_MAX_SYSCALL - 1)];
+}
+
+/* The innermost stage active on t, or PT_MAX_STAGES when none is. */
+static __always_inline __u32 innermost(const struct pt_thread *t)
+{
+	__u32 d = t->depth;
+
+	if (d == 0)
+		return PT_MAX_STAGES;
+	if (d > PT_MAX_DEPTH)
+		d = PT_MAX_DEPTH;
+	return t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].stage;
+}
+
+static __always_inline struct pt_stage_time *time_of(__u32 stage)
+{
+	if (stage >= PT_MAX_STAGES)
 		return NULL;
+	return bpf_map_lookup_elem(&stage_time, &stage);
+}
+
+/* Charges the time since t's last event to where t has been since. */
+static __always_inline void account(struct pt_thread *t, __u64 now)
+{
+	struct pt_stage_time *st;
+	__u64 delta;
+	__u32 part;
+
+	if (now <= t->last_ns)
+		return;
+	delta = now - t->last_ns;
+	t->last_ns = now;
+	if (t->state == PT_T_ONCPU)
+		part = t->sys_nr >= 0 ? PT_PART_SYS : PT_PART_USER;
+	else if (t->state == PT_T_RUNNABLE)
+		part = PT_PART_RUNQ;
+	else
+		part = t->off_part;
+	if (part >= PT_PART_NR)
+		part = PT_PART_OTHER;
+	if (t->depth == 0) {
+		t->idle_ns[part] += delta;
+		return;
 	}
-	return bpf_map_lookup_elem(&threads, &tid);
+	t->busy_ns[part] += delta;
+	st = time_of(innermost(t));
+	if (st)
+		st->part_ns[part] += delta;
 }
 
 /* Adds a return value to the stage's items or errors, by the stage's mode. */
@@ -115,8 +225,8 @@ static __always_inline void count_items(struct pt_stage_stats *s, __u32 stage,
 	}
 }
 
-static __always_inline void record_call(__u32 stage, __u64 lat, bool outermost,
-					__u64 ret)
+static __always_inline void record_call(__u32 stage, __u64 lat, __u64 bias,
+					bool outermost, __u64 ret)
 {
 	struct pt_stage_stats *s = bpf_map_lookup_elem(&stats, &stage);
 	__u32 b;
@@ -125,6 +235,7 @@ static __always_inline void record_call(__u32 stage, __u64 lat, bool outermost,
 		return;
 	s->calls++;
 	s->lat_sum_ns += lat;
+	s->bias_ns += bias;
 	if (outermost)
 		s->wall_ns += lat;
 	if (s->calls == 1 || lat < s->min_ns)
@@ -138,11 +249,27 @@ static __always_inline void record_call(__u32 stage, __u64 lat, bool outermost,
 	count_items(s, stage, ret);
 }
 
-/* ----------------------------------------------------------------- programs */
+/* Adds an outermost call's wall time to its (thread, stage) pair. */
+static __always_inline void add_pair(__u32 tid, __u32 stage, __u64 lat)
+{
+	struct pt_thread_stage key = { .tid = tid, .stage = stage };
+	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key);
+
+	if (v) {
+		*v += lat;
+		return;
+	}
+	if (bpf_map_update_elem(&thread_stage, &key, &lat, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&thread_stage, &key))
+		count_lost(PT_LOST_PAIRS_FULL, 1);
+}
+
+/* ------------------------------------------------------------ stage calls */
 
 SEC("uprobe")
 int BPF_KPROBE(stage_enter)
 {
+	__u64 now = bpf_ktime_get_ns();
 	__u32 stage = (__u32)bpf_get_attach_cookie(ctx);
 	struct pt_thread *t;
 	struct pt_frame *f;
@@ -151,9 +278,10 @@ int BPF_KPROBE(stage_enter)
 
 	if (stage >= PT_MAX_STAGES || phase == PT_PHASE_DETACHING)
 		return 0;
-	t = current_thread(true);
+	t = current_thread(true, now);
 	if (!t)
 		return 0;
+	account(t, now);
 	d = t->depth;
 	if (d >= PT_MAX_DEPTH) {
 		/* Not stored; the matching exit only pops the count. */
@@ -167,8 +295,7 @@ int BPF_KPROBE(stage_enter)
 	f->outermost = *active == 0;
 	*active += 1;
 	t->depth = d + 1;
-	/* Last, so that our own bookkeeping is not part of the latency. */
-	f->start_ns = bpf_ktime_get_ns();
+	f->start_ns = now;
 	return 0;
 }
 
@@ -178,14 +305,16 @@ int BPF_KRETPROBE(stage_exit)
 	__u64 now = bpf_ktime_get_ns();
 	__u64 ret = PT_REGS_RC(ctx);
 	__u32 stage = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pt_thread *t;
 	struct pt_frame *f;
 	__u64 lat, bias;
 	__u32 d, top, k, idx, found = PT_MAX_DEPTH;
+	bool outermost;
 
 	if (stage >= PT_MAX_STAGES)
 		return 0;
-	t = current_thread(false);
+	t = current_thread(false, now);
 	if (!t)
 		return 0;
 	d = t->depth;
@@ -195,6 +324,7 @@ int BPF_KRETPROBE(stage_exit)
 			count_lost(PT_LOST_UNMATCHED, 1);
 		return 0;
 	}
+	account(t, now);
 	if (d > PT_MAX_DEPTH) {
 		t->depth = d - 1;
 		return 0;
@@ -234,28 +364,174 @@ int BPF_KRETPROBE(stage_exit)
 
 	lat = now > f->start_ns ? now - f->start_ns : 0;
 	bias = stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
-	lat = lat > bias ? lat - bias : 0;
-	record_call(stage, lat, f->outermost, ret);
+	if (bias > lat)
+		bias = lat;
+	lat -= bias;
+	outermost = f->outermost;
+	record_call(stage, lat, bias, outermost, ret);
+	if (outermost)
+		add_pair(tid, stage, lat);
 	return 0;
 }
 
-/* A target thread exits: forget it, counting calls that never returned. */
-/* tp_btf needs no tracefs mounted, unlike tp/. */
+/* --------------------------------------------------------------- syscalls */
+
+/* tp_btf programs need no tracefs mounted, unlike tp/. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct pt_thread *t;
+
+	if (sys_class((__s32)id) == PT_SYS_PROBE)
+		return 0;
+	t = current_thread(true, now);
+	if (!t)
+		return 0;
+	account(t, now);
+	t->sys_nr = (__s32)id;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct pt_thread *t = current_thread(false, now);
+	struct pt_stage_time *st;
+	__u32 cls;
+
+	if (!t || t->sys_nr < 0)
+		return 0;
+	account(t, now);
+	cls = sys_class(t->sys_nr);
+	t->sys_nr = -1;
+	if (cls == PT_SYS_NONE || cls == PT_SYS_LOCK || cls == PT_SYS_SLEEP)
+		return 0;
+	st = time_of(innermost(t));
+	if (!st)
+		return 0;
+	st->io_syscalls++;
+	if (cls == PT_SYS_READ && ret > 0)
+		st->read_bytes += ret;
+	else if (cls == PT_SYS_WRITE && ret > 0)
+		st->write_bytes += ret;
+	else if (cls == PT_SYS_FSYNC)
+		st->fsyncs++;
+	return 0;
+}
+
+/* -------------------------------------------------------------- scheduler */
+
+/* Why a thread that blocks is off CPU, from its syscall and state. */
+static __always_inline __u32 off_part(const struct pt_thread *t,
+				      unsigned int prev_state)
+{
+	switch (sys_class(t->sys_nr)) {
+	case PT_SYS_LOCK:
+		return PT_PART_LOCK;
+	case PT_SYS_SLEEP:
+		return PT_PART_SLEEP;
+	case PT_SYS_READ:
+	case PT_SYS_WRITE:
+	case PT_SYS_IO:
+	case PT_SYS_FSYNC:
+		return PT_PART_IO;
+	default:
+		/* Uninterruptible outside those: disk, page-in, ... */
+		return prev_state & TASK_UNINTERRUPTIBLE ? PT_PART_IO :
+							   PT_PART_OTHER;
+	}
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	__u32 tgid = target_tgid;
+	struct pt_stage_time *st;
+	struct pt_thread *t;
+	__u64 now;
+
+	if (prev->tgid != tgid && next->tgid != tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (prev->tgid == tgid) {
+		t = get_thread(prev->pid, GET_CREATE, PT_T_ONCPU, now);
+		if (t) {
+			account(t, now);
+			st = time_of(innermost(t));
+			if (preempt || prev_state == 0) {
+				t->state = PT_T_RUNNABLE;
+				if (st)
+					st->invol_switches++;
+			} else {
+				t->state = PT_T_BLOCKED;
+				t->off_part = off_part(t, prev_state);
+				if (st)
+					st->vol_switches++;
+			}
+		}
+	}
+	if (next->tgid == tgid) {
+		t = get_thread(next->pid, GET_CREATE, PT_T_RUNNABLE, now);
+		if (t) {
+			account(t, now);
+			t->state = PT_T_ONCPU;
+			bpf_probe_read_kernel_str(t->comm, sizeof(t->comm),
+						  next->comm);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int wakeup(struct task_struct *p, int mode)
+{
+	struct pt_thread *t;
+	__u64 now;
+
+	if (p->tgid != target_tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = get_thread(p->pid, mode, PT_T_RUNNABLE, now);
+	if (t && t->state == PT_T_BLOCKED) {
+		account(t, now);
+		t->state = PT_T_RUNNABLE;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup, struct task_struct *p)
+{
+	return wakeup(p, GET_CREATE);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new, struct task_struct *p)
+{
+	return wakeup(p, GET_REUSE);
+}
+
+/* A target thread exits: close its time, count calls that never returned,
+ * keep its figures for the report. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
+	__u64 now = bpf_ktime_get_ns();
 	struct pt_thread *t;
 
 	if ((__u32)(pid_tgid >> 32) != target_tgid)
 		return 0;
-	t = bpf_map_lookup_elem(&threads, &tid);
+	t = get_thread((__u32)pid_tgid, GET_ONLY, PT_T_ONCPU, now);
 	if (!t)
 		return 0;
-	if (t->depth)
+	account(t, now);
+	if (t->depth && phase == PT_PHASE_ARMED)
 		count_lost(PT_LOST_UNMATCHED,
 			   t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH);
-	bpf_map_delete_elem(&threads, &tid);
+	t->depth = 0;
+	t->exited = 1;
 	return 0;
 }

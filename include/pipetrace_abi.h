@@ -100,7 +100,64 @@ struct pt_stage_stats {
 	__u64 lat_sum_ns; /* sum of every call's latency (nested included) */
 	__u64 min_ns; /* 0 when calls == 0 */
 	__u64 max_ns;
+	__u64 bias_ns; /* probe latency subtracted, summed over calls */
 	__u64 hist[PT_HIST_BUCKETS]; /* call latency, see pt_hist_bucket() */
+};
+
+/* ------------------------------------------------------------ time split */
+
+/*
+ * Where a thread's time goes. on-CPU time is `user` or `sys` (inside a
+ * syscall); off-CPU time is what the thread was blocked on, or `runq` when
+ * it was runnable but not running.
+ */
+enum pt_part {
+	PT_PART_USER = 0,
+	PT_PART_SYS = 1,
+	PT_PART_IO = 2, /* blocked in an I/O syscall, or uninterruptibly */
+	PT_PART_LOCK = 3, /* blocked in futex */
+	PT_PART_SLEEP = 4, /* nanosleep, clock_nanosleep */
+	PT_PART_RUNQ = 5, /* preempted, or woken and waiting for a CPU */
+	PT_PART_OTHER = 6, /* blocked for any other reason */
+	PT_PART_NR = 7,
+};
+
+/* What a syscall number means to the time split (syscall_class[]). */
+enum pt_sys_class {
+	PT_SYS_NONE = 0,
+	PT_SYS_READ = 1, /* I/O; a positive return is bytes read */
+	PT_SYS_WRITE = 2, /* I/O; a positive return is bytes written */
+	PT_SYS_IO = 3, /* I/O wait without a byte count: poll, select ... */
+	PT_SYS_FSYNC = 4, /* fsync, fdatasync, sync_file_range: I/O */
+	PT_SYS_LOCK = 5, /* futex */
+	PT_SYS_SLEEP = 6, /* nanosleep, clock_nanosleep */
+	PT_SYS_PROBE = 7, /* the kernel's own uprobe/uretprobe trampolines:
+			   * part of the probe's cost, not the program's */
+};
+#define PT_MAX_SYSCALL 512 /* syscall numbers classified */
+
+/* Per stage, per CPU: the stage's own (innermost) time, split. */
+struct pt_stage_time {
+	__u64 part_ns[PT_PART_NR];
+	__u64 io_syscalls;
+	__u64 read_bytes;
+	__u64 write_bytes;
+	__u64 fsyncs;
+	__u64 vol_switches; /* switched out blocked */
+	__u64 invol_switches; /* switched out runnable (preempted) */
+};
+
+/* A thread's scheduling state, as the time split follows it. */
+enum pt_tstate {
+	PT_T_ONCPU = 0,
+	PT_T_BLOCKED = 1, /* off CPU, waiting: see pt_thread.off_part */
+	PT_T_RUNNABLE = 2, /* off CPU, runnable */
+};
+
+/* (thread, stage) -> inclusive wall time, for the pipeline model. */
+struct pt_thread_stage {
+	__u32 tid;
+	__u32 stage;
 };
 
 /* One active stage call on a thread. */
@@ -110,12 +167,21 @@ struct pt_frame {
 	__u64 start_ns;
 };
 
-/* Per-thread state, keyed by tid in the `threads` hash map. */
+/* Per-thread state, keyed by tid in the `threads` hash map. Kept after the
+ * thread exits (exited = 1) so that its time can be reported. */
 struct pt_thread {
 	__u32 depth; /* active calls; may exceed PT_MAX_DEPTH (not stored) */
-	__u32 pad;
+	__u32 exited;
 	struct pt_frame frames[PT_MAX_DEPTH];
-	__u8 active[PT_MAX_STAGES]; /* calls of each stage active (saturating) */
+	__u8 active[PT_MAX_STAGES]; /* calls of each stage active */
+	__u64 last_ns; /* time accounted up to */
+	__u32 state; /* enum pt_tstate */
+	__u32 off_part; /* enum pt_part while blocked */
+	__s32 sys_nr; /* syscall in progress, or -1 */
+	__u32 pad;
+	char comm[16];
+	__u64 busy_ns[PT_PART_NR]; /* inside any stage */
+	__u64 idle_ns[PT_PART_NR]; /* outside every stage */
 };
 
 /*
@@ -147,21 +213,28 @@ enum pt_lost_reason {
 	PT_LOST_UNMATCHED = 1, /* an exit without its entry, or entries whose
 				* exits never came (longjmp, attach race) */
 	PT_LOST_THREADS_FULL = 2, /* thread map full: a thread not tracked */
-	PT_LOST_NR = 3,
+	PT_LOST_PAIRS_FULL = 3, /* thread_stage map full: a call's wall time
+				 * missing from the pipeline model */
+	PT_LOST_NR = 4,
 };
 
 /* --------------------------------------------------------- layout checks */
 
 _Static_assert(PT_HIST_BUCKETS == 2241, "histogram layout changed");
-_Static_assert(sizeof(struct pt_stage_stats) == 7 * 8 + PT_HIST_BUCKETS * 8,
+_Static_assert(sizeof(struct pt_stage_stats) == 8 * 8 + PT_HIST_BUCKETS * 8,
 	       "pt_stage_stats must have no padding");
 /* Per-CPU map values are limited to 32 KiB by the kernel allocator. */
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
 _Static_assert(sizeof(struct pt_frame) == 16, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) ==
-		       8 + PT_MAX_DEPTH * 16 + PT_MAX_STAGES,
+		       8 + PT_MAX_DEPTH * 16 + PT_MAX_STAGES + 8 + 16 + 16 +
+			       2 * PT_PART_NR * 8,
 	       "pt_thread must have no padding");
+_Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
+	       "pt_stage_time must have no padding");
+_Static_assert(sizeof(struct pt_thread_stage) == 8,
+	       "pt_thread_stage must have no padding");
 _Static_assert((PT_MAX_DEPTH & (PT_MAX_DEPTH - 1)) == 0,
 	       "PT_MAX_DEPTH must be a power of two (used as a mask)");
 _Static_assert((PT_MAX_STAGES & (PT_MAX_STAGES - 1)) == 0,

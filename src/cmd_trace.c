@@ -112,16 +112,26 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 	int ret;
 
 	memcpy(rep.bias_ns, r->bias_ns, sizeof(rep.bias_ns));
+	struct pt_thread_info *threads = NULL;
+	struct pt_pair *pairs = NULL;
+
 	ret = pt_tracer__read(r->tracer, r->totals, rep.lost);
+	if (!ret)
+		ret = pt_tracer__read_threads(r->tracer, &threads,
+					      &rep.nthreads);
+	if (!ret)
+		ret = pt_tracer__read_pairs(r->tracer, &pairs, &rep.npairs);
 	if (ret) {
 		pt_err("cannot read the BPF counters: %s", strerror(-ret));
-		return ret;
+		goto out;
 	}
+	rep.threads = threads;
+	rep.pairs = pairs;
 	ret = pt_report__build(&rep, &r->stages, r->totals,
 			       end_ns - r->start_ns);
 	if (ret) {
 		pt_err("out of memory building the report");
-		return ret;
+		goto out;
 	}
 	ret = pt_report__write_table(f, &rep);
 	fflush(f);
@@ -132,7 +142,10 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 			pt_err("cannot write --json %s: %s; check the directory exists and is writable",
 			       r->o->json_path, strerror(-ret));
 	}
+out:
 	pt_report__free(&rep);
+	free(threads);
+	free(pairs);
 	return ret;
 }
 

@@ -15,9 +15,173 @@ static const char *const lost_names[PT_LOST_NR] = {
 	[PT_LOST_DEPTH] = "depth",
 	[PT_LOST_UNMATCHED] = "unmatched",
 	[PT_LOST_THREADS_FULL] = "threads_full",
+	[PT_LOST_PAIRS_FULL] = "pairs_full",
 };
 
+/* JSON names of the parts, in enum pt_part order. */
+static const char *const part_names[PT_PART_NR] = {
+	[PT_PART_USER] = "user",     [PT_PART_SYS] = "sys",
+	[PT_PART_IO] = "io",	     [PT_PART_LOCK] = "lock",
+	[PT_PART_SLEEP] = "sleep",   [PT_PART_RUNQ] = "runqueue",
+	[PT_PART_OTHER] = "other",
+};
+
+/* ---------------------------------------------------------- time analysis */
+
+static uint64_t sum_parts(const uint64_t part_ns[PT_PART_NR])
+{
+	uint64_t s = 0;
+	int p;
+
+	for (p = 0; p < PT_PART_NR; p++)
+		s += part_ns[p];
+	return s;
+}
+
+const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])
+{
+	static const struct {
+		const char *name;
+		int a, b; /* parts summed; b < 0 for one */
+	} verdicts[] = {
+		{ "cpu", PT_PART_USER, PT_PART_SYS },
+		{ "io", PT_PART_IO, -1 },
+		{ "lock", PT_PART_LOCK, -1 },
+		{ "sleep", PT_PART_SLEEP, -1 },
+		{ "runqueue", PT_PART_RUNQ, -1 },
+	};
+	uint64_t total = 0, v;
+	size_t i;
+	int p;
+
+	for (p = 0; p < PT_PART_NR; p++)
+		total += part_ns[p];
+	if (total == 0)
+		return "idle";
+	for (i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		v = part_ns[verdicts[i].a];
+		if (verdicts[i].b >= 0)
+			v += part_ns[verdicts[i].b];
+		/* v / total >= 0.6, in integers */
+		if (v * 5 >= total * 3)
+			return verdicts[i].name;
+	}
+	return "mixed";
+}
+
+long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
+	       uint64_t elapsed_ns, double *saves_pct)
+{
+	uint32_t *tids = calloc(npairs + 1, sizeof(*tids));
+	size_t *idx = calloc(npairs + 1, sizeof(*idx));
+	double *busy = calloc(npairs + 1, sizeof(*busy));
+	double *cut = calloc(npairs + 1, sizeof(*cut));
+	double bmax = 0, newmax, best_saved = 0, saved;
+	size_t nt = 0, i, j, k;
+	long best = -1;
+
+	if (!tids || !idx || !busy || !cut) {
+		best = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < npairs; i++) {
+		for (j = 0; j < nt && tids[j] != pairs[i].tid; j++)
+			;
+		if (j == nt)
+			tids[nt++] = pairs[i].tid;
+		idx[i] = j;
+		busy[j] += (double)pairs[i].wall_ns;
+	}
+	for (j = 0; j < nt; j++)
+		if (busy[j] > bmax)
+			bmax = busy[j];
+	for (k = 0; k < nstages; k++) {
+		memset(cut, 0, nt * sizeof(*cut));
+		for (i = 0; i < npairs; i++)
+			if (pairs[i].stage == k)
+				cut[idx[i]] += (double)pairs[i].wall_ns / 2;
+		newmax = 0;
+		for (j = 0; j < nt; j++)
+			if (busy[j] - cut[j] > newmax)
+				newmax = busy[j] - cut[j];
+		saved = bmax - newmax;
+		saves_pct[k] = elapsed_ns ? saved / (double)elapsed_ns * 100 : 0;
+		if (saved > best_saved) {
+			best_saved = saved;
+			best = (long)k;
+		}
+	}
+out:
+	free(tids);
+	free(idx);
+	free(busy);
+	free(cut);
+	return best;
+}
+
+/* Why row b limits the pipeline, in one sentence. */
+static void explain_bottleneck(struct pt_report *r)
+{
+	const struct pt_stage_report *row = &r->rows[r->bottleneck];
+	uint32_t tid = 0, first = 0;
+	uint64_t most = 0, tbusy = 0;
+	bool threaded = false;
+	size_t i;
+
+	for (i = 0; i < r->npairs; i++) {
+		if (i == 0)
+			first = r->pairs[i].tid;
+		else if (r->pairs[i].tid != first)
+			threaded = true;
+		if (r->pairs[i].stage == (uint32_t)r->bottleneck &&
+		    r->pairs[i].wall_ns > most) {
+			most = r->pairs[i].wall_ns;
+			tid = r->pairs[i].tid;
+		}
+	}
+	if (threaded) {
+		for (i = 0; i < r->npairs; i++)
+			if (r->pairs[i].tid == tid)
+				tbusy += r->pairs[i].wall_ns;
+		snprintf(r->bottleneck_reason, sizeof(r->bottleneck_reason),
+			 "its thread %u is in stages %.0f%% of the trace (verdict %s); a 2x faster %s saves %.1f%%",
+			 tid,
+			 r->duration_ns ? 100.0 * (double)tbusy /
+						  (double)r->duration_ns :
+					  0.0,
+			 row->verdict, row->stage->name, row->saves_pct);
+	} else {
+		snprintf(r->bottleneck_reason, sizeof(r->bottleneck_reason),
+			 "it takes %.0f%% of the traced time (verdict %s); a 2x faster %s saves %.1f%%",
+			 r->duration_ns ? 100.0 * (double)row->tot->wall_ns /
+						  (double)r->duration_ns :
+					  0.0,
+			 row->verdict, row->stage->name, row->saves_pct);
+	}
+}
+
 /* ------------------------------------------------------------------ build */
+
+/* The stage's own time split, with the probes' own cost taken out of its
+ * on-CPU time (where the probe ran), user first. */
+static void split_stage(struct pt_stage_report *row)
+{
+	uint64_t bias = row->tot->bias_ns, take;
+	int p;
+
+	memcpy(row->part_ns, row->tot->time.part_ns, sizeof(row->part_ns));
+	take = bias < row->part_ns[PT_PART_USER] ? bias :
+						   row->part_ns[PT_PART_USER];
+	row->part_ns[PT_PART_USER] -= take;
+	bias -= take;
+	take = bias < row->part_ns[PT_PART_SYS] ? bias :
+						  row->part_ns[PT_PART_SYS];
+	row->part_ns[PT_PART_SYS] -= take;
+	row->self_ns = 0;
+	for (p = 0; p < PT_PART_NR; p++)
+		row->self_ns += row->part_ns[p];
+	row->verdict = pt_verdict(row->part_ns);
+}
 
 int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
 		     const struct pt_totals *totals, uint64_t duration_ns)
@@ -55,6 +219,25 @@ int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
 			row->items_per_s = (double)t->items / secs;
 			row->concurrency = (double)t->wall_ns / 1e9 / secs;
 		}
+		split_stage(row);
+	}
+	r->bottleneck = -1;
+	r->bottleneck_reason[0] = '\0';
+	if (r->n) {
+		double *saves = calloc(r->n, sizeof(*saves));
+		long b;
+
+		if (!saves)
+			return -ENOMEM;
+		b = pt_amdahl(r->pairs, r->npairs, r->n, duration_ns, saves);
+		for (i = 0; i < r->n; i++)
+			r->rows[i].saves_pct = saves[i];
+		free(saves);
+		if (b == -ENOMEM)
+			return -ENOMEM;
+		r->bottleneck = b;
+		if (b >= 0)
+			explain_bottleneck(r);
 	}
 	return 0;
 }
@@ -107,6 +290,104 @@ static void stage_label(char *buf, size_t len, const struct pt_report *r,
 		snprintf(buf, len, "%s", s->name);
 }
 
+/* One letter a part, for the stacked bar. */
+static const char part_letter[PT_PART_NR] = {
+	[PT_PART_USER] = 'u', [PT_PART_SYS] = 's',  [PT_PART_IO] = 'I',
+	[PT_PART_LOCK] = 'L', [PT_PART_SLEEP] = 'S', [PT_PART_RUNQ] = 'R',
+	[PT_PART_OTHER] = 'o',
+};
+
+#define BAR_WIDTH 20
+
+/* A BAR_WIDTH-character stacked bar of a split (largest remainders). */
+static void split_bar(char *bar, const uint64_t part_ns[PT_PART_NR])
+{
+	uint64_t total = sum_parts(part_ns);
+	int cells[PT_PART_NR], used = 0, p, best, k = 0;
+	double rem[PT_PART_NR];
+
+	memset(bar, '.', BAR_WIDTH);
+	bar[BAR_WIDTH] = '\0';
+	if (!total)
+		return;
+	for (p = 0; p < PT_PART_NR; p++) {
+		double exact = (double)part_ns[p] * BAR_WIDTH / (double)total;
+
+		cells[p] = (int)exact;
+		rem[p] = exact - cells[p];
+		used += cells[p];
+	}
+	while (used < BAR_WIDTH) {
+		for (best = 0, p = 1; p < PT_PART_NR; p++)
+			if (rem[p] > rem[best])
+				best = p;
+		cells[best]++;
+		rem[best] = -1;
+		used++;
+	}
+	for (p = 0; p < PT_PART_NR; p++)
+		while (cells[p]-- > 0 && k < BAR_WIDTH)
+			bar[k++] = part_letter[p];
+}
+
+static double pct_of(uint64_t part, uint64_t total)
+{
+	return total ? 100.0 * (double)part / (double)total : 0.0;
+}
+
+/* The time split per stage and per thread, and the bottleneck. */
+static void write_split_table(FILE *f, const struct pt_report *r)
+{
+	char bar[BAR_WIDTH + 1], label[64], b[32];
+	size_t i;
+
+	fprintf(f, "\n%-24s %9s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n",
+		"STAGE", "OWN TIME", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
+		"RUNQ%", "OTH%", BAR_WIDTH, "SPLIT", "VERDICT", "2x SAVES");
+	for (i = 0; i < r->n; i++) {
+		const struct pt_stage_report *row = &r->rows[i];
+		const uint64_t *p = row->part_ns;
+		uint64_t t = row->self_ns;
+
+		stage_label(label, sizeof(label), r, row->stage);
+		split_bar(bar, p);
+		fprintf(f,
+			"%-24s %9s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
+			label, pt_fmt_ns(b, sizeof(b), t),
+			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], t),
+			pct_of(p[PT_PART_SYS], t), pct_of(p[PT_PART_IO], t),
+			pct_of(p[PT_PART_LOCK], t), pct_of(p[PT_PART_SLEEP], t),
+			pct_of(p[PT_PART_RUNQ], t), pct_of(p[PT_PART_OTHER], t),
+			bar, row->verdict, row->saves_pct);
+	}
+	fprintf(f, "split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
+	if (r->nthreads) {
+		fprintf(f, "\n%-8s %-16s %6s   %-6s %5s %5s %5s %5s %5s %5s\n",
+			"TID", "THREAD", "BUSY%", "IDLE:", "CPU%", "IO%",
+			"LOCK%", "SLP%", "RUNQ%", "OTH%");
+		for (i = 0; i < r->nthreads; i++) {
+			const struct pt_thread_info *th = &r->threads[i];
+			const uint64_t *p = th->idle_ns;
+			uint64_t busy = sum_parts(th->busy_ns);
+			uint64_t all = busy + sum_parts(p);
+
+			fprintf(f,
+				"%-8u %-16s %6.1f   %-6s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f\n",
+				th->tid, th->comm, pct_of(busy, all), "",
+				pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
+				pct_of(p[PT_PART_IO], all),
+				pct_of(p[PT_PART_LOCK], all),
+				pct_of(p[PT_PART_SLEEP], all),
+				pct_of(p[PT_PART_RUNQ], all),
+				pct_of(p[PT_PART_OTHER], all));
+		}
+	}
+	if (r->bottleneck >= 0)
+		fprintf(f, "\nbottleneck: %s: %s\n",
+			r->rows[r->bottleneck].stage->name,
+			r->bottleneck_reason);
+}
+
 int pt_report__write_table(FILE *f, const struct pt_report *r)
 {
 	char b[9][32], label[64];
@@ -138,10 +419,11 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	}
 	fputs("\n", f);
 	if (r->lost_total)
-		fprintf(f, "lost: %llu nested too deep, %llu unmatched, %llu untracked threads\n",
+		fprintf(f, "lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs\n",
 			(unsigned long long)r->lost[PT_LOST_DEPTH],
 			(unsigned long long)r->lost[PT_LOST_UNMATCHED],
-			(unsigned long long)r->lost[PT_LOST_THREADS_FULL]);
+			(unsigned long long)r->lost[PT_LOST_THREADS_FULL],
+			(unsigned long long)r->lost[PT_LOST_PAIRS_FULL]);
 	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
 		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
 		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
@@ -173,6 +455,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 					 row->items_per_s) :
 				"-");
 	}
+	write_split_table(f, r);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -195,11 +478,51 @@ static int jadd(json_object *obj, const char *key, json_object *value)
 	return 0;
 }
 
+/* {"on_cpu":..,"user":..,"sys":..,"io":..,...} of a split. */
+static json_object *split_json(const uint64_t part_ns[PT_PART_NR])
+{
+	json_object *o = json_object_new_object();
+	int p, ret;
+
+	if (!o)
+		return NULL;
+	ret = jadd(o, "on_cpu",
+		   juint(part_ns[PT_PART_USER] + part_ns[PT_PART_SYS]));
+	for (p = 0; p < PT_PART_NR; p++)
+		ret |= jadd(o, part_names[p], juint(part_ns[p]));
+	if (ret) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_object *thread_json(const struct pt_thread_info *th)
+{
+	json_object *o = json_object_new_object();
+	int ret = 0;
+
+	if (!o)
+		return NULL;
+	ret |= jadd(o, "tid", juint(th->tid));
+	ret |= jadd(o, "comm", json_object_new_string(th->comm));
+	ret |= jadd(o, "exited", json_object_new_boolean(th->exited));
+	ret |= jadd(o, "busy_ns", juint(sum_parts(th->busy_ns)));
+	ret |= jadd(o, "idle_ns", juint(sum_parts(th->idle_ns)));
+	ret |= jadd(o, "busy", split_json(th->busy_ns));
+	ret |= jadd(o, "idle", split_json(th->idle_ns));
+	if (ret) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_object *stage_json(const struct pt_stage_report *row)
 {
 	const struct pt_totals *t = row->tot;
 	bool items = row->stage->items != PT_ITEMS_NONE;
-	json_object *o = json_object_new_object(), *lat;
+	json_object *o = json_object_new_object(), *lat, *io, *cs;
 	int ret = 0;
 
 	if (!o)
@@ -239,6 +562,25 @@ static json_object *stage_json(const struct pt_stage_report *row)
 	ret |= jadd(o, "probe_class", json_object_new_string(pt_probe_class__name(
 					      row->stage->probe_class)));
 	ret |= jadd(o, "probe_bias_ns", juint(row->bias_ns));
+	ret |= jadd(o, "self_ns", juint(row->self_ns));
+	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns));
+	ret |= jadd(o, "verdict", json_object_new_string(row->verdict));
+	io = json_object_new_object();
+	if (io) {
+		ret |= jadd(io, "syscalls", juint(t->time.io_syscalls));
+		ret |= jadd(io, "read_bytes", juint(t->time.read_bytes));
+		ret |= jadd(io, "write_bytes", juint(t->time.write_bytes));
+		ret |= jadd(io, "fsyncs", juint(t->time.fsyncs));
+	}
+	ret |= jadd(o, "io", io);
+	cs = json_object_new_object();
+	if (cs) {
+		ret |= jadd(cs, "voluntary", juint(t->time.vol_switches));
+		ret |= jadd(cs, "involuntary", juint(t->time.invol_switches));
+	}
+	ret |= jadd(o, "ctx_switches", cs);
+	ret |= jadd(o, "speedup_2x_saves_pct",
+		    json_object_new_double(row->saves_pct));
 	if (ret) {
 		json_object_put(o);
 		return NULL;
@@ -249,7 +591,7 @@ static json_object *stage_json(const struct pt_stage_report *row)
 /* The whole report as a json-c object; NULL on allocation failure. */
 static json_object *report_json(const struct pt_report *r)
 {
-	json_object *o = json_object_new_object(), *stages, *lost;
+	json_object *o = json_object_new_object(), *stages, *lost, *threads;
 	size_t i;
 	int ret = 0;
 
@@ -289,6 +631,31 @@ static json_object *report_json(const struct pt_report *r)
 		}
 	}
 	ret |= jadd(o, "stages", stages);
+	threads = json_object_new_array();
+	for (i = 0; threads && i < r->nthreads; i++) {
+		json_object *t = thread_json(&r->threads[i]);
+
+		if (!t || json_object_array_add(threads, t)) {
+			json_object_put(t);
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	ret |= jadd(o, "threads", threads);
+	if (r->bottleneck >= 0) {
+		json_object *b = json_object_new_object();
+
+		if (b) {
+			ret |= jadd(b, "stage",
+				    json_object_new_string(
+					    r->rows[r->bottleneck].stage->name));
+			ret |= jadd(b, "reason", json_object_new_string(
+							 r->bottleneck_reason));
+		}
+		ret |= jadd(o, "bottleneck", b);
+	} else {
+		ret |= json_object_object_add(o, "bottleneck", NULL);
+	}
 	if (ret) {
 		json_object_put(o);
 		return NULL;

@@ -25,6 +25,10 @@ struct pt_stage_report {
 	uint64_t bias_ns; /* probe latency subtracted from each call */
 	double calls_per_s, items_per_s;
 	double concurrency; /* wall / elapsed: Little's law */
+	uint64_t part_ns[PT_PART_NR]; /* own time split, probe cost removed */
+	uint64_t self_ns; /* sum of part_ns */
+	const char *verdict;
+	double saves_pct; /* end-to-end time a 2x faster stage would save */
 };
 
 struct pt_report {
@@ -37,7 +41,31 @@ struct pt_report {
 	uint64_t bias_ns[PT_PROBE_NR]; /* calibrated, by probe class */
 	struct pt_stage_report *rows;
 	size_t n;
+	/* Set by the caller before pt_report__build(): */
+	const struct pt_thread_info *threads;
+	size_t nthreads;
+	const struct pt_pair *pairs;
+	size_t npairs;
+	/* Derived: */
+	long bottleneck; /* row index, or -1 */
+	char bottleneck_reason[256];
 };
+
+/* A split's verdict: the part holding >= 60% of it ("cpu" for user + sys,
+ * "io", "lock", "sleep", "runqueue"), else "mixed"; "idle" if empty. */
+const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
+
+/*
+ * Amdahl over the pipeline's threads: with x[t][s] the wall time of stage s
+ * on thread t and B_t = sum_s x[t][s], the run is as long as its busiest
+ * thread allows; making stage k twice as fast saves
+ *   max_t B_t - max_t (B_t - x[t][k] / 2)
+ * of the elapsed time. (One thread: x[k]/2; a threaded pipeline: only the
+ * stages on the busiest thread matter.) Fills saves_pct[nstages] and returns
+ * the stage that saves most, or -1 when no stage ran. -ENOMEM on failure.
+ */
+long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
+	       uint64_t elapsed_ns, double *saves_pct);
 
 /*
  * Builds *r over stages and their totals (both must outlive r). Returns 0 or

@@ -13,6 +13,7 @@
 #include "hist.h"
 #include "log.h"
 #include "pipetrace.skel.h"
+#include "sysclass.h"
 #include "tracer.h"
 
 /* Calls of the calibration function measured at start. */
@@ -23,9 +24,10 @@ struct pt_tracer {
 	const struct pt_stage_set *stages;
 	struct bpf_link **links; /* exit and entry link per stage */
 	size_t nlinks;
-	struct bpf_link *exit_tp;
+	struct bpf_link *tp_links[6]; /* scheduler and syscall tracepoints */
 	int ncpus;
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
+	struct pt_stage_time *percpu_time;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -73,9 +75,21 @@ static int check_kernel(char *err, size_t errlen)
 	return 0;
 }
 
-void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu)
+void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
+			const struct pt_stage_time *cpu_time)
 {
 	uint32_t b;
+	int p;
+
+	for (p = 0; p < PT_PART_NR; p++)
+		t->time.part_ns[p] += cpu_time->part_ns[p];
+	t->time.io_syscalls += cpu_time->io_syscalls;
+	t->time.read_bytes += cpu_time->read_bytes;
+	t->time.write_bytes += cpu_time->write_bytes;
+	t->time.fsyncs += cpu_time->fsyncs;
+	t->time.vol_switches += cpu_time->vol_switches;
+	t->time.invol_switches += cpu_time->invol_switches;
+	t->bias_ns += cpu->bias_ns;
 
 	if (cpu->calls) {
 		if (t->calls == 0 || cpu->min_ns < t->min_ns)
@@ -98,10 +112,12 @@ static int read_stage(struct pt_tracer *t, uint32_t id, struct pt_totals *out)
 	int fd = bpf_map__fd(t->skel->maps.stats), i;
 
 	memset(out, 0, sizeof(*out));
-	if (bpf_map_lookup_elem(fd, &id, t->percpu))
+	if (bpf_map_lookup_elem(fd, &id, t->percpu) ||
+	    bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stage_time), &id,
+				t->percpu_time))
 		return -errno;
 	for (i = 0; i < t->ncpus; i++)
-		pt_totals__add_cpu(out, &t->percpu[i]);
+		pt_totals__add_cpu(out, &t->percpu[i], &t->percpu_time[i]);
 	return 0;
 }
 
@@ -132,8 +148,9 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		goto fail;
 	}
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
+	t->percpu_time = calloc(t->ncpus, sizeof(*t->percpu_time));
 	t->links = calloc(2 * stages->n, sizeof(*t->links));
-	if (!t->percpu || !t->links) {
+	if (!t->percpu || !t->percpu_time || !t->links) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -147,7 +164,11 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	}
 	/* One extra stage id for the calibration function. */
 	bpf_map__set_max_entries(t->skel->maps.stats, stages->n + 1);
+	bpf_map__set_max_entries(t->skel->maps.stage_time, stages->n + 1);
 	bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
+	bpf_map__set_max_entries(t->skel->maps.thread_stage,
+				 4 * o->max_threads);
+	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	for (i = 0; i < stages->n; i++)
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
 
@@ -187,8 +208,10 @@ void pt_tracer__detach(struct pt_tracer *t)
 		t->links[i] = NULL;
 	}
 	t->nlinks = 0;
-	bpf_link__destroy(t->exit_tp);
-	t->exit_tp = NULL;
+	for (i = 0; i < sizeof(t->tp_links) / sizeof(t->tp_links[0]); i++) {
+		bpf_link__destroy(t->tp_links[i]);
+		t->tp_links[i] = NULL;
+	}
 }
 
 void pt_tracer__close(struct pt_tracer *t)
@@ -199,6 +222,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	pipetrace__destroy(t->skel);
 	free(t->links);
 	free(t->percpu);
+	free(t->percpu_time);
 	free(t);
 }
 
@@ -232,6 +256,33 @@ static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
 		    strerror(-ret));
 }
 
+/* Attaches the scheduler and syscall tracepoints, once. They are part of
+ * what a probed call costs, so calibration runs with them too. Returns 0 or
+ * -errno with a message in err. */
+static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
+{
+	struct bpf_program *tps[] = {
+		t->skel->progs.thread_exit,   t->skel->progs.sched_switch,
+		t->skel->progs.sched_wakeup,  t->skel->progs.sched_wakeup_new,
+		t->skel->progs.sys_enter,     t->skel->progs.sys_exit,
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		if (t->tp_links[i])
+			continue;
+		t->tp_links[i] = bpf_program__attach(tps[i]);
+		if (!t->tp_links[i]) {
+			ret = -errno;
+			return fail(err, errlen, ret,
+				    "kernel lacks the %s tracepoint (tp_btf): %s",
+				    bpf_program__name(tps[i]), strerror(-ret));
+		}
+	}
+	return 0;
+}
+
 int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 		      size_t errlen)
 {
@@ -242,12 +293,12 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 
 	t->skel->bss->target_tgid = (uint32_t)tgid;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
-	t->exit_tp = bpf_program__attach(t->skel->progs.thread_exit);
-	if (!t->exit_tp) {
-		ret = -errno;
-		return fail(err, errlen, ret,
-			    "cannot attach to the sched_process_exit tracepoint (tp_btf): %s",
-			    strerror(-ret));
+	/* Scheduler and syscall tracepoints first, so that threads are
+	 * followed from before their first stage call. */
+	ret = attach_tracepoints(t, err, errlen);
+	if (ret) {
+		pt_tracer__detach(t);
+		return ret;
 	}
 	/* Exits before entries: an entry never misses its exit. */
 	for (i = 0; i < st->n; i++) {
@@ -418,6 +469,9 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		return fail(err, errlen, ret < 0 ? ret : -ENOENT,
 			    "cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
 
+	ret = attach_tracepoints(t, err, errlen);
+	if (ret)
+		return ret;
 	t->skel->bss->target_tgid = (uint32_t)getpid();
 	t->skel->bss->stage_bias_ns[id] = 0;
 	t->skel->bss->phase = PT_PHASE_ARMED;
@@ -442,6 +496,95 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 }
 
 /* ------------------------------------------------------------------ reading */
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct pt_thread_info *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
+			    size_t *n)
+{
+	int fd = bpf_map__fd(t->skel->maps.threads);
+	struct pt_thread_info *v = NULL, *nv;
+	struct pt_thread *th;
+	uint32_t key, next;
+	void *prev = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	th = malloc(sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, th))
+			continue; /* deleted meanwhile */
+		nv = realloc(v, (len + 1) * sizeof(*v));
+		if (!nv) {
+			ret = -ENOMEM;
+			break;
+		}
+		v = nv;
+		memset(&v[len], 0, sizeof(v[len]));
+		v[len].tid = key;
+		v[len].exited = th->exited;
+		memcpy(v[len].comm, th->comm, sizeof(v[len].comm));
+		v[len].comm[sizeof(v[len].comm) - 1] = '\0';
+		memcpy(v[len].busy_ns, th->busy_ns, sizeof(th->busy_ns));
+		memcpy(v[len].idle_ns, th->idle_ns, sizeof(th->idle_ns));
+		len++;
+	}
+	free(th);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	if (len)
+		qsort(v, len, sizeof(*v), cmp_thread);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out,
+			  size_t *n)
+{
+	int fd = bpf_map__fd(t->skel->maps.thread_stage);
+	struct pt_thread_stage key, next;
+	struct pt_pair *v = NULL, *nv;
+	void *prev = NULL;
+	size_t len = 0;
+	uint64_t wall;
+
+	*out = NULL;
+	*n = 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &wall))
+			continue;
+		if (key.stage >= t->stages->n)
+			continue; /* the calibration's */
+		nv = realloc(v, (len + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		v[len++] = (struct pt_pair){ .tid = key.tid,
+					     .stage = key.stage,
+					     .wall_ns = wall };
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
 
 int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
 		    uint64_t lost[PT_LOST_NR])

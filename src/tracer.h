@@ -27,7 +27,25 @@ struct pt_tracer_opts {
 /* A stage's counters summed over CPUs. */
 struct pt_totals {
 	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
+	uint64_t bias_ns; /* probe latency subtracted, over all calls */
 	uint64_t hist[PT_HIST_BUCKETS];
+	struct pt_stage_time time; /* the stage's own time, split */
+};
+
+/* A target thread's time: inside stages (busy) and outside (idle). */
+struct pt_thread_info {
+	uint32_t tid;
+	bool exited;
+	char comm[16];
+	uint64_t busy_ns[PT_PART_NR];
+	uint64_t idle_ns[PT_PART_NR];
+};
+
+/* Outermost wall time of one stage on one thread. */
+struct pt_pair {
+	uint32_t tid;
+	uint32_t stage;
+	uint64_t wall_ns;
 };
 
 /* Returns 0 or -errno with a one-line message in err. */
@@ -58,9 +76,18 @@ void pt_tracer__detach(struct pt_tracer *t);
 int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
 		    uint64_t lost[PT_LOST_NR]);
 
+/* The target's threads seen so far, sorted by tid: a malloc'ed array in
+ * *out (free it), its length in *n. Returns 0 or -errno. */
+int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
+			    size_t *n);
+/* Every (thread, stage) pair's wall time: malloc'ed, like the above. */
+int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out,
+			  size_t *n);
+
 void pt_tracer__close(struct pt_tracer *t);
 
 /* Folds per-CPU values into one total (exposed for tests). */
-void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu);
+void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
+			const struct pt_stage_time *cpu_time);
 
 #endif /* PT_TRACER_H */

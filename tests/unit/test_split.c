@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/* test_split.c - verdict rules, the Amdahl pipeline model, syscall classes. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <cmocka.h>
+
+#include "report.h"
+#include "sysclass.h"
+
+static const char *verdict_of(uint64_t user, uint64_t sys, uint64_t io,
+			      uint64_t lock, uint64_t sleep, uint64_t runq,
+			      uint64_t other)
+{
+	uint64_t p[PT_PART_NR] = {
+		[PT_PART_USER] = user, [PT_PART_SYS] = sys,
+		[PT_PART_IO] = io,     [PT_PART_LOCK] = lock,
+		[PT_PART_SLEEP] = sleep, [PT_PART_RUNQ] = runq,
+		[PT_PART_OTHER] = other,
+	};
+
+	return pt_verdict(p);
+}
+
+static void test_verdict(void **state)
+{
+	/* user and sys together are CPU. */
+	assert_string_equal(verdict_of(30, 30, 40, 0, 0, 0, 0), "cpu");
+	assert_string_equal(verdict_of(0, 0, 60, 40, 0, 0, 0), "io");
+	assert_string_equal(verdict_of(10, 0, 0, 90, 0, 0, 0), "lock");
+	assert_string_equal(verdict_of(1, 0, 0, 0, 99, 0, 0), "sleep");
+	assert_string_equal(verdict_of(20, 0, 0, 0, 0, 80, 0), "runqueue");
+	/* The threshold is 60% inclusive. */
+	assert_string_equal(verdict_of(0, 0, 600, 400, 0, 0, 0), "io");
+	assert_string_equal(verdict_of(0, 0, 599, 401, 0, 0, 0), "mixed");
+	/* "other" is never a verdict of its own. */
+	assert_string_equal(verdict_of(10, 0, 0, 0, 0, 0, 90), "mixed");
+	assert_string_equal(verdict_of(0, 0, 0, 0, 0, 0, 0), "idle");
+	/* No overflow for large values. */
+	assert_string_equal(verdict_of(UINT64_MAX / 8, 0, 0, 0, 0, 0, 1),
+			    "cpu");
+}
+
+static void test_amdahl_single_thread(void **state)
+{
+	/* One thread, three stages of 10, 30, 60 ms in a 100 ms run. */
+	const struct pt_pair pairs[] = {
+		{ 7, 0, 10000000 }, { 7, 1, 30000000 }, { 7, 2, 60000000 },
+	};
+	double saves[3];
+	long b = pt_amdahl(pairs, 3, 3, 100000000, saves);
+
+	assert_int_equal(b, 2);
+	assert_true(fabs(saves[0] - 5.0) < 1e-9);
+	assert_true(fabs(saves[1] - 15.0) < 1e-9);
+	assert_true(fabs(saves[2] - 30.0) < 1e-9);
+}
+
+static void test_amdahl_threaded(void **state)
+{
+	/* Three threads, one stage each: 90, 50, 20 ms busy in 100 ms.
+	 * Halving the 90 ms stage: the busiest becomes 50 -> saves 40%.
+	 * Halving the others changes nothing. */
+	const struct pt_pair pairs[] = {
+		{ 1, 0, 20000000 }, { 2, 1, 90000000 }, { 3, 2, 50000000 },
+	};
+	double saves[4];
+	long b = pt_amdahl(pairs, 3, 4, 100000000, saves);
+
+	assert_int_equal(b, 1);
+	assert_true(fabs(saves[1] - 40.0) < 1e-9);
+	assert_true(fabs(saves[0]) < 1e-9);
+	assert_true(fabs(saves[2]) < 1e-9);
+	/* A stage that never ran saves nothing. */
+	assert_true(fabs(saves[3]) < 1e-9);
+}
+
+static void test_amdahl_workers(void **state)
+{
+	/* Stage 0 runs on two worker threads (40 + 40 ms), stage 1 on a third
+	 * thread (30 ms): halving stage 0 leaves max(20, 20, 30) = 30. */
+	const struct pt_pair pairs[] = {
+		{ 1, 0, 40000000 }, { 2, 0, 40000000 }, { 3, 1, 30000000 },
+	};
+	double saves[2];
+	long b = pt_amdahl(pairs, 3, 2, 50000000, saves);
+
+	assert_int_equal(b, 0);
+	assert_true(fabs(saves[0] - 20.0) < 1e-9);
+	assert_true(fabs(saves[1]) < 1e-9);
+}
+
+static void test_amdahl_empty(void **state)
+{
+	double saves[2] = { -1, -1 };
+
+	assert_int_equal(pt_amdahl(NULL, 0, 2, 1000, saves), -1);
+	assert_true(saves[0] == 0 && saves[1] == 0);
+	/* No elapsed time: no division by zero. */
+	{
+		const struct pt_pair p[] = { { 1, 0, 5 } };
+
+		assert_int_equal(pt_amdahl(p, 1, 2, 0, saves), 0);
+		assert_true(saves[0] == 0);
+	}
+}
+
+static void test_sysclass(void **state)
+{
+	uint8_t cls[PT_MAX_SYSCALL];
+
+	pt_sysclass__fill(cls);
+	assert_int_equal(cls[SYS_read], PT_SYS_READ);
+	assert_int_equal(cls[SYS_pread64], PT_SYS_READ);
+	assert_int_equal(cls[SYS_recvfrom], PT_SYS_READ);
+	assert_int_equal(cls[SYS_write], PT_SYS_WRITE);
+	assert_int_equal(cls[SYS_writev], PT_SYS_WRITE);
+	assert_int_equal(cls[SYS_sendto], PT_SYS_WRITE);
+	assert_int_equal(cls[SYS_fsync], PT_SYS_FSYNC);
+	assert_int_equal(cls[SYS_fdatasync], PT_SYS_FSYNC);
+	assert_int_equal(cls[SYS_epoll_wait], PT_SYS_IO);
+	assert_int_equal(cls[SYS_poll], PT_SYS_IO);
+	assert_int_equal(cls[SYS_futex], PT_SYS_LOCK);
+	assert_int_equal(cls[SYS_nanosleep], PT_SYS_SLEEP);
+	assert_int_equal(cls[SYS_clock_nanosleep], PT_SYS_SLEEP);
+	assert_int_equal(cls[SYS_getpid], PT_SYS_NONE);
+	assert_int_equal(cls[SYS_mmap], PT_SYS_NONE);
+#if defined(__x86_64__)
+	assert_int_equal(cls[335], PT_SYS_PROBE);
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdict),
+		cmocka_unit_test(test_amdahl_single_thread),
+		cmocka_unit_test(test_amdahl_threaded),
+		cmocka_unit_test(test_amdahl_workers),
+		cmocka_unit_test(test_amdahl_empty),
+		cmocka_unit_test(test_sysclass),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
