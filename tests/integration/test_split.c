@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_split.c - where each stage's time goes, on real probes, against
+ * injected truth: CPU burn, sleep, fsync to a real file, a slowly fed pipe,
+ * lock contention, and a threaded pipeline with one slow stage. In every
+ * run, every stage's parts must add up to its wall time within 2%.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/ptest.h"
+
+#define TIMEOUT 120.0
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint64_t part(json_object *stage, const char *name)
+{
+	json_object *b;
+
+	if (!json_object_object_get_ex(stage, "breakdown_ns", &b))
+		fail_msg("no breakdown_ns");
+	return ptest_u64(b, name);
+}
+
+static const char *verdict(json_object *stage)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(stage, "verdict", &v))
+		fail_msg("no verdict");
+	return json_object_get_string(v);
+}
+
+static json_object *stage_of(json_object *rep, const char *name)
+{
+	json_object *s = ptest_stage(rep, name);
+
+	if (!s)
+		fail_msg("no stage %s in the report", name);
+	return s;
+}
+
+/* Every stage's parts add up to its wall time within 2% (and on_cpu is
+ * user + sys). */
+static void check_parts_sum(json_object *rep)
+{
+	static const char *const parts[] = { "user",  "sys",	  "io",
+					     "lock",  "sleep",	  "runqueue",
+					     "other" };
+	json_object *stages = json_object_object_get(rep, "stages");
+	size_t i, p;
+
+	assert_non_null(stages);
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		json_object *s = json_object_array_get_idx(stages, i);
+		uint64_t sum = 0, wall = ptest_u64(s, "wall_ns");
+
+		for (p = 0; p < sizeof(parts) / sizeof(parts[0]); p++)
+			sum += part(s, parts[p]);
+		assert_int_equal(part(s, "on_cpu"),
+				 part(s, "user") + part(s, "sys"));
+		if (fabs((double)sum - (double)wall) > 0.02 * (double)wall)
+			fail_msg("%s: parts sum to %llu ns, wall is %llu ns",
+				 json_object_get_string(
+					 json_object_object_get(s, "name")),
+				 (unsigned long long)sum,
+				 (unsigned long long)wall);
+	}
+}
+
+/* Prints a stage's split, for the log. */
+static void show(json_object *s)
+{
+	double w = (double)ptest_u64(s, "wall_ns") / 100;
+
+	print_message("  %-16s wall %9.3f ms cpu %5.1f%% io %5.1f%% lock %5.1f%% sleep %5.1f%% runq %5.1f%% other %5.1f%% -> %s\n",
+		      json_object_get_string(json_object_object_get(s, "name")),
+		      w / 1e4, part(s, "on_cpu") / w, part(s, "io") / w,
+		      part(s, "lock") / w, part(s, "sleep") / w,
+		      part(s, "runqueue") / w, part(s, "other") / w,
+		      verdict(s));
+}
+
+/* Runs pipetrace --json -- refpipe ARGS --self-report; loads both. Feeds
+ * stdin with `feed` if given. */
+static void run(char **ref_args, json_object **rep, json_object **self,
+		void (*feed)(int fd))
+{
+	char jpath[64], spath[64], *argv[64], *out = NULL, *err = NULL;
+	struct ptest_proc p;
+	int n = 0, i, code;
+
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	argv[n++] = PTEST_PIPETRACE;
+	argv[n++] = "--json";
+	argv[n++] = jpath;
+	argv[n++] = "--";
+	argv[n++] = PTEST_REFPIPE;
+	for (i = 0; ref_args[i]; i++)
+		argv[n++] = ref_args[i];
+	argv[n++] = "--self-report";
+	argv[n++] = spath;
+	argv[n] = NULL;
+	assert_int_equal(ptest_spawn(&p, argv, feed != NULL), 0);
+	if (feed) {
+		feed(p.in_fd);
+		close(p.in_fd);
+		p.in_fd = -1;
+	}
+	code = ptest_finish(&p, TIMEOUT, &out, &err);
+	if (code)
+		fail_msg("pipetrace exited %d: %s", code, err);
+	*rep = ptest_load_json(jpath);
+	*self = ptest_load_json(spath);
+	assert_non_null(*rep);
+	assert_non_null(*self);
+	check_parts_sum(*rep);
+	unlink(jpath);
+	unlink(spath);
+	free(out);
+	free(err);
+}
+
+/* ------------------------------------------------------------------- tests */
+
+static void test_cpu_burn(void **state)
+{
+	char *args[] = { "--records", "50000", "--batch", "1000",
+			 "--cpu-burn", "features=3000", NULL };
+	json_object *rep, *self, *s;
+
+	PTEST_REQUIRE_TRACING();
+	run(args, &rep, &self, NULL);
+	s = stage_of(rep, "stage_features");
+	show(s);
+	assert_string_equal(verdict(s), "cpu");
+	assert_true(part(s, "on_cpu") >= 0.9 * ptest_u64(s, "wall_ns"));
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+static void test_sleep(void **state)
+{
+	char *args[] = { "--records", "50000", "--batch", "1000", "--sleep",
+			 "normalize=2000", NULL };
+	json_object *rep, *self, *s, *t;
+	double truth, got;
+
+	PTEST_REQUIRE_TRACING();
+	run(args, &rep, &self, NULL);
+	s = stage_of(rep, "stage_normalize");
+	t = ptest_stage(self, "stage_normalize");
+	show(s);
+	assert_string_equal(verdict(s), "sleep");
+	truth = 100.0 * ptest_u64(t, "sleep_ns") / ptest_u64(t, "wall_ns");
+	got = 100.0 * part(s, "sleep") / ptest_u64(s, "wall_ns");
+	print_message("  sleep share %.1f%%, injected %.1f%%\n", got, truth);
+	assert_true(fabs(got - truth) <= 5.0);
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+/* fsync on a real file (not tmpfs): the build directory's disk. */
+static void test_fsync(void **state)
+{
+	char path[256];
+	char *args[] = { "--records", "40000", "--batch", "1000", "--fsync",
+			 "--output", path, NULL };
+	json_object *rep, *self, *s, *io, *t;
+	struct stat st;
+
+	PTEST_REQUIRE_TRACING();
+	snprintf(path, sizeof(path), "%s/fsync-test-%d.csv", PT_BUILD_DIR,
+		 getpid());
+	run(args, &rep, &self, NULL);
+	s = stage_of(rep, "stage_sink");
+	t = ptest_stage(self, "stage_sink");
+	show(s);
+	io = json_object_object_get(s, "io");
+	assert_true(part(s, "io") > 0);
+	assert_int_equal(ptest_u64(io, "fsyncs"), ptest_u64(t, "fsyncs"));
+	assert_int_equal(ptest_u64(io, "fsyncs"), ptest_u64(t, "calls"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(ptest_u64(io, "write_bytes"), (uint64_t)st.st_size);
+	assert_int_equal(ptest_u64(io, "write_bytes"),
+			 ptest_u64(t, "write_bytes"));
+	/* Each batch: one write and one fsync. */
+	assert_int_equal(ptest_u64(io, "syscalls"),
+			 ptest_u64(t, "write_calls") + ptest_u64(t, "fsyncs"));
+	unlink(path);
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+/* 40 chunks of 100 lines, 25 ms apart: ingest mostly waits in read(2). */
+static void feed_slowly(int fd)
+{
+	struct timespec gap = { 0, 25 * 1000 * 1000 };
+	char line[64];
+	int c, i, n;
+
+	for (c = 0; c < 40; c++) {
+		for (i = 0; i < 100; i++) {
+			n = snprintf(line, sizeof(line), "%d,%d,%d,%d.25\n",
+				     c * 100 + i, i % 64, 1000 + i, i % 90);
+			if (write(fd, line, (size_t)n) != n)
+				return;
+		}
+		nanosleep(&gap, NULL);
+	}
+}
+
+static void test_slow_pipe(void **state)
+{
+	char *args[] = { "--input", "-", "--batch", "100", NULL };
+	json_object *rep, *self, *s;
+
+	PTEST_REQUIRE_TRACING();
+	run(args, &rep, &self, feed_slowly);
+	s = stage_of(rep, "stage_ingest");
+	show(s);
+	assert_string_equal(verdict(s), "io");
+	assert_true(ptest_u64(json_object_object_get(s, "io"), "read_bytes") >
+		    0);
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+static void test_lock(void **state)
+{
+	char *args[] = { "--records", "30000", "--batch", "1000", "--workers",
+			 "4", "--lock", "normalize", NULL };
+	json_object *rep, *self, *s;
+
+	PTEST_REQUIRE_TRACING();
+	run(args, &rep, &self, NULL);
+	s = stage_of(rep, "stage_normalize");
+	show(s);
+	assert_string_equal(verdict(s), "lock");
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+/* Threaded, one slow stage: it is the bottleneck; the other stage threads
+ * mostly wait (idle, outside their stages). */
+static void test_threaded_bottleneck(void **state)
+{
+	char *args[] = { "--records", "40000", "--batch", "500", "--threads",
+			 "--cpu-burn", "features=3000", NULL };
+	json_object *rep, *self, *b, *threads, *th;
+	const char *comm;
+	size_t i, checked = 0;
+	uint64_t busy, idle;
+
+	PTEST_REQUIRE_TRACING();
+	run(args, &rep, &self, NULL);
+	b = json_object_object_get(rep, "bottleneck");
+	assert_non_null(b);
+	print_message("  bottleneck: %s: %s\n",
+		      json_object_get_string(json_object_object_get(b, "stage")),
+		      json_object_get_string(
+			      json_object_object_get(b, "reason")));
+	assert_string_equal(
+		json_object_get_string(json_object_object_get(b, "stage")),
+		"stage_features");
+	threads = json_object_object_get(rep, "threads");
+	assert_non_null(threads);
+	for (i = 0; i < json_object_array_length(threads); i++) {
+		th = json_object_array_get_idx(threads, i);
+		comm = json_object_get_string(
+			json_object_object_get(th, "comm"));
+		busy = ptest_u64(th, "busy_ns");
+		idle = ptest_u64(th, "idle_ns");
+		print_message("  thread %-14s busy %8.2f ms idle %8.2f ms\n",
+			      comm, busy / 1e6, idle / 1e6);
+		if (strncmp(comm, "rp-", 3))
+			continue;
+		checked++;
+		if (!strcmp(comm, "rp-features"))
+			assert_true(busy > idle);
+		else
+			assert_true(idle > busy);
+	}
+	assert_int_equal(checked, 6);
+	/* Only the bottleneck's speed-up shortens the run. */
+	assert_true(json_object_get_double(json_object_object_get(
+			    stage_of(rep, "stage_features"),
+			    "speedup_2x_saves_pct")) > 20);
+	assert_true(json_object_get_double(json_object_object_get(
+			    stage_of(rep, "stage_filter"),
+			    "speedup_2x_saves_pct")) < 1);
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpu_burn),
+		cmocka_unit_test(test_sleep),
+		cmocka_unit_test(test_fsync),
+		cmocka_unit_test(test_slow_pipe),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_threaded_bottleneck),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
