@@ -129,9 +129,10 @@ test: all $(UNIT_BINS) $(ITEST_BINS) $(ITEST_PROGS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
 
 # --------------------------------------------------------------------- demo
+# The demo: a threaded refpipe whose features stage burns 900 us a batch.
 demo: all
-	$(Q)$(PIPETRACE) -- $(REFPIPE) --records 400000 --batch 1000 \
-		--cpu-burn features=300
+	$(Q)$(PIPETRACE) -- $(REFPIPE) --records 300000 --batch 1000 --threads \
+		--cpu-burn features=900
 
 bench: all
 	$(Q)scripts/bench.sh

@@ -8,6 +8,10 @@
 #   threaded / single-thread   refpipe alone vs. under pipetrace (annotated
 #                              stages): wall time, records/s, overhead %
 #   probe cost                 pipetrace's calibration per probe class, ns
+#   context switches           perf bench sched pipe -T (2 threads ping-pong
+#                              through pipes: per round trip 2 switches, 2
+#                              wakeups, 4 syscalls) alone vs. under
+#                              pipetrace's scheduler/syscall tracking
 #   pipetrace itself           CPU time and peak RSS attached by PID to a
 #                              threaded refpipe; attach time for its stages
 set -euo pipefail
@@ -17,6 +21,7 @@ RP=.output/refpipe
 reps=${BENCH_REPS:-7}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
+scripts/install-deps.sh --bench
 mkdir -p bench
 
 now() { date +%s%N; }
@@ -45,6 +50,25 @@ run_case --records $records --threads
 thr=("$plain_med" "$plain_min" "$traced_med" "$traced_min")
 run_case --records $records
 one=("$plain_med" "$plain_min" "$traced_med" "$traced_min")
+
+# Context-switch tracking: perf's pipe ping-pong, with one stage probed
+# that never returns during the run (the tracking is what is measured).
+sched_us() { "$@" 2>&1 | awk '/usecs\/op/ {print $1}'; }
+sp_plain=() sp_traced=()
+if command -v perf >/dev/null 2>&1 && perf bench sched pipe -T -l 1000 >/dev/null 2>&1; then
+	for ((i = 0; i < reps; i++)); do
+		sp_plain+=($(sched_us perf bench sched pipe -T -l 100000))
+		sp_traced+=($(sched_us "$PT" -s 'libc.so.6:__libc_start_main' -- perf bench sched pipe -T -l 100000))
+	done
+	read -r sp_plain_med _ < <(printf '%s\n' "${sp_plain[@]}" | stats)
+	read -r sp_traced_med _ < <(printf '%s\n' "${sp_traced[@]}" | stats)
+	sp_added=$(awk -v a="$sp_plain_med" -v b="$sp_traced_med" 'BEGIN {printf "%.0f", (b - a) * 1000}')
+	sp_per_switch=$(awk -v d="$sp_added" 'BEGIN {printf "%.0f", d / 2}')
+	sp_json="{\"plain_us_per_op\": $sp_plain_med, \"traced_us_per_op\": $sp_traced_med, \"added_ns_per_op\": $sp_added, \"added_ns_per_switch\": $sp_per_switch}"
+else
+	echo "bench: perf bench unavailable (scripts/install-deps.sh --bench installs linux-perf): context-switch case skipped" >&2
+	sp_json="null"
+fi
 
 # Probe cost per class, from pipetrace's own calibration (-v).
 cal=$("$PT" -v -- "$RP" --records 1000 2>&1 >/dev/null | sed -n 's/.*calibration: pt_calib_\([a-z]*\): median probe latency \([0-9]*\) ns/\1 \2/p')
@@ -77,6 +101,9 @@ printf '\n%-34s %12s %12s %10s\n' "case (median of $reps)" "untraced" "traced" "
 printf '%-34s %10s/s %10s/s %9s%%\n' "refpipe --threads, records" "$(rate "${thr[0]}")" "$(rate "${thr[2]}")" "$(pct "${thr[0]}" "${thr[2]}")"
 printf '%-34s %10s/s %10s/s %9s%%\n' "refpipe single thread, records" "$(rate "${one[0]}")" "$(rate "${one[2]}")" "$(pct "${one[0]}" "${one[2]}")"
 printf '%-34s %s\n' "probe cost per call (ns)" "$(printf '%s ' $cal)"
+if [ "$sp_json" != null ]; then
+	printf '%-34s %8s us %8s us %+6s ns/op, %s ns per context switch\n' "sched pipe round trip" "$sp_plain_med" "$sp_traced_med" "$sp_added" "$sp_per_switch"
+fi
 printf '%-34s %s ms (incl. load + calibration)\n' "pipetrace start to attached" "$(ms "${attach_ns:-0}")"
 printf '%-34s %s%% of a core, peak RSS %s KiB\n' "pipetrace itself, 3 s attached" "$cpu_pct" "$rss_kb"
 
@@ -89,6 +116,7 @@ cat > bench/results.json <<JSON
     "refpipe_threads": {"records": $records, "untraced_ns": {"median": ${thr[0]}, "min": ${thr[1]}}, "traced_ns": {"median": ${thr[2]}, "min": ${thr[3]}}, "overhead_pct": $(pct "${thr[0]}" "${thr[2]}")},
     "refpipe_single": {"records": $records, "untraced_ns": {"median": ${one[0]}, "min": ${one[1]}}, "traced_ns": {"median": ${one[2]}, "min": ${one[3]}}, "overhead_pct": $(pct "${one[0]}" "${one[2]}")},
     "probe_cost_ns": {${cal_json}},
+    "sched_pipe": ${sp_json},
     "pipetrace_self": {"attach_ns": ${attach_ns:-null}, "cpu_pct_of_core": $cpu_pct, "peak_rss_kib": $rss_kb}
   }
 }
