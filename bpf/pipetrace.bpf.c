@@ -23,6 +23,8 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define TASK_UNINTERRUPTIBLE 0x2
+/* A trampoline entry older than this is not the return being handled. */
+#define RET_FRESH_NS 50000
 
 /* ------------------------------------------------------------ configuration */
 
@@ -302,7 +304,7 @@ int BPF_KPROBE(stage_enter)
 SEC("uretprobe")
 int BPF_KRETPROBE(stage_exit)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), end;
 	__u64 ret = PT_REGS_RC(ctx);
 	__u32 stage = (__u32)bpf_get_attach_cookie(ctx);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -317,6 +319,17 @@ int BPF_KRETPROBE(stage_exit)
 	t = current_thread(false, now);
 	if (!t)
 		return 0;
+	/*
+	 * End the call where the return trampoline entered the kernel, if it
+	 * did so just now for this return (kernels without the uretprobe
+	 * syscall trap instead) and nothing was charged since; the kernel's
+	 * return handling after it is the probe's time, not the program's.
+	 */
+	end = now;
+	if (t->ret_ns && t->ret_ns <= now && now - t->ret_ns < RET_FRESH_NS &&
+	    t->last_ns <= t->ret_ns)
+		end = t->ret_ns;
+	t->ret_ns = 0;
 	d = t->depth;
 	if (d == 0) {
 		/* Entered while attaching, or its entry was dropped. */
@@ -324,7 +337,9 @@ int BPF_KRETPROBE(stage_exit)
 			count_lost(PT_LOST_UNMATCHED, 1);
 		return 0;
 	}
-	account(t, now);
+	account(t, end);
+	if (t->last_ns < now)
+		t->last_ns = now; /* the probe's return: nobody's time */
 	if (d > PT_MAX_DEPTH) {
 		t->depth = d - 1;
 		return 0;
@@ -362,7 +377,7 @@ int BPF_KRETPROBE(stage_exit)
 	t->active[stage & (PT_MAX_STAGES - 1)] -= 1;
 	t->depth = found;
 
-	lat = now > f->start_ns ? now - f->start_ns : 0;
+	lat = end > f->start_ns ? end - f->start_ns : 0;
 	bias = stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
 	if (bias > lat)
 		bias = lat;
@@ -371,6 +386,18 @@ int BPF_KRETPROBE(stage_exit)
 	record_call(stage, lat, bias, outermost, ret);
 	if (outermost)
 		add_pair(tid, stage, lat);
+	return 0;
+}
+
+/*
+ * Attached to a function the process runs once before main (the
+ * executable's _init), so that the kernel's one-time uprobe setup in a new
+ * process (the return trampoline's area, per-task state) happens there and
+ * not inside the first stage call. It does nothing itself.
+ */
+SEC("uretprobe")
+int BPF_KRETPROBE(warmup)
+{
 	return 0;
 }
 
@@ -383,8 +410,15 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	__u64 now = bpf_ktime_get_ns();
 	struct pt_thread *t;
 
-	if (sys_class((__s32)id) == PT_SYS_PROBE)
+	if (sys_class((__s32)id) == PT_SYS_PROBE) {
+		/* A probed function has just returned into the trampoline:
+		 * the call ends here, before the kernel's return handling
+		 * (and any preemption in it). */
+		t = current_thread(false, now);
+		if (t)
+			t->ret_ns = now;
 		return 0;
+	}
 	t = current_thread(true, now);
 	if (!t)
 		return 0;
@@ -401,7 +435,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct pt_stage_time *st;
 	__u32 cls;
 
-	if (!t || t->sys_nr < 0)
+	if (!t)
+		return 0;
+	/* A return trampoline's syscall ends here, whoever's probe it was. */
+	t->ret_ns = 0;
+	if (t->sys_nr < 0)
 		return 0;
 	account(t, now);
 	cls = sys_class(t->sys_nr);
@@ -504,7 +542,10 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup, struct task_struct *p)
 {
-	return wakeup(p, GET_CREATE);
+	/* Never creates: a wakeup can race with a thread that has not gone to
+	 * sleep yet, which would then pass for runnable while it runs. Its
+	 * switch-in or first syscall will find it. */
+	return wakeup(p, GET_ONLY);
 }
 
 SEC("tp_btf/sched_wakeup_new")

@@ -179,6 +179,7 @@ struct pt_thread {
 	__u32 off_part; /* enum pt_part while blocked */
 	__s32 sys_nr; /* syscall in progress, or -1 */
 	__u32 pad;
+	__u64 ret_ns; /* when the return trampoline entered the kernel, or 0 */
 	char comm[16];
 	__u64 busy_ns[PT_PART_NR]; /* inside any stage */
 	__u64 idle_ns[PT_PART_NR]; /* outside every stage */
@@ -228,8 +229,8 @@ _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
 _Static_assert(sizeof(struct pt_frame) == 16, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) ==
-		       8 + PT_MAX_DEPTH * 16 + PT_MAX_STAGES + 8 + 16 + 16 +
-			       2 * PT_PART_NR * 8,
+		       8 + PT_MAX_DEPTH * 16 + PT_MAX_STAGES + 8 + 16 + 8 +
+			       16 + 2 * PT_PART_NR * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
 	       "pt_stage_time must have no padding");

@@ -3,8 +3,8 @@
 # those that are missing. Safe to run repeatedly; needs root to install.
 set -euo pipefail
 
-pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
-      libcmocka-dev libjson-c-dev pkg-config)
+pkgs=(make gcc binutils clang llvm libbpf-dev bpftool libelf-dev libdw-dev
+      zlib1g-dev libcmocka-dev libjson-c-dev pkg-config util-linux)
 # `make bench` also wants the peers it compares against.
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(bpftrace uftrace linux-perf hyperfine)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "elfsyms.h"
 #include "launch.h"
 #include "log.h"
 #include "report.h"
@@ -150,6 +151,37 @@ out:
 }
 
 /* ---------------------------------------------------------------- the run */
+
+static int find_init(const struct pt_sym *sym, void *arg)
+{
+	uint64_t *off = arg;
+
+	if (strcmp(sym->name, "_init") || sym->kind != PT_SYM_FUNC)
+		return 0;
+	*off = sym->file_off;
+	return 1;
+}
+
+/* A launched command: move the kernel's one-time uprobe setup into the
+ * executable's _init, before main (best effort: without _init, the first
+ * stage call pays it, as when attaching to a running process). */
+static void attach_warmup(struct trace_run *r)
+{
+	struct pt_elf *elf = NULL;
+	uint64_t off = 0;
+	int ret;
+
+	if (pt_elf__open(r->target.exe_open, &elf))
+		return;
+	ret = pt_elf__for_each_func(elf, find_init, &off);
+	pt_elf__close(elf);
+	if (ret != 1)
+		return;
+	ret = pt_tracer__attach_warmup(r->tracer, r->pid, r->target.exe_open,
+				       off);
+	if (ret)
+		pt_debug("no warm-up probe on _init: %s", strerror(-ret));
+}
 
 /* Waits for the end of the trace. Returns the reason. */
 static enum stop_reason wait_for_end(struct trace_run *r)
@@ -289,6 +321,8 @@ int pt_cmd_trace(const struct pt_opts *o)
 	ret = pt_tracer__attach(r.tracer, r.pid, err, sizeof(err));
 	if (ret)
 		goto fail_msg;
+	if (!o->pid)
+		attach_warmup(&r);
 	r.start_ns = now_ns();
 	if (!o->pid) {
 		ret = pt_child__release(&r.child);

@@ -25,6 +25,7 @@ struct pt_tracer {
 	struct bpf_link **links; /* exit and entry link per stage */
 	size_t nlinks;
 	struct bpf_link *tp_links[6]; /* scheduler and syscall tracepoints */
+	struct bpf_link *warmup;
 	int ncpus;
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
 	struct pt_stage_time *percpu_time;
@@ -208,6 +209,8 @@ void pt_tracer__detach(struct pt_tracer *t)
 		t->links[i] = NULL;
 	}
 	t->nlinks = 0;
+	bpf_link__destroy(t->warmup);
+	t->warmup = NULL;
 	for (i = 0; i < sizeof(t->tp_links) / sizeof(t->tp_links[0]); i++) {
 		bpf_link__destroy(t->tp_links[i]);
 		t->tp_links[i] = NULL;
@@ -329,6 +332,16 @@ fail:
 	attach_error(err, errlen, &st->v[i], ret);
 	pt_tracer__detach(t);
 	return ret;
+}
+
+int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
+			     uint64_t off)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = true);
+
+	t->warmup = bpf_program__attach_uprobe_opts(t->skel->progs.warmup, tgid,
+						    path, (size_t)off, &uo);
+	return t->warmup ? 0 : -errno;
 }
 
 /* -------------------------------------------------------------- calibration */

@@ -69,6 +69,15 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 		      size_t errlen);
 
+/*
+ * Attaches the warm-up return probe at path+off (a function a new process
+ * runs once before main, such as _init), for process tgid: the kernel's
+ * one-time uprobe setup then happens outside every stage. Returns 0 or
+ * -errno.
+ */
+int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
+			     uint64_t off);
+
 /* Detaches every probe (counters stay readable). */
 void pt_tracer__detach(struct pt_tracer *t);
 
