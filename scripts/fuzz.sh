@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Coverage-guided fuzzing of the parsers that read hostile input:
+# /proc/PID/maps (tests/fuzz/fuzz_procmaps.c) and ELF objects
+# (tests/fuzz/fuzz_elf.c). Builds each harness with clang + libFuzzer +
+# ASan + UBSan into $OUTPUT/fuzz/, seeds its corpus from the fixtures, runs
+# it for SECONDS (default 60) and exits non-zero if any target crashed.
+#
+#   scripts/fuzz.sh [SECONDS]
+#
+# The corpora under $OUTPUT/fuzz/corpus/ are kept between runs; crashing
+# inputs go to $OUTPUT/fuzz/artifacts/. Reproduce one with
+#   $OUTPUT/fuzz/fuzz_elf $OUTPUT/fuzz/artifacts/elf-crash-...
+set -euo pipefail
+
+secs=${1:-60}
+case $secs in
+'' | *[!0-9]*)
+	echo "usage: $0 [SECONDS]" >&2
+	exit 2
+	;;
+esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+output=${OUTPUT:-.output}
+out=$output/fuzz
+clang=${CLANG:-clang}
+cflags=(-g -O1 -fsanitize=fuzzer,address,undefined
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=gnu11
+	-Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE -Iinclude -Isrc)
+
+mkdir -p "$out/corpus/procmaps" "$out/corpus/elf" "$out/artifacts"
+
+# libFuzzer's runtime comes with compiler-rt: install it only if missing.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' \
+	>"$probe/probe.c"
+if ! "$clang" -fsanitize=fuzzer "$probe/probe.c" -o "$probe/probe" 2>/dev/null; then
+	if ! dpkg -s libclang-rt-14-dev >/dev/null 2>&1; then
+		echo "fuzz: installing libclang-rt-14-dev" >&2
+		sudo=
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get install -y libclang-rt-14-dev >/dev/null ||
+			{ $sudo apt-get update >/dev/null &&
+				$sudo apt-get install -y libclang-rt-14-dev >/dev/null; }
+	fi
+	"$clang" -fsanitize=fuzzer "$probe/probe.c" -o "$probe/probe"
+fi
+
+echo "  FUZZCC   $out/fuzz_procmaps"
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_procmaps.c src/procmaps.c \
+	-o "$out/fuzz_procmaps"
+echo "  FUZZCC   $out/fuzz_elf"
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_elf.c src/elfsyms.c \
+	-lelf -ldw -lz -o "$out/fuzz_elf"
+
+# Seeds: the maps fixtures, and the ELF fixtures (built by make).
+cp tests/fixtures/maps/*.txt "$out/corpus/procmaps/"
+if make -s fixtures OUTPUT="$output" >/dev/null; then
+	for f in "$output"/fixtures/*; do
+		[ -f "$f" ] && cp "$f" "$out/corpus/elf/seed-$(basename "$f")"
+	done
+else
+	echo "fuzz: could not build the ELF fixtures; seeding with /bin/true" >&2
+	cp /bin/true "$out/corpus/elf/seed-true"
+fi
+
+status=0
+run() {
+	local name=$1 dict=$2
+	shift 2
+	local args=(-max_total_time="$secs" -timeout=20 -rss_limit_mb=2048
+		-print_final_stats=1 -artifact_prefix="$out/artifacts/$name-")
+	[ -n "$dict" ] && args+=(-dict="$dict")
+	echo "  FUZZ     $name for ${secs}s"
+	if ! "$out/fuzz_$name" "${args[@]}" "$out/corpus/$name" \
+		>"$out/$name.log" 2>&1; then
+		echo "fuzz: $name FAILED; see $out/$name.log and $out/artifacts/" >&2
+		tail -n 40 "$out/$name.log" >&2
+		status=1
+	fi
+	grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' \
+		"$out/$name.log" | sed "s/^/  $name: /" || true
+}
+
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS ASAN_OPTIONS
+run procmaps tests/fuzz/procmaps.dict
+run elf ""
+exit $status

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * elfsyms.h - function symbols, stage notes and uprobe offsets of an ELF
+ * object, and the return types of its functions from DWARF.
+ *
+ * The objects belong to the traced program, i.e. to whoever wrote them, so
+ * every size and offset read from them is checked before use. Functions
+ * return 0 or a negative errno and never print.
+ */
+#ifndef PIPETRACE_ELFSYMS_H
+#define PIPETRACE_ELFSYMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipetrace_abi.h" /* enum pt_items_mode */
+
+struct pt_elf; /* opaque */
+
+/*
+ * Open the ELF object at PATH. Returns 0, -ENOENT, -EACCES (or another
+ * -errno from open()), -ENOEXEC "not an ELF file" (also for anything but a
+ * regular file; a FIFO is never blocked on), -EINVAL for a corrupt or
+ * truncated ELF, -EPROTONOSUPPORT for a class, byte order or machine other
+ * than the host's, -ENOMEM.
+ */
+int pt_elf__open(const char *path, struct pt_elf **out);
+void pt_elf__close(struct pt_elf *e); /* NULL is fine */
+const char *pt_elf__path(const struct pt_elf *e);
+bool pt_elf__is_pie(const struct pt_elf *e); /* ET_DYN */
+
+enum pt_sym_kind {
+	PT_SYM_FUNC,
+	PT_SYM_IFUNC, /* addr is the resolver's, not the implementation's */
+};
+
+struct pt_sym {
+	const char *name; /* valid while the pt_elf is open; "@version"
+			   * suffix stripped */
+	uint64_t addr;	  /* st_value */
+	uint64_t size;
+	uint64_t file_off; /* uprobe offset: via the executable PT_LOAD
+			    * segment that contains addr */
+	enum pt_sym_kind kind;
+	bool global; /* STB_GLOBAL or STB_WEAK */
+};
+
+/* Non-zero stops the walk and is returned by it. */
+typedef int (*pt_sym_cb)(const struct pt_sym *sym, void *ctx);
+
+/*
+ * Call CB for every defined function symbol (STT_FUNC, STT_GNU_IFUNC;
+ * st_shndx != SHN_UNDEF; value != 0) of .symtab and .dynsym, each name once
+ * (.symtab wins), in file order. Symbols whose address is in no executable
+ * PT_LOAD segment are skipped, as are names that are empty, longer than
+ * PT_SYM_NAME_MAX or hold anything but printable ASCII without space (no
+ * real symbol does; the caller prints these names). Returns 0, -errno, or
+ * CB's value.
+ */
+int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx);
+
+#define PT_SYM_NAME_MAX 16384
+
+/*
+ * The file offset of virtual address VADDR through the executable PT_LOAD
+ * segment that holds it in the file (p_vaddr <= VADDR < p_vaddr +
+ * p_filesz). Returns 0, or -ENOENT if there is none.
+ */
+int pt_elf__addr_to_offset(const struct pt_elf *e, uint64_t vaddr,
+			   uint64_t *off);
+
+struct pt_stage_note {
+	const char *name; /* valid while the pt_elf is open */
+	uint8_t flags;	  /* PIPETRACE_STAGE_F_* */
+};
+
+/* Non-zero stops the walk and is returned by it. */
+typedef int (*pt_note_cb)(const struct pt_stage_note *note, void *ctx);
+
+/*
+ * Call CB for every stage annotation: an ELF note with owner "pipetrace",
+ * type 1 in any SHT_NOTE section (layout in include/pipetrace/stage.h), in
+ * file order, duplicates included. Malformed notes (bad sizes, wrong
+ * version, no NUL in the descriptor, a name that is empty or holds anything
+ * but printable ASCII without space) are skipped. Returns 0, -errno, or CB's
+ * value.
+ */
+int pt_elf__for_each_stage_note(struct pt_elf *e, pt_note_cb cb, void *ctx);
+
+/*
+ * How FUNC's return value reads as an item count, from the object's own
+ * DWARF: 4- and 8-byte signed/unsigned integer base types (through typedefs
+ * and qualifiers) give PT_ITEMS_S32/U32/S64/U64, anything else (void,
+ * pointers, floats, bool, char, enums, structs) PT_ITEMS_NONE. The DIE is
+ * the defining subprogram whose DW_AT_low_pc is FUNC's symbol address, else
+ * one named FUNC. Returns 0 and sets *mode, -ENOENT when there is no DWARF
+ * or no such DIE, -ENOTSUP when the DWARF needs a supplementary
+ * (.gnu_debugaltlink) file, -EINVAL if the DWARF is corrupt, -ENOMEM.
+ */
+int pt_elf__func_items_mode(struct pt_elf *e, const char *func,
+			    enum pt_items_mode *mode);
+
+#endif /* PIPETRACE_ELFSYMS_H */
