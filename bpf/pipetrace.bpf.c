@@ -107,7 +107,7 @@ enum get_mode {
  * NULL if unknown, exited, or the map is full (counted).
  */
 static __always_inline struct pt_thread *get_thread(__u32 tid, int mode,
-						     __u32 state, __u64 now)
+						    __u32 state, __u64 now)
 {
 	struct pt_thread *t = bpf_map_lookup_elem(&threads, &tid);
 
@@ -201,7 +201,7 @@ static __always_inline void account(struct pt_thread *t, __u64 now)
 
 /* Adds a return value to the stage's items or errors, by the stage's mode. */
 static __always_inline void count_items(struct pt_stage_stats *s, __u32 stage,
-					 __u64 ret)
+					__u64 ret)
 {
 	switch (stage_items_mode[stage & (PT_MAX_STAGES - 1)]) {
 	case PT_ITEMS_S32:

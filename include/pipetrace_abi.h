@@ -38,7 +38,7 @@
 #define PT_HIST_SUB (1u << PT_HIST_SUB_BITS)
 #define PT_HIST_MAX_EXP 40
 /* Exact small values, the log-linear groups, then one overflow bucket. */
-#define PT_HIST_BUCKETS                                                        \
+#define PT_HIST_BUCKETS \
 	(PT_HIST_SUB + (PT_HIST_MAX_EXP - PT_HIST_SUB_BITS) * PT_HIST_SUB + 1)
 
 /* floor(log2(v)) for v > 0, branch-light and loop-free (BPF has no clz). */
@@ -228,9 +228,9 @@ _Static_assert(sizeof(struct pt_stage_stats) == 8 * 8 + PT_HIST_BUCKETS * 8,
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
 _Static_assert(sizeof(struct pt_frame) == 16, "pt_frame layout changed");
-_Static_assert(sizeof(struct pt_thread) ==
-		       8 + PT_MAX_DEPTH * 16 + PT_MAX_STAGES + 8 + 16 + 8 +
-			       16 + 2 * PT_PART_NR * 8,
+_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 16 +
+						   PT_MAX_STAGES + 8 + 16 + 8 +
+						   16 + 2 * PT_PART_NR * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
 	       "pt_stage_time must have no padding");

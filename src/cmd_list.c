@@ -135,8 +135,8 @@ int pt_cmd_list(const struct pt_opts *o)
 			kind = e->note & PIPETRACE_STAGE_F_ITEMS ? "stage" :
 								   "stage-";
 		printf("%-8s 0x%016llx %8llu  %s\n", kind,
-		       (unsigned long long)e->addr,
-		       (unsigned long long)e->size, e->name);
+		       (unsigned long long)e->addr, (unsigned long long)e->size,
+		       e->name);
 	}
 	code = 0;
 out:

@@ -262,8 +262,8 @@ int pt_cmd_trace(const struct pt_opts *o)
 					      sizeof(err));
 	if (ret)
 		goto fail_msg;
-	ret = pt_stages__resolve(&r.target, o->specs, o->nspecs, &r.stages,
-				 err, sizeof(err));
+	ret = pt_stages__resolve(&r.target, o->specs, o->nspecs, &r.stages, err,
+				 sizeof(err));
 	if (ret)
 		goto fail_msg;
 	r.totals = calloc(r.stages.n, sizeof(*r.totals));

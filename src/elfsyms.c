@@ -77,14 +77,14 @@ struct xseg {
 /* A collected function: what the callback sees, plus where it came from. */
 struct func {
 	struct pt_sym sym;
-	int table;	 /* 0: .symtab, 1: .dynsym */
+	int table; /* 0: .symtab, 1: .dynsym */
 	bool hidden_ver; /* a non-default version ("f@V", not "f@@V") */
 };
 
 /* Open-addressing set of indexes into pt_elf.funcs, keyed by name. */
 struct name_set {
 	size_t *slot; /* index + 1; 0 = empty */
-	size_t cap;   /* power of two, or 0 */
+	size_t cap; /* power of two, or 0 */
 	size_t n;
 	uint64_t seed;
 };
@@ -539,7 +539,7 @@ static int load_symtab(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 		versym = find_versym(e, elf_ndxscn(scn));
 	count = data->d_size / entsize;
 	for (i = 1; i < count; i++) {
-		struct func f = {.table = table};
+		struct func f = { .table = table };
 		const char *name;
 		size_t len, *slot;
 		int type, bind;
@@ -607,7 +607,7 @@ static int load_symtab(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 /* Collect the functions once: .symtab first, then .dynsym; 0 or -errno. */
 static int load_funcs(struct pt_elf *e)
 {
-	static const Elf64_Word order[] = {SHT_SYMTAB, SHT_DYNSYM};
+	static const Elf64_Word order[] = { SHT_SYMTAB, SHT_DYNSYM };
 	size_t pass;
 	int err = 0;
 
@@ -762,8 +762,8 @@ static int open_dwarf(struct pt_elf *e)
 		 * at most 1032 times its size (zlib's limit; libelf's too). */
 		size = sh.sh_size;
 		if ((sh.sh_flags & SHF_COMPRESSED) || name[1] == 'z')
-			size = size > UINT64_MAX / 1032 ? UINT64_MAX / 1032
-							: size * 1032;
+			size = size > UINT64_MAX / 1032 ? UINT64_MAX / 1032 :
+							  size * 1032;
 		if (size + 1024 > e->die_budget)
 			e->die_budget = size + 1024;
 	}
@@ -779,9 +779,9 @@ static int open_dwarf(struct pt_elf *e)
 
 enum die_rank {
 	RANK_NONE,
-	RANK_NAME,    /* named FUNC, no code (abstract instance) */
+	RANK_NAME, /* named FUNC, no code (abstract instance) */
 	RANK_NAME_PC, /* named FUNC, with code */
-	RANK_ADDR,    /* DW_AT_low_pc is FUNC's symbol address */
+	RANK_ADDR, /* DW_AT_low_pc is FUNC's symbol address */
 };
 
 struct die_search {
@@ -906,7 +906,7 @@ static int die_items_mode(Dwarf_Die *die, enum pt_items_mode *mode)
 int pt_elf__func_items_mode(struct pt_elf *e, const char *func,
 			    enum pt_items_mode *mode)
 {
-	struct die_search s = {.name = func};
+	struct die_search s = { .name = func };
 	const struct pt_sym *sym;
 	Dwarf_Off off = 0, next;
 	size_t hsize;

@@ -38,7 +38,7 @@ enum pt_sym_kind {
 struct pt_sym {
 	const char *name; /* valid while the pt_elf is open; "@version"
 			   * suffix stripped */
-	uint64_t addr;	  /* st_value */
+	uint64_t addr; /* st_value */
 	uint64_t size;
 	uint64_t file_off; /* uprobe offset: via the executable PT_LOAD
 			    * segment that contains addr */
@@ -72,7 +72,7 @@ int pt_elf__addr_to_offset(const struct pt_elf *e, uint64_t vaddr,
 
 struct pt_stage_note {
 	const char *name; /* valid while the pt_elf is open */
-	uint8_t flags;	  /* PIPETRACE_STAGE_F_* */
+	uint8_t flags; /* PIPETRACE_STAGE_F_* */
 };
 
 /* Non-zero stops the walk and is returned by it. */

@@ -60,9 +60,9 @@ static int parse_items_mode(const char *s)
 		const char *name;
 		int mode;
 	} modes[] = {
-		{ "auto", -1 },		   { "none", PT_ITEMS_NONE },
-		{ "s32", PT_ITEMS_S32 },   { "u32", PT_ITEMS_U32 },
-		{ "s64", PT_ITEMS_S64 },   { "u64", PT_ITEMS_U64 },
+		{ "auto", -1 },		 { "none", PT_ITEMS_NONE },
+		{ "s32", PT_ITEMS_S32 }, { "u32", PT_ITEMS_U32 },
+		{ "s64", PT_ITEMS_S64 }, { "u64", PT_ITEMS_U64 },
 	};
 	size_t i;
 
@@ -83,8 +83,9 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 	s->items = -1;
 	s->text = text;
 	if (!*text)
-		return fail(err, errlen,
-			    "empty stage spec; give -s PATTERN or -s OBJECT:PATTERN");
+		return fail(
+			err, errlen,
+			"empty stage spec; give -s PATTERN or -s OBJECT:PATTERN");
 	copy = strdup(text);
 	if (!copy)
 		return -ENOMEM;
@@ -105,9 +106,10 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 		*colon = '\0';
 		if (!*copy) {
 			free(copy);
-			return fail(err, errlen,
-				    "empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
-				    text);
+			return fail(
+				err, errlen,
+				"empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+				text);
 		}
 		s->object = strdup(copy);
 		s->pattern = strdup(colon + 1);
@@ -123,9 +125,10 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 	if (!*s->pattern) {
 		free(s->object);
 		free(s->pattern);
-		return fail(err, errlen,
-			    "empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
-			    text);
+		return fail(
+			err, errlen,
+			"empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+			text);
 	}
 	return 0;
 }
@@ -235,9 +238,10 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &o->pid))
-				return fail(err, errlen,
-					    "bad PID '%s'; give a positive process id",
-					    optarg);
+				return fail(
+					err, errlen,
+					"bad PID '%s'; give a positive process id",
+					optarg);
 			break;
 		case 's':
 			ret = add_spec(o, optarg, err, errlen);
@@ -246,20 +250,23 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &o->duration_s))
-				return fail(err, errlen,
-					    "bad duration '%s'; give seconds > 0, e.g. -d 10",
-					    optarg);
+				return fail(
+					err, errlen,
+					"bad duration '%s'; give seconds > 0, e.g. -d 10",
+					optarg);
 			break;
 		case 'i':
 			if (parse_seconds(optarg, &o->interval_s))
-				return fail(err, errlen,
-					    "bad interval '%s'; give seconds > 0, e.g. -i 1",
-					    optarg);
+				return fail(
+					err, errlen,
+					"bad interval '%s'; give seconds > 0, e.g. -i 1",
+					optarg);
 			break;
 		case 'j':
 			if (!*optarg)
-				return fail(err, errlen,
-					    "empty --json file name; give a path");
+				return fail(
+					err, errlen,
+					"empty --json file name; give a path");
 			o->json_path = optarg;
 			break;
 		case OPT_MAX_THREADS:
@@ -267,9 +274,10 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 			v = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || v < 1 ||
 			    v > 1 << 22)
-				return fail(err, errlen,
-					    "bad --max-threads '%s'; give 1 to 4194304",
-					    optarg);
+				return fail(
+					err, errlen,
+					"bad --max-threads '%s'; give 1 to 4194304",
+					optarg);
 			o->max_threads = (unsigned int)v;
 			break;
 		case OPT_NO_CALIBRATE:
@@ -290,12 +298,14 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 				    argv[optind - 1], cmdname);
 		default:
 			if (optopt)
-				return fail(err, errlen,
-					    "unknown option '-%c' or missing value; see %s --help",
-					    optopt, cmdname);
-			return fail(err, errlen,
-				    "unknown option '%s' or missing value; see %s --help",
-				    argv[optind - 1], cmdname);
+				return fail(
+					err, errlen,
+					"unknown option '-%c' or missing value; see %s --help",
+					optopt, cmdname);
+			return fail(
+				err, errlen,
+				"unknown option '%s' or missing value; see %s --help",
+				argv[optind - 1], cmdname);
 		}
 	}
 
@@ -308,12 +318,14 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 				return ret;
 		}
 		if (optind < argc)
-			return fail(err, errlen,
-				    "unexpected argument '%s'; usage: pipetrace list [-p PID | FILE] [SPEC]",
-				    argv[optind]);
+			return fail(
+				err, errlen,
+				"unexpected argument '%s'; usage: pipetrace list [-p PID | FILE] [SPEC]",
+				argv[optind]);
 		if (!o->pid && !o->list_file)
-			return fail(err, errlen,
-				    "nothing to list; give -p PID or an ELF FILE");
+			return fail(
+				err, errlen,
+				"nothing to list; give -p PID or an ELF FILE");
 		return 0;
 	}
 
@@ -323,8 +335,9 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 		return fail(err, errlen,
 			    "give either -p PID or -- CMD, not both");
 	if (!o->pid && !o->argv)
-		return fail(err, errlen,
-			    "nothing to trace; give -p PID or -- CMD [ARGS...]");
+		return fail(
+			err, errlen,
+			"nothing to trace; give -p PID or -- CMD [ARGS...]");
 	return 0;
 }
 

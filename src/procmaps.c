@@ -94,10 +94,10 @@ static int lex_char(struct cursor *c, char ch)
 /* The four permission characters "rwxp"; returns 0 or -EINVAL. */
 static int lex_perms(struct cursor *c, unsigned int *perms)
 {
-	static const char set[4] = {'r', 'w', 'x', 'p'};
-	static const char clear[4] = {'-', '-', '-', 's'};
-	static const unsigned int bit[4] = {PT_MAP_R, PT_MAP_W, PT_MAP_X,
-					    PT_MAP_P};
+	static const char set[4] = { 'r', 'w', 'x', 'p' };
+	static const char clear[4] = { '-', '-', '-', 's' };
+	static const unsigned int bit[4] = { PT_MAP_R, PT_MAP_W, PT_MAP_X,
+					     PT_MAP_P };
 	unsigned int v = 0;
 	int i;
 
@@ -119,7 +119,7 @@ static int lex_perms(struct cursor *c, unsigned int *perms)
 /* Parse one line [p, end) (no newline) into *m; returns 0, -EINVAL, -ENOMEM. */
 static int parse_line(const char *p, const char *end, struct pt_mapping *m)
 {
-	struct cursor c = {p, end};
+	struct cursor c = { p, end };
 	uint64_t v;
 	size_t plen;
 	int err;

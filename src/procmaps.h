@@ -21,7 +21,7 @@
 
 struct pt_mapping {
 	uint64_t start, end, offset; /* [start, end) */
-	unsigned int perms;	     /* PT_MAP_* */
+	unsigned int perms; /* PT_MAP_* */
 	unsigned int dev_major, dev_minor;
 	uint64_t inode;
 	char *path; /* heap copy; NULL when anonymous; "[vdso]", "[heap]"

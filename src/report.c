@@ -20,9 +20,9 @@ static const char *const lost_names[PT_LOST_NR] = {
 
 /* JSON names of the parts, in enum pt_part order. */
 static const char *const part_names[PT_PART_NR] = {
-	[PT_PART_USER] = "user",     [PT_PART_SYS] = "sys",
-	[PT_PART_IO] = "io",	     [PT_PART_LOCK] = "lock",
-	[PT_PART_SLEEP] = "sleep",   [PT_PART_RUNQ] = "runqueue",
+	[PT_PART_USER] = "user",   [PT_PART_SYS] = "sys",
+	[PT_PART_IO] = "io",	   [PT_PART_LOCK] = "lock",
+	[PT_PART_SLEEP] = "sleep", [PT_PART_RUNQ] = "runqueue",
 	[PT_PART_OTHER] = "other",
 };
 
@@ -105,7 +105,8 @@ long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 			if (busy[j] - cut[j] > newmax)
 				newmax = busy[j] - cut[j];
 		saved = bmax - newmax;
-		saves_pct[k] = elapsed_ns ? saved / (double)elapsed_ns * 100 : 0;
+		saves_pct[k] = elapsed_ns ? saved / (double)elapsed_ns * 100 :
+					    0;
 		if (saved > best_saved) {
 			best_saved = saved;
 			best = (long)k;
@@ -143,20 +144,22 @@ static void explain_bottleneck(struct pt_report *r)
 		for (i = 0; i < r->npairs; i++)
 			if (r->pairs[i].tid == tid)
 				tbusy += r->pairs[i].wall_ns;
-		snprintf(r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			 "its thread %u is in stages %.0f%% of the trace (verdict %s); a 2x faster %s saves %.1f%%",
-			 tid,
-			 r->duration_ns ? 100.0 * (double)tbusy /
-						  (double)r->duration_ns :
-					  0.0,
-			 row->verdict, row->stage->name, row->saves_pct);
+		snprintf(
+			r->bottleneck_reason, sizeof(r->bottleneck_reason),
+			"its thread %u is in stages %.0f%% of the trace (verdict %s); a 2x faster %s saves %.1f%%",
+			tid,
+			r->duration_ns ?
+				100.0 * (double)tbusy / (double)r->duration_ns :
+				0.0,
+			row->verdict, row->stage->name, row->saves_pct);
 	} else {
-		snprintf(r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			 "it takes %.0f%% of the traced time (verdict %s); a 2x faster %s saves %.1f%%",
-			 r->duration_ns ? 100.0 * (double)row->tot->wall_ns /
-						  (double)r->duration_ns :
-					  0.0,
-			 row->verdict, row->stage->name, row->saves_pct);
+		snprintf(
+			r->bottleneck_reason, sizeof(r->bottleneck_reason),
+			"it takes %.0f%% of the traced time (verdict %s); a 2x faster %s saves %.1f%%",
+			r->duration_ns ? 100.0 * (double)row->tot->wall_ns /
+						 (double)r->duration_ns :
+					 0.0,
+			row->verdict, row->stage->name, row->saves_pct);
 	}
 }
 
@@ -292,8 +295,8 @@ static void stage_label(char *buf, size_t len, const struct pt_report *r,
 
 /* One letter a part, for the stacked bar. */
 static const char part_letter[PT_PART_NR] = {
-	[PT_PART_USER] = 'u', [PT_PART_SYS] = 's',  [PT_PART_IO] = 'I',
-	[PT_PART_LOCK] = 'L', [PT_PART_SLEEP] = 'S', [PT_PART_RUNQ] = 'R',
+	[PT_PART_USER] = 'u',  [PT_PART_SYS] = 's',   [PT_PART_IO] = 'I',
+	[PT_PART_LOCK] = 'L',  [PT_PART_SLEEP] = 'S', [PT_PART_RUNQ] = 'R',
 	[PT_PART_OTHER] = 'o',
 };
 
@@ -360,7 +363,8 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 			pct_of(p[PT_PART_RUNQ], t), pct_of(p[PT_PART_OTHER], t),
 			bar, row->verdict, row->saves_pct);
 	}
-	fprintf(f, "split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
+	fprintf(f,
+		"split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
 	if (r->nthreads) {
 		fprintf(f, "\n%-8s %-16s %6s   %-6s %5s %5s %5s %5s %5s %5s\n",
 			"TID", "THREAD", "BUSY%", "IDLE:", "CPU%", "IO%",
@@ -419,7 +423,8 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	}
 	fputs("\n", f);
 	if (r->lost_total)
-		fprintf(f, "lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs\n",
+		fprintf(f,
+			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs\n",
 			(unsigned long long)r->lost[PT_LOST_DEPTH],
 			(unsigned long long)r->lost[PT_LOST_UNMATCHED],
 			(unsigned long long)r->lost[PT_LOST_THREADS_FULL],
@@ -451,8 +456,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			pt_fmt_ns(b[5], sizeof(b[5]), row->p99_ns),
 			pt_fmt_ns(b[6], sizeof(b[6]), t->max_ns),
 			fmt_rate(b[7], sizeof(b[7]), row->calls_per_s),
-			items ? fmt_rate(b[8], sizeof(b[8]),
-					 row->items_per_s) :
+			items ? fmt_rate(b[8], sizeof(b[8]), row->items_per_s) :
 				"-");
 	}
 	write_split_table(f, r);
@@ -537,8 +541,9 @@ static json_object *stage_json(const struct pt_stage_report *row)
 		ret |= jadd(o, "items", juint(t->items));
 	else
 		ret |= json_object_object_add(o, "items", NULL);
-	ret |= jadd(o, "items_mode", json_object_new_string(pt_items_mode__name(
-					     row->stage->items)));
+	ret |= jadd(
+		o, "items_mode",
+		json_object_new_string(pt_items_mode__name(row->stage->items)));
 	ret |= jadd(o, "errors", juint(t->errors));
 	ret |= jadd(o, "wall_ns", juint(t->wall_ns));
 	if (lat) {
@@ -559,8 +564,9 @@ static json_object *stage_json(const struct pt_stage_report *row)
 	else
 		ret |= json_object_object_add(o, "items_per_s", NULL);
 	ret |= jadd(o, "concurrency", json_object_new_double(row->concurrency));
-	ret |= jadd(o, "probe_class", json_object_new_string(pt_probe_class__name(
-					      row->stage->probe_class)));
+	ret |= jadd(o, "probe_class",
+		    json_object_new_string(
+			    pt_probe_class__name(row->stage->probe_class)));
 	ret |= jadd(o, "probe_bias_ns", juint(row->bias_ns));
 	ret |= jadd(o, "self_ns", juint(row->self_ns));
 	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns));
@@ -599,9 +605,8 @@ static json_object *report_json(const struct pt_report *r)
 		return NULL;
 	ret |= jadd(o, "schema", json_object_new_string(PT_REPORT_SCHEMA));
 	ret |= jadd(o, "pid", json_object_new_int(r->pid));
-	ret |= jadd(o, "command", json_object_new_string(r->command ?
-								 r->command :
-								 ""));
+	ret |= jadd(o, "command",
+		    json_object_new_string(r->command ? r->command : ""));
 	ret |= jadd(o, "duration_ns", juint(r->duration_ns));
 	ret |= jadd(o, "lost_events", juint(r->lost_total));
 	lost = json_object_new_object();
@@ -613,9 +618,10 @@ static json_object *report_json(const struct pt_report *r)
 		int c;
 
 		for (c = 0; cal && c < PT_PROBE_NR; c++)
-			ret |= jadd(cal,
-				    pt_probe_class__name((enum pt_probe_class)c),
-				    juint(r->bias_ns[c]));
+			ret |= jadd(
+				cal,
+				pt_probe_class__name((enum pt_probe_class)c),
+				juint(r->bias_ns[c]));
 		ret |= jadd(o, "calibration_ns", cal);
 	} else {
 		ret |= json_object_object_add(o, "calibration_ns", NULL);
@@ -646,11 +652,13 @@ static json_object *report_json(const struct pt_report *r)
 		json_object *b = json_object_new_object();
 
 		if (b) {
-			ret |= jadd(b, "stage",
-				    json_object_new_string(
-					    r->rows[r->bottleneck].stage->name));
-			ret |= jadd(b, "reason", json_object_new_string(
-							 r->bottleneck_reason));
+			ret |= jadd(
+				b, "stage",
+				json_object_new_string(
+					r->rows[r->bottleneck].stage->name));
+			ret |= jadd(
+				b, "reason",
+				json_object_new_string(r->bottleneck_reason));
 		}
 		ret |= jadd(o, "bottleneck", b);
 	} else {
@@ -671,8 +679,8 @@ int pt_report__write_json(FILE *f, const struct pt_report *r)
 
 	if (!o)
 		return -ENOMEM;
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s || fputs(s, f) < 0 || fputc('\n', f) < 0)
 		ret = -EIO;
 	json_object_put(o);

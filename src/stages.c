@@ -109,21 +109,23 @@ static int open_elf(const char *path, const char *what, struct pt_elf **e,
 	case 0:
 		return 0;
 	case -ENOENT:
-		return fail(err, errlen, ret, "%s: no such file; check the path",
-			    what);
+		return fail(err, errlen, ret,
+			    "%s: no such file; check the path", what);
 	case -EACCES:
 	case -EPERM:
 		return fail(err, errlen, ret,
 			    "%s: permission denied; run pipetrace as root",
 			    what);
 	case -ENOEXEC:
-		return fail(err, errlen, ret,
-			    "%s: not an ELF file; pipetrace traces ELF programs and libraries",
-			    what);
+		return fail(
+			err, errlen, ret,
+			"%s: not an ELF file; pipetrace traces ELF programs and libraries",
+			what);
 	case -EPROTONOSUPPORT:
-		return fail(err, errlen, ret,
-			    "%s: ELF for another machine or class; trace a native %s binary",
-			    what, "x86_64");
+		return fail(
+			err, errlen, ret,
+			"%s: ELF for another machine or class; trace a native %s binary",
+			what, "x86_64");
 	default:
 		return fail(err, errlen, ret, "%s: cannot read ELF: %s", what,
 			    strerror(-ret));
@@ -147,17 +149,20 @@ int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
 		ret = -errno;
 		snprintf(buf, sizeof(buf), "/proc/%d", pid);
 		if (ret == -ENOENT && access(buf, F_OK) == 0)
-			return fail(err, errlen, -ENOEXEC,
-				    "PID %d has no executable (a kernel thread?); trace a user process",
-				    pid);
+			return fail(
+				err, errlen, -ENOEXEC,
+				"PID %d has no executable (a kernel thread?); trace a user process",
+				pid);
 		if (ret == -ENOENT || ret == -ESRCH)
-			return fail(err, errlen, -ESRCH,
-				    "no such PID %d; check the process id (ps -e)",
-				    pid);
+			return fail(
+				err, errlen, -ESRCH,
+				"no such PID %d; check the process id (ps -e)",
+				pid);
 		if (ret == -EACCES || ret == -EPERM)
-			return fail(err, errlen, ret,
-				    "PID %d: not permitted to inspect it; run pipetrace as root",
-				    pid);
+			return fail(
+				err, errlen, ret,
+				"PID %d: not permitted to inspect it; run pipetrace as root",
+				pid);
 		return fail(err, errlen, ret, "PID %d: %s: %s", pid, link,
 			    strerror(-ret));
 	}
@@ -173,11 +178,13 @@ int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
 	if (ret) {
 		pt_target__free(t);
 		if (ret == -ESRCH || ret == -ENOENT)
-			return fail(err, errlen, -ESRCH,
-				    "no such PID %d (it exited); check the process id",
-				    pid);
-		return fail(err, errlen, ret, "PID %d: cannot read its maps: %s",
-			    pid, strerror(-ret));
+			return fail(
+				err, errlen, -ESRCH,
+				"no such PID %d (it exited); check the process id",
+				pid);
+		return fail(err, errlen, ret,
+			    "PID %d: cannot read its maps: %s", pid,
+			    strerror(-ret));
 	}
 	return 0;
 }
@@ -207,8 +214,8 @@ static char *search_path(const char *argv0)
 	}
 }
 
-int pt_target__from_command(struct pt_target *t, const char *argv0,
-			    char *err, size_t errlen)
+int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
+			    size_t errlen)
 {
 	char *path, real[PATH_MAX];
 	struct stat st;
@@ -217,15 +224,17 @@ int pt_target__from_command(struct pt_target *t, const char *argv0,
 	path = search_path(argv0);
 	if (!path || stat(path, &st)) {
 		free(path);
-		return fail(err, errlen, -ENOENT,
-			    "command '%s' not found; check the name or give its path",
-			    argv0);
+		return fail(
+			err, errlen, -ENOENT,
+			"command '%s' not found; check the name or give its path",
+			argv0);
 	}
 	if (!S_ISREG(st.st_mode) || access(path, X_OK)) {
 		free(path);
-		return fail(err, errlen, -EACCES,
-			    "command '%s' is not an executable file; check its path and mode",
-			    argv0);
+		return fail(
+			err, errlen, -EACCES,
+			"command '%s' is not an executable file; check its path and mode",
+			argv0);
 	}
 	t->exe = realpath(path, real) ? strdup(real) : strdup(path);
 	t->exe_open = path;
@@ -267,9 +276,12 @@ void pt_target__free(struct pt_target *t)
 static char *search_library(const char *name)
 {
 	static const char *const sysdirs[] = {
-		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-		"/lib64",		 "/usr/lib64",
-		"/lib",			 "/usr/lib",
+		"/lib/x86_64-linux-gnu",
+		"/usr/lib/x86_64-linux-gnu",
+		"/lib64",
+		"/usr/lib64",
+		"/lib",
+		"/usr/lib",
 		"/usr/local/lib",
 	};
 	const char *ld = getenv("LD_LIBRARY_PATH");
@@ -327,9 +339,10 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 			goto out;
 		}
 		if (!strchr(name, '/'))
-			return fail(err, errlen, -ENOENT,
-				    "no object '%s' is mapped in PID %d; see /proc/%d/maps or give the library's path",
-				    name, t->pid, t->pid);
+			return fail(
+				err, errlen, -ENOENT,
+				"no object '%s' is mapped in PID %d; see /proc/%d/maps or give the library's path",
+				name, t->pid, t->pid);
 		/* A path not mapped (yet): probes arm when it is. */
 		*shown = strdup(name);
 		*open_path = xasprintf("/proc/%d/root%s%s", t->pid,
@@ -343,9 +356,10 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 	}
 	found = search_library(name);
 	if (!found)
-		return fail(err, errlen, -ENOENT,
-			    "library '%s' not found in LD_LIBRARY_PATH or the system library directories; give its path",
-			    name);
+		return fail(
+			err, errlen, -ENOENT,
+			"library '%s' not found in LD_LIBRARY_PATH or the system library directories; give its path",
+			name);
 	*shown = found;
 	*open_path = strdup(found);
 out:

@@ -5,7 +5,10 @@
 
 #include "sysclass.h"
 
-#define C(name, cls) { SYS_##name, cls }
+#define C(name, cls)            \
+	{                       \
+		SYS_##name, cls \
+	}
 
 static const struct {
 	long nr;

@@ -69,9 +69,10 @@ static int check_kernel(char *err, size_t errlen)
 		pt_debug("kernel feature %s: %s", features[i].what,
 			 ok ? "yes" : "no");
 		if (!ok && features[i].needed)
-			return fail(err, errlen, -EOPNOTSUPP,
-				    "kernel lacks %s: %s is missing; use a kernel built with it",
-				    features[i].what, features[i].path);
+			return fail(
+				err, errlen, -EOPNOTSUPP,
+				"kernel lacks %s: %s is missing; use a kernel built with it",
+				features[i].what, features[i].path);
 	}
 	return 0;
 }
@@ -247,16 +248,18 @@ static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
 			int ret)
 {
 	if (ret == -EPERM || ret == -EACCES)
-		return fail(err, errlen, ret,
-			    "not permitted to probe %s in %s; run pipetrace as root",
-			    s->name, s->object);
+		return fail(
+			err, errlen, ret,
+			"not permitted to probe %s in %s; run pipetrace as root",
+			s->name, s->object);
 	if (ret == -ESRCH)
-		return fail(err, errlen, ret,
-			    "the target exited before %s could be probed; nothing to trace",
-			    s->name);
-	return fail(err, errlen, ret, "cannot probe %s in %s at offset 0x%llx: %s",
-		    s->name, s->object, (unsigned long long)s->file_off,
-		    strerror(-ret));
+		return fail(
+			err, errlen, ret,
+			"the target exited before %s could be probed; nothing to trace",
+			s->name);
+	return fail(err, errlen, ret,
+		    "cannot probe %s in %s at offset 0x%llx: %s", s->name,
+		    s->object, (unsigned long long)s->file_off, strerror(-ret));
 }
 
 /* Attaches the scheduler and syscall tracepoints, once. They are part of
@@ -265,9 +268,9 @@ static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
 static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
 {
 	struct bpf_program *tps[] = {
-		t->skel->progs.thread_exit,   t->skel->progs.sched_switch,
-		t->skel->progs.sched_wakeup,  t->skel->progs.sched_wakeup_new,
-		t->skel->progs.sys_enter,     t->skel->progs.sys_exit,
+		t->skel->progs.thread_exit,  t->skel->progs.sched_switch,
+		t->skel->progs.sched_wakeup, t->skel->progs.sched_wakeup_new,
+		t->skel->progs.sys_enter,    t->skel->progs.sys_exit,
 	};
 	size_t i;
 	int ret;
@@ -278,16 +281,16 @@ static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
 		t->tp_links[i] = bpf_program__attach(tps[i]);
 		if (!t->tp_links[i]) {
 			ret = -errno;
-			return fail(err, errlen, ret,
-				    "kernel lacks the %s tracepoint (tp_btf): %s",
-				    bpf_program__name(tps[i]), strerror(-ret));
+			return fail(
+				err, errlen, ret,
+				"kernel lacks the %s tracepoint (tp_btf): %s",
+				bpf_program__name(tps[i]), strerror(-ret));
 		}
 	}
 	return 0;
 }
 
-int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
-		      size_t errlen)
+int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 {
 	const struct pt_stage_set *st = t->stages;
 	struct bpf_link *l;
@@ -479,8 +482,9 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		ret = pt_elf__for_each_func(elf, find_calib, &cc);
 	pt_elf__close(elf);
 	if (ret < 0 || cc.found != (1u << PT_PROBE_NR) - 1)
-		return fail(err, errlen, ret < 0 ? ret : -ENOENT,
-			    "cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
+		return fail(
+			err, errlen, ret < 0 ? ret : -ENOENT,
+			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
 
 	ret = attach_tracepoints(t, err, errlen);
 	if (ret)
@@ -565,8 +569,7 @@ int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
 	return 0;
 }
 
-int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out,
-			  size_t *n)
+int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n)
 {
 	int fd = bpf_map__fd(t->skel->maps.thread_stage);
 	struct pt_thread_stage key, next;

@@ -90,8 +90,7 @@ int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
 int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
 			    size_t *n);
 /* Every (thread, stage) pair's wall time: malloc'ed, like the above. */
-int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out,
-			  size_t *n);
+int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n);
 
 void pt_tracer__close(struct pt_tracer *t);
 

@@ -37,20 +37,22 @@
 #endif
 
 #define PIPETRACE__STR(x) #x
-#define PIPETRACE__NOTE(fn, flags)                                             \
-	__asm__(".pushsection .note.pipetrace,\"a\",@note\n\t"                  \
-		".balign 4\n\t"                                                \
-		".long 10\n\t" /* namesz: "pipetrace" + NUL */                 \
-		".long 1702f - 1701f\n\t" /* descsz */                         \
-		".long " PIPETRACE__STR(1) "\n\t" /* type: stage */            \
-		".asciz \"pipetrace\"\n\t"                                     \
-		".balign 4\n"                                                  \
-		"1701:\n\t"                                                    \
-		".byte 1, " PIPETRACE__STR(flags) ", 0, 0\n\t"                 \
-		".asciz \"" #fn "\"\n"                                         \
-		"1702:\n\t"                                                    \
-		".balign 4\n\t"                                                \
-		".popsection\n")
+#define PIPETRACE__NOTE(fn, flags)                                        \
+	__asm__(".pushsection .note.pipetrace,\"a\",@note\n\t"            \
+		".balign 4\n\t"                                           \
+		".long 10\n\t" /* namesz: "pipetrace" + NUL */            \
+		".long 1702f - 1701f\n\t" /* descsz */                    \
+		".long " PIPETRACE__STR(1) "\n\t" /* type: stage */       \
+					   ".asciz \"pipetrace\"\n\t"     \
+					   ".balign 4\n"                  \
+					   "1701:\n\t"                    \
+					   ".byte 1, " PIPETRACE__STR(    \
+						   flags) ", 0, 0\n\t"    \
+							  ".asciz \"" #fn \
+							  "\"\n"          \
+							  "1702:\n\t"     \
+							  ".balign 4\n\t" \
+							  ".popsection\n")
 
 /* Mark fn as a stage whose return value is the number of items it output. */
 #define PIPETRACE_STAGE(fn) PIPETRACE__NOTE(fn, 1)

@@ -18,13 +18,13 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond,   \
-				__FILE__, __LINE__);                           \
-			abort();                                               \
-		}                                                              \
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, \
+				__FILE__, __LINE__);                         \
+			abort();                                             \
+		}                                                            \
 	} while (0)
 
 #define MAX_NAMES 24
@@ -105,8 +105,8 @@ static void write_input(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const fixed[] = {"main", "fx_ret_int", "_start"};
-	struct names ns = {.n = 0};
+	static const char *const fixed[] = { "main", "fx_ret_int", "_start" };
+	struct names ns = { .n = 0 };
 	enum pt_items_mode mode;
 	struct pt_elf *e = NULL;
 	uint64_t off;

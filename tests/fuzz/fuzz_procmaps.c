@@ -17,13 +17,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond,   \
-				__FILE__, __LINE__);                           \
-			abort();                                               \
-		}                                                              \
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, \
+				__FILE__, __LINE__);                         \
+			abort();                                             \
+		}                                                            \
 	} while (0)
 
 /* Format M as /proc/PID/maps text; returns a heap buffer, length in *len. */

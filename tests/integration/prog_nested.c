@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	long i, n;
 
 	if (argc != 5) {
-		fprintf(stderr, "usage: prog_nested THREADS OUTER RECURSE DEPTH\n");
+		fprintf(stderr,
+			"usage: prog_nested THREADS OUTER RECURSE DEPTH\n");
 		return 2;
 	}
 	for (i = 0; i < 4; i++)

@@ -59,8 +59,8 @@ static json_object *stage_of(json_object *rep, const char *name)
  * user + sys). */
 static void check_parts_sum(json_object *rep)
 {
-	static const char *const parts[] = { "user",  "sys",	  "io",
-					     "lock",  "sleep",	  "runqueue",
+	static const char *const parts[] = { "user", "sys",   "io",
+					     "lock", "sleep", "runqueue",
 					     "other" };
 	json_object *stages = json_object_object_get(rep, "stages");
 	size_t i, p;
@@ -88,12 +88,12 @@ static void show(json_object *s)
 {
 	double w = (double)ptest_u64(s, "wall_ns") / 100;
 
-	print_message("  %-16s wall %9.3f ms cpu %5.1f%% io %5.1f%% lock %5.1f%% sleep %5.1f%% runq %5.1f%% other %5.1f%% -> %s\n",
-		      json_object_get_string(json_object_object_get(s, "name")),
-		      w / 1e4, part(s, "on_cpu") / w, part(s, "io") / w,
-		      part(s, "lock") / w, part(s, "sleep") / w,
-		      part(s, "runqueue") / w, part(s, "other") / w,
-		      verdict(s));
+	print_message(
+		"  %-16s wall %9.3f ms cpu %5.1f%% io %5.1f%% lock %5.1f%% sleep %5.1f%% runq %5.1f%% other %5.1f%% -> %s\n",
+		json_object_get_string(json_object_object_get(s, "name")),
+		w / 1e4, part(s, "on_cpu") / w, part(s, "io") / w,
+		part(s, "lock") / w, part(s, "sleep") / w,
+		part(s, "runqueue") / w, part(s, "other") / w, verdict(s));
 }
 
 /* Runs pipetrace --json -- refpipe ARGS --self-report; loads both. Feeds
@@ -141,7 +141,7 @@ static void run(char **ref_args, json_object **rep, json_object **self,
 
 static void test_cpu_burn(void **state)
 {
-	char *args[] = { "--records", "50000", "--batch", "1000",
+	char *args[] = { "--records",  "50000",		"--batch", "1000",
 			 "--cpu-burn", "features=3000", NULL };
 	json_object *rep, *self, *s;
 
@@ -157,8 +157,8 @@ static void test_cpu_burn(void **state)
 
 static void test_sleep(void **state)
 {
-	char *args[] = { "--records", "50000", "--batch", "1000", "--sleep",
-			 "normalize=2000", NULL };
+	char *args[] = { "--records", "50000",		"--batch", "1000",
+			 "--sleep",   "normalize=2000", NULL };
 	json_object *rep, *self, *s, *t;
 	double truth, got;
 
@@ -180,8 +180,8 @@ static void test_sleep(void **state)
 static void test_fsync(void **state)
 {
 	char path[256];
-	char *args[] = { "--records", "40000", "--batch", "1000", "--fsync",
-			 "--output", path, NULL };
+	char *args[] = { "--records", "40000",	  "--batch", "1000",
+			 "--fsync",   "--output", path,	     NULL };
 	json_object *rep, *self, *s, *io, *t;
 	struct stat st;
 
@@ -244,8 +244,9 @@ static void test_slow_pipe(void **state)
 
 static void test_lock(void **state)
 {
-	char *args[] = { "--records", "30000", "--batch", "1000", "--workers",
-			 "4", "--lock", "normalize", NULL };
+	char *args[] = { "--records", "30000",	   "--batch",
+			 "1000",      "--workers", "4",
+			 "--lock",    "normalize", NULL };
 	json_object *rep, *self, *s;
 
 	PTEST_REQUIRE_TRACING();
@@ -261,8 +262,8 @@ static void test_lock(void **state)
  * mostly wait (idle, outside their stages). */
 static void test_threaded_bottleneck(void **state)
 {
-	char *args[] = { "--records", "40000", "--batch", "500", "--threads",
-			 "--cpu-burn", "features=3000", NULL };
+	char *args[] = { "--records", "40000",	    "--batch",	     "500",
+			 "--threads", "--cpu-burn", "features=3000", NULL };
 	json_object *rep, *self, *b, *threads, *th;
 	const char *comm;
 	size_t i, checked = 0;
@@ -272,10 +273,10 @@ static void test_threaded_bottleneck(void **state)
 	run(args, &rep, &self, NULL);
 	b = json_object_object_get(rep, "bottleneck");
 	assert_non_null(b);
-	print_message("  bottleneck: %s: %s\n",
-		      json_object_get_string(json_object_object_get(b, "stage")),
-		      json_object_get_string(
-			      json_object_object_get(b, "reason")));
+	print_message(
+		"  bottleneck: %s: %s\n",
+		json_object_get_string(json_object_object_get(b, "stage")),
+		json_object_get_string(json_object_object_get(b, "reason")));
 	assert_string_equal(
 		json_object_get_string(json_object_object_get(b, "stage")),
 		"stage_features");

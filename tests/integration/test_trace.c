@@ -87,14 +87,16 @@ static void check_against_truth(json_object *rep, json_object *self,
 			     (double)ptest_u64(t, "calls");
 		mean = (double)latency(s, "mean");
 		tol = fmax(0.03 * truth_mean, 2000.0);
-		print_message("  %-16s calls %6llu items %8llu mean %9.0f ns truth %9.0f ns (%+.2f%%)\n",
-			      refpipe_stages[i],
-			      (unsigned long long)ptest_u64(s, "calls"),
-			      (unsigned long long)ptest_u64(s, "items"), mean,
-			      truth_mean, (mean - truth_mean) / truth_mean * 100);
+		print_message(
+			"  %-16s calls %6llu items %8llu mean %9.0f ns truth %9.0f ns (%+.2f%%)\n",
+			refpipe_stages[i],
+			(unsigned long long)ptest_u64(s, "calls"),
+			(unsigned long long)ptest_u64(s, "items"), mean,
+			truth_mean, (mean - truth_mean) / truth_mean * 100);
 		if (fabs(mean - truth_mean) > tol)
-			fail_msg("%s: mean latency %.0f ns, truth %.0f ns, tolerance %.0f ns",
-				 refpipe_stages[i], mean, truth_mean, tol);
+			fail_msg(
+				"%s: mean latency %.0f ns, truth %.0f ns, tolerance %.0f ns",
+				refpipe_stages[i], mean, truth_mean, tol);
 	}
 }
 
@@ -154,8 +156,8 @@ static void test_launch_single_thread(void **state)
 
 static void test_launch_threads(void **state)
 {
-	char *ref[] = { "--records", "100000", "--batch", "500", "--threads",
-			NULL };
+	char *ref[] = { "--records", "100000",	  "--batch",
+			"500",	     "--threads", NULL };
 	json_object *rep, *self;
 
 	PTEST_REQUIRE_TRACING();
@@ -167,8 +169,8 @@ static void test_launch_threads(void **state)
 
 static void test_cpu_burn_makes_features_heaviest(void **state)
 {
-	char *ref[] = { "--records", "100000", "--batch", "1000", "--cpu-burn",
-			"features=2000", NULL };
+	char *ref[] = { "--records",  "100000",	       "--batch", "1000",
+			"--cpu-burn", "features=2000", NULL };
 	json_object *rep, *self, *s;
 	uint64_t best = 0, w;
 	const char *heaviest = NULL;
@@ -196,8 +198,8 @@ static void test_shared_library_stage(void **state)
 {
 	char out_path[64];
 	char *pt[] = { "-s", "libc.so.6:write", "-s", "stage_*", NULL };
-	char *ref[] = { "--records", "70000", "--batch", "700", "--output",
-			out_path, NULL };
+	char *ref[] = { "--records", "70000",  "--batch", "700",
+			"--output",  out_path, NULL };
 	json_object *rep, *self, *w, *sink;
 	struct stat st;
 
@@ -206,9 +208,9 @@ static void test_shared_library_stage(void **state)
 	run_refpipe(pt, ref, &rep, &self);
 	w = ptest_stage(rep, "write");
 	assert_non_null(w);
-	assert_non_null(strstr(json_object_get_string(
-				       json_object_object_get(w, "object")),
-			       "libc.so.6"));
+	assert_non_null(strstr(
+		json_object_get_string(json_object_object_get(w, "object")),
+		"libc.so.6"));
 	sink = truth_stage(self, "stage_sink");
 	assert_true(ptest_u64(sink, "write_calls") > 0);
 	assert_int_equal(ptest_u64(w, "calls"), ptest_u64(sink, "write_calls"));
@@ -226,10 +228,10 @@ static void test_shared_library_stage(void **state)
  * ingest call in progress at attach is not counted; all others are. */
 static void test_attach_by_pid(void **state)
 {
-	char spath[64], jpath[64], pidbuf[16], *log = NULL, *out = NULL, *err = NULL;
-	char *ref_argv[] = { PTEST_REFPIPE, "--input",	   "-",
-			     "--batch",	    "250",	   "--self-report",
-			     spath,	    NULL };
+	char spath[64], jpath[64], pidbuf[16], *log = NULL, *out = NULL,
+					       *err = NULL;
+	char *ref_argv[] = { PTEST_REFPIPE, "--input",	     "-",   "--batch",
+			     "250",	    "--self-report", spath, NULL };
 	struct ptest_proc target, tracer;
 	json_object *rep, *self;
 	size_t input_len, done;
@@ -245,8 +247,8 @@ static void test_attach_by_pid(void **state)
 	usleep(200000); /* let it reach its first read() */
 	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
 	{
-		char *pt_argv[] = { PTEST_PIPETRACE, "-p", pidbuf, "--json",
-				    jpath, NULL };
+		char *pt_argv[] = { PTEST_PIPETRACE, "-p",  pidbuf,
+				    "--json",	     jpath, NULL };
 
 		assert_int_equal(ptest_spawn(&tracer, pt_argv, false), 0);
 	}
@@ -299,9 +301,9 @@ static void test_attach_by_pid(void **state)
 static void test_sigint_detaches_and_target_survives(void **state)
 {
 	char spath[64], pidbuf[16], *log = NULL, *out = NULL, *err = NULL;
-	char *ref_argv[] = { PTEST_REFPIPE,  "--records",     "10000",
-			     "--batch",	     "100",	      "--sleep",
-			     "sink=20000",   "--self-report", spath,
+	char *ref_argv[] = { PTEST_REFPIPE, "--records",     "10000",
+			     "--batch",	    "100",	     "--sleep",
+			     "sink=20000",  "--self-report", spath,
 			     NULL };
 	struct ptest_proc target, tracer;
 	json_object *self;
@@ -381,11 +383,12 @@ static void test_target_death(void **state)
 static void test_interval_and_duration(void **state)
 {
 	char jpath[64], spath[64], *out = NULL, *err = NULL, *p;
-	char *argv[] = { PTEST_PIPETRACE, "-i",	  "0.2",	 "-d",
-			 "0.7",		  "--json", jpath,	 "--",
-			 PTEST_REFPIPE,	  "--records", "3000", "--batch",
-			 "100",		  "--sleep", "sink=40000", "--self-report",
-			 spath,		  NULL };
+	char *argv[] = {
+		PTEST_PIPETRACE, "-i",	    "0.2", "-d",	  "0.7",
+		"--json",	 jpath,	    "--",  PTEST_REFPIPE, "--records",
+		"3000",		 "--batch", "100", "--sleep",	  "sink=40000",
+		"--self-report", spath,	    NULL
+	};
 	json_object *rep, *self;
 	int code, tables = 0;
 
@@ -421,8 +424,8 @@ static void test_interval_and_duration(void **state)
 /* A launched command's exit status is pipetrace's. */
 static void test_exit_status_passes_through(void **state)
 {
-	char *argv[] = { PTEST_PIPETRACE, "--", PTEST_REFPIPE, "--batch", "0",
-			 NULL };
+	char *argv[] = { PTEST_PIPETRACE, "--", PTEST_REFPIPE,
+			 "--batch",	  "0",	NULL };
 	char *out = NULL, *err = NULL;
 
 	PTEST_REQUIRE_TRACING();
@@ -440,8 +443,16 @@ static void test_exit_status_passes_through(void **state)
 static void test_nested_recursion_threads(void **state)
 {
 	char jpath[64], *out = NULL, *err = NULL;
-	char *argv[] = { PTEST_PIPETRACE, "--json", jpath, "--", NESTED,
-			 "4",		  "50",	    "20",  "40", NULL };
+	char *argv[] = { PTEST_PIPETRACE,
+			 "--json",
+			 jpath,
+			 "--",
+			 NESTED,
+			 "4",
+			 "50",
+			 "20",
+			 "40",
+			 NULL };
 	json_object *rep, *outer, *inner, *rec, *lost;
 	uint64_t depth = 40, kept = 32, tops = 4 * 20, items = 0, k;
 	int code;
@@ -461,8 +472,8 @@ static void test_nested_recursion_threads(void **state)
 	assert_int_equal(ptest_u64(inner, "calls"), 4 * 50 * 3);
 	/* Each outer call holds its three inner calls (20 us spins). */
 	assert_true(latency(outer, "mean") >= 3 * 20000);
-	assert_true(latency(outer, "p50") >= 3 * latency(inner, "p50") * 95 /
-						     100);
+	assert_true(latency(outer, "p50") >=
+		    3 * latency(inner, "p50") * 95 / 100);
 	/* recurse(40) nests 41 calls; the outermost 32 are kept. */
 	assert_int_equal(ptest_u64(rec, "calls"), tops * kept);
 	for (k = depth - kept + 1; k <= depth; k++)
@@ -474,8 +485,7 @@ static void test_nested_recursion_threads(void **state)
 	assert_int_equal(ptest_u64(rep, "lost_events"),
 			 tops * (depth + 1 - kept));
 	/* Recursion counted once in wall time, every call in the latencies. */
-	assert_true(ptest_u64(rec, "wall_ns") <
-		    latency(rec, "sum") / 4);
+	assert_true(ptest_u64(rec, "wall_ns") < latency(rec, "sum") / 4);
 	json_object_put(rep);
 	unlink(jpath);
 	free(out);
@@ -529,20 +539,25 @@ static void test_bad_inputs_launch(void **state)
 	}
 	{
 		char *a[] = { PTEST_PIPETRACE, "-s", "no_such_function*", "--",
-			      PTEST_REFPIPE, NULL };
+			      PTEST_REFPIPE,   NULL };
 
 		expect_error(a, 1, "symbol not found");
 	}
 	{
 		char *a[] = { PTEST_PIPETRACE, "-s", "libnope.so.9:f", "--",
-			      PTEST_REFPIPE, NULL };
+			      PTEST_REFPIPE,   NULL };
 
 		expect_error(a, 1, "library 'libnope.so.9' not found");
 	}
 	{
-		char *a[] = { PTEST_PIPETRACE, "--json",
-			      "/nonexistent-dir/r.json", "--", PTEST_REFPIPE,
-			      "--records", "10", NULL };
+		char *a[] = { PTEST_PIPETRACE,
+			      "--json",
+			      "/nonexistent-dir/r.json",
+			      "--",
+			      PTEST_REFPIPE,
+			      "--records",
+			      "10",
+			      NULL };
 		char *out = NULL, *err = NULL;
 		int code = ptest_run(a, 60, &out, &err);
 
@@ -600,30 +615,37 @@ static void test_bad_inputs_pid(void **state)
 	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
 	usleep(100000);
 	{
-		char *a[] = { PTEST_PIPETRACE, "-p", pidbuf, "-s", "nope_*",
-			      NULL };
+		char *a[] = { PTEST_PIPETRACE, "-p", pidbuf, "-s",
+			      "nope_*",	       NULL };
 
 		expect_error(a, 1, "symbol not found");
 	}
 	{
-		char *a[] = { PTEST_PIPETRACE, "-p", pidbuf, "-s",
+		char *a[] = { PTEST_PIPETRACE,	"-p", pidbuf, "-s",
 			      "libnope.so.9:f", NULL };
 
 		expect_error(a, 1, "no object 'libnope.so.9' is mapped");
 	}
 	/* Not root: neither its maps nor BPF are ours to use. */
 	if (access("/usr/bin/setpriv", X_OK) == 0) {
-		char *a[] = { "/usr/bin/setpriv", "--reuid=65534",
-			      "--regid=65534", "--clear-groups",
-			      PTEST_PIPETRACE, "-p", pidbuf, NULL };
+		char *a[] = { "/usr/bin/setpriv",
+			      "--reuid=65534",
+			      "--regid=65534",
+			      "--clear-groups",
+			      PTEST_PIPETRACE,
+			      "-p",
+			      pidbuf,
+			      NULL };
 		char *b[] = { "/usr/bin/setpriv", "--reuid=65534",
-			      "--regid=65534", "--clear-groups",
-			      PTEST_PIPETRACE, "--", PTEST_REFPIPE, NULL };
+			      "--regid=65534",	  "--clear-groups",
+			      PTEST_PIPETRACE,	  "--",
+			      PTEST_REFPIPE,	  NULL };
 
 		expect_error(a, 1, "not permitted");
 		expect_error(b, 1, "not permitted");
 	} else {
-		print_message("  (setpriv missing: permission cases not run)\n");
+		print_message(
+			"  (setpriv missing: permission cases not run)\n");
 	}
 	/* The target was never touched. */
 	assert_int_equal(kill(target.pid, 0), 0);

@@ -107,8 +107,7 @@ bool ptest_wait_stderr(struct ptest_proc *p, const char *needle,
 	return *log && strstr(*log, needle);
 }
 
-int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
-		 char **err)
+int ptest_finish(struct ptest_proc *p, double timeout_s, char **out, char **err)
 {
 	double end = now_s() + timeout_s;
 	char *o = NULL, *e = NULL;
@@ -148,8 +147,9 @@ int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
 		usleep(10000);
 	}
 	if (code < 0) {
-		print_message("ptest: pid %d still running after %.0f s: killed\n",
-			      p->pid, timeout_s);
+		print_message(
+			"ptest: pid %d still running after %.0f s: killed\n",
+			p->pid, timeout_s);
 		kill(p->pid, SIGKILL);
 		waitpid(p->pid, &status, 0);
 	}

@@ -28,13 +28,13 @@
 const char *ptest_cannot_trace(void);
 
 /* Skips the current cmocka test, printing why, when probes can't load. */
-#define PTEST_REQUIRE_TRACING()                                                \
-	do {                                                                   \
-		const char *why_ = ptest_cannot_trace();                       \
-		if (why_) {                                                    \
-			print_message("[  SKIP    ] %s\n", why_);            \
-			skip();                                                \
-		}                                                              \
+#define PTEST_REQUIRE_TRACING()                                   \
+	do {                                                      \
+		const char *why_ = ptest_cannot_trace();          \
+		if (why_) {                                       \
+			print_message("[  SKIP    ] %s\n", why_); \
+			skip();                                   \
+		}                                                 \
 	} while (0)
 
 struct ptest_proc {

@@ -46,11 +46,11 @@
 #define PT_SOURCE_DIR "."
 #endif
 #define FIXTURE(name) PT_BUILD_DIR "/fixtures/" name
-#define FX_PIE	      FIXTURE("fixture_pie")
-#define FX_NOPIE      FIXTURE("fixture_nopie")
-#define FX_STRIPPED   FIXTURE("fixture_pie_stripped")
-#define FX_LIB	      FIXTURE("libptfixture.so.1")
-#define FX_NOTES      FIXTURE("fixture_notes.o")
+#define FX_PIE FIXTURE("fixture_pie")
+#define FX_NOPIE FIXTURE("fixture_nopie")
+#define FX_STRIPPED FIXTURE("fixture_pie_stripped")
+#define FX_LIB FIXTURE("libptfixture.so.1")
+#define FX_NOTES FIXTURE("fixture_notes.o")
 
 #define DUMP_BYTES 16 /* as FX_DUMP_BYTES in fixture_prog.c */
 
@@ -366,9 +366,9 @@ static void test_open_errors(void **state)
 	assert_int_equal(open_err("/nonexistent-dir/x"), -ENOENT);
 	assert_int_equal(open_err(FX_PIE "/x"), -ENOTDIR);
 	/* text, directory, device */
-	assert_int_equal(
-		open_err(PT_SOURCE_DIR "/tests/fixtures/fixture_prog.c"),
-		-ENOEXEC);
+	assert_int_equal(open_err(PT_SOURCE_DIR
+				  "/tests/fixtures/fixture_prog.c"),
+			 -ENOEXEC);
 	assert_int_equal(open_err(PT_BUILD_DIR "/fixtures"), -ENOEXEC);
 	assert_int_equal(open_err("/dev/null"), -ENOEXEC);
 	/* empty, shorter than e_ident, bare magic */
@@ -609,7 +609,7 @@ static void check_lib_sym(const struct syms *s, const struct sections *secs,
 
 static void test_funcs_shared(void **state)
 {
-	struct bias_query q = {.path = FX_LIB};
+	struct bias_query q = { .path = FX_LIB };
 	const struct pt_sym *ifn, *res, *ver;
 	struct sections secs;
 	struct pt_elf *e;
@@ -740,7 +740,7 @@ static void collect_notes(const char *path, struct notes *ns)
 
 static void test_notes_programs(void **state)
 {
-	static const char *const progs[] = {FX_PIE, FX_NOPIE, FX_STRIPPED};
+	static const char *const progs[] = { FX_PIE, FX_NOPIE, FX_STRIPPED };
 	struct notes ns;
 	size_t i;
 
@@ -797,32 +797,32 @@ struct mode_case {
 };
 
 static const struct mode_case prog_modes[] = {
-	{"fx_ret_int", 0, PT_ITEMS_S32},
-	{"fx_ret_unsigned", 0, PT_ITEMS_U32},
-	{"fx_ret_long", 0, PT_ITEMS_S64},
-	{"fx_ret_ull", 0, PT_ITEMS_U64},
-	{"fx_ret_size", 0, PT_ITEMS_U64},
-	{"fx_ret_ssize", 0, PT_ITEMS_S64}, /* ssize_t -> __ssize_t -> long */
-	{"fx_ret_u32", 0, PT_ITEMS_U32},
-	{"fx_ret_i64", 0, PT_ITEMS_S64},
-	{"fx_ret_count", 0, PT_ITEMS_U64}, /* typedef of typedef of size_t */
-	{"fx_ret_count_ptr", 0, PT_ITEMS_NONE},
-	{"fx_ret_short", 0, PT_ITEMS_NONE},
-	{"fx_ret_char", 0, PT_ITEMS_NONE},
-	{"fx_ret_void", 0, PT_ITEMS_NONE},
-	{"fx_ret_ptr", 0, PT_ITEMS_NONE},
-	{"fx_ret_double", 0, PT_ITEMS_NONE},
-	{"fx_ret_bool", 0, PT_ITEMS_NONE},
-	{"fx_ret_struct", 0, PT_ITEMS_NONE},
-	{"fx_ret_enum", 0, PT_ITEMS_NONE},
-	{"fx_static_helper", 0, PT_ITEMS_S32},
-	{"fx_alias", 0, PT_ITEMS_S32}, /* no DIE: found by address */
-	{"fx_stage_parse", 0, PT_ITEMS_S64},
-	{"fx_stage_flush", 0, PT_ITEMS_S32},
-	{"main", 0, PT_ITEMS_S32},
-	{"fx_no_such_function", -ENOENT, PT_ITEMS_NONE},
-	{"fx_sink", -ENOENT, PT_ITEMS_NONE}, /* a variable */
-	{"printf", -ENOENT, PT_ITEMS_NONE},  /* declared, not defined */
+	{ "fx_ret_int", 0, PT_ITEMS_S32 },
+	{ "fx_ret_unsigned", 0, PT_ITEMS_U32 },
+	{ "fx_ret_long", 0, PT_ITEMS_S64 },
+	{ "fx_ret_ull", 0, PT_ITEMS_U64 },
+	{ "fx_ret_size", 0, PT_ITEMS_U64 },
+	{ "fx_ret_ssize", 0, PT_ITEMS_S64 }, /* ssize_t -> __ssize_t -> long */
+	{ "fx_ret_u32", 0, PT_ITEMS_U32 },
+	{ "fx_ret_i64", 0, PT_ITEMS_S64 },
+	{ "fx_ret_count", 0, PT_ITEMS_U64 }, /* typedef of typedef of size_t */
+	{ "fx_ret_count_ptr", 0, PT_ITEMS_NONE },
+	{ "fx_ret_short", 0, PT_ITEMS_NONE },
+	{ "fx_ret_char", 0, PT_ITEMS_NONE },
+	{ "fx_ret_void", 0, PT_ITEMS_NONE },
+	{ "fx_ret_ptr", 0, PT_ITEMS_NONE },
+	{ "fx_ret_double", 0, PT_ITEMS_NONE },
+	{ "fx_ret_bool", 0, PT_ITEMS_NONE },
+	{ "fx_ret_struct", 0, PT_ITEMS_NONE },
+	{ "fx_ret_enum", 0, PT_ITEMS_NONE },
+	{ "fx_static_helper", 0, PT_ITEMS_S32 },
+	{ "fx_alias", 0, PT_ITEMS_S32 }, /* no DIE: found by address */
+	{ "fx_stage_parse", 0, PT_ITEMS_S64 },
+	{ "fx_stage_flush", 0, PT_ITEMS_S32 },
+	{ "main", 0, PT_ITEMS_S32 },
+	{ "fx_no_such_function", -ENOENT, PT_ITEMS_NONE },
+	{ "fx_sink", -ENOENT, PT_ITEMS_NONE }, /* a variable */
+	{ "printf", -ENOENT, PT_ITEMS_NONE }, /* declared, not defined */
 };
 
 static void check_modes(const char *path, const struct mode_case *c, size_t n)
@@ -850,16 +850,16 @@ static void check_modes(const char *path, const struct mode_case *c, size_t n)
 static void test_items_modes(void **state)
 {
 	static const struct mode_case lib_modes[] = {
-		{"fxl_add", 0, PT_ITEMS_S32},
-		{"fxl_count", 0, PT_ITEMS_U64},
-		{"fxl_internal", 0, PT_ITEMS_U32},
-		{"fxl_stage_batch", 0, PT_ITEMS_S64},
-		{"fxl_versioned", 0, PT_ITEMS_S32},	 /* by address (v2) */
-		{"fxl_ifunc_resolve", 0, PT_ITEMS_NONE}, /* a pointer */
-		{"fxl_ifunc_impl", 0, PT_ITEMS_S32},
+		{ "fxl_add", 0, PT_ITEMS_S32 },
+		{ "fxl_count", 0, PT_ITEMS_U64 },
+		{ "fxl_internal", 0, PT_ITEMS_U32 },
+		{ "fxl_stage_batch", 0, PT_ITEMS_S64 },
+		{ "fxl_versioned", 0, PT_ITEMS_S32 }, /* by address (v2) */
+		{ "fxl_ifunc_resolve", 0, PT_ITEMS_NONE }, /* a pointer */
+		{ "fxl_ifunc_impl", 0, PT_ITEMS_S32 },
 		/* gcc gives the IFUNC symbol no DIE, and its address (the
 		 * resolver's) is not used for matching */
-		{"fxl_ifunc", -ENOENT, PT_ITEMS_NONE},
+		{ "fxl_ifunc", -ENOENT, PT_ITEMS_NONE },
 	};
 	size_t n = sizeof(prog_modes) / sizeof(prog_modes[0]);
 

@@ -47,8 +47,7 @@ static uint64_t exact_percentile(const uint64_t *v, size_t n, double p)
 /* Fills a histogram from v[n]; asserts each percentile within bound. */
 static void check_distribution(uint64_t *v, size_t n)
 {
-	static const double ps[] = { 1,	 5,  10, 25,   50,
-				     75, 90, 95, 99, 99.9 };
+	static const double ps[] = { 1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9 };
 	uint64_t *h = calloc(PT_HIST_BUCKETS, sizeof(*h));
 	uint64_t min = UINT64_MAX, max = 0;
 	size_t i;
@@ -100,7 +99,8 @@ static void test_bucket_bounds(void **state)
 		if (b < PT_HIST_BUCKETS - 1) {
 			assert_true(v < pt_hist_bucket_high(b));
 			assert_true((pt_hist_bucket_high(b) -
-				     pt_hist_bucket_low(b)) * 64 <=
+				     pt_hist_bucket_low(b)) *
+					    64 <=
 				    pt_hist_bucket_low(b) + 64);
 		}
 	}

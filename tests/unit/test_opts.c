@@ -21,9 +21,22 @@ static int parse(char **argv, int argc, struct pt_opts *o, char *err)
 
 static void test_pid_and_stages(void **state)
 {
-	char *argv[] = { "pipetrace", "-p", "1234", "-s", "stage_*", "-s",
-			 "libz.so.1:deflate", "--stage", "/usr/lib/x.so:f*,items=u64",
-			 "-d", "2.5", "-i", "1", "--json", "out.json", NULL };
+	char *argv[] = { "pipetrace",
+			 "-p",
+			 "1234",
+			 "-s",
+			 "stage_*",
+			 "-s",
+			 "libz.so.1:deflate",
+			 "--stage",
+			 "/usr/lib/x.so:f*,items=u64",
+			 "-d",
+			 "2.5",
+			 "-i",
+			 "1",
+			 "--json",
+			 "out.json",
+			 NULL };
 	struct pt_opts o;
 	char err[256];
 
@@ -49,8 +62,8 @@ static void test_pid_and_stages(void **state)
 
 static void test_command(void **state)
 {
-	char *argv[] = { "pipetrace", "-s", "f", "--", "./refpipe", "--records",
-			 "10", "-p", "5", NULL };
+	char *argv[] = { "pipetrace", "-s", "f",  "--", "./refpipe",
+			 "--records", "10", "-p", "5",	NULL };
 	struct pt_opts o;
 	char err[256];
 
@@ -68,8 +81,9 @@ static void test_command(void **state)
 static void test_list(void **state)
 {
 	char *a1[] = { "pipetrace", "list", "/bin/true", "main*", NULL };
-	char *a2[] = { "pipetrace", "list", "-p", "77", "libc.so.6:write",
-		       NULL };
+	char *a2[] = {
+		"pipetrace", "list", "-p", "77", "libc.so.6:write", NULL
+	};
 	char *a3[] = { "pipetrace", "list", NULL };
 	struct pt_opts o;
 	char err[256];

@@ -94,9 +94,9 @@ static void assert_mapping(const struct pt_mapping *m, uint64_t start,
 	assert_int_equal(m->deleted, deleted);
 }
 
-#define RP     (PT_MAP_R | PT_MAP_P)
-#define RXP    (PT_MAP_R | PT_MAP_X | PT_MAP_P)
-#define RWP    (PT_MAP_R | PT_MAP_W | PT_MAP_P)
+#define RP (PT_MAP_R | PT_MAP_P)
+#define RXP (PT_MAP_R | PT_MAP_X | PT_MAP_P)
+#define RWP (PT_MAP_R | PT_MAP_W | PT_MAP_P)
 #define LIBDIR "/usr/lib/x86_64-linux-gnu/"
 
 /* ------------------------------------------------------- fixture parsing */
@@ -206,7 +206,7 @@ static void test_parse_malformed_fixtures(void **state)
 
 static void test_parse_empty(void **state)
 {
-	struct pt_maps m = {(void *)1, 5};
+	struct pt_maps m = { (void *)1, 5 };
 
 	assert_int_equal(pt_maps__parse(NULL, 0, &m), 0);
 	assert_null(m.v);
@@ -415,9 +415,9 @@ static void test_find_object(void **state)
 
 	/* with a '/', the whole path must be equal */
 	assert_ptr_equal(pt_maps__find_object(&m, LIBDIR "libc.so.6"), c);
-	assert_ptr_equal(
-		pt_maps__find_object(&m, "/opt/my app/lib/libplugin.so"),
-		&m.v[24]);
+	assert_ptr_equal(pt_maps__find_object(&m,
+					      "/opt/my app/lib/libplugin.so"),
+			 &m.v[24]);
 	assert_null(
 		pt_maps__find_object(&m, "/lib/x86_64-linux-gnu/libc.so.6"));
 	assert_null(pt_maps__find_object(&m, LIBDIR "libc"));
@@ -464,7 +464,7 @@ static void test_read_self(void **state)
 
 static void test_read_errors(void **state)
 {
-	struct pt_maps m = {(void *)1, 3};
+	struct pt_maps m = { (void *)1, 3 };
 
 	assert_int_equal(pt_maps__read_pid(0, &m), -EINVAL);
 	assert_null(m.v);

@@ -127,52 +127,51 @@ static void test_json_shape(void **state)
 	json_object *root = json_tokener_parse(text), *stages, *s, *lat;
 
 	assert_non_null(root);
-	assert_string_equal(json_object_get_string(
-				    get(root, "schema", json_type_string)),
-			    "pipetrace/1");
+	assert_string_equal(
+		json_object_get_string(get(root, "schema", json_type_string)),
+		"pipetrace/1");
 	assert_int_equal(json_object_get_int(get(root, "pid", json_type_int)),
 			 42);
 	/* Escaped and read back unchanged. */
-	assert_string_equal(json_object_get_string(get(root, "command",
-						       json_type_string)),
-			    "refpipe --records \"10\"");
-	assert_int_equal(json_object_get_uint64(
-				 get(root, "duration_ns", json_type_int)),
-			 2000000000ull);
-	assert_int_equal(json_object_get_uint64(
-				 get(root, "lost_events", json_type_int)),
-			 3);
-	assert_int_equal(json_object_get_uint64(get(
-				 get(root, "lost", json_type_object),
-				 "unmatched", json_type_int)),
-			 3);
-	assert_int_equal(json_object_get_uint64(get(
-				 get(root, "calibration_ns", json_type_object),
-				 "step", json_type_int)),
+	assert_string_equal(
+		json_object_get_string(get(root, "command", json_type_string)),
+		"refpipe --records \"10\"");
+	assert_int_equal(
+		json_object_get_uint64(get(root, "duration_ns", json_type_int)),
+		2000000000ull);
+	assert_int_equal(
+		json_object_get_uint64(get(root, "lost_events", json_type_int)),
+		3);
+	assert_int_equal(
+		json_object_get_uint64(get(get(root, "lost", json_type_object),
+					   "unmatched", json_type_int)),
+		3);
+	assert_int_equal(json_object_get_uint64(get(get(root, "calibration_ns",
+							json_type_object),
+						    "step", json_type_int)),
 			 4000);
 	stages = get(root, "stages", json_type_array);
 	assert_int_equal(json_object_array_length(stages), 2);
 
 	s = json_object_array_get_idx(stages, 0);
-	assert_string_equal(json_object_get_string(
-				    get(s, "name", json_type_string)),
-			    "stage_parse");
-	assert_string_equal(json_object_get_string(
-				    get(s, "object", json_type_string)),
-			    "/opt/refpipe");
+	assert_string_equal(
+		json_object_get_string(get(s, "name", json_type_string)),
+		"stage_parse");
+	assert_string_equal(
+		json_object_get_string(get(s, "object", json_type_string)),
+		"/opt/refpipe");
 	assert_int_equal(json_object_get_uint64(get(s, "calls", json_type_int)),
 			 100);
 	assert_int_equal(json_object_get_uint64(get(s, "items", json_type_int)),
 			 12345);
-	assert_int_equal(json_object_get_uint64(get(s, "wall_ns",
-						    json_type_int)),
-			 5050000);
+	assert_int_equal(
+		json_object_get_uint64(get(s, "wall_ns", json_type_int)),
+		5050000);
 	lat = get(s, "latency_ns", json_type_object);
 	assert_int_equal(json_object_get_uint64(get(lat, "min", json_type_int)),
 			 1000);
-	assert_int_equal(json_object_get_uint64(get(lat, "mean",
-						    json_type_int)),
-			 50500);
+	assert_int_equal(
+		json_object_get_uint64(get(lat, "mean", json_type_int)), 50500);
 	get(lat, "p50", json_type_int);
 	get(lat, "p95", json_type_int);
 	get(lat, "p99", json_type_int);
@@ -180,19 +179,19 @@ static void test_json_shape(void **state)
 			 100000);
 	assert_true(json_object_get_double(get(s, "throughput_per_s",
 					       json_type_double)) == 50.0);
-	assert_int_equal(json_object_get_uint64(get(s, "probe_bias_ns",
-						    json_type_int)),
-			 1500);
-	assert_string_equal(json_object_get_string(
-				    get(s, "probe_class", json_type_string)),
-			    "push");
+	assert_int_equal(
+		json_object_get_uint64(get(s, "probe_bias_ns", json_type_int)),
+		1500);
+	assert_string_equal(
+		json_object_get_string(get(s, "probe_class", json_type_string)),
+		"push");
 
 	/* A stage whose return value is not a count has null items. */
 	s = json_object_array_get_idx(stages, 1);
 	get(s, "items", json_type_null);
-	assert_int_equal(json_object_get_uint64(get(s, "probe_bias_ns",
-						    json_type_int)),
-			 4000);
+	assert_int_equal(
+		json_object_get_uint64(get(s, "probe_bias_ns", json_type_int)),
+		4000);
 	json_object_put(root);
 	free(text);
 }
@@ -207,7 +206,8 @@ static void test_table(void **state)
 	/* A stage from another object is labelled with it. */
 	assert_non_null(strstr(text, "libc.so.6:write"));
 	assert_non_null(strstr(text, "3 unmatched"));
-	assert_non_null(strstr(text, "subtracted per call: push 1.5us, step 4.0us"));
+	assert_non_null(
+		strstr(text, "subtracted per call: push 1.5us, step 4.0us"));
 	free(text);
 }
 
@@ -222,9 +222,8 @@ static void test_save_atomic(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/r.json", dir);
-	assert_int_equal(pt_report__save(path, pt_exporter__find("json"),
-					 &f->rep),
-			 0);
+	assert_int_equal(
+		pt_report__save(path, pt_exporter__find("json"), &f->rep), 0);
 	in = fopen(path, "r");
 	assert_non_null(in);
 	fseek(in, 0, SEEK_END);

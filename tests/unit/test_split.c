@@ -17,8 +17,8 @@ static const char *verdict_of(uint64_t user, uint64_t sys, uint64_t io,
 			      uint64_t other)
 {
 	uint64_t p[PT_PART_NR] = {
-		[PT_PART_USER] = user, [PT_PART_SYS] = sys,
-		[PT_PART_IO] = io,     [PT_PART_LOCK] = lock,
+		[PT_PART_USER] = user,	 [PT_PART_SYS] = sys,
+		[PT_PART_IO] = io,	 [PT_PART_LOCK] = lock,
 		[PT_PART_SLEEP] = sleep, [PT_PART_RUNQ] = runq,
 		[PT_PART_OTHER] = other,
 	};
@@ -49,7 +49,9 @@ static void test_amdahl_single_thread(void **state)
 {
 	/* One thread, three stages of 10, 30, 60 ms in a 100 ms run. */
 	const struct pt_pair pairs[] = {
-		{ 7, 0, 10000000 }, { 7, 1, 30000000 }, { 7, 2, 60000000 },
+		{ 7, 0, 10000000 },
+		{ 7, 1, 30000000 },
+		{ 7, 2, 60000000 },
 	};
 	double saves[3];
 	long b = pt_amdahl(pairs, 3, 3, 100000000, saves);
@@ -66,7 +68,9 @@ static void test_amdahl_threaded(void **state)
 	 * Halving the 90 ms stage: the busiest becomes 50 -> saves 40%.
 	 * Halving the others changes nothing. */
 	const struct pt_pair pairs[] = {
-		{ 1, 0, 20000000 }, { 2, 1, 90000000 }, { 3, 2, 50000000 },
+		{ 1, 0, 20000000 },
+		{ 2, 1, 90000000 },
+		{ 3, 2, 50000000 },
 	};
 	double saves[4];
 	long b = pt_amdahl(pairs, 3, 4, 100000000, saves);
@@ -84,7 +88,9 @@ static void test_amdahl_workers(void **state)
 	/* Stage 0 runs on two worker threads (40 + 40 ms), stage 1 on a third
 	 * thread (30 ms): halving stage 0 leaves max(20, 20, 30) = 30. */
 	const struct pt_pair pairs[] = {
-		{ 1, 0, 40000000 }, { 2, 0, 40000000 }, { 3, 1, 30000000 },
+		{ 1, 0, 40000000 },
+		{ 2, 0, 40000000 },
+		{ 3, 1, 30000000 },
 	};
 	double saves[2];
 	long b = pt_amdahl(pairs, 3, 2, 50000000, saves);
