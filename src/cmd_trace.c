@@ -248,6 +248,7 @@ int pt_cmd_trace(const struct pt_opts *o)
 {
 	struct trace_run r = { .o = o, .sigfd = -1, .pidfd = -1 };
 	struct pt_tracer_opts topts = { .max_threads = o->max_threads };
+	uint64_t t0 = now_ns();
 	enum stop_reason why;
 	sigset_t mask, orig;
 	int ret, status, code = 1;
@@ -273,9 +274,12 @@ int pt_cmd_trace(const struct pt_opts *o)
 		pt_err("out of memory");
 		goto out;
 	}
+	pt_debug("start: %zu stages resolved in %.1f ms", r.stages.n,
+		 (now_ns() - t0) / 1e6);
 	ret = pt_tracer__open(&r.stages, &topts, &r.tracer, err, sizeof(err));
 	if (ret)
 		goto fail_msg;
+	pt_debug("start: BPF loaded at %.1f ms", (now_ns() - t0) / 1e6);
 	if (o->calibrate) {
 		ret = pt_tracer__calibrate(r.tracer, r.bias_ns, err,
 					   sizeof(err));
@@ -283,6 +287,7 @@ int pt_cmd_trace(const struct pt_opts *o)
 		if (ret)
 			pt_warn("%s; latencies include the probe's own cost",
 				err);
+		pt_debug("start: calibrated at %.1f ms", (now_ns() - t0) / 1e6);
 	}
 
 	/* Signals arrive through a signalfd; the child gets the old mask. */
@@ -324,6 +329,7 @@ int pt_cmd_trace(const struct pt_opts *o)
 	if (!o->pid)
 		attach_warmup(&r);
 	r.start_ns = now_ns();
+	pt_debug("start: attached at %.1f ms", (r.start_ns - t0) / 1e6);
 	if (!o->pid) {
 		ret = pt_child__release(&r.child);
 		if (ret) {
@@ -339,9 +345,12 @@ int pt_cmd_trace(const struct pt_opts *o)
 
 	why = wait_for_end(&r);
 	end = now_ns();
-	pt_tracer__detach(r.tracer);
+	/* Report first, then detach: removing probes is slow. */
+	pt_tracer__freeze(r.tracer);
 	ret = report(&r, stdout, end, true);
 	code = ret ? 1 : 0;
+	pt_tracer__detach(r.tracer);
+	pt_debug("end: detached in %.1f ms", (now_ns() - end) / 1e6);
 
 	if (o->pid || why == STOP_SIGNAL) {
 		/* A signalled launch leaves the command running, untraced. */

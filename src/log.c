@@ -42,6 +42,16 @@ void pt_log(enum pt_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+int pt_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {

@@ -11,6 +11,7 @@
 #define PT_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum pt_log_level {
 	PT_LOG_ERROR = 0,
@@ -30,6 +31,14 @@ void pt_log(enum pt_log_level level, const char *fmt, ...)
 #define pt_warn(...) pt_log(PT_LOG_WARN, __VA_ARGS__)
 #define pt_info(...) pt_log(PT_LOG_INFO, __VA_ARGS__)
 #define pt_debug(...) pt_log(PT_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * Formats a one-line error message ("what is wrong; how to fix it") into a
+ * caller's buffer, for modules that return errors instead of printing them.
+ * Returns ret, so that `return pt_errf(err, errlen, -ENOENT, ...)` works.
+ */
+int pt_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Route libbpf's messages through pt_log: its warnings and debug output are
  * shown only with -v (pipetrace prints its own one-line error). */

@@ -9,22 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "opts.h"
 
 /* ------------------------------------------------------------------ helpers */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* Parses a positive decimal int; returns 0 or -EINVAL. */
 static int parse_pid(const char *s, pid_t *out)
@@ -83,8 +71,8 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 	s->items = -1;
 	s->text = text;
 	if (!*text)
-		return fail(
-			err, errlen,
+		return pt_errf(
+			err, errlen, -EINVAL,
 			"empty stage spec; give -s PATTERN or -s OBJECT:PATTERN");
 	copy = strdup(text);
 	if (!copy)
@@ -94,9 +82,9 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 		*opt++ = '\0';
 		if (strncmp(opt, "items=", 6) ||
 		    (s->items = parse_items_mode(opt + 6)) == -2) {
-			fail(err, errlen,
-			     "bad stage spec option '%s' in '%s'; use ,items=auto|none|s32|u32|s64|u64",
-			     opt, text);
+			pt_errf(err, errlen, -EINVAL,
+				"bad stage spec option '%s' in '%s'; use ,items=auto|none|s32|u32|s64|u64",
+				opt, text);
 			free(copy);
 			return -EINVAL;
 		}
@@ -106,8 +94,8 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 		*colon = '\0';
 		if (!*copy) {
 			free(copy);
-			return fail(
-				err, errlen,
+			return pt_errf(
+				err, errlen, -EINVAL,
 				"empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
 				text);
 		}
@@ -125,8 +113,8 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 	if (!*s->pattern) {
 		free(s->object);
 		free(s->pattern);
-		return fail(
-			err, errlen,
+		return pt_errf(
+			err, errlen, -EINVAL,
 			"empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
 			text);
 	}
@@ -238,8 +226,8 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &o->pid))
-				return fail(
-					err, errlen,
+				return pt_errf(
+					err, errlen, -EINVAL,
 					"bad PID '%s'; give a positive process id",
 					optarg);
 			break;
@@ -250,22 +238,22 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &o->duration_s))
-				return fail(
-					err, errlen,
+				return pt_errf(
+					err, errlen, -EINVAL,
 					"bad duration '%s'; give seconds > 0, e.g. -d 10",
 					optarg);
 			break;
 		case 'i':
 			if (parse_seconds(optarg, &o->interval_s))
-				return fail(
-					err, errlen,
+				return pt_errf(
+					err, errlen, -EINVAL,
 					"bad interval '%s'; give seconds > 0, e.g. -i 1",
 					optarg);
 			break;
 		case 'j':
 			if (!*optarg)
-				return fail(
-					err, errlen,
+				return pt_errf(
+					err, errlen, -EINVAL,
 					"empty --json file name; give a path");
 			o->json_path = optarg;
 			break;
@@ -274,8 +262,8 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 			v = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || v < 1 ||
 			    v > 1 << 22)
-				return fail(
-					err, errlen,
+				return pt_errf(
+					err, errlen, -EINVAL,
 					"bad --max-threads '%s'; give 1 to 4194304",
 					optarg);
 			o->max_threads = (unsigned int)v;
@@ -293,17 +281,18 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 			o->version = true;
 			return 0;
 		case ':':
-			return fail(err, errlen,
-				    "option '%s' needs a value; see %s --help",
-				    argv[optind - 1], cmdname);
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"option '%s' needs a value; see %s --help",
+				argv[optind - 1], cmdname);
 		default:
 			if (optopt)
-				return fail(
-					err, errlen,
+				return pt_errf(
+					err, errlen, -EINVAL,
 					"unknown option '-%c' or missing value; see %s --help",
 					optopt, cmdname);
-			return fail(
-				err, errlen,
+			return pt_errf(
+				err, errlen, -EINVAL,
 				"unknown option '%s' or missing value; see %s --help",
 				argv[optind - 1], cmdname);
 		}
@@ -318,13 +307,13 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 				return ret;
 		}
 		if (optind < argc)
-			return fail(
-				err, errlen,
+			return pt_errf(
+				err, errlen, -EINVAL,
 				"unexpected argument '%s'; usage: pipetrace list [-p PID | FILE] [SPEC]",
 				argv[optind]);
 		if (!o->pid && !o->list_file)
-			return fail(
-				err, errlen,
+			return pt_errf(
+				err, errlen, -EINVAL,
 				"nothing to list; give -p PID or an ELF FILE");
 		return 0;
 	}
@@ -332,11 +321,11 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	if (optind < argc)
 		o->argv = &argv[optind];
 	if (o->pid && o->argv)
-		return fail(err, errlen,
-			    "give either -p PID or -- CMD, not both");
+		return pt_errf(err, errlen, -EINVAL,
+			       "give either -p PID or -- CMD, not both");
 	if (!o->pid && !o->argv)
-		return fail(
-			err, errlen,
+		return pt_errf(
+			err, errlen, -EINVAL,
 			"nothing to trace; give -p PID or -- CMD [ARGS...]");
 	return 0;
 }

@@ -13,22 +13,10 @@
 #include <pipetrace/stage.h>
 
 #include "elfsyms.h"
+#include "log.h"
 #include "stages.h"
 
 /* ------------------------------------------------------------------ helpers */
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static char *xasprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -109,26 +97,26 @@ static int open_elf(const char *path, const char *what, struct pt_elf **e,
 	case 0:
 		return 0;
 	case -ENOENT:
-		return fail(err, errlen, ret,
-			    "%s: no such file; check the path", what);
+		return pt_errf(err, errlen, ret,
+			       "%s: no such file; check the path", what);
 	case -EACCES:
 	case -EPERM:
-		return fail(err, errlen, ret,
-			    "%s: permission denied; run pipetrace as root",
-			    what);
+		return pt_errf(err, errlen, ret,
+			       "%s: permission denied; run pipetrace as root",
+			       what);
 	case -ENOEXEC:
-		return fail(
+		return pt_errf(
 			err, errlen, ret,
 			"%s: not an ELF file; pipetrace traces ELF programs and libraries",
 			what);
 	case -EPROTONOSUPPORT:
-		return fail(
+		return pt_errf(
 			err, errlen, ret,
 			"%s: ELF for another machine or class; trace a native %s binary",
 			what, "x86_64");
 	default:
-		return fail(err, errlen, ret, "%s: cannot read ELF: %s", what,
-			    strerror(-ret));
+		return pt_errf(err, errlen, ret, "%s: cannot read ELF: %s",
+			       what, strerror(-ret));
 	}
 }
 
@@ -149,22 +137,22 @@ int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
 		ret = -errno;
 		snprintf(buf, sizeof(buf), "/proc/%d", pid);
 		if (ret == -ENOENT && access(buf, F_OK) == 0)
-			return fail(
+			return pt_errf(
 				err, errlen, -ENOEXEC,
 				"PID %d has no executable (a kernel thread?); trace a user process",
 				pid);
 		if (ret == -ENOENT || ret == -ESRCH)
-			return fail(
+			return pt_errf(
 				err, errlen, -ESRCH,
 				"no such PID %d; check the process id (ps -e)",
 				pid);
 		if (ret == -EACCES || ret == -EPERM)
-			return fail(
+			return pt_errf(
 				err, errlen, ret,
 				"PID %d: not permitted to inspect it; run pipetrace as root",
 				pid);
-		return fail(err, errlen, ret, "PID %d: %s: %s", pid, link,
-			    strerror(-ret));
+		return pt_errf(err, errlen, ret, "PID %d: %s: %s", pid, link,
+			       strerror(-ret));
 	}
 	buf[n] = '\0';
 	/* A kernel thread has no executable. */
@@ -178,13 +166,13 @@ int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
 	if (ret) {
 		pt_target__free(t);
 		if (ret == -ESRCH || ret == -ENOENT)
-			return fail(
+			return pt_errf(
 				err, errlen, -ESRCH,
 				"no such PID %d (it exited); check the process id",
 				pid);
-		return fail(err, errlen, ret,
-			    "PID %d: cannot read its maps: %s", pid,
-			    strerror(-ret));
+		return pt_errf(err, errlen, ret,
+			       "PID %d: cannot read its maps: %s", pid,
+			       strerror(-ret));
 	}
 	return 0;
 }
@@ -224,14 +212,14 @@ int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
 	path = search_path(argv0);
 	if (!path || stat(path, &st)) {
 		free(path);
-		return fail(
+		return pt_errf(
 			err, errlen, -ENOENT,
 			"command '%s' not found; check the name or give its path",
 			argv0);
 	}
 	if (!S_ISREG(st.st_mode) || access(path, X_OK)) {
 		free(path);
-		return fail(
+		return pt_errf(
 			err, errlen, -EACCES,
 			"command '%s' is not an executable file; check its path and mode",
 			argv0);
@@ -252,8 +240,8 @@ int pt_target__from_file(struct pt_target *t, const char *path, char *err,
 
 	memset(t, 0, sizeof(*t));
 	if (stat(path, &st))
-		return fail(err, errlen, -errno, "%s: %s; check the path", path,
-			    strerror(errno));
+		return pt_errf(err, errlen, -errno, "%s: %s; check the path",
+			       path, strerror(errno));
 	t->exe = strdup(path);
 	t->exe_open = strdup(path);
 	if (!t->exe || !t->exe_open) {
@@ -339,7 +327,7 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 			goto out;
 		}
 		if (!strchr(name, '/'))
-			return fail(
+			return pt_errf(
 				err, errlen, -ENOENT,
 				"no object '%s' is mapped in PID %d; see /proc/%d/maps or give the library's path",
 				name, t->pid, t->pid);
@@ -356,7 +344,7 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 	}
 	found = search_library(name);
 	if (!found)
-		return fail(
+		return pt_errf(
 			err, errlen, -ENOENT,
 			"library '%s' not found in LD_LIBRARY_PATH or the system library directories; give its path",
 			name);
@@ -535,20 +523,20 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	c.open_path = open_path;
 	ret = pt_elf__for_each_stage_note(c.elf, collect_note, &c);
 	if (ret < 0) {
-		fail(err, errlen, ret, "%s: cannot read stage notes: %s", shown,
-		     strerror(-ret));
+		pt_errf(err, errlen, ret, "%s: cannot read stage notes: %s",
+			shown, strerror(-ret));
 		goto out;
 	}
 	ret = pt_elf__for_each_func(c.elf, match_sym, &c);
 	if (ret == -E2BIG) {
-		fail(err, errlen, ret,
-		     "too many stages: more than %d functions match; narrow the -s patterns",
-		     PT_STAGES_MAX);
+		pt_errf(err, errlen, ret,
+			"too many stages: more than %d functions match; narrow the -s patterns",
+			PT_STAGES_MAX);
 		goto out;
 	}
 	if (ret < 0) {
-		fail(err, errlen, ret, "%s: cannot read symbols: %s", shown,
-		     strerror(-ret));
+		pt_errf(err, errlen, ret, "%s: cannot read symbols: %s", shown,
+			strerror(-ret));
 		goto out;
 	}
 	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
@@ -556,25 +544,25 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	if (c.matched == 0) {
 		ret = -ENOENT;
 		if (!spec)
-			fail(err, errlen, ret,
-			     "%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
-			     shown, shown);
+			pt_errf(err, errlen, ret,
+				"%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
+				shown, shown);
 		else if (c.ifuncs)
-			fail(err, errlen, ret,
-			     "'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
-			     spec->text, shown);
+			pt_errf(err, errlen, ret,
+				"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
+				spec->text, shown);
 		else if (t->pid > 0 && object)
-			fail(err, errlen, ret,
-			     "symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d '%s:*'",
-			     spec->text, shown, t->pid, object);
+			pt_errf(err, errlen, ret,
+				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d '%s:*'",
+				spec->text, shown, t->pid, object);
 		else if (t->pid > 0)
-			fail(err, errlen, ret,
-			     "symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d",
-			     spec->text, shown, t->pid);
+			pt_errf(err, errlen, ret,
+				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d",
+				spec->text, shown, t->pid);
 		else
-			fail(err, errlen, ret,
-			     "symbol not found: no function matches '-s %s' in %s; see: pipetrace list %s",
-			     spec->text, shown, shown);
+			pt_errf(err, errlen, ret,
+				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list %s",
+				spec->text, shown, shown);
 	}
 out:
 	match_ctx_free(&c);
@@ -597,7 +585,7 @@ int pt_stages__resolve(const struct pt_target *t, const struct pt_spec *specs,
 		ret = resolve_one(t, &specs[i], out, err, errlen);
 	if (ret) {
 		if (ret == -ENOMEM)
-			fail(err, errlen, ret, "out of memory");
+			pt_errf(err, errlen, ret, "out of memory");
 		pt_stages__free(out);
 	}
 	return ret;

@@ -24,6 +24,7 @@ struct pt_tracer {
 	const struct pt_stage_set *stages;
 	struct bpf_link **links; /* exit and entry link per stage */
 	size_t nlinks;
+	struct bpf_link *calib[2 * PT_PROBE_NR]; /* kept until detach */
 	struct bpf_link *tp_links[6]; /* scheduler and syscall tracepoints */
 	struct bpf_link *warmup;
 	int ncpus;
@@ -32,19 +33,6 @@ struct pt_tracer {
 };
 
 /* ------------------------------------------------------------------ helpers */
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 /* Says what the kernel offers; fails only on what pipetrace cannot do
  * without. Returns 0 or -EOPNOTSUPP with a message in err. */
@@ -69,7 +57,7 @@ static int check_kernel(char *err, size_t errlen)
 		pt_debug("kernel feature %s: %s", features[i].what,
 			 ok ? "yes" : "no");
 		if (!ok && features[i].needed)
-			return fail(
+			return pt_errf(
 				err, errlen, -EOPNOTSUPP,
 				"kernel lacks %s: %s is missing; use a kernel built with it",
 				features[i].what, features[i].path);
@@ -138,7 +126,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	if (ret)
 		return ret;
 	if (stages->n == 0 || stages->n > PT_STAGES_MAX)
-		return fail(err, errlen, -EINVAL, "no stages to trace");
+		return pt_errf(err, errlen, -EINVAL, "no stages to trace");
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -146,7 +134,8 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		ret = t->ncpus ? t->ncpus : -EINVAL;
-		fail(err, errlen, ret, "cannot count CPUs: %s", strerror(-ret));
+		pt_errf(err, errlen, ret, "cannot count CPUs: %s",
+			strerror(-ret));
 		goto fail;
 	}
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
@@ -160,8 +149,8 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	t->skel = pipetrace__open();
 	if (!t->skel) {
 		ret = -errno;
-		fail(err, errlen, ret, "cannot open the BPF object: %s",
-		     strerror(-ret));
+		pt_errf(err, errlen, ret, "cannot open the BPF object: %s",
+			strerror(-ret));
 		goto fail;
 	}
 	/* One extra stage id for the calibration function. */
@@ -177,15 +166,15 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	ret = pipetrace__load(t->skel);
 	if (ret) {
 		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
-			fail(err, errlen, ret,
-			     "not permitted to load BPF programs; run pipetrace as root (CAP_BPF and CAP_PERFMON)");
+			pt_errf(err, errlen, ret,
+				"not permitted to load BPF programs; run pipetrace as root (CAP_BPF and CAP_PERFMON)");
 		else if (ret == -EACCES)
-			fail(err, errlen, ret,
-			     "the kernel's BPF verifier rejected pipetrace's programs; run with -v for its log");
+			pt_errf(err, errlen, ret,
+				"the kernel's BPF verifier rejected pipetrace's programs; run with -v for its log");
 		else
-			fail(err, errlen, ret,
-			     "cannot load the BPF programs: %s; run with -v for the verifier log",
-			     strerror(-ret));
+			pt_errf(err, errlen, ret,
+				"cannot load the BPF programs: %s; run with -v for the verifier log",
+				strerror(-ret));
 		goto fail;
 	}
 	*out = t;
@@ -193,6 +182,24 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 fail:
 	pt_tracer__close(t);
 	return ret;
+}
+
+/* Destroys links[0..n) in order. Removing a uprobe waits for a kernel
+ * grace period, one removal at a time (threads do not overlap them). */
+static void destroy_links(struct bpf_link **links, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bpf_link__destroy(links[i]);
+		links[i] = NULL;
+	}
+}
+
+void pt_tracer__freeze(struct pt_tracer *t)
+{
+	if (t && t->skel && t->skel->bss)
+		t->skel->bss->phase = PT_PHASE_DETACHING;
 }
 
 void pt_tracer__detach(struct pt_tracer *t)
@@ -203,12 +210,9 @@ void pt_tracer__detach(struct pt_tracer *t)
 		return;
 	/* No new frames from here; exits go first (they come first in
 	 * links[]), closing the calls in flight until they are gone. */
-	if (t->skel && t->skel->bss)
-		t->skel->bss->phase = PT_PHASE_DETACHING;
-	for (i = 0; i < t->nlinks; i++) {
-		bpf_link__destroy(t->links[i]);
-		t->links[i] = NULL;
-	}
+	pt_tracer__freeze(t);
+	destroy_links(t->links, t->nlinks);
+	destroy_links(t->calib, sizeof(t->calib) / sizeof(t->calib[0]));
 	t->nlinks = 0;
 	bpf_link__destroy(t->warmup);
 	t->warmup = NULL;
@@ -248,18 +252,19 @@ static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
 			int ret)
 {
 	if (ret == -EPERM || ret == -EACCES)
-		return fail(
+		return pt_errf(
 			err, errlen, ret,
 			"not permitted to probe %s in %s; run pipetrace as root",
 			s->name, s->object);
 	if (ret == -ESRCH)
-		return fail(
+		return pt_errf(
 			err, errlen, ret,
 			"the target exited before %s could be probed; nothing to trace",
 			s->name);
-	return fail(err, errlen, ret,
-		    "cannot probe %s in %s at offset 0x%llx: %s", s->name,
-		    s->object, (unsigned long long)s->file_off, strerror(-ret));
+	return pt_errf(err, errlen, ret,
+		       "cannot probe %s in %s at offset 0x%llx: %s", s->name,
+		       s->object, (unsigned long long)s->file_off,
+		       strerror(-ret));
 }
 
 /* Attaches the scheduler and syscall tracepoints, once. They are part of
@@ -281,7 +286,7 @@ static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
 		t->tp_links[i] = bpf_program__attach(tps[i]);
 		if (!t->tp_links[i]) {
 			ret = -errno;
-			return fail(
+			return pt_errf(
 				err, errlen, ret,
 				"kernel lacks the %s tracepoint (tp_btf): %s",
 				bpf_program__name(tps[i]), strerror(-ret));
@@ -419,29 +424,28 @@ static int find_calib(const struct pt_sym *sym, void *arg)
 /* Probes pipetrace's own function at off as stage id, calls it, and sets
  * *median to the median latency seen. Returns 0 or -errno. */
 static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
-			 void (*fn)(void), uint64_t *median)
+			 void (*fn)(void), struct bpf_link **links,
+			 uint64_t *median)
 {
-	struct bpf_link *ent = NULL, *ex = NULL;
 	struct pt_totals *tot;
 	int ret = 0, i;
 
 	tot = malloc(sizeof(*tot));
 	if (!tot)
 		return -ENOMEM;
-	ex = attach_probe(t->skel->progs.stage_exit, true, getpid(),
-			  "/proc/self/exe", off, id);
-	if (ex)
-		ent = attach_probe(t->skel->progs.stage_enter, false, getpid(),
-				   "/proc/self/exe", off, id);
-	if (!ent) {
+	/* The links stay until pt_tracer__detach(): removing a uprobe waits
+	 * for a grace period, and these functions are not called again. */
+	links[0] = attach_probe(t->skel->progs.stage_exit, true, getpid(),
+				"/proc/self/exe", off, id);
+	if (links[0])
+		links[1] = attach_probe(t->skel->progs.stage_enter, false,
+					getpid(), "/proc/self/exe", off, id);
+	if (!links[1]) {
 		ret = -errno;
 		goto out;
 	}
 	for (i = 0; i < PT_CALIBRATION_CALLS; i++)
 		fn();
-	bpf_link__destroy(ent);
-	bpf_link__destroy(ex);
-	ent = ex = NULL;
 	ret = read_stage(t, id, tot);
 	if (!ret && tot->calls != PT_CALIBRATION_CALLS)
 		ret = -EIO;
@@ -453,8 +457,6 @@ static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id, t->percpu,
 			    BPF_ANY);
 out:
-	bpf_link__destroy(ent);
-	bpf_link__destroy(ex);
 	free(tot);
 	return ret;
 }
@@ -475,14 +477,15 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 
 	memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
 	if (!PT_CAN_CALIBRATE)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "probe calibration is implemented for x86-64 only");
+		return pt_errf(
+			err, errlen, -EOPNOTSUPP,
+			"probe calibration is implemented for x86-64 only");
 	ret = pt_elf__open("/proc/self/exe", &elf);
 	if (!ret)
 		ret = pt_elf__for_each_func(elf, find_calib, &cc);
 	pt_elf__close(elf);
 	if (ret < 0 || cc.found != (1u << PT_PROBE_NR) - 1)
-		return fail(
+		return pt_errf(
 			err, errlen, ret < 0 ? ret : -ENOENT,
 			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
 
@@ -493,7 +496,8 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	t->skel->bss->stage_bias_ns[id] = 0;
 	t->skel->bss->phase = PT_PHASE_ARMED;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
-		ret = calibrate_one(t, id, cc.off[i], fns[i], &bias_ns[i]);
+		ret = calibrate_one(t, id, cc.off[i], fns[i], &t->calib[2 * i],
+				    &bias_ns[i]);
 		pt_debug("calibration: %s: median probe latency %llu ns",
 			 calib_names[i], (unsigned long long)bias_ns[i]);
 	}
@@ -502,9 +506,10 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &tid);
 	if (ret) {
 		memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
-		return fail(err, errlen, ret,
-			    "probe calibration failed: %s; use --no-calibrate",
-			    strerror(-ret));
+		return pt_errf(
+			err, errlen, ret,
+			"probe calibration failed: %s; use --no-calibrate",
+			strerror(-ret));
 	}
 	for (s = 0; s < t->stages->n; s++)
 		t->skel->bss->stage_bias_ns[s] =

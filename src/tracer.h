@@ -78,7 +78,12 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
 			     uint64_t off);
 
-/* Detaches every probe (counters stay readable). */
+/* Stops new stage calls from being recorded; calls in flight still end.
+ * Cheap: report after it, detach (slow: a grace period per probe) after. */
+void pt_tracer__freeze(struct pt_tracer *t);
+
+/* Detaches every probe (counters stay readable). Removing each uprobe
+ * waits for a kernel grace period: tens of ms a probe. */
 void pt_tracer__detach(struct pt_tracer *t);
 
 /* Fills totals[i] for stage i (n = number of stages) and lost[]. 0/-errno. */

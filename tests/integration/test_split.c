@@ -96,45 +96,13 @@ static void show(json_object *s)
 		part(s, "runqueue") / w, part(s, "other") / w, verdict(s));
 }
 
-/* Runs pipetrace --json -- refpipe ARGS --self-report; loads both. Feeds
- * stdin with `feed` if given. */
+/* Traces refpipe ARGS (stdin fed by feed, if given) and checks that every
+ * stage's parts add up. */
 static void run(char **ref_args, json_object **rep, json_object **self,
 		void (*feed)(int fd))
 {
-	char jpath[64], spath[64], *argv[64], *out = NULL, *err = NULL;
-	struct ptest_proc p;
-	int n = 0, i, code;
-
-	ptest_tmp_path(jpath, sizeof(jpath), ".json");
-	ptest_tmp_path(spath, sizeof(spath), ".self.json");
-	argv[n++] = PTEST_PIPETRACE;
-	argv[n++] = "--json";
-	argv[n++] = jpath;
-	argv[n++] = "--";
-	argv[n++] = PTEST_REFPIPE;
-	for (i = 0; ref_args[i]; i++)
-		argv[n++] = ref_args[i];
-	argv[n++] = "--self-report";
-	argv[n++] = spath;
-	argv[n] = NULL;
-	assert_int_equal(ptest_spawn(&p, argv, feed != NULL), 0);
-	if (feed) {
-		feed(p.in_fd);
-		close(p.in_fd);
-		p.in_fd = -1;
-	}
-	code = ptest_finish(&p, TIMEOUT, &out, &err);
-	if (code)
-		fail_msg("pipetrace exited %d: %s", code, err);
-	*rep = ptest_load_json(jpath);
-	*self = ptest_load_json(spath);
-	assert_non_null(*rep);
-	assert_non_null(*self);
+	ptest_trace_refpipe(NULL, ref_args, feed, rep, self);
 	check_parts_sum(*rep);
-	unlink(jpath);
-	unlink(spath);
-	free(out);
-	free(err);
 }
 
 /* ------------------------------------------------------------------- tests */

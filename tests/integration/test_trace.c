@@ -100,43 +100,6 @@ static void check_against_truth(json_object *rep, json_object *self,
 	}
 }
 
-/* Runs pipetrace ARGS -- refpipe REFARGS --self-report S, checks exit 0,
- * loads both JSON files. */
-static void run_refpipe(char **pt_args, char **ref_args, json_object **rep,
-			json_object **self)
-{
-	char jpath[64], spath[64], *argv[64], *out = NULL, *err = NULL;
-	int n = 0, i, code;
-
-	ptest_tmp_path(jpath, sizeof(jpath), ".json");
-	ptest_tmp_path(spath, sizeof(spath), ".self.json");
-	argv[n++] = PTEST_PIPETRACE;
-	argv[n++] = "--json";
-	argv[n++] = jpath;
-	for (i = 0; pt_args && pt_args[i]; i++)
-		argv[n++] = pt_args[i];
-	argv[n++] = "--";
-	argv[n++] = PTEST_REFPIPE;
-	for (i = 0; ref_args && ref_args[i]; i++)
-		argv[n++] = ref_args[i];
-	argv[n++] = "--self-report";
-	argv[n++] = spath;
-	argv[n] = NULL;
-	code = ptest_run(argv, TIMEOUT, &out, &err);
-	if (code != 0)
-		fail_msg("pipetrace exited %d\nstdout:\n%s\nstderr:\n%s", code,
-			 out, err);
-	*rep = ptest_load_json(jpath);
-	*self = ptest_load_json(spath);
-	assert_non_null(*rep);
-	assert_non_null(*self);
-	unlink(jpath);
-	unlink(spath);
-	free(out);
-	free(err);
-	out = err = NULL;
-}
-
 /* ------------------------------------------------------- against refpipe */
 
 static void test_launch_single_thread(void **state)
@@ -145,7 +108,7 @@ static void test_launch_single_thread(void **state)
 	json_object *rep, *self;
 
 	PTEST_REQUIRE_TRACING();
-	run_refpipe(NULL, ref, &rep, &self);
+	ptest_trace_refpipe(NULL, ref, NULL, &rep, &self);
 	assert_string_equal(
 		json_object_get_string(json_object_object_get(rep, "schema")),
 		"pipetrace/1");
@@ -161,7 +124,7 @@ static void test_launch_threads(void **state)
 	json_object *rep, *self;
 
 	PTEST_REQUIRE_TRACING();
-	run_refpipe(NULL, ref, &rep, &self);
+	ptest_trace_refpipe(NULL, ref, NULL, &rep, &self);
 	check_against_truth(rep, self, 0);
 	json_object_put(rep);
 	json_object_put(self);
@@ -177,7 +140,7 @@ static void test_cpu_burn_makes_features_heaviest(void **state)
 	int i;
 
 	PTEST_REQUIRE_TRACING();
-	run_refpipe(NULL, ref, &rep, &self);
+	ptest_trace_refpipe(NULL, ref, NULL, &rep, &self);
 	check_against_truth(rep, self, 0);
 	for (i = 0; i < NSTAGES; i++) {
 		s = ptest_stage(rep, refpipe_stages[i]);
@@ -205,7 +168,7 @@ static void test_shared_library_stage(void **state)
 
 	PTEST_REQUIRE_TRACING();
 	ptest_tmp_path(out_path, sizeof(out_path), ".csv");
-	run_refpipe(pt, ref, &rep, &self);
+	ptest_trace_refpipe(pt, ref, NULL, &rep, &self);
 	w = ptest_stage(rep, "write");
 	assert_non_null(w);
 	assert_non_null(strstr(
@@ -228,8 +191,7 @@ static void test_shared_library_stage(void **state)
  * ingest call in progress at attach is not counted; all others are. */
 static void test_attach_by_pid(void **state)
 {
-	char spath[64], jpath[64], pidbuf[16], *log = NULL, *out = NULL,
-					       *err = NULL;
+	char spath[64], jpath[64], *log = NULL, *out = NULL, *err = NULL;
 	char *ref_argv[] = { PTEST_REFPIPE, "--input",	     "-",   "--batch",
 			     "250",	    "--self-report", spath, NULL };
 	struct ptest_proc target, tracer;
@@ -245,15 +207,11 @@ static void test_attach_by_pid(void **state)
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	assert_int_equal(ptest_spawn(&target, ref_argv, true), 0);
 	usleep(200000); /* let it reach its first read() */
-	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
 	{
-		char *pt_argv[] = { PTEST_PIPETRACE, "-p",  pidbuf,
-				    "--json",	     jpath, NULL };
+		char *extra[] = { "--json", jpath, NULL };
 
-		assert_int_equal(ptest_spawn(&tracer, pt_argv, false), 0);
+		ptest_attach(&tracer, target.pid, extra, &log);
 	}
-	if (!ptest_wait_stderr(&tracer, "tracing 6 stages", 30, &log))
-		fail_msg("pipetrace did not attach: %s", log ? log : "");
 	/* Formatted first, so that the feeder competes little for CPU. */
 	in = open_memstream(&input, &input_len);
 	assert_non_null(in);
@@ -300,7 +258,7 @@ static void test_attach_by_pid(void **state)
  * normal end with a correct self-report. */
 static void test_sigint_detaches_and_target_survives(void **state)
 {
-	char spath[64], pidbuf[16], *log = NULL, *out = NULL, *err = NULL;
+	char spath[64], *log = NULL, *out = NULL, *err = NULL;
 	char *ref_argv[] = { PTEST_REFPIPE, "--records",     "10000",
 			     "--batch",	    "100",	     "--sleep",
 			     "sink=20000",  "--self-report", spath,
@@ -312,14 +270,7 @@ static void test_sigint_detaches_and_target_survives(void **state)
 	PTEST_REQUIRE_TRACING();
 	ptest_tmp_path(spath, sizeof(spath), ".self.json");
 	assert_int_equal(ptest_spawn(&target, ref_argv, false), 0);
-	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
-	{
-		char *pt_argv[] = { PTEST_PIPETRACE, "-p", pidbuf, NULL };
-
-		assert_int_equal(ptest_spawn(&tracer, pt_argv, false), 0);
-	}
-	if (!ptest_wait_stderr(&tracer, "tracing 6 stages", 30, &log))
-		fail_msg("pipetrace did not attach: %s", log ? log : "");
+	ptest_attach(&tracer, target.pid, NULL, &log);
 	usleep(200000);
 	kill(tracer.pid, SIGINT);
 	err = log;
@@ -347,21 +298,14 @@ static void test_sigint_detaches_and_target_survives(void **state)
 /* The target dies under pipetrace: it reports what it saw and exits 0. */
 static void test_target_death(void **state)
 {
-	char pidbuf[16], *log = NULL, *out = NULL, *err = NULL;
+	char *log = NULL, *out = NULL, *err = NULL;
 	char *ref_argv[] = { PTEST_REFPIPE, "--records", "100000000", NULL };
 	struct ptest_proc target, tracer;
 	int code;
 
 	PTEST_REQUIRE_TRACING();
 	assert_int_equal(ptest_spawn(&target, ref_argv, false), 0);
-	snprintf(pidbuf, sizeof(pidbuf), "%d", target.pid);
-	{
-		char *pt_argv[] = { PTEST_PIPETRACE, "-p", pidbuf, NULL };
-
-		assert_int_equal(ptest_spawn(&tracer, pt_argv, false), 0);
-	}
-	if (!ptest_wait_stderr(&tracer, "tracing 6 stages", 30, &log))
-		fail_msg("pipetrace did not attach: %s", log ? log : "");
+	ptest_attach(&tracer, target.pid, NULL, &log);
 	usleep(300000);
 	kill(target.pid, SIGKILL);
 	code = ptest_finish(&target, 10, &out, &err);

@@ -175,6 +175,65 @@ int ptest_run(char *const argv[], double timeout_s, char **out, char **err)
 	return ptest_finish(&p, timeout_s, out, err);
 }
 
+void ptest_trace_refpipe(char **pt_args, char **ref_args, void (*feed)(int fd),
+			 json_object **rep, json_object **self)
+{
+	char jpath[64], spath[64], *argv[64], *out = NULL, *err = NULL;
+	struct ptest_proc p;
+	int n = 0, i, code;
+
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	argv[n++] = PTEST_PIPETRACE;
+	argv[n++] = "--json";
+	argv[n++] = jpath;
+	for (i = 0; pt_args && pt_args[i] && n < 48; i++)
+		argv[n++] = pt_args[i];
+	argv[n++] = "--";
+	argv[n++] = PTEST_REFPIPE;
+	for (i = 0; ref_args && ref_args[i] && n < 60; i++)
+		argv[n++] = ref_args[i];
+	argv[n++] = "--self-report";
+	argv[n++] = spath;
+	argv[n] = NULL;
+	assert_int_equal(ptest_spawn(&p, argv, feed != NULL), 0);
+	if (feed) {
+		feed(p.in_fd);
+		close(p.in_fd);
+		p.in_fd = -1;
+	}
+	code = ptest_finish(&p, 120, &out, &err);
+	if (code != 0)
+		fail_msg("pipetrace exited %d\nstdout:\n%s\nstderr:\n%s", code,
+			 out, err);
+	*rep = ptest_load_json(jpath);
+	*self = ptest_load_json(spath);
+	assert_non_null(*rep);
+	assert_non_null(*self);
+	unlink(jpath);
+	unlink(spath);
+	free(out);
+	free(err);
+}
+
+void ptest_attach(struct ptest_proc *tracer, pid_t target, char **extra,
+		  char **log)
+{
+	char pidbuf[16], *argv[32];
+	int n = 0, i;
+
+	snprintf(pidbuf, sizeof(pidbuf), "%d", target);
+	argv[n++] = PTEST_PIPETRACE;
+	argv[n++] = "-p";
+	argv[n++] = pidbuf;
+	for (i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	assert_int_equal(ptest_spawn(tracer, argv, false), 0);
+	if (!ptest_wait_stderr(tracer, "tracing ", 30, log))
+		fail_msg("pipetrace did not attach: %s", *log ? *log : "");
+}
+
 json_object *ptest_load_json(const char *path)
 {
 	json_object *o = json_object_from_file(path);

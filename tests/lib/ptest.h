@@ -60,6 +60,20 @@ int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
 /* Runs argv to completion (at most timeout_s); out/err may be NULL. */
 int ptest_run(char *const argv[], double timeout_s, char **out, char **err);
 
+/*
+ * Runs pipetrace --json J [pt_args] -- refpipe [ref_args] --self-report S,
+ * feeding refpipe's stdin with feed() when given; fails the test unless it
+ * exits 0; loads both reports into *rep and *self (json_object_put them).
+ */
+void ptest_trace_refpipe(char **pt_args, char **ref_args, void (*feed)(int fd),
+			 json_object **rep, json_object **self);
+
+/* Starts `pipetrace -p target [extra...]` and waits until it has attached
+ * (its "tracing N stage" line); fails the test otherwise. *log gets its
+ * stderr so far (hand it to ptest_finish()). */
+void ptest_attach(struct ptest_proc *tracer, pid_t target, char **extra,
+		  char **log);
+
 /* Parses a JSON file; NULL (and a printed reason) if it can't. */
 json_object *ptest_load_json(const char *path);
 /* The element of array `stages` in report whose "name" is name, or NULL. */
