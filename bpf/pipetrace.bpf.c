@@ -135,7 +135,7 @@ static __always_inline struct pt_thread *current_thread(bool create, __u64 now)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct pt_thread *t;
 
-	if ((__u32)(pid_tgid >> 32) != target_tgid)
+	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
 		return NULL;
 	t = get_thread((__u32)pid_tgid, create ? GET_REUSE : GET_ONLY,
 		       PT_T_ONCPU, now);
@@ -491,7 +491,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 	struct pt_thread *t;
 	__u64 now;
 
-	if (prev->tgid != tgid && next->tgid != tgid)
+	/* No target yet (0 is also the idle task's tgid). */
+	if (!tgid || (prev->tgid != tgid && next->tgid != tgid))
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (prev->tgid == tgid) {
@@ -528,7 +529,7 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 	struct pt_thread *t;
 	__u64 now;
 
-	if (p->tgid != target_tgid)
+	if (!target_tgid || p->tgid != target_tgid)
 		return 0;
 	now = bpf_ktime_get_ns();
 	t = get_thread(p->pid, mode, PT_T_RUNNABLE, now);

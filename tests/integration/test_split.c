@@ -256,6 +256,9 @@ static void test_threaded_bottleneck(void **state)
 			json_object_object_get(th, "comm"));
 		busy = ptest_u64(th, "busy_ns");
 		idle = ptest_u64(th, "idle_ns");
+		/* Only the target's threads: never the idle task (tid 0). */
+		assert_true(ptest_u64(th, "tid") > 0);
+		assert_true(comm && comm[0]);
 		print_message("  thread %-14s busy %8.2f ms idle %8.2f ms\n",
 			      comm, busy / 1e6, idle / 1e6);
 		if (strncmp(comm, "rp-", 3))
