@@ -95,6 +95,7 @@ struct pt_elf {
 	Elf *elf;
 	uint64_t file_size;
 	uint16_t type; /* e_type */
+	uint64_t entry; /* e_entry */
 	size_t shstrndx;
 	struct xseg *xsegs;
 	size_t nxsegs;
@@ -331,6 +332,7 @@ int pt_elf__open(const char *path, struct pt_elf **out)
 		goto fail;
 	}
 	e->type = eh.e_type;
+	e->entry = eh.e_entry;
 	err = check_tables(e, &eh);
 	if (!err)
 		err = load_segments(e);
@@ -371,6 +373,11 @@ void pt_elf__close(struct pt_elf *e)
 const char *pt_elf__path(const struct pt_elf *e)
 {
 	return e->path;
+}
+
+uint64_t pt_elf__entry(const struct pt_elf *e)
+{
+	return e->entry;
 }
 
 bool pt_elf__is_pie(const struct pt_elf *e)

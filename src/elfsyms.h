@@ -29,6 +29,8 @@ int pt_elf__open(const char *path, struct pt_elf **out);
 void pt_elf__close(struct pt_elf *e); /* NULL is fine */
 const char *pt_elf__path(const struct pt_elf *e);
 bool pt_elf__is_pie(const struct pt_elf *e); /* ET_DYN */
+/* The entry point (e_entry): entered by a jump, not a call. */
+uint64_t pt_elf__entry(const struct pt_elf *e);
 
 enum pt_sym_kind {
 	PT_SYM_FUNC,

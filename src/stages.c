@@ -370,7 +370,7 @@ struct match_ctx {
 	char **notes; /* annotated stage names of this object */
 	uint8_t *note_flags;
 	size_t nnotes;
-	size_t matched, ifuncs;
+	size_t matched, ifuncs, unsafe;
 	int err;
 };
 
@@ -453,6 +453,30 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	return 0;
 }
 
+/*
+ * Functions that are not entered by a call, so the slot where a uretprobe
+ * puts its return address holds something else (argc for an entry point, a
+ * signal frame for a sigreturn trampoline): probing them would corrupt the
+ * target. Never probed.
+ */
+static bool unsafe_to_probe(const struct match_ctx *c, const struct pt_sym *sym)
+{
+	static const char *const names[] = {
+		"_start",
+		"_dl_start_user",
+		"__restore_rt",
+		"__restore",
+	};
+	size_t i;
+
+	if (sym->addr == pt_elf__entry(c->elf))
+		return true;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(sym->name, names[i]))
+			return true;
+	return false;
+}
+
 static int match_sym(const struct pt_sym *sym, void *arg)
 {
 	struct match_ctx *c = arg;
@@ -467,6 +491,10 @@ static int match_sym(const struct pt_sym *sym, void *arg)
 	}
 	if (sym->kind == PT_SYM_IFUNC) {
 		c->ifuncs++;
+		return 0;
+	}
+	if (unsafe_to_probe(c, sym)) {
+		c->unsafe++;
 		return 0;
 	}
 	ret = add_stage(c, sym, note);
@@ -547,6 +575,10 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 			pt_errf(err, errlen, ret,
 				"%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
 				shown, shown);
+		else if (c.unsafe && !c.ifuncs)
+			pt_errf(err, errlen, ret,
+				"'-s %s' matches only functions entered without a call (entry points, signal trampolines) in %s; probing them would corrupt the target",
+				spec->text, shown);
 		else if (c.ifuncs)
 			pt_errf(err, errlen, ret,
 				"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",

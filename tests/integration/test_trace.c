@@ -100,6 +100,8 @@ static void check_against_truth(json_object *rep, json_object *self,
 	}
 }
 
+static void expect_error(char **argv, int want_code, const char *says);
+
 /* ------------------------------------------------------- against refpipe */
 
 static void test_launch_single_thread(void **state)
@@ -380,6 +382,29 @@ static void test_exit_status_passes_through(void **state)
 	free(err);
 }
 
+/* Every function of refpipe probed at once (-s '*'): the entry point is
+ * left alone (a uretprobe there would overwrite argc), and the target runs
+ * to the same result. */
+static void test_every_function_target_unharmed(void **state)
+{
+	char *pt[] = { "-s", "*", NULL };
+	char *ref[] = { "--records", "20000", NULL };
+	char *only_start[] = { PTEST_PIPETRACE, "-s", "_start", "--",
+			       PTEST_REFPIPE,	NULL };
+	json_object *rep, *self;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_trace_refpipe(pt, ref, NULL, &rep, &self);
+	assert_int_equal(ptest_u64(self, "records_out"), 19404);
+	assert_null(ptest_stage(rep, "_start"));
+	assert_true(json_object_array_length(
+			    json_object_object_get(rep, "stages")) > 6);
+	check_against_truth(rep, self, 0);
+	json_object_put(rep);
+	json_object_put(self);
+	expect_error(only_start, 1, "entered without a call");
+}
+
 /* -------------------------------------------------------- sample program */
 
 /* Nested stages, recursion deeper than the frame stack, four threads
@@ -612,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_target_death),
 		cmocka_unit_test(test_interval_and_duration),
 		cmocka_unit_test(test_exit_status_passes_through),
+		cmocka_unit_test(test_every_function_target_unharmed),
 		cmocka_unit_test(test_nested_recursion_threads),
 		cmocka_unit_test(test_bad_inputs_launch),
 		cmocka_unit_test(test_bad_inputs_pid),
