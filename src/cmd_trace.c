@@ -135,13 +135,21 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 		goto out;
 	}
 	ret = pt_report__write_table(f, &rep);
-	fflush(f);
-	if (!ret && final && r->o->json_path) {
+	if (fflush(f) && !ret)
+		ret = -errno;
+	if (ret)
+		pt_err("cannot write the report to standard output: %s",
+		       strerror(-ret));
+	/* The JSON file is written even when standard output failed. */
+	if (final && r->o->json_path) {
+		int jret;
+
 		json = pt_exporter__find("json");
-		ret = pt_report__save(r->o->json_path, json, &rep);
-		if (ret)
+		jret = pt_report__save(r->o->json_path, json, &rep);
+		if (jret)
 			pt_err("cannot write --json %s: %s; check the directory exists and is writable",
-			       r->o->json_path, strerror(-ret));
+			       r->o->json_path, strerror(-jret));
+		ret = ret ? ret : jret;
 	}
 out:
 	pt_report__free(&rep);

@@ -38,6 +38,8 @@ int pt_child__spawn_held(struct pt_child *c, char *const argv[],
 		close(go[1]);
 		close(errp[0]);
 		sigprocmask(SIG_SETMASK, sigmask, NULL);
+		/* pipetrace ignores SIGPIPE; the command must not inherit it. */
+		signal(SIGPIPE, SIG_DFL);
 		if (read(go[0], &b, 1) != 1)
 			_exit(127);
 		close(go[0]);

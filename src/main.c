@@ -2,6 +2,7 @@
 /*
  * main.c - pipetrace's entry: parse the options, then run the subcommand.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
 		pt_opts__free(&o);
 		return 0;
 	}
+	/* A closed stdout (pipetrace | head) is a write error, not death
+	 * before --json is written. A launched command gets SIG_DFL back. */
+	signal(SIGPIPE, SIG_IGN);
 	pt_log_set_level(o.verbose ? PT_LOG_DEBUG : PT_LOG_INFO);
 	pt_log_install_libbpf();
 	code = commands[o.cmd].run(&o);
