@@ -116,12 +116,13 @@ static int open_output(struct rp_pipeline *p, const char *path)
 
 /*
  * Create "<path>.tmp" for the self-report now, so a bad path fails before
- * the run. Sets *tmp_path (malloc'ed); returns the fd, or -1 after printing.
+ * the run. Sets *tmp_path (allocated, strlen + 1 bytes); returns the fd, or
+ * -1 after printing.
  */
-static int open_report(const char *path, char **tmp_path)
+static int open_report(struct rp_pipeline *p, const char *path, char **tmp_path)
 {
 	size_t len = strlen(path) + sizeof(".tmp");
-	char *tmp = malloc(len);
+	char *tmp = rp_malloc(p, RP_OUTSIDE, len);
 	int fd;
 
 	if (!tmp) {
@@ -135,7 +136,7 @@ static int open_report(const char *path, char **tmp_path)
 			"refpipe: cannot create self-report '%s': %s; "
 			"check the path and its directory\n",
 			tmp, strerror(errno));
-		free(tmp);
+		rp_free(p, RP_OUTSIDE, tmp, len);
 		return -1;
 	}
 	*tmp_path = tmp;
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (opts.self_report) {
-		report_fd = open_report(opts.self_report, &report_tmp);
+		report_fd = open_report(&pl, opts.self_report, &report_tmp);
 		if (report_fd < 0) {
 			close_files(&pl);
 			return 2;
@@ -240,7 +241,8 @@ out:
 		close(report_fd);
 		unlink(report_tmp);
 	}
-	free(report_tmp);
+	if (report_tmp)
+		rp_free(&pl, RP_OUTSIDE, report_tmp, strlen(report_tmp) + 1);
 	rp_stages_fini(&pl);
 	close_files(&pl);
 	return ret;

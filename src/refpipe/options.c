@@ -36,6 +36,7 @@ static const char usage_text[] =
 	"  --threads            one thread per stage, joined by queues\n"
 	"  --cpu-burn STAGE=US  spin US microseconds of thread CPU per call\n"
 	"  --sleep STAGE=US     sleep US microseconds per call\n"
+	"  --leak STAGE=BYTES   malloc BYTES per call, never freed\n"
 	"                       (STAGE: ingest, parse, filter, normalize,\n"
 	"                       features or sink; once per stage)\n"
 	"  --lock STAGE         each STAGE call hands its output records to\n"
@@ -125,19 +126,23 @@ static int stage_index(const char *name, size_t len)
 }
 
 /*
- * Parse --NAME STAGE=N into *stage and *val; seen[] marks stages already
- * given, as each stage may be given once. Returns 0 or 2 after printing why.
+ * Parse --NAME STAGE=N into *stage and *val, N in units of unit ("micro-
+ * seconds", "bytes"); seen[] marks stages already given, as each stage may
+ * be given once. Returns 0 or 2 after printing why.
  */
 static int opt_stage_num(const char *name, const char *arg, uint64_t max,
-			 bool *seen, int *stage, uint64_t *val)
+			 const char *unit, bool *seen, int *stage,
+			 uint64_t *val)
 {
 	const char *eq = strchr(arg, '=');
 	int st;
 
 	if (!eq)
-		return usage_error("--%s '%s' has no '='; write STAGE=MICROS, "
+		return usage_error("--%s '%s' has no '='; write STAGE=%s, "
 				   "e.g. --%s features=500",
-				   name, arg, name);
+				   name, arg,
+				   strcmp(unit, "bytes") ? "MICROS" : "BYTES",
+				   name);
 	st = stage_index(arg, (size_t)(eq - arg));
 	if (st < 0)
 		return usage_error("unknown stage '%.*s' in --%s %s; use one "
@@ -150,8 +155,9 @@ static int opt_stage_num(const char *name, const char *arg, uint64_t max,
 				   name, rp_stage_names[st]);
 	if (parse_num(eq + 1, 0, max, val))
 		return usage_error("--%s %s: '%s' is not a number in 0..%llu; "
-				   "pass microseconds as a decimal integer",
-				   name, arg, eq + 1, (unsigned long long)max);
+				   "pass %s as a decimal integer",
+				   name, arg, eq + 1, (unsigned long long)max,
+				   unit);
 	seen[st] = true;
 	*stage = st;
 	return 0;
@@ -188,6 +194,7 @@ enum {
 	OPT_THREADS,
 	OPT_CPU_BURN,
 	OPT_SLEEP,
+	OPT_LEAK,
 	OPT_LOCK,
 	OPT_WORKERS,
 	OPT_SEED,
@@ -205,6 +212,7 @@ static const struct option long_opts[] = {
 	{ "threads", no_argument, NULL, OPT_THREADS },
 	{ "cpu-burn", required_argument, NULL, OPT_CPU_BURN },
 	{ "sleep", required_argument, NULL, OPT_SLEEP },
+	{ "leak", required_argument, NULL, OPT_LEAK },
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -218,6 +226,7 @@ int rp_parse_options(int argc, char **argv, struct rp_opts *o)
 {
 	bool burn_seen[RP_NSTAGES] = { false };
 	bool sleep_seen[RP_NSTAGES] = { false };
+	bool leak_seen[RP_NSTAGES] = { false };
 	bool records_set = false, workers_set = false, lock_set = false;
 	uint64_t v;
 	int c, st, err = 0;
@@ -273,16 +282,23 @@ int rp_parse_options(int argc, char **argv, struct rp_opts *o)
 			break;
 		case OPT_CPU_BURN:
 			err = opt_stage_num("cpu-burn", optarg,
-					    RP_MAX_INJECT_US, burn_seen, &st,
-					    &v);
+					    RP_MAX_INJECT_US, "microseconds",
+					    burn_seen, &st, &v);
 			if (!err)
 				o->knobs[st].burn_us = v;
 			break;
 		case OPT_SLEEP:
 			err = opt_stage_num("sleep", optarg, RP_MAX_INJECT_US,
-					    sleep_seen, &st, &v);
+					    "microseconds", sleep_seen, &st,
+					    &v);
 			if (!err)
 				o->knobs[st].sleep_us = v;
+			break;
+		case OPT_LEAK:
+			err = opt_stage_num("leak", optarg, RP_MAX_LEAK,
+					    "bytes", leak_seen, &st, &v);
+			if (!err)
+				o->knobs[st].leak_bytes = v;
 			break;
 		case OPT_LOCK:
 			err = opt_lock(optarg, o);

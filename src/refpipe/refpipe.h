@@ -15,7 +15,8 @@
  *
  * Files: main.c (setup, single-thread run, signals), options.c (command
  * line), stages.c (the six stages), threads.c (--threads), lock.c
- * (--workers/--lock), report.c (--self-report).
+ * (--workers/--lock), alloc.c (heap calls counted per stage), report.c
+ * (--self-report).
  */
 #ifndef REFPIPE_H
 #define REFPIPE_H
@@ -39,6 +40,7 @@
 #define RP_QUEUE_CAP 4 /* batches in flight per queue */
 #define RP_MAX_WORKERS 64u /* --workers */
 #define RP_READ_BUF 65536u /* --input read(2) buffer, initial */
+#define RP_MAX_LEAK (1ull << 30) /* --leak: bytes per call */
 
 /* --lock: arithmetic iterations per record done holding the mutex (~2 us) */
 #define RP_LOCK_WORK_ITERS 2000u
@@ -60,6 +62,9 @@ enum rp_stage {
 	RP_NSTAGES
 };
 
+/* Not a stage: alloc.c's counters of heap calls made outside every stage. */
+#define RP_OUTSIDE RP_NSTAGES
+
 enum rp_features_mode {
 	RP_FEAT_INCREMENTAL, /* running sums per sensor window */
 	RP_FEAT_NAIVE, /* window_stats() over the window per record */
@@ -67,7 +72,7 @@ enum rp_features_mode {
 
 /*
  * Per-stage load injected inside the measured region of the stage. New
- * per-stage knobs (--leak STAGE=BYTES, ...) go here and in rp_inject() or
+ * per-stage knobs go here and in rp_inject() or
  * rp_inject_items() (stages.c); options.c parses any STAGE=N option
  * generically.
  */
@@ -75,6 +80,7 @@ struct rp_knobs {
 	uint64_t burn_us; /* --cpu-burn: spin this much thread CPU time */
 	uint64_t sleep_us; /* --sleep: sleep this long */
 	bool lock; /* --lock: hand each call's items to the workers */
+	uint64_t leak_bytes; /* --leak: malloc this much, never freed */
 };
 
 /* Command-line options; filled by rp_parse_options(), then read-only. */
@@ -114,6 +120,14 @@ struct rp_batch {
 	size_t nrecs;
 };
 
+/* Heap calls of one stage, or outside stages; see alloc.c. */
+struct rp_alloc_stats {
+	uint64_t alloc_calls; /* malloc/calloc/realloc that returned memory */
+	uint64_t alloc_bytes; /* sizes they requested */
+	uint64_t free_calls; /* free() of non-NULL */
+	uint64_t freed_bytes; /* sizes of the blocks freed or realloc'ed */
+};
+
 /* Per-stage counters, one cache line each (stages may run on threads). */
 struct rp_stats {
 	uint64_t calls;
@@ -123,6 +137,7 @@ struct rp_stats {
 	uint64_t sleep_ns; /* CLOCK_MONOTONIC inside the --sleep */
 	uint64_t burn_ns; /* CLOCK_MONOTONIC inside the --cpu-burn */
 	uint64_t burn_cpu_ns; /* CLOCK_THREAD_CPUTIME_ID inside it */
+	struct rp_alloc_stats alloc; /* heap calls made by the stage's code */
 } __attribute__((aligned(64)));
 
 /* stage_ingest state: a generator or a line reader (read(2), no stdio). */
@@ -212,6 +227,7 @@ struct rp_pipeline {
 	struct rp_sink sink; /* sink only */
 	struct rp_lockpool pool; /* the --lock stage only */
 	struct rp_stats stats[RP_NSTAGES];
+	struct rp_alloc_stats outside_alloc; /* heap calls outside stages */
 	int stop; /* atomic: ingest ends the stream early */
 	int failed; /* atomic: errmsg is set */
 	char errmsg[512]; /* first runtime error, for main to print */
@@ -236,6 +252,19 @@ void window_stats(const int64_t *vals, uint32_t n, int64_t *sum,
 		  int64_t *sumsq);
 int rp_stages_init(struct rp_pipeline *p);
 void rp_stages_fini(struct rp_pipeline *p);
+
+/*
+ * alloc.c: libc's malloc, calloc, realloc and free, counted for stage st
+ * (RP_OUTSIDE: outside every stage); free and realloc take the size the
+ * block was allocated with. rp_leak(): --leak, 0 or -1 if out of memory.
+ */
+void *rp_malloc(struct rp_pipeline *p, enum rp_stage st, size_t n);
+void *rp_calloc(struct rp_pipeline *p, enum rp_stage st, size_t nmemb,
+		size_t size);
+void *rp_realloc(struct rp_pipeline *p, enum rp_stage st, void *old,
+		 size_t old_size, size_t n);
+void rp_free(struct rp_pipeline *p, enum rp_stage st, void *m, size_t size);
+int rp_leak(struct rp_pipeline *p, enum rp_stage st, size_t n);
 
 /* main.c: failure and stop state shared by all threads. */
 void rp_fail(struct rp_pipeline *p, const char *fmt, ...)

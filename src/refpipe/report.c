@@ -4,11 +4,14 @@
  *
  *   {"stages": [{"name": "stage_ingest", "calls": N, "items": N,
  *                "wall_ns": N, "cpu_ns": N, "sleep_ns": N, "burn_ns": N,
- *                "burn_cpu_ns": N}, ... six, in pipeline order;
+ *                "burn_cpu_ns": N, "alloc_calls": N, "alloc_bytes": N,
+ *                "free_calls": N, "freed_bytes": N}, ... six, in pipeline
+ *               order;
  *               stage_sink also has "write_calls", "write_bytes", "fsyncs";
  *               the --lock stage also "lock_workers", "lock_hold_ns",
  *               "lock_wait_ns", "lock_join_ns"],
- *    "records_in": N, "records_out": N, "threads": BOOL}
+ *    "records_in": N, "records_out": N, "threads": BOOL,
+ *    "alloc_outside_stages": {"calls": N, "bytes": N}}
  *
  * records_in is what stage_ingest produced, records_out what stage_sink
  * wrote. sleep_ns and burn_ns are the CLOCK_MONOTONIC time inside the
@@ -17,7 +20,16 @@
  * lock_hold_ns and lock_wait_ns are summed over the workers (so may exceed
  * wall_ns): holding the mutex, and inside pthread_mutex_lock(); lock_join_ns
  * is the stage thread's time handing items out and waiting for the workers
- * (part of its wall_ns, not of its cpu_ns). See lock.c. The file is written with pwrite(2), never write(2), so that the
+ * (part of its wall_ns, not of its cpu_ns). See lock.c.
+ *
+ * alloc_* and free_* count the heap calls (malloc, calloc, realloc, free)
+ * the stage's code made, --leak included; freed_bytes also counts the old
+ * block of each realloc. alloc_outside_stages counts refpipe's own
+ * allocations outside every stage (setup: the feature windows, the sink
+ * buffer, the self-report's temporary path), not json-c's or libc's. See
+ * alloc.c.
+ *
+ * The file is written with pwrite(2), never write(2), so that the
  * sink's write(2) calls are the only ones refpipe makes; it is written to
  * "<path>.tmp" and renamed, so readers never see half of it.
  */
@@ -42,6 +54,7 @@ static struct json_object *report_build(const struct rp_pipeline *p)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *stages = json_object_new_array();
+	struct json_object *outside;
 	char name[32];
 
 	if (!root || !stages) {
@@ -64,6 +77,10 @@ static struct json_object *report_build(const struct rp_pipeline *p)
 		add_u64(o, "sleep_ns", s->sleep_ns);
 		add_u64(o, "burn_ns", s->burn_ns);
 		add_u64(o, "burn_cpu_ns", s->burn_cpu_ns);
+		add_u64(o, "alloc_calls", s->alloc.alloc_calls);
+		add_u64(o, "alloc_bytes", s->alloc.alloc_bytes);
+		add_u64(o, "free_calls", s->alloc.free_calls);
+		add_u64(o, "freed_bytes", s->alloc.freed_bytes);
 		if (i == RP_SINK) {
 			add_u64(o, "write_calls", p->sink.write_calls);
 			add_u64(o, "write_bytes", p->sink.write_bytes);
@@ -82,6 +99,12 @@ static struct json_object *report_build(const struct rp_pipeline *p)
 	add_u64(root, "records_out", p->stats[RP_SINK].items);
 	json_object_object_add(root, "threads",
 			       json_object_new_boolean(p->opts->threads));
+	outside = json_object_new_object();
+	if (outside) {
+		add_u64(outside, "calls", p->outside_alloc.alloc_calls);
+		add_u64(outside, "bytes", p->outside_alloc.alloc_bytes);
+		json_object_object_add(root, "alloc_outside_stages", outside);
+	}
 	return root;
 }
 

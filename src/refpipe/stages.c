@@ -6,8 +6,16 @@
  * PIPETRACE_STAGE() that handles one batch and returns how many records it
  * output. Its whole body runs between rp_clock_start() and rp_clock_stop(),
  * which add the call to the stage's counters; injected load (--cpu-burn,
- * --sleep first, --lock last) runs inside that region, as part of the
- * stage, and is measured on its own too (sleep_ns, burn_ns, lock.c).
+ * --sleep, --leak first, --lock last) runs inside that region, as part of
+ * the stage, and is measured on its own too (sleep_ns, burn_ns, lock.c).
+ *
+ * Heap calls go through alloc.c, counted for the stage that makes them:
+ * stage_ingest allocates each batch (rp_batch, its text and its record
+ * array: 3 calls; a realloc of the text if a line does not fit) and, with
+ * --input, grows the read(2) buffer on first use; stage_sink may grow its
+ * output buffer and frees the batch (3 calls). The feature windows and the
+ * sink buffer are allocated at setup (rp_stages_init). No other stage
+ * allocates, and nothing else in a stage calls the heap.
  *
  * Data: generated lines are "id,sensor,timestamp,value" with sequential ids,
  * sensors 0..63, microsecond timestamps and values around a per-sensor
@@ -138,7 +146,8 @@ static void sleep_us(uint64_t usec)
 		;
 }
 
-/* Apply the stage's --cpu-burn / --sleep, adding their time to its stats. */
+/* Apply the stage's --cpu-burn / --sleep, adding their time to its stats,
+ * then its --leak. */
 static void rp_inject(struct rp_pipeline *p, enum rp_stage st)
 {
 	const struct rp_knobs *k = &p->opts->knobs[st];
@@ -158,6 +167,9 @@ static void rp_inject(struct rp_pipeline *p, enum rp_stage st)
 		__atomic_fetch_add(&s->sleep_ns, mono_ns() - t0,
 				   __ATOMIC_RELAXED);
 	}
+	if (k->leak_bytes && rp_leak(p, st, (size_t)k->leak_bytes))
+		rp_fail(p, "out of memory for --leak %s=%" PRIu64 "; lower it",
+			rp_stage_names[st], k->leak_bytes);
 }
 
 /* Apply the stage's --lock to the n items the call output; just before
@@ -170,8 +182,8 @@ static void rp_inject_items(struct rp_pipeline *p, enum rp_stage st, long n)
 
 /* -------------------------------------------------------------- batches */
 
-/* Make text room for need more bytes; returns 0 or -ENOMEM. */
-static int text_reserve(struct rp_batch *b, size_t need)
+/* Make text room for need more bytes (ingest); returns 0 or -ENOMEM. */
+static int text_reserve(struct rp_pipeline *p, struct rp_batch *b, size_t need)
 {
 	size_t cap = b->text_cap;
 	char *t;
@@ -180,7 +192,7 @@ static int text_reserve(struct rp_batch *b, size_t need)
 		return 0;
 	while (cap < b->text_len + need)
 		cap *= 2;
-	t = realloc(b->text, cap);
+	t = rp_realloc(p, RP_INGEST, b->text, b->text_cap, cap);
 	if (!t)
 		return -ENOMEM;
 	b->text = t;
@@ -188,33 +200,34 @@ static int text_reserve(struct rp_batch *b, size_t need)
 	return 0;
 }
 
-/* Allocate an empty batch (text and record array); NULL if out of memory. */
+/* Free batch b (NULL: nothing), counted for stage st. */
+static void batch_free(struct rp_pipeline *p, enum rp_stage st,
+		       struct rp_batch *b)
+{
+	if (!b)
+		return;
+	rp_free(p, st, b->text, b->text_cap);
+	rp_free(p, st, b->recs, p->opts->batch * sizeof(*b->recs));
+	rp_free(p, st, b, sizeof(*b));
+}
+
+/* Allocate an empty batch (ingest): the struct, text and record array
+ * (3 calls); NULL if out of memory. */
 static struct rp_batch *batch_new(struct rp_pipeline *p)
 {
 	size_t n = p->opts->batch;
-	struct rp_batch *b = calloc(1, sizeof(*b));
+	struct rp_batch *b = rp_calloc(p, RP_INGEST, 1, sizeof(*b));
 
 	if (!b)
 		return NULL;
 	b->text_cap = n * 48;
-	b->text = malloc(b->text_cap);
-	b->recs = malloc(n * sizeof(*b->recs));
+	b->text = rp_malloc(p, RP_INGEST, b->text_cap);
+	b->recs = rp_malloc(p, RP_INGEST, n * sizeof(*b->recs));
 	if (!b->text || !b->recs) {
-		free(b->text);
-		free(b->recs);
-		free(b);
+		batch_free(p, RP_INGEST, b);
 		return NULL;
 	}
 	return b;
-}
-
-static void batch_free(struct rp_batch *b)
-{
-	if (!b)
-		return;
-	free(b->text);
-	free(b->recs);
-	free(b);
 }
 
 /* --------------------------------------------------------------- ingest */
@@ -273,7 +286,7 @@ static long ingest_generate(struct rp_pipeline *p, size_t want,
 		return 0;
 	}
 	for (size_t i = 0; i < want; i++) {
-		if (text_reserve(b, RP_GEN_LINE_MAX)) {
+		if (text_reserve(p, b, RP_GEN_LINE_MAX)) {
 			rp_fail(p, "out of memory for a batch; lower --batch");
 			break;
 		}
@@ -315,7 +328,10 @@ static int src_next_line(struct rp_pipeline *p, const char **line, size_t *len)
 		}
 		if (s->len == s->cap) {
 			cap = s->cap ? s->cap * 2 : RP_READ_BUF;
-			nl = realloc(s->buf, cap);
+			/* not realloc(NULL): glibc's calls malloc inside */
+			nl = s->buf ? rp_realloc(p, RP_INGEST, s->buf, s->cap,
+						 cap) :
+				      rp_malloc(p, RP_INGEST, cap);
 			if (!nl)
 				return -ENOMEM;
 			s->buf = nl;
@@ -373,7 +389,7 @@ static long ingest_read(struct rp_pipeline *p, size_t want,
 				break;
 			}
 		}
-		if (text_reserve(b, len + 1)) {
+		if (text_reserve(p, b, len + 1)) {
 			rp_fail(p, "out of memory for an input line; check "
 				   "the input has newlines");
 			s->eof = true;
@@ -417,7 +433,7 @@ PIPETRACE_NOINLINE long stage_ingest(struct rp_pipeline *p,
 			n = ingest_generate(p, want, out);
 		if (!n) {
 			/* out of memory before the first line */
-			batch_free(*out);
+			batch_free(p, RP_INGEST, *out);
 			*out = NULL;
 		}
 	}
@@ -641,8 +657,9 @@ static int sink_write_all(struct rp_sink *k, const char *buf, size_t len)
 }
 
 /* Format the batch as CSV in k->buf; returns its length or -ENOMEM. */
-static long sink_format(struct rp_sink *k, const struct rp_batch *b)
+static long sink_format(struct rp_pipeline *p, const struct rp_batch *b)
 {
+	struct rp_sink *k = &p->sink;
 	size_t len = 0;
 
 	for (size_t i = 0; i < b->nrecs; i++) {
@@ -659,7 +676,8 @@ static long sink_format(struct rp_sink *k, const struct rp_batch *b)
 			if (n < k->cap - len)
 				break;
 			/* did not fit: grow and format the line again */
-			nb = realloc(k->buf, k->cap * 2 + n);
+			nb = rp_realloc(p, RP_SINK, k->buf, k->cap,
+					k->cap * 2 + n);
 
 			if (!nb)
 				return -ENOMEM;
@@ -686,7 +704,7 @@ PIPETRACE_NOINLINE long stage_sink(struct rp_pipeline *p, struct rp_batch *b)
 	rp_clock_start(&clk);
 	rp_inject(p, RP_SINK);
 	if (!k->broken) {
-		len = sink_format(k, b);
+		len = sink_format(p, b);
 		if (len < 0) {
 			rp_fail(p, "out of memory formatting output; lower "
 				   "--batch");
@@ -712,7 +730,7 @@ PIPETRACE_NOINLINE long stage_sink(struct rp_pipeline *p, struct rp_batch *b)
 			k->broken = true;
 		}
 	}
-	batch_free(b);
+	batch_free(p, RP_SINK, b);
 	rp_inject_items(p, RP_SINK, n);
 	return rp_clock_stop(p, RP_SINK, &clk, n);
 }
@@ -731,10 +749,10 @@ int rp_stages_init(struct rp_pipeline *p)
 		p->calib[s].offset = 0.25 * (s % 5);
 		p->calib[s].gain = 1.0 + 0.0125 * (s % 8);
 	}
-	p->win_vals =
-		calloc((size_t)RP_NSENSORS * o->window, sizeof(*p->win_vals));
+	p->win_vals = rp_calloc(p, RP_OUTSIDE, (size_t)RP_NSENSORS * o->window,
+				sizeof(*p->win_vals));
 	p->sink.cap = (size_t)o->batch * RP_SINK_LINE;
-	p->sink.buf = malloc(p->sink.cap);
+	p->sink.buf = rp_malloc(p, RP_OUTSIDE, p->sink.cap);
 	if (!p->win_vals || !p->sink.buf)
 		return -ENOMEM;
 	for (unsigned int s = 0; s < RP_NSENSORS; s++)
@@ -745,9 +763,10 @@ int rp_stages_init(struct rp_pipeline *p)
 /* Free stage state; the input and output are closed by main. */
 void rp_stages_fini(struct rp_pipeline *p)
 {
-	free(p->src.buf);
-	free(p->win_vals);
-	free(p->sink.buf);
+	rp_free(p, RP_OUTSIDE, p->src.buf, p->src.cap);
+	rp_free(p, RP_OUTSIDE, p->win_vals,
+		(size_t)RP_NSENSORS * p->opts->window * sizeof(*p->win_vals));
+	rp_free(p, RP_OUTSIDE, p->sink.buf, p->sink.cap);
 	p->src.buf = NULL;
 	p->win_vals = NULL;
 	p->sink.buf = NULL;
