@@ -120,3 +120,4 @@ cat > bench/results.json <<JSON
 }
 JSON
 echo "bench: wrote bench/results.json" >&2
+scripts/bench-micro.sh || echo "bench: micro case failed" >&2
