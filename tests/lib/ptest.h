@@ -13,12 +13,7 @@
 #include <sys/types.h>
 #include <json.h>
 
-#ifndef PT_BUILD_DIR
-#define PT_BUILD_DIR ".output"
-#endif
-#ifndef PT_SOURCE_DIR
-#define PT_SOURCE_DIR "."
-#endif
+#include "lib/paths.h"
 
 #define PTEST_PIPETRACE PT_BUILD_DIR "/pipetrace"
 #define PTEST_REFPIPE PT_BUILD_DIR "/refpipe"

@@ -39,12 +39,7 @@
 #include "elfsyms.h"
 #include "pipetrace/stage.h"
 
-#ifndef PT_BUILD_DIR
-#define PT_BUILD_DIR ".output"
-#endif
-#ifndef PT_SOURCE_DIR
-#define PT_SOURCE_DIR "."
-#endif
+#include "lib/paths.h"
 #define FIXTURE(name) PT_BUILD_DIR "/fixtures/" name
 #define FX_PIE FIXTURE("fixture_pie")
 #define FX_NOPIE FIXTURE("fixture_nopie")
