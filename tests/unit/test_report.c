@@ -249,6 +249,62 @@ static void test_save_atomic(void **state)
 	assert_null(pt_exporter__find("xml"));
 }
 
+/* Per-CPU values fold into one total: sums add, a CPU with no calls does
+ * not drag the minimum to 0, histograms add bucket by bucket. */
+static void test_totals_fold(void **state)
+{
+	struct pt_stage_stats *cpu = calloc(3, sizeof(*cpu));
+	struct pt_stage_time time[3] = { 0 };
+	struct pt_totals *t = calloc(1, sizeof(*t));
+	int i;
+
+	assert_non_null(cpu);
+	assert_non_null(t);
+	cpu[0] = (struct pt_stage_stats){ .calls = 2,
+					  .items = 10,
+					  .wall_ns = 500,
+					  .lat_sum_ns = 500,
+					  .min_ns = 200,
+					  .max_ns = 300,
+					  .bias_ns = 40 };
+	cpu[0].hist[pt_hist_bucket(200)]++;
+	cpu[0].hist[pt_hist_bucket(300)]++;
+	/* cpu[1]: idle, all zero. */
+	cpu[2] = (struct pt_stage_stats){ .calls = 1,
+					  .items = 5,
+					  .errors = 1,
+					  .wall_ns = 900,
+					  .lat_sum_ns = 900,
+					  .min_ns = 900,
+					  .max_ns = 900,
+					  .bias_ns = 20 };
+	cpu[2].hist[pt_hist_bucket(900)]++;
+	time[0].part_ns[PT_PART_USER] = 400;
+	time[2].part_ns[PT_PART_IO] = 700;
+	time[2].fsyncs = 3;
+	for (i = 0; i < 3; i++)
+		pt_totals__add_cpu(t, &cpu[i], &time[i]);
+	assert_int_equal(t->calls, 3);
+	assert_int_equal(t->items, 15);
+	assert_int_equal(t->errors, 1);
+	assert_int_equal(t->wall_ns, 1400);
+	assert_int_equal(t->bias_ns, 60);
+	assert_int_equal(t->min_ns, 200);
+	assert_int_equal(t->max_ns, 900);
+	assert_int_equal(t->hist[pt_hist_bucket(300)], 1);
+	assert_int_equal(t->hist[pt_hist_bucket(900)], 1);
+	assert_int_equal(t->time.part_ns[PT_PART_USER], 400);
+	assert_int_equal(t->time.part_ns[PT_PART_IO], 700);
+	assert_int_equal(t->time.fsyncs, 3);
+	/* An idle CPU first still leaves the minimum to the busy ones. */
+	memset(t, 0, sizeof(*t));
+	pt_totals__add_cpu(t, &cpu[1], &time[1]);
+	pt_totals__add_cpu(t, &cpu[2], &time[2]);
+	assert_int_equal(t->min_ns, 900);
+	free(cpu);
+	free(t);
+}
+
 static void test_fmt_ns(void **state)
 {
 	char b[32];
@@ -268,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_atomic, setup,
 						teardown),
+		cmocka_unit_test(test_totals_fold),
 		cmocka_unit_test(test_fmt_ns),
 	};
 
