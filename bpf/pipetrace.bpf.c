@@ -296,8 +296,9 @@ int BPF_KPROBE(stage_enter)
 	f->stage = stage;
 	f->outermost = *active == 0;
 	*active += 1;
+	/* From where the time charged to it starts (see stage_exit). */
+	f->start_ns = t->last_ns > now ? t->last_ns : now;
 	t->depth = d + 1;
-	f->start_ns = now;
 	return 0;
 }
 
@@ -338,6 +339,13 @@ int BPF_KRETPROBE(stage_exit)
 		return 0;
 	}
 	account(t, end);
+	/*
+	 * Whatever was charged to the stage counts in its latency, so that
+	 * the parts always add up to it: time charged past end (clocks of
+	 * two CPUs a little apart after a migration) moves end forward.
+	 */
+	if (t->last_ns > end)
+		end = t->last_ns;
 	if (t->last_ns < now)
 		t->last_ns = now; /* the probe's return: nobody's time */
 	if (d > PT_MAX_DEPTH) {
