@@ -97,6 +97,20 @@ $(REFPIPE): $(REFPIPE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -ljson-c -lm -lpthread -o $@
 
+# A stripped refpipe whose symbols live only in a .gnu_debuglink file beside
+# it (-rdynamic keeps the stage functions in .dynsym, so that they can still
+# be probed; static functions are named only through the debug file).
+REFPIPE_STRIPPED := $(OUTPUT)/fixtures/refpipe-stripped
+$(REFPIPE_STRIPPED): $(REFPIPE_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,STRIP,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -rdynamic $^ -ljson-c -lm -lpthread -o $@.full
+	$(Q)objcopy --only-keep-debug $@.full $@.debug
+	$(Q)strip --strip-all -o $@.tmp $@.full
+	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=$(@F).debug $(@F).tmp
+	$(Q)mv $@.tmp $@ && rm -f $@.full
+FIXTURES += $(REFPIPE_STRIPPED)
+
 # -------------------------------------------------------------------- tests
 $(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
 	@mkdir -p $(@D)
@@ -106,7 +120,7 @@ $(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
 
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -lexpat -o $@
 
 $(OUTPUT)/tests/integration/%: $(OUTPUT)/tests/integration/%.o $(TEST_HELPER_OBJS) $(LIB)
 	$(call msg,LINK,$@)

@@ -18,11 +18,13 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "pipetrace_abi.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define TASK_UNINTERRUPTIBLE 0x2
+#define EFAULT 14
 /* A trampoline entry older than this is not the return being handled. */
 #define RET_FRESH_NS 50000
 
@@ -31,6 +33,14 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set before load. */
 const volatile __u8 stage_items_mode[PT_MAX_STAGES] = {};
 const volatile __u8 syscall_class[PT_MAX_SYSCALL] = {};
+
+/* --alloc: record one allocation in alloc_sample (1: all of them), and none
+ * smaller than alloc_min_bytes. */
+const volatile __u32 alloc_sample = 1;
+const volatile __u64 alloc_min_bytes = 0;
+const volatile __u64 page_size = 4096;
+/* --folded-offcpu: a stack at every switch-out of a target thread. */
+const volatile __u8 offcpu_stacks = 0;
 
 /* Set by userspace after load (the calibration run traces pipetrace itself
  * before the target is traced). */
@@ -76,6 +86,64 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+/* Heap use per stage; index PT_MEM_OUTSIDE is outside every stage. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PT_MAX_STAGES + 1);
+	__type(key, __u32);
+	__type(value, struct pt_stage_mem);
+} mem SEC(".maps");
+
+/* Live blocks by address (--alloc). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_ALLOCS); /* --alloc-max */
+	__type(key, __u64);
+	__type(value, struct pt_alloc);
+} allocs SEC(".maps");
+
+/* Allocator calls in flight, by tid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pt_alloc_call);
+} alloc_calls SEC(".maps");
+
+/* User stacks of allocations (and, later, samples). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, PT_DEFAULT_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, PT_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* Folded stacks: on-CPU sample counts and off-CPU ns (--folded*). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_SAMPLES);
+	__type(key, struct pt_sample_key);
+	__type(value, __u64);
+} samples SEC(".maps");
+
+/* Threads switched out, by tid (--folded-offcpu). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pt_offcpu);
+} offcpu SEC(".maps");
+
+/* The target's memory when its last thread exited. */
+struct pt_exit_mem exit_mem;
+/* Off-CPU waits that began before this (a launched target held before
+ * its exec) are not the program's. */
+volatile __u64 offcpu_since_ns;
+/* Set once a launched target has run its _init (see warmup). */
+volatile __u32 warmed_up;
+/* Allocations seen, for --alloc-sample. */
+__u64 alloc_seq;
 
 /* The value a new thread starts from (all zero). */
 static const struct pt_thread zero_thread;
@@ -406,6 +474,9 @@ int BPF_KRETPROBE(stage_exit)
 SEC("uretprobe")
 int BPF_KRETPROBE(warmup)
 {
+	/* The loader has mapped every library by now: userspace may read
+	 * the target's maps for its symbols. */
+	warmed_up = 1;
 	return 0;
 }
 
@@ -490,6 +561,109 @@ static __always_inline __u32 off_part(const struct pt_thread *t,
 	}
 }
 
+/* ----------------------------------------------------------------- stacks */
+
+/* Adds v to the folded-stack bucket key. */
+static __always_inline void add_sample(const struct pt_sample_key *key, __u64 v)
+{
+	__u64 *cur = bpf_map_lookup_elem(&samples, key);
+
+	if (cur) {
+		__sync_fetch_and_add(cur, v);
+		return;
+	}
+	if (bpf_map_update_elem(&samples, key, &v, BPF_NOEXIST)) {
+		cur = bpf_map_lookup_elem(&samples, key);
+		if (cur)
+			__sync_fetch_and_add(cur, v);
+		else
+			count_lost(PT_LOST_SAMPLES_FULL, 1);
+	}
+}
+
+/* The current thread's stacks into id (< 0 and counted when lost; a
+ * missing kernel stack is not a loss when want_kernel is false). */
+static __always_inline void get_stacks(void *ctx, __s32 *ustack, __s32 *kstack,
+				       bool want_kernel)
+{
+	*ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (*ustack < 0 && *ustack != -EFAULT)
+		count_lost(PT_LOST_STACKS, 1);
+	*kstack = want_kernel ? bpf_get_stackid(ctx, &stacks, 0) : -1;
+	if (want_kernel && *kstack < 0 && *kstack != -EFAULT)
+		count_lost(PT_LOST_STACKS, 1);
+}
+
+/* Target thread tid switches out (t already updated): remember its stacks,
+ * stage and reason until it runs again. */
+static __always_inline void offcpu_out(void *ctx, __u32 tid,
+				       const struct pt_thread *t, __u64 now)
+{
+	struct pt_offcpu o = { .out_ns = now };
+	__u32 stage = innermost(t);
+
+	o.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
+	o.part = t->state == PT_T_RUNNABLE ? PT_PART_RUNQ : t->off_part;
+	get_stacks(ctx, &o.ustack, &o.kstack, true);
+	if (bpf_map_update_elem(&offcpu, &tid, &o, BPF_ANY))
+		count_lost(PT_LOST_THREADS_FULL, 1);
+}
+
+/* Target thread tid runs again: its off-CPU time goes to the stack it
+ * left with, split into the wait itself and the run-queue wait after its
+ * wakeup. */
+static __always_inline void offcpu_in(__u32 tid, __u64 now)
+{
+	struct pt_offcpu *o = bpf_map_lookup_elem(&offcpu, &tid);
+	struct pt_sample_key key = {};
+	__u64 wake;
+
+	if (!o)
+		return;
+	if (now <= o->out_ns || o->out_ns < offcpu_since_ns) {
+		bpf_map_delete_elem(&offcpu, &tid);
+		return;
+	}
+	key.stage = o->stage;
+	key.ustack = o->ustack;
+	key.kstack = o->kstack;
+	wake = o->wake_ns && o->wake_ns >= o->out_ns && o->wake_ns <= now ?
+		       o->wake_ns :
+		       now;
+	key.part = o->part;
+	if (wake > o->out_ns)
+		add_sample(&key, wake - o->out_ns);
+	if (now > wake) {
+		key.part = PT_PART_RUNQ;
+		add_sample(&key, now - wake);
+	}
+	bpf_map_delete_elem(&offcpu, &tid);
+}
+
+/* On-CPU sampling (cpu-clock perf event on every CPU): the target's
+ * threads only, tagged with their innermost stage. */
+SEC("perf_event")
+int on_cpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct pt_sample_key key = { .part = PT_SAMPLE_ONCPU };
+	struct pt_thread *t;
+	__u32 tid = (__u32)pid_tgid, stage = PT_MAX_STAGES;
+
+	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid ||
+	    phase == PT_PHASE_DETACHING)
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t && !t->exited)
+		stage = innermost(t);
+	key.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
+	/* A sample in user mode has no kernel stack. */
+	get_stacks(ctx, &key.ustack, &key.kstack,
+		   (__s64)PT_REGS_IP(&ctx->regs) < 0);
+	add_sample(&key, 1);
+	return 0;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
@@ -518,11 +692,15 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 				if (st)
 					st->vol_switches++;
 			}
+			if (offcpu_stacks)
+				offcpu_out(ctx, prev->pid, t, now);
 		}
 	}
 	if (next->tgid == tgid) {
 		t = get_thread(next->pid, GET_CREATE, PT_T_RUNNABLE, now);
 		if (t) {
+			if (offcpu_stacks)
+				offcpu_in(next->pid, now);
 			account(t, now);
 			t->state = PT_T_ONCPU;
 			bpf_probe_read_kernel_str(t->comm, sizeof(t->comm),
@@ -544,6 +722,14 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 	if (t && t->state == PT_T_BLOCKED) {
 		account(t, now);
 		t->state = PT_T_RUNNABLE;
+		if (offcpu_stacks) {
+			__u32 tid = p->pid;
+			struct pt_offcpu *o =
+				bpf_map_lookup_elem(&offcpu, &tid);
+
+			if (o && !o->wake_ns)
+				o->wake_ns = now;
+		}
 	}
 	return 0;
 }
@@ -565,16 +751,42 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 
 /* A target thread exits: close its time, count calls that never returned,
  * keep its figures for the report. */
+/* Reads the exiting process's RSS, as /proc/PID/status would show it. */
+static __always_inline void read_exit_mem(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__s64 pages = 0, c;
+	int i;
+
+	if (!mm)
+		return;
+	for (i = 0; i < 4; i++) {
+		c = BPF_CORE_READ(mm, rss_stat[i].count);
+		/* MM_SWAPENTS (2) is not resident. */
+		if (i != 2 && c > 0)
+			pages += c;
+	}
+	exit_mem.rss_pages = pages;
+	exit_mem.hiwater_pages = BPF_CORE_READ(mm, hiwater_rss);
+	if ((__u64)pages > exit_mem.hiwater_pages)
+		exit_mem.hiwater_pages = pages;
+	exit_mem.seen = 1;
+}
+
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(thread_exit, struct task_struct *task)
+int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 now = bpf_ktime_get_ns();
+	__u32 tid = (__u32)pid_tgid;
 	struct pt_thread *t;
 
-	if ((__u32)(pid_tgid >> 32) != target_tgid)
+	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
 		return 0;
-	t = get_thread((__u32)pid_tgid, GET_ONLY, PT_T_ONCPU, now);
+	t = get_thread(tid, GET_ONLY, PT_T_ONCPU, now);
+	if (group_dead)
+		read_exit_mem(task);
+	bpf_map_delete_elem(&alloc_calls, &tid);
 	if (!t)
 		return 0;
 	account(t, now);
@@ -583,5 +795,211 @@ int BPF_PROG(thread_exit, struct task_struct *task)
 			   t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH);
 	t->depth = 0;
 	t->exited = 1;
+	return 0;
+}
+
+/* ----------------------------------------------------------------- memory */
+
+/* The mem[] slot of the current thread's innermost stage (or outside). */
+static __always_inline struct pt_stage_mem *mem_here(__u64 now, __u32 *stage)
+{
+	struct pt_thread *t = current_thread(false, now);
+	__u32 id = PT_MEM_OUTSIDE;
+
+	if (t) {
+		id = innermost(t);
+		if (id >= PT_MAX_STAGES)
+			id = PT_MEM_OUTSIDE;
+	}
+	if (stage)
+		*stage = id;
+	return bpf_map_lookup_elem(&mem, &id);
+}
+
+static __always_inline struct pt_stage_mem *mem_of(__u32 stage)
+{
+	return bpf_map_lookup_elem(&mem, &stage);
+}
+
+/* Records block ptr of size bytes, allocated in `stage` (sampled). */
+static __always_inline void record_alloc(void *ctx, __u64 ptr, __u64 size,
+					 __u32 stage, struct pt_stage_mem *m)
+{
+	struct pt_alloc a = { .size = size, .stage = stage };
+	__s64 live;
+	__u64 seq;
+
+	if (!ptr || size < alloc_min_bytes)
+		return;
+	if (alloc_sample > 1) {
+		seq = __sync_fetch_and_add(&alloc_seq, 1);
+		if (seq % alloc_sample)
+			return;
+	}
+	a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (a.stack_id < 0)
+		count_lost(PT_LOST_STACKS, 1);
+	if (bpf_map_update_elem(&allocs, &ptr, &a, BPF_ANY)) {
+		count_lost(PT_LOST_ALLOCS_FULL, 1);
+		return;
+	}
+	__sync_fetch_and_add(&m->alloc_calls, 1);
+	__sync_fetch_and_add(&m->alloc_bytes, size);
+	live = __sync_add_and_fetch(&m->live_bytes, (__s64)size);
+	/* Racy maximum: two CPUs may both raise it; the larger usually wins,
+	 * and the error is one block. */
+	if (live > m->peak_live_bytes)
+		m->peak_live_bytes = live;
+}
+
+/* Releases block ptr in `stage` (m): a free() call when is_free. */
+static __always_inline void release(__u64 ptr, bool is_free, __u32 stage,
+				    struct pt_stage_mem *m)
+{
+	struct pt_alloc *a;
+	struct pt_stage_mem *owner;
+	__u64 size;
+	__u32 from;
+
+	if (!ptr)
+		return;
+	a = bpf_map_lookup_elem(&allocs, &ptr);
+	if (!a) {
+		if (is_free)
+			__sync_fetch_and_add(&m->frees_untracked, 1);
+		return;
+	}
+	size = a->size;
+	from = a->stage;
+	bpf_map_delete_elem(&allocs, &ptr);
+	if (is_free)
+		__sync_fetch_and_add(&m->frees, 1);
+	__sync_fetch_and_add(&m->freed_bytes, size);
+	owner = mem_of(from);
+	if (!owner)
+		return;
+	__sync_fetch_and_sub(&owner->live_bytes, (__s64)size);
+	if (from != stage)
+		__sync_fetch_and_add(&owner->handed_bytes, size);
+}
+
+static const struct pt_alloc_call zero_call;
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
+{
+	__u32 kind = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), stage;
+	struct pt_alloc_call *c = bpf_map_lookup_elem(&alloc_calls, &tid);
+	struct pt_stage_mem *m;
+
+	if (phase == PT_PHASE_DETACHING)
+		return 0;
+	if (kind == PT_ALLOC_FREE) {
+		/* Inside another allocator call (realloc freeing its old
+		 * block): that call accounts for it. */
+		if (c && c->depth)
+			return 0;
+		m = mem_here(bpf_ktime_get_ns(), &stage);
+		if (m)
+			release(a0, true, stage, m);
+		return 0;
+	}
+	if (!c) {
+		if (bpf_map_update_elem(&alloc_calls, &tid, &zero_call,
+					BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&alloc_calls, &tid)) {
+			count_lost(PT_LOST_THREADS_FULL, 1);
+			return 0;
+		}
+		c = bpf_map_lookup_elem(&alloc_calls, &tid);
+		if (!c)
+			return 0;
+	}
+	if (c->depth++)
+		return 0; /* the allocator calling itself: the outer call counts */
+	c->kind = kind;
+	c->arg[0] = a0;
+	c->arg[1] = a1;
+	c->arg[2] = a2;
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), stage;
+	struct pt_alloc_call *c = bpf_map_lookup_elem(&alloc_calls, &tid);
+	__u64 ret = PT_REGS_RC(ctx), ptr = 0, size = 0;
+	struct pt_stage_mem *m;
+	void *out;
+
+	if (!c || !c->depth)
+		return 0; /* entered before the probes were attached */
+	if (--c->depth)
+		return 0;
+	m = mem_here(bpf_ktime_get_ns(), &stage);
+	if (!m)
+		return 0;
+	switch (c->kind) {
+	case PT_ALLOC_MALLOC:
+	case PT_ALLOC_VALLOC:
+		ptr = ret;
+		size = c->arg[0];
+		break;
+	case PT_ALLOC_PVALLOC:
+		ptr = ret;
+		size = (c->arg[0] + page_size - 1) & ~(page_size - 1);
+		if (!size)
+			size = page_size;
+		break;
+	case PT_ALLOC_CALLOC:
+		ptr = ret; /* no overflow if it returned memory */
+		size = c->arg[0] * c->arg[1];
+		break;
+	case PT_ALLOC_MEMALIGN:
+		ptr = ret;
+		size = c->arg[1];
+		break;
+	case PT_ALLOC_POSIX_MEMALIGN:
+		if ((int)ret != 0)
+			return 0;
+		out = (void *)c->arg[0];
+		if (bpf_probe_read_user(&ptr, sizeof(ptr), out))
+			return 0;
+		size = c->arg[2];
+		break;
+	case PT_ALLOC_REALLOC:
+		if (ret) {
+			/* Moved or not, the old block is released and the
+			 * new one allocated. */
+			release(c->arg[0], false, stage, m);
+			ptr = ret;
+			size = c->arg[1];
+		} else if (c->arg[0] && !c->arg[1]) {
+			/* realloc(p, 0) freed p and returned NULL. */
+			release(c->arg[0], true, stage, m);
+		}
+		break;
+	default:
+		return 0;
+	}
+	record_alloc(ctx, ptr, size, stage, m);
+	return 0;
+}
+
+/* A user page fault of a target thread, charged to its innermost stage. */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	struct pt_stage_mem *m;
+
+	if (!target_tgid ||
+	    (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	m = mem_here(bpf_ktime_get_ns(), NULL);
+	if (m)
+		__sync_fetch_and_add(&m->page_faults, 1);
 	return 0;
 }

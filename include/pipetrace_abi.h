@@ -21,6 +21,8 @@
 #define PT_MAX_STAGES 256 /* stage ids are 0..PT_MAX_STAGES-1 */
 #define PT_MAX_DEPTH 32 /* nested stage frames kept per thread */
 #define PT_DEFAULT_MAX_THREADS 8192 /* thread-state map entries */
+#define PT_DEFAULT_MAX_ALLOCS 262144 /* live blocks tracked (--alloc-max) */
+#define PT_DEFAULT_MAX_STACKS 16384 /* distinct stacks stored */
 
 /* ------------------------------------------------------------- histogram */
 
@@ -206,6 +208,92 @@ enum pt_phase {
 	PT_PHASE_DETACHING = 2, /* no new frames; exits still close calls */
 };
 
+/* ---------------------------------------------------------------- memory */
+
+/* The allocator functions probed with --alloc, by argument layout. Each
+ * probe's BPF cookie is its kind. */
+enum pt_alloc_kind {
+	PT_ALLOC_MALLOC = 0, /* (size) */
+	PT_ALLOC_CALLOC = 1, /* (nmemb, size) */
+	PT_ALLOC_REALLOC = 2, /* (ptr, size): frees ptr, allocates size */
+	PT_ALLOC_MEMALIGN = 3, /* (align, size): memalign, aligned_alloc */
+	PT_ALLOC_POSIX_MEMALIGN = 4, /* (void **out, align, size) -> 0 */
+	PT_ALLOC_VALLOC = 5, /* (size), page-aligned */
+	PT_ALLOC_PVALLOC = 6, /* (size) rounded up to whole pages */
+	PT_ALLOC_FREE = 7, /* (ptr) */
+	PT_ALLOC_NR = 8,
+};
+
+/* mem[] index for memory use outside every stage. */
+#define PT_MEM_OUTSIDE PT_MAX_STAGES
+/* Frames kept per stack (the kernel's stack-trace map limit is 127). */
+#define PT_STACK_DEPTH 127
+
+/*
+ * Per stage (and PT_MEM_OUTSIDE): heap use, updated with atomic adds from
+ * every CPU (one array, not per CPU: live bytes go down in the freeing
+ * thread's context). Counts are raw: with --alloc-sample N userspace scales
+ * them by N.
+ */
+struct pt_stage_mem {
+	__u64 alloc_calls; /* allocations that returned memory */
+	__u64 alloc_bytes; /* bytes they requested */
+	__u64 frees; /* free() calls of blocks this stage allocated or not */
+	__u64 freed_bytes; /* bytes released here: free() and realloc()'s old
+			    * block, whoever allocated them */
+	__u64 frees_untracked; /* free() of a block not seen allocated (from
+				* before the trace, or not sampled) */
+	__s64 live_bytes; /* allocated here and not yet released anywhere */
+	__s64 peak_live_bytes; /* the largest live_bytes seen */
+	__u64 handed_bytes; /* allocated here, released by another stage */
+	__u64 page_faults; /* user page faults while innermost here */
+};
+
+/* A live block, in the `allocs` hash keyed by its address. */
+struct pt_alloc {
+	__u64 size;
+	__u32 stage; /* allocating stage, or PT_MEM_OUTSIDE */
+	__s32 stack_id; /* user stack of the allocation, or < 0 if lost */
+};
+
+/* An allocator call in flight on a thread (its arguments, until it
+ * returns); depth counts the allocator's calls into itself. */
+struct pt_alloc_call {
+	__u64 arg[3];
+	__u32 kind; /* enum pt_alloc_kind */
+	__u32 depth;
+};
+
+/* The process's memory at its exit, read from its mm (in pages). */
+struct pt_exit_mem {
+	__u64 rss_pages; /* file + anon + shmem, as /proc/PID/status shows */
+	__u64 hiwater_pages; /* the mm's RSS high-water mark */
+	__u64 seen; /* 1 once read */
+};
+
+/* ---------------------------------------------------------------- stacks */
+
+/* One folded-stack bucket in the `samples` hash: on-CPU samples (part ==
+ * PT_SAMPLE_ONCPU, value = count) or off-CPU time (part = the pt_part the
+ * thread waited in, value = ns). */
+#define PT_SAMPLE_ONCPU 255
+#define PT_DEFAULT_MAX_SAMPLES 65536 /* distinct (stage, part, stacks) */
+struct pt_sample_key {
+	__u32 stage; /* innermost stage, or PT_MAX_STAGES outside */
+	__u32 part; /* PT_SAMPLE_ONCPU or enum pt_part */
+	__s32 ustack; /* stack ids in `stacks`; < 0: none */
+	__s32 kstack;
+};
+
+/* A target thread switched out, while --folded-offcpu is on. */
+struct pt_offcpu {
+	__u64 out_ns; /* when it switched out */
+	__u64 wake_ns; /* when it became runnable again, or 0 */
+	__s32 ustack, kstack;
+	__u32 stage; /* innermost stage when it switched out */
+	__u32 part; /* why: its pt_part while blocked, or PT_PART_RUNQ */
+};
+
 /* ----------------------------------------------------------- lost events */
 
 /* Why an event was dropped; counted per CPU in the `lost` array. */
@@ -216,7 +304,10 @@ enum pt_lost_reason {
 	PT_LOST_THREADS_FULL = 2, /* thread map full: a thread not tracked */
 	PT_LOST_PAIRS_FULL = 3, /* thread_stage map full: a call's wall time
 				 * missing from the pipeline model */
-	PT_LOST_NR = 4,
+	PT_LOST_ALLOCS_FULL = 4, /* allocs map full: a block not tracked */
+	PT_LOST_STACKS = 5, /* a stack not stored (stack map full) */
+	PT_LOST_SAMPLES_FULL = 6, /* samples map full: a sample dropped */
+	PT_LOST_NR = 7,
 };
 
 /* --------------------------------------------------------- layout checks */
@@ -236,6 +327,18 @@ _Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
 	       "pt_stage_time must have no padding");
 _Static_assert(sizeof(struct pt_thread_stage) == 8,
 	       "pt_thread_stage must have no padding");
+_Static_assert(sizeof(struct pt_stage_mem) == 9 * 8,
+	       "pt_stage_mem must have no padding");
+_Static_assert(sizeof(struct pt_alloc) == 16, "pt_alloc layout changed");
+_Static_assert(sizeof(struct pt_alloc_call) == 32,
+	       "pt_alloc_call must have no padding");
+_Static_assert(sizeof(struct pt_exit_mem) == 24,
+	       "pt_exit_mem must have no padding");
+_Static_assert(sizeof(struct pt_sample_key) == 16,
+	       "pt_sample_key must have no padding");
+_Static_assert(sizeof(struct pt_offcpu) == 32,
+	       "pt_offcpu must have no padding");
+_Static_assert(PT_SAMPLE_ONCPU >= PT_PART_NR, "sample kinds overlap");
 _Static_assert((PT_MAX_DEPTH & (PT_MAX_DEPTH - 1)) == 0,
 	       "PT_MAX_DEPTH must be a power of two (used as a mask)");
 _Static_assert((PT_MAX_STAGES & (PT_MAX_STAGES - 1)) == 0,

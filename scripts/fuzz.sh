@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Coverage-guided fuzzing of the parsers that read hostile input:
-# /proc/PID/maps (tests/fuzz/fuzz_procmaps.c) and ELF objects
-# (tests/fuzz/fuzz_elf.c). Builds each harness with clang + libFuzzer +
-# ASan + UBSan into $OUTPUT/fuzz/, seeds its corpus from the fixtures, runs
-# it for SECONDS (default 60) and exits non-zero if any target crashed.
+# /proc/PID/maps (tests/fuzz/fuzz_procmaps.c), ELF objects
+# (tests/fuzz/fuzz_elf.c) and folded stacks (tests/fuzz/fuzz_folded.c,
+# which also checks the flame graph SVG is well-formed). Builds each
+# harness with clang + libFuzzer + ASan + UBSan into $OUTPUT/fuzz/, seeds
+# its corpus from the fixtures, runs it for SECONDS (default 60) and exits
+# non-zero if any target crashed.
 #
 #   scripts/fuzz.sh [SECONDS]
 #
@@ -55,6 +57,12 @@ echo "  FUZZCC   $out/fuzz_procmaps"
 echo "  FUZZCC   $out/fuzz_elf"
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_elf.c src/elfsyms.c \
 	-lelf -ldw -lz -o "$out/fuzz_elf"
+echo "  FUZZCC   $out/fuzz_folded"
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_folded.c src/folded.c \
+	src/flamegraph.c src/log.c -lbpf -lz -lexpat -lm -o "$out/fuzz_folded"
+echo "  FUZZCC   $out/fuzz_kallsyms" # /proc/kallsyms
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_kallsyms.c src/kallsyms.c src/log.c \
+	-lbpf -o "$out/fuzz_kallsyms"
 
 # Seeds: the maps fixtures, and the ELF fixtures (built by make).
 cp tests/fixtures/maps/*.txt "$out/corpus/procmaps/"
@@ -66,6 +74,16 @@ else
 	echo "fuzz: could not build the ELF fixtures; seeding with /bin/true" >&2
 	cp /bin/true "$out/corpus/elf/seed-true"
 fi
+# Seed for folded stacks: a few lines of each kind.
+mkdir -p "$out/corpus/folded"
+printf '%s\n' 'stage_read;read_batch;fread 240' \
+	'stage_write;fsync;entry_SYSCALL_64_[k];do_fsync_[k];[io] 160' \
+	'stage_features;pthread_mutex_lock;[lock] 220' \
+	'stage_score;operator new(unsigned long) 7' ';;x 1' \
+	'stage_read;read_batch;fread 18446744073709551375' \
+	>"$out/corpus/folded/seed-lines"
+mkdir -p "$out/corpus/kallsyms"
+cp tests/fuzz/kallsyms_seed.txt "$out/corpus/kallsyms/seed-lines"
 
 status=0
 run() {
@@ -90,4 +108,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS ASAN_OPTIONS
 run procmaps tests/fuzz/procmaps.dict
 run elf ""
+run folded ""
+run kallsyms ""
 exit $status

@@ -7,5 +7,8 @@
 
 int pt_cmd_trace(const struct pt_opts *o);
 int pt_cmd_list(const struct pt_opts *o);
+/* `pipetrace flamegraph ...`: parses its own options; argv[0] is
+ * "flamegraph". */
+int pt_cmd_flamegraph(int argc, char **argv);
 
 #endif /* PT_CMD_H */

@@ -19,9 +19,12 @@
 #include "cmd.h"
 #include "elfsyms.h"
 #include "launch.h"
+#include "memreport.h"
 #include "log.h"
 #include "report.h"
+#include "stackfold.h"
 #include "stages.h"
+#include "symbolize.h"
 #include "tracer.h"
 
 enum stop_reason { STOP_EXITED, STOP_DURATION, STOP_SIGNAL };
@@ -37,6 +40,13 @@ struct trace_run {
 	uint64_t bias_ns[PT_PROBE_NR];
 	bool calibrated;
 	uint64_t start_ns;
+	struct pt_alloc_sites asites; /* --alloc */
+	uint64_t rss_start;
+	bool exited; /* the target's end was seen */
+	struct pt_usyms *usyms; /* names for stacks, while they are needed */
+	struct pt_ksyms *ksyms; /* kernel names, with --folded* */
+	uint64_t next_syms_ns; /* when to re-read the target's maps */
+	unsigned int syms_refreshes;
 	pid_t pid;
 	int sigfd, pidfd;
 	int signo;
@@ -100,6 +110,154 @@ static int pidfd_open_(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/*
+ * Reads VmRSS and VmHWM (bytes) of a live process from /proc/PID/status.
+ * Returns 0, or -errno (-ESRCH once it is gone or a zombie without memory).
+ */
+static int read_rss(pid_t pid, uint64_t *rss, uint64_t *hwm)
+{
+	char path[64], line[256];
+	unsigned long long kb;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1) {
+			*rss = kb * 1024;
+			found |= 1;
+		} else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
+			*hwm = kb * 1024;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -ESRCH;
+}
+
+/* pt_symbolize_fn over the target's symbolizer. Stack frames are return
+ * addresses: name the call before them. */
+static int name_addr(void *ctx, uint64_t addr, char *buf, size_t len)
+{
+	struct pt_usyms *s = ctx;
+
+	if (!s)
+		return -ENOENT;
+	return pt_usyms__name(s, addr ? addr - 1 : 0, buf, len);
+}
+
+/*
+ * Re-reads the target's maps for the symbolizer on a schedule: soon after
+ * the start (a launched program's loader is still mapping its libraries),
+ * then every 200 ms, so that a target that exits is named as it last was.
+ */
+static void refresh_syms(struct trace_run *r, uint64_t now)
+{
+	static const uint64_t early_ms[] = { 2, 10, 30, 80 };
+	int ret;
+
+	if (!r->usyms || now < r->next_syms_ns)
+		return;
+	ret = pt_usyms__refresh(r->usyms);
+	pt_debug("symbols: maps re-read (%d), target %s", ret,
+		 pt_usyms__alive(r->usyms) ? "alive" : "gone");
+	r->syms_refreshes++;
+	r->next_syms_ns =
+		now +
+		1000000ull * (r->syms_refreshes < 4 ?
+				      early_ms[r->syms_refreshes] -
+					      early_ms[r->syms_refreshes - 1] :
+				      200);
+}
+
+/* The memory half of the report: per-stage heap figures and RSS. */
+static int report_mem(struct trace_run *r, struct pt_report *rep,
+		      struct pt_mem_row **rows)
+{
+	struct pt_exit_mem em;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	int ret;
+
+	*rows = calloc(r->stages.n + 1, sizeof(**rows));
+	if (!*rows)
+		return -ENOMEM;
+	if (r->usyms && !r->exited)
+		pt_usyms__refresh(r->usyms);
+	ret = pt_mem__collect(r->tracer, r->stages.n, r->o->alloc_sample,
+			      name_addr, r->usyms, *rows);
+	if (ret)
+		return ret;
+	rep->mem = *rows;
+	rep->alloc_sample = r->o->alloc_sample;
+	rep->alloc_min = r->o->alloc_min;
+	rep->rss.start = r->rss_start;
+	if (!r->exited && !read_rss(r->pid, &rep->rss.end, &rep->rss.peak)) {
+		rep->rss.end_known = true;
+		return 0;
+	}
+	/* Gone: what the kernel saw as its last thread exited. */
+	pt_tracer__exit_mem(r->tracer, &em);
+	if (em.seen) {
+		rep->rss.end = em.rss_pages * page;
+		rep->rss.peak = em.hiwater_pages * page;
+		rep->rss.end_known = true;
+	}
+	return 0;
+}
+
+/* Writes the --folded and --folded-offcpu files. Returns 0 or -errno
+ * (message printed). */
+static int save_folded(struct trace_run *r)
+{
+	const struct pt_opts *o = r->o;
+	struct pt_folded *on = NULL, *off = NULL;
+	char err[512];
+	int ret;
+
+	if (!o->folded_path && !o->folded_offcpu_path)
+		return 0;
+	if (r->usyms && !r->exited)
+		pt_usyms__refresh(r->usyms);
+	ret = o->folded_path ? pt_folded__new(&on) : 0;
+	if (!ret && o->folded_offcpu_path)
+		ret = pt_folded__new(&off);
+	if (!ret)
+		ret = pt_stackfold__collect(r->tracer, &r->stages, r->usyms,
+					    r->ksyms, on, off);
+	if (ret) {
+		pt_err("cannot fold the stacks: %s", strerror(-ret));
+		goto out;
+	}
+	if (on) {
+		ret = pt_folded__save(on, o->folded_path, err, sizeof(err));
+		if (ret) {
+			pt_err("%s", err);
+			goto out;
+		}
+		pt_info("wrote %llu on-CPU samples in %zu stacks to %s",
+			(unsigned long long)pt_folded__total(on),
+			pt_folded__nr_stacks(on), o->folded_path);
+	}
+	if (off) {
+		ret = pt_folded__save(off, o->folded_offcpu_path, err,
+				      sizeof(err));
+		if (ret) {
+			pt_err("%s", err);
+			goto out;
+		}
+		pt_info("wrote %.3f s off CPU in %zu stacks to %s",
+			pt_folded__total(off) / 1e6, pt_folded__nr_stacks(off),
+			o->folded_offcpu_path);
+	}
+out:
+	pt_folded__free(on);
+	pt_folded__free(off);
+	return ret;
+}
+
 /* Reads the counters and writes the report table to f, and the JSON file
  * when asked. Returns 0 or -errno (message printed). */
 static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
@@ -115,6 +273,7 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 	memcpy(rep.bias_ns, r->bias_ns, sizeof(rep.bias_ns));
 	struct pt_thread_info *threads = NULL;
 	struct pt_pair *pairs = NULL;
+	struct pt_mem_row *mem = NULL;
 
 	ret = pt_tracer__read(r->tracer, r->totals, rep.lost);
 	if (!ret)
@@ -122,6 +281,8 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 					      &rep.nthreads);
 	if (!ret)
 		ret = pt_tracer__read_pairs(r->tracer, &pairs, &rep.npairs);
+	if (!ret && r->o->alloc)
+		ret = report_mem(r, &rep, &mem);
 	if (ret) {
 		pt_err("cannot read the BPF counters: %s", strerror(-ret));
 		goto out;
@@ -153,6 +314,9 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 	}
 out:
 	pt_report__free(&rep);
+	if (mem)
+		pt_mem__free(mem, r->stages.n + 1);
+	free(mem);
 	free(threads);
 	free(pairs);
 	return ret;
@@ -220,10 +384,15 @@ static enum stop_reason wait_for_end(struct trace_run *r)
 			tick += iv;
 			continue;
 		}
+		refresh_syms(r, now);
 		next = deadline;
 		if (tick && (!next || tick < next))
 			next = tick;
-		timeout = next ? (int)((next - now + 999999) / 1000000) : -1;
+		if (r->usyms && (!next || r->next_syms_ns < next))
+			next = r->next_syms_ns;
+		timeout = !next	      ? -1 :
+			  next <= now ? 0 :
+					(int)((next - now + 999999) / 1000000);
 		p[0] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = r->pidfd, .events = POLLIN };
 		if (poll(p, 2, timeout) < 0) {
@@ -255,7 +424,16 @@ static int status_code(int status)
 int pt_cmd_trace(const struct pt_opts *o)
 {
 	struct trace_run r = { .o = o, .sigfd = -1, .pidfd = -1 };
-	struct pt_tracer_opts topts = { .max_threads = o->max_threads };
+	struct pt_tracer_opts topts = {
+		.max_threads = o->max_threads,
+		.alloc = o->alloc,
+		.alloc_sample = o->alloc_sample,
+		.alloc_min = o->alloc_min,
+		.alloc_max = o->alloc_max,
+		.oncpu = o->folded_path != NULL,
+		.offcpu = o->folded_offcpu_path != NULL,
+	};
+	bool want_syms = o->alloc || o->folded_path || o->folded_offcpu_path;
 	uint64_t t0 = now_ns();
 	enum stop_reason why;
 	sigset_t mask, orig;
@@ -275,6 +453,20 @@ int pt_cmd_trace(const struct pt_opts *o)
 				 sizeof(err));
 	if (ret)
 		goto fail_msg;
+	if (o->alloc) {
+		ret = pt_alloc_sites__resolve(&r.target, &r.asites, err,
+					      sizeof(err));
+		if (ret)
+			goto fail_msg;
+		pt_debug("allocator: %zu functions in %s", r.asites.n,
+			 r.asites.object);
+	}
+	if (o->folded_path || o->folded_offcpu_path) {
+		ret = pt_ksyms__load(&r.ksyms, err, sizeof(err));
+		if (ret)
+			pt_warn("%s; kernel frames are shown as addresses",
+				err);
+	}
 	r.totals = calloc(r.stages.n, sizeof(*r.totals));
 	r.command = o->pid ? read_cmdline(o->pid, r.target.exe) :
 			     join_argv(o->argv);
@@ -334,10 +526,29 @@ int pt_cmd_trace(const struct pt_opts *o)
 	ret = pt_tracer__attach(r.tracer, r.pid, err, sizeof(err));
 	if (ret)
 		goto fail_msg;
+	if (o->alloc) {
+		ret = pt_tracer__attach_alloc(r.tracer, r.pid, &r.asites, err,
+					      sizeof(err));
+		if (ret)
+			goto fail_msg;
+		/* A launched command's memory starts at its exec. */
+		if (o->pid) {
+			uint64_t hwm;
+
+			read_rss(r.pid, &r.rss_start, &hwm);
+		}
+	}
+	if (o->folded_path) {
+		ret = pt_tracer__attach_sampling(r.tracer, o->freq_hz, err,
+						 sizeof(err));
+		if (ret)
+			goto fail_msg;
+	}
 	if (!o->pid)
 		attach_warmup(&r);
 	r.start_ns = now_ns();
 	pt_debug("start: attached at %.1f ms", (r.start_ns - t0) / 1e6);
+	pt_tracer__start_offcpu(r.tracer);
 	if (!o->pid) {
 		ret = pt_child__release(&r.child);
 		if (ret) {
@@ -347,15 +558,37 @@ int pt_cmd_trace(const struct pt_opts *o)
 			goto out;
 		}
 	}
+	/* Stacks to name: open the target's objects while it lives (a
+	 * launched one once its loader has mapped its libraries: its _init
+	 * ran, or 200 ms passed). */
+	if (want_syms && !o->pid) {
+		uint64_t give_up = now_ns() + 200000000ull;
+
+		while (!pt_tracer__warmed_up(r.tracer) && now_ns() < give_up &&
+		       !kill(r.pid, 0))
+			usleep(200);
+	}
+	if (want_syms) {
+		ret = pt_usyms__open(r.pid, &r.usyms, err, sizeof(err));
+		if (ret)
+			pt_warn("%s; stacks are shown as addresses", err);
+		r.next_syms_ns = now_ns() + 2000000;
+		r.syms_refreshes = 1;
+		pt_debug("start: symbols opened at %.1f ms",
+			 (now_ns() - t0) / 1e6);
+	}
 	pt_info("tracing %zu stage%s of PID %d%s", r.stages.n,
 		r.stages.n == 1 ? "" : "s", r.pid,
 		o->pid ? "; Ctrl-C to stop" : "");
 
 	why = wait_for_end(&r);
 	end = now_ns();
+	r.exited = why == STOP_EXITED;
 	/* Report first, then detach: removing probes is slow. */
 	pt_tracer__freeze(r.tracer);
 	ret = report(&r, stdout, end, true);
+	if (save_folded(&r) && !ret)
+		ret = -EIO;
 	code = ret ? 1 : 0;
 	pt_tracer__detach(r.tracer);
 	pt_debug("end: detached in %.1f ms", (now_ns() - end) / 1e6);
@@ -389,6 +622,9 @@ out:
 	if (r.sigfd >= 0)
 		close(r.sigfd);
 	pt_stages__free(&r.stages);
+	pt_alloc_sites__free(&r.asites);
+	pt_usyms__close(r.usyms);
+	pt_ksyms__free(r.ksyms);
 	pt_target__free(&r.target);
 	free(r.totals);
 	free(r.command);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -26,6 +27,9 @@ int main(int argc, char **argv)
 	char err[512];
 	int code;
 
+	/* A subcommand with options of its own, parsed there. */
+	if (argc > 1 && !strcmp(argv[1], "flamegraph"))
+		return pt_cmd_flamegraph(argc - 1, argv + 1);
 	if (pt_opts__parse(argc, argv, &o, err, sizeof(err))) {
 		pt_err("%s", err);
 		pt_opts__free(&o);
@@ -33,6 +37,9 @@ int main(int argc, char **argv)
 	}
 	if (o.help) {
 		pt_opts__usage(stdout, o.cmd);
+		if (o.cmd == PT_CMD_TRACE)
+			fputs("\nFlame graphs of folded stacks: pipetrace flamegraph --help\n",
+			      stdout);
 		pt_opts__free(&o);
 		return 0;
 	}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -44,6 +45,15 @@ struct pt_opts {
 	const char *json_path;
 	unsigned int max_threads;
 	const char *list_file; /* list FILE */
+	/* memory */
+	bool alloc; /* --alloc (implied by the other --alloc-* options) */
+	unsigned int alloc_sample; /* record 1 allocation in N */
+	uint64_t alloc_min; /* ignore smaller allocations */
+	unsigned int alloc_max; /* live blocks tracked */
+	/* stacks */
+	unsigned int freq_hz; /* -F: on-CPU sampling rate */
+	const char *folded_path; /* --folded: on-CPU stacks */
+	const char *folded_offcpu_path; /* --folded-offcpu: off-CPU stacks */
 };
 
 /*

@@ -16,6 +16,9 @@ static const char *const lost_names[PT_LOST_NR] = {
 	[PT_LOST_UNMATCHED] = "unmatched",
 	[PT_LOST_THREADS_FULL] = "threads_full",
 	[PT_LOST_PAIRS_FULL] = "pairs_full",
+	[PT_LOST_ALLOCS_FULL] = "allocs_full",
+	[PT_LOST_STACKS] = "stacks",
+	[PT_LOST_SAMPLES_FULL] = "samples_full",
 };
 
 /* JSON names of the parts, in enum pt_part order. */
@@ -392,6 +395,89 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 			r->bottleneck_reason);
 }
 
+/* "812B", "1.2KiB", "3.4MiB", "2.0GiB" into buf. */
+static const char *fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
+		snprintf(buf, len, "%lluB", (unsigned long long)b);
+		return buf;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f%s", v, units[u]);
+	return buf;
+}
+
+/* One memory row of the table. */
+static void mem_line(FILE *f, const char *label, const struct pt_mem_row *m)
+{
+	char b[6][32];
+
+	fprintf(f, "%-24s %9llu %9s %9llu %9s %9s %9s %9s %8llu\n", label,
+		(unsigned long long)m->alloc_calls,
+		fmt_bytes(b[0], sizeof(b[0]), m->alloc_bytes),
+		(unsigned long long)m->frees,
+		fmt_bytes(b[1], sizeof(b[1]), m->freed_bytes),
+		fmt_bytes(b[2], sizeof(b[2]), m->handed_bytes),
+		fmt_bytes(b[3], sizeof(b[3]), m->live_bytes),
+		fmt_bytes(b[4], sizeof(b[4]), m->peak_live_bytes),
+		(unsigned long long)m->page_faults);
+}
+
+/* The memory section: heap use per stage, leak suspects, RSS. */
+static void write_mem_table(FILE *f, const struct pt_report *r)
+{
+	char label[64], b[3][32];
+	size_t i, k;
+
+	fprintf(f, "\nmemory");
+	if (r->alloc_sample > 1)
+		fprintf(f, " (1 allocation in %u recorded, counts scaled)",
+			r->alloc_sample);
+	if (r->alloc_min)
+		fprintf(f, " (allocations under %llu bytes ignored)",
+			(unsigned long long)r->alloc_min);
+	fprintf(f,
+		": live = allocated here and freed nowhere yet; handed = freed by a later stage\n");
+	fprintf(f, "%-24s %9s %9s %9s %9s %9s %9s %9s %8s\n", "STAGE", "ALLOCS",
+		"BYTES", "FREES", "FREED", "HANDED", "LIVE", "PEAK", "FAULTS");
+	for (i = 0; i < r->n; i++) {
+		stage_label(label, sizeof(label), r, r->rows[i].stage);
+		mem_line(f, label, &r->mem[i]);
+	}
+	mem_line(f, "[no stage]", &r->mem[r->n]);
+	for (i = 0; i <= r->n; i++) {
+		const struct pt_mem_row *m = &r->mem[i];
+
+		for (k = 0; k < m->ntop && k < 3; k++) {
+			const struct pt_live_site *site = &m->top[k];
+			size_t fr;
+
+			fprintf(f, "  live in %s: %s in %llu block%s from ",
+				i < r->n ? r->rows[i].stage->name :
+					   "[no stage]",
+				fmt_bytes(b[0], sizeof(b[0]), site->bytes),
+				(unsigned long long)site->count,
+				site->count == 1 ? "" : "s");
+			for (fr = 0; fr < site->nframes && fr < 4; fr++)
+				fprintf(f, "%s%s", fr ? " < " : "",
+					site->frames[fr]);
+			fputs("\n", f);
+		}
+	}
+	fprintf(f, "rss: start %s, end %s%s, peak %s\n",
+		fmt_bytes(b[0], sizeof(b[0]), r->rss.start),
+		fmt_bytes(b[1], sizeof(b[1]), r->rss.end),
+		r->rss.end_known ? "" : " (not seen)",
+		fmt_bytes(b[2], sizeof(b[2]), r->rss.peak));
+}
+
 int pt_report__write_table(FILE *f, const struct pt_report *r)
 {
 	char b[9][32], label[64];
@@ -424,11 +510,14 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	fputs("\n", f);
 	if (r->lost_total)
 		fprintf(f,
-			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs\n",
+			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs, %llu untracked blocks, %llu stacks, %llu samples\n",
 			(unsigned long long)r->lost[PT_LOST_DEPTH],
 			(unsigned long long)r->lost[PT_LOST_UNMATCHED],
 			(unsigned long long)r->lost[PT_LOST_THREADS_FULL],
-			(unsigned long long)r->lost[PT_LOST_PAIRS_FULL]);
+			(unsigned long long)r->lost[PT_LOST_PAIRS_FULL],
+			(unsigned long long)r->lost[PT_LOST_ALLOCS_FULL],
+			(unsigned long long)r->lost[PT_LOST_STACKS],
+			(unsigned long long)r->lost[PT_LOST_SAMPLES_FULL]);
 	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
 		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
 		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
@@ -460,6 +549,8 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 				"-");
 	}
 	write_split_table(f, r);
+	if (r->mem)
+		write_mem_table(f, r);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -522,7 +613,56 @@ static json_object *thread_json(const struct pt_thread_info *th)
 	return o;
 }
 
-static json_object *stage_json(const struct pt_stage_report *row)
+/* "alloc":{...} of one memory row. */
+static json_object *mem_json(const struct pt_mem_row *m)
+{
+	json_object *o = json_object_new_object(), *top, *site, *stack;
+	size_t i, f;
+	int ret = 0;
+
+	if (!o)
+		return NULL;
+	ret |= jadd(o, "calls", juint(m->alloc_calls));
+	ret |= jadd(o, "bytes", juint(m->alloc_bytes));
+	ret |= jadd(o, "frees", juint(m->frees));
+	ret |= jadd(o, "freed_bytes", juint(m->freed_bytes));
+	ret |= jadd(o, "live_bytes", juint(m->live_bytes));
+	ret |= jadd(o, "peak_live_bytes", juint(m->peak_live_bytes));
+	ret |= jadd(o, "handed_downstream_bytes", juint(m->handed_bytes));
+	ret |= jadd(o, "frees_untracked", juint(m->frees_untracked));
+	top = json_object_new_array();
+	for (i = 0; top && i < m->ntop; i++) {
+		site = json_object_new_object();
+		stack = json_object_new_array();
+		for (f = 0; stack && f < m->top[i].nframes; f++)
+			if (json_object_array_add(stack,
+						  json_object_new_string(
+							  m->top[i].frames[f])))
+				ret = -ENOMEM;
+		if (!site || !stack) {
+			json_object_put(site);
+			json_object_put(stack);
+			ret = -ENOMEM;
+			break;
+		}
+		ret |= jadd(site, "stack", stack);
+		ret |= jadd(site, "bytes", juint(m->top[i].bytes));
+		ret |= jadd(site, "count", juint(m->top[i].count));
+		if (json_object_array_add(top, site)) {
+			json_object_put(site);
+			ret = -ENOMEM;
+		}
+	}
+	ret |= jadd(o, "top_live", top);
+	if (ret) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_object *stage_json(const struct pt_stage_report *row,
+			       const struct pt_mem_row *mem)
 {
 	const struct pt_totals *t = row->tot;
 	bool items = row->stage->items != PT_ITEMS_NONE;
@@ -587,6 +727,10 @@ static json_object *stage_json(const struct pt_stage_report *row)
 	ret |= jadd(o, "ctx_switches", cs);
 	ret |= jadd(o, "speedup_2x_saves_pct",
 		    json_object_new_double(row->saves_pct));
+	if (mem) {
+		ret |= jadd(o, "alloc", mem_json(mem));
+		ret |= jadd(o, "page_faults", juint(mem->page_faults));
+	}
 	if (ret) {
 		json_object_put(o);
 		return NULL;
@@ -628,7 +772,8 @@ static json_object *report_json(const struct pt_report *r)
 	}
 	stages = json_object_new_array();
 	for (i = 0; stages && i < r->n; i++) {
-		json_object *s = stage_json(&r->rows[i]);
+		json_object *s =
+			stage_json(&r->rows[i], r->mem ? &r->mem[i] : NULL);
 
 		if (!s || json_object_array_add(stages, s)) {
 			json_object_put(s);
@@ -648,6 +793,29 @@ static json_object *report_json(const struct pt_report *r)
 		}
 	}
 	ret |= jadd(o, "threads", threads);
+	if (r->mem) {
+		json_object *a = json_object_new_object(), *rss;
+
+		if (a) {
+			ret |= jadd(a, "sample", juint(r->alloc_sample));
+			ret |= jadd(a, "min_bytes", juint(r->alloc_min));
+			ret |= jadd(a, "outside_stages",
+				    mem_json(&r->mem[r->n]));
+			ret |= jadd(a, "outside_stages_page_faults",
+				    juint(r->mem[r->n].page_faults));
+		}
+		ret |= jadd(o, "alloc", a);
+		rss = json_object_new_object();
+		if (rss) {
+			ret |= jadd(rss, "start", juint(r->rss.start));
+			if (r->rss.end_known)
+				ret |= jadd(rss, "end", juint(r->rss.end));
+			else
+				ret |= json_object_object_add(rss, "end", NULL);
+			ret |= jadd(rss, "peak", juint(r->rss.peak));
+		}
+		ret |= jadd(o, "rss_bytes", rss);
+	}
 	if (r->bottleneck >= 0) {
 		json_object *b = json_object_new_object();
 

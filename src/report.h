@@ -9,10 +9,12 @@
 #ifndef PT_REPORT_H
 #define PT_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "memreport.h"
 #include "stages.h"
 #include "tracer.h"
 
@@ -46,6 +48,15 @@ struct pt_report {
 	size_t nthreads;
 	const struct pt_pair *pairs;
 	size_t npairs;
+	/* Memory (--alloc), set by the caller: n + 1 rows (the last is
+	 * outside every stage), or NULL without --alloc. */
+	const struct pt_mem_row *mem;
+	unsigned int alloc_sample;
+	uint64_t alloc_min;
+	struct {
+		uint64_t start, end, peak; /* bytes */
+		bool end_known; /* false: the target's end was not seen */
+	} rss;
 	/* Derived: */
 	long bottleneck; /* row index, or -1 */
 	char bottleneck_reason[256];

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -28,6 +31,11 @@ struct pt_tracer {
 	struct bpf_link *calib[2 * PT_PROBE_NR]; /* kept until detach */
 	struct bpf_link *tp_links[6]; /* scheduler and syscall tracepoints */
 	struct bpf_link *warmup;
+	struct bpf_link *alloc_links[2 * (PT_ALLOC_NR + 2)]; /* --alloc */
+	size_t nalloc_links;
+	struct bpf_link *fault_link; /* page_fault_user, with --alloc */
+	struct bpf_link **sample_links; /* one per CPU, with --folded */
+	int nsample_links;
 	int ncpus;
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
 	struct pt_stage_time *percpu_time;
@@ -168,6 +176,37 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
 	bpf_map__set_max_entries(t->skel->maps.thread_stage,
 				 4 * o->max_threads);
+	/* Memory: the allocator's probes load only with --alloc. */
+	if (o->alloc) {
+		t->skel->rodata->alloc_sample =
+			o->alloc_sample ? o->alloc_sample : 1;
+		t->skel->rodata->alloc_min_bytes = o->alloc_min;
+		t->skel->rodata->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+		bpf_map__set_max_entries(t->skel->maps.allocs,
+					 o->alloc_max ? o->alloc_max :
+							PT_DEFAULT_MAX_ALLOCS);
+		bpf_map__set_max_entries(t->skel->maps.alloc_calls,
+					 o->max_threads);
+	} else {
+		bpf_program__set_autoload(t->skel->progs.alloc_enter, false);
+		bpf_program__set_autoload(t->skel->progs.alloc_exit, false);
+		bpf_program__set_autoload(t->skel->progs.page_fault_user,
+					  false);
+		bpf_map__set_max_entries(t->skel->maps.allocs, 1);
+		bpf_map__set_max_entries(t->skel->maps.alloc_calls, 1);
+	}
+	if (!o->alloc && !o->stacks && !o->oncpu && !o->offcpu)
+		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
+	if (!o->oncpu)
+		bpf_program__set_autoload(t->skel->progs.on_cpu_sample, false);
+	if (!o->oncpu && !o->offcpu)
+		bpf_map__set_max_entries(t->skel->maps.samples, 1);
+	if (o->offcpu) {
+		t->skel->rodata->offcpu_stacks = 1;
+		bpf_map__set_max_entries(t->skel->maps.offcpu, o->max_threads);
+	} else {
+		bpf_map__set_max_entries(t->skel->maps.offcpu, 1);
+	}
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	for (i = 0; i < stages->n; i++)
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
@@ -220,6 +259,14 @@ void pt_tracer__detach(struct pt_tracer *t)
 	/* No new frames from here; exits go first (they come first in
 	 * links[]), closing the calls in flight until they are gone. */
 	pt_tracer__freeze(t);
+	/* The allocator's probes first: the hottest. */
+	destroy_links(t->alloc_links, t->nalloc_links);
+	t->nalloc_links = 0;
+	bpf_link__destroy(t->fault_link);
+	t->fault_link = NULL;
+	for (i = 0; i < (size_t)t->nsample_links; i++)
+		bpf_link__destroy(t->sample_links[i]);
+	t->nsample_links = 0;
 	destroy_links(t->links, t->nlinks);
 	destroy_links(t->calib, sizeof(t->calib) / sizeof(t->calib[0]));
 	t->nlinks = 0;
@@ -238,6 +285,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	pt_tracer__detach(t);
 	pipetrace__destroy(t->skel);
 	free(t->links);
+	free(t->sample_links);
 	free(t->percpu);
 	free(t->percpu_time);
 	free(t);
@@ -349,6 +397,70 @@ fail:
 	attach_error(err, errlen, &st->v[i], ret);
 	pt_tracer__detach(t);
 	return ret;
+}
+
+int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
+			    const struct pt_alloc_sites *sites, char *err,
+			    size_t errlen)
+{
+	const struct pt_alloc_site *a;
+	struct bpf_link *l;
+	size_t i;
+	int ret;
+
+	if (!bpf_program__autoload(t->skel->progs.alloc_enter))
+		return pt_errf(err, errlen, -EINVAL,
+			       "memory tracing was not enabled when loading");
+	/* Exits before entries, as for stages; free has no exit probe. */
+	for (i = 0; i < sites->n; i++) {
+		a = &sites->v[i];
+		if (a->kind == PT_ALLOC_FREE)
+			continue;
+		l = attach_probe(t->skel->progs.alloc_exit, true, tgid,
+				 sites->attach_path, a->file_off, a->kind);
+		if (!l)
+			goto fail;
+		t->alloc_links[t->nalloc_links++] = l;
+	}
+	for (i = 0; i < sites->n; i++) {
+		a = &sites->v[i];
+		l = attach_probe(t->skel->progs.alloc_enter, false, tgid,
+				 sites->attach_path, a->file_off, a->kind);
+		if (!l)
+			goto fail;
+		t->alloc_links[t->nalloc_links++] = l;
+	}
+	t->fault_link = bpf_program__attach(t->skel->progs.page_fault_user);
+	if (!t->fault_link)
+		pt_warn("kernel lacks the page_fault_user tracepoint (%s); page faults are not counted",
+			strerror(errno));
+	pt_debug("attached %zu allocator probes in %s", t->nalloc_links,
+		 sites->object);
+	return 0;
+fail:
+	ret = -errno;
+	if (kill(tgid, 0) && errno == ESRCH)
+		ret = -ESRCH;
+	pt_errf(err, errlen, ret, "cannot probe %s in %s at offset 0x%llx: %s",
+		a->name, sites->object, (unsigned long long)a->file_off,
+		strerror(-ret));
+	return ret;
+}
+
+bool pt_tracer__warmed_up(const struct pt_tracer *t)
+{
+	/* Without a warm-up probe there is nothing to wait for. */
+	return !t->warmup ||
+	       __atomic_load_n(&t->skel->bss->warmed_up, __ATOMIC_ACQUIRE);
+}
+
+void pt_tracer__start_offcpu(struct pt_tracer *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t->skel->bss->offcpu_since_ns =
+		(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
@@ -642,5 +754,125 @@ int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
 			lost[i] += v[c];
 	}
 	free(v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+int pt_tracer__read_mem(struct pt_tracer *t,
+			struct pt_stage_mem mem[PT_MAX_STAGES + 1])
+{
+	int fd = bpf_map__fd(t->skel->maps.mem);
+	uint32_t i;
+
+	for (i = 0; i <= PT_MAX_STAGES; i++)
+		if (bpf_map_lookup_elem(fd, &i, &mem[i]))
+			return -errno;
+	return 0;
+}
+
+int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.allocs), ret;
+	uint64_t key, next;
+	struct pt_alloc a;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &a))
+			continue; /* freed meanwhile */
+		ret = cb(key, &a, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int pt_tracer__read_stack(struct pt_tracer *t, int32_t id,
+			  uint64_t ips[PT_STACK_DEPTH])
+{
+	int n;
+
+	if (id < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stacks), &id, ips))
+		return -errno;
+	for (n = 0; n < PT_STACK_DEPTH && ips[n]; n++)
+		;
+	return n;
+}
+
+void pt_tracer__exit_mem(struct pt_tracer *t, struct pt_exit_mem *out)
+{
+	*out = t->skel->bss->exit_mem;
+}
+
+/* ------------------------------------------------------------------ stacks */
+
+int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
+			       char *err, size_t errlen)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.freq = 1,
+		.sample_freq = freq_hz,
+	};
+	int cpu, fd, ret;
+
+	if (!bpf_program__autoload(t->skel->progs.on_cpu_sample))
+		return pt_errf(err, errlen, -EINVAL,
+			       "on-CPU sampling was not enabled when loading");
+	t->sample_links = calloc(t->ncpus, sizeof(*t->sample_links));
+	if (!t->sample_links)
+		return -ENOMEM;
+	for (cpu = 0; cpu < t->ncpus; cpu++) {
+		fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
+				  PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV || errno == ENXIO)
+				continue; /* a possible CPU not online */
+			ret = -errno;
+			return pt_errf(
+				err, errlen, ret,
+				"cannot sample on CPU %d with a cpu-clock perf event: %s; the kernel needs CONFIG_PERF_EVENTS (and root)",
+				cpu, strerror(-ret));
+		}
+		t->sample_links[t->nsample_links] =
+			bpf_program__attach_perf_event(
+				t->skel->progs.on_cpu_sample, fd);
+		if (!t->sample_links[t->nsample_links]) {
+			ret = -errno;
+			close(fd);
+			return pt_errf(
+				err, errlen, ret,
+				"cannot attach the sampler on CPU %d: %s", cpu,
+				strerror(-ret));
+		}
+		t->nsample_links++;
+	}
+	pt_debug("sampling at %u Hz on %d CPUs", freq_hz, t->nsample_links);
+	return 0;
+}
+
+int pt_tracer__for_each_sample(struct pt_tracer *t, pt_sample_cb cb, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.samples), ret;
+	struct pt_sample_key key, next;
+	void *prev = NULL;
+	uint64_t v;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		ret = cb(&key, v, ctx);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }

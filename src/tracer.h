@@ -12,16 +12,25 @@
 #ifndef PT_TRACER_H
 #define PT_TRACER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "pipetrace_abi.h"
+#include "allocsites.h"
 #include "stages.h"
 
 struct pt_tracer;
 
 struct pt_tracer_opts {
 	unsigned int max_threads;
+	bool alloc; /* load the allocator and page-fault programs */
+	unsigned int alloc_sample; /* record 1 allocation in N (0, 1: all) */
+	uint64_t alloc_min; /* smaller allocations are ignored */
+	unsigned int alloc_max; /* live blocks tracked (0: default) */
+	bool stacks; /* keep a full-size stack map */
+	bool oncpu; /* load the on-CPU sampling program */
+	bool offcpu; /* capture stacks at every switch-out */
 };
 
 /* A stage's counters summed over CPUs. */
@@ -78,6 +87,14 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
 int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
 			     uint64_t off);
 
+/* Whether the warm-up probe has fired (a launched target's loader has
+ * mapped its libraries), or there is none to wait for. */
+bool pt_tracer__warmed_up(const struct pt_tracer *t);
+
+/* Off-CPU stacks count only waits that begin from now on (bpf_ktime is
+ * CLOCK_MONOTONIC). */
+void pt_tracer__start_offcpu(struct pt_tracer *t);
+
 /* Stops new stage calls from being recorded; calls in flight still end.
  * Cheap: report after it, detach (slow: a grace period per probe) after. */
 void pt_tracer__freeze(struct pt_tracer *t);
@@ -96,6 +113,43 @@ int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
 			    size_t *n);
 /* Every (thread, stage) pair's wall time: malloc'ed, like the above. */
 int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n);
+
+/*
+ * Attaches the allocator's probes (exits, then entries) and the page-fault
+ * tracepoint, for process tgid. Needs opts.alloc at open. Returns 0 or
+ * -errno with a message in err; a missing page-fault tracepoint only warns.
+ */
+int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
+			    const struct pt_alloc_sites *sites, char *err,
+			    size_t errlen);
+
+/* Reads mem[0..PT_MAX_STAGES] (the last: outside every stage). 0/-errno. */
+int pt_tracer__read_mem(struct pt_tracer *t,
+			struct pt_stage_mem mem[PT_MAX_STAGES + 1]);
+
+/* Called for each live block; non-zero stops the walk and is returned. */
+typedef int (*pt_live_cb)(uint64_t addr, const struct pt_alloc *a, void *ctx);
+int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx);
+
+/* Reads stack id into ips (innermost first); returns the number of frames
+ * or -errno (-ENOENT for a lost stack). */
+int pt_tracer__read_stack(struct pt_tracer *t, int32_t id,
+			  uint64_t ips[PT_STACK_DEPTH]);
+
+/* The target's RSS when its last thread exited (seen = 0 if it has not). */
+void pt_tracer__exit_mem(struct pt_tracer *t, struct pt_exit_mem *out);
+
+/*
+ * Samples the target on CPU at freq_hz with a cpu-clock perf event on every
+ * CPU. Needs opts.oncpu at open. Returns 0 or -errno with a message in err.
+ */
+int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
+			       char *err, size_t errlen);
+
+/* Called for each folded-stack bucket; non-zero stops the walk. */
+typedef int (*pt_sample_cb)(const struct pt_sample_key *key, uint64_t value,
+			    void *ctx);
+int pt_tracer__for_each_sample(struct pt_tracer *t, pt_sample_cb cb, void *ctx);
 
 void pt_tracer__close(struct pt_tracer *t);
 

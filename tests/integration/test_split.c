@@ -75,14 +75,15 @@ static void check_parts_sum(json_object *rep)
 		assert_int_equal(part(s, "on_cpu"),
 				 part(s, "user") + part(s, "sys"));
 		if (fabs((double)sum - (double)wall) > 0.02 * (double)wall)
-			fail_msg("%s: parts sum to %llu ns, wall is %llu ns: %s; lost %s",
-				 json_object_get_string(
-					 json_object_object_get(s, "name")),
-				 (unsigned long long)sum,
-				 (unsigned long long)wall,
-				 json_object_to_json_string(s),
-				 json_object_to_json_string(
-					 json_object_object_get(rep, "lost")));
+			fail_msg(
+				"%s: parts sum to %llu ns, wall is %llu ns: %s; lost %s",
+				json_object_get_string(
+					json_object_object_get(s, "name")),
+				(unsigned long long)sum,
+				(unsigned long long)wall,
+				json_object_to_json_string(s),
+				json_object_to_json_string(
+					json_object_object_get(rep, "lost")));
 	}
 }
 
