@@ -155,6 +155,57 @@ static void test_errors(void **state)
 	}
 }
 
+/* Memory and stack options: defaults, implied --alloc, bad values. */
+static void test_alloc_and_stacks(void **state)
+{
+	char *a0[] = { "pipetrace", "-p", "1", NULL };
+	char *a1[] = { "pipetrace", "--alloc-sample",
+		       "10",	    "--alloc-min",
+		       "64",	    "-F",
+		       "99",	    "--folded",
+		       "on.gz",	    "--folded-offcpu",
+		       "off",	    "-p",
+		       "1",	    NULL };
+	char *bad[][4] = {
+		{ "pipetrace", "--alloc-sample", "0", NULL },
+		{ "pipetrace", "--alloc-sample", "x", NULL },
+		{ "pipetrace", "--alloc-max", "0", NULL },
+		{ "pipetrace", "--alloc-min", "-1", NULL },
+		{ "pipetrace", "-F", "0", NULL },
+		{ "pipetrace", "-F", "10001", NULL },
+		{ "pipetrace", "--folded", "", NULL },
+		{ "pipetrace", "--folded-offcpu", "", NULL },
+	};
+	struct pt_opts o;
+	char err[256];
+	size_t i;
+
+	assert_int_equal(parse(a0, ARGC(a0), &o, err), 0);
+	assert_false(o.alloc);
+	assert_int_equal(o.alloc_sample, 1);
+	assert_int_equal(o.alloc_max, PT_DEFAULT_MAX_ALLOCS);
+	assert_int_equal(o.freq_hz, 49);
+	assert_null(o.folded_path);
+	pt_opts__free(&o);
+
+	assert_int_equal(parse(a1, ARGC(a1), &o, err), 0);
+	assert_true(o.alloc); /* implied by --alloc-sample */
+	assert_int_equal(o.alloc_sample, 10);
+	assert_int_equal(o.alloc_min, 64);
+	assert_int_equal(o.freq_hz, 99);
+	assert_string_equal(o.folded_path, "on.gz");
+	assert_string_equal(o.folded_offcpu_path, "off");
+	pt_opts__free(&o);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i], 3, &o, err), -EINVAL);
+		/* The message names the option (-F by its long name). */
+		assert_non_null(strstr(err, bad[i][1][1] == 'F' ? "--freq" :
+								  bad[i][1]));
+		pt_opts__free(&o);
+	}
+}
+
 static void test_help_version(void **state)
 {
 	char *a1[] = { "pipetrace", "--help", NULL };
@@ -177,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_alloc_and_stacks),
 		cmocka_unit_test(test_help_version),
 	};
 
