@@ -46,6 +46,8 @@ struct trace_run {
 	struct pt_usyms *usyms; /* names for stacks, while they are needed */
 	struct pt_ksyms *ksyms; /* kernel names, with --folded* */
 	uint64_t next_syms_ns; /* when to re-read the target's maps */
+	uint64_t next_dither_ns; /* when to change the sampling period */
+	unsigned int dither_seed;
 	unsigned int syms_refreshes;
 	pid_t pid;
 	int sigfd, pidfd;
@@ -171,6 +173,25 @@ static void refresh_syms(struct trace_run *r, uint64_t now)
 				      early_ms[r->syms_refreshes] -
 					      early_ms[r->syms_refreshes - 1] :
 				      200);
+}
+
+/*
+ * On-CPU sampling: every 10-30 ms, a new period drawn uniformly from
+ * [0.75, 1.25] x 1/freq, so that samples do not phase-lock onto a
+ * periodic workload (the mean rate stays freq).
+ */
+static void dither_sampling(struct trace_run *r, uint64_t now)
+{
+	uint64_t base;
+
+	if (!r->next_dither_ns || now < r->next_dither_ns)
+		return;
+	base = 1000000000ull / r->o->freq_hz;
+	pt_tracer__set_sample_period(
+		r->tracer, base * 3 / 4 + (uint64_t)rand_r(&r->dither_seed) %
+						  (base / 2 + 1));
+	r->next_dither_ns = now + 10000000ull +
+			    (uint64_t)rand_r(&r->dither_seed) % 20000000;
 }
 
 /* The memory half of the report: per-stage heap figures and RSS. */
@@ -385,11 +406,14 @@ static enum stop_reason wait_for_end(struct trace_run *r)
 			continue;
 		}
 		refresh_syms(r, now);
+		dither_sampling(r, now);
 		next = deadline;
 		if (tick && (!next || tick < next))
 			next = tick;
 		if (r->usyms && (!next || r->next_syms_ns < next))
 			next = r->next_syms_ns;
+		if (r->next_dither_ns && (!next || r->next_dither_ns < next))
+			next = r->next_dither_ns;
 		timeout = !next	      ? -1 :
 			  next <= now ? 0 :
 					(int)((next - now + 999999) / 1000000);
@@ -543,6 +567,8 @@ int pt_cmd_trace(const struct pt_opts *o)
 						 sizeof(err));
 		if (ret)
 			goto fail_msg;
+		r.dither_seed = (unsigned int)now_ns() ^ (unsigned int)getpid();
+		r.next_dither_ns = now_ns();
 	}
 	if (!o->pid)
 		attach_warmup(&r);

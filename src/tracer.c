@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -35,6 +36,7 @@ struct pt_tracer {
 	size_t nalloc_links;
 	struct bpf_link *fault_link; /* page_fault_user, with --alloc */
 	struct bpf_link **sample_links; /* one per CPU, with --folded */
+	int *sample_fds; /* their perf events (owned by the links) */
 	int nsample_links;
 	int ncpus;
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
@@ -286,6 +288,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	pipetrace__destroy(t->skel);
 	free(t->links);
 	free(t->sample_links);
+	free(t->sample_fds);
 	free(t->percpu);
 	free(t->percpu_time);
 	free(t);
@@ -818,8 +821,9 @@ int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
 		.type = PERF_TYPE_SOFTWARE,
 		.size = sizeof(attr),
 		.config = PERF_COUNT_SW_CPU_CLOCK,
-		.freq = 1,
-		.sample_freq = freq_hz,
+		/* A period in ns (the kernel turns a cpu-clock frequency
+		 * into one anyway), so that it can be dithered. */
+		.sample_period = 1000000000ull / (freq_hz ? freq_hz : 1),
 	};
 	int cpu, fd, ret;
 
@@ -827,7 +831,8 @@ int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
 		return pt_errf(err, errlen, -EINVAL,
 			       "on-CPU sampling was not enabled when loading");
 	t->sample_links = calloc(t->ncpus, sizeof(*t->sample_links));
-	if (!t->sample_links)
+	t->sample_fds = calloc(t->ncpus, sizeof(*t->sample_fds));
+	if (!t->sample_links || !t->sample_fds)
 		return -ENOMEM;
 	for (cpu = 0; cpu < t->ncpus; cpu++) {
 		fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
@@ -852,10 +857,18 @@ int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
 				"cannot attach the sampler on CPU %d: %s", cpu,
 				strerror(-ret));
 		}
-		t->nsample_links++;
+		t->sample_fds[t->nsample_links++] = fd;
 	}
 	pt_debug("sampling at %u Hz on %d CPUs", freq_hz, t->nsample_links);
 	return 0;
+}
+
+void pt_tracer__set_sample_period(struct pt_tracer *t, uint64_t period_ns)
+{
+	int i;
+
+	for (i = 0; i < t->nsample_links; i++)
+		ioctl(t->sample_fds[i], PERF_EVENT_IOC_PERIOD, &period_ns);
 }
 
 int pt_tracer__for_each_sample(struct pt_tracer *t, pt_sample_cb cb, void *ctx)

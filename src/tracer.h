@@ -146,6 +146,13 @@ void pt_tracer__exit_mem(struct pt_tracer *t, struct pt_exit_mem *out);
 int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
 			       char *err, size_t errlen);
 
+/*
+ * Changes the sampling period of every CPU's event. A fixed period locks
+ * onto a periodic workload (a pipeline's batch cycle) and over-samples
+ * some phases of it; the caller dithers it around 1/freq.
+ */
+void pt_tracer__set_sample_period(struct pt_tracer *t, uint64_t period_ns);
+
 /* Called for each folded-stack bucket; non-zero stops the walk. */
 typedef int (*pt_sample_cb)(const struct pt_sample_key *key, uint64_t value,
 			    void *ctx);

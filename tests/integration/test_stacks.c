@@ -95,7 +95,7 @@ static uint64_t count_under(const struct pt_folded *f, const char *stage,
 static void test_oncpu_features(void **state)
 {
 	char path[64];
-	char *pt[] = { "-F", "199", "--folded", path, NULL };
+	char *pt[] = { "-F", "499", "--folded", path, NULL };
 	char *args[] = { "--records", "600000",	    "--batch",
 			 "1000",      "--features", "naive",
 			 "--window",  "4096",	    NULL };
