@@ -150,6 +150,7 @@ demo: all
 
 bench: all
 	$(Q)scripts/bench.sh
+	$(Q)scripts/bench-alloc.sh
 
 # Coverage-guided fuzzing of the hostile-input parsers (needs clang).
 fuzz:
