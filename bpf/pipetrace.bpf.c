@@ -137,9 +137,10 @@ struct {
 
 /* The target's memory when its last thread exited. */
 struct pt_exit_mem exit_mem;
-/* Off-CPU waits that began before this (a launched target held before
- * its exec) are not the program's. */
-volatile __u64 offcpu_since_ns;
+/* Off-CPU waits that began before this (pipetrace calibrating itself, a
+ * launched target held before its exec) are not the program's: nothing
+ * counts until userspace sets it. */
+volatile __u64 offcpu_since_ns = ~0ULL;
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
 /* Allocations seen, for --alloc-sample. */
@@ -620,7 +621,8 @@ static __always_inline void offcpu_in(__u32 tid, __u64 now)
 
 	if (!o)
 		return;
-	if (now <= o->out_ns || o->out_ns < offcpu_since_ns) {
+	if (now <= o->out_ns || o->out_ns < offcpu_since_ns ||
+	    offcpu_since_ns == ~0ULL) {
 		bpf_map_delete_elem(&offcpu, &tid);
 		return;
 	}

@@ -462,7 +462,7 @@ void pt_tracer__start_offcpu(struct pt_tracer *t)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t->skel->bss->offcpu_since_ns =
+	t->skel->data->offcpu_since_ns =
 		(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
