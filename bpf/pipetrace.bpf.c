@@ -25,6 +25,10 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define TASK_UNINTERRUPTIBLE 0x2
 #define EFAULT 14
+/* x86_64 syscall numbers counted with --alloc. */
+#define SYS_MMAP 9
+#define SYS_MUNMAP 11
+#define SYS_BRK 12
 /* A trampoline entry older than this is not the return being handled. */
 #define RET_FRESH_NS 50000
 
@@ -39,6 +43,7 @@ const volatile __u8 syscall_class[PT_MAX_SYSCALL] = {};
 const volatile __u32 alloc_sample = 1;
 const volatile __u64 alloc_min_bytes = 0;
 const volatile __u64 page_size = 4096;
+const volatile __u8 alloc_on = 0;
 /* --folded-offcpu: a stack at every switch-out of a target thread. */
 const volatile __u8 offcpu_stacks = 0;
 
@@ -143,6 +148,8 @@ struct pt_exit_mem exit_mem;
 volatile __u64 offcpu_since_ns = ~0ULL;
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
+/* The target's program break as brk(2) last returned it (--alloc). */
+__u64 last_brk;
 /* Allocations seen, for --alloc-sample. */
 __u64 alloc_seq;
 
@@ -504,7 +511,45 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	account(t, now);
 	t->sys_nr = (__s32)id;
+	if (alloc_on && (id == SYS_MMAP || id == SYS_MUNMAP))
+		t->sys_arg = BPF_CORE_READ(regs, si); /* the length */
 	return 0;
+}
+
+/* --alloc: the address-space calls that back a heap, per stage. */
+static __always_inline void count_vm_call(struct pt_thread *t, long ret)
+{
+	__u32 stage = innermost(t);
+	struct pt_stage_mem *m;
+
+	if (stage >= PT_MAX_STAGES)
+		stage = PT_MEM_OUTSIDE;
+	m = bpf_map_lookup_elem(&mem, &stage);
+	if (!m)
+		return;
+	switch (t->sys_nr) {
+	case SYS_MMAP:
+		if (ret < 0 && ret >= -4095)
+			return; /* failed */
+		__sync_fetch_and_add(&m->mmap_calls, 1);
+		__sync_fetch_and_add(&m->mmap_bytes, t->sys_arg);
+		return;
+	case SYS_MUNMAP:
+		if (ret)
+			return;
+		__sync_fetch_and_add(&m->munmap_calls, 1);
+		__sync_fetch_and_add(&m->munmap_bytes, t->sys_arg);
+		return;
+	case SYS_BRK:
+		/* brk returns the new break; the first one seen sets the
+		 * baseline. Racy across threads, as brk itself is. */
+		if (last_brk && (__u64)ret > last_brk)
+			__sync_fetch_and_add(&m->brk_grow_bytes,
+					     (__u64)ret - last_brk);
+		if (ret > 0)
+			last_brk = (__u64)ret;
+		return;
+	}
 }
 
 SEC("tp_btf/sys_exit")
@@ -522,6 +567,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (t->sys_nr < 0)
 		return 0;
 	account(t, now);
+	if (alloc_on)
+		count_vm_call(t, ret);
 	cls = sys_class(t->sys_nr);
 	t->sys_nr = -1;
 	if (cls == PT_SYS_NONE || cls == PT_SYS_LOCK || cls == PT_SYS_SLEEP)

@@ -182,6 +182,7 @@ struct pt_thread {
 	__s32 sys_nr; /* syscall in progress, or -1 */
 	__u32 pad;
 	__u64 ret_ns; /* when the return trampoline entered the kernel, or 0 */
+	__u64 sys_arg; /* the length of an mmap/munmap in progress (--alloc) */
 	char comm[16];
 	__u64 busy_ns[PT_PART_NR]; /* inside any stage */
 	__u64 idle_ns[PT_PART_NR]; /* outside every stage */
@@ -247,6 +248,9 @@ struct pt_stage_mem {
 	__s64 peak_live_bytes; /* the largest live_bytes seen */
 	__u64 handed_bytes; /* allocated here, released by another stage */
 	__u64 page_faults; /* user page faults while innermost here */
+	__u64 mmap_calls, mmap_bytes; /* successful mmap(2): lengths asked */
+	__u64 munmap_calls, munmap_bytes;
+	__u64 brk_grow_bytes; /* the heap's break moved up by this much */
 };
 
 /* A live block, in the `allocs` hash keyed by its address. */
@@ -320,14 +324,14 @@ _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
 _Static_assert(sizeof(struct pt_frame) == 16, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 16 +
-						   PT_MAX_STAGES + 8 + 16 + 8 +
+						   PT_MAX_STAGES + 8 + 16 + 16 +
 						   16 + 2 * PT_PART_NR * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
 	       "pt_stage_time must have no padding");
 _Static_assert(sizeof(struct pt_thread_stage) == 8,
 	       "pt_thread_stage must have no padding");
-_Static_assert(sizeof(struct pt_stage_mem) == 9 * 8,
+_Static_assert(sizeof(struct pt_stage_mem) == 14 * 8,
 	       "pt_stage_mem must have no padding");
 _Static_assert(sizeof(struct pt_alloc) == 16, "pt_alloc layout changed");
 _Static_assert(sizeof(struct pt_alloc_call) == 32,

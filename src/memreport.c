@@ -27,6 +27,12 @@ void pt_mem_row__from_bpf(struct pt_mem_row *row, const struct pt_stage_mem *m,
 		m->peak_live_bytes > 0 ? (uint64_t)m->peak_live_bytes * k : 0;
 	row->handed_bytes = m->handed_bytes * k;
 	row->page_faults = m->page_faults;
+	/* System calls are counted whole, never sampled. */
+	row->mmap_calls = m->mmap_calls;
+	row->mmap_bytes = m->mmap_bytes;
+	row->munmap_calls = m->munmap_calls;
+	row->munmap_bytes = m->munmap_bytes;
+	row->brk_grow_bytes = m->brk_grow_bytes;
 }
 
 /* ------------------------------------------------------------ live sites */

@@ -32,6 +32,8 @@ struct pt_mem_row {
 	uint64_t alloc_calls, alloc_bytes, frees, freed_bytes;
 	uint64_t frees_untracked, live_bytes, peak_live_bytes, handed_bytes;
 	uint64_t page_faults;
+	uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
+	uint64_t brk_grow_bytes;
 	struct pt_live_site top[PT_TOP_LIVE]; /* by bytes, largest first */
 	size_t ntop;
 };

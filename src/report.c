@@ -616,7 +616,7 @@ static json_object *thread_json(const struct pt_thread_info *th)
 /* "alloc":{...} of one memory row. */
 static json_object *mem_json(const struct pt_mem_row *m)
 {
-	json_object *o = json_object_new_object(), *top, *site, *stack;
+	json_object *o = json_object_new_object(), *top, *site, *stack, *vm;
 	size_t i, f;
 	int ret = 0;
 
@@ -630,6 +630,15 @@ static json_object *mem_json(const struct pt_mem_row *m)
 	ret |= jadd(o, "peak_live_bytes", juint(m->peak_live_bytes));
 	ret |= jadd(o, "handed_downstream_bytes", juint(m->handed_bytes));
 	ret |= jadd(o, "frees_untracked", juint(m->frees_untracked));
+	vm = json_object_new_object();
+	if (vm) {
+		ret |= jadd(vm, "mmap_calls", juint(m->mmap_calls));
+		ret |= jadd(vm, "mmap_bytes", juint(m->mmap_bytes));
+		ret |= jadd(vm, "munmap_calls", juint(m->munmap_calls));
+		ret |= jadd(vm, "munmap_bytes", juint(m->munmap_bytes));
+		ret |= jadd(vm, "brk_grow_bytes", juint(m->brk_grow_bytes));
+	}
+	ret |= jadd(o, "syscalls", vm);
 	top = json_object_new_array();
 	for (i = 0; top && i < m->ntop; i++) {
 		site = json_object_new_object();

@@ -184,6 +184,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 			o->alloc_sample ? o->alloc_sample : 1;
 		t->skel->rodata->alloc_min_bytes = o->alloc_min;
 		t->skel->rodata->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+		t->skel->rodata->alloc_on = 1;
 		bpf_map__set_max_entries(t->skel->maps.allocs,
 					 o->alloc_max ? o->alloc_max :
 							PT_DEFAULT_MAX_ALLOCS);

@@ -166,6 +166,43 @@ static void test_leak(void **state)
 	json_object_put(self);
 }
 
+/* Blocks above glibc's mmap threshold (128 KiB): each leaked 200 KB block
+ * is one mmap(2) in stage_filter, of the block plus malloc's header rounded
+ * up to pages; no other stage maps memory. */
+static void test_mmap(void **state)
+{
+	char *pt[] = { "--alloc", NULL };
+	char *args[] = { "--records", "5000",	       "--batch", "500",
+			 "--leak",    "filter=200000", NULL };
+	json_object *rep, *self, *vm;
+	uint64_t calls;
+	size_t i;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_trace_refpipe(pt, args, NULL, &rep, &self);
+	calls = ptest_u64(ptest_stage(self, "stage_filter"), "calls");
+	for (i = 0; i < NSTAGES; i++) {
+		vm = json_object_object_get(
+			alloc_of(ptest_stage(rep, stage_names[i])), "syscalls");
+		assert_non_null(vm);
+		print_message("  %-16s mmap %llu calls %llu B\n",
+			      stage_names[i],
+			      (unsigned long long)ptest_u64(vm, "mmap_calls"),
+			      (unsigned long long)ptest_u64(vm, "mmap_bytes"));
+		if (strcmp(stage_names[i], "stage_filter")) {
+			assert_int_equal(ptest_u64(vm, "mmap_calls"), 0);
+			continue;
+		}
+		assert_int_equal(ptest_u64(vm, "mmap_calls"), calls);
+		assert_true(ptest_u64(vm, "mmap_bytes") >= calls * 200000);
+		assert_true(ptest_u64(vm, "mmap_bytes") <=
+			    calls * (200000 + 4096 + 64));
+		assert_int_equal(ptest_u64(vm, "munmap_calls"), 0);
+	}
+	json_object_put(rep);
+	json_object_put(self);
+}
+
 /* --alloc-sample 10: every count within 10% of the exact one. */
 static void test_sampled(void **state)
 {
@@ -250,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_exact_single_thread),
 		cmocka_unit_test(test_exact_threaded),
 		cmocka_unit_test(test_leak),
+		cmocka_unit_test(test_mmap),
 		cmocka_unit_test(test_sampled),
 		cmocka_unit_test(test_realloc_memalign),
 	};
