@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kallsyms.h"
+#include "readfile.h"
 #include "log.h"
 
 #define KSYM_MODULE_MAX 255
@@ -249,47 +250,6 @@ void pt_ksyms__free(struct pt_ksyms *k)
 
 /* --------------------------------------------------------------- loading */
 
-/* Read all of FD into a heap buffer. Returns 0, -EFBIG, -ENOMEM, -errno. */
-static int read_all(int fd, char **buf, size_t *len)
-{
-	size_t cap = 1 << 20, n = 0;
-	char *b = malloc(cap), *nb;
-	ssize_t r;
-
-	if (!b)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= PT_KSYMS_MAX_BYTES) {
-				free(b);
-				return -EFBIG;
-			}
-			nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				return -ENOMEM;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = -errno;
-
-			free(b);
-			return err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 int pt_ksyms__load(struct pt_ksyms **out, char *err, size_t errlen)
 {
 	const char *path = "/proc/kallsyms";
@@ -307,7 +267,7 @@ int pt_ksyms__load(struct pt_ksyms **out, char *err, size_t errlen)
 			       "cannot open %s: %s; is /proc mounted?", path,
 			       strerror(-ret));
 	}
-	ret = read_all(fd, &buf, &len);
+	ret = pt_read_fd(fd, 1 << 20, PT_KSYMS_MAX_BYTES, &buf, &len);
 	close(fd);
 	if (ret)
 		return pt_errf(err, errlen, ret, "cannot read %s: %s", path,

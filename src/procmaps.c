@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "procmaps.h"
+#include "readfile.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -229,47 +230,6 @@ fail:
 
 /* ---------------------------------------------------------------- reading */
 
-/* Read all of FD into a heap buffer; returns 0 or -errno (-EFBIG if huge). */
-static int read_all(int fd, char **bufp, size_t *lenp)
-{
-	size_t len = 0, cap = 64 * 1024;
-	char *buf = malloc(cap), *nb;
-	ssize_t r;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= PT_MAPS_MAX_BYTES) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			int err = -errno;
-
-			if (err == -EINTR)
-				continue;
-			free(buf);
-			return err;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
 int pt_maps__read_pid(int pid, struct pt_maps *out)
 {
 	char path[32], *buf = NULL;
@@ -284,7 +244,7 @@ int pt_maps__read_pid(int pid, struct pt_maps *out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	err = read_all(fd, &buf, &len);
+	err = pt_read_fd(fd, 64 * 1024, PT_MAPS_MAX_BYTES, &buf, &len);
 	close(fd);
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
