@@ -14,18 +14,9 @@
 #include <unistd.h>
 
 #include "elfsyms.h"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                         \
-			abort();                                             \
-		}                                                            \
-	} while (0)
 
 #define MAX_NAMES 24
 

@@ -19,17 +19,7 @@
 
 #include "flamegraph.h"
 #include "folded.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                         \
-			abort();                                             \
-		}                                                            \
-	} while (0)
+#include "fuzz.h"
 
 /* Parse one line; a failure must change nothing. */
 static void add_line(struct pt_folded *f, const char *line, size_t len)

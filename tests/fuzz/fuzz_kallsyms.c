@@ -16,17 +16,7 @@
 #include <string.h>
 
 #include "kallsyms.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                         \
-			abort();                                             \
-		}                                                            \
-	} while (0)
+#include "fuzz.h"
 
 static int sane_string(const char *s, size_t max, int bracket_ok)
 {

@@ -14,17 +14,7 @@
 #include <string.h>
 
 #include "procmaps.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                         \
-			abort();                                             \
-		}                                                            \
-	} while (0)
+#include "fuzz.h"
 
 /* Format M as /proc/PID/maps text; returns a heap buffer, length in *len. */
 static char *format_maps(const struct pt_maps *m, size_t *len)
