@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include "lib/readelf.h"
 
 #include "elfsyms.h"
 #include "pipetrace/stage.h"
@@ -113,55 +114,13 @@ static const struct pt_sym *must_find(const struct syms *s, const char *name)
 
 /* --------------------------------------------------- independent truths */
 
-struct section {
-	char name[64];
-	uint64_t addr, off, size;
-	bool exec;
-};
-
-struct sections {
-	struct section v[64];
-	size_t n;
-};
-
-/* Section headers of PATH as binutils' readelf prints them. */
-static void readelf_sections(const char *path, struct sections *s)
-{
-	char cmd[PATH_MAX + 64], line[512], flags[16];
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "readelf -SW '%s'", path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	s->n = 0;
-	while (fgets(line, sizeof(line), f)) {
-		struct section *sec = &s->v[s->n];
-		char *p = strchr(line, ']');
-		char type[32];
-
-		if (!p || !strchr(line, '[') || s->n == 64)
-			continue;
-		/* [Nr] Name Type Address Off Size ES Flg Lk Inf Al */
-		if (sscanf(p + 1,
-			   "%63s %31s %" SCNx64 " %" SCNx64 " %" SCNx64
-			   " %*x %15s",
-			   sec->name, type, &sec->addr, &sec->off, &sec->size,
-			   flags) != 6)
-			continue;
-		sec->exec = strchr(flags, 'X') != NULL;
-		s->n++;
-	}
-	assert_int_equal(pclose(f), 0);
-	assert_true(s->n > 10);
-}
-
 /* File offset of ADDR through the executable section holding it. */
-static uint64_t section_offset(const struct sections *s, uint64_t addr)
+static uint64_t section_offset(const struct ptest_sections *s, uint64_t addr)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		const struct section *sec = &s->v[i];
+		const struct ptest_section *sec = &s->v[i];
 
 		if (sec->exec && addr >= sec->addr &&
 		    addr < sec->addr + sec->size)
@@ -169,36 +128,6 @@ static uint64_t section_offset(const struct sections *s, uint64_t addr)
 	}
 	fail_msg("no executable section holds 0x%" PRIx64, addr);
 	return 0;
-}
-
-/* Value and size of symbol NAME (first match) from `readelf -sW`. */
-static void readelf_symbol(const char *path, const char *name, uint64_t *value,
-			   uint64_t *size)
-{
-	char cmd[PATH_MAX + 64], line[1024], sym[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "readelf -sW '%s'", path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		uint64_t v, sz;
-
-		/* Num: Value Size Type Bind Vis Ndx Name */
-		if (sscanf(line,
-			   " %*u: %" SCNx64 " %" SCNu64
-			   " %*s %*s %*s %*s %511s",
-			   &v, &sz, sym) == 3 &&
-		    !strcmp(sym, name) && !found) {
-			*value = v;
-			*size = sz;
-			found = true;
-		}
-	}
-	assert_int_equal(pclose(f), 0);
-	if (!found)
-		fail_msg("readelf: no symbol %s in %s", name, path);
 }
 
 struct dumped {
@@ -245,7 +174,8 @@ static void file_bytes(const char *path, uint64_t off, void *buf, size_t len)
  * dump and readelf's section headers: address, offset and code bytes.
  */
 static void check_against_dump(const char *path, const struct syms *s,
-			       const struct sections *secs, const char *name)
+			       const struct ptest_sections *secs,
+			       const char *name)
 {
 	const struct pt_sym *sym = must_find(s, name);
 	unsigned char code[DUMP_BYTES];
@@ -262,10 +192,10 @@ static void check_against_dump(const char *path, const struct syms *s,
 /* Every reported symbol's offset agrees with the section-based one. */
 static void check_all_offsets(const char *path, const struct syms *s)
 {
-	struct sections secs;
+	struct ptest_sections secs;
 	size_t i;
 
-	readelf_sections(path, &secs);
+	ptest_readelf_sections(path, &secs);
 	for (i = 0; i < s->n; i++) {
 		assert_int_equal(s->v[i].file_off,
 				 section_offset(&secs, s->v[i].addr));
@@ -483,7 +413,7 @@ static const char *const prog_funcs[] = {
 /* The functions, offsets and bytes of fixture program PATH. */
 static void check_program(const char *path, bool pie, bool stripped)
 {
-	struct sections secs;
+	struct ptest_sections secs;
 	struct pt_elf *e;
 	struct syms s;
 	uint64_t v, sz, off;
@@ -492,13 +422,13 @@ static void check_program(const char *path, bool pie, bool stripped)
 	e = open_collect(path, &s);
 	assert_string_equal(pt_elf__path(e), path);
 	assert_int_equal(pt_elf__is_pie(e), pie);
-	readelf_sections(path, &secs);
+	ptest_readelf_sections(path, &secs);
 	for (i = 0; i < N_PROG_FUNCS; i++) {
 		const struct pt_sym *sym = must_find(&s, prog_funcs[i]);
 
 		assert_int_equal(sym->kind, PT_SYM_FUNC);
 		assert_true(sym->global);
-		readelf_symbol(path, prog_funcs[i], &v, &sz);
+		ptest_readelf_symbol(path, prog_funcs[i], &v, &sz);
 		assert_int_equal(sym->addr, v);
 		assert_int_equal(sym->size, sz);
 		assert_true(sym->size > 0);
@@ -590,8 +520,9 @@ static int bias_cb(struct dl_phdr_info *info, size_t size, void *ctx)
 }
 
 /* Symbol NAME of the library agrees with what the loader mapped at RUN. */
-static void check_lib_sym(const struct syms *s, const struct sections *secs,
-			  const char *name, const void *run, uintptr_t bias)
+static void check_lib_sym(const struct syms *s,
+			  const struct ptest_sections *secs, const char *name,
+			  const void *run, uintptr_t bias)
 {
 	const struct pt_sym *sym = must_find(s, name);
 	unsigned char code[DUMP_BYTES];
@@ -606,7 +537,7 @@ static void test_funcs_shared(void **state)
 {
 	struct bias_query q = { .path = FX_LIB };
 	const struct pt_sym *ifn, *res, *ver;
-	struct sections secs;
+	struct ptest_sections secs;
 	struct pt_elf *e;
 	struct syms s;
 	void *h;
@@ -614,7 +545,7 @@ static void test_funcs_shared(void **state)
 	e = open_collect(FX_LIB, &s);
 	assert_true(pt_elf__is_pie(e)); /* ET_DYN */
 	check_all_offsets(FX_LIB, &s);
-	readelf_sections(FX_LIB, &secs);
+	ptest_readelf_sections(FX_LIB, &secs);
 
 	h = dlopen(FX_LIB, RTLD_NOW | RTLD_LOCAL);
 	assert_non_null(h);
@@ -671,13 +602,13 @@ static void test_funcs_stop(void **state)
 
 static void test_addr_to_offset(void **state)
 {
-	struct sections secs;
+	struct ptest_sections secs;
 	struct pt_elf *e;
 	uint64_t off = 12345, v, sz;
 	size_t i;
 
 	assert_int_equal(pt_elf__open(FX_PIE, &e), 0);
-	readelf_sections(FX_PIE, &secs);
+	ptest_readelf_sections(FX_PIE, &secs);
 	/* every byte of every executable section maps to the same offset */
 	for (i = 0; i < secs.n; i++) {
 		uint64_t a;
@@ -692,7 +623,7 @@ static void test_addr_to_offset(void **state)
 		}
 	}
 	/* data is not in an executable segment */
-	readelf_symbol(FX_PIE, "fx_sink", &v, &sz);
+	ptest_readelf_symbol(FX_PIE, "fx_sink", &v, &sz);
 	off = 12345;
 	assert_int_equal(pt_elf__addr_to_offset(e, v, &off), -ENOENT);
 	assert_int_equal(off, 12345);

@@ -37,6 +37,7 @@
 #include "symbolize.h"
 
 #include "lib/paths.h"
+#include "lib/readelf.h"
 #define FIXTURE(name) PT_BUILD_DIR "/fixtures/" name
 #define FX_SYM FIXTURE("fixture_sym")
 #define FX_SYM_STRIPPED FIXTURE("fixture_sym_stripped")
@@ -210,92 +211,16 @@ static void fx_exit(struct fx *f)
 
 /* ------------------------------------------------------ independent truths */
 
-struct section {
-	char name[64];
-	uint64_t addr, off, size;
-};
-
-struct sections {
-	struct section v[64];
-	size_t n;
-};
-
-/* Section headers of PATH as binutils' readelf prints them. */
-static void readelf_sections(const char *path, struct sections *s)
-{
-	char cmd[PATH_MAX + 64], line[512];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "readelf -SW '%s'", path);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	s->n = 0;
-	while (fgets(line, sizeof(line), p)) {
-		struct section *sec = &s->v[s->n];
-		char *b = strchr(line, ']');
-		char type[32];
-
-		if (!b || !strchr(line, '[') || s->n == 64)
-			continue;
-		if (sscanf(b + 1, "%63s %31s %" SCNx64 " %" SCNx64 " %" SCNx64,
-			   sec->name, type, &sec->addr, &sec->off,
-			   &sec->size) == 5)
-			s->n++;
-	}
-	assert_int_equal(pclose(p), 0);
-	assert_true(s->n > 10);
-}
-
-static const struct section *section_named(const struct sections *s,
-					   const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i].name, name))
-			return &s->v[i];
-	fail_msg("no section %s", name);
-	return NULL;
-}
-
 /* File offset of link-time address ADDR in .text. */
 static uint64_t text_offset(uint64_t addr)
 {
-	struct sections secs;
-	const struct section *text;
+	struct ptest_sections secs;
+	const struct ptest_section *text;
 
-	readelf_sections(FX_SYM, &secs);
-	text = section_named(&secs, ".text");
+	ptest_readelf_sections(FX_SYM, &secs);
+	text = ptest_section_named(&secs, ".text");
 	assert_true(addr >= text->addr && addr < text->addr + text->size);
 	return addr - text->addr + text->off;
-}
-
-/* Value and size of symbol NAME in fixture_sym's .symtab (readelf -sW). */
-static void readelf_symbol(const char *name, uint64_t *value, uint64_t *size)
-{
-	char cmd[PATH_MAX + 64], line[1024], sym[512];
-	bool found = false;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "readelf -sW '%s'", FX_SYM);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
-		uint64_t v, sz;
-
-		if (sscanf(line,
-			   " %*u: %" SCNx64 " %" SCNu64
-			   " %*s %*s %*s %*s %511s",
-			   &v, &sz, sym) == 3 &&
-		    !strcmp(sym, name) && !found) {
-			*value = v;
-			*size = sz;
-			found = true;
-		}
-	}
-	assert_int_equal(pclose(p), 0);
-	if (!found)
-		fail_msg("readelf: no symbol %s", name);
 }
 
 /* Line number of the first line holding NEEDLE after the first holding
@@ -417,7 +342,7 @@ static void expect_own_functions(struct pt_usyms *s, const struct fx *f)
 	for (i = 0; i < N_OWN_FUNCS; i++) {
 		uint64_t a = fx_addr(f, own_funcs[i]);
 
-		readelf_symbol(own_funcs[i], &value, &size);
+		ptest_readelf_symbol(FX_SYM, own_funcs[i], &value, &size);
 		assert_int_equal(a - bias, value);
 		assert_true(size > 1);
 		expect_name(s, a, own_funcs[i]);
@@ -535,16 +460,16 @@ static struct pt_usyms *open_ok(pid_t pid, const struct pt_usyms_opts *o)
 static void test_pie(void **state)
 {
 	struct fx *f = *state;
-	struct sections secs;
-	const struct section *text;
+	struct ptest_sections secs;
+	const struct ptest_section *text;
 	struct pt_usyms *s;
 
 	/* the layout this test is about: both executable segments (.init,
 	 * .text) at addresses far from their file offsets */
-	readelf_sections(FX_SYM, &secs);
-	text = section_named(&secs, ".init");
+	ptest_readelf_sections(FX_SYM, &secs);
+	text = ptest_section_named(&secs, ".init");
 	assert_true(text->addr - text->off >= 0x8000);
-	text = section_named(&secs, ".text");
+	text = ptest_section_named(&secs, ".text");
 	assert_true(text->addr - text->off >= 0x10000);
 
 	fx_spawn(f, FX_SYM);
