@@ -3,12 +3,10 @@
  * allocsites.c - find the target's allocator functions (see allocsites.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "allocsites.h"
 #include "elfsyms.h"
@@ -64,19 +62,6 @@ static int scan_sym(const struct pt_sym *sym, void *arg)
 	return 0;
 }
 
-static enum pt_probe_class class_at(const char *path, uint64_t off)
-{
-	uint8_t code[4];
-	ssize_t n = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd >= 0) {
-		n = pread(fd, code, sizeof(code), (off_t)off);
-		close(fd);
-	}
-	return pt_probe_class__of(code, n > 0 ? (size_t)n : 0);
-}
-
 /*
  * If the object at open_path defines a global malloc and free, fills out's
  * sites from it and returns 1; 0 if it does not; -errno if it cannot be
@@ -113,7 +98,7 @@ static int try_object(const char *open_path, struct pt_alloc_sites *out)
 		out->v[out->n].kind = alloc_funcs[i].kind;
 		out->v[out->n].name = alloc_funcs[i].name;
 		out->v[out->n].file_off = off;
-		out->v[out->n].probe_class = class_at(open_path, off);
+		out->v[out->n].probe_class = pt_probe_class__at(open_path, off);
 		out->n++;
 	}
 	ret = out->n >= 2;

@@ -72,8 +72,7 @@ const char *pt_probe_class__name(enum pt_probe_class c)
 	}
 }
 
-/* The probe class of the function at file offset off of path. */
-static enum pt_probe_class probe_class_at(const char *path, uint64_t off)
+enum pt_probe_class pt_probe_class__at(const char *path, uint64_t off)
 {
 	uint8_t code[4];
 	ssize_t n = -1;
@@ -446,7 +445,7 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	s->file_off = sym->file_off;
 	s->annotated = note >= 0;
 	s->items = items_mode(c, sym->name, note);
-	s->probe_class = probe_class_at(c->open_path, sym->file_off);
+	s->probe_class = pt_probe_class__at(c->open_path, sym->file_off);
 	out->n++;
 	if (!s->name || !s->object || !s->attach_path)
 		return -ENOMEM;
