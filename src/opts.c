@@ -14,15 +14,27 @@
 
 /* ------------------------------------------------------------------ helpers */
 
+/* Parses a decimal integer in [lo, hi]; returns 0 or -EINVAL. */
+static int parse_range(const char *s, long long lo, long long hi,
+		       long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* Parses a positive decimal int; returns 0 or -EINVAL. */
 static int parse_pid(const char *s, pid_t *out)
 {
-	char *end;
-	long v;
+	long long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+	if (parse_range(s, 1, INT_MAX, &v))
 		return -EINVAL;
 	*out = (pid_t)v;
 	return 0;
@@ -218,21 +230,6 @@ enum {
 	OPT_FOLDED_OFFCPU,
 };
 
-/* Parses a decimal integer in [lo, hi]; returns 0 or -EINVAL. */
-static int parse_range(const char *s, long long lo, long long hi,
-		       long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "stage", required_argument, NULL, 's' },
@@ -258,9 +255,7 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 		   size_t errlen)
 {
 	const char *cmdname = "pipetrace";
-	char *end;
 	long long ll;
-	long v;
 	int c, ret;
 
 	memset(o, 0, sizeof(*o));
@@ -314,15 +309,12 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 			o->json_path = optarg;
 			break;
 		case OPT_MAX_THREADS:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 ||
-			    v > 1 << 22)
+			if (parse_range(optarg, 1, 1 << 22, &ll))
 				return pt_errf(
 					err, errlen, -EINVAL,
 					"bad --max-threads '%s'; give 1 to 4194304",
 					optarg);
-			o->max_threads = (unsigned int)v;
+			o->max_threads = (unsigned int)ll;
 			break;
 		case OPT_ALLOC:
 			o->alloc = true;
