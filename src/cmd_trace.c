@@ -205,8 +205,6 @@ static int report_mem(struct trace_run *r, struct pt_report *rep,
 	*rows = calloc(r->stages.n + 1, sizeof(**rows));
 	if (!*rows)
 		return -ENOMEM;
-	if (r->usyms && !r->exited)
-		pt_usyms__refresh(r->usyms);
 	ret = pt_mem__collect(r->tracer, r->stages.n, r->o->alloc_sample,
 			      name_addr, r->usyms, *rows);
 	if (ret)
@@ -240,8 +238,6 @@ static int save_folded(struct trace_run *r)
 
 	if (!o->folded_path && !o->folded_offcpu_path)
 		return 0;
-	if (r->usyms && !r->exited)
-		pt_usyms__refresh(r->usyms);
 	ret = o->folded_path ? pt_folded__new(&on) : 0;
 	if (!ret && o->folded_offcpu_path)
 		ret = pt_folded__new(&off);
@@ -610,8 +606,11 @@ int pt_cmd_trace(const struct pt_opts *o)
 	why = wait_for_end(&r);
 	end = now_ns();
 	r.exited = why == STOP_EXITED;
-	/* Report first, then detach: removing probes is slow. */
+	/* Report first, then detach: removing probes is slow. Stacks are
+	 * named by the target's maps as they are now, if it lives. */
 	pt_tracer__freeze(r.tracer);
+	if (r.usyms && !r.exited)
+		pt_usyms__refresh(r.usyms);
 	ret = report(&r, stdout, end, true);
 	if (save_folded(&r) && !ret)
 		ret = -EIO;
