@@ -140,17 +140,6 @@ static int read_rss(pid_t pid, uint64_t *rss, uint64_t *hwm)
 	return found == 3 ? 0 : -ESRCH;
 }
 
-/* pt_symbolize_fn over the target's symbolizer. Stack frames are return
- * addresses: name the call before them. */
-static int name_addr(void *ctx, uint64_t addr, char *buf, size_t len)
-{
-	struct pt_usyms *s = ctx;
-
-	if (!s)
-		return -ENOENT;
-	return pt_usyms__name(s, addr ? addr - 1 : 0, buf, len);
-}
-
 /*
  * Re-reads the target's maps for the symbolizer on a schedule: soon after
  * the start (a launched program's loader is still mapping its libraries),
@@ -206,7 +195,7 @@ static int report_mem(struct trace_run *r, struct pt_report *rep,
 	if (!*rows)
 		return -ENOMEM;
 	ret = pt_mem__collect(r->tracer, r->stages.n, r->o->alloc_sample,
-			      name_addr, r->usyms, *rows);
+			      r->usyms, *rows);
 	if (ret)
 		return ret;
 	rep->mem = *rows;

@@ -100,8 +100,8 @@ static void offer_site(struct pt_mem_row *row, int32_t *ids, int32_t id,
 }
 
 /* Reads and names the stack of site (id) into site->frames. */
-static int name_stack(struct pt_tracer *t, int32_t id, pt_symbolize_fn sym,
-		      void *symctx, struct pt_live_site *site)
+static int name_stack(struct pt_tracer *t, int32_t id, struct pt_usyms *u,
+		      struct pt_live_site *site)
 {
 	uint64_t ips[PT_STACK_DEPTH];
 	char buf[512];
@@ -121,7 +121,8 @@ static int name_stack(struct pt_tracer *t, int32_t id, pt_symbolize_fn sym,
 	if (!site->frames)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (!sym || sym(symctx, ips[i], buf, sizeof(buf)))
+		/* Return addresses all: name the call before each. */
+		if (!u || pt_usyms__name(u, ips[i] - 1, buf, sizeof(buf)))
 			snprintf(buf, sizeof(buf), "0x%" PRIx64, ips[i]);
 		site->frames[i] = strdup(buf);
 		if (!site->frames[i])
@@ -132,7 +133,7 @@ static int name_stack(struct pt_tracer *t, int32_t id, pt_symbolize_fn sym,
 }
 
 int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
-		    pt_symbolize_fn sym, void *symctx, struct pt_mem_row *rows)
+		    struct pt_usyms *u, struct pt_mem_row *rows)
 {
 	struct pt_stage_mem *mem;
 	struct live_vec lv = { 0 };
@@ -175,8 +176,7 @@ int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
 	}
 	for (s = 0; s <= nstages; s++) {
 		for (i = 0; i < rows[s].ntop; i++) {
-			ret = name_stack(t, ids[s][i], sym, symctx,
-					 &rows[s].top[i]);
+			ret = name_stack(t, ids[s][i], u, &rows[s].top[i]);
 			if (ret)
 				goto out;
 		}

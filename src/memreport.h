@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "pipetrace_abi.h"
+#include "symbolize.h"
 #include "tracer.h"
 
 /* Leak suspects kept per stage. */
@@ -38,16 +39,13 @@ struct pt_mem_row {
 	size_t ntop;
 };
 
-/* Names an address of the target into buf; returns 0 or -errno. */
-typedef int (*pt_symbolize_fn)(void *ctx, uint64_t addr, char *buf, size_t len);
-
 /*
  * Fills rows[0..nstages) for the stages and rows[nstages] for memory use
  * outside every stage, scaling counts by sample (>= 1), and their top live
- * sites, naming frames with sym (NULL: hex addresses). Returns 0 or -errno.
+ * sites, naming frames with u (NULL: hex addresses). Returns 0 or -errno.
  */
 int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
-		    pt_symbolize_fn sym, void *symctx, struct pt_mem_row *rows);
+		    struct pt_usyms *u, struct pt_mem_row *rows);
 
 /* Frees what pt_mem__collect allocated in rows[0..n). */
 void pt_mem__free(struct pt_mem_row *rows, size_t n);

@@ -198,7 +198,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_map__set_max_entries(t->skel->maps.allocs, 1);
 		bpf_map__set_max_entries(t->skel->maps.alloc_calls, 1);
 	}
-	if (!o->alloc && !o->stacks && !o->oncpu && !o->offcpu)
+	if (!o->alloc && !o->oncpu && !o->offcpu)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
 	if (!o->oncpu)
 		bpf_program__set_autoload(t->skel->progs.on_cpu_sample, false);
@@ -767,11 +767,15 @@ int pt_tracer__read_mem(struct pt_tracer *t,
 			struct pt_stage_mem mem[PT_MAX_STAGES + 1])
 {
 	int fd = bpf_map__fd(t->skel->maps.mem);
-	uint32_t i;
+	uint32_t i, out = PT_MEM_OUTSIDE;
 
-	for (i = 0; i <= PT_MAX_STAGES; i++)
+	/* This trace's stages and the outside slot; the rest stay zero. */
+	memset(mem, 0, (PT_MAX_STAGES + 1) * sizeof(*mem));
+	for (i = 0; i < t->stages->n; i++)
 		if (bpf_map_lookup_elem(fd, &i, &mem[i]))
 			return -errno;
+	if (bpf_map_lookup_elem(fd, &out, &mem[out]))
+		return -errno;
 	return 0;
 }
 

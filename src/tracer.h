@@ -28,7 +28,6 @@ struct pt_tracer_opts {
 	unsigned int alloc_sample; /* record 1 allocation in N (0, 1: all) */
 	uint64_t alloc_min; /* smaller allocations are ignored */
 	unsigned int alloc_max; /* live blocks tracked (0: default) */
-	bool stacks; /* keep a full-size stack map */
 	bool oncpu; /* load the on-CPU sampling program */
 	bool offcpu; /* capture stacks at every switch-out */
 };
@@ -123,7 +122,8 @@ int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
 			    const struct pt_alloc_sites *sites, char *err,
 			    size_t errlen);
 
-/* Reads mem[0..PT_MAX_STAGES] (the last: outside every stage). 0/-errno. */
+/* Reads mem[] of this trace's stages and mem[PT_MEM_OUTSIDE] (outside
+ * every stage); the other slots are zeroed. Returns 0 or -errno. */
 int pt_tracer__read_mem(struct pt_tracer *t,
 			struct pt_stage_mem mem[PT_MAX_STAGES + 1]);
 
