@@ -250,13 +250,10 @@ static void test_realloc_memalign(void **state)
 	char *argv[] = { PTEST_PIPETRACE, "--alloc", "--json", jpath, "--",
 			 PROG_ALLOC,	  "50",	     NULL };
 	json_object *rep, *s, *a;
-	int code;
 
 	PTEST_REQUIRE_TRACING();
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
-	code = ptest_run(argv, TIMEOUT, &out, &err);
-	if (code)
-		fail_msg("exit %d: %s", code, err);
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	s = ptest_stage(rep, "stage_alloc");

@@ -194,13 +194,10 @@ static void test_stripped_debuglink(void **state)
 	const char *const *fr;
 	uint64_t c, named = 0;
 	size_t i, k, nf;
-	int code;
 
 	PTEST_REQUIRE_TRACING();
 	ptest_tmp_path(path, sizeof(path), ".folded");
-	code = ptest_run(argv, TIMEOUT, &o, &e);
-	if (code)
-		fail_msg("exit %d: %s", code, e);
+	ptest_run_ok(argv, TIMEOUT, &o, &e);
 	f = load(path);
 	show_top(f, 3);
 	for (i = 0; i < pt_folded__nr_stacks(f); i++) {

@@ -336,14 +336,12 @@ static void test_interval_and_duration(void **state)
 		"--self-report", spath,	    NULL
 	};
 	json_object *rep, *self;
-	int code, tables = 0;
+	int tables = 0;
 
 	PTEST_REQUIRE_TRACING();
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_tmp_path(spath, sizeof(spath), ".self.json");
-	code = ptest_run(argv, TIMEOUT, &out, &err);
-	if (code)
-		fail_msg("exit %d: %s", code, err);
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
 	for (p = out; (p = strstr(p, "STAGE ")); p++)
 		tables++;
 	/* Interval tables at 0.2, 0.4, 0.6 s, then the final one at 0.7 s. */
@@ -435,13 +433,10 @@ static void test_nested_recursion_threads(void **state)
 			 NULL };
 	json_object *rep, *outer, *inner, *rec, *lost;
 	uint64_t depth = 40, kept = 32, tops = 4 * 20, items = 0, k;
-	int code;
 
 	PTEST_REQUIRE_TRACING();
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
-	code = ptest_run(argv, TIMEOUT, &out, &err);
-	if (code)
-		fail_msg("exit %d: %s", code, err);
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	outer = ptest_stage(rep, "outer");

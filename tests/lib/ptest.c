@@ -288,3 +288,12 @@ int ptest_count_lines(const char *s)
 			n++;
 	return n;
 }
+
+void ptest_run_ok(char *const argv[], double timeout_s, char **out, char **err)
+{
+	int code = ptest_run(argv, timeout_s, out, err);
+
+	if (code)
+		fail_msg("%s exited %d: %s", argv[0], code,
+			 err && *err ? *err : "");
+}

@@ -54,6 +54,8 @@ int ptest_finish(struct ptest_proc *p, double timeout_s, char **out,
 
 /* Runs argv to completion (at most timeout_s); out/err may be NULL. */
 int ptest_run(char *const argv[], double timeout_s, char **out, char **err);
+/* ptest_run() that fails the test, with its stderr, unless argv exits 0. */
+void ptest_run_ok(char *const argv[], double timeout_s, char **out, char **err);
 
 /*
  * Runs pipetrace --json J [pt_args] -- refpipe [ref_args] --self-report S,
