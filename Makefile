@@ -27,7 +27,9 @@ ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -fno-omit-frame-pointer -MMD -MP \
 LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread
 
 # ------------------------------------------------------------------ sources
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
+# bpf/floor.bpf.c belongs to the bench's floor loader only: not in SKELS,
+# which every pipetrace object waits for.
+BPF_SRCS := $(filter-out bpf/floor.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 VMLINUX_H := $(OUTPUT)/vmlinux.h
@@ -40,6 +42,10 @@ PIPETRACE := $(OUTPUT)/pipetrace
 REFPIPE_SRCS := $(wildcard src/refpipe/*.c)
 REFPIPE_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(REFPIPE_SRCS))
 REFPIPE := $(OUTPUT)/refpipe
+
+# The bench's kernel-floor loader: empty uprobes, no pipetrace library.
+FLOOR := $(OUTPUT)/bench/floor
+ALLOC_PROG := $(OUTPUT)/tests/integration/prog_alloc
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
@@ -111,6 +117,16 @@ $(REFPIPE_STRIPPED): $(REFPIPE_OBJS)
 	$(Q)mv $@.tmp $@ && rm -f $@.full
 FIXTURES += $(REFPIPE_STRIPPED)
 
+# -------------------------------------------------------------------- bench
+$(OUTPUT)/bench/floor.o: bench/floor.c $(OUTPUT)/floor.skel.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(FLOOR): $(OUTPUT)/bench/floor.o $(OUTPUT)/src/launch.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -lbpf -lelf -lz -o $@
+
 # -------------------------------------------------------------------- tests
 $(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
 	@mkdir -p $(@D)
@@ -148,7 +164,7 @@ demo: all
 	$(Q)$(PIPETRACE) -- $(REFPIPE) --records 300000 --batch 1000 --threads \
 		--cpu-burn features=900
 
-bench: all
+bench: all $(FLOOR)
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-alloc.sh
 
@@ -158,7 +174,8 @@ fuzz:
 
 format:
 	$(Q)clang-format -i $(wildcard src/*.c src/*.h src/refpipe/*.c src/refpipe/*.h \
-		bpf/*.c include/*.h include/pipetrace/*.h tests/*/*.c tests/*/*.h)
+		bpf/*.c include/*.h include/pipetrace/*.h tests/*/*.c tests/*/*.h \
+		bench/*.c)
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
@@ -167,4 +184,5 @@ clean:
 $(OUTPUT) $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
 
--include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/src/refpipe/*.d $(OUTPUT)/tests/*/*.d)
+-include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/src/refpipe/*.d $(OUTPUT)/tests/*/*.d \
+	$(OUTPUT)/bench/*.d)
