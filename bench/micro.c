@@ -10,6 +10,9 @@
  * a fixed number of iterations (about 50 ns, 1 us, 20 us). The counts come
  * from MICRO_LOOPS if set (scripts/bench-micro.sh calibrates once, so every
  * run of every tool does the same work), else from a calibration at start.
+ * Where <pipetrace/stage.h> has PIPETRACE_ENTER, a50ns, a1us and a20us are
+ * the same three bodies with PIPETRACE_ENTER() first (5-byte-nop probe
+ * sites at entry and exits); `micro --list` prints the FUNCs built in.
  *
  * ns_per_call: wall time (CLOCK_MONOTONIC) of the N-call loop / N. Start-up
  * and exit, including a tracer's attach and detach, are outside the loop.
@@ -93,14 +96,48 @@ PIPETRACE_NOINLINE long f20us(void)
 	return 1;
 }
 
+#ifdef PIPETRACE_ENTER
+/* The annotated twins: probed at their nop5 sites, not at their entry. */
+long a50ns(void);
+long a1us(void);
+long a20us(void);
+PIPETRACE_STAGE(a50ns);
+PIPETRACE_STAGE(a1us);
+PIPETRACE_STAGE(a20us);
+
+PIPETRACE_NOINLINE long a50ns(void)
+{
+	PIPETRACE_ENTER();
+	FRAME();
+	sink = spin(loops_50ns);
+	return 1;
+}
+
+PIPETRACE_NOINLINE long a1us(void)
+{
+	PIPETRACE_ENTER();
+	FRAME();
+	sink = spin(loops_1us);
+	return 1;
+}
+
+PIPETRACE_NOINLINE long a20us(void)
+{
+	PIPETRACE_ENTER();
+	FRAME();
+	sink = spin(loops_20us);
+	return 1;
+}
+#endif
+
 /* The truth copies: the same body, bracketed by clock reads. */
-#define TRUTH(name, loops)                                             \
-	static PIPETRACE_NOINLINE unsigned long name(void)              \
-	{                                                              \
-		FRAME();                                               \
-		unsigned long t0 = now_ns();                           \
-		sink = spin(loops);                                    \
-		return now_ns() - t0;                                  \
+#define TRUTH(name, loops)                                 \
+	static PIPETRACE_NOINLINE unsigned long name(void) \
+	{                                                  \
+		FRAME();                                   \
+		unsigned long t0 = now_ns();               \
+		sink = spin(loops);                        \
+		return now_ns() - t0;                      \
 	}
 TRUTH(truth_f50ns, loops_50ns)
 TRUTH(truth_f1us, loops_1us)
@@ -131,10 +168,28 @@ static unsigned long calibrate(double target_ns)
 	return l ? l : 1;
 }
 
+/* What `micro FUNC N` can run: FUNC and its untraced truth copy. */
+static const struct func {
+	const char *name;
+	long (*fn)(void);
+	unsigned long (*truth)(void);
+} funcs[] = {
+	{ .name = "f50ns", .fn = f50ns, .truth = truth_f50ns },
+	{ .name = "f1us", .fn = f1us, .truth = truth_f1us },
+	{ .name = "f20us", .fn = f20us, .truth = truth_f20us },
+#ifdef PIPETRACE_ENTER
+	{ .name = "a50ns", .fn = a50ns, .truth = truth_f50ns },
+	{ .name = "a1us", .fn = a1us, .truth = truth_f1us },
+	{ .name = "a20us", .fn = a20us, .truth = truth_f20us },
+#endif
+};
+#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: micro f50ns|f1us|f20us N\n"
-			"       micro --calibrate\n");
+	fprintf(stderr, "usage: micro FUNC N     (FUNC: micro --list)\n"
+			"       micro --calibrate\n"
+			"       micro --list\n");
 	return 2;
 }
 
@@ -158,23 +213,22 @@ int main(int argc, char **argv)
 		       loops_20us);
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (size_t i = 0; i < NFUNCS; i++)
+			printf("%s\n", funcs[i].name);
+		return 0;
+	}
 	if (argc != 3)
 		return usage();
 
-	long (*fn)(void);
-	unsigned long (*truth)(void);
-	if (!strcmp(argv[1], "f50ns")) {
-		fn = f50ns;
-		truth = truth_f50ns;
-	} else if (!strcmp(argv[1], "f1us")) {
-		fn = f1us;
-		truth = truth_f1us;
-	} else if (!strcmp(argv[1], "f20us")) {
-		fn = f20us;
-		truth = truth_f20us;
-	} else {
+	const struct func *f = NULL;
+	for (size_t i = 0; i < NFUNCS; i++)
+		if (!strcmp(argv[1], funcs[i].name))
+			f = &funcs[i];
+	if (!f)
 		return usage();
-	}
+	long (*fn)(void) = f->fn;
+	unsigned long (*truth)(void) = f->truth;
 	char *end;
 	errno = 0;
 	unsigned long n = strtoul(argv[2], &end, 10);
@@ -207,7 +261,8 @@ int main(int argc, char **argv)
 
 	printf("ns_per_call=%.1f truth_body_ns=%.1f\n", (double)wall / n,
 	       truth_ns);
-	fprintf(stderr, "micro: %s N=%lu loops=%lu,%lu,%lu clock_read_ns=%.1f\n",
+	fprintf(stderr,
+		"micro: %s N=%lu loops=%lu,%lu,%lu clock_read_ns=%.1f\n",
 		argv[1], n, loops_50ns, loops_1us, loops_20us, empty / tn);
 	return 0;
 }
