@@ -5,6 +5,10 @@
  *   micro FUNC N       call FUNC N times; print
  *                      "ns_per_call=<x> truth_body_ns=<y>"
  *   micro --calibrate  print the busy-loop counts as MICRO_LOOPS=a,b,c
+ *   micro --rate HZ SECONDS FUNC
+ *                      call FUNC HZ times a second for SECONDS (a steady
+ *                      event rate for a tracer's own cost); print
+ *                      "calls=<n> rate=<calls/s>"
  *
  * FUNC is one of f50ns, f1us, f20us: non-inlined pipetrace stages that spin
  * a fixed number of iterations (about 50 ns, 1 us, 20 us). The counts come
@@ -22,6 +26,9 @@
  * FUNC does not see it) that reads CLOCK_MONOTONIC first and last in its
  * body; the mean of those intervals less the mean of an empty interval
  * (two back-to-back clock reads) is the time spent inside the function.
+ *
+ * cpu_ns: the process's CPU time at exit (CLOCK_PROCESS_CPUTIME_ID), so
+ * that a tracer's own CPU can be told from that of the command it runs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -168,6 +175,33 @@ static unsigned long calibrate(double target_ns)
 	return l ? l : 1;
 }
 
+/*
+ * Calls fn hz times a second for secs seconds on absolute deadlines (a late
+ * wake-up is caught up, so the mean rate holds). Returns the wall time, ns.
+ */
+static unsigned long run_at_rate(long (*fn)(void), double hz, double secs,
+				 unsigned long *calls)
+{
+	const long period = (long)(1e9 / hz);
+	unsigned long n = (unsigned long)(hz * secs), t0 = now_ns();
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (unsigned long i = 0; i < n; i++) {
+		fn();
+		next.tv_nsec += period;
+		while (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				       NULL) == EINTR)
+			;
+	}
+	*calls = n;
+	return now_ns() - t0;
+}
+
 /* What `micro FUNC N` can run: FUNC and its untraced truth copy. */
 static const struct func {
 	const char *name;
@@ -189,7 +223,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: micro FUNC N     (FUNC: micro --list)\n"
 			"       micro --calibrate\n"
-			"       micro --list\n");
+			"       micro --list\n"
+			"       micro --rate HZ SECONDS FUNC\n");
 	return 2;
 }
 
@@ -218,15 +253,27 @@ int main(int argc, char **argv)
 			printf("%s\n", funcs[i].name);
 		return 0;
 	}
-	if (argc != 3)
+	int rate = argc == 5 && !strcmp(argv[1], "--rate");
+	if (argc != 3 && !rate)
 		return usage();
+	const char *name = rate ? argv[4] : argv[1];
 
 	const struct func *f = NULL;
 	for (size_t i = 0; i < NFUNCS; i++)
-		if (!strcmp(argv[1], funcs[i].name))
+		if (!strcmp(name, funcs[i].name))
 			f = &funcs[i];
 	if (!f)
 		return usage();
+	if (rate) {
+		double hz = atof(argv[2]), secs = atof(argv[3]);
+		unsigned long calls;
+
+		if (hz <= 0 || hz > 1e7 || secs <= 0)
+			return usage();
+		unsigned long wall = run_at_rate(f->fn, hz, secs, &calls);
+		printf("calls=%lu rate=%.1f\n", calls, calls / (wall / 1e9));
+		return 0;
+	}
 	long (*fn)(void) = f->fn;
 	unsigned long (*truth)(void) = f->truth;
 	char *end;
@@ -259,8 +306,11 @@ int main(int argc, char **argv)
 	}
 	double truth_ns = (body - empty) / (double)tn;
 
-	printf("ns_per_call=%.1f truth_body_ns=%.1f\n", (double)wall / n,
-	       truth_ns);
+	struct timespec cpu;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	printf("ns_per_call=%.1f truth_body_ns=%.1f cpu_ns=%lu\n",
+	       (double)wall / n, truth_ns,
+	       (unsigned long)cpu.tv_sec * 1000000000UL + cpu.tv_nsec);
 	fprintf(stderr,
 		"micro: %s N=%lu loops=%lu,%lu,%lu clock_read_ns=%.1f\n",
 		argv[1], n, loops_50ns, loops_1us, loops_20us, empty / tn);
