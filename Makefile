@@ -43,8 +43,11 @@ REFPIPE_SRCS := $(wildcard src/refpipe/*.c)
 REFPIPE_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(REFPIPE_SRCS))
 REFPIPE := $(OUTPUT)/refpipe
 
-# The bench's kernel-floor loader: empty uprobes, no pipetrace library.
+# The bench's kernel-floor loader (empty uprobes, no pipetrace library) and
+# its micro-benchmark target, -O2 and -pg (for uftrace).
 FLOOR := $(OUTPUT)/bench/floor
+MICRO := $(OUTPUT)/bench/micro
+MICRO_PG := $(OUTPUT)/bench/micro-pg
 ALLOC_PROG := $(OUTPUT)/tests/integration/prog_alloc
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -127,6 +130,17 @@ $(FLOOR): $(OUTPUT)/bench/floor.o $(OUTPUT)/src/launch.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -lbpf -lelf -lz -o $@
 
+# Fixed flags, not CFLAGS: every run of the bench times the same code.
+$(MICRO): bench/micro.c include/pipetrace/stage.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
+
+$(MICRO_PG): bench/micro.c include/pipetrace/stage.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -pg -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
+
 # -------------------------------------------------------------------- tests
 $(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
 	@mkdir -p $(@D)
@@ -164,9 +178,11 @@ demo: all
 	$(Q)$(PIPETRACE) -- $(REFPIPE) --records 300000 --batch 1000 --threads \
 		--cpu-burn features=900
 
-bench: all $(FLOOR)
+# Every case into bench/results.json (scripts/bench.sh runs the parts and
+# merges them), then its table.
+bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG)
 	$(Q)scripts/bench.sh
-	$(Q)scripts/bench-alloc.sh
+	$(Q)scripts/bench-table.sh
 
 # Coverage-guided fuzzing of the hostile-input parsers (needs clang).
 fuzz:

@@ -1,123 +1,344 @@
 #!/usr/bin/env bash
-# make bench: what pipetrace costs the pipeline it measures. Nothing here
-# asserts a speed; it measures and prints, and writes bench/results.json.
+# SPDX-License-Identifier: MIT
+# make bench: what pipetrace costs the programs it measures, beside the
+# kernel floor and its peers (bpftrace, uftrace, perf). Measures and prints;
+# never asserts a speed. Runs every part, then merges them into
+# bench/results.json with the ratios and the targets of issue 6
+# (scripts/bench-table.sh prints it as a markdown table):
 #
-#   BENCH_REPS=N   repetitions of each case, interleaved (default 7)
+#   system  this script: the cases below             -> bench/system.json
+#   micro   scripts/bench-micro.sh: per-call cost on -> bench/micro.json
+#           ~50 ns / 1 us / 20 us functions, plain and
+#           annotated (nop5 sites), vs. the floor, bpftrace, uftrace;
+#           streaming (--events)
+#   alloc   scripts/bench-alloc.sh: --alloc per      -> bench/alloc.json
+#           allocator call
 #
-# Cases (refpipe, 400k records):
-#   threaded / single-thread   refpipe alone vs. under pipetrace (annotated
-#                              stages): wall time (traced: the report's
-#                              duration_ns), records/s, overhead %
-#   probe cost                 pipetrace's calibration per probe class, ns
-#   context switches           perf bench sched pipe -T (2 threads ping-pong
-#                              through pipes: per round trip 2 switches, 2
-#                              wakeups, 4 syscalls) alone vs. under
-#                              pipetrace's scheduler/syscall tracking
-#   pipetrace itself           CPU time and peak RSS attached by PID to a
-#                              threaded refpipe; attach time for its stages
+#   BENCH_REPS=N       repetitions of each case, interleaved (default 7 here,
+#                      5 in the micro and alloc parts)
+#   BENCH_PARTS=LIST   parts to run (default "system micro alloc"); a part
+#                      not run is merged from its JSON of an earlier run
+#
+# System cases (each: per repetition, every variant in turn; medians and
+# minimums over the repetitions):
+#   refpipe_threads,     refpipe --records 400k (--threads or not) alone vs.
+#   refpipe_single       under pipetrace (annotated stages): wall time (the
+#                        traced run's: the report's duration_ns, from
+#                        release to exit), throughput loss %
+#   probe_cost_ns        pipetrace's calibration per probe class (one run)
+#   sched_pipe           perf bench sched pipe -T (2 threads ping-pong
+#                        through pipes; per round trip 2 context switches, 2
+#                        wakeups, 4 syscalls) alone, under pipetrace's
+#                        default off-CPU (time split) tracking, and with
+#                        --folded-offcpu (a stack at every switch-out):
+#                        added ns per context switch
+#   sampling             on-CPU sampling: `micro f20us N` (CPU-bound, no
+#                        stage call in the timed loop: pipetrace -s main)
+#                        alone, under pipetrace --folded -F 49/99 and
+#                        perf record -g -e cpu-clock -F 49/99: the timed
+#                        loop's slowdown (overhead_pct), plus the tool's own
+#                        CPU beyond its fixed start/exit cost (tool_cpu_pct:
+#                        perf's writing and post-processing included)
+#   pipetrace_self       pipetrace attached by PID for 5 s to `micro --rate
+#                        10000` (10k stage calls = events a second), latency
+#                        mode and --events streaming: its CPU, % of a core,
+#                        from /proc/PID/task/*/schedstat deltas taken after
+#                        attach completed; peak RSS (VmHWM, whole run)
+#   attach_10_stages     pipetrace -v -- refpipe with 10 stages (6 annotated
+#                        + 4 other functions): start to attached, with and
+#                        without calibration, and detach
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PT=.output/pipetrace
 RP=.output/refpipe
+MICRO=.output/bench/micro
 reps=${BENCH_REPS:-7}
+parts=${BENCH_PARTS:-system micro alloc}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
 scripts/install-deps.sh --bench
+make -s all .output/bench/floor .output/bench/micro .output/bench/micro-pg \
+	.output/tests/integration/prog_alloc
 mkdir -p bench
+tmp=$(mktemp -d /tmp/pt-bench.XXXXXX)
+bg_pids=()
+cleanup() {
+	local p
+	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
+has_part() { [[ " $parts " == *" $1 "* ]]; }
 now() { date +%s%N; }
-
 # Prints "median min" of the numbers on stdin.
-stats() { sort -n | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m, v[1]}'; }
+stats() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) {print "null null"; exit} m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m, v[1]}'; }
+statsf() { if [ -s "$1" ]; then stats <"$1"; else echo "null null"; fi; }
+calc() { awk "BEGIN {printf \"$1\", $2}"; }
+# JSON number or null for a possibly empty value.
+jn() { if [ -n "${1:-}" ] && [ "$1" != null ]; then echo "$1"; else echo null; fi; }
+# Sets $2 (an object in $tmp/sys.json) to the JSON $1.
+put() { jq --arg k "$1" --argjson v "$2" '.[$k] = $v' "$tmp/sys.json" >"$tmp/s.json" && mv "$tmp/s.json" "$tmp/sys.json"; }
 
-# Runs one case `reps` times interleaved: refpipe alone, then traced.
-# Sets plain_med plain_min traced_med traced_min (ns).
-# The traced run's time is the report's duration_ns: from the command's
-# release (probes attached) to its exit, so that pipetrace's own start-up
-# and detach are not charged to the pipeline (they are measured below).
-run_case() {
-	local plain=() traced=() t0 i json=/tmp/pt-bench-$$.json
+system_part() {
+	echo '{}' >"$tmp/sys.json"
+	local i t json
+
+	# ------------------------------------------------------------- refpipe
+	# Wall time of refpipe alone vs. traced (ns), reps interleaved.
+	run_refpipe() { # CASE ARGS...
+		local c=$1 t0
+		shift
+		for ((i = 0; i < reps; i++)); do
+			t0=$(now)
+			"$RP" "$@"
+			echo $(($(now) - t0)) >>"$tmp/$c.none"
+			"$PT" --json "$tmp/rp.json" -- "$RP" "$@" >/dev/null 2>&1
+			jq .duration_ns "$tmp/rp.json" >>"$tmp/$c.pipetrace"
+		done
+		local pm pn tm tn
+		read -r pm pn < <(statsf "$tmp/$c.none")
+		read -r tm tn < <(statsf "$tmp/$c.pipetrace")
+		json=$(jq -n --argjson r $records --argjson pm "$pm" --argjson pn "$pn" \
+			--argjson tm "$tm" --argjson tn "$tn" --arg args "$*" '{
+			command: ("refpipe " + $args), records: $r,
+			tools: {
+			  none: {ns: $pm, min_ns: $pn, records_per_s: ($r / $pm * 1e9 | round)},
+			  pipetrace: {ns: $tm, min_ns: $tn, records_per_s: ($r / $tm * 1e9 | round),
+			    overhead_pct: (($tm - $pm) / $pm * 10000 | round / 100),
+			    throughput_loss_pct: ((1 - $pm / $tm) * 10000 | round / 100)}}}')
+		put "$c" "$json"
+		printf '%-24s %12s rec/s alone, %12s rec/s traced: throughput loss %s%%\n' "$c" \
+			"$(jq .tools.none.records_per_s <<<"$json")" \
+			"$(jq .tools.pipetrace.records_per_s <<<"$json")" \
+			"$(jq .tools.pipetrace.throughput_loss_pct <<<"$json")"
+	}
+	echo "bench: refpipe --records $records, $reps interleaved repetitions" >&2
+	run_refpipe refpipe_threads --records $records --threads
+	run_refpipe refpipe_single --records $records
+
+	# Probe cost per class, from pipetrace's own calibration (-v).
+	json=$("$PT" -v -- "$RP" --records 1000 2>&1 >/dev/null |
+		sed -n 's/.*calibration: pt_calib_\([a-z]*\): median probe latency \([0-9]*\) ns/\1 \2/p' |
+		jq -Rn '[inputs | split(" ") | {(.[0]): (.[1] | tonumber)}] | add // {}')
+	put probe_cost_ns "$json"
+
+	# --------------------------------------------------- context switches
+	# perf's pipe ping-pong, with one stage probed that never returns
+	# during the run (the off-CPU tracking is what is measured).
+	local sp_loops=100000
+	sched_us() { "$@" 2>&1 | awk '/usecs\/op/ {print $1}'; }
+	if command -v perf >/dev/null 2>&1 && perf bench sched pipe -T -l 1000 >/dev/null 2>&1; then
+		echo "bench: perf bench sched pipe -T -l $sp_loops: none, pipetrace, pipetrace --folded-offcpu" >&2
+		local stage='libc.so.6:__libc_start_main'
+		for ((i = 0; i < reps; i++)); do
+			sched_us perf bench sched pipe -T -l $sp_loops >>"$tmp/sp.none"
+			sched_us "$PT" -s "$stage" -- perf bench sched pipe -T -l $sp_loops >>"$tmp/sp.pipetrace"
+			sched_us "$PT" -s "$stage" --folded-offcpu "$tmp/off.folded" -- \
+				perf bench sched pipe -T -l $sp_loops >>"$tmp/sp.pipetrace_offcpu_stacks"
+		done
+		local nm nmin m mn
+		read -r nm nmin < <(statsf "$tmp/sp.none")
+		json=$(jq -n --argjson m "$nm" --argjson mn "$nmin" --argjson runs "[$(paste -sd, "$tmp/sp.none")]" \
+			'{none: {us_per_op: $m, min_us_per_op: $mn, runs: $runs}}')
+		for t in pipetrace pipetrace_offcpu_stacks; do
+			read -r m mn < <(statsf "$tmp/sp.$t")
+			json=$(jq --arg t $t --argjson m "$m" --argjson mn "$mn" --argjson nm "$nm" --argjson nmin "$nmin" \
+				--argjson runs "[$(paste -sd, "$tmp/sp.$t")]" \
+				'.[$t] = {us_per_op: $m, min_us_per_op: $mn, runs: $runs,
+				  added_ns_per_op: (($m - $nm) * 1000 | round),
+				  added_ns_per_switch: (($m - $nm) * 500 | round),
+				  added_ns_per_switch_of_mins: (($mn - $nmin) * 500 | round)}' <<<"$json")
+			printf '%-24s %s us/op alone, %s us/op under %s: %s ns per context switch\n' sched_pipe \
+				"$nm" "$m" "$t" "$(jq ".$t.added_ns_per_switch" <<<"$json")"
+		done
+		put sched_pipe "$(jq -n --argjson l $sp_loops --argjson tools "$json" \
+			'{command: "perf bench sched pipe -T -l \($l)", switches_per_op: 2, tools: $tools}')"
+	else
+		echo "bench: perf bench unavailable (scripts/install-deps.sh --bench installs linux-perf): sched_pipe skipped" >&2
+		put sched_pipe '{"skipped": "perf bench sched pipe unavailable (linux-perf)"}'
+	fi
+
+	# ---------------------------------------------------- on-CPU sampling
+	export MICRO_LOOPS
+	MICRO_LOOPS=$("$MICRO" --calibrate | sed -n 's/^MICRO_LOOPS=//p')
+	local sn=75000 tools=(none pipetrace_49hz pipetrace_99hz)
+	local perf_ok=
+	if command -v perf >/dev/null 2>&1 &&
+		perf record -q -g -e cpu-clock -F 99 -o "$tmp/perf.data" -- true >/dev/null 2>&1; then
+		perf_ok=1
+		tools+=(perf_49hz perf_99hz)
+	fi
+	# Runs tool $1 on `micro f20us $2`; prints "ns_per_call tool_cpu_ns
+	# samples" (tool_cpu_ns: the tool's user+sys with its children, less
+	# micro's own cpu_ns).
+	sample_run() {
+		local t=$1 n=$2 cmd hz=${1##*_}
+		hz=${hz%hz}
+		case $t in
+		none) cmd=("$MICRO" f20us "$n") ;;
+		pipetrace_*) cmd=("$PT" -s main --folded "$tmp/on.folded" -F "$hz" -- "$MICRO" f20us "$n") ;;
+		perf_*) cmd=(perf record -g -e cpu-clock -F "$hz" -o "$tmp/perf.data" -- "$MICRO" f20us "$n") ;;
+		esac
+		local TIMEFORMAT='%3U %3S'
+		{ time "${cmd[@]}" >"$tmp/smp.log" 2>&1; } 2>"$tmp/smp.time"
+		local ns cpu u s samples
+		ns=$(sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p' "$tmp/smp.log")
+		cpu=$(sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
+		read -r u s <"$tmp/smp.time"
+		samples=$(sed -n -e 's/.*wrote \([0-9]*\) on-CPU samples.*/\1/p' \
+			-e 's/.*perf.data (\([0-9]*\) samples).*/\1/p' "$tmp/smp.log")
+		[ -n "$ns" ] || { echo "bench: sampling $t failed: $(head -c 200 "$tmp/smp.log")" >&2; return 0; }
+		echo "$ns $(calc '%.0f' "($u + $s) * 1e9 - $cpu") ${samples:-null}"
+	}
+	echo "bench: on-CPU sampling, micro f20us $sn: ${tools[*]}" >&2
 	for ((i = 0; i < reps; i++)); do
-		t0=$(now); "$RP" "$@"; plain+=($(($(now) - t0)))
-		"$PT" --json "$json" -- "$RP" "$@" >/dev/null 2>&1
-		traced+=($(sed -n 's/^ *"duration_ns": *\([0-9]*\).*/\1/p' "$json" | head -n1))
+		for t in "${tools[@]}"; do
+			sample_run "$t" $sn >>"$tmp/smp.$t"
+			# The same tool on 100 calls: its fixed start-up and exit CPU.
+			[ "$t" = none ] || sample_run "$t" 100 >>"$tmp/smp.$t.fixed"
+		done
 	done
-	rm -f "$json"
-	read -r plain_med plain_min < <(printf '%s\n' "${plain[@]}" | stats)
-	read -r traced_med traced_min < <(printf '%s\n' "${traced[@]}" | stats)
+	local nm nmin
+	read -r nm nmin < <(awk '{print $1}' "$tmp/smp.none" | stats)
+	json=$(jq -n --argjson m "$nm" --argjson mn "$nmin" --argjson runs "[$(awk '{print $1}' "$tmp/smp.none" | paste -sd,)]" \
+		'{none: {ns_per_call: $m, min_ns_per_call: $mn, runs: $runs}}')
+	for t in "${tools[@]}"; do
+		[ "$t" != none ] || continue
+		local m mn cpu fixed smp
+		read -r m mn < <(awk '{print $1}' "$tmp/smp.$t" | stats)
+		read -r cpu _ < <(awk '{print $2}' "$tmp/smp.$t" | stats)
+		read -r fixed _ < <(awk '{print $2}' "$tmp/smp.$t.fixed" | stats)
+		read -r smp _ < <(awk '$3 != "null" {print $3}' "$tmp/smp.$t" | stats)
+		json=$(jq --arg t "$t" --argjson m "$m" --argjson mn "$mn" --argjson nm "$nm" --argjson nmin "$nmin" \
+			--argjson cpu "$cpu" --argjson fixed "$fixed" --argjson smp "$smp" --argjson n $sn \
+			--argjson runs "[$(awk '{print $1}' "$tmp/smp.$t" | paste -sd,)]" '
+			($nm * $n) as $loop |
+			(($m - $nm) / $nm * 100) as $ov |
+			(($cpu - $fixed) / $loop * 100) as $tc |
+			.[$t] = {ns_per_call: $m, min_ns_per_call: $mn, runs: $runs,
+			  overhead_pct: ($ov * 100 | round / 100),
+			  overhead_pct_of_mins: (($mn - $nmin) / $nmin * 10000 | round / 100),
+			  tool_cpu_ms: ($cpu / 1e4 | round / 100), tool_fixed_cpu_ms: ($fixed / 1e4 | round / 100),
+			  tool_cpu_pct: ($tc * 100 | round / 100),
+			  cost_pct: (($ov + $tc) * 100 | round / 100),
+			  samples: $smp,
+			  samples_per_s: (if $smp == null then null else ($smp / ($m * $n / 1e9) | round) end)}' <<<"$json")
+		printf '%-24s %-15s overhead %s%%, own CPU beyond start-up %s%% of the run, cost %s%%, %s samples/s\n' \
+			sampling "$t" "$(jq ".$t.overhead_pct" <<<"$json")" "$(jq ".$t.tool_cpu_pct" <<<"$json")" \
+			"$(jq ".$t.cost_pct" <<<"$json")" "$(jq ".$t.samples_per_s" <<<"$json")"
+	done
+	[ -n "$perf_ok" ] || json=$(jq '. + {perf_49hz: {skipped: "perf record unavailable (linux-perf)"}, perf_99hz: {skipped: "perf record unavailable (linux-perf)"}}' <<<"$json")
+	put sampling "$(jq -n --argjson n $sn --argjson tools "$json" '{
+		command: "micro f20us \($n)",
+		note: "pipetrace -s main --folded F -F HZ; perf record -g -e cpu-clock -F HZ -o F. overhead_pct: slowdown of micro'\''s timed loop; tool_cpu_pct: the tool'\''s own CPU (user+sys, children included, less micro'\''s cpu_ns) minus the same on a 100-call run (its fixed start-up and exit), over the untraced loop time; cost_pct: their sum",
+		tools: $tools}')"
+
+	# ---------------------------------------------- pipetrace's own cost
+	# CPU time of all of PID's threads, ns (schedstat: run time in ns).
+	cpu_ns_of() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+	local rate=10000 dur=5 win=4 modes=(latency)
+	"$PT" --help 2>&1 | grep -q -- --events && modes+=(streaming)
+	self_run() { # MODE: one run; prints "cpu_pct rss_kib events_per_s"
+		local extra=() mpid ppid k c0 c1 t0 t1 hwm
+		[ "$1" = latency ] || extra=(--events "$tmp/self.ev")
+		"$MICRO" --rate $rate $((dur + 5)) f1us >/dev/null &
+		mpid=$!
+		bg_pids+=("$mpid")
+		"$PT" -v -s f1us -p "$mpid" -d $dur "${extra[@]}" --json "$tmp/self.json" \
+			>/dev/null 2>"$tmp/self.err" &
+		ppid=$!
+		for ((k = 0; k < 200; k++)); do
+			grep -q 'start: attached at' "$tmp/self.err" && break
+			sleep 0.05
+		done
+		c0=$(cpu_ns_of $ppid) t0=$(now)
+		sleep $win
+		c1=$(cpu_ns_of $ppid) t1=$(now)
+		# Its peak RSS: the last VmHWM before it exits (a zombie has none).
+		hwm=
+		while h=$(awk '/^VmHWM:/ {print $2}' /proc/$ppid/status 2>/dev/null) && [ -n "$h" ]; do
+			hwm=$h
+			sleep 0.02
+		done
+		wait $ppid || true
+		kill $mpid 2>/dev/null || true
+		wait $mpid 2>/dev/null || true
+		rm -f "$tmp/self.ev"
+		echo "$(calc '%.3f' "($c1 - $c0) / ($t1 - $t0) * 100") ${hwm:-null} $(jq '(.duration_ns / 1e9) as $d | [.stages[].calls] | add / $d | round' "$tmp/self.json" 2>/dev/null || echo null)"
+	}
+	echo "bench: pipetrace itself at $rate events/s for $dur s (${modes[*]})" >&2
+	local sreps=$((reps < 3 ? reps : 3))
+	for ((i = 0; i < sreps; i++)); do
+		for t in "${modes[@]}"; do
+			self_run "$t" >>"$tmp/self.$t"
+		done
+	done
+	json='{}'
+	for t in latency streaming; do
+		if [ ! -s "$tmp/self.$t" ]; then
+			json=$(jq --arg t $t '.[$t] = {skipped: "this pipetrace has no --events option yet"}' <<<"$json")
+			continue
+		fi
+		local cm cmin rss evs
+		read -r cm cmin < <(awk '{print $1}' "$tmp/self.$t" | stats)
+		read -r _ rss < <(awk '{print -$2}' "$tmp/self.$t" | stats) # max
+		read -r evs _ < <(awk '{print $3}' "$tmp/self.$t" | stats)
+		json=$(jq --arg t $t --argjson cm "$cm" --argjson cmin "$cmin" --argjson rss "$rss" --argjson evs "$evs" \
+			'.[$t] = {cpu_pct_of_core: $cm, min_cpu_pct_of_core: $cmin, peak_rss_kib: (-$rss),
+			  peak_rss_mb: (-$rss * 1024 / 1e6 * 10 | round / 10), events_per_s: $evs}' <<<"$json")
+		printf '%-24s %-15s %s%% of a core at %s events/s, peak RSS %s KiB\n' pipetrace_self "$t" \
+			"$cm" "$evs" "$((-rss))"
+	done
+	put pipetrace_self "$(jq -n --argjson r $rate --argjson d $dur --argjson w $win --argjson tools "$json" '{
+		command: "pipetrace -v -s f1us -p PID -d \($d) [--events F], PID: micro --rate \($r) f1us",
+		method: "CPU: sum of /proc/PID/task/*/schedstat run time over \($w) s, sampled after -v printed start: attached (start-up excluded); RSS: VmHWM just before it exits (max over runs); events_per_s: stage calls / duration_ns of its report",
+		modes: $tools}')"
+
+	# ------------------------------------------------ attach, 10 stages
+	local names=(stage_ingest stage_parse stage_filter stage_normalize stage_features stage_sink
+		batch_new pwrite_all rp_should_stop rp_inject) st=() n
+	for n in "${names[@]}"; do st+=(-s "$n"); done
+	echo "bench: attach time, 10 stages (${names[*]})" >&2
+	for ((i = 0; i < sreps; i++)); do
+		for t in calibrated no_calibrate; do
+			local extra=()
+			[ $t = calibrated ] || extra=(--no-calibrate)
+			"$PT" -v "${st[@]}" "${extra[@]}" -- "$RP" --records 1000 >/dev/null 2>"$tmp/att.err" || true
+			sed -n 's/.*start: attached at \([0-9.]*\) ms.*/\1/p' "$tmp/att.err" >>"$tmp/att.$t"
+			sed -n 's/.*end: detached in \([0-9.]*\) ms.*/\1/p' "$tmp/att.err" >>"$tmp/det.$t"
+		done
+	done
+	local am amin anm dm
+	read -r am amin < <(statsf "$tmp/att.calibrated")
+	read -r anm _ < <(statsf "$tmp/att.no_calibrate")
+	read -r dm _ < <(statsf "$tmp/det.calibrated")
+	put attach_10_stages "$(jq -n --argjson am "$am" --argjson amin "$amin" --argjson anm "$anm" --argjson dm "$dm" \
+		--arg st "${names[*]}" '{stages: ($st | split(" ")),
+		command: "pipetrace -v -s ... -- refpipe --records 1000",
+		attach_ms: $am, min_attach_ms: $amin, attach_ms_no_calibrate: $anm, detach_ms: $dm,
+		note: "attach_ms: start to attached (-v), BPF load and calibration included"}')"
+	printf '%-24s start to attached %s ms (%s ms with --no-calibrate), detach %s ms\n' attach_10_stages \
+		"$am" "$anm" "$dm"
+
+	jq -n --argjson reps "$reps" --slurpfile c "$tmp/sys.json" '{reps: $reps, cases: $c[0]}' >bench/system.json
+	echo "bench: wrote bench/system.json" >&2
 }
 
-pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b - a) / a * 100}'; }
-rate() { awk -v n="$records" -v t="$1" 'BEGIN {printf "%.0f", n / (t / 1e9)}'; }
+if has_part system; then system_part; fi
+if has_part micro; then scripts/bench-micro.sh || echo "bench: micro part failed" >&2; fi
+if has_part alloc; then scripts/bench-alloc.sh || echo "bench: alloc part failed" >&2; fi
 
-echo "bench: $reps interleaved repetitions per case, refpipe --records $records" >&2
-run_case --records $records --threads
-thr=("$plain_med" "$plain_min" "$traced_med" "$traced_min")
-run_case --records $records
-one=("$plain_med" "$plain_min" "$traced_med" "$traced_min")
-
-# Context-switch tracking: perf's pipe ping-pong, with one stage probed
-# that never returns during the run (the tracking is what is measured).
-sched_us() { "$@" 2>&1 | awk '/usecs\/op/ {print $1}'; }
-sp_plain=() sp_traced=()
-if command -v perf >/dev/null 2>&1 && perf bench sched pipe -T -l 1000 >/dev/null 2>&1; then
-	for ((i = 0; i < reps; i++)); do
-		sp_plain+=($(sched_us perf bench sched pipe -T -l 100000))
-		sp_traced+=($(sched_us "$PT" -s 'libc.so.6:__libc_start_main' -- perf bench sched pipe -T -l 100000))
-	done
-	read -r sp_plain_med _ < <(printf '%s\n' "${sp_plain[@]}" | stats)
-	read -r sp_traced_med _ < <(printf '%s\n' "${sp_traced[@]}" | stats)
-	sp_added=$(awk -v a="$sp_plain_med" -v b="$sp_traced_med" 'BEGIN {printf "%.0f", (b - a) * 1000}')
-	sp_per_switch=$(awk -v d="$sp_added" 'BEGIN {printf "%.0f", d / 2}')
-	sp_json="{\"plain_us_per_op\": $sp_plain_med, \"traced_us_per_op\": $sp_traced_med, \"added_ns_per_op\": $sp_added, \"added_ns_per_switch\": $sp_per_switch}"
-else
-	echo "bench: perf bench unavailable (scripts/install-deps.sh --bench installs linux-perf): context-switch case skipped" >&2
-	sp_json="null"
-fi
-
-# Probe cost per class, from pipetrace's own calibration (-v).
-cal=$("$PT" -v -- "$RP" --records 1000 2>&1 >/dev/null | sed -n 's/.*calibration: pt_calib_\([a-z]*\): median probe latency \([0-9]*\) ns/\1 \2/p')
-cal_json=$(printf '%s\n' "$cal" | awk 'NF==2 {printf "%s\"%s\": %s", sep, $1, $2; sep=", "}')
-
-# pipetrace's own CPU, RSS, attach and detach time, attached by PID for 3 s
-# to a threaded refpipe (its -v timings: start to attached, detach).
-"$RP" --records 40000000 --threads &
-target=$!
-sleep 0.2
-/usr/bin/time -f '%U %S %M %e' -o /tmp/pt-bench-time.$$ "$PT" -v -p "$target" -d 3 \
-	>/dev/null 2>/tmp/pt-bench-err.$$ || true
-kill "$target" 2>/dev/null || true
-wait "$target" 2>/dev/null || true
-attach_ms=$(sed -n 's/.*start: attached at \([0-9.]*\) ms.*/\1/p' /tmp/pt-bench-err.$$)
-detach_ms=$(sed -n 's/.*end: detached in \([0-9.]*\) ms.*/\1/p' /tmp/pt-bench-err.$$)
-read -r ut st rss_kb el < /tmp/pt-bench-time.$$
-rm -f /tmp/pt-bench-time.$$ /tmp/pt-bench-err.$$
-cpu_pct=$(awk -v u="$ut" -v s="$st" -v e="$el" 'BEGIN {printf "%.2f", (u + s) / e * 100}')
-
-printf '\n%-34s %12s %12s %10s\n' "case (median of $reps)" "untraced" "traced" "overhead"
-printf '%-34s %10s/s %10s/s %9s%%\n' "refpipe --threads, records" "$(rate "${thr[0]}")" "$(rate "${thr[2]}")" "$(pct "${thr[0]}" "${thr[2]}")"
-printf '%-34s %10s/s %10s/s %9s%%\n' "refpipe single thread, records" "$(rate "${one[0]}")" "$(rate "${one[2]}")" "$(pct "${one[0]}" "${one[2]}")"
-printf '%-34s %s\n' "probe cost per call (ns)" "$(printf '%s ' $cal)"
-if [ "$sp_json" != null ]; then
-	printf '%-34s %8s us %8s us %+6s ns/op, %s ns per context switch\n' "sched pipe round trip" "$sp_plain_med" "$sp_traced_med" "$sp_added" "$sp_per_switch"
-fi
-printf '%-34s %s ms (BPF load, calibration, 6 stages)\n' "pipetrace start to attached" "${attach_ms:-?}"
-printf '%-34s %s ms\n' "detach (after the report)" "${detach_ms:-?}"
-printf '%-34s %s%% of a core over its whole run, peak RSS %s KiB\n' "pipetrace itself, 3 s attached" "$cpu_pct" "$rss_kb"
-
-cat > bench/results.json <<JSON
-{
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "machine": "$(uname -r), $(nproc) CPUs",
-  "reps": $reps,
-  "cases": {
-    "refpipe_threads": {"records": $records, "untraced_ns": {"median": ${thr[0]}, "min": ${thr[1]}}, "traced_ns": {"median": ${thr[2]}, "min": ${thr[3]}}, "overhead_pct": $(pct "${thr[0]}" "${thr[2]}")},
-    "refpipe_single": {"records": $records, "untraced_ns": {"median": ${one[0]}, "min": ${one[1]}}, "traced_ns": {"median": ${one[2]}, "min": ${one[3]}}, "overhead_pct": $(pct "${one[0]}" "${one[2]}")},
-    "probe_cost_ns": {${cal_json}},
-    "sched_pipe": ${sp_json},
-    "pipetrace_self": {"attach_ms": ${attach_ms:-null}, "detach_ms": ${detach_ms:-null}, "cpu_pct_of_core": $cpu_pct, "peak_rss_kib": $rss_kb}
-  }
-}
-JSON
+# ------------------------------------------------------------------ merge
+virt_vm=$(systemd-detect-virt --vm 2>/dev/null || true)
+virt_ct=$(systemd-detect-virt --container 2>/dev/null || true)
+for p in system micro alloc; do
+	[ -s bench/$p.json ] || echo '{}' >"$tmp/$p.json"
+	[ ! -s bench/$p.json ] || cp bench/$p.json "$tmp/$p.json"
+done
+jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
+	--arg cpu "$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1)" \
+	--argjson nproc "$(nproc)" --arg vm "${virt_vm:-unknown}" --arg ct "${virt_ct:-unknown}" \
+	--slurpfile sys "$tmp/system.json" --slurpfile mic "$tmp/micro.json" --slurpfile alc "$tmp/alloc.json" \
+	-f scripts/bench-merge.jq >bench/results.json
 echo "bench: wrote bench/results.json" >&2
-scripts/bench-micro.sh || echo "bench: micro case failed" >&2

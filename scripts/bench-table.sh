@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Prints bench/results.json (written by `make bench`, scripts/bench.sh) as
+# markdown: the run, the micro table (added time per probed call, per tool),
+# the other cases, and the issue-6 targets. `make bench` runs it last; the
+# README's "Overhead (make bench)" section is its output. Measures nothing.
+#
+#   scripts/bench-table.sh [RESULTS.json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+results=${1:-bench/results.json}
+[ -s "$results" ] || { echo "bench-table: no $results; run make bench" >&2; exit 1; }
+
+jq -r '
+def dash: if . == null then "—" else . end;
+def r(n): if . == null then null else (. * pow(10; n) | round / pow(10; n)) end;
+# A duration in ns, as ns or us.
+def t: if . == null then "—" elif fabs >= 1000 then "\(. / 1000 | r(2)) µs" else "\(r(0)) ns" end;
+def plus: if . == null then "—" elif . < 0 then "−" + (-. | t) else "+" + t end;
+def pct: if . == null then "—" elif . < 0 then "−\(-. | r(2))%" else "\(r(2))%" end;
+def x: if . == null then "—" else "×\(r(2))" end;
+def thousands: if . == null then "—" else
+  round | tostring | explode | reverse | [_nwise(3) | reverse | implode] | reverse | join(" ") end;
+def cell(c; tool):
+  (c.tools[tool] // null) as $o |
+  if c == null or c.skipped then "skipped"
+  elif $o == null then "—"
+  elif $o.skipped then "skipped"
+  else ($o.added_ns_per_call | plus) end;
+
+. as $r | .cases as $c | .ratios as $q |
+"Measured \(.date) on \(.machine.kernel), \(.machine.cpu), \(.machine.nproc) CPUs (virt: \(.machine.virt), container: \(.machine.container)); repetitions interleaved, medians: system \(.reps.system | dash), micro \(.reps.micro | dash), alloc \(.reps.alloc | dash).",
+"",
+"Added time per probed call (`bench/micro.c`; untraced time in brackets; f*: plain functions, probed at entry and return; a*: the same with `PIPETRACE_ENTER()`, probed at its nop5 sites):",
+"",
+"| case | floor (empty BPF) | pipetrace | pipetrace `--events` | bpftrace `hist()` | uftrace `-pg` |",
+"| --- | --- | --- | --- | --- | --- |",
+(["f50ns", "f1us", "f20us", "a50ns", "a1us", "a20us"][] as $k | $c[$k] as $m |
+  if $m == null or $m.skipped then
+    "| \($k) | skipped: \($m.skipped // "not run") | | | | |"
+  else
+    ($k | startswith("a")) as $a |
+    "| \($k) (\($m.tools.none.ns_per_call | t)) | \(cell($m; if $a then "floor_nop5" else "floor" end))"
+    + " | \(cell($m; "pipetrace")) (\($q.pipetrace_vs_floor[$k] | x) floor"
+    + (if $a then ", \($q.pipetrace_nop5_vs_bpftrace[$k] | x) bpftrace on f\($k | ltrimstr("a")))"
+       else ", \($q.pipetrace_vs_bpftrace[$k] | x) bpftrace)" end)
+    + " | \(cell($m; "pipetrace_stream"))"
+    + (($m.tools.pipetrace_stream // {}) as $s | if $s.events_per_s then
+        " (\($q.streaming_vs_latency[$k] | x) total, \($s.events_per_s | thousands) ev/s, lost \($s.lost_events_max | dash))" else "" end)
+    + " | \(if $a then "" else cell($m; "bpftrace") end) | \(if $a then "" else cell($m; "uftrace") end) |"
+  end),
+"",
+"| case | untraced | traced | cost |",
+"| --- | --- | --- | --- |",
+(["refpipe_threads", "refpipe_single"][] as $k | $c[$k] as $p | select($p != null) |
+  "| `\($p.command)` | \($p.tools.none.records_per_s | thousands) rec/s | \($p.tools.pipetrace.records_per_s | thousands) rec/s | throughput \(-$p.tools.pipetrace.throughput_loss_pct | pct) |"),
+($c.sched_pipe | select(. != null) |
+  if .skipped then "| sched pipe | skipped: \(.skipped) | | |" else
+  .tools as $s |
+  "| `perf bench sched pipe -T`, round trip | \($s.none.us_per_op * 1000 | t) | \($s.pipetrace.us_per_op * 1000 | t) | \($s.pipetrace.added_ns_per_switch | plus) per context switch (off-CPU tracking) |",
+  "| the same, `--folded-offcpu` | | \($s.pipetrace_offcpu_stacks.us_per_op * 1000 | t) | \($s.pipetrace_offcpu_stacks.added_ns_per_switch | plus) per context switch (a stack each) |" end),
+($c.sampling | select(. != null) | .tools as $s | (49, 99) as $hz |
+  ($s["pipetrace_\($hz)hz"]) as $p | ($s["perf_\($hz)hz"]) as $f |
+  "| on-CPU sampling \($hz) Hz, `\(.command)` | \($s.none.ns_per_call | t)/call | pipetrace: \($p.overhead_pct | pct) slower, own CPU \($p.tool_cpu_pct | pct), \($p.samples_per_s | dash) samples/s | perf record -g: "
+  + (if $f.skipped then "skipped" else "\($f.overhead_pct | pct) slower, own CPU \($f.tool_cpu_pct | pct), \($f.samples_per_s | dash) samples/s" end) + " |"),
+($c.pipetrace_self | select(. != null) | .modes as $m |
+  "| pipetrace itself, 10k events/s | | | \($m.latency.cpu_pct_of_core | pct) of a core (latency), "
+  + (if $m.streaming.skipped then "streaming skipped" else "\($m.streaming.cpu_pct_of_core | pct) (`--events`)" end)
+  + "; peak RSS \([$m[].peak_rss_mb // empty] | max | dash) MB |"),
+($c.attach_10_stages | select(. != null) |
+  "| start to attached, 10 stages | | | \(.attach_ms | dash) ms (\(.attach_ms_no_calibrate | dash) ms with `--no-calibrate`); detach \(.detach_ms | dash) ms |"),
+($c.probe_cost_ns | select(. != null and . != {}) |
+  "| latency bias subtracted per call (calibration) | | | \(to_entries | map("\(.key) \(.value | t)") | join(", ")) |"),
+($c.alloc | select(. != null) |
+  "| `--alloc`, per allocator call | | | \(.added_ns_per_allocator_call_probes | plus) probes, \(.added_ns_per_recorded_allocation | plus) per recorded allocation |"),
+"",
+"| target | limit | measured | met |",
+"| --- | --- | --- | --- |",
+(.targets[] | "| \(.target) | \(.limit | dash) | \(.measured | dash)\(if .not_measured then " (not measured)" else "" end) | \(if .met then "yes" else "**no**" end) |")
+' "$results"
