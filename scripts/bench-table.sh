@@ -61,8 +61,9 @@ def cell(c; tool):
   "| the same, `--folded-offcpu` | | \($s.pipetrace_offcpu_stacks.us_per_op * 1000 | t) | \($s.pipetrace_offcpu_stacks.added_ns_per_switch | plus) per context switch (a stack each) |" end),
 ($c.sampling | select(. != null) | .tools as $s | (49, 99) as $hz |
   ($s["pipetrace_\($hz)hz"]) as $p | ($s["perf_\($hz)hz"]) as $f |
-  "| on-CPU sampling \($hz) Hz, `\(.command)` | \($s.none.ns_per_call | t)/call | pipetrace: \($p.overhead_pct | pct) slower, own CPU \($p.tool_cpu_pct | pct), \($p.samples_per_s | dash) samples/s | perf record -g: "
-  + (if $f.skipped then "skipped" else "\($f.overhead_pct | pct) slower, own CPU \($f.tool_cpu_pct | pct), \($f.samples_per_s | dash) samples/s" end) + " |"),
+  def smp: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.samples_per_s | dash) samples/s";
+  "| on-CPU sampling \($hz) Hz, `\(.command)` | \($s.none.ns_per_call | t)/call | pipetrace `--folded`: \($p | smp) | perf record -g: "
+  + (if $f.skipped then "skipped" else ($f | smp) end) + " |"),
 ($c.pipetrace_self | select(. != null) | .modes as $m |
   "| pipetrace itself, 10k events/s | | | \($m.latency.cpu_pct_of_core | pct) of a core (latency), "
   + (if $m.streaming.skipped then "streaming skipped" else "\($m.streaming.cpu_pct_of_core | pct) (`--events`)" end)

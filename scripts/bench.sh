@@ -37,7 +37,7 @@
 #                        alone, under pipetrace --folded -F 49/99 and
 #                        perf record -g -e cpu-clock -F 49/99: the timed
 #                        loop's slowdown (overhead_pct), plus the tool's own
-#                        CPU beyond its fixed start/exit cost (tool_cpu_pct:
+#                        CPU from the loop's start to its exit (tool_cpu_pct:
 #                        perf's writing and post-processing included)
 #   pipetrace_self       pipetrace attached by PID for 5 s to `micro --rate
 #                        10000` (10k stage calls = events a second), latency
@@ -169,9 +169,11 @@ system_part() {
 		perf_ok=1
 		tools+=(perf_49hz perf_99hz)
 	fi
-	# Runs tool $1 on `micro f20us $2`; prints "ns_per_call tool_cpu_ns
-	# samples" (tool_cpu_ns: the tool's user+sys with its children, less
-	# micro's own cpu_ns).
+	# Runs tool $1 on `micro f20us $2`; prints "ns_per_call samples
+	# tool_loop_ns tool_after_ns": the tool's CPU during micro's timed loop
+	# (micro reads its parent's schedstat), and from the loop's start to
+	# the tool's exit (its user+sys with children, less micro's cpu_ns and
+	# the tool's CPU before the loop): sampling, writing, report, exit.
 	sample_run() {
 		local t=$1 n=$2 cmd hz=${1##*_}
 		hz=${hz%hz}
@@ -181,22 +183,22 @@ system_part() {
 		perf_*) cmd=(perf record -g -e cpu-clock -F "$hz" -o "$tmp/perf.data" -- "$MICRO" f20us "$n") ;;
 		esac
 		local TIMEFORMAT='%3U %3S'
-		{ time "${cmd[@]}" >"$tmp/smp.log" 2>&1; } 2>"$tmp/smp.time"
-		local ns cpu u s samples
+		{ time MICRO_PARENT_CPU=1 "${cmd[@]}" >"$tmp/smp.log" 2>&1; } 2>"$tmp/smp.time"
+		local ns cpu pstart ploop u s samples
 		ns=$(sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p' "$tmp/smp.log")
 		cpu=$(sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
+		pstart=$(sed -n 's/.*parent_cpu_start_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
+		ploop=$(sed -n 's/.*parent_cpu_loop_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
 		read -r u s <"$tmp/smp.time"
 		samples=$(sed -n -e 's/.*wrote \([0-9]*\) on-CPU samples.*/\1/p' \
 			-e 's/.*perf.data (\([0-9]*\) samples).*/\1/p' "$tmp/smp.log")
 		[ -n "$ns" ] || { echo "bench: sampling $t failed: $(head -c 200 "$tmp/smp.log")" >&2; return 0; }
-		echo "$ns $(calc '%.0f' "($u + $s) * 1e9 - $cpu") ${samples:-null}"
+		echo "$ns ${samples:-null} $ploop $(calc '%.0f' "($u + $s) * 1e9 - $cpu - $pstart")"
 	}
 	echo "bench: on-CPU sampling, micro f20us $sn: ${tools[*]}" >&2
 	for ((i = 0; i < reps; i++)); do
 		for t in "${tools[@]}"; do
 			sample_run "$t" $sn >>"$tmp/smp.$t"
-			# The same tool on 100 calls: its fixed start-up and exit CPU.
-			[ "$t" = none ] || sample_run "$t" 100 >>"$tmp/smp.$t.fixed"
 		done
 	done
 	local nm nmin
@@ -205,39 +207,40 @@ system_part() {
 		'{none: {ns_per_call: $m, min_ns_per_call: $mn, runs: $runs}}')
 	for t in "${tools[@]}"; do
 		[ "$t" != none ] || continue
-		local m mn cpu fixed smp
+		local m mn smp loop after
 		read -r m mn < <(awk '{print $1}' "$tmp/smp.$t" | stats)
-		read -r cpu _ < <(awk '{print $2}' "$tmp/smp.$t" | stats)
-		read -r fixed _ < <(awk '{print $2}' "$tmp/smp.$t.fixed" | stats)
-		read -r smp _ < <(awk '$3 != "null" {print $3}' "$tmp/smp.$t" | stats)
+		read -r smp _ < <(awk '$2 != "null" {print $2}' "$tmp/smp.$t" | stats)
+		read -r loop _ < <(awk '{print $3}' "$tmp/smp.$t" | stats)
+		read -r after _ < <(awk '{print $4}' "$tmp/smp.$t" | stats)
 		json=$(jq --arg t "$t" --argjson m "$m" --argjson mn "$mn" --argjson nm "$nm" --argjson nmin "$nmin" \
-			--argjson cpu "$cpu" --argjson fixed "$fixed" --argjson smp "$smp" --argjson n $sn \
+			--argjson smp "$smp" --argjson loop "$loop" --argjson after "$after" --argjson n $sn \
 			--argjson runs "[$(awk '{print $1}' "$tmp/smp.$t" | paste -sd,)]" '
-			($nm * $n) as $loop |
+			($nm * $n) as $base |
 			(($m - $nm) / $nm * 100) as $ov |
-			(($cpu - $fixed) / $loop * 100) as $tc |
+			($after / $base * 100) as $tc |
 			.[$t] = {ns_per_call: $m, min_ns_per_call: $mn, runs: $runs,
 			  overhead_pct: ($ov * 100 | round / 100),
 			  overhead_pct_of_mins: (($mn - $nmin) / $nmin * 10000 | round / 100),
-			  tool_cpu_ms: ($cpu / 1e4 | round / 100), tool_fixed_cpu_ms: ($fixed / 1e4 | round / 100),
+			  tool_cpu_loop_ms: ($loop / 1e4 | round / 100),
+			  tool_cpu_after_start_ms: ($after / 1e4 | round / 100),
 			  tool_cpu_pct: ($tc * 100 | round / 100),
 			  cost_pct: (($ov + $tc) * 100 | round / 100),
 			  samples: $smp,
 			  samples_per_s: (if $smp == null then null else ($smp / ($m * $n / 1e9) | round) end)}' <<<"$json")
-		printf '%-24s %-15s overhead %s%%, own CPU beyond start-up %s%% of the run, cost %s%%, %s samples/s\n' \
-			sampling "$t" "$(jq ".$t.overhead_pct" <<<"$json")" "$(jq ".$t.tool_cpu_pct" <<<"$json")" \
-			"$(jq ".$t.cost_pct" <<<"$json")" "$(jq ".$t.samples_per_s" <<<"$json")"
+		printf '%-24s %-15s overhead %s%%, own CPU %s ms in the loop, %s%% of it from the loop to exit, cost %s%%, %s samples/s\n' \
+			sampling "$t" "$(jq ".$t.overhead_pct" <<<"$json")" "$(jq ".$t.tool_cpu_loop_ms" <<<"$json")" \
+			"$(jq ".$t.tool_cpu_pct" <<<"$json")" "$(jq ".$t.cost_pct" <<<"$json")" "$(jq ".$t.samples_per_s" <<<"$json")"
 	done
 	[ -n "$perf_ok" ] || json=$(jq '. + {perf_49hz: {skipped: "perf record unavailable (linux-perf)"}, perf_99hz: {skipped: "perf record unavailable (linux-perf)"}}' <<<"$json")
 	put sampling "$(jq -n --argjson n $sn --argjson tools "$json" '{
 		command: "micro f20us \($n)",
-		note: "pipetrace -s main --folded F -F HZ; perf record -g -e cpu-clock -F HZ -o F. overhead_pct: slowdown of micro'\''s timed loop; tool_cpu_pct: the tool'\''s own CPU (user+sys, children included, less micro'\''s cpu_ns) minus the same on a 100-call run (its fixed start-up and exit), over the untraced loop time; cost_pct: their sum",
+		note: "pipetrace -s main --folded F -F HZ; perf record -g -e cpu-clock -F HZ -o F (its writing and build-id pass included). overhead_pct: slowdown of micro'\''s timed loop; tool_cpu_loop_ms: the tool'\''s CPU during that loop (its schedstat, read by micro); tool_cpu_pct: the tool'\''s CPU from the loop'\''s start to its exit (user+sys with children, less micro'\''s own and the tool'\''s before the loop: sampling, writing, report, detach) over the untraced loop time; cost_pct: overhead_pct + tool_cpu_pct; samples_per_s: samples written / the timed loop'\''s time",
 		tools: $tools}')"
 
 	# ---------------------------------------------- pipetrace's own cost
 	# CPU time of all of PID's threads, ns (schedstat: run time in ns).
 	cpu_ns_of() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
-	local rate=10000 dur=5 win=4 modes=(latency)
+	local rate=10000 dur=5 settle=0.5 win=4 modes=(latency)
 	"$PT" --help 2>&1 | grep -q -- --events && modes+=(streaming)
 	self_run() { # MODE: one run; prints "cpu_pct rss_kib events_per_s"
 		local extra=() mpid ppid k c0 c1 t0 t1 hwm
@@ -252,6 +255,7 @@ system_part() {
 			grep -q 'start: attached at' "$tmp/self.err" && break
 			sleep 0.05
 		done
+		sleep $settle # what it still sets up after attaching
 		c0=$(cpu_ns_of $ppid) t0=$(now)
 		sleep $win
 		c1=$(cpu_ns_of $ppid) t1=$(now)
@@ -285,14 +289,15 @@ system_part() {
 		read -r _ rss < <(awk '{print -$2}' "$tmp/self.$t" | stats) # max
 		read -r evs _ < <(awk '{print $3}' "$tmp/self.$t" | stats)
 		json=$(jq --arg t $t --argjson cm "$cm" --argjson cmin "$cmin" --argjson rss "$rss" --argjson evs "$evs" \
-			'.[$t] = {cpu_pct_of_core: $cm, min_cpu_pct_of_core: $cmin, peak_rss_kib: (-$rss),
+			--argjson runs "[$(awk '{print $1}' "$tmp/self.$t" | paste -sd,)]" \
+			'.[$t] = {cpu_pct_of_core: $cm, min_cpu_pct_of_core: $cmin, runs: $runs, peak_rss_kib: (-$rss),
 			  peak_rss_mb: (-$rss * 1024 / 1e6 * 10 | round / 10), events_per_s: $evs}' <<<"$json")
 		printf '%-24s %-15s %s%% of a core at %s events/s, peak RSS %s KiB\n' pipetrace_self "$t" \
 			"$cm" "$evs" "$((-rss))"
 	done
-	put pipetrace_self "$(jq -n --argjson r $rate --argjson d $dur --argjson w $win --argjson tools "$json" '{
+	put pipetrace_self "$(jq -n --argjson r $rate --argjson d $dur --argjson w $win --argjson s $settle --argjson tools "$json" '{
 		command: "pipetrace -v -s f1us -p PID -d \($d) [--events F], PID: micro --rate \($r) f1us",
-		method: "CPU: sum of /proc/PID/task/*/schedstat run time over \($w) s, sampled after -v printed start: attached (start-up excluded); RSS: VmHWM just before it exits (max over runs); events_per_s: stage calls / duration_ns of its report",
+		method: "CPU: sum of /proc/PID/task/*/schedstat run time over \($w) s, from \($s) s after -v printed start: attached (start-up excluded); RSS: VmHWM just before it exits (max over runs); events_per_s: stage calls / duration_ns of its report",
 		modes: $tools}')"
 
 	# ------------------------------------------------ attach, 10 stages
