@@ -27,8 +27,9 @@
 #                     (.output/bench/floor -e): the kernel floor
 #   floor_nop5        empty plain uprobes at every nop5 site        a*
 #                     (floor -u; sites from `pipetrace list --sites`)
-#   pipetrace         pipetrace -s FUNC --json J (latency mode);    f*, a*
-#                     also its reported mean vs. micro's truth_body_ns
+#   pipetrace         pipetrace -s FUNC --json J (latency mode;     f*, a*
+#                     on a*, --sites where pipetrace has it); also
+#                     its reported mean vs. micro's truth_body_ns
 #   pipetrace_stream  the same with --events FILE (every call a     f*, a*
 #                     line): lost events, events/s (1e9 / ns_per_call)
 #   bpftrace          uprobe+uretprobe pair feeding a hist(), -c    f*
@@ -120,12 +121,20 @@ run_floor() { # FUNC N LOG
 	"$FLOOR" ${floor_args[$1]} "$MICRO" -- "$MICRO" "$1" "$2" >"$3" 2>&1
 }
 run_floor_nop5() { run_floor "$@"; }
+# pipetrace's options for FUNC: --sites on an annotated twin where
+# pipetrace has that option (probe the nop5 sites, not entry and return).
+pt_opts() {
+	echo "-s $1"
+	case $1 in a*) [ -z "$sites_opt" ] || echo "$sites_opt" ;; esac
+}
 run_pipetrace() {
-	"$PT" -s "$1" --json "$tmp/pt.json" -- "$MICRO" "$1" "$2" >"$3" 2>&1
+	# shellcheck disable=SC2046 # pt_opts prints one option a line
+	"$PT" $(pt_opts "$1") --json "$tmp/pt.json" -- "$MICRO" "$1" "$2" >"$3" 2>&1
 }
 run_pipetrace_stream() {
 	rm -f "$tmp/ev.tsv"
-	"$PT" -s "$1" --events "$tmp/ev.tsv" --json "$tmp/pts.json" -- "$MICRO" "$1" "$2" >"$3" 2>&1
+	# shellcheck disable=SC2046
+	"$PT" $(pt_opts "$1") --events "$tmp/ev.tsv" --json "$tmp/pts.json" -- "$MICRO" "$1" "$2" >"$3" 2>&1
 }
 run_bpftrace() {
 	bpftrace -e "uprobe:$MICRO:$1 { @s[tid] = nsecs; } uretprobe:$MICRO:$1 /@s[tid]/ { @h = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
@@ -137,6 +146,9 @@ run_uftrace() {
 	(cd "$tmp" && uftrace record -d "$tmp/uft" --no-libcall "$MICRO_PG" "$1" "$2") >"$3" 2>&1
 }
 run_none_pg() { (cd "$tmp" && "$MICRO_PG" "$1" "$2") >"$3" 2>&1; }
+
+sites_opt=
+if [ -x "$PT" ] && "$PT" --help 2>&1 | grep -qE '^ +--sites'; then sites_opt=--sites; fi
 
 # Which cases and tools run; what cannot run is skipped with its reason.
 declare -A skip=() case_skip=()
@@ -247,11 +259,13 @@ for f in "${cases[@]}"; do
 				echo "$pm" >>"$tmp/$f.pt_mean"
 				echo "$pt" >>"$tmp/$f.pt_truth"
 				jq -r '.stages[0].latency_ns.p50' "$tmp/pt.json" >>"$tmp/$f.pt_p50"
+				jq -r '.stages[0].probe_class // "?"' "$tmp/pt.json" >>"$tmp/$f.pipetrace.class"
 				calc '%.2f\n' "($pm - $pt) / $pt * 100" >>"$tmp/$f.pt_err"
 				;;
 			pipetrace_stream)
 				jq -r '.lost.events // "null"' "$tmp/pts.json" >>"$tmp/$f.st_lost"
 				jq -r '.stages[0].calls' "$tmp/pts.json" >>"$tmp/$f.st_calls"
+				jq -r '.stages[0].probe_class // "?"' "$tmp/pts.json" >>"$tmp/$f.pipetrace_stream.class"
 				if [ -f "$tmp/ev.tsv" ]; then wc -l <"$tmp/ev.tsv"; else echo null; fi >>"$tmp/$f.st_lines"
 				rm -f "$tmp/ev.tsv"
 				;;
@@ -318,6 +332,10 @@ for f in "${plain_cases[@]}" "${annot_cases[@]}"; do
 					"$f" "$t" "$(jq -r .events_per_s <<<"$o")" "$lost"
 				;;
 			esac
+		fi
+		if [ -s "$tmp/$f.$t.class" ]; then
+			# The probe classes pipetrace reported (nop5 on an a* case with --sites).
+			o=$(jq --arg c "$(sort -u "$tmp/$f.$t.class" | paste -sd,)" '. + {probe_class: $c}' <<<"$o")
 		fi
 		jq --arg t "$t" --argjson o "$o" '.[$t] = $o' "$tmp/tools.json" >"$tmp/t.json"
 		mv "$tmp/t.json" "$tmp/tools.json"
