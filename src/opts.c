@@ -170,7 +170,7 @@ void pt_opts__usage(FILE *f, enum pt_cmd cmd)
 	}
 	fputs("usage: pipetrace [OPTIONS] -p PID\n"
 	      "       pipetrace [OPTIONS] -- CMD [ARGS...]\n"
-	      "       pipetrace list [-p PID | FILE] [SPEC]\n"
+	      "       pipetrace list [-p PID | FILE] [SPEC] [--sites]\n"
 	      "\n"
 	      "Trace the stage functions of a pipeline: calls, items, latency\n"
 	      "percentiles, throughput and concurrency per stage.\n"
