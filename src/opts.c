@@ -196,7 +196,7 @@ void pt_opts__usage(FILE *f, enum pt_cmd cmd)
 	      "                         stage, probe them (plain uprobes the kernel turns\n"
 	      "                         into calls) instead of its entry and return: about\n"
 	      "                         half the cost per call; the first call of each site\n"
-	      "                         pays the kernel's one-time patching (~80 us)\n"
+	      "                         pays the kernel's one-time patching (~70 us)\n"
 	      "\n"
 	      "Memory (per stage heap use, leaks, page faults, RSS):\n"
 	      "      --alloc            probe the target's allocator (malloc, calloc, realloc,\n"
