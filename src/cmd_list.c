@@ -51,21 +51,6 @@ static int add_note(const struct pt_stage_note *note, void *arg)
 	return 0;
 }
 
-static int add_site(const struct pt_site_note *site, void *arg)
-{
-	struct list_ctx *c = arg;
-	struct pt_site_note *v;
-
-	if (c->nsites >= 65536)
-		return 0;
-	v = realloc(c->sites, (c->nsites + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	c->sites = v;
-	v[c->nsites++] = *site;
-	return 0;
-}
-
 /* Prints the probe sites of the listed functions: "site KIND FILEOFF FUNC". */
 static void print_sites(const struct list_ctx *c)
 {
@@ -160,7 +145,7 @@ int pt_cmd_list(const struct pt_opts *o)
 	}
 	ret = pt_elf__for_each_stage_note(elf, add_note, &c);
 	if (ret >= 0)
-		ret = pt_elf__for_each_site(elf, add_site, &c);
+		ret = pt_elf__sites(elf, &c.sites, &c.nsites);
 	if (ret >= 0)
 		ret = pt_elf__for_each_func(elf, add_sym, &c);
 	if (ret < 0) {

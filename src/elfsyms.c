@@ -814,6 +814,41 @@ int pt_elf__for_each_site(struct pt_elf *e, pt_site_cb cb, void *ctx)
 	return scan_notes(e, PIPETRACE_NOTE_TYPE_SITE, site_desc, &w);
 }
 
+struct site_vec {
+	struct pt_site_note *v;
+	size_t n;
+};
+
+static int push_site(const struct pt_site_note *site, void *arg)
+{
+	struct site_vec *sv = arg;
+	struct pt_site_note *v;
+
+	if (sv->n >= PT_SITES_MAX)
+		return 0;
+	v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	sv->v = v;
+	v[sv->n++] = *site;
+	return 0;
+}
+
+int pt_elf__sites(struct pt_elf *e, struct pt_site_note **out, size_t *n)
+{
+	struct site_vec sv = { 0 };
+	int ret = pt_elf__for_each_site(e, push_site, &sv);
+
+	if (ret) {
+		free(sv.v);
+		sv.v = NULL;
+		sv.n = 0;
+	}
+	*out = sv.v;
+	*n = sv.n;
+	return ret;
+}
+
 /* ------------------------------------------------------------------ DWARF */
 
 /*

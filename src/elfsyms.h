@@ -108,6 +108,11 @@ typedef int (*pt_site_cb)(const struct pt_site_note *site, void *ctx);
  */
 int pt_elf__for_each_site(struct pt_elf *e, pt_site_cb cb, void *ctx);
 
+/* The first PT_SITES_MAX sites, in a malloc'ed array (free it); 0 or
+ * -errno (then *out is NULL). */
+#define PT_SITES_MAX 65536
+int pt_elf__sites(struct pt_elf *e, struct pt_site_note **out, size_t *n);
+
 /* Reads LEN bytes at file offset OFF; 0, -EIO past the end, or -errno. */
 int pt_elf__read(const struct pt_elf *e, uint64_t off, void *buf, size_t len);
 

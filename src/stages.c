@@ -494,22 +494,6 @@ static int collect_note(const struct pt_stage_note *note, void *arg)
 	return 0;
 }
 
-static int collect_site(const struct pt_site_note *site, void *arg)
-{
-	struct match_ctx *c = arg;
-	struct pt_site_note *v;
-
-	/* One per nop; a function has a handful, an object a few hundred. */
-	if (c->nsites >= 65536)
-		return 0;
-	v = realloc(c->sites, (c->nsites + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	c->sites = v;
-	v[c->nsites++] = *site;
-	return 0;
-}
-
 /*
  * Gives s the probe sites inside its function [addr, addr + size): entry
  * sites first. Both kinds present make it a PT_PROBE_SITE stage. Returns 0
@@ -728,7 +712,7 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 			shown, strerror(-ret));
 		goto out;
 	}
-	ret = pt_elf__for_each_site(c.elf, collect_site, &c);
+	ret = pt_elf__sites(c.elf, &c.sites, &c.nsites);
 	if (ret < 0) {
 		pt_errf(err, errlen, ret, "%s: cannot read probe sites: %s",
 			shown, strerror(-ret));
