@@ -46,6 +46,10 @@ const volatile __u64 page_size = 4096;
 const volatile __u8 alloc_on = 0;
 /* --folded-offcpu: a stack at every switch-out of a target thread. */
 const volatile __u8 offcpu_stacks = 0;
+/* --events: every call into the ring buffer; the consumer is woken only
+ * once wake_bytes are waiting (it also drains on a timer). */
+const volatile __u8 stream_on = 0;
+const volatile __u64 wake_bytes = 1 << 20;
 
 /* Set by userspace after load (the calibration run traces pipetrace itself
  * before the target is traced). */
@@ -140,6 +144,12 @@ struct {
 	__type(value, struct pt_offcpu);
 } offcpu SEC(".maps");
 
+/* Calls streamed one by one (--events). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* resized with --events */
+} events SEC(".maps");
+
 /* The target's memory when its last thread exited. */
 struct pt_exit_mem exit_mem;
 /* Off-CPU waits that began before this (pipetrace calibrating itself, a
@@ -152,6 +162,9 @@ volatile __u32 warmed_up;
 __u64 last_brk;
 /* Allocations seen, for --alloc-sample. */
 __u64 alloc_seq;
+/* Exit sites reached by calls entered before their entry site was
+ * attached (not losses: those calls were never traced). */
+__u64 inflight_exits;
 
 /* The value a new thread starts from (all zero). */
 static const struct pt_thread zero_thread;
@@ -290,6 +303,8 @@ static __always_inline void count_items(struct pt_stage_stats *s, __u32 stage,
 		s->items += (__u32)ret;
 		break;
 	case PT_ITEMS_S64:
+		if (ret == PT_ITEMS_UNSET)
+			break;
 		if ((__s64)ret < 0)
 			s->errors++;
 		else
@@ -342,6 +357,29 @@ static __always_inline void add_pair(__u32 tid, __u32 stage, __u64 lat)
 		count_lost(PT_LOST_PAIRS_FULL, 1);
 }
 
+/* Streams one completed call; a full ring buffer is counted as lost. */
+static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
+					__u32 tid, __u32 stage)
+{
+	struct pt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 flags;
+
+	if (!e) {
+		count_lost(PT_LOST_EVENTS, 1);
+		return;
+	}
+	e->start_ns = start;
+	e->lat_ns = lat;
+	e->ret = ret;
+	e->tid = tid;
+	e->stage = stage;
+	/* Waking the consumer costs more than the probe: batch it. */
+	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
+			BPF_RB_FORCE_WAKEUP :
+			BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
 /* ------------------------------------------------------------ stage calls */
 
 SEC("uprobe")
@@ -383,7 +421,8 @@ int BPF_KRETPROBE(stage_exit)
 {
 	__u64 now = bpf_ktime_get_ns(), end;
 	__u64 ret = PT_REGS_RC(ctx);
-	__u32 stage = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 stage = cookie & ~PT_COOKIE_SITE;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pt_thread *t;
 	struct pt_frame *f;
@@ -409,8 +448,11 @@ int BPF_KRETPROBE(stage_exit)
 	t->ret_ns = 0;
 	d = t->depth;
 	if (d == 0) {
-		/* Entered while attaching, or its entry was dropped. */
-		if (phase == PT_PHASE_ARMED)
+		/* An exit site also sees calls entered before tracing began;
+		 * a return probe does not: its entry was lost. */
+		if (cookie & PT_COOKIE_SITE)
+			__sync_fetch_and_add(&inflight_exits, 1);
+		else if (phase == PT_PHASE_ARMED)
 			count_lost(PT_LOST_UNMATCHED, 1);
 		return 0;
 	}
@@ -470,6 +512,8 @@ int BPF_KRETPROBE(stage_exit)
 	record_call(stage, lat, bias, outermost, ret);
 	if (outermost)
 		add_pair(tid, stage, lat);
+	if (stream_on)
+		stream_call(f->start_ns, lat, ret, tid, stage);
 	return 0;
 }
 
@@ -555,14 +599,19 @@ static __always_inline void count_vm_call(struct pt_thread *t, long ret)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct pt_thread *t = current_thread(false, now);
 	struct pt_stage_time *st;
+	struct pt_thread *t;
+	__u64 now;
 	__u32 cls;
 
+	/* The probes' own syscalls (a nop5 site's, a return trampoline's):
+	 * nothing to account, and the cheapest way out. */
+	if (sys_class((__s32)BPF_CORE_READ(regs, orig_ax)) == PT_SYS_PROBE)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = current_thread(false, now);
 	if (!t)
 		return 0;
-	/* A return trampoline's syscall ends here, whoever's probe it was. */
 	t->ret_ns = 0;
 	if (t->sys_nr < 0)
 		return 0;

@@ -91,6 +91,9 @@ enum pt_items_mode {
 	PT_ITEMS_S64 = 3, /* long / ssize_t: negative values are errors */
 	PT_ITEMS_U64 = 4, /* unsigned long / size_t */
 };
+/* An exit site's value when the call gave no count (PIPETRACE_ITEMS_UNSET
+ * in include/pipetrace/stage.h): neither items nor an error. */
+#define PT_ITEMS_UNSET 0x8000000000000000ULL
 
 /* Per stage, per CPU: summed by userspace over CPUs (min/max: folded). */
 struct pt_stage_stats {
@@ -193,10 +196,13 @@ struct pt_thread {
  * probe's own cost, and so the latency it adds, differs between them.
  */
 enum pt_probe_class {
-	PT_PROBE_PUSH = 0, /* push %rbp: emulated */
-	PT_PROBE_ENDBR = 1, /* endbr64 (CET builds) */
+	PT_PROBE_PUSH = 0, /* push of a register: emulated */
+	PT_PROBE_ENDBR = 1, /* endbr64 (CET builds): single-stepped */
 	PT_PROBE_STEP = 2, /* anything else: single-stepped out of line */
-	PT_PROBE_NR = 3,
+	PT_PROBE_SITE = 3, /* 5-byte nops placed by PIPETRACE_ENTER(): plain
+			    * uprobes at entry and exits, which the kernel
+			    * turns into calls */
+	PT_PROBE_NR = 4,
 };
 
 /*
@@ -298,6 +304,24 @@ struct pt_offcpu {
 	__u32 part; /* why: its pt_part while blocked, or PT_PART_RUNQ */
 };
 
+/* ------------------------------------------------------------- streaming */
+
+/* One completed stage call, streamed through the `events` ring buffer
+ * (--events). */
+struct pt_event {
+	__u64 start_ns; /* CLOCK_MONOTONIC at entry */
+	__u64 lat_ns; /* latency, probe cost removed */
+	__u64 ret; /* the return value (an exit site: PIPETRACE_ITEMS()) */
+	__u32 tid;
+	__u32 stage;
+};
+#define PT_DEFAULT_EVENTS_BYTES (8u << 20) /* ring buffer size */
+
+/* A stage probe's BPF cookie: the stage id, and this bit on a nop5 exit
+ * site (a plain uprobe, which also fires for calls entered before it was
+ * attached). */
+#define PT_COOKIE_SITE 0x80000000u
+
 /* ----------------------------------------------------------- lost events */
 
 /* Why an event was dropped; counted per CPU in the `lost` array. */
@@ -311,7 +335,8 @@ enum pt_lost_reason {
 	PT_LOST_ALLOCS_FULL = 4, /* allocs map full: a block not tracked */
 	PT_LOST_STACKS = 5, /* a stack not stored (stack map full) */
 	PT_LOST_SAMPLES_FULL = 6, /* samples map full: a sample dropped */
-	PT_LOST_NR = 7,
+	PT_LOST_EVENTS = 7, /* --events: the ring buffer was full */
+	PT_LOST_NR = 8,
 };
 
 /* --------------------------------------------------------- layout checks */
@@ -343,6 +368,8 @@ _Static_assert(sizeof(struct pt_sample_key) == 16,
 _Static_assert(sizeof(struct pt_offcpu) == 32,
 	       "pt_offcpu must have no padding");
 _Static_assert(PT_SAMPLE_ONCPU >= PT_PART_NR, "sample kinds overlap");
+_Static_assert(sizeof(struct pt_event) == 32, "pt_event must have no padding");
+_Static_assert(PT_MAX_STAGES <= PT_COOKIE_SITE, "stage ids overlap the flag");
 _Static_assert((PT_MAX_DEPTH & (PT_MAX_DEPTH - 1)) == 0,
 	       "PT_MAX_DEPTH must be a power of two (used as a mask)");
 _Static_assert((PT_MAX_STAGES & (PT_MAX_STAGES - 1)) == 0,

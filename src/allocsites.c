@@ -43,6 +43,7 @@ const char *pt_alloc_kind__name(enum pt_alloc_kind k)
 
 struct scan {
 	uint64_t addr[NFUNCS]; /* 0: not defined */
+	uint64_t size[NFUNCS];
 	bool global[NFUNCS];
 };
 
@@ -57,6 +58,7 @@ static int scan_sym(const struct pt_sym *sym, void *arg)
 		if (strcmp(sym->name, alloc_funcs[i].name))
 			continue;
 		s->addr[i] = sym->addr;
+		s->size[i] = sym->size;
 		s->global[i] = sym->global;
 	}
 	return 0;
@@ -86,6 +88,7 @@ static int try_object(const char *open_path, struct pt_alloc_sites *out)
 	out->n = 0;
 	for (i = 0; i < NFUNCS; i++) {
 		uint64_t off;
+		uint32_t skip;
 		bool dup = false;
 
 		if (!s.addr[i] || !s.global[i] ||
@@ -97,8 +100,9 @@ static int try_object(const char *open_path, struct pt_alloc_sites *out)
 			continue; /* an alias: probed once */
 		out->v[out->n].kind = alloc_funcs[i].kind;
 		out->v[out->n].name = alloc_funcs[i].name;
-		out->v[out->n].file_off = off;
-		out->v[out->n].probe_class = pt_probe_class__at(open_path, off);
+		out->v[out->n].probe_class =
+			pt_probe_entry__at(open_path, off, s.size[i], &skip);
+		out->v[out->n].file_off = off + skip;
 		out->n++;
 	}
 	ret = out->n >= 2;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * cmd_list.c - `pipetrace list [-p PID | FILE] [SPEC]`: the functions a -s
- * SPEC can name, annotated stages first, then the rest by name.
+ * SPEC can name, annotated stages first, then the rest by name; with
+ * --sites, the nop5 probe sites PIPETRACE_ENTER() placed in them.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -29,6 +30,8 @@ struct list_ctx {
 	size_t n;
 	struct pt_stage_note *notes;
 	size_t nnotes;
+	struct pt_site_note *sites;
+	size_t nsites;
 };
 
 static int add_note(const struct pt_stage_note *note, void *arg)
@@ -46,6 +49,30 @@ static int add_note(const struct pt_stage_note *note, void *arg)
 		return -ENOMEM;
 	c->nnotes++;
 	return 0;
+}
+
+/* Prints the probe sites of the listed functions: "site KIND FILEOFF FUNC". */
+static void print_sites(const struct list_ctx *c)
+{
+	size_t i, j;
+
+	printf("%-8s %-5s %18s  %s\n", "KIND", "SITE", "FILE OFFSET",
+	       "FUNCTION");
+	for (i = 0; i < c->nsites; i++) {
+		const struct pt_site_note *x = &c->sites[i];
+
+		for (j = 0; j < c->n; j++) {
+			const struct entry *e = &c->v[j];
+
+			if (x->addr < e->addr || x->addr - e->addr >= e->size)
+				continue;
+			printf("%-8s %-5s 0x%016llx  %s\n", "site",
+			       x->kind == PIPETRACE_SITE_ENTRY ? "entry" :
+								 "exit",
+			       (unsigned long long)x->file_off, e->name);
+			break;
+		}
+	}
 }
 
 static int add_sym(const struct pt_sym *sym, void *arg)
@@ -118,12 +145,19 @@ int pt_cmd_list(const struct pt_opts *o)
 	}
 	ret = pt_elf__for_each_stage_note(elf, add_note, &c);
 	if (ret >= 0)
+		ret = pt_elf__sites(elf, &c.sites, &c.nsites);
+	if (ret >= 0)
 		ret = pt_elf__for_each_func(elf, add_sym, &c);
 	if (ret < 0) {
 		pt_err("%s: cannot read symbols: %s", shown, strerror(-ret));
 		goto out;
 	}
 	qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
+	if (o->sites) {
+		print_sites(&c);
+		code = 0;
+		goto out;
+	}
 	printf("# %s: %zu function%s%s%s\n", shown, c.n, c.n == 1 ? "" : "s",
 	       c.pattern ? " matching " : "", c.pattern ? c.pattern : "");
 	printf("%-8s %18s %8s  %s\n", "KIND", "ADDRESS", "SIZE", "NAME");
@@ -138,8 +172,12 @@ int pt_cmd_list(const struct pt_opts *o)
 		       (unsigned long long)e->addr, (unsigned long long)e->size,
 		       e->name);
 	}
+	if (c.nsites)
+		printf("# %zu nop5 probe sites (PIPETRACE_ENTER()): pipetrace list --sites, pipetrace --sites\n",
+		       c.nsites);
 	code = 0;
 out:
+	free(c.sites);
 	for (i = 0; i < c.n; i++)
 		free(c.v[i].name);
 	free(c.v);

@@ -18,6 +18,7 @@
 
 #include "cmd.h"
 #include "elfsyms.h"
+#include "events.h"
 #include "launch.h"
 #include "memreport.h"
 #include "log.h"
@@ -49,6 +50,8 @@ struct trace_run {
 	uint64_t next_dither_ns; /* when to change the sampling period */
 	unsigned int dither_seed;
 	unsigned int syms_refreshes;
+	struct pt_events *events; /* --events */
+	int events_err; /* a drain failed: -errno */
 	pid_t pid;
 	int sigfd, pidfd;
 	int signo;
@@ -282,6 +285,7 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 	struct pt_mem_row *mem = NULL;
 
 	ret = pt_tracer__read(r->tracer, r->totals, rep.lost);
+	rep.inflight_exits = pt_tracer__inflight_exits(r->tracer);
 	if (!ret)
 		ret = pt_tracer__read_threads(r->tracer, &threads,
 					      &rep.nthreads);
@@ -362,12 +366,77 @@ static void attach_warmup(struct trace_run *r)
 }
 
 /* Waits for the end of the trace. Returns the reason. */
+/*
+ * Says which stages are probed on an instruction the kernel single-steps,
+ * and what that costs per call (bias: calibrated figures, or NULL).
+ */
+static void warn_costly_probes(const struct pt_stage_set *set,
+			       const uint64_t *bias)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		const struct pt_stage *s = &set->v[i];
+
+		if (s->probe_class != PT_PROBE_STEP &&
+		    s->probe_class != PT_PROBE_ENDBR)
+			continue;
+		if (bias && bias[PT_PROBE_PUSH])
+			pt_warn("%s: its first instruction is single-stepped by the kernel: about %.1f us per call, %.1f us more than a push site (measured now); add PIPETRACE_ENTER() to it and use --sites, or build with -fno-omit-frame-pointer",
+				s->name, bias[s->probe_class] / 1e3,
+				((double)bias[s->probe_class] -
+				 (double)bias[PT_PROBE_PUSH]) /
+					1e3);
+		else
+			pt_warn("%s: its first instruction is single-stepped by the kernel, several times the cost of a push site per call; add PIPETRACE_ENTER() to it and use --sites, or build with -fno-omit-frame-pointer",
+				s->name);
+	}
+}
+
+/* Puts the events file in place (or removes it after an error); 0 or -1. */
+static int save_events(struct trace_run *r)
+{
+	uint64_t n = pt_events__count(r->events);
+	char err[512];
+	int ret = r->events_err;
+
+	if (ret) {
+		pt_err("cannot write the events to %s: %s; no partial file left",
+		       r->o->events_path, strerror(-ret));
+		pt_events__close(r->events, false, NULL, 0);
+	} else {
+		ret = pt_events__close(r->events, true, err, sizeof(err));
+		if (ret)
+			pt_err("%s", err);
+		else
+			pt_info("%llu events written to %s",
+				(unsigned long long)n, r->o->events_path);
+	}
+	r->events = NULL;
+	return ret ? -1 : 0;
+}
+
+/* How often streamed events are drained at the least. */
+#define EVENTS_DRAIN_NS 20000000ull
+
+/* Writes the streamed events waiting; a failure is kept for the end. */
+static void drain_events(struct trace_run *r)
+{
+	int n;
+
+	if (!r->events || r->events_err)
+		return;
+	n = pt_tracer__drain(r->tracer);
+	if (n < 0)
+		r->events_err = n;
+}
+
 static enum stop_reason wait_for_end(struct trace_run *r)
 {
 	const struct pt_opts *o = r->o;
 	uint64_t deadline = 0, tick = 0, iv = 0, now, next;
 	struct signalfd_siginfo si;
-	struct pollfd p[2];
+	struct pollfd p[3];
 	int timeout;
 
 	if (o->duration_s > 0)
@@ -392,6 +461,7 @@ static enum stop_reason wait_for_end(struct trace_run *r)
 		}
 		refresh_syms(r, now);
 		dither_sampling(r, now);
+		drain_events(r);
 		next = deadline;
 		if (tick && (!next || tick < next))
 			next = tick;
@@ -399,12 +469,17 @@ static enum stop_reason wait_for_end(struct trace_run *r)
 			next = r->next_syms_ns;
 		if (r->next_dither_ns && (!next || r->next_dither_ns < next))
 			next = r->next_dither_ns;
+		/* Streamed events wake us only in bulk: drain them often. */
+		if (r->events && (!next || now + EVENTS_DRAIN_NS < next))
+			next = now + EVENTS_DRAIN_NS;
 		timeout = !next	      ? -1 :
 			  next <= now ? 0 :
 					(int)((next - now + 999999) / 1000000);
 		p[0] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = r->pidfd, .events = POLLIN };
-		if (poll(p, 2, timeout) < 0) {
+		p[2] = (struct pollfd){ .fd = pt_tracer__stream_fd(r->tracer),
+					.events = POLLIN };
+		if (poll(p, p[2].fd >= 0 ? 3 : 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pt_err("poll: %s", strerror(errno));
@@ -441,6 +516,7 @@ int pt_cmd_trace(const struct pt_opts *o)
 		.alloc_max = o->alloc_max,
 		.oncpu = o->folded_path != NULL,
 		.offcpu = o->folded_offcpu_path != NULL,
+		.events = o->events_path != NULL,
 	};
 	bool want_syms = o->alloc || o->folded_path || o->folded_offcpu_path;
 	uint64_t t0 = now_ns();
@@ -462,6 +538,8 @@ int pt_cmd_trace(const struct pt_opts *o)
 				 sizeof(err));
 	if (ret)
 		goto fail_msg;
+	if (!o->sites)
+		pt_stages__drop_sites(&r.stages);
 	if (o->alloc) {
 		ret = pt_alloc_sites__resolve(&r.target, &r.asites, err,
 					      sizeof(err));
@@ -489,6 +567,20 @@ int pt_cmd_trace(const struct pt_opts *o)
 	if (ret)
 		goto fail_msg;
 	pt_debug("start: BPF loaded at %.1f ms", (now_ns() - t0) / 1e6);
+	if (o->events_path) {
+		ret = pt_events__open(o->events_path, &r.stages, &r.events, err,
+				      sizeof(err));
+		if (!ret) {
+			ret = pt_tracer__stream(r.tracer, pt_events__handle,
+						r.events);
+			if (ret)
+				pt_errf(err, sizeof(err), ret,
+					"cannot read the events ring buffer: %s",
+					strerror(-ret));
+		}
+		if (ret)
+			goto fail_msg;
+	}
 	if (o->calibrate) {
 		ret = pt_tracer__calibrate(r.tracer, r.bias_ns, err,
 					   sizeof(err));
@@ -498,6 +590,7 @@ int pt_cmd_trace(const struct pt_opts *o)
 				err);
 		pt_debug("start: calibrated at %.1f ms", (now_ns() - t0) / 1e6);
 	}
+	warn_costly_probes(&r.stages, r.calibrated ? r.bias_ns : NULL);
 
 	/* Signals arrive through a signalfd; the child gets the old mask. */
 	sigemptyset(&mask);
@@ -600,8 +693,11 @@ int pt_cmd_trace(const struct pt_opts *o)
 	pt_tracer__freeze(r.tracer);
 	if (r.usyms && !r.exited)
 		pt_usyms__refresh(r.usyms);
+	drain_events(&r);
 	ret = report(&r, stdout, end, true);
 	if (save_folded(&r) && !ret)
+		ret = -EIO;
+	if (r.events && save_events(&r) && !ret)
 		ret = -EIO;
 	code = ret ? 1 : 0;
 	pt_tracer__detach(r.tracer);
@@ -637,6 +733,7 @@ out:
 		close(r.sigfd);
 	pt_stages__free(&r.stages);
 	pt_alloc_sites__free(&r.asites);
+	pt_events__close(r.events, false, NULL, 0);
 	pt_usyms__close(r.usyms);
 	pt_ksyms__free(r.ksyms);
 	pt_target__free(&r.target);

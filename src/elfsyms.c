@@ -653,6 +653,14 @@ int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx)
 	return 0;
 }
 
+int pt_elf__read(const struct pt_elf *e, uint64_t off, void *buf, size_t len)
+{
+	if (off > e->file_size || len > e->file_size - off ||
+	    off > (uint64_t)INT64_MAX)
+		return -EIO;
+	return pread_full(e->fd, buf, len, (off_t)off);
+}
+
 /* ------------------------------------------------------------ stage notes */
 
 /*
@@ -678,8 +686,15 @@ static bool parse_stage_desc(const unsigned char *desc, size_t size,
 	return true;
 }
 
-/* Walk the notes of one SHT_NOTE section; 0 or CB's value. */
-static int scan_note_section(Elf_Scn *scn, pt_note_cb cb, void *ctx)
+/* What to do with one pipetrace note's descriptor: DESC, SIZE bytes, at
+ * virtual address VADDR (0 if its section is not loaded). */
+typedef int (*note_desc_fn)(const unsigned char *desc, size_t size,
+			    uint64_t vaddr, void *walk);
+
+/* Walk the pipetrace notes of TYPE in one SHT_NOTE section; 0 or FN's
+ * value. */
+static int scan_note_section(Elf_Scn *scn, const GElf_Shdr *sh, uint32_t type,
+			     note_desc_fn fn, void *walk)
 {
 	static const char owner[] = PIPETRACE_NOTE_OWNER;
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -692,7 +707,7 @@ static int scan_note_section(Elf_Scn *scn, pt_note_cb cb, void *ctx)
 	while (off < data->d_size &&
 	       (next = gelf_getnote(data, off, &nh, &name_off, &desc_off))) {
 		const unsigned char *buf = data->d_buf;
-		struct pt_stage_note note;
+		uint64_t vaddr = 0;
 
 		/* gelf_getnote() checks these; do not depend on it. */
 		if (next <= off || name_off > data->d_size ||
@@ -701,20 +716,22 @@ static int scan_note_section(Elf_Scn *scn, pt_note_cb cb, void *ctx)
 		    nh.n_descsz > data->d_size - desc_off)
 			break;
 		off = next;
-		if (nh.n_type != PIPETRACE_NOTE_TYPE_STAGE ||
-		    nh.n_namesz != sizeof(owner) ||
+		if (nh.n_type != type || nh.n_namesz != sizeof(owner) ||
 		    memcmp(buf + name_off, owner, sizeof(owner)))
 			continue;
-		if (!parse_stage_desc(buf + desc_off, nh.n_descsz, &note))
-			continue;
-		err = cb(&note, ctx);
+		if ((sh->sh_flags & SHF_ALLOC) && sh->sh_addr &&
+		    sh->sh_addr <= UINT64_MAX - desc_off)
+			vaddr = sh->sh_addr + desc_off;
+		err = fn(buf + desc_off, nh.n_descsz, vaddr, walk);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-int pt_elf__for_each_stage_note(struct pt_elf *e, pt_note_cb cb, void *ctx)
+/* Every SHT_NOTE section's pipetrace notes of TYPE; 0 or FN's value. */
+static int scan_notes(struct pt_elf *e, uint32_t type, note_desc_fn fn,
+		      void *walk)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -725,11 +742,111 @@ int pt_elf__for_each_stage_note(struct pt_elf *e, pt_note_cb cb, void *ctx)
 			return -EINVAL;
 		if (sh.sh_type != SHT_NOTE)
 			continue;
-		err = scan_note_section(scn, cb, ctx);
+		err = scan_note_section(scn, &sh, type, fn, walk);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+struct stage_walk {
+	pt_note_cb cb;
+	void *ctx;
+};
+
+static int stage_desc(const unsigned char *desc, size_t size, uint64_t vaddr,
+		      void *walk)
+{
+	struct stage_walk *w = walk;
+	struct pt_stage_note note;
+
+	if (!parse_stage_desc(desc, size, &note))
+		return 0;
+	return w->cb(&note, w->ctx);
+}
+
+int pt_elf__for_each_stage_note(struct pt_elf *e, pt_note_cb cb, void *ctx)
+{
+	struct stage_walk w = { .cb = cb, .ctx = ctx };
+
+	return scan_notes(e, PIPETRACE_NOTE_TYPE_STAGE, stage_desc, &w);
+}
+
+struct site_walk {
+	struct pt_elf *e;
+	pt_site_cb cb;
+	void *ctx;
+};
+
+static int site_desc(const unsigned char *desc, size_t size, uint64_t vaddr,
+		     void *walk)
+{
+	static const uint8_t nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	struct site_walk *w = walk;
+	struct pt_site_note site;
+	uint8_t code[sizeof(nop5)];
+	int32_t rel;
+
+	/* u8 version | u8 kind | u16 reserved | s32 site - &this field */
+	if (size != 8 || desc[0] != PIPETRACE_NOTE_VERSION || !vaddr ||
+	    (desc[1] != PIPETRACE_SITE_ENTRY && desc[1] != PIPETRACE_SITE_EXIT))
+		return 0;
+	memcpy(&rel, desc + 4, sizeof(rel));
+	vaddr += 4;
+	if (rel < 0 ? vaddr < (uint64_t) - (int64_t)rel :
+		      vaddr > UINT64_MAX - (uint64_t)rel)
+		return 0;
+	site.addr = vaddr + (uint64_t)(int64_t)rel;
+	site.kind = desc[1];
+	/* It must be code, and still the 5-byte nop the header wrote: a
+	 * probe anywhere else could land inside an instruction. */
+	if (pt_elf__addr_to_offset(w->e, site.addr, &site.file_off) ||
+	    pt_elf__read(w->e, site.file_off, code, sizeof(code)) ||
+	    memcmp(code, nop5, sizeof(nop5)))
+		return 0;
+	return w->cb(&site, w->ctx);
+}
+
+int pt_elf__for_each_site(struct pt_elf *e, pt_site_cb cb, void *ctx)
+{
+	struct site_walk w = { .e = e, .cb = cb, .ctx = ctx };
+
+	return scan_notes(e, PIPETRACE_NOTE_TYPE_SITE, site_desc, &w);
+}
+
+struct site_vec {
+	struct pt_site_note *v;
+	size_t n;
+};
+
+static int push_site(const struct pt_site_note *site, void *arg)
+{
+	struct site_vec *sv = arg;
+	struct pt_site_note *v;
+
+	if (sv->n >= PT_SITES_MAX)
+		return 0;
+	v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	sv->v = v;
+	v[sv->n++] = *site;
+	return 0;
+}
+
+int pt_elf__sites(struct pt_elf *e, struct pt_site_note **out, size_t *n)
+{
+	struct site_vec sv = { 0 };
+	int ret = pt_elf__for_each_site(e, push_site, &sv);
+
+	if (ret) {
+		free(sv.v);
+		sv.v = NULL;
+		sv.n = 0;
+	}
+	*out = sv.v;
+	*n = sv.n;
+	return ret;
 }
 
 /* ------------------------------------------------------------------ DWARF */

@@ -90,6 +90,32 @@ typedef int (*pt_note_cb)(const struct pt_stage_note *note, void *ctx);
  */
 int pt_elf__for_each_stage_note(struct pt_elf *e, pt_note_cb cb, void *ctx);
 
+/* A probe site placed by PIPETRACE_ENTER() (include/pipetrace/stage.h). */
+struct pt_site_note {
+	uint64_t addr; /* the 5-byte nop's virtual address */
+	uint64_t file_off; /* its uprobe offset */
+	uint8_t kind; /* PIPETRACE_SITE_ENTRY or PIPETRACE_SITE_EXIT */
+};
+
+typedef int (*pt_site_cb)(const struct pt_site_note *site, void *ctx);
+
+/*
+ * Call CB for every probe-site note (owner "pipetrace", type 2) in a loaded
+ * SHT_NOTE section, in file order. A site is reported only if its address
+ * is in an executable PT_LOAD segment and the file holds the 5-byte nop
+ * 0f 1f 44 00 00 there; malformed notes are skipped. Returns 0, -errno, or
+ * CB's value.
+ */
+int pt_elf__for_each_site(struct pt_elf *e, pt_site_cb cb, void *ctx);
+
+/* The first PT_SITES_MAX sites, in a malloc'ed array (free it); 0 or
+ * -errno (then *out is NULL). */
+#define PT_SITES_MAX 65536
+int pt_elf__sites(struct pt_elf *e, struct pt_site_note **out, size_t *n);
+
+/* Reads LEN bytes at file offset OFF; 0, -EIO past the end, or -errno. */
+int pt_elf__read(const struct pt_elf *e, uint64_t off, void *buf, size_t len);
+
 /*
  * How FUNC's return value reads as an item count, from the object's own
  * DWARF: 4- and 8-byte signed/unsigned integer base types (through typedefs

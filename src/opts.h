@@ -36,6 +36,7 @@ struct pt_opts {
 	bool version;
 	bool verbose;
 	bool calibrate; /* measure and subtract the probe's own latency */
+	bool sites; /* probe PIPETRACE_ENTER() sites where there are some */
 	pid_t pid; /* -p; 0 when launching */
 	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
 	struct pt_spec *specs;
@@ -43,6 +44,7 @@ struct pt_opts {
 	double duration_s; /* 0: until the target exits or a signal */
 	double interval_s; /* 0: no interval tables */
 	const char *json_path;
+	const char *events_path; /* --events: every call, one line each */
 	unsigned int max_threads;
 	const char *list_file; /* list FILE */
 	/* memory */

@@ -19,6 +19,7 @@ static const char *const lost_names[PT_LOST_NR] = {
 	[PT_LOST_ALLOCS_FULL] = "allocs_full",
 	[PT_LOST_STACKS] = "stacks",
 	[PT_LOST_SAMPLES_FULL] = "samples_full",
+	[PT_LOST_EVENTS] = "events",
 };
 
 /* JSON names of the parts, in enum pt_part order. */
@@ -510,14 +511,15 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	fputs("\n", f);
 	if (r->lost_total)
 		fprintf(f,
-			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs, %llu untracked blocks, %llu stacks, %llu samples\n",
+			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs, %llu untracked blocks, %llu stacks, %llu samples, %llu streamed events\n",
 			(unsigned long long)r->lost[PT_LOST_DEPTH],
 			(unsigned long long)r->lost[PT_LOST_UNMATCHED],
 			(unsigned long long)r->lost[PT_LOST_THREADS_FULL],
 			(unsigned long long)r->lost[PT_LOST_PAIRS_FULL],
 			(unsigned long long)r->lost[PT_LOST_ALLOCS_FULL],
 			(unsigned long long)r->lost[PT_LOST_STACKS],
-			(unsigned long long)r->lost[PT_LOST_SAMPLES_FULL]);
+			(unsigned long long)r->lost[PT_LOST_SAMPLES_FULL],
+			(unsigned long long)r->lost[PT_LOST_EVENTS]);
 	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
 		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
 		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
@@ -766,6 +768,7 @@ static json_object *report_json(const struct pt_report *r)
 	for (i = 0; lost && i < PT_LOST_NR; i++)
 		ret |= jadd(lost, lost_names[i], juint(r->lost[i]));
 	ret |= jadd(o, "lost", lost);
+	ret |= jadd(o, "calls_in_flight_at_attach", juint(r->inflight_exits));
 	if (r->calibrated) {
 		json_object *cal = json_object_new_object();
 		int c;

@@ -39,6 +39,7 @@ struct pt_report {
 	uint64_t duration_ns;
 	uint64_t lost[PT_LOST_NR];
 	uint64_t lost_total;
+	uint64_t inflight_exits; /* exit sites of calls entered before attach */
 	bool calibrated;
 	uint64_t bias_ns[PT_PROBE_NR]; /* calibrated, by probe class */
 	struct pt_stage_report *rows;

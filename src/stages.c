@@ -16,6 +16,9 @@
 #include "log.h"
 #include "stages.h"
 
+_Static_assert((unsigned long long)PIPETRACE_ITEMS_UNSET == PT_ITEMS_UNSET,
+	       "stage.h and the ABI disagree on the unset item count");
+
 /* ------------------------------------------------------------------ helpers */
 
 static char *xasprintf(const char *fmt, ...)
@@ -49,15 +52,108 @@ const char *pt_items_mode__name(enum pt_items_mode m)
 	}
 }
 
+/* The length of a push of a 64-bit register at code[0..len), or 0. */
+static size_t push_len(const uint8_t *code, size_t len)
+{
+	if (len >= 1 && code[0] >= 0x50 && code[0] <= 0x57)
+		return 1; /* push %rax..%rdi */
+	if (len >= 2 && code[0] == 0x41 && code[1] >= 0x50 && code[1] <= 0x57)
+		return 2; /* push %r8..%r15 */
+	return 0;
+}
+
+static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
 enum pt_probe_class pt_probe_class__of(const uint8_t *code, size_t len)
 {
-	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
-
-	if (len >= 1 && code[0] == 0x55)
+	if (push_len(code, len))
 		return PT_PROBE_PUSH;
 	if (len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)))
 		return PT_PROBE_ENDBR;
 	return PT_PROBE_STEP;
+}
+
+/*
+ * Whether any direct jump or call in code[0..len) could land on offset
+ * target. Every byte is tried as the start of an instruction, so data and
+ * the middle of other instructions give false alarms, never a miss of a
+ * direct branch.
+ */
+static bool maybe_branch_to(const uint8_t *code, size_t len, size_t target)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		int64_t to = INT64_MIN;
+		uint8_t op = code[i];
+
+		if ((op == 0xeb || (op >= 0x70 && op <= 0x7f) ||
+		     (op >= 0xe0 && op <= 0xe3)) &&
+		    i + 2 <= len)
+			to = (int64_t)i + 2 + (int8_t)code[i + 1];
+		if (to != (int64_t)target && (op == 0xe8 || op == 0xe9) &&
+		    i + 5 <= len) {
+			int32_t rel;
+
+			memcpy(&rel, code + i + 1, sizeof(rel));
+			to = (int64_t)i + 5 + rel;
+		}
+		if (to != (int64_t)target && op == 0x0f && i + 6 <= len &&
+		    code[i + 1] >= 0x80 && code[i + 1] <= 0x8f) {
+			int32_t rel;
+
+			memcpy(&rel, code + i + 2, sizeof(rel));
+			to = (int64_t)i + 6 + rel;
+		}
+		if (to == (int64_t)target)
+			return true;
+	}
+	return false;
+}
+
+enum pt_probe_class pt_probe_entry__choose(const uint8_t *code, size_t len,
+					   uint32_t *skip)
+{
+	enum pt_probe_class c = pt_probe_class__of(code, len);
+
+	*skip = 0;
+	/*
+	 * endbr64 is single-stepped; a push right after it is emulated. Past
+	 * the endbr64 the stack is untouched, so the return address is where
+	 * a uretprobe expects it, and every call still passes there unless
+	 * something jumps to it: only then is the cheaper site taken.
+	 */
+	if (c == PT_PROBE_ENDBR && push_len(code + 4, len - 4) &&
+	    !maybe_branch_to(code, len, 4)) {
+		*skip = 4;
+		return PT_PROBE_PUSH;
+	}
+	return c;
+}
+
+enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
+				       uint64_t size, uint32_t *skip)
+{
+	uint8_t code[PT_PROBE_SCAN_MAX];
+	bool whole = size <= sizeof(code);
+	ssize_t n = -1;
+	int fd;
+
+	if (size < 16)
+		size = 16; /* sizeless symbols (assembly) */
+	if (size > sizeof(code))
+		size = sizeof(code);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		n = pread(fd, code, (size_t)size, (off_t)off);
+		close(fd);
+	}
+	/* A function larger than the scan is taken as it starts only. */
+	if (!whole) {
+		*skip = 0;
+		return pt_probe_class__of(code, (size_t)n);
+	}
+	return pt_probe_entry__choose(code, n > 0 ? (size_t)n : 0, skip);
 }
 
 const char *pt_probe_class__name(enum pt_probe_class c)
@@ -67,6 +163,8 @@ const char *pt_probe_class__name(enum pt_probe_class c)
 		return "push";
 	case PT_PROBE_ENDBR:
 		return "endbr";
+	case PT_PROBE_SITE:
+		return "nop5";
 	default:
 		return "step";
 	}
@@ -369,6 +467,8 @@ struct match_ctx {
 	char **notes; /* annotated stage names of this object */
 	uint8_t *note_flags;
 	size_t nnotes;
+	struct pt_site_note *sites; /* probe sites of this object */
+	size_t nsites;
 	size_t matched, ifuncs, unsafe;
 	int err;
 };
@@ -392,6 +492,60 @@ static int collect_note(const struct pt_stage_note *note, void *arg)
 		return -ENOMEM;
 	flags[c->nnotes++] = note->flags;
 	return 0;
+}
+
+/*
+ * Gives s the probe sites inside its function [addr, addr + size): entry
+ * sites first. Both kinds present make it a PT_PROBE_SITE stage. Returns 0
+ * or -ENOMEM.
+ */
+static int add_sites(const struct match_ctx *c, struct pt_stage *s,
+		     uint64_t size)
+{
+	size_t i, n = 0, kind;
+
+	for (i = 0; i < c->nsites; i++)
+		n += c->sites[i].addr >= s->addr &&
+		     c->sites[i].addr - s->addr < size;
+	if (!n)
+		return 0;
+	s->sites = calloc(n, sizeof(*s->sites));
+	if (!s->sites)
+		return -ENOMEM;
+	for (kind = PIPETRACE_SITE_ENTRY; kind <= PIPETRACE_SITE_EXIT; kind++)
+		for (i = 0; i < c->nsites; i++) {
+			const struct pt_site_note *x = &c->sites[i];
+
+			if (x->kind != kind || x->addr < s->addr ||
+			    x->addr - s->addr >= size)
+				continue;
+			s->sites[s->nentry + s->nexit] = x->file_off;
+			if (kind == PIPETRACE_SITE_ENTRY)
+				s->nentry++;
+			else
+				s->nexit++;
+		}
+	if (s->nentry && s->nexit) {
+		s->probe_class = PT_PROBE_SITE;
+		/* The exit site hands over PIPETRACE_ITEMS() as a long. */
+		if (s->items != PT_ITEMS_NONE)
+			s->items = PT_ITEMS_S64;
+	}
+	return 0;
+}
+
+void pt_stages__drop_sites(struct pt_stage_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		struct pt_stage *s = &set->v[i];
+
+		free(s->sites);
+		s->sites = NULL;
+		s->nentry = s->nexit = 0;
+		s->probe_class = s->fn_class;
+	}
 }
 
 /* Index of name among the object's annotations, or -1. */
@@ -445,11 +599,14 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	s->file_off = sym->file_off;
 	s->annotated = note >= 0;
 	s->items = items_mode(c, sym->name, note);
-	s->probe_class = pt_probe_class__at(c->open_path, sym->file_off);
+	s->fn_class = pt_probe_entry__at(c->open_path, sym->file_off, sym->size,
+					 &s->entry_skip);
+	s->file_off += s->entry_skip;
+	s->probe_class = s->fn_class;
 	out->n++;
 	if (!s->name || !s->object || !s->attach_path)
 		return -ENOMEM;
-	return 0;
+	return add_sites(c, s, sym->size);
 }
 
 /*
@@ -511,6 +668,7 @@ static void match_ctx_free(struct match_ctx *c)
 		free(c->notes[i]);
 	free(c->notes);
 	free(c->note_flags);
+	free(c->sites);
 	if (c->elf)
 		pt_elf__close(c->elf);
 }
@@ -551,6 +709,12 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	ret = pt_elf__for_each_stage_note(c.elf, collect_note, &c);
 	if (ret < 0) {
 		pt_errf(err, errlen, ret, "%s: cannot read stage notes: %s",
+			shown, strerror(-ret));
+		goto out;
+	}
+	ret = pt_elf__sites(c.elf, &c.sites, &c.nsites);
+	if (ret < 0) {
+		pt_errf(err, errlen, ret, "%s: cannot read probe sites: %s",
 			shown, strerror(-ret));
 		goto out;
 	}
@@ -630,6 +794,7 @@ void pt_stages__free(struct pt_stage_set *s)
 		free(s->v[i].name);
 		free(s->v[i].object);
 		free(s->v[i].attach_path);
+		free(s->v[i].sites);
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));

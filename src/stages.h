@@ -32,8 +32,16 @@ struct pt_stage {
 	uint64_t addr; /* symbol value */
 	uint64_t file_off; /* uprobe offset in attach_path */
 	enum pt_items_mode items;
-	enum pt_probe_class probe_class; /* by the probed instruction */
+	enum pt_probe_class probe_class; /* how it is probed (see below) */
+	enum pt_probe_class fn_class; /* of the probe at file_off */
+	uint32_t entry_skip; /* bytes of endbr64 before file_off (0 or 4) */
 	bool annotated; /* marked with <pipetrace/stage.h> */
+	/* Probe sites (PIPETRACE_ENTER()) inside the function: file offsets,
+	 * nentry entry sites then nexit exit sites. When it has both kinds,
+	 * probe_class is PT_PROBE_SITE and they are probed instead of
+	 * file_off. */
+	uint64_t *sites;
+	size_t nentry, nexit;
 };
 
 struct pt_stage_set {
@@ -85,6 +93,27 @@ void pt_stages__free(struct pt_stage_set *s);
 
 /* Name of an items mode for reports: "none", "s32", ... */
 const char *pt_items_mode__name(enum pt_items_mode m);
+
+/* Drops every stage's probe sites: function entry and return probes only
+ * (without --sites). */
+void pt_stages__drop_sites(struct pt_stage_set *s);
+
+/* Bytes of a function read to choose its probe site. */
+#define PT_PROBE_SCAN_MAX 4096
+
+/*
+ * Where to probe a function whose code starts with code[0..len) (its whole
+ * body, if it fits): the class of the probed instruction, and in *skip how
+ * many bytes past the start the probe goes. An endbr64 followed by a push
+ * is probed on the push (emulated, not single-stepped) unless a direct
+ * branch in the function may land there.
+ */
+enum pt_probe_class pt_probe_entry__choose(const uint8_t *code, size_t len,
+					   uint32_t *skip);
+/* The same, reading the function of size bytes at file offset off of path
+ * (PT_PROBE_STEP and no skip when it cannot be read). */
+enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
+				       uint64_t size, uint32_t *skip);
 
 /* The probe class of an instruction starting with code[0..len). */
 enum pt_probe_class pt_probe_class__of(const uint8_t *code, size_t len);

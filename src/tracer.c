@@ -41,6 +41,7 @@ struct pt_tracer {
 	int ncpus;
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
 	struct pt_stage_time *percpu_time;
+	struct ring_buffer *rb; /* --events */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -137,7 +138,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		    char *err, size_t errlen)
 {
 	struct pt_tracer *t;
-	size_t i;
+	size_t i, nlinks = 0;
 	int ret;
 
 	*out = NULL;
@@ -159,7 +160,11 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	}
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
 	t->percpu_time = calloc(t->ncpus, sizeof(*t->percpu_time));
-	t->links = calloc(2 * stages->n, sizeof(*t->links));
+	for (i = 0; i < stages->n; i++)
+		nlinks += stages->v[i].probe_class == PT_PROBE_SITE ?
+				  stages->v[i].nentry + stages->v[i].nexit :
+				  2;
+	t->links = calloc(nlinks ? nlinks : 1, sizeof(*t->links));
 	if (!t->percpu || !t->percpu_time || !t->links) {
 		ret = -ENOMEM;
 		goto fail;
@@ -209,6 +214,14 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_map__set_max_entries(t->skel->maps.offcpu, o->max_threads);
 	} else {
 		bpf_map__set_max_entries(t->skel->maps.offcpu, 1);
+	}
+	if (o->events) {
+		t->skel->rodata->stream_on = 1;
+		/* Wake the consumer at a quarter full; it also drains on a
+		 * timer, so a quiet trace loses nothing either. */
+		t->skel->rodata->wake_bytes = PT_DEFAULT_EVENTS_BYTES / 4;
+		bpf_map__set_max_entries(t->skel->maps.events,
+					 PT_DEFAULT_EVENTS_BYTES);
 	}
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	for (i = 0; i < stages->n; i++)
@@ -286,6 +299,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	if (!t)
 		return;
 	pt_tracer__detach(t);
+	ring_buffer__free(t->rb);
 	pipetrace__destroy(t->skel);
 	free(t->links);
 	free(t->sample_links);
@@ -361,7 +375,7 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 	const struct pt_stage_set *st = t->stages;
 	struct bpf_link *l;
 	size_t i;
-	int ret;
+	int ret, pass;
 
 	t->skel->bss->target_tgid = (uint32_t)tgid;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
@@ -373,21 +387,34 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 		return ret;
 	}
 	/* Exits before entries: an entry never misses its exit. */
-	for (i = 0; i < st->n; i++) {
-		l = attach_probe(t->skel->progs.stage_exit, true, tgid,
-				 st->v[i].attach_path, st->v[i].file_off,
-				 (uint32_t)i);
-		if (!l)
-			goto fail;
-		t->links[t->nlinks++] = l;
-	}
-	for (i = 0; i < st->n; i++) {
-		l = attach_probe(t->skel->progs.stage_enter, false, tgid,
-				 st->v[i].attach_path, st->v[i].file_off,
-				 (uint32_t)i);
-		if (!l)
-			goto fail;
-		t->links[t->nlinks++] = l;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < st->n; i++) {
+			const struct pt_stage *s = &st->v[i];
+			bool exits = pass == 0;
+			size_t k, first = 0, n = 1;
+
+			if (s->probe_class == PT_PROBE_SITE) {
+				first = exits ? s->nentry : 0;
+				n = exits ? s->nexit : s->nentry;
+			}
+			for (k = first; k < first + n; k++) {
+				/* An exit site is a plain uprobe: the
+				 * return value is still in %rax there. */
+				bool site = s->probe_class == PT_PROBE_SITE;
+
+				l = attach_probe(
+					exits ? t->skel->progs.stage_exit :
+						t->skel->progs.stage_enter,
+					exits && !site, tgid, s->attach_path,
+					site ? s->sites[k] : s->file_off,
+					(uint32_t)i | (exits && site ?
+							       PT_COOKIE_SITE :
+							       0));
+				if (!l)
+					goto fail;
+				t->links[t->nlinks++] = l;
+			}
+		}
 	}
 	t->skel->bss->phase = PT_PHASE_ARMED;
 	pt_debug("attached %zu probes to %zu stages of PID %d", t->nlinks,
@@ -451,6 +478,31 @@ fail:
 	return ret;
 }
 
+int pt_tracer__stream(struct pt_tracer *t,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+{
+	if (!t->skel->rodata->stream_on)
+		return -EINVAL;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), fn, ctx,
+				 NULL);
+	return t->rb ? 0 : -errno;
+}
+
+int pt_tracer__stream_fd(const struct pt_tracer *t)
+{
+	return t->rb ? ring_buffer__epoll_fd(t->rb) : -1;
+}
+
+int pt_tracer__drain(struct pt_tracer *t)
+{
+	return t->rb ? ring_buffer__consume(t->rb) : 0;
+}
+
+uint64_t pt_tracer__inflight_exits(const struct pt_tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->inflight_exits, __ATOMIC_RELAXED);
+}
+
 bool pt_tracer__warmed_up(const struct pt_tracer *t)
 {
 	/* Without a warm-up probe there is nothing to wait for. */
@@ -511,7 +563,21 @@ __asm__(".text\n"
 	"pt_calib_step:\n"
 	"	mov %rdi, %rax\n"
 	"	ret\n"
-	".size pt_calib_step, .-pt_calib_step\n");
+	".size pt_calib_step, .-pt_calib_step\n"
+	".p2align 4\n"
+	".globl pt_calib_site\n"
+	".type pt_calib_site, @function\n"
+	"pt_calib_site:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* entry site, +4 */
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* exit site, +9 */
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_site, .-pt_calib_site\n");
+/* Where pt_calib_site's probe sites are, from its start. */
+#define PT_CALIB_SITE_ENTRY 4
+#define PT_CALIB_SITE_EXIT 9
 #define PT_CAN_CALIBRATE 1
 #else
 #define PT_CAN_CALIBRATE 0
@@ -520,11 +586,13 @@ __asm__(".text\n"
 void pt_calib_push(void);
 void pt_calib_endbr(void);
 void pt_calib_step(void);
+void pt_calib_site(void);
 
 static const char *const calib_names[PT_PROBE_NR] = {
 	[PT_PROBE_PUSH] = "pt_calib_push",
 	[PT_PROBE_ENDBR] = "pt_calib_endbr",
 	[PT_PROBE_STEP] = "pt_calib_step",
+	[PT_PROBE_SITE] = "pt_calib_site",
 };
 
 struct calib_ctx {
@@ -546,10 +614,11 @@ static int find_calib(const struct pt_sym *sym, void *arg)
 	return 0;
 }
 
-/* Probes pipetrace's own function at off as stage id, calls it, and sets
- * *median to the median latency seen. Returns 0 or -errno. */
+/* Probes pipetrace's own function at off (at its nop5 sites if site) as
+ * stage id, calls it, and sets *median to the median latency seen. Returns
+ * 0 or -errno. */
 static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
-			 void (*fn)(void), struct bpf_link **links,
+			 bool site, void (*fn)(void), struct bpf_link **links,
 			 uint64_t *median)
 {
 	struct pt_totals *tot;
@@ -560,11 +629,19 @@ static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 		return -ENOMEM;
 	/* The links stay until pt_tracer__detach(): removing a uprobe waits
 	 * for a grace period, and these functions are not called again. */
-	links[0] = attach_probe(t->skel->progs.stage_exit, true, getpid(),
-				"/proc/self/exe", off, id);
+	if (site) /* as pt_tracer__attach() probes PT_PROBE_SITE stages */
+		links[0] = attach_probe(t->skel->progs.stage_exit, false,
+					getpid(), "/proc/self/exe",
+					off + PT_CALIB_SITE_EXIT,
+					id | PT_COOKIE_SITE);
+	else
+		links[0] = attach_probe(t->skel->progs.stage_exit, true,
+					getpid(), "/proc/self/exe", off, id);
 	if (links[0])
 		links[1] = attach_probe(t->skel->progs.stage_enter, false,
-					getpid(), "/proc/self/exe", off, id);
+					getpid(), "/proc/self/exe",
+					off + (site ? PT_CALIB_SITE_ENTRY : 0),
+					id);
 	if (!links[1]) {
 		ret = -errno;
 		goto out;
@@ -593,10 +670,12 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		[PT_PROBE_PUSH] = pt_calib_push,
 		[PT_PROBE_ENDBR] = pt_calib_endbr,
 		[PT_PROBE_STEP] = pt_calib_step,
+		[PT_PROBE_SITE] = pt_calib_site,
 	};
 	uint32_t id = (uint32_t)t->stages->n, tid = (uint32_t)gettid();
 	struct calib_ctx cc = { 0 };
 	struct pt_elf *elf = NULL;
+	bool used;
 	int ret, i;
 	size_t s;
 
@@ -621,8 +700,14 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	t->skel->bss->stage_bias_ns[id] = 0;
 	t->skel->bss->phase = PT_PHASE_ARMED;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
-		ret = calibrate_one(t, id, cc.off[i], fns[i], &t->calib[2 * i],
-				    &bias_ns[i]);
+		/* Only the classes in use (each takes tens of ms), and push,
+		 * the yardstick for single-step warnings. */
+		for (s = 0, used = i == PT_PROBE_PUSH; s < t->stages->n; s++)
+			used |= (int)t->stages->v[s].probe_class == i;
+		if (!used)
+			continue;
+		ret = calibrate_one(t, id, cc.off[i], i == PT_PROBE_SITE,
+				    fns[i], &t->calib[2 * i], &bias_ns[i]);
 		pt_debug("calibration: %s: median probe latency %llu ns",
 			 calib_names[i], (unsigned long long)bias_ns[i]);
 	}

@@ -30,6 +30,7 @@ struct pt_tracer_opts {
 	unsigned int alloc_max; /* live blocks tracked (0: default) */
 	bool oncpu; /* load the on-CPU sampling program */
 	bool offcpu; /* capture stacks at every switch-out */
+	bool events; /* stream every call through the ring buffer */
 };
 
 /* A stage's counters summed over CPUs. */
@@ -85,6 +86,22 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
  */
 int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
 			     uint64_t off);
+
+/*
+ * Streams calls (needs opts.events at open) to fn(ctx, struct pt_event *,
+ * size) as pt_tracer__drain() finds them. Returns 0 or -errno.
+ */
+int pt_tracer__stream(struct pt_tracer *t,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx);
+/* A file descriptor that polls readable when the BPF side asks for a
+ * drain (once a quarter of the ring buffer is waiting), or -1. */
+int pt_tracer__stream_fd(const struct pt_tracer *t);
+/* Hands every waiting event to the stream's fn. Returns the number handed
+ * over, or -errno (fn's error included). */
+int pt_tracer__drain(struct pt_tracer *t);
+
+/* Exit sites reached by calls that began before tracing (--sites). */
+uint64_t pt_tracer__inflight_exits(const struct pt_tracer *t);
 
 /* Whether the warm-up probe has fired (a launched target's loader has
  * mapped its libraries), or there is none to wait for. */

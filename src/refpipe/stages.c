@@ -4,7 +4,8 @@
  *
  * Each stage is an external, noinline function annotated with
  * PIPETRACE_STAGE() that handles one batch and returns how many records it
- * output. Its whole body runs between rp_clock_start() and rp_clock_stop(),
+ * output. PIPETRACE_ENTER() gives each one nop5 probe sites at entry and
+ * exit, where the count returned goes through PIPETRACE_ITEMS(). Its whole body runs between rp_clock_start() and rp_clock_stop(),
  * which add the call to the stage's counters; injected load (--cpu-burn,
  * --sleep, --leak first, --lock last) runs inside that region, as part of
  * the stage, and is measured on its own too (sleep_ns, burn_ns, lock.c).
@@ -415,6 +416,7 @@ static long ingest_read(struct rp_pipeline *p, size_t want,
 PIPETRACE_NOINLINE long stage_ingest(struct rp_pipeline *p,
 				     struct rp_batch **out)
 {
+	PIPETRACE_ENTER();
 	struct rp_source *s = &p->src;
 	struct rp_clock clk;
 	size_t want;
@@ -438,7 +440,7 @@ PIPETRACE_NOINLINE long stage_ingest(struct rp_pipeline *p,
 		}
 	}
 	rp_inject_items(p, RP_INGEST, n);
-	return rp_clock_stop(p, RP_INGEST, &clk, n);
+	return PIPETRACE_ITEMS(rp_clock_stop(p, RP_INGEST, &clk, n));
 }
 PIPETRACE_STAGE(stage_ingest);
 
@@ -501,6 +503,7 @@ static bool parse_line(const char *s, struct rp_record *r)
  */
 PIPETRACE_NOINLINE long stage_parse(struct rp_pipeline *p, struct rp_batch *b)
 {
+	PIPETRACE_ENTER();
 	const char *s, *end;
 	struct rp_clock clk;
 	size_t n = 0;
@@ -518,7 +521,7 @@ PIPETRACE_NOINLINE long stage_parse(struct rp_pipeline *p, struct rp_batch *b)
 	}
 	b->nrecs = n;
 	rp_inject_items(p, RP_PARSE, (long)n);
-	return rp_clock_stop(p, RP_PARSE, &clk, (long)n);
+	return PIPETRACE_ITEMS(rp_clock_stop(p, RP_PARSE, &clk, (long)n));
 }
 PIPETRACE_STAGE(stage_parse);
 
@@ -527,6 +530,7 @@ PIPETRACE_STAGE(stage_parse);
 /* Keep records whose value is in [RP_FILTER_MIN, RP_FILTER_MAX]. */
 PIPETRACE_NOINLINE long stage_filter(struct rp_pipeline *p, struct rp_batch *b)
 {
+	PIPETRACE_ENTER();
 	struct rp_clock clk;
 	size_t n = 0;
 
@@ -543,7 +547,7 @@ PIPETRACE_NOINLINE long stage_filter(struct rp_pipeline *p, struct rp_batch *b)
 	}
 	b->nrecs = n;
 	rp_inject_items(p, RP_FILTER, (long)n);
-	return rp_clock_stop(p, RP_FILTER, &clk, (long)n);
+	return PIPETRACE_ITEMS(rp_clock_stop(p, RP_FILTER, &clk, (long)n));
 }
 PIPETRACE_STAGE(stage_filter);
 
@@ -557,6 +561,7 @@ PIPETRACE_STAGE(stage_filter);
 PIPETRACE_NOINLINE long stage_normalize(struct rp_pipeline *p,
 					struct rp_batch *b)
 {
+	PIPETRACE_ENTER();
 	struct rp_clock clk;
 
 	rp_clock_start(&clk);
@@ -569,7 +574,8 @@ PIPETRACE_NOINLINE long stage_normalize(struct rp_pipeline *p,
 		r->value = (double)r->milli / 1000.0;
 	}
 	rp_inject_items(p, RP_NORMALIZE, (long)b->nrecs);
-	return rp_clock_stop(p, RP_NORMALIZE, &clk, (long)b->nrecs);
+	return PIPETRACE_ITEMS(
+		rp_clock_stop(p, RP_NORMALIZE, &clk, (long)b->nrecs));
 }
 PIPETRACE_STAGE(stage_normalize);
 
@@ -597,6 +603,7 @@ RP_NOINLINE void window_stats(const int64_t *vals, uint32_t n, int64_t *sum,
 PIPETRACE_NOINLINE long stage_features(struct rp_pipeline *p,
 				       struct rp_batch *b)
 {
+	PIPETRACE_ENTER();
 	uint32_t wlen = p->opts->window;
 	bool naive = p->opts->features == RP_FEAT_NAIVE;
 	struct rp_clock clk;
@@ -629,7 +636,8 @@ PIPETRACE_NOINLINE long stage_features(struct rp_pipeline *p,
 		r->var = fmax((double)sumsq / n - mean * mean, 0.0) / 1e6;
 	}
 	rp_inject_items(p, RP_FEATURES, (long)b->nrecs);
-	return rp_clock_stop(p, RP_FEATURES, &clk, (long)b->nrecs);
+	return PIPETRACE_ITEMS(
+		rp_clock_stop(p, RP_FEATURES, &clk, (long)b->nrecs));
 }
 PIPETRACE_STAGE(stage_features);
 
@@ -696,6 +704,7 @@ static long sink_format(struct rp_pipeline *p, const struct rp_batch *b)
  */
 PIPETRACE_NOINLINE long stage_sink(struct rp_pipeline *p, struct rp_batch *b)
 {
+	PIPETRACE_ENTER();
 	struct rp_sink *k = &p->sink;
 	struct rp_clock clk;
 	long n = 0, len;
@@ -732,7 +741,7 @@ PIPETRACE_NOINLINE long stage_sink(struct rp_pipeline *p, struct rp_batch *b)
 	}
 	batch_free(p, RP_SINK, b);
 	rp_inject_items(p, RP_SINK, n);
-	return rp_clock_stop(p, RP_SINK, &clk, n);
+	return PIPETRACE_ITEMS(rp_clock_stop(p, RP_SINK, &clk, n));
 }
 PIPETRACE_STAGE(stage_sink);
 

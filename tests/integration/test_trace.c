@@ -60,7 +60,8 @@ static uint64_t latency(json_object *stage, const char *key)
 /*
  * Holds pipetrace's report to refpipe's self-report for every stage: calls
  * and items exactly (minus `missed` calls of stage_ingest, entered before
- * attach), mean latency within 3% or 2 us.
+ * attach), mean latency within 3% or 2 us (plus, above the truth, the
+ * stage's run-queue time per call).
  */
 static void check_against_truth(json_object *rep, json_object *self,
 				uint64_t ingest_missed)
@@ -93,6 +94,21 @@ static void check_against_truth(json_object *rep, json_object *self,
 			(unsigned long long)ptest_u64(s, "calls"),
 			(unsigned long long)ptest_u64(s, "items"), mean,
 			truth_mean, (mean - truth_mean) / truth_mean * 100);
+		/* With threads on two CPUs a call can be preempted inside
+		 * the probe, outside refpipe's own clock reads: the excess
+		 * may be the stage's run-queue time, which the report shows
+		 * (breakdown_ns.runqueue), and no more. */
+		if (mean > truth_mean + tol) {
+			json_object *bd;
+			double runq = 0;
+
+			if (json_object_object_get_ex(s, "breakdown_ns", &bd))
+				runq = (double)ptest_u64(bd, "runqueue") /
+				       (double)ptest_u64(s, "calls");
+			print_message("  %-16s run queue %.0f ns per call\n",
+				      refpipe_stages[i], runq);
+			tol += runq;
+		}
 		if (fabs(mean - truth_mean) > tol)
 			fail_msg(
 				"%s: mean latency %.0f ns, truth %.0f ns, tolerance %.0f ns",
@@ -153,6 +169,71 @@ static void test_cpu_burn_makes_features_heaviest(void **state)
 		}
 	}
 	assert_string_equal(heaviest, "stage_features");
+	json_object_put(rep);
+	json_object_put(self);
+}
+
+/*
+ * --sites: refpipe's PIPETRACE_ENTER() sites probed instead of entry and
+ * return, held to the same truth; --events: one line per call, which add up
+ * to the report's calls and items per stage.
+ */
+static void test_sites_and_events(void **state)
+{
+	char ev_path[64], ev_arg[80];
+	char *pt[] = { "--sites", "--events", ev_arg, NULL };
+	char *ref[] = { "--records", "100000", "--batch", "500", NULL };
+	json_object *rep, *self, *lost;
+	uint64_t lines[NSTAGES] = { 0 }, items[NSTAGES] = { 0 }, total = 0;
+	char line[512], name[128];
+	FILE *f;
+	int i;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(ev_path, sizeof(ev_path), ".events.tsv");
+	snprintf(ev_arg, sizeof(ev_arg), "%s", ev_path);
+	ptest_trace_refpipe(pt, ref, NULL, &rep, &self);
+	check_against_truth(rep, self, 0);
+	for (i = 0; i < NSTAGES; i++) {
+		json_object *s = ptest_stage(rep, refpipe_stages[i]);
+
+		assert_string_equal(
+			json_object_get_string(
+				json_object_object_get(s, "probe_class")),
+			"nop5");
+	}
+	assert_true(json_object_object_get_ex(rep, "lost", &lost));
+	assert_int_equal(ptest_u64(lost, "events"), 0);
+
+	f = fopen(ev_path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_non_null(strstr(line, "start_ns tid stage latency_ns ret"));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, lat;
+		unsigned int tid;
+		long long ret;
+
+		assert_int_equal(sscanf(line, "%llu\t%u\t%127s\t%llu\t%lld",
+					&start, &tid, name, &lat, &ret),
+				 5);
+		total++;
+		for (i = 0; i < NSTAGES; i++)
+			if (!strcmp(name, refpipe_stages[i])) {
+				lines[i]++;
+				items[i] += (uint64_t)ret;
+			}
+	}
+	fclose(f);
+	unlink(ev_path);
+	for (i = 0; i < NSTAGES; i++) {
+		json_object *s = ptest_stage(rep, refpipe_stages[i]);
+
+		assert_int_equal(lines[i], ptest_u64(s, "calls"));
+		assert_int_equal(items[i], ptest_u64(s, "items"));
+	}
+	print_message("  %llu events, one per call, items add up\n",
+		      (unsigned long long)total);
 	json_object_put(rep);
 	json_object_put(self);
 }
@@ -667,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_launch_single_thread),
 		cmocka_unit_test(test_launch_threads),
 		cmocka_unit_test(test_cpu_burn_makes_features_heaviest),
+		cmocka_unit_test(test_sites_and_events),
 		cmocka_unit_test(test_shared_library_stage),
 		cmocka_unit_test(test_attach_by_pid),
 		cmocka_unit_test(test_sigint_detaches_and_target_survives),

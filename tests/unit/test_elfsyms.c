@@ -26,6 +26,7 @@
 #include <link.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include "lib/readelf.h"
 
 #include "elfsyms.h"
+#include "stages.h"
 #include "pipetrace/stage.h"
 
 #include "lib/paths.h"
@@ -49,6 +51,159 @@
 #define FX_NOTES FIXTURE("fixture_notes.o")
 
 #define DUMP_BYTES 16 /* as FX_DUMP_BYTES in fixture_prog.c */
+
+/* ------------------------------------------------------------ probe sites */
+
+struct sites {
+	uint64_t addr[16], off[16];
+	uint8_t kind[16];
+	size_t n;
+};
+
+static int collect_site_cb(const struct pt_site_note *site, void *arg)
+{
+	struct sites *s = arg;
+
+	assert_true(s->n < 16);
+	s->addr[s->n] = site->addr;
+	s->off[s->n] = site->file_off;
+	s->kind[s->n++] = site->kind;
+	return 0;
+}
+
+/*
+ * fx_sited's sites against objdump: every 5-byte nop (0f 1f 44 00 00) that
+ * objdump shows in fx_sited is a site, and every site is one of them; one
+ * is the entry, the others exits; the file holds the nop at each offset.
+ */
+static void check_sites(const char *path)
+{
+	uint64_t nops[16];
+	size_t nnops = 0, i, j, entries = 0;
+	struct sites s = { 0 };
+	struct pt_elf *e;
+	char cmd[512], line[512];
+	FILE *p;
+	int fd;
+
+	snprintf(cmd, sizeof(cmd),
+		 "objdump -d --disassemble=fx_sited '%s' 2>/dev/null", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a;
+
+		if (strstr(line, "0f 1f 44 00 00") &&
+		    sscanf(line, " %llx:", &a) == 1 && nnops < 16)
+			nops[nnops++] = a;
+	}
+	pclose(p);
+	assert_true(nnops >= 2);
+
+	assert_int_equal(pt_elf__open(path, &e), 0);
+	assert_int_equal(pt_elf__for_each_site(e, collect_site_cb, &s), 0);
+	pt_elf__close(e);
+	print_message("  %s: %zu sites, objdump shows %zu nop5 in fx_sited\n",
+		      path, s.n, nnops);
+	assert_int_equal(s.n, nnops);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	for (i = 0; i < s.n; i++) {
+		uint8_t code[5];
+		bool found = false;
+
+		for (j = 0; j < nnops; j++)
+			found |= nops[j] == s.addr[i];
+		assert_true(found);
+		entries += s.kind[i] == PIPETRACE_SITE_ENTRY;
+		assert_int_equal(pread(fd, code, 5, (off_t)s.off[i]), 5);
+		assert_memory_equal(code, "\x0f\x1f\x44\x00\x00", 5);
+	}
+	close(fd);
+	assert_int_equal(entries, 1);
+}
+
+static void test_sites(void **state)
+{
+	(void)state;
+	check_sites(FX_PIE);
+	check_sites(FX_NOPIE);
+	check_sites(FX_STRIPPED); /* the note section is loaded: kept */
+}
+
+/* The notes fixture's relocatable object has no addresses: no sites. */
+static void test_sites_relocatable(void **state)
+{
+	struct sites s = { 0 };
+	struct pt_elf *e;
+
+	(void)state;
+	assert_int_equal(pt_elf__open(FX_NOTES, &e), 0);
+	assert_int_equal(pt_elf__for_each_site(e, collect_site_cb, &s), 0);
+	pt_elf__close(e);
+	assert_int_equal(s.n, 0);
+}
+
+/* Where a function is probed, from its code. */
+static void test_probe_entry_choose(void **state)
+{
+	static const uint8_t push_rbp[] = { 0x55, 0x48, 0x89, 0xe5, 0xc3 };
+	static const uint8_t push_r12[] = { 0x41, 0x54, 0x55, 0xc3 };
+	static const uint8_t endbr_push[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x55,
+					      0x48, 0x89, 0xe5, 0x5d, 0xc3 };
+	static const uint8_t endbr_r15[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x41,
+					     0x57, 0x41, 0x5f, 0xc3 };
+	/* endbr64; push %rbp; ...; jmp back to the push (rel8 -7 from 11) */
+	static const uint8_t endbr_jmp8[] = { 0xf3, 0x0f, 0x1e, 0xfa,
+					      0x55, 0x90, 0x90, 0x90,
+					      0x90, 0xeb, 0xf9, 0xc3 };
+	/* the same through je rel32 at 9: 9 + 6 - 11 = 4 */
+	static const uint8_t endbr_jcc32[] = { 0xf3, 0x0f, 0x1e, 0xfa,
+					       0x55, 0x90, 0x90, 0x90,
+					       0x90, 0x0f, 0x84, 0xf5,
+					       0xff, 0xff, 0xff, 0xc3 };
+	static const uint8_t endbr_mov[] = { 0xf3, 0x0f, 0x1e, 0xfa,
+					     0x48, 0x89, 0xf8, 0xc3 };
+	static const uint8_t mov[] = { 0x48, 0x89, 0xf8, 0xc3 };
+	uint32_t skip = 99;
+
+	(void)state;
+	assert_int_equal(pt_probe_entry__choose(push_rbp, sizeof(push_rbp),
+						&skip),
+			 PT_PROBE_PUSH);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pt_probe_entry__choose(push_r12, sizeof(push_r12),
+						&skip),
+			 PT_PROBE_PUSH);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pt_probe_entry__choose(endbr_push, sizeof(endbr_push),
+						&skip),
+			 PT_PROBE_PUSH);
+	assert_int_equal(skip, 4);
+	assert_int_equal(pt_probe_entry__choose(endbr_r15, sizeof(endbr_r15),
+						&skip),
+			 PT_PROBE_PUSH);
+	assert_int_equal(skip, 4);
+	assert_int_equal(pt_probe_entry__choose(endbr_jmp8, sizeof(endbr_jmp8),
+						&skip),
+			 PT_PROBE_ENDBR);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pt_probe_entry__choose(endbr_jcc32,
+						sizeof(endbr_jcc32), &skip),
+			 PT_PROBE_ENDBR);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pt_probe_entry__choose(endbr_mov, sizeof(endbr_mov),
+						&skip),
+			 PT_PROBE_ENDBR);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pt_probe_entry__choose(mov, sizeof(mov), &skip),
+			 PT_PROBE_STEP);
+	assert_int_equal(skip, 0);
+	/* Truncated: an endbr64 and nothing after it, or nothing at all. */
+	assert_int_equal(pt_probe_entry__choose(endbr_push, 4, &skip),
+			 PT_PROBE_ENDBR);
+	assert_int_equal(pt_probe_entry__choose(mov, 0, &skip), PT_PROBE_STEP);
+}
 
 /* A machine other than the host's, for e_machine's low byte. */
 #if defined(__x86_64__)
@@ -672,11 +827,14 @@ static void test_notes_programs(void **state)
 
 	for (i = 0; i < 3; i++) {
 		collect_notes(progs[i], &ns);
-		assert_int_equal(ns.n, 2);
+		/* Site notes (type 2) in the same section are not stages. */
+		assert_int_equal(ns.n, 3);
 		assert_string_equal(ns.name[0], "fx_stage_parse");
 		assert_int_equal(ns.flags[0], PIPETRACE_STAGE_F_ITEMS);
 		assert_string_equal(ns.name[1], "fx_stage_flush");
 		assert_int_equal(ns.flags[1], 0);
+		assert_string_equal(ns.name[2], "fx_sited");
+		assert_int_equal(ns.flags[2], PIPETRACE_STAGE_F_ITEMS);
 	}
 	collect_notes(FX_LIB, &ns);
 	assert_int_equal(ns.n, 1);
@@ -880,6 +1038,9 @@ int main(void)
 		cmocka_unit_test(test_addr_to_offset),
 		cmocka_unit_test(test_notes_programs),
 		cmocka_unit_test(test_notes_malformed),
+		cmocka_unit_test(test_sites),
+		cmocka_unit_test(test_probe_entry_choose),
+		cmocka_unit_test(test_sites_relocatable),
 		cmocka_unit_test(test_items_modes),
 		cmocka_unit_test(test_items_no_dwarf),
 		cmocka_unit_test(test_items_altlink),
