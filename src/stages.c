@@ -170,20 +170,6 @@ const char *pt_probe_class__name(enum pt_probe_class c)
 	}
 }
 
-enum pt_probe_class pt_probe_class__at(const char *path, uint64_t off)
-{
-	uint8_t code[4];
-	ssize_t n = -1;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0) {
-		n = pread(fd, code, sizeof(code), (off_t)off);
-		close(fd);
-	}
-	return pt_probe_class__of(code, n > 0 ? (size_t)n : 0);
-}
-
 /* Opens path as ELF, turning errors into one-line messages about `what`. */
 static int open_elf(const char *path, const char *what, struct pt_elf **e,
 		    char *err, size_t errlen)

@@ -117,9 +117,6 @@ enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
 
 /* The probe class of an instruction starting with code[0..len). */
 enum pt_probe_class pt_probe_class__of(const uint8_t *code, size_t len);
-/* The probe class of the function at file offset off of path (STEP when
- * it cannot be read). */
-enum pt_probe_class pt_probe_class__at(const char *path, uint64_t off);
 /* Name of a probe class for reports: "push", "endbr", "step". */
 const char *pt_probe_class__name(enum pt_probe_class c);
 
