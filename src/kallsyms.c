@@ -38,17 +38,6 @@ struct kline {
 
 /* ---------------------------------------------------------------- parsing */
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A printable character other than space. */
 static bool is_graph(char c)
 {
@@ -61,7 +50,7 @@ static int parse_line(const char *p, const char *end, struct kline *l)
 	int digits = 0, v;
 
 	memset(l, 0, sizeof(*l));
-	while (p < end && (v = hex_value(*p)) >= 0) {
+	while (p < end && (v = pt_hex_digit(*p)) >= 0) {
 		if (++digits > 16)
 			return -EINVAL;
 		l->addr = l->addr << 4 | (uint64_t)v;

@@ -32,17 +32,6 @@ struct cursor {
 	const char *end;
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 1..MAXDIG hex digits into *val; returns 0 or -EINVAL. */
 static int lex_hex(struct cursor *c, unsigned int maxdig, uint64_t *val)
 {
@@ -50,7 +39,7 @@ static int lex_hex(struct cursor *c, unsigned int maxdig, uint64_t *val)
 	unsigned int n = 0;
 	int d;
 
-	while (c->p < c->end && (d = hexval(*c->p)) >= 0) {
+	while (c->p < c->end && (d = pt_hex_digit(*c->p)) >= 0) {
 		if (++n > maxdig)
 			return -EINVAL;
 		v = (v << 4) | (uint64_t)d;

@@ -18,4 +18,16 @@
  */
 int pt_read_fd(int fd, size_t initial, size_t max, char **buf, size_t *len);
 
+/* The value of hexadecimal digit c, or -1 (for the /proc text parsers). */
+static inline int pt_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif /* PT_READFILE_H */
