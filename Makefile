@@ -188,10 +188,11 @@ bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG)
 fuzz:
 	$(Q)scripts/fuzz.sh
 
+# include/pipetrace/stage.h is left out: clang-format breaks its assembler
+# string macros apart.
 format:
 	$(Q)clang-format -i $(wildcard src/*.c src/*.h src/refpipe/*.c src/refpipe/*.h \
-		bpf/*.c include/*.h include/pipetrace/*.h tests/*/*.c tests/*/*.h \
-		bench/*.c)
+		bpf/*.c include/*.h tests/*/*.c tests/*/*.h bench/*.c)
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

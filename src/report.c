@@ -207,18 +207,20 @@ int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
 	for (i = 0; i < stages->n; i++) {
 		struct pt_stage_report *row = &r->rows[i];
 		const struct pt_totals *t = &totals[i];
+		uint64_t timed;
 
 		row->stage = &stages->v[i];
 		row->tot = t;
 		if (r->calibrated)
 			row->bias_ns = r->bias_ns[row->stage->probe_class];
-		if (t->calls) {
-			row->mean_ns = t->lat_sum_ns / t->calls;
-			row->p50_ns = pt_hist_percentile(t->hist, t->calls, 50,
+		timed = pt_totals__timed(t);
+		if (timed) {
+			row->mean_ns = t->lat_sum_ns / timed;
+			row->p50_ns = pt_hist_percentile(t->hist, timed, 50,
 							 t->min_ns, t->max_ns);
-			row->p95_ns = pt_hist_percentile(t->hist, t->calls, 95,
+			row->p95_ns = pt_hist_percentile(t->hist, timed, 95,
 							 t->min_ns, t->max_ns);
-			row->p99_ns = pt_hist_percentile(t->hist, t->calls, 99,
+			row->p99_ns = pt_hist_percentile(t->hist, timed, 99,
 							 t->min_ns, t->max_ns);
 		}
 		if (secs > 0) {
@@ -479,6 +481,28 @@ static void write_mem_table(FILE *f, const struct pt_report *r)
 		fmt_bytes(b[2], sizeof(b[2]), r->rss.peak));
 }
 
+/* A line per stage with calls that carried the kernel's one-time uprobe
+ * setup: they are in CALLS, not in the latency columns. */
+static void write_setup_notes(FILE *f, const struct pt_report *r)
+{
+	char b[32];
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct pt_totals *t = r->rows[i].tot;
+
+		if (!t->setup_calls)
+			continue;
+		fprintf(f,
+			"  %s: %llu call%s carried the kernel's one-time uprobe setup in the process (%s) and %s left out of its latency figures\n",
+			r->rows[i].stage->name,
+			(unsigned long long)t->setup_calls,
+			t->setup_calls == 1 ? "" : "s",
+			pt_fmt_ns(b, sizeof(b), t->setup_ns),
+			t->setup_calls == 1 ? "is" : "are");
+	}
+}
+
 int pt_report__write_table(FILE *f, const struct pt_report *r)
 {
 	char b[9][32], label[64];
@@ -550,6 +574,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			items ? fmt_rate(b[8], sizeof(b[8]), row->items_per_s) :
 				"-");
 	}
+	write_setup_notes(f, r);
 	write_split_table(f, r);
 	if (r->mem)
 		write_mem_table(f, r);
@@ -705,6 +730,9 @@ static json_object *stage_json(const struct pt_stage_report *row,
 		ret |= jadd(lat, "p99", juint(row->p99_ns));
 		ret |= jadd(lat, "max", juint(t->max_ns));
 		ret |= jadd(lat, "sum", juint(t->lat_sum_ns));
+		ret |= jadd(lat, "count", juint(pt_totals__timed(t)));
+		ret |= jadd(lat, "setup_calls", juint(t->setup_calls));
+		ret |= jadd(lat, "setup_ns", juint(t->setup_ns));
 	}
 	ret |= jadd(o, "latency_ns", lat);
 	ret |= jadd(o, "throughput_per_s",

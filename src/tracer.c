@@ -101,8 +101,8 @@ void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
 	t->time.invol_switches += cpu_time->invol_switches;
 	t->bias_ns += cpu->bias_ns;
 
-	if (cpu->calls) {
-		if (t->calls == 0 || cpu->min_ns < t->min_ns)
+	if (cpu->calls > cpu->setup_calls) {
+		if (t->calls == t->setup_calls || cpu->min_ns < t->min_ns)
 			t->min_ns = cpu->min_ns;
 		if (cpu->max_ns > t->max_ns)
 			t->max_ns = cpu->max_ns;
@@ -112,6 +112,8 @@ void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
 	t->errors += cpu->errors;
 	t->wall_ns += cpu->wall_ns;
 	t->lat_sum_ns += cpu->lat_sum_ns;
+	t->setup_calls += cpu->setup_calls;
+	t->setup_ns += cpu->setup_ns;
 	for (b = 0; b < PT_HIST_BUCKETS; b++)
 		t->hist[b] += cpu->hist[b];
 }
@@ -407,9 +409,8 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 						t->skel->progs.stage_enter,
 					exits && !site, tgid, s->attach_path,
 					site ? s->sites[k] : s->file_off,
-					(uint32_t)i | (exits && site ?
-							       PT_COOKIE_SITE :
-							       0));
+					(uint32_t)i |
+						(site ? PT_COOKIE_SITE : 0));
 				if (!l)
 					goto fail;
 				t->links[t->nlinks++] = l;
@@ -641,7 +642,7 @@ static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 		links[1] = attach_probe(t->skel->progs.stage_enter, false,
 					getpid(), "/proc/self/exe",
 					off + (site ? PT_CALIB_SITE_ENTRY : 0),
-					id);
+					id | (site ? PT_COOKIE_SITE : 0));
 	if (!links[1]) {
 		ret = -errno;
 		goto out;
@@ -652,8 +653,8 @@ static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 	if (!ret && tot->calls != PT_CALIBRATION_CALLS)
 		ret = -EIO;
 	if (!ret)
-		*median = pt_hist_percentile(tot->hist, tot->calls, 50,
-					     tot->min_ns, tot->max_ns);
+		*median = pt_hist_percentile(tot->hist, pt_totals__timed(tot),
+					     50, tot->min_ns, tot->max_ns);
 	/* Forget this run's counters for the next one. */
 	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id, t->percpu,

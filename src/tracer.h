@@ -37,9 +37,18 @@ struct pt_tracer_opts {
 struct pt_totals {
 	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
 	uint64_t bias_ns; /* probe latency subtracted, over all calls */
+	/* Calls that carried the kernel's one-time uprobe setup: counted in
+	 * calls, not in the latency figures (pt_stage_stats.setup_calls). */
+	uint64_t setup_calls, setup_ns;
 	uint64_t hist[PT_HIST_BUCKETS];
 	struct pt_stage_time time; /* the stage's own time, split */
 };
+
+/* The calls in a stage's latency figures (hist, mean, min, max). */
+static inline uint64_t pt_totals__timed(const struct pt_totals *t)
+{
+	return t->calls - t->setup_calls;
+}
 
 /* A target thread's time: inside stages (busy) and outside (idle). */
 struct pt_thread_info {

@@ -289,5 +289,6 @@ int main(void)
 		cmocka_unit_test(test_realloc_memalign),
 	};
 
+	ptest_filter_from_env();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

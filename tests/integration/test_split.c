@@ -296,5 +296,6 @@ int main(void)
 		cmocka_unit_test(test_threaded_bottleneck),
 	};
 
+	ptest_filter_from_env();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,5 +221,6 @@ int main(void)
 		cmocka_unit_test(test_stripped_debuglink),
 	};
 
+	ptest_filter_from_env();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,14 @@
 
 #include "lib/ptest.h"
 
+void ptest_filter_from_env(void)
+{
+	const char *pattern = getenv("PTEST_FILTER");
+
+	if (pattern && *pattern)
+		cmocka_set_test_filter(pattern);
+}
+
 const char *ptest_cannot_trace(void)
 {
 	if (geteuid() != 0)

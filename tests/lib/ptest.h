@@ -22,6 +22,10 @@
  * NULL when they can. */
 const char *ptest_cannot_trace(void);
 
+/* Runs only the tests whose names match $PTEST_FILTER (cmocka's * and ?
+ * wildcards), when it is set: `PTEST_FILTER=test_attach_by_pid`. */
+void ptest_filter_from_env(void);
+
 /* Skips the current cmocka test, printing why, when probes can't load. */
 #define PTEST_REQUIRE_TRACING()                                   \
 	do {                                                      \
