@@ -7,7 +7,7 @@
 # scripts/bench.sh merges into bench/results.json.
 #
 #   BENCH_MICRO_REPS=N     interleaved repetitions of each tool (default
-#                          BENCH_REPS, else 5)
+#                          BENCH_REPS, else 7)
 #   BENCH_MICRO_N_f50ns=N  calls per run of a case (defaults below; the a*
 #                          twin of a case makes as many calls)
 #
@@ -44,7 +44,7 @@ FLOOR=$ROOT/.output/bench/floor
 OUT=$ROOT/.output/bench
 MICRO=$OUT/micro
 MICRO_PG=$OUT/micro-pg
-reps=${BENCH_MICRO_REPS:-${BENCH_REPS:-5}}
+reps=${BENCH_MICRO_REPS:-${BENCH_REPS:-7}}
 plain_cases=(f50ns f1us f20us)
 annot_cases=(a50ns a1us a20us)
 plain_tools=(none floor pipetrace pipetrace_stream bpftrace none_pg uftrace)

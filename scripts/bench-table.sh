@@ -26,7 +26,11 @@ def cell(c; tool):
   if c == null or c.skipped then "skipped"
   elif $o == null then "—"
   elif $o.skipped then "skipped"
-  else ($o.added_ns_per_call | plus) end;
+  else ($o.added_ns_per_call | plus) +
+    # The minimums too where they tell another story (the host slowed some runs).
+    (($o.added_ns_per_call // 0) as $a | ($o.added_ns_per_call_of_mins // $a) as $b |
+     if ($a - $b | fabs) > 300 and ($a - $b | fabs) > 0.25 * ([$a, $b] | map(fabs) | max)
+     then " (of mins: \($b | plus))" else "" end) end;
 
 . as $r | .cases as $c | .ratios as $q |
 "Measured \(.date) on \(.machine.kernel), \(.machine.cpu), \(.machine.nproc) CPUs (virt: \(.machine.virt), container: \(.machine.container)); repetitions interleaved, medians: system \(.reps.system | dash), micro \(.reps.micro | dash), alloc \(.reps.alloc | dash).",

@@ -14,8 +14,8 @@
 #   alloc   scripts/bench-alloc.sh: --alloc per      -> bench/alloc.json
 #           allocator call
 #
-#   BENCH_REPS=N       repetitions of each case, interleaved (default 7 here,
-#                      5 in the micro and alloc parts)
+#   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
+#                      5 in the alloc part)
 #   BENCH_PARTS=LIST   parts to run (default "system micro alloc"); a part
 #                      not run is merged from its JSON of an earlier run
 #
