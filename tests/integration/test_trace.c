@@ -63,8 +63,8 @@ static uint64_t latency(json_object *stage, const char *key)
  * attach), mean latency within 3% or 2 us (plus, above the truth, the
  * stage's run-queue time per call).
  */
-static void check_against_truth(json_object *rep, json_object *self,
-				uint64_t ingest_missed)
+static void check_truth(json_object *rep, json_object *self,
+			uint64_t ingest_missed, bool sites)
 {
 	int i;
 
@@ -88,6 +88,12 @@ static void check_against_truth(json_object *rep, json_object *self,
 			     (double)ptest_u64(t, "calls");
 		mean = (double)latency(s, "mean");
 		tol = fmax(0.03 * truth_mean, 2000.0);
+		/* Through nop5 sites the first call of each one pays the
+		 * kernel's one-time patching (README): one call, the
+		 * slowest, may be all excess. */
+		if (sites)
+			tol += (double)latency(s, "max") /
+			       (double)ptest_u64(s, "calls");
 		print_message(
 			"  %-16s calls %6llu items %8llu mean %9.0f ns truth %9.0f ns (%+.2f%%)\n",
 			refpipe_stages[i],
@@ -114,6 +120,12 @@ static void check_against_truth(json_object *rep, json_object *self,
 				"%s: mean latency %.0f ns, truth %.0f ns, tolerance %.0f ns",
 				refpipe_stages[i], mean, truth_mean, tol);
 	}
+}
+
+static void check_against_truth(json_object *rep, json_object *self,
+				uint64_t ingest_missed)
+{
+	check_truth(rep, self, ingest_missed, false);
 }
 
 static void expect_error(char **argv, int want_code, const char *says);
@@ -193,7 +205,7 @@ static void test_sites_and_events(void **state)
 	ptest_tmp_path(ev_path, sizeof(ev_path), ".events.tsv");
 	snprintf(ev_arg, sizeof(ev_arg), "%s", ev_path);
 	ptest_trace_refpipe(pt, ref, NULL, &rep, &self);
-	check_against_truth(rep, self, 0);
+	check_truth(rep, self, 0, true);
 	for (i = 0; i < NSTAGES; i++) {
 		json_object *s = ptest_stage(rep, refpipe_stages[i]);
 
