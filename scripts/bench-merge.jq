@@ -15,6 +15,8 @@ def per(ks; f): [ks[] as $k | {($k): ($k | f)}] | add;
 def tool(c; t): $m[c].tools[t] // {};
 def added(c; t): tool(c; t).added_ns_per_call;
 def ns(c; t): tool(c; t).ns_per_call;
+def added_mins(c; t): tool(c; t).added_ns_per_call_of_mins;
+def ns_mins(c; t): tool(c; t).min_ns_per_call;
 ["f50ns", "f1us", "f20us"] as $plain |
 ["a50ns", "a1us", "a20us"] as $annot |
 # The streaming target's case: the highest event rate (the nop5 twin).
@@ -28,7 +30,15 @@ tool($sc; "pipetrace_stream") as $st |
   streaming_vs_latency: per($plain + $annot; ns(.; "pipetrace_stream") as $p | ratio($p; ns(.; "pipetrace"))),
   pipetrace_nop5_vs_bpftrace: per($annot; added(.; "pipetrace") as $p
     | ratio($p; added("f" + ltrimstr("a"); "bpftrace"))),
-  note: "ratios of added ns per call (tool's median ns_per_call minus none's of the same case), except streaming_vs_latency: pipetrace_stream's total ns_per_call / pipetrace's (latency mode) on the same case. pipetrace_vs_floor: f* against floor (empty uprobe + uretprobe), a* against floor_nop5 (empty uprobes at the nop5 sites). pipetrace_nop5_vs_bpftrace: pipetrace on aXX against bpftrace hist() on fXX (the plain twin). null: a side was not measured"
+  of_mins: {
+    pipetrace_vs_floor: (per($plain; added_mins(.; "pipetrace") as $p | ratio($p; added_mins(.; "floor")))
+      + per($annot; added_mins(.; "pipetrace") as $p | ratio($p; added_mins(.; "floor_nop5")))),
+    pipetrace_vs_bpftrace: per($plain; added_mins(.; "pipetrace") as $p | ratio($p; added_mins(.; "bpftrace"))),
+    streaming_vs_latency: per($plain + $annot; ns_mins(.; "pipetrace_stream") as $p | ratio($p; ns_mins(.; "pipetrace"))),
+    pipetrace_nop5_vs_bpftrace: per($annot; added_mins(.; "pipetrace") as $p
+      | ratio($p; added_mins("f" + ltrimstr("a"); "bpftrace")))
+  },
+  note: "ratios of added ns per call (tool's median ns_per_call minus none's of the same case; of_mins: the same from the minimums over the repetitions, robust to the host slowing the VM for seconds at a time), except streaming_vs_latency: pipetrace_stream's total ns_per_call / pipetrace's (latency mode) on the same case. pipetrace_vs_floor: f* against floor (empty uprobe + uretprobe), a* against floor_nop5 (empty uprobes at the nop5 sites). pipetrace_nop5_vs_bpftrace: pipetrace on aXX against bpftrace hist() on fXX (the plain twin). null: a side was not measured"
 } as $ratios |
 
 def target(text; limit; measured; ok):

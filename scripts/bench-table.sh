@@ -18,6 +18,7 @@ def r(n): if . == null then null else (. * pow(10; n) | round / pow(10; n)) end;
 def t: if . == null then "—" elif fabs >= 1000 then "\(. / 1000 | r(2)) µs" else "\(r(0)) ns" end;
 def plus: if . == null then "—" elif . < 0 then "−" + (-. | t) else "+" + t end;
 def pct: if . == null then "—" elif . < 0 then "−\(-. | r(2))%" else "\(r(2))%" end;
+def spct: if . != null and . > 0 then "+" + pct else pct end;
 def x: if . == null then "—" else "×\(r(2))" end;
 def thousands: if . == null then "—" else
   round | tostring | explode | reverse | [_nwise(3) | reverse | implode] | reverse | join(" ") end;
@@ -26,7 +27,11 @@ def cell(c; tool):
   if c == null or c.skipped then "skipped"
   elif $o == null then "—"
   elif $o.skipped then "skipped"
-  else ($o.added_ns_per_call | plus) end;
+  else ($o.added_ns_per_call | plus) +
+    # The minimums too where they tell another story (the host slowed some runs).
+    (($o.added_ns_per_call // 0) as $a | ($o.added_ns_per_call_of_mins // $a) as $b |
+     if ($a - $b | fabs) > 300 and ($a - $b | fabs) > 0.25 * ([$a, $b] | map(fabs) | max)
+     then " (of mins: \($b | plus))" else "" end) end;
 
 . as $r | .cases as $c | .ratios as $q |
 "Measured \(.date) on \(.machine.kernel), \(.machine.cpu), \(.machine.nproc) CPUs (virt: \(.machine.virt), container: \(.machine.container)); repetitions interleaved, medians: system \(.reps.system | dash), micro \(.reps.micro | dash), alloc \(.reps.alloc | dash).",
@@ -53,7 +58,7 @@ def cell(c; tool):
 "| case | untraced | traced | cost |",
 "| --- | --- | --- | --- |",
 (["refpipe_threads", "refpipe_single"][] as $k | $c[$k] as $p | select($p != null) |
-  "| `\($p.command)` | \($p.tools.none.records_per_s | thousands) rec/s | \($p.tools.pipetrace.records_per_s | thousands) rec/s | throughput \(-$p.tools.pipetrace.throughput_loss_pct | pct) |"),
+  "| `\($p.command)` | \($p.tools.none.records_per_s | thousands) rec/s | \($p.tools.pipetrace.records_per_s | thousands) rec/s | throughput \(-$p.tools.pipetrace.throughput_loss_pct | spct) |"),
 ($c.sched_pipe | select(. != null) |
   if .skipped then "| sched pipe | skipped: \(.skipped) | | |" else
   .tools as $s |

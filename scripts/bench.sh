@@ -14,8 +14,8 @@
 #   alloc   scripts/bench-alloc.sh: --alloc per      -> bench/alloc.json
 #           allocator call
 #
-#   BENCH_REPS=N       repetitions of each case, interleaved (default 7 here,
-#                      5 in the micro and alloc parts)
+#   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
+#                      5 in the alloc part)
 #   BENCH_PARTS=LIST   parts to run (default "system micro alloc"); a part
 #                      not run is merged from its JSON of an earlier run
 #
@@ -160,8 +160,6 @@ system_part() {
 	fi
 
 	# ---------------------------------------------------- on-CPU sampling
-	export MICRO_LOOPS
-	MICRO_LOOPS=$("$MICRO" --calibrate | sed -n 's/^MICRO_LOOPS=//p')
 	local sn=75000 tools=(none pipetrace_49hz pipetrace_99hz)
 	local perf_ok=
 	if command -v perf >/dev/null 2>&1 &&
@@ -329,6 +327,11 @@ system_part() {
 	jq -n --argjson reps "$reps" --slurpfile c "$tmp/sys.json" '{reps: $reps, cases: $c[0]}' >bench/system.json
 	echo "bench: wrote bench/system.json" >&2
 }
+
+# micro's loop counts, one calibration for every part that runs it.
+MICRO_LOOPS=$(scripts/bench-micro.sh --calibrate)
+export MICRO_LOOPS
+echo "bench: micro loop counts (50ns,1us,20us) $MICRO_LOOPS" >&2
 
 if has_part system; then system_part; fi
 if has_part micro; then scripts/bench-micro.sh || echo "bench: micro part failed" >&2; fi
