@@ -307,6 +307,53 @@ static void test_shared_library_stage(void **state)
 	json_object_put(self);
 }
 
+/*
+ * --sites on a stage without PIPETRACE_ENTER() (libc's write) says so and
+ * probes its entry and return; a single-stepped library function is told to
+ * probe its caller, not to add an annotation it cannot take.
+ */
+static void test_sites_notice_library_warning(void **state)
+{
+	char jpath[64], *out = NULL, *err = NULL;
+	char *argv[] = { PTEST_PIPETRACE,   "--sites",	 "-s",
+			 "libc.so.6:write", "-s",	 "stage_sink",
+			 "--json",	    jpath,	 "--",
+			 PTEST_REFPIPE,	    "--records", "2000",
+			 "--batch",	    "100",	 "--output",
+			 "/dev/null",	    NULL };
+	json_object *rep, *w, *sink;
+	const char *cls;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_run_ok(argv, 60, &out, &err);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	w = ptest_stage(rep, "write");
+	sink = ptest_stage(rep, "stage_sink");
+	assert_non_null(w);
+	assert_non_null(sink);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				    sink, "probe_class")),
+			    "nop5");
+	assert_non_null(strstr(
+		err,
+		"--sites: write has no PIPETRACE_ENTER() sites; probing its entry and return"));
+	assert_null(strstr(err, "stage_sink has no"));
+	cls = json_object_get_string(json_object_object_get(w, "probe_class"));
+	print_message("  libc's write is probed as %s\n", cls);
+	if (!strcmp(cls, "step") || !strcmp(cls, "endbr")) {
+		assert_non_null(strstr(
+			err, "write: its first instruction is single-stepped"));
+		assert_non_null(strstr(err, "it is in a library"));
+		assert_null(strstr(err, "add PIPETRACE_ENTER() to it"));
+	}
+	json_object_put(rep);
+	unlink(jpath);
+	free(out);
+	free(err);
+}
+
 /* Attach to a refpipe already running: it blocks reading stdin inside
  * stage_ingest; once pipetrace is attached the test feeds it records. The
  * ingest call in progress at attach is not counted; all others are. */
@@ -793,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_burn_makes_features_heaviest),
 		cmocka_unit_test(test_sites_and_events),
 		cmocka_unit_test(test_shared_library_stage),
+		cmocka_unit_test(test_sites_notice_library_warning),
 		cmocka_unit_test(test_attach_by_pid),
 		cmocka_unit_test(test_sigint_detaches_and_target_survives),
 		cmocka_unit_test(test_target_death),
