@@ -39,6 +39,7 @@ struct trace_run {
 	struct pt_totals *totals;
 	char *command;
 	uint64_t bias_ns[PT_PROBE_NR];
+	uint64_t tail_ns[PT_PROBE_NR];
 	bool calibrated;
 	uint64_t start_ns;
 	struct pt_alloc_sites asites; /* --alloc */
@@ -284,6 +285,7 @@ static int report(struct trace_run *r, FILE *f, uint64_t end_ns, bool final)
 	int ret;
 
 	memcpy(rep.bias_ns, r->bias_ns, sizeof(rep.bias_ns));
+	memcpy(rep.tail_ns, r->tail_ns, sizeof(rep.tail_ns));
 	struct pt_thread_info *threads = NULL;
 	struct pt_pair *pairs = NULL;
 	struct pt_mem_row *mem = NULL;
@@ -609,7 +611,7 @@ int pt_cmd_trace(const struct pt_opts *o)
 			goto fail_msg;
 	}
 	if (o->calibrate) {
-		ret = pt_tracer__calibrate(r.tracer, r.bias_ns, err,
+		ret = pt_tracer__calibrate(r.tracer, r.bias_ns, r.tail_ns, err,
 					   sizeof(err));
 		r.calibrated = ret == 0;
 		if (ret)

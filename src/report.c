@@ -211,11 +211,18 @@ int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
 
 		row->stage = &stages->v[i];
 		row->tot = t;
-		if (r->calibrated)
+		if (r->calibrated) {
 			row->bias_ns = r->bias_ns[row->stage->probe_class];
+			row->tail_ns = r->tail_ns[row->stage->probe_class];
+		}
 		timed = pt_totals__timed(t);
 		if (timed) {
+			/* Each call had the probe's median cost taken off;
+			 * a mean also carries its rare slow passes. */
 			row->mean_ns = t->lat_sum_ns / timed;
+			row->mean_ns = row->mean_ns > t->min_ns + row->tail_ns ?
+					       row->mean_ns - row->tail_ns :
+					       t->min_ns;
 			row->p50_ns = pt_hist_percentile(t->hist, timed, 50,
 							 t->min_ns, t->max_ns);
 			row->p95_ns = pt_hist_percentile(t->hist, timed, 95,
@@ -524,9 +531,10 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 		for (c = 0; c < PT_PROBE_NR; c++) {
 			if (!used[c])
 				continue;
-			fprintf(f, "%s %s %s", sep,
+			fprintf(f, "%s %s %s (means: %s more)", sep,
 				pt_probe_class__name((enum pt_probe_class)c),
-				pt_fmt_ns(b[1], sizeof(b[1]), r->bias_ns[c]));
+				pt_fmt_ns(b[1], sizeof(b[1]), r->bias_ns[c]),
+				pt_fmt_ns(b[2], sizeof(b[2]), r->tail_ns[c]));
 			sep = ",";
 		}
 	} else {
@@ -747,6 +755,7 @@ static json_object *stage_json(const struct pt_stage_report *row,
 		    json_object_new_string(
 			    pt_probe_class__name(row->stage->probe_class)));
 	ret |= jadd(o, "probe_bias_ns", juint(row->bias_ns));
+	ret |= jadd(o, "probe_tail_ns", juint(row->tail_ns));
 	ret |= jadd(o, "self_ns", juint(row->self_ns));
 	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns));
 	ret |= jadd(o, "verdict", json_object_new_string(row->verdict));

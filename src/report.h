@@ -25,6 +25,7 @@ struct pt_stage_report {
 	const struct pt_totals *tot;
 	uint64_t mean_ns, p50_ns, p95_ns, p99_ns;
 	uint64_t bias_ns; /* probe latency subtracted from each call */
+	uint64_t tail_ns; /* and, from the mean, its mean above its median */
 	double calls_per_s, items_per_s;
 	double concurrency; /* wall / elapsed: Little's law */
 	uint64_t part_ns[PT_PART_NR]; /* own time split, probe cost removed */
@@ -42,6 +43,7 @@ struct pt_report {
 	uint64_t inflight_exits; /* exit sites of calls entered before attach */
 	bool calibrated;
 	uint64_t bias_ns[PT_PROBE_NR]; /* calibrated, by probe class */
+	uint64_t tail_ns[PT_PROBE_NR]; /* the probe's mean above bias_ns */
 	struct pt_stage_report *rows;
 	size_t n;
 	/* Set by the caller before pt_report__build(): */

@@ -616,11 +616,11 @@ static int find_calib(const struct pt_sym *sym, void *arg)
 }
 
 /* Probes pipetrace's own function at off (at its nop5 sites if site) as
- * stage id, calls it, and sets *median to the median latency seen. Returns
- * 0 or -errno. */
+ * stage id, calls it, and sets *median to the median latency seen and *tail
+ * to how far its mean lies above that median. Returns 0 or -errno. */
 static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 			 bool site, void (*fn)(void), struct bpf_link **links,
-			 uint64_t *median)
+			 uint64_t *median, uint64_t *tail)
 {
 	struct pt_totals *tot;
 	int ret = 0, i;
@@ -655,6 +655,11 @@ static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 	if (!ret)
 		*median = pt_hist_percentile(tot->hist, pt_totals__timed(tot),
 					     50, tot->min_ns, tot->max_ns);
+	if (!ret) {
+		uint64_t mean = tot->lat_sum_ns / pt_totals__timed(tot);
+
+		*tail = mean > *median ? mean - *median : 0;
+	}
 	/* Forget this run's counters for the next one. */
 	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id, t->percpu,
@@ -665,7 +670,8 @@ out:
 }
 
 int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
-			 char *err, size_t errlen)
+			 uint64_t tail_ns[PT_PROBE_NR], char *err,
+			 size_t errlen)
 {
 	static void (*const fns[PT_PROBE_NR])(void) = {
 		[PT_PROBE_PUSH] = pt_calib_push,
@@ -681,6 +687,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	size_t s;
 
 	memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
+	memset(tail_ns, 0, PT_PROBE_NR * sizeof(*tail_ns));
 	if (!PT_CAN_CALIBRATE)
 		return pt_errf(
 			err, errlen, -EOPNOTSUPP,
@@ -708,15 +715,19 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		if (!used)
 			continue;
 		ret = calibrate_one(t, id, cc.off[i], i == PT_PROBE_SITE,
-				    fns[i], &t->calib[2 * i], &bias_ns[i]);
-		pt_debug("calibration: %s: median probe latency %llu ns",
-			 calib_names[i], (unsigned long long)bias_ns[i]);
+				    fns[i], &t->calib[2 * i], &bias_ns[i],
+				    &tail_ns[i]);
+		pt_debug(
+			"calibration: %s: median probe latency %llu ns, mean %llu ns above",
+			calib_names[i], (unsigned long long)bias_ns[i],
+			(unsigned long long)tail_ns[i]);
 	}
 	t->skel->bss->target_tgid = 0;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &tid);
 	if (ret) {
 		memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
+		memset(tail_ns, 0, PT_PROBE_NR * sizeof(*tail_ns));
 		return pt_errf(
 			err, errlen, ret,
 			"probe calibration failed: %s; use --no-calibrate",

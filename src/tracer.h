@@ -75,12 +75,15 @@ int pt_tracer__open(const struct pt_stage_set *stages,
  * Measures what the probes add to a call's latency, for each class of probed
  * first instruction (enum pt_probe_class): the median over many calls of an
  * empty function of that class in pipetrace itself. The exit probe then
- * subtracts its class's figure from each stage's calls. Call before
+ * subtracts its class's figure from each stage's calls. tail_ns gets how far
+ * the mean lies above that median (rare slow passes through the probe),
+ * for the report to take off mean latencies. Call before
  * pt_tracer__attach(). Returns 0 or -errno with a message in err (and then
  * nothing is subtracted).
  */
 int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
-			 char *err, size_t errlen);
+			 uint64_t tail_ns[PT_PROBE_NR], char *err,
+			 size_t errlen);
 
 /* Attaches every stage's exit then entry probe, for process tgid only.
  * Returns 0 or -errno with a message in err naming the stage. */

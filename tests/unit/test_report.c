@@ -46,7 +46,11 @@ static int setup(void **state)
 		f->tot[0].hist[pt_hist_bucket(v)]++;
 		f->tot[0].lat_sum_ns += v;
 	}
-	f->tot[0].calls = 100;
+	/* and one more that carried the kernel's uprobe setup: counted, but
+	 * not in the latency figures */
+	f->tot[0].calls = 101;
+	f->tot[0].setup_calls = 1;
+	f->tot[0].setup_ns = 900000;
 	f->tot[0].items = 12345;
 	f->tot[0].wall_ns = f->tot[0].lat_sum_ns;
 	f->tot[0].min_ns = 1000;
@@ -58,6 +62,7 @@ static int setup(void **state)
 	f->rep.calibrated = true;
 	f->rep.bias_ns[PT_PROBE_PUSH] = 1500;
 	f->rep.bias_ns[PT_PROBE_STEP] = 4000;
+	f->rep.tail_ns[PT_PROBE_PUSH] = 500;
 	f->st[1].probe_class = PT_PROBE_STEP;
 	if (pt_report__build(&f->rep, &f->set, f->tot, 2000000000ull))
 		return -1;
@@ -80,13 +85,14 @@ static void test_numbers(void **state)
 	const struct pt_stage_report *r = &f->rep.rows[0];
 
 	assert_int_equal(f->rep.lost_total, 3);
-	assert_int_equal(r->mean_ns, 50500);
+	/* 50500 over the 100 timed calls, less the probe's tail (500). */
+	assert_int_equal(r->mean_ns, 50000);
 	/* Nearest rank: p50 is the 50th value (50000), p95 the 95th. */
 	assert_true(labs((long)r->p50_ns - 50000) <= 50000 / 128);
 	assert_true(labs((long)r->p95_ns - 95000) <= 95000 / 128);
 	assert_true(labs((long)r->p99_ns - 99000) <= 99000 / 128);
-	/* 100 calls in 2 s; 5.05 ms of wall in 2 s. */
-	assert_true(r->calls_per_s == 50.0);
+	/* 101 calls in 2 s; 5.05 ms of wall in 2 s. */
+	assert_true(r->calls_per_s == 50.5);
 	assert_true(r->items_per_s == 12345 / 2.0);
 	assert_true(fabs(r->concurrency - 5050000 / 2e9) < 1e-12);
 	/* An idle stage has zeros, not garbage. */
@@ -161,7 +167,7 @@ static void test_json_shape(void **state)
 		json_object_get_string(get(s, "object", json_type_string)),
 		"/opt/refpipe");
 	assert_int_equal(json_object_get_uint64(get(s, "calls", json_type_int)),
-			 100);
+			 101);
 	assert_int_equal(json_object_get_uint64(get(s, "items", json_type_int)),
 			 12345);
 	assert_int_equal(
@@ -171,14 +177,25 @@ static void test_json_shape(void **state)
 	assert_int_equal(json_object_get_uint64(get(lat, "min", json_type_int)),
 			 1000);
 	assert_int_equal(
-		json_object_get_uint64(get(lat, "mean", json_type_int)), 50500);
+		json_object_get_uint64(get(lat, "mean", json_type_int)), 50000);
+	assert_int_equal(
+		json_object_get_uint64(get(lat, "count", json_type_int)), 100);
+	assert_int_equal(
+		json_object_get_uint64(get(lat, "setup_calls", json_type_int)),
+		1);
+	assert_int_equal(
+		json_object_get_uint64(get(lat, "setup_ns", json_type_int)),
+		900000);
 	get(lat, "p50", json_type_int);
 	get(lat, "p95", json_type_int);
 	get(lat, "p99", json_type_int);
 	assert_int_equal(json_object_get_uint64(get(lat, "max", json_type_int)),
 			 100000);
 	assert_true(json_object_get_double(get(s, "throughput_per_s",
-					       json_type_double)) == 50.0);
+					       json_type_double)) == 50.5);
+	assert_int_equal(
+		json_object_get_uint64(get(s, "probe_tail_ns", json_type_int)),
+		500);
 	assert_int_equal(
 		json_object_get_uint64(get(s, "probe_bias_ns", json_type_int)),
 		1500);
@@ -206,8 +223,12 @@ static void test_table(void **state)
 	/* A stage from another object is labelled with it. */
 	assert_non_null(strstr(text, "libc.so.6:write"));
 	assert_non_null(strstr(text, "3 unmatched"));
-	assert_non_null(
-		strstr(text, "subtracted per call: push 1.5us, step 4.0us"));
+	assert_non_null(strstr(
+		text,
+		"subtracted per call: push 1.5us (means: 500ns more), step 4.0us (means: 0ns more)"));
+	assert_non_null(strstr(
+		text,
+		"stage_parse: 1 call carried the kernel's one-time uprobe setup in the process (900.0us) and is left out of its latency figures"));
 	free(text);
 }
 
