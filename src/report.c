@@ -217,12 +217,15 @@ int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
 		}
 		timed = pt_totals__timed(t);
 		if (timed) {
-			/* Each call had the probe's median cost taken off;
-			 * a mean also carries its rare slow passes. */
-			row->mean_ns = t->lat_sum_ns / timed;
-			row->mean_ns = row->mean_ns > t->min_ns + row->tail_ns ?
-					       row->mean_ns - row->tail_ns :
-					       t->min_ns;
+			/* Each call had the probe's median cost taken off,
+			 * but no more than its whole latency (bias_ns sums
+			 * what was). The mean is the measured one less the
+			 * probe's mean cost: median and tail. */
+			uint64_t raw = (t->lat_sum_ns + t->bias_ns) / timed;
+			uint64_t cost = row->bias_ns + row->tail_ns;
+
+			row->mean_ns = raw > t->min_ns + cost ? raw - cost :
+								t->min_ns;
 			row->p50_ns = pt_hist_percentile(t->hist, timed, 50,
 							 t->min_ns, t->max_ns);
 			row->p95_ns = pt_hist_percentile(t->hist, timed, 95,
