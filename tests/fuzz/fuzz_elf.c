@@ -3,7 +3,9 @@
  * fuzz_elf.c - libFuzzer harness for elfsyms: the input is written to a
  * memfd and opened by path (/proc/self/fd/N), then every entry point runs:
  * for_each_func, addr_to_offset, for_each_stage_note, func_items_mode (for
- * the symbols and stage names found, and a few fixed names).
+ * the symbols and stage names found, and a few fixed names), for_each_site
+ * and sites (each site a nop5 in the file where its address maps, and the
+ * array the same sites as the walk).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -69,6 +71,33 @@ static int note_cb(const struct pt_stage_note *note, void *ctx)
 	return 0;
 }
 
+struct sites {
+	struct pt_elf *e;
+	struct pt_site_note *v; /* pt_elf__sites()'s, to compare with */
+	size_t n, seen;
+};
+
+static int site_cb(const struct pt_site_note *site, void *ctx)
+{
+	static const uint8_t nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	struct sites *ss = ctx;
+	uint8_t buf[5];
+	uint64_t off;
+
+	CHECK(site->kind == 0 || site->kind == 1);
+	CHECK(pt_elf__read(ss->e, site->file_off, buf, sizeof(buf)) == 0);
+	CHECK(!memcmp(buf, nop5, sizeof(buf)));
+	CHECK(pt_elf__addr_to_offset(ss->e, site->addr, &off) == 0);
+	CHECK(off == site->file_off);
+	if (ss->seen < ss->n) {
+		CHECK(ss->v[ss->seen].addr == site->addr);
+		CHECK(ss->v[ss->seen].file_off == site->file_off);
+		CHECK(ss->v[ss->seen].kind == site->kind);
+	}
+	ss->seen++;
+	return 0;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_fd = memfd_create("pt-fuzz-elf", MFD_CLOEXEC);
@@ -119,6 +148,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(err == 0 || err == -EINVAL || err == -ENOMEM);
 	err = pt_elf__for_each_stage_note(e, note_cb, &ns);
 	CHECK(err == 0 || err == -EINVAL);
+	{
+		struct sites ss = { .e = e };
+
+		err = pt_elf__sites(e, &ss.v, &ss.n);
+		CHECK(err <= 0);
+		CHECK(err || ss.n <= PT_SITES_MAX);
+		CHECK(!err || !ss.v);
+		if (!err) {
+			err = pt_elf__for_each_site(e, site_cb, &ss);
+			CHECK(err == 0);
+			CHECK(ss.seen >= ss.n);
+			CHECK(ss.seen == ss.n || ss.n == PT_SITES_MAX);
+		}
+		free(ss.v);
+	}
 	pt_elf__addr_to_offset(e, 0, &off);
 	pt_elf__addr_to_offset(e, UINT64_MAX, &off);
 	for (i = 0; i < ns.n + 3; i++) {
