@@ -75,6 +75,15 @@ struct {
 	__type(value, struct pt_stage_time);
 } stage_time SEC(".maps");
 
+/* A per-CPU array, not the threads hash: the probes' own syscalls pass
+ * through sys_enter on every probed call, so this is on the hot path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_probe_sys);
+} probe_sys SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
@@ -458,10 +467,11 @@ int BPF_KRETPROBE(stage_exit)
 	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
 	__u32 stage = cookie & ~PT_COOKIE_SITE;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pt_probe_sys *ps;
 	struct pt_thread *t;
 	struct pt_frame *f;
 	__u64 lat, bias;
-	__u32 d, top, k, idx, found = PT_MAX_DEPTH;
+	__u32 d, top, k, idx, found = PT_MAX_DEPTH, zero = 0;
 	bool outermost;
 
 	if (stage >= PT_MAX_STAGES)
@@ -476,10 +486,13 @@ int BPF_KRETPROBE(stage_exit)
 	 * return handling after it is the probe's time, not the program's.
 	 */
 	end = now;
-	if (t->ret_ns && t->ret_ns <= now && now - t->ret_ns < RET_FRESH_NS &&
-	    t->last_ns <= t->ret_ns)
-		end = t->ret_ns;
-	t->ret_ns = 0;
+	ps = bpf_map_lookup_elem(&probe_sys, &zero);
+	if (ps && ps->tid == tid) {
+		if (ps->ns && ps->ns <= now && now - ps->ns < RET_FRESH_NS &&
+		    t->last_ns <= ps->ns)
+			end = ps->ns;
+		ps->ns = 0;
+	}
 	d = t->depth;
 	if (d == 0) {
 		/* An exit site also sees calls entered before tracing began;
@@ -573,15 +586,19 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 now = bpf_ktime_get_ns();
+	struct pt_probe_sys *ps;
 	struct pt_thread *t;
+	__u32 zero = 0;
 
 	if (sys_class((__s32)id) == PT_SYS_PROBE) {
-		/* A probed function has just returned into the trampoline:
-		 * the call ends here, before the kernel's return handling
-		 * (and any preemption in it). */
-		t = current_thread(false, now);
-		if (t)
-			t->ret_ns = now;
+		/* A probed function has just returned into the trampoline
+		 * (or reached a nop5 site): the call ends here, before the
+		 * kernel's probe handling (and any preemption in it). */
+		ps = bpf_map_lookup_elem(&probe_sys, &zero);
+		if (ps) {
+			ps->tid = (__u32)bpf_get_current_pid_tgid();
+			ps->ns = now;
+		}
 		return 0;
 	}
 	t = current_thread(true, now);
@@ -640,13 +657,12 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	/* The probes' own syscalls (a nop5 site's, a return trampoline's):
 	 * nothing to account, and the cheapest way out. */
-	if (sys_class((__s32)BPF_CORE_READ(regs, orig_ax)) == PT_SYS_PROBE)
+	if (sys_class((__s32)regs->orig_ax) == PT_SYS_PROBE)
 		return 0;
 	now = bpf_ktime_get_ns();
 	t = current_thread(false, now);
 	if (!t)
 		return 0;
-	t->ret_ns = 0;
 	if (t->sys_nr < 0)
 		return 0;
 	account(t, now);

@@ -193,7 +193,6 @@ struct pt_thread {
 	__u32 off_part; /* enum pt_part while blocked */
 	__s32 sys_nr; /* syscall in progress, or -1 */
 	__u32 pad;
-	__u64 ret_ns; /* when the return trampoline entered the kernel, or 0 */
 	__u64 sys_arg; /* the length of an mmap/munmap in progress (--alloc) */
 	char comm[16];
 	__u64 busy_ns[PT_PART_NR]; /* inside any stage */
@@ -315,6 +314,15 @@ struct pt_offcpu {
 
 /* ------------------------------------------------------------- streaming */
 
+/* When a probe's own syscall (a return trampoline's, a nop5 site's) entered
+ * the kernel, per CPU: stage_exit ends the call there when it is the same
+ * thread's, just now. */
+struct pt_probe_sys {
+	__u32 tid;
+	__u32 pad;
+	__u64 ns; /* 0 once used */
+};
+
 /* One completed stage call, streamed through the `events` ring buffer
  * (--events). */
 struct pt_event {
@@ -358,7 +366,7 @@ _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
 _Static_assert(sizeof(struct pt_frame) == 16, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 16 +
-						   PT_MAX_STAGES + 8 + 16 + 16 +
+						   PT_MAX_STAGES + 8 + 16 + 8 +
 						   16 + 2 * PT_PART_NR * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
@@ -378,6 +386,8 @@ _Static_assert(sizeof(struct pt_offcpu) == 32,
 	       "pt_offcpu must have no padding");
 _Static_assert(PT_SAMPLE_ONCPU >= PT_PART_NR, "sample kinds overlap");
 _Static_assert(sizeof(struct pt_event) == 32, "pt_event must have no padding");
+_Static_assert(sizeof(struct pt_probe_sys) == 16,
+	       "pt_probe_sys must have no padding");
 _Static_assert(PT_MAX_STAGES <= PT_COOKIE_SITE, "stage ids overlap the flag");
 _Static_assert((PT_MAX_DEPTH & (PT_MAX_DEPTH - 1)) == 0,
 	       "PT_MAX_DEPTH must be a power of two (used as a mask)");
