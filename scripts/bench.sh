@@ -117,10 +117,10 @@ system_part() {
 	run_refpipe refpipe_threads --records $records --threads
 	run_refpipe refpipe_single --records $records
 
-	# Probe cost per class, from pipetrace's own calibration (-v).
-	json=$("$PT" -v -- "$RP" --records 1000 2>&1 >/dev/null |
-		sed -n 's/.*calibration: pt_calib_\([a-z]*\): median probe latency \([0-9]*\) ns/\1 \2/p' |
-		jq -Rn '[inputs | split(" ") | {(.[0]): (.[1] | tonumber)}] | add // {}')
+	# Probe cost per class, from pipetrace's own calibration (its JSON
+	# report's calibration_ns; classes not calibrated are 0).
+	"$PT" -j "$tmp/cal.json" -- "$RP" --records 1000 >/dev/null 2>&1 || true
+	json=$(jq -c '(.calibration_ns // {}) | with_entries(select(.value > 0))' "$tmp/cal.json" 2>/dev/null || echo '{}')
 	put probe_cost_ns "$json"
 
 	# --------------------------------------------------- context switches
