@@ -56,7 +56,10 @@ static void check_exact(json_object *rep, json_object *self)
 {
 	size_t i;
 
-	assert_int_equal(ptest_u64(rep, "lost_events"), 0);
+	if (ptest_u64(rep, "lost_events"))
+		fail_msg("lost events: %s",
+			 json_object_to_json_string(
+				 json_object_object_get(rep, "lost")));
 	for (i = 0; i < NSTAGES; i++) {
 		json_object *s = ptest_stage(rep, stage_names[i]);
 		json_object *t = ptest_stage(self, stage_names[i]);
