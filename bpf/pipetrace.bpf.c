@@ -25,6 +25,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define TASK_UNINTERRUPTIBLE 0x2
 #define EFAULT 14
+#define EEXIST 17
 /* x86_64 syscall numbers counted with --alloc. */
 #define SYS_MMAP 9
 #define SYS_MUNMAP 11
@@ -985,6 +986,11 @@ static __always_inline void record_alloc(void *ctx, __u64 ptr, __u64 size,
 			return;
 	}
 	a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	/* Once more unless the stack's bucket holds another stack (EEXIST):
+	 * a full make test lost 6 of 120 allocations' stacks once in about
+	 * 15 runs, with identical stacks stored fine before and after. */
+	if (a.stack_id < 0 && a.stack_id != -EEXIST)
+		a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	if (a.stack_id < 0)
 		count_lost(PT_LOST_STACKS, 1);
 	if (bpf_map_update_elem(&allocs, &ptr, &a, BPF_ANY)) {
