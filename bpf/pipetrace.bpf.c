@@ -168,7 +168,7 @@ struct pt_exit_mem exit_mem;
 volatile __u64 offcpu_since_ns = ~0ULL;
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
-/* A process known to have its uprobe area (see has_uprobe_area()). */
+/* The target_tgid known to have its uprobe area (see has_uprobe_area()). */
 __u32 area_tgid;
 /* The target's program break as brk(2) last returned it (--alloc). */
 __u64 last_brk;
@@ -404,22 +404,22 @@ static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
 /* ------------------------------------------------------------ stage calls */
 
 /*
- * Whether the current process has its uprobe area, where the kernel puts
- * the return trampoline. The first uretprobe'd call in a process creates it
- * after the entry program has run: that call's latency then holds the
- * setup (0.1-1.3 ms here). Read once per process.
+ * Whether the current process, the target (current_thread() said so), has
+ * its uprobe area, where the kernel puts the return trampoline. The first
+ * uretprobe'd call in a process creates it after the entry program has
+ * run: that call's latency then holds the setup (0.1-1.3 ms here). Read
+ * once per target.
  */
 static __always_inline bool has_uprobe_area(void)
 {
-	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
 	struct task_struct *task;
 
-	if (area_tgid == tgid)
+	if (area_tgid == target_tgid)
 		return true;
 	task = (struct task_struct *)bpf_get_current_task();
 	if (!BPF_CORE_READ(task, mm, uprobes_state.xol_area))
 		return false;
-	area_tgid = tgid;
+	area_tgid = target_tgid;
 	return true;
 }
 

@@ -383,16 +383,16 @@ static void warn_costly_probes(const struct pt_stage_set *set, const char *exe,
 
 	for (i = 0; i < set->n; i++) {
 		const struct pt_stage *s = &set->v[i];
-		/* Only the program's own code can be annotated or rebuilt. */
-		const char *fix =
-			exe && !strcmp(s->object, exe) ?
-				"add PIPETRACE_ENTER() to it and use --sites, or build with -fno-omit-frame-pointer" :
-				"it is in a library: probing its caller instead is cheaper";
+		const char *fix;
 		char cost[96];
 
 		if (s->probe_class != PT_PROBE_STEP &&
 		    s->probe_class != PT_PROBE_ENDBR)
 			continue;
+		/* Only the program's own code can be annotated or rebuilt. */
+		fix = exe && !strcmp(s->object, exe) ?
+			      "add PIPETRACE_ENTER() to it and use --sites, or build with -fno-omit-frame-pointer" :
+			      "it is in a library: probing its caller instead is cheaper";
 		if (bias && bias[PT_PROBE_PUSH])
 			snprintf(
 				cost, sizeof(cost),
