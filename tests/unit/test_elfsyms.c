@@ -165,40 +165,36 @@ static void test_probe_entry_choose(void **state)
 	static const uint8_t endbr_mov[] = { 0xf3, 0x0f, 0x1e, 0xfa,
 					     0x48, 0x89, 0xf8, 0xc3 };
 	static const uint8_t mov[] = { 0x48, 0x89, 0xf8, 0xc3 };
-	uint32_t skip = 99;
+	static const struct {
+		const char *name;
+		const uint8_t *code;
+		size_t len;
+		enum pt_probe_class cls;
+		uint32_t skip;
+	} cases[] = {
+#define CASE(code, cls, skip) { #code, code, sizeof(code), cls, skip }
+		CASE(push_rbp, PT_PROBE_PUSH, 0),
+		CASE(push_r12, PT_PROBE_PUSH, 0),
+		CASE(endbr_push, PT_PROBE_PUSH, 4),
+		CASE(endbr_r15, PT_PROBE_PUSH, 4),
+		CASE(endbr_jmp8, PT_PROBE_ENDBR, 0),
+		CASE(endbr_jcc32, PT_PROBE_ENDBR, 0),
+		CASE(endbr_mov, PT_PROBE_ENDBR, 0),
+		CASE(mov, PT_PROBE_STEP, 0),
+#undef CASE
+	};
+	uint32_t skip;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(pt_probe_entry__choose(push_rbp, sizeof(push_rbp),
-						&skip),
-			 PT_PROBE_PUSH);
-	assert_int_equal(skip, 0);
-	assert_int_equal(pt_probe_entry__choose(push_r12, sizeof(push_r12),
-						&skip),
-			 PT_PROBE_PUSH);
-	assert_int_equal(skip, 0);
-	assert_int_equal(pt_probe_entry__choose(endbr_push, sizeof(endbr_push),
-						&skip),
-			 PT_PROBE_PUSH);
-	assert_int_equal(skip, 4);
-	assert_int_equal(pt_probe_entry__choose(endbr_r15, sizeof(endbr_r15),
-						&skip),
-			 PT_PROBE_PUSH);
-	assert_int_equal(skip, 4);
-	assert_int_equal(pt_probe_entry__choose(endbr_jmp8, sizeof(endbr_jmp8),
-						&skip),
-			 PT_PROBE_ENDBR);
-	assert_int_equal(skip, 0);
-	assert_int_equal(pt_probe_entry__choose(endbr_jcc32,
-						sizeof(endbr_jcc32), &skip),
-			 PT_PROBE_ENDBR);
-	assert_int_equal(skip, 0);
-	assert_int_equal(pt_probe_entry__choose(endbr_mov, sizeof(endbr_mov),
-						&skip),
-			 PT_PROBE_ENDBR);
-	assert_int_equal(skip, 0);
-	assert_int_equal(pt_probe_entry__choose(mov, sizeof(mov), &skip),
-			 PT_PROBE_STEP);
-	assert_int_equal(skip, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		skip = 99;
+		print_message("  %s\n", cases[i].name);
+		assert_int_equal(pt_probe_entry__choose(cases[i].code,
+							cases[i].len, &skip),
+				 cases[i].cls);
+		assert_int_equal(skip, cases[i].skip);
+	}
 	/* Truncated: an endbr64 and nothing after it, or nothing at all. */
 	assert_int_equal(pt_probe_entry__choose(endbr_push, 4, &skip),
 			 PT_PROBE_ENDBR);
