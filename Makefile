@@ -34,13 +34,17 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 VMLINUX_H := $(OUTPUT)/vmlinux.h
 
-LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/<concern>/*.c: cli (main and subcommands), target, symbols, collect
+# (the BPF side's loader), report (the model), output (one file per format),
+# util. Only collect/ includes the skeleton, so only it waits for clang.
+SRC_DIRS := cli target symbols collect report output util
+LIB_SRCS := $(filter-out src/cli/main.c,$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(LIB_SRCS))
 LIB := $(OUTPUT)/libpipetrace.a
 PIPETRACE := $(OUTPUT)/pipetrace
 
-REFPIPE_SRCS := $(wildcard src/refpipe/*.c)
-REFPIPE_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(REFPIPE_SRCS))
+REFPIPE_SRCS := $(wildcard tests/refpipe/*.c)
+REFPIPE_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(REFPIPE_SRCS))
 REFPIPE := $(OUTPUT)/refpipe
 
 # The bench's kernel-floor loader (empty uprobes, no pipetrace library) and
@@ -97,7 +101,7 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(PIPETRACE): $(OUTPUT)/src/main.o $(LIB)
+$(PIPETRACE): $(OUTPUT)/src/cli/main.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -121,22 +125,22 @@ $(REFPIPE_STRIPPED): $(REFPIPE_OBJS)
 FIXTURES += $(REFPIPE_STRIPPED)
 
 # -------------------------------------------------------------------- bench
-$(OUTPUT)/bench/floor.o: bench/floor.c $(OUTPUT)/floor.skel.h
+$(OUTPUT)/bench/floor.o: tests/bench/floor.c $(OUTPUT)/floor.skel.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(FLOOR): $(OUTPUT)/bench/floor.o $(OUTPUT)/src/launch.o
+$(FLOOR): $(OUTPUT)/bench/floor.o $(OUTPUT)/src/target/launch.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -lbpf -lelf -lz -o $@
 
 # Fixed flags, not CFLAGS: every run of the bench times the same code.
-$(MICRO): bench/micro.c include/pipetrace/stage.h
+$(MICRO): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
 
-$(MICRO_PG): bench/micro.c include/pipetrace/stage.h
+$(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -pg -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
@@ -178,7 +182,7 @@ demo: all
 	$(Q)$(PIPETRACE) -- $(REFPIPE) --records 300000 --batch 1000 --threads \
 		--cpu-burn features=900
 
-# Every case into bench/results.json (scripts/bench.sh runs the parts and
+# Every case into $(OUTPUT)/bench/results.json (scripts/bench.sh runs the parts and
 # merges them), then its table.
 bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG)
 	$(Q)scripts/bench.sh
@@ -191,8 +195,8 @@ fuzz:
 # include/pipetrace/stage.h is left out: clang-format breaks its assembler
 # string macros apart.
 format:
-	$(Q)clang-format -i $(wildcard src/*.c src/*.h src/refpipe/*.c src/refpipe/*.h \
-		bpf/*.c include/*.h tests/*/*.c tests/*/*.h bench/*.c)
+	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h bpf/*.c bpf/*.h \
+		include/*.h tests/*/*.c tests/*/*.h)
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
@@ -201,5 +205,4 @@ clean:
 $(OUTPUT) $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
 
--include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/src/refpipe/*.d $(OUTPUT)/tests/*/*.d \
-	$(OUTPUT)/bench/*.d)
+-include $(wildcard $(OUTPUT)/src/*/*.d $(OUTPUT)/tests/*/*.d $(OUTPUT)/bench/*.d)

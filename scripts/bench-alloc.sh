@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # make bench, memory part: what --alloc adds per allocator call. Measures,
-# prints, writes bench/alloc.json; asserts nothing.
+# prints, writes .output/bench/alloc.json; asserts nothing.
 #
 #   BENCH_REPS=N   repetitions of each case, interleaved (default 5)
 #
@@ -55,8 +55,8 @@ printf 'alloc    stage_alloc mean: %s ns without --alloc, %s ns with the probes 
 	"$none" "$probes" "$recorded" "$reps"
 printf 'alloc    added per allocator call (probes): %s ns; per recorded allocation (stack + map): %s ns; --alloc in all: %s ns per allocator call\n' \
 	"$per_call" "$per_alloc" "$total"
-mkdir -p bench
-cat >bench/alloc.json <<JSON
+mkdir -p .output/bench
+cat >.output/bench/alloc.json <<JSON
 {
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "machine": "$(uname -r), $(nproc) CPUs",
@@ -68,4 +68,4 @@ cat >bench/alloc.json <<JSON
   "added_ns_per_allocator_call": $total
 }
 JSON
-echo "bench-alloc: wrote bench/alloc.json" >&2
+echo "bench-alloc: wrote .output/bench/alloc.json" >&2

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-# bench/results.json from the parts of `make bench` (run by scripts/bench.sh
-# with jq -n): $sys, $mic, $alc are the slurped bench/system.json,
-# bench/micro.json, bench/alloc.json ({} for a part never run); $date,
+# .output/bench/results.json from the parts of `make bench` (run by scripts/bench.sh
+# with jq -n): $sys, $mic, $alc are the slurped .output/bench/system.json,
+# .output/bench/micro.json, .output/bench/alloc.json ({} for a part never run); $date,
 # $kernel, $cpu, $nproc, $vm, $ct describe the run. Adds the ratios of added
 # ns per call and the issue-6 targets, each {target, limit, measured, met}.
 

@@ -3,8 +3,8 @@
 # The per-call cost of tracing one function: pipetrace beside the kernel
 # floor and its peers. Run by `make bench` (scripts/bench.sh); can be run
 # alone (as root, after `make all .output/bench/floor`; it makes micro).
-# Measures and prints; asserts nothing. Writes bench/micro.json, which
-# scripts/bench.sh merges into bench/results.json.
+# Measures and prints; asserts nothing. Writes .output/bench/micro.json, which
+# scripts/bench.sh merges into .output/bench/results.json.
 #
 #   BENCH_MICRO_REPS=N     interleaved repetitions of each tool (default
 #                          BENCH_REPS, else 7)
@@ -14,7 +14,7 @@
 #
 #   scripts/bench-micro.sh --calibrate   print the loop counts (a,b,c)
 #
-# bench/micro.c has three non-inlined stages that spin a fixed loop count of
+# tests/bench/micro.c has three non-inlined stages that spin a fixed loop count of
 # about 50 ns, 1 us and 20 us (f50ns, f1us, f20us; calibrated once here and
 # passed to every run in MICRO_LOOPS, so every run does the same work), and,
 # where <pipetrace/stage.h> has PIPETRACE_ENTER, their annotated twins
@@ -88,7 +88,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$OUT" bench
+mkdir -p "$OUT" .output/bench
 make -s "${MICRO#"$ROOT"/}" "${MICRO_PG#"$ROOT"/}"
 
 # The probe class decides a uprobe's cost (README: push %rbp is emulated,
@@ -370,5 +370,5 @@ jq -n --argjson reps "$reps" --arg loops "$MICRO_LOOPS" --slurpfile cases "$tmp/
   loops: $loops,
   note: "ns_per_call: median over reps of micro'\''s own timed loop / N (start-up, attach and detach outside it); added_ns_per_call: tool minus none of the same case; *_of_mins: minimum over reps less the minimum of none (robust to the host slowing the VM for seconds at a time); mean_err_pct: median over runs of (pipetrace'\''s reported mean latency, probe cost subtracted, minus the truth_body_ns of the same run) / that truth; truth_body_ns: median over the none runs; events_per_s: calls per second in the timed loop; lost_events_max: the report'\''s lost.events, max over runs (null: no such key)",
   cases: $cases[0]
-}' >bench/micro.json
-echo "bench-micro: wrote bench/micro.json" >&2
+}' >.output/bench/micro.json
+echo "bench-micro: wrote .output/bench/micro.json" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Prints bench/results.json (written by `make bench`, scripts/bench.sh) as
+# Prints .output/bench/results.json (written by `make bench`, scripts/bench.sh) as
 # markdown: the run, the micro table (added time per probed call, per tool),
 # the other cases, and the issue-6 targets. `make bench` runs it last; the
 # README's "Overhead (make bench)" section is its output. Measures nothing.
@@ -8,7 +8,7 @@
 #   scripts/bench-table.sh [RESULTS.json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-results=${1:-bench/results.json}
+results=${1:-.output/bench/results.json}
 [ -s "$results" ] || { echo "bench-table: no $results; run make bench" >&2; exit 1; }
 
 jq -r '
@@ -36,7 +36,7 @@ def cell(c; tool):
 . as $r | .cases as $c | .ratios as $q |
 "Measured \(.date) on \(.machine.kernel), \(.machine.cpu), \(.machine.nproc) CPUs (virt: \(.machine.virt), container: \(.machine.container)); repetitions interleaved, medians: system \(.reps.system | dash), micro \(.reps.micro | dash), alloc \(.reps.alloc | dash).",
 "",
-"Added time per probed call (`bench/micro.c`; untraced time in brackets; f*: plain functions, probed at entry and return; a*: the same with `PIPETRACE_ENTER()`, probed at its nop5 sites):",
+"Added time per probed call (`tests/bench/micro.c`; untraced time in brackets; f*: plain functions, probed at entry and return; a*: the same with `PIPETRACE_ENTER()`, probed at its nop5 sites):",
 "",
 "| case | floor (empty BPF) | pipetrace | pipetrace `--events` | bpftrace `hist()` | uftrace `-pg` |",
 "| --- | --- | --- | --- | --- | --- |",

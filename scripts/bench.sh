@@ -3,15 +3,15 @@
 # make bench: what pipetrace costs the programs it measures, beside the
 # kernel floor and its peers (bpftrace, uftrace, perf). Measures and prints;
 # never asserts a speed. Runs every part, then merges them into
-# bench/results.json with the ratios and the targets of issue 6
+# .output/bench/results.json with the ratios and the targets of issue 6
 # (scripts/bench-table.sh prints it as a markdown table):
 #
-#   system  this script: the cases below             -> bench/system.json
-#   micro   scripts/bench-micro.sh: per-call cost on -> bench/micro.json
+#   system  this script: the cases below             -> .output/bench/system.json
+#   micro   scripts/bench-micro.sh: per-call cost on -> .output/bench/micro.json
 #           ~50 ns / 1 us / 20 us functions, plain and
 #           annotated (nop5 sites), vs. the floor, bpftrace, uftrace;
 #           streaming (--events)
-#   alloc   scripts/bench-alloc.sh: --alloc per      -> bench/alloc.json
+#   alloc   scripts/bench-alloc.sh: --alloc per      -> .output/bench/alloc.json
 #           allocator call
 #
 #   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
@@ -324,8 +324,8 @@ system_part() {
 	printf '%-24s start to attached %s ms (%s ms with --no-calibrate), detach %s ms\n' attach_10_stages \
 		"$am" "$anm" "$dm"
 
-	jq -n --argjson reps "$reps" --slurpfile c "$tmp/sys.json" '{reps: $reps, cases: $c[0]}' >bench/system.json
-	echo "bench: wrote bench/system.json" >&2
+	jq -n --argjson reps "$reps" --slurpfile c "$tmp/sys.json" '{reps: $reps, cases: $c[0]}' >.output/bench/system.json
+	echo "bench: wrote .output/bench/system.json" >&2
 }
 
 # micro's loop counts, one calibration for every part that runs it.
@@ -341,12 +341,12 @@ if has_part alloc; then scripts/bench-alloc.sh || echo "bench: alloc part failed
 virt_vm=$(systemd-detect-virt --vm 2>/dev/null || true)
 virt_ct=$(systemd-detect-virt --container 2>/dev/null || true)
 for p in system micro alloc; do
-	[ -s bench/$p.json ] || echo '{}' >"$tmp/$p.json"
-	[ ! -s bench/$p.json ] || cp bench/$p.json "$tmp/$p.json"
+	[ -s .output/bench/$p.json ] || echo '{}' >"$tmp/$p.json"
+	[ ! -s .output/bench/$p.json ] || cp .output/bench/$p.json "$tmp/$p.json"
 done
 jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
 	--arg cpu "$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1)" \
 	--argjson nproc "$(nproc)" --arg vm "${virt_vm:-unknown}" --arg ct "${virt_ct:-unknown}" \
 	--slurpfile sys "$tmp/system.json" --slurpfile mic "$tmp/micro.json" --slurpfile alc "$tmp/alloc.json" \
-	-f scripts/bench-merge.jq >bench/results.json
-echo "bench: wrote bench/results.json" >&2
+	-f scripts/bench-merge.jq >.output/bench/results.json
+echo "bench: wrote .output/bench/results.json" >&2

@@ -52,16 +52,16 @@ if ! "$clang" -fsanitize=fuzzer "$probe/probe.c" -o "$probe/probe" 2>/dev/null; 
 fi
 
 echo "  FUZZCC   $out/fuzz_procmaps"
-"$clang" "${cflags[@]}" tests/fuzz/fuzz_procmaps.c src/procmaps.c src/readfile.c \
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_procmaps.c src/symbols/procmaps.c src/util/readfile.c \
 	-o "$out/fuzz_procmaps"
 echo "  FUZZCC   $out/fuzz_elf"
-"$clang" "${cflags[@]}" tests/fuzz/fuzz_elf.c src/elfsyms.c \
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_elf.c src/symbols/elfsyms.c \
 	-lelf -ldw -lz -o "$out/fuzz_elf"
 echo "  FUZZCC   $out/fuzz_folded"
-"$clang" "${cflags[@]}" tests/fuzz/fuzz_folded.c src/folded.c \
-	src/flamegraph.c src/log.c -lbpf -lz -lexpat -lm -o "$out/fuzz_folded"
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_folded.c src/output/folded.c \
+	src/output/flamegraph.c src/util/log.c -lbpf -lz -lexpat -lm -o "$out/fuzz_folded"
 echo "  FUZZCC   $out/fuzz_kallsyms" # /proc/kallsyms
-"$clang" "${cflags[@]}" tests/fuzz/fuzz_kallsyms.c src/kallsyms.c src/readfile.c src/log.c \
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_kallsyms.c src/symbols/kallsyms.c src/util/readfile.c src/util/log.c \
 	-lbpf -o "$out/fuzz_kallsyms"
 
 # Seeds: the maps fixtures, and the ELF fixtures (built by make).

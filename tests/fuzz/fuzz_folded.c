@@ -17,8 +17,8 @@
 #include <string.h>
 #include <expat.h>
 
-#include "flamegraph.h"
-#include "folded.h"
+#include "output/flamegraph.h"
+#include "output/folded.h"
 #include "fuzz.h"
 
 /* Parse one line; a failure must change nothing. */

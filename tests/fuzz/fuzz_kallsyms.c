@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kallsyms.h"
+#include "symbols/kallsyms.h"
 #include "fuzz.h"
 
 static int sane_string(const char *s, size_t max, int bracket_ok)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procmaps.h"
+#include "symbols/procmaps.h"
 #include "fuzz.h"
 
 /* Format M as /proc/PID/maps text; returns a heap buffer, length in *len. */

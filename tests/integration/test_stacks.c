@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "lib/ptest.h"
-#include "folded.h"
+#include "output/folded.h"
 
 #define TIMEOUT 120.0
 #define STRIPPED PT_BUILD_DIR "/fixtures/refpipe-stripped"

@@ -38,8 +38,8 @@
 #include <cmocka.h>
 #include "lib/readelf.h"
 
-#include "elfsyms.h"
-#include "stages.h"
+#include "symbols/elfsyms.h"
+#include "target/stages.h"
 #include "pipetrace/stage.h"
 
 #include "lib/paths.h"

@@ -20,9 +20,9 @@
 #include <cmocka.h>
 #include <expat.h>
 
-#include "cmd.h"
-#include "flamegraph.h"
-#include "folded.h"
+#include "cli/cmd.h"
+#include "output/flamegraph.h"
+#include "output/folded.h"
 
 /* ------------------------------------------------------------ SVG reading */
 

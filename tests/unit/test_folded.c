@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "folded.h"
+#include "output/folded.h"
 
 /* ------------------------------------------------------------------ helpers */
 

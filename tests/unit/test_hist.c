@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hist.h"
+#include "report/hist.h"
 
 /* ------------------------------------------------------------------ helpers */
 

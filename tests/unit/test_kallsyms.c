@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "kallsyms.h"
+#include "symbols/kallsyms.h"
 
 /* Parse the first LEN bytes of TEXT from an exact-size heap copy. */
 static int parse_n(const char *text, size_t len, struct pt_ksyms **out)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "opts.h"
+#include "cli/opts.h"
 
 #define ARGV(...) ((char *[]){ "pipetrace", __VA_ARGS__, NULL })
 #define ARGC(a) ((int)(sizeof(a) / sizeof(char *)) - 1)

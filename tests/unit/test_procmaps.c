@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "procmaps.h"
+#include "symbols/procmaps.h"
 
 #ifndef PT_SOURCE_DIR
 #define PT_SOURCE_DIR "."

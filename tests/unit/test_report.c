@@ -14,7 +14,7 @@
 #include <json.h>
 #include <math.h>
 
-#include "report.h"
+#include "report/report.h"
 
 /* Two stages: one with items, one without; totals built by hand. */
 struct fixture {

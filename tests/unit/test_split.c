@@ -9,8 +9,8 @@
 #include <sys/syscall.h>
 #include <cmocka.h>
 
-#include "report.h"
-#include "sysclass.h"
+#include "report/report.h"
+#include "collect/sysclass.h"
 
 static const char *verdict_of(uint64_t user, uint64_t sys, uint64_t io,
 			      uint64_t lock, uint64_t sleep, uint64_t runq,

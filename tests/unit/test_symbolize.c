@@ -33,8 +33,8 @@
 
 #include <cmocka.h>
 
-#include "procmaps.h"
-#include "symbolize.h"
+#include "symbols/procmaps.h"
+#include "symbols/symbolize.h"
 
 #include "lib/paths.h"
 #include "lib/readelf.h"

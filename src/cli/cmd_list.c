@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cmd_list.c - `pipetrace list [-p PID | FILE] [SPEC]`: the functions a -s
+ * SPEC can name, annotated stages first, then the rest by name; with
+ * --sites, the nop5 probe sites PIPETRACE_ENTER() placed in them.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pipetrace/stage.h>
+
+#include "cli/cmd.h"
+#include "symbols/elfsyms.h"
+#include "util/log.h"
+#include "target/stages.h"
+
+struct entry {
+	char *name;
+	uint64_t addr, size;
+	enum pt_sym_kind kind;
+	int note; /* annotation flags, or -1 */
+};
+
+struct list_ctx {
+	const char *pattern;
+	struct entry *v;
+	size_t n;
+	struct pt_stage_note *notes;
+	size_t nnotes;
+	struct pt_site_note *sites;
+	size_t nsites;
+};
+
+static int add_note(const struct pt_stage_note *note, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct pt_stage_note *v;
+
+	v = realloc(c->notes, (c->nnotes + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->notes = v;
+	v[c->nnotes].name = strdup(note->name);
+	v[c->nnotes].flags = note->flags;
+	if (!v[c->nnotes].name)
+		return -ENOMEM;
+	c->nnotes++;
+	return 0;
+}
+
+/* Prints the probe sites of the listed functions: "site KIND FILEOFF FUNC". */
+static void print_sites(const struct list_ctx *c)
+{
+	size_t i, j;
+
+	printf("%-8s %-5s %18s  %s\n", "KIND", "SITE", "FILE OFFSET",
+	       "FUNCTION");
+	for (i = 0; i < c->nsites; i++) {
+		const struct pt_site_note *x = &c->sites[i];
+
+		for (j = 0; j < c->n; j++) {
+			const struct entry *e = &c->v[j];
+
+			if (x->addr < e->addr || x->addr - e->addr >= e->size)
+				continue;
+			printf("%-8s %-5s 0x%016llx  %s\n", "site",
+			       x->kind == PIPETRACE_SITE_ENTRY ? "entry" :
+								 "exit",
+			       (unsigned long long)x->file_off, e->name);
+			break;
+		}
+	}
+}
+
+static int add_sym(const struct pt_sym *sym, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct entry *v;
+	size_t i;
+
+	if (c->pattern && fnmatch(c->pattern, sym->name, 0))
+		return 0;
+	v = realloc(c->v, (c->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->v = v;
+	v = &v[c->n];
+	v->name = strdup(sym->name);
+	if (!v->name)
+		return -ENOMEM;
+	v->addr = sym->addr;
+	v->size = sym->size;
+	v->kind = sym->kind;
+	v->note = -1;
+	for (i = 0; i < c->nnotes; i++)
+		if (!strcmp(c->notes[i].name, sym->name))
+			v->note = c->notes[i].flags;
+	c->n++;
+	return 0;
+}
+
+/* Annotated first, then by name. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if ((x->note >= 0) != (y->note >= 0))
+		return x->note >= 0 ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int pt_cmd_list(const struct pt_opts *o)
+{
+	const struct pt_spec *spec = o->nspecs ? &o->specs[0] : NULL;
+	struct list_ctx c = { .pattern = spec ? spec->pattern : NULL };
+	char *shown = NULL, *open_path = NULL, err[512];
+	struct pt_target t = { 0 };
+	struct pt_elf *elf = NULL;
+	int ret, code = 1;
+	size_t i;
+
+	if (o->pid)
+		ret = pt_target__from_pid(&t, o->pid, err, sizeof(err));
+	else
+		ret = pt_target__from_file(&t, o->list_file, err, sizeof(err));
+	if (!ret)
+		ret = pt_target__find_object(&t, spec ? spec->object : NULL,
+					     &shown, &open_path, err,
+					     sizeof(err));
+	if (ret) {
+		pt_err("%s", err);
+		goto out;
+	}
+	ret = pt_elf__open(open_path, &elf);
+	if (ret) {
+		if (ret == -ENOEXEC)
+			pt_err("%s: not an ELF file; list takes an ELF program or library",
+			       shown);
+		else
+			pt_err("%s: %s", shown, strerror(-ret));
+		goto out;
+	}
+	ret = pt_elf__for_each_stage_note(elf, add_note, &c);
+	if (ret >= 0)
+		ret = pt_elf__sites(elf, &c.sites, &c.nsites);
+	if (ret >= 0)
+		ret = pt_elf__for_each_func(elf, add_sym, &c);
+	if (ret < 0) {
+		pt_err("%s: cannot read symbols: %s", shown, strerror(-ret));
+		goto out;
+	}
+	qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
+	if (o->sites) {
+		print_sites(&c);
+		code = 0;
+		goto out;
+	}
+	printf("# %s: %zu function%s%s%s\n", shown, c.n, c.n == 1 ? "" : "s",
+	       c.pattern ? " matching " : "", c.pattern ? c.pattern : "");
+	printf("%-8s %18s %8s  %s\n", "KIND", "ADDRESS", "SIZE", "NAME");
+	for (i = 0; i < c.n; i++) {
+		const struct entry *e = &c.v[i];
+		const char *kind = e->kind == PT_SYM_IFUNC ? "ifunc" : "func";
+
+		if (e->note >= 0)
+			kind = e->note & PIPETRACE_STAGE_F_ITEMS ? "stage" :
+								   "stage-";
+		printf("%-8s 0x%016llx %8llu  %s\n", kind,
+		       (unsigned long long)e->addr, (unsigned long long)e->size,
+		       e->name);
+	}
+	if (c.nsites)
+		printf("# %zu nop5 probe sites (PIPETRACE_ENTER()): pipetrace list --sites, pipetrace --sites\n",
+		       c.nsites);
+	code = 0;
+out:
+	free(c.sites);
+	for (i = 0; i < c.n; i++)
+		free(c.v[i].name);
+	free(c.v);
+	for (i = 0; i < c.nnotes; i++)
+		free((char *)c.notes[i].name);
+	free(c.notes);
+	if (elf)
+		pt_elf__close(elf);
+	free(shown);
+	free(open_path);
+	pt_target__free(&t);
+	return code;
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+/* opts.c - see opts.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "cli/opts.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Parses a decimal integer in [lo, hi]; returns 0 or -EINVAL. */
+static int parse_range(const char *s, long long lo, long long hi,
+		       long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Parses a positive decimal int; returns 0 or -EINVAL. */
+static int parse_pid(const char *s, pid_t *out)
+{
+	long long v;
+
+	if (parse_range(s, 1, INT_MAX, &v))
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
+}
+
+/* Parses seconds: a finite number in (0, 1e7]; returns 0 or -EINVAL. */
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e7)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_items_mode(const char *s)
+{
+	static const struct {
+		const char *name;
+		int mode;
+	} modes[] = {
+		{ "auto", -1 },		 { "none", PT_ITEMS_NONE },
+		{ "s32", PT_ITEMS_S32 }, { "u32", PT_ITEMS_U32 },
+		{ "s64", PT_ITEMS_S64 }, { "u64", PT_ITEMS_U64 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s, modes[i].name))
+			return modes[i].mode;
+	return -2;
+}
+
+/* -------------------------------------------------------------------- specs */
+
+int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
+		   size_t errlen)
+{
+	char *copy, *opt, *colon;
+
+	memset(s, 0, sizeof(*s));
+	s->items = -1;
+	s->text = text;
+	if (!*text)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"empty stage spec; give -s PATTERN or -s OBJECT:PATTERN");
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	opt = strchr(copy, ',');
+	if (opt) {
+		*opt++ = '\0';
+		if (strncmp(opt, "items=", 6) ||
+		    (s->items = parse_items_mode(opt + 6)) == -2) {
+			pt_errf(err, errlen, -EINVAL,
+				"bad stage spec option '%s' in '%s'; use ,items=auto|none|s32|u32|s64|u64",
+				opt, text);
+			free(copy);
+			return -EINVAL;
+		}
+	}
+	colon = strrchr(copy, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!*copy) {
+			free(copy);
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+				text);
+		}
+		s->object = strdup(copy);
+		s->pattern = strdup(colon + 1);
+	} else {
+		s->pattern = strdup(copy);
+	}
+	free(copy);
+	if (!s->pattern || (colon && !s->object)) {
+		free(s->object);
+		free(s->pattern);
+		return -ENOMEM;
+	}
+	if (!*s->pattern) {
+		free(s->object);
+		free(s->pattern);
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+			text);
+	}
+	return 0;
+}
+
+static void spec_free(struct pt_spec *s)
+{
+	free(s->object);
+	free(s->pattern);
+}
+
+static int add_spec(struct pt_opts *o, const char *text, char *err,
+		    size_t errlen)
+{
+	struct pt_spec *v;
+	int ret;
+
+	v = realloc(o->specs, (o->nspecs + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->specs = v;
+	ret = pt_spec__parse(text, &v[o->nspecs], err, errlen);
+	if (ret)
+		return ret;
+	o->nspecs++;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the parse */
+
+void pt_opts__usage(FILE *f, enum pt_cmd cmd)
+{
+	if (cmd == PT_CMD_LIST) {
+		fputs("usage: pipetrace list [-p PID | FILE] [SPEC]\n"
+		      "List the functions a -s SPEC can name: annotated stages first,\n"
+		      "then every function symbol of the main executable (or of OBJECT\n"
+		      "when SPEC is OBJECT:PATTERN).\n",
+		      f);
+		return;
+	}
+	fputs("usage: pipetrace [OPTIONS] -p PID\n"
+	      "       pipetrace [OPTIONS] -- CMD [ARGS...]\n"
+	      "       pipetrace list [-p PID | FILE] [SPEC] [--sites]\n"
+	      "\n"
+	      "Trace the stage functions of a pipeline: calls, items, latency\n"
+	      "percentiles, throughput and concurrency per stage.\n"
+	      "\n"
+	      "  -p, --pid PID          trace a running process\n"
+	      "  -s, --stage SPEC       trace functions matching SPEC (repeatable):\n"
+	      "                         PATTERN         glob over the main executable's functions\n"
+	      "                         OBJECT:PATTERN  in a shared library (libz.so.1:deflate)\n"
+	      "                                         or an ELF file path\n"
+	      "                         ...,items=MODE  read the return value as an item count:\n"
+	      "                                         auto|none|s32|u32|s64|u64 (default auto)\n"
+	      "                         default: the functions annotated with <pipetrace/stage.h>\n"
+	      "  -d, --duration SEC     stop tracing after SEC seconds\n"
+	      "  -i, --interval SEC     print the table every SEC seconds\n"
+	      "  -j, --json FILE        write the report as JSON to FILE\n"
+	      "      --events FILE      also write every call to FILE, one tab-separated\n"
+	      "                         line each (start_ns tid stage latency_ns ret),\n"
+	      "                         streamed through a ring buffer; calls that do not\n"
+	      "                         fit are counted as lost (lost.events)\n"
+	      "      --max-threads N    threads tracked at once (default 8192)\n"
+	      "      --no-calibrate     do not subtract the probe's own measured latency\n"
+	      "      --sites            where PIPETRACE_ENTER() placed nop5 probe sites in a\n"
+	      "                         stage, probe them (plain uprobes the kernel turns\n"
+	      "                         into calls) instead of its entry and return: about\n"
+	      "                         half the cost per call; the first call of each site\n"
+	      "                         pays the kernel's one-time patching (~70 us)\n"
+	      "\n"
+	      "Memory (per stage heap use, leaks, page faults, RSS):\n"
+	      "      --alloc            probe the target's allocator (malloc, calloc, realloc,\n"
+	      "                         free, posix_memalign, aligned_alloc, memalign, valloc,\n"
+	      "                         pvalloc) and count user page faults. Every allocator\n"
+	      "                         call then costs its uprobes: about 13 us here on\n"
+	      "                         average (more where the first instruction is\n"
+	      "                         single-stepped, as free in Debian's libc), plus about\n"
+	      "                         5 us per recorded allocation for its stack and map entry\n"
+	      "      --alloc-sample N   record one allocation in N, counts scaled by N: saves\n"
+	      "                         the 5 us of stack and map work, not the uprobe, which\n"
+	      "                         still fires on every call\n"
+	      "      --alloc-min BYTES  ignore allocations smaller than BYTES (same saving)\n"
+	      "      --alloc-max N      live blocks tracked at once (default 262144); more\n"
+	      "                         are counted as lost\n"
+	      "\n"
+	      "Stacks and flame graphs:\n"
+	      "  -F, --freq HZ          on-CPU sampling rate (default 49; with --folded)\n"
+	      "      --folded FILE      write on-CPU stacks per stage, folded (FILE.gz: gzip)\n"
+	      "      --folded-offcpu FILE  write off-CPU stacks per stage and reason, in us;\n"
+	      "                         captures a stack at every switch-out (costly)\n"
+	      "  -v, --verbose          show debug output, libbpf's included\n"
+	      "  -h, --help             this text\n"
+	      "  -V, --version          print the version\n"
+	      "\n"
+	      "Ctrl-C or SIGTERM prints the report and detaches; the traced process\n"
+	      "is left running. A launched CMD is held before its first instruction\n"
+	      "until every probe is attached; pipetrace exits with its status.\n",
+	      f);
+}
+
+enum {
+	OPT_NO_CALIBRATE = 256,
+	OPT_MAX_THREADS,
+	OPT_ALLOC,
+	OPT_ALLOC_SAMPLE,
+	OPT_ALLOC_MIN,
+	OPT_ALLOC_MAX,
+	OPT_FOLDED,
+	OPT_FOLDED_OFFCPU,
+	OPT_SITES,
+	OPT_EVENTS,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "stage", required_argument, NULL, 's' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "json", required_argument, NULL, 'j' },
+	{ "max-threads", required_argument, NULL, OPT_MAX_THREADS },
+	{ "no-calibrate", no_argument, NULL, OPT_NO_CALIBRATE },
+	{ "sites", no_argument, NULL, OPT_SITES },
+	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "alloc", no_argument, NULL, OPT_ALLOC },
+	{ "alloc-sample", required_argument, NULL, OPT_ALLOC_SAMPLE },
+	{ "alloc-min", required_argument, NULL, OPT_ALLOC_MIN },
+	{ "alloc-max", required_argument, NULL, OPT_ALLOC_MAX },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "folded-offcpu", required_argument, NULL, OPT_FOLDED_OFFCPU },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{},
+};
+
+int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
+		   size_t errlen)
+{
+	const char *cmdname = "pipetrace";
+	long long ll;
+	int c, ret;
+
+	memset(o, 0, sizeof(*o));
+	o->calibrate = true;
+	o->max_threads = PT_DEFAULT_MAX_THREADS;
+	o->alloc_sample = 1;
+	o->alloc_max = PT_DEFAULT_MAX_ALLOCS;
+	o->freq_hz = 49;
+	if (argc > 1 && !strcmp(argv[1], "list")) {
+		o->cmd = PT_CMD_LIST;
+		cmdname = "pipetrace list";
+		argc--;
+		argv++;
+	}
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:p:s:d:i:j:F:vhV", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &o->pid))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad PID '%s'; give a positive process id",
+					optarg);
+			break;
+		case 's':
+			ret = add_spec(o, optarg, err, errlen);
+			if (ret)
+				return ret;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &o->duration_s))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad duration '%s'; give seconds > 0, e.g. -d 10",
+					optarg);
+			break;
+		case 'i':
+			if (parse_seconds(optarg, &o->interval_s))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad interval '%s'; give seconds > 0, e.g. -i 1",
+					optarg);
+			break;
+		case 'j':
+			if (!*optarg)
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"empty --json file name; give a path");
+			o->json_path = optarg;
+			break;
+		case OPT_MAX_THREADS:
+			if (parse_range(optarg, 1, 1 << 22, &ll))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad --max-threads '%s'; give 1 to 4194304",
+					optarg);
+			o->max_threads = (unsigned int)ll;
+			break;
+		case OPT_ALLOC:
+			o->alloc = true;
+			break;
+		case OPT_ALLOC_SAMPLE:
+			if (parse_range(optarg, 1, 1 << 30, &ll))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad --alloc-sample '%s'; give N from 1 (every allocation) to 1073741824",
+					optarg);
+			o->alloc_sample = (unsigned int)ll;
+			o->alloc = true;
+			break;
+		case OPT_ALLOC_MIN:
+			if (parse_range(optarg, 0, 1LL << 40, &ll))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad --alloc-min '%s'; give a size in bytes",
+					optarg);
+			o->alloc_min = (uint64_t)ll;
+			o->alloc = true;
+			break;
+		case OPT_ALLOC_MAX:
+			if (parse_range(optarg, 1, 1 << 24, &ll))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad --alloc-max '%s'; give 1 to 16777216",
+					optarg);
+			o->alloc_max = (unsigned int)ll;
+			o->alloc = true;
+			break;
+		case 'F':
+			if (parse_range(optarg, 1, 10000, &ll))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad --freq '%s'; give a rate in Hz from 1 to 10000",
+					optarg);
+			o->freq_hz = (unsigned int)ll;
+			break;
+		case OPT_FOLDED:
+			if (!*optarg)
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"empty --folded file name; give a path");
+			o->folded_path = optarg;
+			break;
+		case OPT_FOLDED_OFFCPU:
+			if (!*optarg)
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"empty --folded-offcpu file name; give a path");
+			o->folded_offcpu_path = optarg;
+			break;
+		case OPT_NO_CALIBRATE:
+			o->calibrate = false;
+			break;
+		case OPT_SITES:
+			o->sites = true;
+			break;
+		case OPT_EVENTS:
+			if (!*optarg)
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"empty --events file name; give a path");
+			o->events_path = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case 'V':
+			o->version = true;
+			return 0;
+		case ':':
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"option '%s' needs a value; see %s --help",
+				argv[optind - 1], cmdname);
+		default:
+			if (optopt)
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"unknown option '-%c' or missing value; see %s --help",
+					optopt, cmdname);
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"unknown option '%s' or missing value; see %s --help",
+				argv[optind - 1], cmdname);
+		}
+	}
+
+	if (o->cmd == PT_CMD_LIST) {
+		if (optind < argc && !o->pid)
+			o->list_file = argv[optind++];
+		if (optind < argc) {
+			ret = add_spec(o, argv[optind++], err, errlen);
+			if (ret)
+				return ret;
+		}
+		if (optind < argc)
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"unexpected argument '%s'; usage: pipetrace list [-p PID | FILE] [SPEC]",
+				argv[optind]);
+		if (!o->pid && !o->list_file)
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"nothing to list; give -p PID or an ELF FILE");
+		return 0;
+	}
+
+	if (optind < argc)
+		o->argv = &argv[optind];
+	if (o->pid && o->argv)
+		return pt_errf(err, errlen, -EINVAL,
+			       "give either -p PID or -- CMD, not both");
+	if (!o->pid && !o->argv)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"nothing to trace; give -p PID or -- CMD [ARGS...]");
+	return 0;
+}
+
+void pt_opts__free(struct pt_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nspecs; i++)
+		spec_free(&o->specs[i]);
+	free(o->specs);
+	o->specs = NULL;
+	o->nspecs = 0;
+}

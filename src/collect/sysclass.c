@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/* sysclass.c - see sysclass.h. */
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "collect/sysclass.h"
+
+#define C(name, cls)            \
+	{                       \
+		SYS_##name, cls \
+	}
+
+static const struct {
+	long nr;
+	uint8_t cls;
+} classes[] = {
+	C(read, PT_SYS_READ),
+	C(pread64, PT_SYS_READ),
+	C(readv, PT_SYS_READ),
+	C(preadv, PT_SYS_READ),
+#ifdef SYS_preadv2
+	C(preadv2, PT_SYS_READ),
+#endif
+	C(recvfrom, PT_SYS_READ),
+	C(recvmsg, PT_SYS_READ),
+	C(recvmmsg, PT_SYS_READ),
+	C(write, PT_SYS_WRITE),
+	C(pwrite64, PT_SYS_WRITE),
+	C(writev, PT_SYS_WRITE),
+	C(pwritev, PT_SYS_WRITE),
+#ifdef SYS_pwritev2
+	C(pwritev2, PT_SYS_WRITE),
+#endif
+	C(sendto, PT_SYS_WRITE),
+	C(sendmsg, PT_SYS_WRITE),
+	C(sendmmsg, PT_SYS_WRITE),
+	C(sendfile, PT_SYS_WRITE),
+	C(poll, PT_SYS_IO),
+	C(ppoll, PT_SYS_IO),
+	C(select, PT_SYS_IO),
+	C(pselect6, PT_SYS_IO),
+	C(epoll_wait, PT_SYS_IO),
+	C(epoll_pwait, PT_SYS_IO),
+#ifdef SYS_epoll_pwait2
+	C(epoll_pwait2, PT_SYS_IO),
+#endif
+	C(accept, PT_SYS_IO),
+	C(accept4, PT_SYS_IO),
+	C(connect, PT_SYS_IO),
+	C(splice, PT_SYS_IO),
+	C(tee, PT_SYS_IO),
+	C(copy_file_range, PT_SYS_IO),
+	C(io_getevents, PT_SYS_IO),
+#ifdef SYS_io_uring_enter
+	C(io_uring_enter, PT_SYS_IO),
+#endif
+	C(msync, PT_SYS_IO),
+	C(fsync, PT_SYS_FSYNC),
+	C(fdatasync, PT_SYS_FSYNC),
+	C(sync_file_range, PT_SYS_FSYNC),
+	C(syncfs, PT_SYS_FSYNC),
+	C(sync, PT_SYS_FSYNC),
+	C(futex, PT_SYS_LOCK),
+#ifdef SYS_futex_waitv
+	C(futex_waitv, PT_SYS_LOCK),
+#endif
+	C(nanosleep, PT_SYS_SLEEP),
+	C(clock_nanosleep, PT_SYS_SLEEP),
+};
+
+/*
+ * x86-64 kernels >= 6.11 return from a uretprobe through the `uretprobe`
+ * syscall, and >= 6.17 may enter an optimized uprobe through `uprobe`. Older
+ * C libraries' headers don't name them.
+ */
+#if defined(__x86_64__)
+#ifndef SYS_uretprobe
+#define SYS_uretprobe 335
+#endif
+#ifndef SYS_uprobe
+#define SYS_uprobe 336
+#endif
+#endif
+
+void pt_sysclass__fill(uint8_t cls[PT_MAX_SYSCALL])
+{
+	size_t i;
+
+	memset(cls, PT_SYS_NONE, PT_MAX_SYSCALL);
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (classes[i].nr >= 0 && classes[i].nr < PT_MAX_SYSCALL)
+			cls[classes[i].nr] = classes[i].cls;
+#ifdef SYS_uretprobe
+	cls[SYS_uretprobe] = PT_SYS_PROBE;
+#endif
+#ifdef SYS_uprobe
+	cls[SYS_uprobe] = PT_SYS_PROBE;
+#endif
+}

@@ -1,0 +1,993 @@
+// SPDX-License-Identifier: MIT
+/* tracer.c - see tracer.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "symbols/elfsyms.h"
+#include "report/hist.h"
+#include "util/log.h"
+#include "pipetrace.skel.h"
+#include "collect/sysclass.h"
+#include "collect/tracer.h"
+
+/* Calls of the calibration function measured at start. */
+#define PT_CALIBRATION_CALLS 2000
+
+struct pt_tracer {
+	struct pipetrace *skel;
+	const struct pt_stage_set *stages;
+	struct bpf_link **links; /* exit and entry link per stage */
+	size_t nlinks;
+	struct bpf_link *calib[2 * PT_PROBE_NR]; /* kept until detach */
+	struct bpf_link *tp_links[6]; /* scheduler and syscall tracepoints */
+	struct bpf_link *warmup;
+	struct bpf_link *alloc_links[2 * (PT_ALLOC_NR + 2)]; /* --alloc */
+	size_t nalloc_links;
+	struct bpf_link *fault_link; /* page_fault_user, with --alloc */
+	struct bpf_link **sample_links; /* one per CPU, with --folded */
+	int *sample_fds; /* their perf events (owned by the links) */
+	int nsample_links;
+	int ncpus;
+	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
+	struct pt_stage_time *percpu_time;
+	struct ring_buffer *rb; /* --events */
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Says what the kernel offers; fails only on what pipetrace cannot do
+ * without. Returns 0 or -EOPNOTSUPP with a message in err. */
+static int check_kernel(char *err, size_t errlen)
+{
+	static const struct {
+		const char *path, *what;
+		bool needed;
+	} features[] = {
+		{ "/sys/kernel/btf/vmlinux", "BTF (CONFIG_DEBUG_INFO_BTF)",
+		  true },
+		{ "/sys/bus/event_source/devices/uprobe/type",
+		  "uprobes (CONFIG_UPROBE_EVENTS)", true },
+		{ "/sys/bus/event_source/devices/kprobe/type",
+		  "kprobes (not used)", false },
+	};
+	/* PIPETRACE_SYSFS: another root for these files, so that tests can
+	 * show what pipetrace says on kernels without them. */
+	const char *root = getenv("PIPETRACE_SYSFS");
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		bool ok;
+
+		snprintf(path, sizeof(path), "%s%s", root ? root : "",
+			 features[i].path);
+		ok = access(path, R_OK) == 0;
+
+		pt_debug("kernel feature %s: %s", features[i].what,
+			 ok ? "yes" : "no");
+		if (!ok && features[i].needed)
+			return pt_errf(
+				err, errlen, -EOPNOTSUPP,
+				"kernel lacks %s: %s is missing; use a kernel built with it",
+				features[i].what, features[i].path);
+	}
+	return 0;
+}
+
+void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
+			const struct pt_stage_time *cpu_time)
+{
+	uint32_t b;
+	int p;
+
+	for (p = 0; p < PT_PART_NR; p++)
+		t->time.part_ns[p] += cpu_time->part_ns[p];
+	t->time.io_syscalls += cpu_time->io_syscalls;
+	t->time.read_bytes += cpu_time->read_bytes;
+	t->time.write_bytes += cpu_time->write_bytes;
+	t->time.fsyncs += cpu_time->fsyncs;
+	t->time.vol_switches += cpu_time->vol_switches;
+	t->time.invol_switches += cpu_time->invol_switches;
+	t->bias_ns += cpu->bias_ns;
+
+	if (cpu->calls > cpu->setup_calls) {
+		if (t->calls == t->setup_calls || cpu->min_ns < t->min_ns)
+			t->min_ns = cpu->min_ns;
+		if (cpu->max_ns > t->max_ns)
+			t->max_ns = cpu->max_ns;
+	}
+	t->calls += cpu->calls;
+	t->items += cpu->items;
+	t->errors += cpu->errors;
+	t->wall_ns += cpu->wall_ns;
+	t->lat_sum_ns += cpu->lat_sum_ns;
+	t->setup_calls += cpu->setup_calls;
+	t->setup_ns += cpu->setup_ns;
+	for (b = 0; b < PT_HIST_BUCKETS; b++)
+		t->hist[b] += cpu->hist[b];
+}
+
+/* Sums stage id's per-CPU counters into *out. Returns 0 or -errno. */
+static int read_stage(struct pt_tracer *t, uint32_t id, struct pt_totals *out)
+{
+	int fd = bpf_map__fd(t->skel->maps.stats), i;
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &id, t->percpu) ||
+	    bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stage_time), &id,
+				t->percpu_time))
+		return -errno;
+	for (i = 0; i < t->ncpus; i++)
+		pt_totals__add_cpu(out, &t->percpu[i], &t->percpu_time[i]);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+int pt_tracer__open(const struct pt_stage_set *stages,
+		    const struct pt_tracer_opts *o, struct pt_tracer **out,
+		    char *err, size_t errlen)
+{
+	struct pt_tracer *t;
+	size_t i, nlinks = 0;
+	int ret;
+
+	*out = NULL;
+	ret = check_kernel(err, errlen);
+	if (ret)
+		return ret;
+	if (stages->n == 0 || stages->n > PT_STAGES_MAX)
+		return pt_errf(err, errlen, -EINVAL, "no stages to trace");
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->stages = stages;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		ret = t->ncpus ? t->ncpus : -EINVAL;
+		pt_errf(err, errlen, ret, "cannot count CPUs: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
+	t->percpu_time = calloc(t->ncpus, sizeof(*t->percpu_time));
+	for (i = 0; i < stages->n; i++)
+		nlinks += stages->v[i].probe_class == PT_PROBE_SITE ?
+				  stages->v[i].nentry + stages->v[i].nexit :
+				  2;
+	t->links = calloc(nlinks ? nlinks : 1, sizeof(*t->links));
+	if (!t->percpu || !t->percpu_time || !t->links) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+
+	t->skel = pipetrace__open();
+	if (!t->skel) {
+		ret = -errno;
+		pt_errf(err, errlen, ret, "cannot open the BPF object: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	/* One extra stage id for the calibration function. */
+	bpf_map__set_max_entries(t->skel->maps.stats, stages->n + 1);
+	bpf_map__set_max_entries(t->skel->maps.stage_time, stages->n + 1);
+	bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
+	bpf_map__set_max_entries(t->skel->maps.thread_stage,
+				 4 * o->max_threads);
+	/* Memory: the allocator's probes load only with --alloc. */
+	if (o->alloc) {
+		t->skel->rodata->alloc_sample =
+			o->alloc_sample ? o->alloc_sample : 1;
+		t->skel->rodata->alloc_min_bytes = o->alloc_min;
+		t->skel->rodata->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+		t->skel->rodata->alloc_on = 1;
+		bpf_map__set_max_entries(t->skel->maps.allocs,
+					 o->alloc_max ? o->alloc_max :
+							PT_DEFAULT_MAX_ALLOCS);
+		bpf_map__set_max_entries(t->skel->maps.alloc_calls,
+					 o->max_threads);
+	} else {
+		bpf_program__set_autoload(t->skel->progs.alloc_enter, false);
+		bpf_program__set_autoload(t->skel->progs.alloc_exit, false);
+		bpf_program__set_autoload(t->skel->progs.page_fault_user,
+					  false);
+		bpf_map__set_max_entries(t->skel->maps.allocs, 1);
+		bpf_map__set_max_entries(t->skel->maps.alloc_calls, 1);
+	}
+	if (!o->alloc && !o->oncpu && !o->offcpu)
+		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
+	if (!o->oncpu)
+		bpf_program__set_autoload(t->skel->progs.on_cpu_sample, false);
+	if (!o->oncpu && !o->offcpu)
+		bpf_map__set_max_entries(t->skel->maps.samples, 1);
+	if (o->offcpu) {
+		t->skel->rodata->offcpu_stacks = 1;
+		bpf_map__set_max_entries(t->skel->maps.offcpu, o->max_threads);
+	} else {
+		bpf_map__set_max_entries(t->skel->maps.offcpu, 1);
+	}
+	if (o->events) {
+		t->skel->rodata->stream_on = 1;
+		/* Wake the consumer at a quarter full; it also drains on a
+		 * timer, so a quiet trace loses nothing either. */
+		t->skel->rodata->wake_bytes = PT_DEFAULT_EVENTS_BYTES / 4;
+		bpf_map__set_max_entries(t->skel->maps.events,
+					 PT_DEFAULT_EVENTS_BYTES);
+	}
+	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
+	for (i = 0; i < stages->n; i++)
+		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
+
+	ret = pipetrace__load(t->skel);
+	if (ret) {
+		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
+			pt_errf(err, errlen, ret,
+				"not permitted to load BPF programs; run pipetrace as root (CAP_BPF and CAP_PERFMON)");
+		else if (ret == -EACCES)
+			pt_errf(err, errlen, ret,
+				"the kernel's BPF verifier rejected pipetrace's programs; run with -v for its log");
+		else
+			pt_errf(err, errlen, ret,
+				"cannot load the BPF programs: %s; run with -v for the verifier log",
+				strerror(-ret));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	pt_tracer__close(t);
+	return ret;
+}
+
+/* Destroys links[0..n) in order. Removing a uprobe waits for a kernel
+ * grace period, one removal at a time (threads do not overlap them). */
+static void destroy_links(struct bpf_link **links, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bpf_link__destroy(links[i]);
+		links[i] = NULL;
+	}
+}
+
+void pt_tracer__freeze(struct pt_tracer *t)
+{
+	if (t && t->skel && t->skel->bss)
+		t->skel->bss->phase = PT_PHASE_DETACHING;
+}
+
+void pt_tracer__detach(struct pt_tracer *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	/* No new frames from here; exits go first (they come first in
+	 * links[]), closing the calls in flight until they are gone. */
+	pt_tracer__freeze(t);
+	/* The allocator's probes first: the hottest. */
+	destroy_links(t->alloc_links, t->nalloc_links);
+	t->nalloc_links = 0;
+	bpf_link__destroy(t->fault_link);
+	t->fault_link = NULL;
+	for (i = 0; i < (size_t)t->nsample_links; i++)
+		bpf_link__destroy(t->sample_links[i]);
+	t->nsample_links = 0;
+	destroy_links(t->links, t->nlinks);
+	destroy_links(t->calib, sizeof(t->calib) / sizeof(t->calib[0]));
+	t->nlinks = 0;
+	bpf_link__destroy(t->warmup);
+	t->warmup = NULL;
+	for (i = 0; i < sizeof(t->tp_links) / sizeof(t->tp_links[0]); i++) {
+		bpf_link__destroy(t->tp_links[i]);
+		t->tp_links[i] = NULL;
+	}
+}
+
+void pt_tracer__close(struct pt_tracer *t)
+{
+	if (!t)
+		return;
+	pt_tracer__detach(t);
+	ring_buffer__free(t->rb);
+	pipetrace__destroy(t->skel);
+	free(t->links);
+	free(t->sample_links);
+	free(t->sample_fds);
+	free(t->percpu);
+	free(t->percpu_time);
+	free(t);
+}
+
+/* --------------------------------------------------------------- attaching */
+
+/* Attaches one probe of stage id at path+off; returns the link or NULL with
+ * errno set. */
+static struct bpf_link *attach_probe(struct bpf_program *prog, bool ret,
+				     pid_t pid, const char *path, uint64_t off,
+				     uint32_t id)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = id);
+
+	return bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)off,
+					       &uo);
+}
+
+static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
+			int ret)
+{
+	if (ret == -EPERM || ret == -EACCES)
+		return pt_errf(
+			err, errlen, ret,
+			"not permitted to probe %s in %s; run pipetrace as root",
+			s->name, s->object);
+	if (ret == -ESRCH)
+		return pt_errf(
+			err, errlen, ret,
+			"the target exited before %s could be probed; nothing to trace",
+			s->name);
+	return pt_errf(err, errlen, ret,
+		       "cannot probe %s in %s at offset 0x%llx: %s", s->name,
+		       s->object, (unsigned long long)s->file_off,
+		       strerror(-ret));
+}
+
+/* Attaches the scheduler and syscall tracepoints, once. They are part of
+ * what a probed call costs, so calibration runs with them too. Returns 0 or
+ * -errno with a message in err. */
+static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
+{
+	struct bpf_program *tps[] = {
+		t->skel->progs.thread_exit,  t->skel->progs.sched_switch,
+		t->skel->progs.sched_wakeup, t->skel->progs.sched_wakeup_new,
+		t->skel->progs.sys_enter,    t->skel->progs.sys_exit,
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		if (t->tp_links[i])
+			continue;
+		t->tp_links[i] = bpf_program__attach(tps[i]);
+		if (!t->tp_links[i]) {
+			ret = -errno;
+			return pt_errf(
+				err, errlen, ret,
+				"kernel lacks the %s tracepoint (tp_btf): %s",
+				bpf_program__name(tps[i]), strerror(-ret));
+		}
+	}
+	return 0;
+}
+
+int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
+{
+	const struct pt_stage_set *st = t->stages;
+	struct bpf_link *l;
+	size_t i;
+	int ret, pass;
+
+	t->skel->bss->target_tgid = (uint32_t)tgid;
+	t->skel->bss->phase = PT_PHASE_ATTACHING;
+	/* Scheduler and syscall tracepoints first, so that threads are
+	 * followed from before their first stage call. */
+	ret = attach_tracepoints(t, err, errlen);
+	if (ret) {
+		pt_tracer__detach(t);
+		return ret;
+	}
+	/* Exits before entries: an entry never misses its exit. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < st->n; i++) {
+			const struct pt_stage *s = &st->v[i];
+			bool exits = pass == 0;
+			size_t k, first = 0, n = 1;
+
+			if (s->probe_class == PT_PROBE_SITE) {
+				first = exits ? s->nentry : 0;
+				n = exits ? s->nexit : s->nentry;
+			}
+			for (k = first; k < first + n; k++) {
+				/* An exit site is a plain uprobe: the
+				 * return value is still in %rax there. */
+				bool site = s->probe_class == PT_PROBE_SITE;
+
+				l = attach_probe(
+					exits ? t->skel->progs.stage_exit :
+						t->skel->progs.stage_enter,
+					exits && !site, tgid, s->attach_path,
+					site ? s->sites[k] : s->file_off,
+					(uint32_t)i |
+						(site ? PT_COOKIE_SITE : 0));
+				if (!l)
+					goto fail;
+				t->links[t->nlinks++] = l;
+			}
+		}
+	}
+	t->skel->bss->phase = PT_PHASE_ARMED;
+	pt_debug("attached %zu probes to %zu stages of PID %d", t->nlinks,
+		 st->n, tgid);
+	return 0;
+fail:
+	ret = -errno;
+	/* A target that exits while we attach looks like a missing file. */
+	if (kill(tgid, 0) && errno == ESRCH)
+		ret = -ESRCH;
+	attach_error(err, errlen, &st->v[i], ret);
+	pt_tracer__detach(t);
+	return ret;
+}
+
+int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
+			    const struct pt_alloc_sites *sites, char *err,
+			    size_t errlen)
+{
+	const struct pt_alloc_site *a;
+	struct bpf_link *l;
+	size_t i;
+	int ret;
+
+	if (!bpf_program__autoload(t->skel->progs.alloc_enter))
+		return pt_errf(err, errlen, -EINVAL,
+			       "memory tracing was not enabled when loading");
+	/* Exits before entries, as for stages; free has no exit probe. */
+	for (i = 0; i < sites->n; i++) {
+		a = &sites->v[i];
+		if (a->kind == PT_ALLOC_FREE)
+			continue;
+		l = attach_probe(t->skel->progs.alloc_exit, true, tgid,
+				 sites->attach_path, a->file_off, a->kind);
+		if (!l)
+			goto fail;
+		t->alloc_links[t->nalloc_links++] = l;
+	}
+	for (i = 0; i < sites->n; i++) {
+		a = &sites->v[i];
+		l = attach_probe(t->skel->progs.alloc_enter, false, tgid,
+				 sites->attach_path, a->file_off, a->kind);
+		if (!l)
+			goto fail;
+		t->alloc_links[t->nalloc_links++] = l;
+	}
+	t->fault_link = bpf_program__attach(t->skel->progs.page_fault_user);
+	if (!t->fault_link)
+		pt_warn("kernel lacks the page_fault_user tracepoint (%s); page faults are not counted",
+			strerror(errno));
+	pt_debug("attached %zu allocator probes in %s", t->nalloc_links,
+		 sites->object);
+	return 0;
+fail:
+	ret = -errno;
+	if (kill(tgid, 0) && errno == ESRCH)
+		ret = -ESRCH;
+	pt_errf(err, errlen, ret, "cannot probe %s in %s at offset 0x%llx: %s",
+		a->name, sites->object, (unsigned long long)a->file_off,
+		strerror(-ret));
+	return ret;
+}
+
+int pt_tracer__stream(struct pt_tracer *t,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+{
+	if (!t->skel->rodata->stream_on)
+		return -EINVAL;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), fn, ctx,
+				 NULL);
+	return t->rb ? 0 : -errno;
+}
+
+int pt_tracer__stream_fd(const struct pt_tracer *t)
+{
+	return t->rb ? ring_buffer__epoll_fd(t->rb) : -1;
+}
+
+int pt_tracer__drain(struct pt_tracer *t)
+{
+	return t->rb ? ring_buffer__consume(t->rb) : 0;
+}
+
+uint64_t pt_tracer__inflight_exits(const struct pt_tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->inflight_exits, __ATOMIC_RELAXED);
+}
+
+bool pt_tracer__warmed_up(const struct pt_tracer *t)
+{
+	/* Without a warm-up probe there is nothing to wait for. */
+	return !t->warmup ||
+	       __atomic_load_n(&t->skel->bss->warmed_up, __ATOMIC_ACQUIRE);
+}
+
+void pt_tracer__start_offcpu(struct pt_tracer *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t->skel->data->offcpu_since_ns =
+		(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
+			     uint64_t off)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = true);
+
+	t->warmup = bpf_program__attach_uprobe_opts(t->skel->progs.warmup, tgid,
+						    path, (size_t)off, &uo);
+	return t->warmup ? 0 : -errno;
+}
+
+/* -------------------------------------------------------------- calibration */
+
+/*
+ * What calibration measures: functions with empty bodies whose first
+ * instruction is of each probe class (see enum pt_probe_class), written in
+ * assembly so that the compiler cannot change the probed instruction.
+ */
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl pt_calib_push\n"
+	".type pt_calib_push, @function\n"
+	"pt_calib_push:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_push, .-pt_calib_push\n"
+	".p2align 4\n"
+	".globl pt_calib_endbr\n"
+	".type pt_calib_endbr, @function\n"
+	"pt_calib_endbr:\n"
+	"	endbr64\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_endbr, .-pt_calib_endbr\n"
+	".p2align 4\n"
+	".globl pt_calib_step\n"
+	".type pt_calib_step, @function\n"
+	"pt_calib_step:\n"
+	"	mov %rdi, %rax\n"
+	"	ret\n"
+	".size pt_calib_step, .-pt_calib_step\n"
+	".p2align 4\n"
+	".globl pt_calib_site\n"
+	".type pt_calib_site, @function\n"
+	"pt_calib_site:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* entry site, +4 */
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* exit site, +9 */
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_site, .-pt_calib_site\n");
+/* Where pt_calib_site's probe sites are, from its start. */
+#define PT_CALIB_SITE_ENTRY 4
+#define PT_CALIB_SITE_EXIT 9
+#define PT_CAN_CALIBRATE 1
+#else
+#define PT_CAN_CALIBRATE 0
+#endif
+
+void pt_calib_push(void);
+void pt_calib_endbr(void);
+void pt_calib_step(void);
+void pt_calib_site(void);
+
+static const char *const calib_names[PT_PROBE_NR] = {
+	[PT_PROBE_PUSH] = "pt_calib_push",
+	[PT_PROBE_ENDBR] = "pt_calib_endbr",
+	[PT_PROBE_STEP] = "pt_calib_step",
+	[PT_PROBE_SITE] = "pt_calib_site",
+};
+
+struct calib_ctx {
+	uint64_t off[PT_PROBE_NR];
+	unsigned int found;
+};
+
+static int find_calib(const struct pt_sym *sym, void *arg)
+{
+	struct calib_ctx *c = arg;
+	int i;
+
+	for (i = 0; i < PT_PROBE_NR; i++) {
+		if (!strcmp(sym->name, calib_names[i])) {
+			c->off[i] = sym->file_off;
+			c->found |= 1u << i;
+		}
+	}
+	return 0;
+}
+
+/* Probes pipetrace's own function at off (at its nop5 sites if site) as
+ * stage id, calls it, and sets *median to the median latency seen and *tail
+ * to how far its mean lies above that median. Returns 0 or -errno. */
+static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
+			 bool site, void (*fn)(void), struct bpf_link **links,
+			 uint64_t *median, uint64_t *tail)
+{
+	struct pt_totals *tot;
+	int ret = 0, i;
+
+	tot = malloc(sizeof(*tot));
+	if (!tot)
+		return -ENOMEM;
+	/* The links stay until pt_tracer__detach(): removing a uprobe waits
+	 * for a grace period, and these functions are not called again. */
+	if (site) /* as pt_tracer__attach() probes PT_PROBE_SITE stages */
+		links[0] = attach_probe(t->skel->progs.stage_exit, false,
+					getpid(), "/proc/self/exe",
+					off + PT_CALIB_SITE_EXIT,
+					id | PT_COOKIE_SITE);
+	else
+		links[0] = attach_probe(t->skel->progs.stage_exit, true,
+					getpid(), "/proc/self/exe", off, id);
+	if (links[0])
+		links[1] = attach_probe(t->skel->progs.stage_enter, false,
+					getpid(), "/proc/self/exe",
+					off + (site ? PT_CALIB_SITE_ENTRY : 0),
+					id | (site ? PT_COOKIE_SITE : 0));
+	if (!links[1]) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < PT_CALIBRATION_CALLS; i++)
+		fn();
+	ret = read_stage(t, id, tot);
+	if (!ret && tot->calls != PT_CALIBRATION_CALLS)
+		ret = -EIO;
+	if (!ret)
+		*median = pt_hist_percentile(tot->hist, pt_totals__timed(tot),
+					     50, tot->min_ns, tot->max_ns);
+	if (!ret) {
+		uint64_t mean = tot->lat_sum_ns / pt_totals__timed(tot);
+
+		*tail = mean > *median ? mean - *median : 0;
+	}
+	/* Forget this run's counters for the next one. */
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id, t->percpu,
+			    BPF_ANY);
+out:
+	free(tot);
+	return ret;
+}
+
+int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			 uint64_t tail_ns[PT_PROBE_NR], char *err,
+			 size_t errlen)
+{
+	static void (*const fns[PT_PROBE_NR])(void) = {
+		[PT_PROBE_PUSH] = pt_calib_push,
+		[PT_PROBE_ENDBR] = pt_calib_endbr,
+		[PT_PROBE_STEP] = pt_calib_step,
+		[PT_PROBE_SITE] = pt_calib_site,
+	};
+	uint32_t id = (uint32_t)t->stages->n, tid = (uint32_t)gettid();
+	struct calib_ctx cc = { 0 };
+	struct pt_elf *elf = NULL;
+	bool used;
+	int ret, i;
+	size_t s;
+
+	memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
+	memset(tail_ns, 0, PT_PROBE_NR * sizeof(*tail_ns));
+	if (!PT_CAN_CALIBRATE)
+		return pt_errf(
+			err, errlen, -EOPNOTSUPP,
+			"probe calibration is implemented for x86-64 only");
+	ret = pt_elf__open("/proc/self/exe", &elf);
+	if (!ret)
+		ret = pt_elf__for_each_func(elf, find_calib, &cc);
+	pt_elf__close(elf);
+	if (ret < 0 || cc.found != (1u << PT_PROBE_NR) - 1)
+		return pt_errf(
+			err, errlen, ret < 0 ? ret : -ENOENT,
+			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
+
+	ret = attach_tracepoints(t, err, errlen);
+	if (ret)
+		return ret;
+	t->skel->bss->target_tgid = (uint32_t)getpid();
+	t->skel->bss->stage_bias_ns[id] = 0;
+	t->skel->bss->phase = PT_PHASE_ARMED;
+	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
+		/* Only the classes in use (each takes tens of ms), and push,
+		 * the yardstick for single-step warnings. */
+		for (s = 0, used = i == PT_PROBE_PUSH; s < t->stages->n; s++)
+			used |= (int)t->stages->v[s].probe_class == i;
+		if (!used)
+			continue;
+		ret = calibrate_one(t, id, cc.off[i], i == PT_PROBE_SITE,
+				    fns[i], &t->calib[2 * i], &bias_ns[i],
+				    &tail_ns[i]);
+		pt_debug(
+			"calibration: %s: median probe latency %llu ns, mean %llu ns above",
+			calib_names[i], (unsigned long long)bias_ns[i],
+			(unsigned long long)tail_ns[i]);
+	}
+	t->skel->bss->target_tgid = 0;
+	t->skel->bss->phase = PT_PHASE_ATTACHING;
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &tid);
+	if (ret) {
+		memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
+		memset(tail_ns, 0, PT_PROBE_NR * sizeof(*tail_ns));
+		return pt_errf(
+			err, errlen, ret,
+			"probe calibration failed: %s; use --no-calibrate",
+			strerror(-ret));
+	}
+	for (s = 0; s < t->stages->n; s++)
+		t->skel->bss->stage_bias_ns[s] =
+			bias_ns[t->stages->v[s].probe_class];
+	return 0;
+}
+
+/* ------------------------------------------------------------------ reading */
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct pt_thread_info *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
+			    size_t *n)
+{
+	int fd = bpf_map__fd(t->skel->maps.threads);
+	struct pt_thread_info *v = NULL, *nv;
+	struct pt_thread *th;
+	uint32_t key, next;
+	void *prev = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	th = malloc(sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, th))
+			continue; /* deleted meanwhile */
+		nv = realloc(v, (len + 1) * sizeof(*v));
+		if (!nv) {
+			ret = -ENOMEM;
+			break;
+		}
+		v = nv;
+		memset(&v[len], 0, sizeof(v[len]));
+		v[len].tid = key;
+		v[len].exited = th->exited;
+		memcpy(v[len].comm, th->comm, sizeof(v[len].comm));
+		v[len].comm[sizeof(v[len].comm) - 1] = '\0';
+		memcpy(v[len].busy_ns, th->busy_ns, sizeof(th->busy_ns));
+		memcpy(v[len].idle_ns, th->idle_ns, sizeof(th->idle_ns));
+		len++;
+	}
+	free(th);
+	if (ret) {
+		free(v);
+		return ret;
+	}
+	if (len)
+		qsort(v, len, sizeof(*v), cmp_thread);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n)
+{
+	int fd = bpf_map__fd(t->skel->maps.thread_stage);
+	struct pt_thread_stage key, next;
+	struct pt_pair *v = NULL, *nv;
+	void *prev = NULL;
+	size_t len = 0;
+	uint64_t wall;
+
+	*out = NULL;
+	*n = 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &wall))
+			continue;
+		if (key.stage >= t->stages->n)
+			continue; /* the calibration's */
+		nv = realloc(v, (len + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		v[len++] = (struct pt_pair){ .tid = key.tid,
+					     .stage = key.stage,
+					     .wall_ns = wall };
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
+		    uint64_t lost[PT_LOST_NR])
+{
+	int fd = bpf_map__fd(t->skel->maps.lost), ret, c;
+	uint64_t *v;
+	uint32_t i;
+
+	for (i = 0; i < t->stages->n; i++) {
+		ret = read_stage(t, i, &totals[i]);
+		if (ret)
+			return ret;
+	}
+	v = calloc(t->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < PT_LOST_NR; i++) {
+		lost[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, v)) {
+			ret = -errno;
+			free(v);
+			return ret;
+		}
+		for (c = 0; c < t->ncpus; c++)
+			lost[i] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+int pt_tracer__read_mem(struct pt_tracer *t,
+			struct pt_stage_mem mem[PT_MAX_STAGES + 1])
+{
+	int fd = bpf_map__fd(t->skel->maps.mem);
+	uint32_t i, out = PT_MEM_OUTSIDE;
+
+	/* This trace's stages and the outside slot; the rest stay zero. */
+	memset(mem, 0, (PT_MAX_STAGES + 1) * sizeof(*mem));
+	for (i = 0; i < t->stages->n; i++)
+		if (bpf_map_lookup_elem(fd, &i, &mem[i]))
+			return -errno;
+	if (bpf_map_lookup_elem(fd, &out, &mem[out]))
+		return -errno;
+	return 0;
+}
+
+int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.allocs), ret;
+	uint64_t key, next;
+	struct pt_alloc a;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &a))
+			continue; /* freed meanwhile */
+		ret = cb(key, &a, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int pt_tracer__read_stack(struct pt_tracer *t, int32_t id,
+			  uint64_t ips[PT_STACK_DEPTH])
+{
+	int n;
+
+	if (id < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stacks), &id, ips))
+		return -errno;
+	for (n = 0; n < PT_STACK_DEPTH && ips[n]; n++)
+		;
+	return n;
+}
+
+void pt_tracer__exit_mem(struct pt_tracer *t, struct pt_exit_mem *out)
+{
+	*out = t->skel->bss->exit_mem;
+}
+
+/* ------------------------------------------------------------------ stacks */
+
+int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
+			       char *err, size_t errlen)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		/* A period in ns (the kernel turns a cpu-clock frequency
+		 * into one anyway), so that it can be dithered. */
+		.sample_period = 1000000000ull / (freq_hz ? freq_hz : 1),
+	};
+	int cpu, fd, ret;
+
+	if (!bpf_program__autoload(t->skel->progs.on_cpu_sample))
+		return pt_errf(err, errlen, -EINVAL,
+			       "on-CPU sampling was not enabled when loading");
+	t->sample_links = calloc(t->ncpus, sizeof(*t->sample_links));
+	t->sample_fds = calloc(t->ncpus, sizeof(*t->sample_fds));
+	if (!t->sample_links || !t->sample_fds)
+		return -ENOMEM;
+	for (cpu = 0; cpu < t->ncpus; cpu++) {
+		fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
+				  PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV || errno == ENXIO)
+				continue; /* a possible CPU not online */
+			ret = -errno;
+			return pt_errf(
+				err, errlen, ret,
+				"cannot sample on CPU %d with a cpu-clock perf event: %s; the kernel needs CONFIG_PERF_EVENTS (and root)",
+				cpu, strerror(-ret));
+		}
+		t->sample_links[t->nsample_links] =
+			bpf_program__attach_perf_event(
+				t->skel->progs.on_cpu_sample, fd);
+		if (!t->sample_links[t->nsample_links]) {
+			ret = -errno;
+			close(fd);
+			return pt_errf(
+				err, errlen, ret,
+				"cannot attach the sampler on CPU %d: %s", cpu,
+				strerror(-ret));
+		}
+		t->sample_fds[t->nsample_links++] = fd;
+	}
+	pt_debug("sampling at %u Hz on %d CPUs", freq_hz, t->nsample_links);
+	return 0;
+}
+
+void pt_tracer__set_sample_period(struct pt_tracer *t, uint64_t period_ns)
+{
+	int i;
+
+	for (i = 0; i < t->nsample_links; i++)
+		ioctl(t->sample_fds[i], PERF_EVENT_IOC_PERIOD, &period_ns);
+}
+
+int pt_tracer__for_each_sample(struct pt_tracer *t, pt_sample_cb cb, void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.samples), ret;
+	struct pt_sample_key key, next;
+	void *prev = NULL;
+	uint64_t v;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		ret = cb(&key, v, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracer.h - the BPF side's lifecycle: open, size, load, calibrate, attach,
+ * read, detach.
+ *
+ *   pt_tracer__open()       open the skeleton, size maps, set rodata, load
+ *   pt_tracer__calibrate()  measure the probe's own latency on pipetrace
+ *   pt_tracer__attach()     probe every stage, filtered to one process
+ *   pt_tracer__read()       fold the per-CPU counters into totals
+ *   pt_tracer__close()      detach and free (safe on a partial open)
+ */
+#ifndef PT_TRACER_H
+#define PT_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pipetrace_abi.h"
+#include "collect/allocsites.h"
+#include "target/stages.h"
+
+struct pt_tracer;
+
+struct pt_tracer_opts {
+	unsigned int max_threads;
+	bool alloc; /* load the allocator and page-fault programs */
+	unsigned int alloc_sample; /* record 1 allocation in N (0, 1: all) */
+	uint64_t alloc_min; /* smaller allocations are ignored */
+	unsigned int alloc_max; /* live blocks tracked (0: default) */
+	bool oncpu; /* load the on-CPU sampling program */
+	bool offcpu; /* capture stacks at every switch-out */
+	bool events; /* stream every call through the ring buffer */
+};
+
+/* A stage's counters summed over CPUs. */
+struct pt_totals {
+	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
+	uint64_t bias_ns; /* probe latency subtracted, over all calls */
+	/* Calls that carried the kernel's one-time uprobe setup: counted in
+	 * calls, not in the latency figures (pt_stage_stats.setup_calls). */
+	uint64_t setup_calls, setup_ns;
+	uint64_t hist[PT_HIST_BUCKETS];
+	struct pt_stage_time time; /* the stage's own time, split */
+};
+
+/* The calls in a stage's latency figures (hist, mean, min, max). */
+static inline uint64_t pt_totals__timed(const struct pt_totals *t)
+{
+	return t->calls - t->setup_calls;
+}
+
+/* A target thread's time: inside stages (busy) and outside (idle). */
+struct pt_thread_info {
+	uint32_t tid;
+	bool exited;
+	char comm[16];
+	uint64_t busy_ns[PT_PART_NR];
+	uint64_t idle_ns[PT_PART_NR];
+};
+
+/* Outermost wall time of one stage on one thread. */
+struct pt_pair {
+	uint32_t tid;
+	uint32_t stage;
+	uint64_t wall_ns;
+};
+
+/* Returns 0 or -errno with a one-line message in err. */
+int pt_tracer__open(const struct pt_stage_set *stages,
+		    const struct pt_tracer_opts *o, struct pt_tracer **out,
+		    char *err, size_t errlen);
+
+/*
+ * Measures what the probes add to a call's latency, for each class of probed
+ * first instruction (enum pt_probe_class): the median over many calls of an
+ * empty function of that class in pipetrace itself. The exit probe then
+ * subtracts its class's figure from each stage's calls. tail_ns gets how far
+ * the mean lies above that median (rare slow passes through the probe),
+ * for the report to take off mean latencies. Call before
+ * pt_tracer__attach(). Returns 0 or -errno with a message in err (and then
+ * nothing is subtracted).
+ */
+int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			 uint64_t tail_ns[PT_PROBE_NR], char *err,
+			 size_t errlen);
+
+/* Attaches every stage's exit then entry probe, for process tgid only.
+ * Returns 0 or -errno with a message in err naming the stage. */
+int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
+		      size_t errlen);
+
+/*
+ * Attaches the warm-up return probe at path+off (a function a new process
+ * runs once before main, such as _init), for process tgid: the kernel's
+ * one-time uprobe setup then happens outside every stage. Returns 0 or
+ * -errno.
+ */
+int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
+			     uint64_t off);
+
+/*
+ * Streams calls (needs opts.events at open) to fn(ctx, struct pt_event *,
+ * size) as pt_tracer__drain() finds them. Returns 0 or -errno.
+ */
+int pt_tracer__stream(struct pt_tracer *t,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx);
+/* A file descriptor that polls readable when the BPF side asks for a
+ * drain (once a quarter of the ring buffer is waiting), or -1. */
+int pt_tracer__stream_fd(const struct pt_tracer *t);
+/* Hands every waiting event to the stream's fn. Returns the number handed
+ * over, or -errno (fn's error included). */
+int pt_tracer__drain(struct pt_tracer *t);
+
+/* Exit sites reached by calls that began before tracing (--sites). */
+uint64_t pt_tracer__inflight_exits(const struct pt_tracer *t);
+
+/* Whether the warm-up probe has fired (a launched target's loader has
+ * mapped its libraries), or there is none to wait for. */
+bool pt_tracer__warmed_up(const struct pt_tracer *t);
+
+/* Off-CPU stacks count only waits that begin from now on (bpf_ktime is
+ * CLOCK_MONOTONIC). */
+void pt_tracer__start_offcpu(struct pt_tracer *t);
+
+/* Stops new stage calls from being recorded; calls in flight still end.
+ * Cheap: report after it, detach (slow: a grace period per probe) after. */
+void pt_tracer__freeze(struct pt_tracer *t);
+
+/* Detaches every probe (counters stay readable). Removing each uprobe
+ * waits for a kernel grace period: tens of ms a probe. */
+void pt_tracer__detach(struct pt_tracer *t);
+
+/* Fills totals[i] for stage i (n = number of stages) and lost[]. 0/-errno. */
+int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
+		    uint64_t lost[PT_LOST_NR]);
+
+/* The target's threads seen so far, sorted by tid: a malloc'ed array in
+ * *out (free it), its length in *n. Returns 0 or -errno. */
+int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
+			    size_t *n);
+/* Every (thread, stage) pair's wall time: malloc'ed, like the above. */
+int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n);
+
+/*
+ * Attaches the allocator's probes (exits, then entries) and the page-fault
+ * tracepoint, for process tgid. Needs opts.alloc at open. Returns 0 or
+ * -errno with a message in err; a missing page-fault tracepoint only warns.
+ */
+int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
+			    const struct pt_alloc_sites *sites, char *err,
+			    size_t errlen);
+
+/* Reads mem[] of this trace's stages and mem[PT_MEM_OUTSIDE] (outside
+ * every stage); the other slots are zeroed. Returns 0 or -errno. */
+int pt_tracer__read_mem(struct pt_tracer *t,
+			struct pt_stage_mem mem[PT_MAX_STAGES + 1]);
+
+/* Called for each live block; non-zero stops the walk and is returned. */
+typedef int (*pt_live_cb)(uint64_t addr, const struct pt_alloc *a, void *ctx);
+int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx);
+
+/* Reads stack id into ips (innermost first); returns the number of frames
+ * or -errno (-ENOENT for a lost stack). */
+int pt_tracer__read_stack(struct pt_tracer *t, int32_t id,
+			  uint64_t ips[PT_STACK_DEPTH]);
+
+/* The target's RSS when its last thread exited (seen = 0 if it has not). */
+void pt_tracer__exit_mem(struct pt_tracer *t, struct pt_exit_mem *out);
+
+/*
+ * Samples the target on CPU at freq_hz with a cpu-clock perf event on every
+ * CPU. Needs opts.oncpu at open. Returns 0 or -errno with a message in err.
+ */
+int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
+			       char *err, size_t errlen);
+
+/*
+ * Changes the sampling period of every CPU's event. A fixed period locks
+ * onto a periodic workload (a pipeline's batch cycle) and over-samples
+ * some phases of it; the caller dithers it around 1/freq.
+ */
+void pt_tracer__set_sample_period(struct pt_tracer *t, uint64_t period_ns);
+
+/* Called for each folded-stack bucket; non-zero stops the walk. */
+typedef int (*pt_sample_cb)(const struct pt_sample_key *key, uint64_t value,
+			    void *ctx);
+int pt_tracer__for_each_sample(struct pt_tracer *t, pt_sample_cb cb, void *ctx);
+
+void pt_tracer__close(struct pt_tracer *t);
+
+/* Folds per-CPU values into one total (exposed for tests). */
+void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
+			const struct pt_stage_time *cpu_time);
+
+#endif /* PT_TRACER_H */

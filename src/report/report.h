@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - the per-stage report and its exporters.
+ *
+ * A report is built once from the tracer's totals; exporters are a table of
+ * callbacks that each write it to a caller's FILE * (so tests capture them).
+ * All JSON goes through json-c.
+ */
+#ifndef PT_REPORT_H
+#define PT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "report/memreport.h"
+#include "target/stages.h"
+#include "collect/tracer.h"
+
+#define PT_REPORT_SCHEMA "pipetrace/1"
+
+struct pt_stage_report {
+	const struct pt_stage *stage;
+	const struct pt_totals *tot;
+	uint64_t mean_ns, p50_ns, p95_ns, p99_ns;
+	uint64_t bias_ns; /* probe latency subtracted from each call */
+	uint64_t tail_ns; /* and, from the mean, its mean above its median */
+	double calls_per_s, items_per_s;
+	double concurrency; /* wall / elapsed: Little's law */
+	uint64_t part_ns[PT_PART_NR]; /* own time split, probe cost removed */
+	uint64_t self_ns; /* sum of part_ns */
+	const char *verdict;
+	double saves_pct; /* end-to-end time a 2x faster stage would save */
+};
+
+struct pt_report {
+	pid_t pid;
+	const char *command;
+	uint64_t duration_ns;
+	uint64_t lost[PT_LOST_NR];
+	uint64_t lost_total;
+	uint64_t inflight_exits; /* exit sites of calls entered before attach */
+	bool calibrated;
+	uint64_t bias_ns[PT_PROBE_NR]; /* calibrated, by probe class */
+	uint64_t tail_ns[PT_PROBE_NR]; /* the probe's mean above bias_ns */
+	struct pt_stage_report *rows;
+	size_t n;
+	/* Set by the caller before pt_report__build(): */
+	const struct pt_thread_info *threads;
+	size_t nthreads;
+	const struct pt_pair *pairs;
+	size_t npairs;
+	/* Memory (--alloc), set by the caller: n + 1 rows (the last is
+	 * outside every stage), or NULL without --alloc. */
+	const struct pt_mem_row *mem;
+	unsigned int alloc_sample;
+	uint64_t alloc_min;
+	struct {
+		uint64_t start, end, peak; /* bytes */
+		bool end_known; /* false: the target's end was not seen */
+	} rss;
+	/* Derived: */
+	long bottleneck; /* row index, or -1 */
+	char bottleneck_reason[256];
+};
+
+/* A split's verdict: the part holding >= 60% of it ("cpu" for user + sys,
+ * "io", "lock", "sleep", "runqueue"), else "mixed"; "idle" if empty. */
+const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
+
+/*
+ * Amdahl over the pipeline's threads: with x[t][s] the wall time of stage s
+ * on thread t and B_t = sum_s x[t][s], the run is as long as its busiest
+ * thread allows; making stage k twice as fast saves
+ *   max_t B_t - max_t (B_t - x[t][k] / 2)
+ * of the elapsed time. (One thread: x[k]/2; a threaded pipeline: only the
+ * stages on the busiest thread matter.) Fills saves_pct[nstages] and returns
+ * the stage that saves most, or -1 when no stage ran. -ENOMEM on failure.
+ */
+long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
+	       uint64_t elapsed_ns, double *saves_pct);
+
+/*
+ * Builds *r over stages and their totals (both must outlive r). Returns 0 or
+ * -ENOMEM.
+ */
+int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
+		     const struct pt_totals *totals, uint64_t duration_ns);
+void pt_report__free(struct pt_report *r);
+
+struct pt_exporter {
+	const char *name;
+	/* Writes r to f; returns 0 or -errno (-EIO when f failed). */
+	int (*write)(FILE *f, const struct pt_report *r);
+};
+
+/* The exporters by name ("table", "json"); NULL if there is none. */
+const struct pt_exporter *pt_exporter__find(const char *name);
+
+int pt_report__write_table(FILE *f, const struct pt_report *r);
+int pt_report__write_json(FILE *f, const struct pt_report *r);
+
+/*
+ * Writes r with exporter ex to path through a temporary file in the same
+ * directory, renamed into place only when complete: a reader never sees a
+ * half-written report. Returns 0 or -errno.
+ */
+int pt_report__save(const char *path, const struct pt_exporter *ex,
+		    const struct pt_report *r);
+
+/* "812ns", "1.2us", "3.45ms", "2.01s" into buf. */
+const char *pt_fmt_ns(char *buf, size_t len, uint64_t ns);
+
+#endif /* PT_REPORT_H */
