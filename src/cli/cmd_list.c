@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,9 +113,109 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int pt_cmd_list(const struct pt_opts *o)
+static void usage(FILE *f)
 {
-	const struct pt_spec *spec = o->nspecs ? &o->specs[0] : NULL;
+	fputs("usage: pipetrace list [-p PID | FILE] [SPEC] [--sites]\n"
+	      "List the functions a -s SPEC can name: annotated stages first,\n"
+	      "then every function symbol of the main executable (or of OBJECT\n"
+	      "when SPEC is OBJECT:PATTERN).\n"
+	      "\n"
+	      "  -p, --pid PID   the executable and libraries of a running process\n"
+	      "      --sites     the nop5 probe sites PIPETRACE_ENTER() placed\n"
+	      "  -v, --verbose   debug output\n"
+	      "  -h, --help      this text\n",
+	      f);
+}
+
+enum { OPT_SITES = 256 };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "sites", no_argument, NULL, OPT_SITES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static int bad_option(int c, char **argv, char *err, size_t errlen)
+{
+	if (c == ':')
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"option '%s' needs a value; see pipetrace list --help",
+			argv[optind - 1]);
+	return pt_errf(err, errlen, -EINVAL,
+		       "unknown option '%s'; see pipetrace list --help",
+		       argv[optind - 1]);
+}
+
+/* The operands: [FILE] [SPEC], FILE only without -p. */
+static int parse_operands(int argc, char **argv, struct pt_list_opts *o,
+			  char *err, size_t errlen)
+{
+	int ret;
+
+	if (optind < argc && !o->pid)
+		o->file = argv[optind++];
+	if (optind < argc) {
+		ret = pt_spec__parse(argv[optind++], &o->spec, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"unexpected argument '%s'; usage: pipetrace list [-p PID | FILE] [SPEC]",
+			argv[optind]);
+	if (!o->pid && !o->file)
+		return pt_errf(err, errlen, -EINVAL,
+			       "nothing to list; give -p PID or an ELF FILE");
+	return 0;
+}
+
+int pt_list_opts__parse(int argc, char **argv, struct pt_list_opts *o,
+			char *err, size_t errlen)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	optind = 0; /* 0: GNU getopt starts over (ordering included) */
+	while ((c = getopt_long(argc, argv, ":p:vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (pt_opts__parse_pid(optarg, &o->pid))
+				return pt_errf(
+					err, errlen, -EINVAL,
+					"bad PID '%s'; give a positive process id",
+					optarg);
+			break;
+		case OPT_SITES:
+			o->sites = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		default:
+			return bad_option(c, argv, err, errlen);
+		}
+	}
+	return parse_operands(argc, argv, o, err, errlen);
+}
+
+void pt_list_opts__free(struct pt_list_opts *o)
+{
+	free(o->spec.object);
+	free(o->spec.pattern);
+	o->spec.object = o->spec.pattern = NULL;
+}
+
+static int list(const struct pt_list_opts *o)
+{
+	const struct pt_spec *spec = o->spec.pattern ? &o->spec : NULL;
 	struct list_ctx c = { .pattern = spec ? spec->pattern : NULL };
 	char *shown = NULL, *open_path = NULL, err[512];
 	struct pt_target t = { 0 };
@@ -125,7 +226,7 @@ int pt_cmd_list(const struct pt_opts *o)
 	if (o->pid)
 		ret = pt_target__from_pid(&t, o->pid, err, sizeof(err));
 	else
-		ret = pt_target__from_file(&t, o->list_file, err, sizeof(err));
+		ret = pt_target__from_file(&t, o->file, err, sizeof(err));
 	if (!ret)
 		ret = pt_target__find_object(&t, spec ? spec->object : NULL,
 					     &shown, &open_path, err,
@@ -189,5 +290,25 @@ out:
 	free(shown);
 	free(open_path);
 	pt_target__free(&t);
+	return code;
+}
+
+int pt_cmd_list(int argc, char **argv)
+{
+	struct pt_list_opts o;
+	char err[512];
+	int code = 0;
+
+	if (pt_list_opts__parse(argc, argv, &o, err, sizeof(err))) {
+		pt_err("%s", err);
+		code = 2;
+	} else if (o.help) {
+		usage(stdout);
+	} else {
+		pt_log_set_level(o.verbose ? PT_LOG_DEBUG : PT_LOG_INFO);
+		pt_log_install_libbpf();
+		code = list(&o);
+	}
+	pt_list_opts__free(&o);
 	return code;
 }

@@ -534,7 +534,7 @@ static int status_code(int status)
 	return 1;
 }
 
-int pt_cmd_trace(const struct pt_opts *o)
+static int run_trace(const struct pt_opts *o)
 {
 	struct trace_run r = { .o = o, .sigfd = -1, .pidfd = -1 };
 	struct pt_tracer_opts topts = {
@@ -771,5 +771,35 @@ out:
 	pt_target__free(&r.target);
 	free(r.totals);
 	free(r.command);
+	return code;
+}
+
+#define PIPETRACE_VERSION "0.1.0"
+
+int pt_cmd_trace(int argc, char **argv)
+{
+	struct pt_opts o;
+	char err[512];
+	int code = 0;
+
+	if (pt_opts__parse(argc, argv, &o, err, sizeof(err))) {
+		pt_err("%s", err);
+		pt_opts__free(&o);
+		return 2;
+	}
+	if (o.help) {
+		pt_opts__usage(stdout);
+	} else if (o.version) {
+		printf("pipetrace %s\n", PIPETRACE_VERSION);
+	} else {
+		/* A closed stdout (pipetrace | head) is a write error, not
+		 * death before --json is written. A launched command gets
+		 * SIG_DFL back. */
+		signal(SIGPIPE, SIG_IGN);
+		pt_log_set_level(o.verbose ? PT_LOG_DEBUG : PT_LOG_INFO);
+		pt_log_install_libbpf();
+		code = run_trace(&o);
+	}
+	pt_opts__free(&o);
 	return code;
 }

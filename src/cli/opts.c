@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "cli/cmd.h"
 #include "cli/opts.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -29,8 +30,7 @@ static int parse_range(const char *s, long long lo, long long hi,
 	return 0;
 }
 
-/* Parses a positive decimal int; returns 0 or -EINVAL. */
-static int parse_pid(const char *s, pid_t *out)
+int pt_opts__parse_pid(const char *s, pid_t *out)
 {
 	long long v;
 
@@ -158,19 +158,10 @@ static int add_spec(struct pt_opts *o, const char *text, char *err,
 
 /* ---------------------------------------------------------------- the parse */
 
-void pt_opts__usage(FILE *f, enum pt_cmd cmd)
+void pt_opts__usage(FILE *f)
 {
-	if (cmd == PT_CMD_LIST) {
-		fputs("usage: pipetrace list [-p PID | FILE] [SPEC]\n"
-		      "List the functions a -s SPEC can name: annotated stages first,\n"
-		      "then every function symbol of the main executable (or of OBJECT\n"
-		      "when SPEC is OBJECT:PATTERN).\n",
-		      f);
-		return;
-	}
 	fputs("usage: pipetrace [OPTIONS] -p PID\n"
 	      "       pipetrace [OPTIONS] -- CMD [ARGS...]\n"
-	      "       pipetrace list [-p PID | FILE] [SPEC] [--sites]\n"
 	      "\n"
 	      "Trace the stage functions of a pipeline: calls, items, latency\n"
 	      "percentiles, throughput and concurrency per stage.\n"
@@ -224,8 +215,10 @@ void pt_opts__usage(FILE *f, enum pt_cmd cmd)
 	      "\n"
 	      "Ctrl-C or SIGTERM prints the report and detaches; the traced process\n"
 	      "is left running. A launched CMD is held before its first instruction\n"
-	      "until every probe is attached; pipetrace exits with its status.\n",
+	      "until every probe is attached; pipetrace exits with its status.\n"
+	      "\n",
 	      f);
+	pt_commands__usage(f);
 }
 
 enum {
@@ -277,19 +270,13 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	o->alloc_sample = 1;
 	o->alloc_max = PT_DEFAULT_MAX_ALLOCS;
 	o->freq_hz = 49;
-	if (argc > 1 && !strcmp(argv[1], "list")) {
-		o->cmd = PT_CMD_LIST;
-		cmdname = "pipetrace list";
-		argc--;
-		argv++;
-	}
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0: GNU getopt starts over (ordering included) */
 	while ((c = getopt_long(argc, argv, "+:p:s:d:i:j:F:vhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_pid(optarg, &o->pid))
+			if (pt_opts__parse_pid(optarg, &o->pid))
 				return pt_errf(
 					err, errlen, -EINVAL,
 					"bad PID '%s'; give a positive process id",
@@ -419,26 +406,6 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 				"unknown option '%s' or missing value; see %s --help",
 				argv[optind - 1], cmdname);
 		}
-	}
-
-	if (o->cmd == PT_CMD_LIST) {
-		if (optind < argc && !o->pid)
-			o->list_file = argv[optind++];
-		if (optind < argc) {
-			ret = add_spec(o, argv[optind++], err, errlen);
-			if (ret)
-				return ret;
-		}
-		if (optind < argc)
-			return pt_errf(
-				err, errlen, -EINVAL,
-				"unexpected argument '%s'; usage: pipetrace list [-p PID | FILE] [SPEC]",
-				argv[optind]);
-		if (!o->pid && !o->list_file)
-			return pt_errf(
-				err, errlen, -EINVAL,
-				"nothing to list; give -p PID or an ELF FILE");
-		return 0;
 	}
 
 	if (optind < argc)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.h - command-line options, parsed into one struct passed down.
+ * opts.h - the trace command's options, parsed into one struct passed
+ * down, and the parsers other commands share (PID, -s SPEC).
  *
  *   pipetrace [OPTIONS] -p PID
  *   pipetrace [OPTIONS] -- CMD [ARGS...]
- *   pipetrace list [-p PID | FILE] [SPEC]
  */
 #ifndef PT_OPTS_H
 #define PT_OPTS_H
@@ -17,11 +17,6 @@
 
 #include "pipetrace_abi.h"
 
-enum pt_cmd {
-	PT_CMD_TRACE = 0,
-	PT_CMD_LIST,
-};
-
 /* -s [OBJECT:]PATTERN[,items=MODE] */
 struct pt_spec {
 	char *object; /* NULL: the main executable */
@@ -31,7 +26,6 @@ struct pt_spec {
 };
 
 struct pt_opts {
-	enum pt_cmd cmd;
 	bool help;
 	bool version;
 	bool verbose;
@@ -46,7 +40,6 @@ struct pt_opts {
 	const char *json_path;
 	const char *events_path; /* --events: every call, one line each */
 	unsigned int max_threads;
-	const char *list_file; /* list FILE */
 	/* memory */
 	bool alloc; /* --alloc (implied by the other --alloc-* options) */
 	unsigned int alloc_sample; /* record 1 allocation in N */
@@ -70,7 +63,10 @@ void pt_opts__free(struct pt_opts *o);
 int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 		   size_t errlen);
 
-/* Writes the usage text of the command. */
-void pt_opts__usage(FILE *f, enum pt_cmd cmd);
+/* Writes the trace command's usage text. */
+void pt_opts__usage(FILE *f);
+
+/* Parses a positive decimal process id; returns 0 or -EINVAL. */
+int pt_opts__parse_pid(const char *s, pid_t *out);
 
 #endif /* PT_OPTS_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cli/cmd.h"
 #include "cli/opts.h"
 
 #define ARGV(...) ((char *[]){ "pipetrace", __VA_ARGS__, NULL })
@@ -41,7 +42,6 @@ static void test_pid_and_stages(void **state)
 	char err[256];
 
 	assert_int_equal(parse(argv, ARGC(argv), &o, err), 0);
-	assert_int_equal(o.cmd, PT_CMD_TRACE);
 	assert_int_equal(o.pid, 1234);
 	assert_null(o.argv);
 	assert_int_equal(o.nspecs, 3);
@@ -80,30 +80,42 @@ static void test_command(void **state)
 
 static void test_list(void **state)
 {
-	char *a1[] = { "pipetrace", "list", "/bin/true", "main*", NULL };
-	char *a2[] = {
-		"pipetrace", "list", "-p", "77", "libc.so.6:write", NULL
-	};
-	char *a3[] = { "pipetrace", "list", NULL };
-	struct pt_opts o;
+	char *a1[] = { "list", "/bin/true", "main*", NULL };
+	char *a2[] = { "list", "-p", "77", "libc.so.6:write", "--sites", NULL };
+	char *a3[] = { "list", NULL };
+	char *a4[] = { "list", "/bin/true", "a", "b", NULL };
+	char *a5[] = { "list", "--json", "x", "/bin/true", NULL };
+	struct pt_list_opts o;
 	char err[256];
 
-	assert_int_equal(parse(a1, ARGC(a1), &o, err), 0);
-	assert_int_equal(o.cmd, PT_CMD_LIST);
-	assert_string_equal(o.list_file, "/bin/true");
-	assert_int_equal(o.nspecs, 1);
-	assert_string_equal(o.specs[0].pattern, "main*");
-	pt_opts__free(&o);
+	assert_int_equal(pt_list_opts__parse(ARGC(a1), a1, &o, err, 256), 0);
+	assert_string_equal(o.file, "/bin/true");
+	assert_string_equal(o.spec.pattern, "main*");
+	assert_false(o.sites);
+	pt_list_opts__free(&o);
 
-	assert_int_equal(parse(a2, ARGC(a2), &o, err), 0);
+	assert_int_equal(pt_list_opts__parse(ARGC(a2), a2, &o, err, 256), 0);
 	assert_int_equal(o.pid, 77);
-	assert_null(o.list_file);
-	assert_string_equal(o.specs[0].object, "libc.so.6");
-	pt_opts__free(&o);
+	assert_null(o.file);
+	assert_string_equal(o.spec.object, "libc.so.6");
+	assert_true(o.sites);
+	pt_list_opts__free(&o);
 
-	assert_int_equal(parse(a3, ARGC(a3), &o, err), -EINVAL);
+	assert_int_equal(pt_list_opts__parse(ARGC(a3), a3, &o, err, 256),
+			 -EINVAL);
 	assert_non_null(strstr(err, "nothing to list"));
-	pt_opts__free(&o);
+	pt_list_opts__free(&o);
+
+	assert_int_equal(pt_list_opts__parse(ARGC(a4), a4, &o, err, 256),
+			 -EINVAL);
+	assert_non_null(strstr(err, "unexpected argument 'b'"));
+	pt_list_opts__free(&o);
+
+	/* A trace option is not a list option. */
+	assert_int_equal(pt_list_opts__parse(ARGC(a5), a5, &o, err, 256),
+			 -EINVAL);
+	assert_non_null(strstr(err, "unknown option '--json'"));
+	pt_list_opts__free(&o);
 }
 
 /* Each bad input: -EINVAL and a message naming the thing. */
