@@ -116,13 +116,24 @@ static void test_cpu_burn(void **state)
 	char *args[] = { "--records",  "50000",		"--batch", "1000",
 			 "--cpu-burn", "features=3000", NULL };
 	json_object *rep, *self, *s;
+	uint64_t runq, wall;
 
 	PTEST_REQUIRE_TRACING();
 	run(args, &rep, &self, NULL);
 	s = stage_of(rep, "stage_features");
 	show(s);
-	assert_string_equal(verdict(s), "cpu");
-	assert_true(part(s, "on_cpu") >= 0.9 * ptest_u64(s, "wall_ns"));
+	/* Other load on the machine turns on-CPU time into run-queue time
+	 * (the stage still wants the CPU): judge the time it was not kept
+	 * waiting for one. Idle, run queue is ~0 and this is on_cpu >= 90%. */
+	runq = part(s, "runqueue");
+	wall = ptest_u64(s, "wall_ns");
+	assert_true(part(s, "on_cpu") >= 0.9 * (double)(wall - runq));
+	if (runq < 0.3 * wall)
+		assert_string_equal(verdict(s), "cpu");
+	else
+		print_message(
+			"  verdict not checked: %.0f%% run queue (a busy machine)\n",
+			100.0 * runq / wall);
 	json_object_put(rep);
 	json_object_put(self);
 }
@@ -132,7 +143,7 @@ static void test_sleep(void **state)
 	char *args[] = { "--records", "50000",		"--batch", "1000",
 			 "--sleep",   "normalize=2000", NULL };
 	json_object *rep, *self, *s, *t;
-	double truth, got;
+	double truth, got, runq;
 
 	PTEST_REQUIRE_TRACING();
 	run(args, &rep, &self, NULL);
@@ -140,10 +151,17 @@ static void test_sleep(void **state)
 	t = ptest_stage(self, "stage_normalize");
 	show(s);
 	assert_string_equal(verdict(s), "sleep");
+	/* refpipe's clock around its nanosleep also runs while the woken
+	 * thread waits for a CPU, which pipetrace reports as run queue: idle,
+	 * that is ~0; with other load on the machine it is not. */
 	truth = 100.0 * ptest_u64(t, "sleep_ns") / ptest_u64(t, "wall_ns");
 	got = 100.0 * part(s, "sleep") / ptest_u64(s, "wall_ns");
-	print_message("  sleep share %.1f%%, injected %.1f%%\n", got, truth);
-	assert_true(fabs(got - truth) <= 5.0);
+	runq = 100.0 * part(s, "runqueue") / ptest_u64(s, "wall_ns");
+	print_message(
+		"  sleep share %.1f%% (+%.1f%% run queue), injected %.1f%%\n",
+		got, runq, truth);
+	assert_true(fabs(got + runq - truth) <= 5.0);
+	assert_true(got <= truth + 5.0);
 	json_object_put(rep);
 	json_object_put(self);
 }
