@@ -16,18 +16,11 @@
 #include <sys/types.h>
 
 #include "pipetrace_abi.h"
+#include "target/spec.h"
 
 enum pt_cmd {
 	PT_CMD_TRACE = 0,
 	PT_CMD_LIST,
-};
-
-/* -s [OBJECT:]PATTERN[,items=MODE] */
-struct pt_spec {
-	char *object; /* NULL: the main executable */
-	char *pattern; /* fnmatch(3) glob over function symbols */
-	int items; /* enum pt_items_mode, or -1 for automatic */
-	const char *text; /* the SPEC as given, for messages */
 };
 
 struct pt_opts {
@@ -65,10 +58,6 @@ struct pt_opts {
 int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 		   size_t errlen);
 void pt_opts__free(struct pt_opts *o);
-
-/* Parses one -s SPEC into *s; returns 0 or -EINVAL with a message in err. */
-int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
-		   size_t errlen);
 
 /* Writes the usage text of the command. */
 void pt_opts__usage(FILE *f, enum pt_cmd cmd);

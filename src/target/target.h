@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * target.h - the traced program and where its objects are.
+ *
+ * A target is a running process (pid > 0, its objects found in its maps and
+ * opened through /proc/PID/root) or a command about to be launched (objects
+ * found on disk the way the dynamic loader would), or an ELF file on disk
+ * (`pipetrace list FILE`).
+ */
+#ifndef PT_TARGET_H
+#define PT_TARGET_H
+
+#include <sys/types.h>
+
+#include "symbols/procmaps.h"
+
+struct pt_target {
+	pid_t pid; /* > 0: a running process; 0: a command to launch */
+	char *exe; /* the main executable's path, as the target sees it */
+	char *exe_open; /* the path pipetrace opens it by */
+	struct pt_maps maps; /* the running target's mappings (pid > 0) */
+};
+
+/*
+ * Describes the running process pid: its executable and maps. Returns 0,
+ * -ESRCH (no such process), -EACCES/-EPERM, or -errno; err says which.
+ */
+int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
+			size_t errlen);
+/*
+ * Describes the command to launch: argv0 resolved through PATH as execvp(3)
+ * would. Returns 0 or -ENOENT/-EACCES with a message in err.
+ */
+int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
+			    size_t errlen);
+/* Describes an ELF file on disk (for `pipetrace list FILE`). */
+int pt_target__from_file(struct pt_target *t, const char *path, char *err,
+			 size_t errlen);
+void pt_target__free(struct pt_target *t);
+
+/*
+ * Finds object NAME of the target: the main executable when NAME is NULL, a
+ * mapped object (pid > 0), a path, or a library name searched in
+ * LD_LIBRARY_PATH and the system library directories. Sets *shown (the path
+ * as the target sees it) and *open_path (the path to open and attach by);
+ * both malloc'ed. Returns 0 or -ENOENT with a message in err.
+ */
+int pt_target__find_object(const struct pt_target *t, const char *name,
+			   char **shown, char **open_path, char *err,
+			   size_t errlen);
+
+#endif /* PT_TARGET_H */
