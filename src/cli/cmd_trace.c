@@ -647,7 +647,8 @@ int pt_cmd_trace(const struct pt_opts *o)
 		}
 		r.pid = r.child.pid;
 	}
-	r.pidfd = pidfd_open_(r.pid);
+	r.pidfd = o->pid ? fcntl(r.target.pidfd, F_DUPFD_CLOEXEC, 0) :
+			   pidfd_open_(r.pid);
 	if (r.pidfd < 0) {
 		if (errno == ESRCH)
 			pt_err("no such PID %d (it exited); check the process id",
@@ -658,6 +659,8 @@ int pt_cmd_trace(const struct pt_opts *o)
 		goto out;
 	}
 	ret = pt_tracer__attach(r.tracer, r.pid, err, sizeof(err));
+	if (!ret)
+		ret = pt_target__check_same(&r.target, err, sizeof(err));
 	if (ret)
 		goto fail_msg;
 	if (o->alloc) {
