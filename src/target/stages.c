@@ -78,7 +78,8 @@ struct match_ctx {
 	size_t nnotes;
 	struct pt_site_note *sites; /* probe sites of this object */
 	size_t nsites;
-	size_t matched, ifuncs, unsafe;
+	size_t matched, ifuncs, unsafe, cold;
+	const char *cold_name; /* the first cold fragment matched */
 	int err;
 };
 
@@ -200,6 +201,11 @@ static int match_sym(const struct pt_sym *sym, void *arg)
 	} else if (note < 0) {
 		return 0;
 	}
+	if (sym->cold) {
+		if (!c->cold++)
+			c->cold_name = sym->name;
+		return 0;
+	}
 	if (sym->kind == PT_SYM_IFUNC) {
 		c->ifuncs++;
 		return 0;
@@ -240,6 +246,65 @@ static int stage_order(const void *a, const void *b, void *arg)
 	if ((nx >= 0) != (ny >= 0))
 		return nx >= 0 ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* A spec that matched only cold fragments: name the functions instead. */
+static int cold_error(const struct match_ctx *c, char *err, size_t errlen)
+{
+	const char *name = c->cold_name;
+	int n = (int)pt_sym__cold_parent_len(name, strlen(name));
+
+	if (c->cold == 1)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"%s is a cold fragment of %.*s, not a function entry; probe %.*s",
+			name, n, name, n, name);
+	return pt_errf(
+		err, errlen, -EINVAL,
+		"'-s %s' matches only cold fragments (such as %s, of %.*s), not function entries; probe the functions they belong to",
+		c->spec->text, name, n, name);
+}
+
+/* The message for a spec (NULL: the annotations) that matched nothing. */
+static int no_match(const struct pt_target *t, const struct match_ctx *c,
+		    char *err, size_t errlen)
+{
+	const struct pt_spec *spec = c->spec;
+	const char *object = spec ? spec->object : NULL;
+	const char *shown = c->shown;
+	int ret = -ENOENT;
+
+	if (!spec)
+		return pt_errf(
+			err, errlen, ret,
+			"%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
+			shown, shown);
+	if (c->cold && !c->unsafe && !c->ifuncs)
+		return cold_error(c, err, errlen);
+	if (c->unsafe && !c->ifuncs)
+		return pt_errf(
+			err, errlen, ret,
+			"'-s %s' matches only functions entered without a call (entry points, signal trampolines) in %s; probing them would corrupt the target",
+			spec->text, shown);
+	if (c->ifuncs)
+		return pt_errf(
+			err, errlen, ret,
+			"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
+			spec->text, shown);
+	if (t->pid > 0 && object)
+		return pt_errf(
+			err, errlen, ret,
+			"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d '%s:*'",
+			spec->text, shown, t->pid, object);
+	if (t->pid > 0)
+		return pt_errf(
+			err, errlen, ret,
+			"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d",
+			spec->text, shown, t->pid);
+	return pt_errf(
+		err, errlen, ret,
+		"symbol not found: no function matches '-s %s' in %s; see: pipetrace list %s",
+		spec->text, shown, shown);
 }
 
 /* Adds the stages that spec (NULL: the annotations) names in object. */
@@ -287,33 +352,8 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	}
 	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
 		&c);
-	if (c.matched == 0) {
-		ret = -ENOENT;
-		if (!spec)
-			pt_errf(err, errlen, ret,
-				"%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
-				shown, shown);
-		else if (c.unsafe && !c.ifuncs)
-			pt_errf(err, errlen, ret,
-				"'-s %s' matches only functions entered without a call (entry points, signal trampolines) in %s; probing them would corrupt the target",
-				spec->text, shown);
-		else if (c.ifuncs)
-			pt_errf(err, errlen, ret,
-				"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
-				spec->text, shown);
-		else if (t->pid > 0 && object)
-			pt_errf(err, errlen, ret,
-				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d '%s:*'",
-				spec->text, shown, t->pid, object);
-		else if (t->pid > 0)
-			pt_errf(err, errlen, ret,
-				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d",
-				spec->text, shown, t->pid);
-		else
-			pt_errf(err, errlen, ret,
-				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list %s",
-				spec->text, shown, shown);
-	}
+	if (c.matched == 0)
+		ret = no_match(t, &c, err, errlen);
 out:
 	match_ctx_free(&c);
 	free(shown);
