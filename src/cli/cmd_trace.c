@@ -19,6 +19,7 @@
 #include "cli/cmd.h"
 #include "symbols/elfsyms.h"
 #include "collect/events.h"
+#include "target/creds.h"
 #include "target/launch.h"
 #include "report/memreport.h"
 #include "util/log.h"
@@ -537,6 +538,7 @@ static int status_code(int status)
 int pt_cmd_trace(const struct pt_opts *o)
 {
 	struct trace_run r = { .o = o, .sigfd = -1, .pidfd = -1 };
+	struct pt_creds creds = { 0 };
 	struct pt_tracer_opts topts = {
 		.max_threads = o->max_threads,
 		.alloc = o->alloc,
@@ -561,6 +563,10 @@ int pt_cmd_trace(const struct pt_opts *o)
 	else
 		ret = pt_target__from_command(&r.target, o->argv[0], err,
 					      sizeof(err));
+	if (ret)
+		goto fail_msg;
+	if (o->user)
+		ret = pt_creds__from_user(o->user, &creds, err, sizeof(err));
 	if (ret)
 		goto fail_msg;
 	ret = pt_stages__resolve(&r.target, o->specs, o->nspecs, &r.stages, err,
@@ -639,7 +645,8 @@ int pt_cmd_trace(const struct pt_opts *o)
 	if (o->pid) {
 		r.pid = o->pid;
 	} else {
-		ret = pt_child__spawn_held(&r.child, o->argv, &orig);
+		ret = pt_child__spawn_held_as(&r.child, o->argv, &orig,
+					      o->user ? &creds : NULL);
 		if (ret) {
 			pt_err("cannot start '%s': %s", o->argv[0],
 			       strerror(-ret));
@@ -772,6 +779,7 @@ out:
 	pt_usyms__close(r.usyms);
 	pt_ksyms__free(r.ksyms);
 	pt_target__free(&r.target);
+	pt_creds__free(&creds);
 	free(r.totals);
 	free(r.command);
 	return code;

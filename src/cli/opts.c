@@ -99,6 +99,7 @@ void pt_opts__usage(FILE *f, enum pt_cmd cmd)
 	      "percentiles, throughput and concurrency per stage.\n"
 	      "\n"
 	      "  -p, --pid PID          trace a running process\n"
+	      "  -u, --user USER        run CMD as USER (uid, groups, HOME, USER, LOGNAME)\n"
 	      "  -s, --stage SPEC       trace functions matching SPEC (repeatable):\n"
 	      "                         PATTERN         glob over the main executable's functions\n"
 	      "                         OBJECT:PATTERN  in a shared library (libz.so.1:deflate)\n"
@@ -166,6 +167,7 @@ enum {
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
+	{ "user", required_argument, NULL, 'u' },
 	{ "stage", required_argument, NULL, 's' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "interval", required_argument, NULL, 'i' },
@@ -208,7 +210,7 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:p:s:d:i:j:F:vhV", long_opts,
+	while ((c = getopt_long(argc, argv, "+:p:u:s:d:i:j:F:vhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -217,6 +219,12 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 					err, errlen, -EINVAL,
 					"bad PID '%s'; give a positive process id",
 					optarg);
+			break;
+		case 'u':
+			if (!*optarg)
+				return pt_errf(err, errlen, -EINVAL,
+					       "empty user name; give -u USER");
+			o->user = optarg;
 			break;
 		case 's':
 			ret = add_spec(o, optarg, err, errlen);
@@ -345,6 +353,10 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	}
 
 	if (o->cmd == PT_CMD_LIST) {
+		if (o->user)
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"-u USER is for a launched command; list takes no user");
 		if (optind < argc && !o->pid)
 			o->list_file = argv[optind++];
 		if (optind < argc) {
@@ -369,6 +381,10 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	if (o->pid && o->argv)
 		return pt_errf(err, errlen, -EINVAL,
 			       "give either -p PID or -- CMD, not both");
+	if (o->pid && o->user)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"-u USER runs a launched command; a running process (-p) keeps its own user");
 	if (!o->pid && !o->argv)
 		return pt_errf(
 			err, errlen, -EINVAL,

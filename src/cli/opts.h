@@ -32,6 +32,7 @@ struct pt_opts {
 	bool sites; /* probe PIPETRACE_ENTER() sites where there are some */
 	pid_t pid; /* -p; 0 when launching */
 	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
+	const char *user; /* -u: run CMD as this user; NULL: as pipetrace */
 	struct pt_spec *specs;
 	size_t nspecs;
 	double duration_s; /* 0: until the target exits or a signal */
