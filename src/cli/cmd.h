@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "cli/opts.h"
+#include "target/spec.h"
 
 struct pt_command {
 	const char *name;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * cmd_list.c - `pipetrace list [-p PID | FILE] [SPEC]`: the functions a -s
- * SPEC can name, annotated stages first, then the rest by name; with
- * --sites, the nop5 probe sites PIPETRACE_ENTER() placed in them.
+ * SPEC can name, annotated stages first, then the rest by name (KIND cold:
+ * a cold fragment, which no SPEC probes); with --sites, the nop5 probe
+ * sites PIPETRACE_ENTER() placed in them.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -14,6 +15,7 @@
 #include <pipetrace/stage.h>
 
 #include "cli/cmd.h"
+#include "cli/opts.h"
 #include "symbols/elfsyms.h"
 #include "util/log.h"
 #include "target/stages.h"
@@ -22,6 +24,7 @@ struct entry {
 	char *name;
 	uint64_t addr, size;
 	enum pt_sym_kind kind;
+	bool cold; /* a cold fragment, not a function entry */
 	int note; /* annotation flags, or -1 */
 };
 
@@ -95,6 +98,7 @@ static int add_sym(const struct pt_sym *sym, void *arg)
 	v->addr = sym->addr;
 	v->size = sym->size;
 	v->kind = sym->kind;
+	v->cold = sym->cold;
 	v->note = -1;
 	for (i = 0; i < c->nnotes; i++)
 		if (!strcmp(c->notes[i].name, sym->name))
@@ -269,6 +273,8 @@ static int list(const struct pt_list_opts *o)
 		if (e->note >= 0)
 			kind = e->note & PIPETRACE_STAGE_F_ITEMS ? "stage" :
 								   "stage-";
+		else if (e->cold)
+			kind = "cold"; /* never probed: see pt_sym.cold */
 		printf("%-8s 0x%016llx %8llu  %s\n", kind,
 		       (unsigned long long)e->addr, (unsigned long long)e->size,
 		       e->name);

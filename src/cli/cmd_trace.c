@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/opts.h"
 #include "symbols/elfsyms.h"
 #include "collect/events.h"
+#include "target/creds.h"
 #include "target/launch.h"
 #include "report/memreport.h"
 #include "util/log.h"
@@ -537,6 +539,7 @@ static int status_code(int status)
 static int run_trace(const struct pt_opts *o)
 {
 	struct trace_run r = { .o = o, .sigfd = -1, .pidfd = -1 };
+	struct pt_creds creds = { 0 };
 	struct pt_tracer_opts topts = {
 		.max_threads = o->max_threads,
 		.alloc = o->alloc,
@@ -561,6 +564,10 @@ static int run_trace(const struct pt_opts *o)
 	else
 		ret = pt_target__from_command(&r.target, o->argv[0], err,
 					      sizeof(err));
+	if (ret)
+		goto fail_msg;
+	if (o->user)
+		ret = pt_creds__from_user(o->user, &creds, err, sizeof(err));
 	if (ret)
 		goto fail_msg;
 	ret = pt_stages__resolve(&r.target, o->specs, o->nspecs, &r.stages, err,
@@ -639,7 +646,8 @@ static int run_trace(const struct pt_opts *o)
 	if (o->pid) {
 		r.pid = o->pid;
 	} else {
-		ret = pt_child__spawn_held(&r.child, o->argv, &orig);
+		ret = pt_child__spawn_held_as(&r.child, o->argv, &orig,
+					      o->user ? &creds : NULL);
 		if (ret) {
 			pt_err("cannot start '%s': %s", o->argv[0],
 			       strerror(-ret));
@@ -647,7 +655,8 @@ static int run_trace(const struct pt_opts *o)
 		}
 		r.pid = r.child.pid;
 	}
-	r.pidfd = pidfd_open_(r.pid);
+	r.pidfd = o->pid ? fcntl(r.target.pidfd, F_DUPFD_CLOEXEC, 0) :
+			   pidfd_open_(r.pid);
 	if (r.pidfd < 0) {
 		if (errno == ESRCH)
 			pt_err("no such PID %d (it exited); check the process id",
@@ -658,6 +667,8 @@ static int run_trace(const struct pt_opts *o)
 		goto out;
 	}
 	ret = pt_tracer__attach(r.tracer, r.pid, err, sizeof(err));
+	if (!ret)
+		ret = pt_target__check_same(&r.target, err, sizeof(err));
 	if (ret)
 		goto fail_msg;
 	if (o->alloc) {
@@ -769,6 +780,7 @@ out:
 	pt_usyms__close(r.usyms);
 	pt_ksyms__free(r.ksyms);
 	pt_target__free(&r.target);
+	pt_creds__free(&creds);
 	free(r.totals);
 	free(r.command);
 	return code;

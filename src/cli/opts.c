@@ -54,84 +54,7 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-static int parse_items_mode(const char *s)
-{
-	static const struct {
-		const char *name;
-		int mode;
-	} modes[] = {
-		{ "auto", -1 },		 { "none", PT_ITEMS_NONE },
-		{ "s32", PT_ITEMS_S32 }, { "u32", PT_ITEMS_U32 },
-		{ "s64", PT_ITEMS_S64 }, { "u64", PT_ITEMS_U64 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(s, modes[i].name))
-			return modes[i].mode;
-	return -2;
-}
-
 /* -------------------------------------------------------------------- specs */
-
-int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
-		   size_t errlen)
-{
-	char *copy, *opt, *colon;
-
-	memset(s, 0, sizeof(*s));
-	s->items = -1;
-	s->text = text;
-	if (!*text)
-		return pt_errf(
-			err, errlen, -EINVAL,
-			"empty stage spec; give -s PATTERN or -s OBJECT:PATTERN");
-	copy = strdup(text);
-	if (!copy)
-		return -ENOMEM;
-	opt = strchr(copy, ',');
-	if (opt) {
-		*opt++ = '\0';
-		if (strncmp(opt, "items=", 6) ||
-		    (s->items = parse_items_mode(opt + 6)) == -2) {
-			pt_errf(err, errlen, -EINVAL,
-				"bad stage spec option '%s' in '%s'; use ,items=auto|none|s32|u32|s64|u64",
-				opt, text);
-			free(copy);
-			return -EINVAL;
-		}
-	}
-	colon = strrchr(copy, ':');
-	if (colon) {
-		*colon = '\0';
-		if (!*copy) {
-			free(copy);
-			return pt_errf(
-				err, errlen, -EINVAL,
-				"empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
-				text);
-		}
-		s->object = strdup(copy);
-		s->pattern = strdup(colon + 1);
-	} else {
-		s->pattern = strdup(copy);
-	}
-	free(copy);
-	if (!s->pattern || (colon && !s->object)) {
-		free(s->object);
-		free(s->pattern);
-		return -ENOMEM;
-	}
-	if (!*s->pattern) {
-		free(s->object);
-		free(s->pattern);
-		return pt_errf(
-			err, errlen, -EINVAL,
-			"empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
-			text);
-	}
-	return 0;
-}
 
 static void spec_free(struct pt_spec *s)
 {
@@ -167,6 +90,7 @@ void pt_opts__usage(FILE *f)
 	      "percentiles, throughput and concurrency per stage.\n"
 	      "\n"
 	      "  -p, --pid PID          trace a running process\n"
+	      "  -u, --user USER        run CMD as USER (uid, groups, HOME, USER, LOGNAME)\n"
 	      "  -s, --stage SPEC       trace functions matching SPEC (repeatable):\n"
 	      "                         PATTERN         glob over the main executable's functions\n"
 	      "                         OBJECT:PATTERN  in a shared library (libz.so.1:deflate)\n"
@@ -236,6 +160,7 @@ enum {
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
+	{ "user", required_argument, NULL, 'u' },
 	{ "stage", required_argument, NULL, 's' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "interval", required_argument, NULL, 'i' },
@@ -272,7 +197,7 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	o->freq_hz = 49;
 	opterr = 0;
 	optind = 0; /* 0: GNU getopt starts over (ordering included) */
-	while ((c = getopt_long(argc, argv, "+:p:s:d:i:j:F:vhV", long_opts,
+	while ((c = getopt_long(argc, argv, "+:p:u:s:d:i:j:F:vhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -281,6 +206,12 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 					err, errlen, -EINVAL,
 					"bad PID '%s'; give a positive process id",
 					optarg);
+			break;
+		case 'u':
+			if (!*optarg)
+				return pt_errf(err, errlen, -EINVAL,
+					       "empty user name; give -u USER");
+			o->user = optarg;
 			break;
 		case 's':
 			ret = add_spec(o, optarg, err, errlen);
@@ -413,6 +344,10 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	if (o->pid && o->argv)
 		return pt_errf(err, errlen, -EINVAL,
 			       "give either -p PID or -- CMD, not both");
+	if (o->pid && o->user)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"-u USER runs a launched command; a running process (-p) keeps its own user");
 	if (!o->pid && !o->argv)
 		return pt_errf(
 			err, errlen, -EINVAL,

@@ -16,14 +16,7 @@
 #include <sys/types.h>
 
 #include "pipetrace_abi.h"
-
-/* -s [OBJECT:]PATTERN[,items=MODE] */
-struct pt_spec {
-	char *object; /* NULL: the main executable */
-	char *pattern; /* fnmatch(3) glob over function symbols */
-	int items; /* enum pt_items_mode, or -1 for automatic */
-	const char *text; /* the SPEC as given, for messages */
-};
+#include "target/spec.h"
 
 struct pt_opts {
 	bool help;
@@ -33,6 +26,7 @@ struct pt_opts {
 	bool sites; /* probe PIPETRACE_ENTER() sites where there are some */
 	pid_t pid; /* -p; 0 when launching */
 	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
+	const char *user; /* -u: run CMD as this user; NULL: as pipetrace */
 	struct pt_spec *specs;
 	size_t nspecs;
 	double duration_s; /* 0: until the target exits or a signal */
@@ -58,10 +52,6 @@ struct pt_opts {
 int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 		   size_t errlen);
 void pt_opts__free(struct pt_opts *o);
-
-/* Parses one -s SPEC into *s; returns 0 or -EINVAL with a message in err. */
-int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
-		   size_t errlen);
 
 /* Writes the trace command's usage text. */
 void pt_opts__usage(FILE *f);

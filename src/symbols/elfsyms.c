@@ -508,6 +508,38 @@ static size_t sym_name_len(const char *name)
 	return at ? (size_t)(at - name) : len;
 }
 
+/* Whether name[0..len) is "." followed by one or more digits. */
+static bool is_dot_number(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len < 2 || name[0] != '.')
+		return false;
+	for (i = 1; i < len; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	return true;
+}
+
+size_t pt_sym__cold_parent_len(const char *name, size_t len)
+{
+	static const char cold[] = ".cold";
+	const size_t n = sizeof(cold) - 1;
+	size_t i;
+
+	/* PARENT.cold (GCC 10 on, clang) or PARENT.cold.N (GCC 8, 9). */
+	for (i = 1; i + n <= len; i++) {
+		const char *rest = name + i + n;
+		size_t rest_len = len - i - n;
+
+		if (memcmp(name + i, cold, n))
+			continue;
+		if (rest_len == 0 || is_dot_number(rest, rest_len))
+			return i;
+	}
+	return 0;
+}
+
 /*
  * The version index table (SHT_GNU_versym) that belongs to the symbol table
  * section with index SYMNDX, or NULL.
@@ -569,6 +601,7 @@ static int load_symtab(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 		f.sym.size = s.st_size;
 		f.sym.kind = type == STT_GNU_IFUNC ? PT_SYM_IFUNC : PT_SYM_FUNC;
 		f.sym.global = bind == STB_GLOBAL || bind == STB_WEAK;
+		f.sym.cold = pt_sym__cold_parent_len(name, len) > 0;
 		if (name[len] == '@')
 			f.hidden_ver = name[len + 1] != '@';
 		else if (versym && gelf_getversym(versym, (int)i, &ver))

@@ -46,7 +46,21 @@ struct pt_sym {
 			    * segment that contains addr */
 	enum pt_sym_kind kind;
 	bool global; /* STB_GLOBAL or STB_WEAK */
+	bool cold; /* a cold fragment: see pt_sym__cold_parent_len() */
 };
+
+/*
+ * Whether the symbol name[0..len) (no version suffix) names a cold fragment
+ * of a function, PARENT.cold or PARENT.cold.N: the unlikely blocks a
+ * compiler moved out of PARENT (GCC's -freorder-blocks-and-partition, on at
+ * -O2; clang's -fsplit-machine-functions), entered by a jump from PARENT,
+ * never by a call, so a return probe on it would overwrite a live stack
+ * slot of PARENT. PARENT may itself be a clone (f.part.0.cold). Returns the
+ * length of PARENT, or 0 when the name is no cold fragment. The other
+ * suffixes GCC gives clones, .part.N (partial inlining), .isra.N, .constprop.N,
+ * .lto_priv.N, .localalias, name real functions entered by calls.
+ */
+size_t pt_sym__cold_parent_len(const char *name, size_t len);
 
 /* Non-zero stops the walk and is returned by it. */
 typedef int (*pt_sym_cb)(const struct pt_sym *sym, void *ctx);

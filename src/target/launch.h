@@ -25,6 +25,15 @@ struct pt_child {
  */
 int pt_child__spawn_held(struct pt_child *c, char *const argv[],
 			 const sigset_t *sigmask);
+struct pt_creds;
+/*
+ * The same, the child taking on creds (creds.h) once released, right
+ * before execvpe() with creds->envp; NULL: pipetrace's own. A failure to
+ * take them on is reported by pt_child__release() like a failed exec.
+ */
+int pt_child__spawn_held_as(struct pt_child *c, char *const argv[],
+			    const sigset_t *sigmask,
+			    const struct pt_creds *creds);
 /* Lets the child run argv. Returns 0, or -errno of a failed execvp (the
  * child is then reaped). */
 int pt_child__release(struct pt_child *c);

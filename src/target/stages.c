@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* stages.c - see stages.h. */
+/*
+ * stages.c - stage-spec matching: the functions of a target's objects that
+ * -s specs (or stage annotations) name, as stages to probe (see stages.h).
+ */
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <pipetrace/stage.h>
 
@@ -18,23 +16,6 @@
 
 _Static_assert((unsigned long long)PIPETRACE_ITEMS_UNSET == PT_ITEMS_UNSET,
 	       "stage.h and the ABI disagree on the unset item count");
-
-/* ------------------------------------------------------------------ helpers */
-
-static char *xasprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
-}
 
 const char *pt_items_mode__name(enum pt_items_mode m)
 {
@@ -49,124 +30,6 @@ const char *pt_items_mode__name(enum pt_items_mode m)
 		return "u64";
 	default:
 		return "none";
-	}
-}
-
-/* The length of a push of a 64-bit register at code[0..len), or 0. */
-static size_t push_len(const uint8_t *code, size_t len)
-{
-	if (len >= 1 && code[0] >= 0x50 && code[0] <= 0x57)
-		return 1; /* push %rax..%rdi */
-	if (len >= 2 && code[0] == 0x41 && code[1] >= 0x50 && code[1] <= 0x57)
-		return 2; /* push %r8..%r15 */
-	return 0;
-}
-
-static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
-
-enum pt_probe_class pt_probe_class__of(const uint8_t *code, size_t len)
-{
-	if (push_len(code, len))
-		return PT_PROBE_PUSH;
-	if (len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)))
-		return PT_PROBE_ENDBR;
-	return PT_PROBE_STEP;
-}
-
-/*
- * Whether any direct jump or call in code[0..len) could land on offset
- * target. Every byte is tried as the start of an instruction, so data and
- * the middle of other instructions give false alarms, never a miss of a
- * direct branch.
- */
-static bool maybe_branch_to(const uint8_t *code, size_t len, size_t target)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		int64_t to = INT64_MIN;
-		uint8_t op = code[i];
-
-		if ((op == 0xeb || (op >= 0x70 && op <= 0x7f) ||
-		     (op >= 0xe0 && op <= 0xe3)) &&
-		    i + 2 <= len)
-			to = (int64_t)i + 2 + (int8_t)code[i + 1];
-		if (to != (int64_t)target && (op == 0xe8 || op == 0xe9) &&
-		    i + 5 <= len) {
-			int32_t rel;
-
-			memcpy(&rel, code + i + 1, sizeof(rel));
-			to = (int64_t)i + 5 + rel;
-		}
-		if (to != (int64_t)target && op == 0x0f && i + 6 <= len &&
-		    code[i + 1] >= 0x80 && code[i + 1] <= 0x8f) {
-			int32_t rel;
-
-			memcpy(&rel, code + i + 2, sizeof(rel));
-			to = (int64_t)i + 6 + rel;
-		}
-		if (to == (int64_t)target)
-			return true;
-	}
-	return false;
-}
-
-enum pt_probe_class pt_probe_entry__choose(const uint8_t *code, size_t len,
-					   uint32_t *skip)
-{
-	enum pt_probe_class c = pt_probe_class__of(code, len);
-
-	*skip = 0;
-	/*
-	 * endbr64 is single-stepped; a push right after it is emulated. Past
-	 * the endbr64 the stack is untouched, so the return address is where
-	 * a uretprobe expects it, and every call still passes there unless
-	 * something jumps to it: only then is the cheaper site taken.
-	 */
-	if (c == PT_PROBE_ENDBR && push_len(code + 4, len - 4) &&
-	    !maybe_branch_to(code, len, 4)) {
-		*skip = 4;
-		return PT_PROBE_PUSH;
-	}
-	return c;
-}
-
-enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
-				       uint64_t size, uint32_t *skip)
-{
-	uint8_t code[PT_PROBE_SCAN_MAX];
-	bool whole = size <= sizeof(code);
-	ssize_t n = -1;
-	int fd;
-
-	if (size < 16)
-		size = 16; /* sizeless symbols (assembly) */
-	if (size > sizeof(code))
-		size = sizeof(code);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0) {
-		n = pread(fd, code, (size_t)size, (off_t)off);
-		close(fd);
-	}
-	/* A function larger than the scan is taken as it starts only. */
-	if (!whole) {
-		*skip = 0;
-		return pt_probe_class__of(code, (size_t)n);
-	}
-	return pt_probe_entry__choose(code, n > 0 ? (size_t)n : 0, skip);
-}
-
-const char *pt_probe_class__name(enum pt_probe_class c)
-{
-	switch (c) {
-	case PT_PROBE_PUSH:
-		return "push";
-	case PT_PROBE_ENDBR:
-		return "endbr";
-	case PT_PROBE_SITE:
-		return "nop5";
-	default:
-		return "step";
 	}
 }
 
@@ -203,246 +66,6 @@ static int open_elf(const char *path, const char *what, struct pt_elf **e,
 	}
 }
 
-/* ------------------------------------------------------------------ targets */
-
-int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
-			size_t errlen)
-{
-	char link[64], buf[PATH_MAX];
-	ssize_t n;
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	t->pid = pid;
-	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		ret = -errno;
-		snprintf(buf, sizeof(buf), "/proc/%d", pid);
-		if (ret == -ENOENT && access(buf, F_OK) == 0)
-			return pt_errf(
-				err, errlen, -ENOEXEC,
-				"PID %d has no executable (a kernel thread?); trace a user process",
-				pid);
-		if (ret == -ENOENT || ret == -ESRCH)
-			return pt_errf(
-				err, errlen, -ESRCH,
-				"no such PID %d; check the process id (ps -e)",
-				pid);
-		if (ret == -EACCES || ret == -EPERM)
-			return pt_errf(
-				err, errlen, ret,
-				"PID %d: not permitted to inspect it; run pipetrace as root",
-				pid);
-		return pt_errf(err, errlen, ret, "PID %d: %s: %s", pid, link,
-			       strerror(-ret));
-	}
-	buf[n] = '\0';
-	/* A kernel thread has no executable. */
-	t->exe = strdup(buf);
-	t->exe_open = strdup(link);
-	if (!t->exe || !t->exe_open) {
-		pt_target__free(t);
-		return -ENOMEM;
-	}
-	ret = pt_maps__read_pid(pid, &t->maps);
-	if (ret) {
-		pt_target__free(t);
-		if (ret == -ESRCH || ret == -ENOENT)
-			return pt_errf(
-				err, errlen, -ESRCH,
-				"no such PID %d (it exited); check the process id",
-				pid);
-		return pt_errf(err, errlen, ret,
-			       "PID %d: cannot read its maps: %s", pid,
-			       strerror(-ret));
-	}
-	return 0;
-}
-
-/* Resolves argv0 through PATH like execvp(3); returns malloc'ed path. */
-static char *search_path(const char *argv0)
-{
-	const char *path = getenv("PATH");
-	const char *p, *colon;
-	char *cand;
-
-	if (strchr(argv0, '/'))
-		return strdup(argv0);
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;; p = colon + 1) {
-		colon = strchr(p, ':');
-		if (!colon)
-			colon = p + strlen(p);
-		cand = xasprintf("%.*s/%s", (int)(colon - p),
-				 colon == p ? "." : p, argv0);
-		if (cand && access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-		if (!*colon)
-			return NULL;
-	}
-}
-
-int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
-			    size_t errlen)
-{
-	char *path, real[PATH_MAX];
-	struct stat st;
-
-	memset(t, 0, sizeof(*t));
-	path = search_path(argv0);
-	if (!path || stat(path, &st)) {
-		free(path);
-		return pt_errf(
-			err, errlen, -ENOENT,
-			"command '%s' not found; check the name or give its path",
-			argv0);
-	}
-	if (!S_ISREG(st.st_mode) || access(path, X_OK)) {
-		free(path);
-		return pt_errf(
-			err, errlen, -EACCES,
-			"command '%s' is not an executable file; check its path and mode",
-			argv0);
-	}
-	t->exe = realpath(path, real) ? strdup(real) : strdup(path);
-	t->exe_open = path;
-	if (!t->exe) {
-		pt_target__free(t);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int pt_target__from_file(struct pt_target *t, const char *path, char *err,
-			 size_t errlen)
-{
-	struct stat st;
-
-	memset(t, 0, sizeof(*t));
-	if (stat(path, &st))
-		return pt_errf(err, errlen, -errno, "%s: %s; check the path",
-			       path, strerror(errno));
-	t->exe = strdup(path);
-	t->exe_open = strdup(path);
-	if (!t->exe || !t->exe_open) {
-		pt_target__free(t);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void pt_target__free(struct pt_target *t)
-{
-	free(t->exe);
-	free(t->exe_open);
-	pt_maps__free(&t->maps);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Searches a library by name the way the loader would, for a command not
- * yet started: LD_LIBRARY_PATH, then the system directories. */
-static char *search_library(const char *name)
-{
-	static const char *const sysdirs[] = {
-		"/lib/x86_64-linux-gnu",
-		"/usr/lib/x86_64-linux-gnu",
-		"/lib64",
-		"/usr/lib64",
-		"/lib",
-		"/usr/lib",
-		"/usr/local/lib",
-	};
-	const char *ld = getenv("LD_LIBRARY_PATH");
-	char *cand, real[PATH_MAX];
-	const char *p, *colon;
-	size_t i;
-
-	for (p = ld; p && *p; p = *colon ? colon + 1 : colon) {
-		colon = strchr(p, ':');
-		if (!colon)
-			colon = p + strlen(p);
-		if (colon == p)
-			continue;
-		cand = xasprintf("%.*s/%s", (int)(colon - p), p, name);
-		if (cand && realpath(cand, real)) {
-			free(cand);
-			return strdup(real);
-		}
-		free(cand);
-	}
-	for (i = 0; i < sizeof(sysdirs) / sizeof(sysdirs[0]); i++) {
-		cand = xasprintf("%s/%s", sysdirs[i], name);
-		if (cand && realpath(cand, real)) {
-			free(cand);
-			return strdup(real);
-		}
-		free(cand);
-	}
-	return NULL;
-}
-
-int pt_target__find_object(const struct pt_target *t, const char *name,
-			   char **shown, char **open_path, char *err,
-			   size_t errlen)
-{
-	const struct pt_mapping *m;
-	char *found;
-
-	*shown = *open_path = NULL;
-	if (!name) {
-		*shown = strdup(t->exe);
-		*open_path = strdup(t->exe_open);
-		goto out;
-	}
-	if (t->pid > 0) {
-		m = pt_maps__find_object(&t->maps, name);
-		if (m) {
-			/* The exact file mapped, whatever its path says now:
-			 * replaced, deleted, or in another mount namespace. */
-			*shown = strdup(m->path);
-			*open_path = xasprintf("/proc/%d/map_files/%llx-%llx",
-					       t->pid,
-					       (unsigned long long)m->start,
-					       (unsigned long long)m->end);
-			goto out;
-		}
-		if (!strchr(name, '/'))
-			return pt_errf(
-				err, errlen, -ENOENT,
-				"no object '%s' is mapped in PID %d; see /proc/%d/maps or give the library's path",
-				name, t->pid, t->pid);
-		/* A path not mapped (yet): probes arm when it is. */
-		*shown = strdup(name);
-		*open_path = xasprintf("/proc/%d/root%s%s", t->pid,
-				       name[0] == '/' ? "" : "/", name);
-		goto out;
-	}
-	if (strchr(name, '/')) {
-		*shown = strdup(name);
-		*open_path = strdup(name);
-		goto out;
-	}
-	found = search_library(name);
-	if (!found)
-		return pt_errf(
-			err, errlen, -ENOENT,
-			"library '%s' not found in LD_LIBRARY_PATH or the system library directories; give its path",
-			name);
-	*shown = found;
-	*open_path = strdup(found);
-out:
-	if (!*shown || !*open_path) {
-		free(*shown);
-		free(*open_path);
-		*shown = *open_path = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------- stage matching */
 
 struct match_ctx {
@@ -455,7 +78,8 @@ struct match_ctx {
 	size_t nnotes;
 	struct pt_site_note *sites; /* probe sites of this object */
 	size_t nsites;
-	size_t matched, ifuncs, unsafe;
+	size_t matched, ifuncs, unsafe, cold;
+	const char *cold_name; /* the first cold fragment matched */
 	int err;
 };
 
@@ -478,60 +102,6 @@ static int collect_note(const struct pt_stage_note *note, void *arg)
 		return -ENOMEM;
 	flags[c->nnotes++] = note->flags;
 	return 0;
-}
-
-/*
- * Gives s the probe sites inside its function [addr, addr + size): entry
- * sites first. Both kinds present make it a PT_PROBE_SITE stage. Returns 0
- * or -ENOMEM.
- */
-static int add_sites(const struct match_ctx *c, struct pt_stage *s,
-		     uint64_t size)
-{
-	size_t i, n = 0, kind;
-
-	for (i = 0; i < c->nsites; i++)
-		n += c->sites[i].addr >= s->addr &&
-		     c->sites[i].addr - s->addr < size;
-	if (!n)
-		return 0;
-	s->sites = calloc(n, sizeof(*s->sites));
-	if (!s->sites)
-		return -ENOMEM;
-	for (kind = PIPETRACE_SITE_ENTRY; kind <= PIPETRACE_SITE_EXIT; kind++)
-		for (i = 0; i < c->nsites; i++) {
-			const struct pt_site_note *x = &c->sites[i];
-
-			if (x->kind != kind || x->addr < s->addr ||
-			    x->addr - s->addr >= size)
-				continue;
-			s->sites[s->nentry + s->nexit] = x->file_off;
-			if (kind == PIPETRACE_SITE_ENTRY)
-				s->nentry++;
-			else
-				s->nexit++;
-		}
-	if (s->nentry && s->nexit) {
-		s->probe_class = PT_PROBE_SITE;
-		/* The exit site hands over PIPETRACE_ITEMS() as a long. */
-		if (s->items != PT_ITEMS_NONE)
-			s->items = PT_ITEMS_S64;
-	}
-	return 0;
-}
-
-void pt_stages__drop_sites(struct pt_stage_set *set)
-{
-	size_t i;
-
-	for (i = 0; i < set->n; i++) {
-		struct pt_stage *s = &set->v[i];
-
-		free(s->sites);
-		s->sites = NULL;
-		s->nentry = s->nexit = 0;
-		s->probe_class = s->fn_class;
-	}
 }
 
 /* Index of name among the object's annotations, or -1. */
@@ -592,7 +162,7 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	out->n++;
 	if (!s->name || !s->object || !s->attach_path)
 		return -ENOMEM;
-	return add_sites(c, s, sym->size);
+	return pt_stage__add_sites(s, c->sites, c->nsites, sym->size);
 }
 
 /*
@@ -629,6 +199,11 @@ static int match_sym(const struct pt_sym *sym, void *arg)
 		if (fnmatch(c->spec->pattern, sym->name, 0))
 			return 0;
 	} else if (note < 0) {
+		return 0;
+	}
+	if (sym->cold) {
+		if (!c->cold++)
+			c->cold_name = sym->name;
 		return 0;
 	}
 	if (sym->kind == PT_SYM_IFUNC) {
@@ -671,6 +246,65 @@ static int stage_order(const void *a, const void *b, void *arg)
 	if ((nx >= 0) != (ny >= 0))
 		return nx >= 0 ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* A spec that matched only cold fragments: name the functions instead. */
+static int cold_error(const struct match_ctx *c, char *err, size_t errlen)
+{
+	const char *name = c->cold_name;
+	int n = (int)pt_sym__cold_parent_len(name, strlen(name));
+
+	if (c->cold == 1)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"%s is a cold fragment of %.*s, not a function entry; probe %.*s",
+			name, n, name, n, name);
+	return pt_errf(
+		err, errlen, -EINVAL,
+		"'-s %s' matches only cold fragments (such as %s, of %.*s), not function entries; probe the functions they belong to",
+		c->spec->text, name, n, name);
+}
+
+/* The message for a spec (NULL: the annotations) that matched nothing. */
+static int no_match(const struct pt_target *t, const struct match_ctx *c,
+		    char *err, size_t errlen)
+{
+	const struct pt_spec *spec = c->spec;
+	const char *object = spec ? spec->object : NULL;
+	const char *shown = c->shown;
+	int ret = -ENOENT;
+
+	if (!spec)
+		return pt_errf(
+			err, errlen, ret,
+			"%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
+			shown, shown);
+	if (c->cold && !c->unsafe && !c->ifuncs)
+		return cold_error(c, err, errlen);
+	if (c->unsafe && !c->ifuncs)
+		return pt_errf(
+			err, errlen, ret,
+			"'-s %s' matches only functions entered without a call (entry points, signal trampolines) in %s; probing them would corrupt the target",
+			spec->text, shown);
+	if (c->ifuncs)
+		return pt_errf(
+			err, errlen, ret,
+			"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
+			spec->text, shown);
+	if (t->pid > 0 && object)
+		return pt_errf(
+			err, errlen, ret,
+			"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d '%s:*'",
+			spec->text, shown, t->pid, object);
+	if (t->pid > 0)
+		return pt_errf(
+			err, errlen, ret,
+			"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d",
+			spec->text, shown, t->pid);
+	return pt_errf(
+		err, errlen, ret,
+		"symbol not found: no function matches '-s %s' in %s; see: pipetrace list %s",
+		spec->text, shown, shown);
 }
 
 /* Adds the stages that spec (NULL: the annotations) names in object. */
@@ -718,33 +352,8 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	}
 	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
 		&c);
-	if (c.matched == 0) {
-		ret = -ENOENT;
-		if (!spec)
-			pt_errf(err, errlen, ret,
-				"%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
-				shown, shown);
-		else if (c.unsafe && !c.ifuncs)
-			pt_errf(err, errlen, ret,
-				"'-s %s' matches only functions entered without a call (entry points, signal trampolines) in %s; probing them would corrupt the target",
-				spec->text, shown);
-		else if (c.ifuncs)
-			pt_errf(err, errlen, ret,
-				"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
-				spec->text, shown);
-		else if (t->pid > 0 && object)
-			pt_errf(err, errlen, ret,
-				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d '%s:*'",
-				spec->text, shown, t->pid, object);
-		else if (t->pid > 0)
-			pt_errf(err, errlen, ret,
-				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list -p %d",
-				spec->text, shown, t->pid);
-		else
-			pt_errf(err, errlen, ret,
-				"symbol not found: no function matches '-s %s' in %s; see: pipetrace list %s",
-				spec->text, shown, shown);
-	}
+	if (c.matched == 0)
+		ret = no_match(t, &c, err, errlen);
 out:
 	match_ctx_free(&c);
 	free(shown);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spec.h - a stage spec, -s [OBJECT:]PATTERN[,items=MODE], and its parser.
+ */
+#ifndef PT_SPEC_H
+#define PT_SPEC_H
+
+#include <stddef.h>
+
+/* -s [OBJECT:]PATTERN[,items=MODE] */
+struct pt_spec {
+	char *object; /* NULL: the main executable */
+	char *pattern; /* fnmatch(3) glob over function symbols */
+	int items; /* enum pt_items_mode, or -1 for automatic */
+	const char *text; /* the SPEC as given, for messages */
+};
+
+/* Parses one -s SPEC into *s; returns 0 or -EINVAL with a message in err. */
+int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
+		   size_t errlen);
+
+#endif /* PT_SPEC_H */

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: MIT
+/*
+ * target.c - the traced program: a running process, a command to launch or
+ * an ELF file, and where its executable and libraries are (see target.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "target/target.h"
+#include "util/log.h"
+#include "util/readfile.h"
+
+static char *xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+int pt_proc_stat__starttime(const char *buf, size_t len,
+			    unsigned long long *start)
+{
+	const char *p = memrchr(buf, ')', len), *end = buf + len;
+	unsigned long long v = 0;
+	int field;
+
+	/* "PID (COMM) STATE ...": COMM may hold spaces and ')'. */
+	if (!p || !memchr(buf, '(', (size_t)(p - buf)))
+		return -EINVAL;
+	p++;
+	for (field = 3; field < 22; field++) {
+		if (p >= end || *p != ' ')
+			return -EINVAL;
+		p++;
+		if (p >= end || *p == ' ' || *p == '\n')
+			return -EINVAL;
+		while (p < end && *p != ' ' && *p != '\n')
+			p++;
+	}
+	if (p >= end || *p++ != ' ' || p >= end || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULLONG_MAX - (unsigned)(*p - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (p < end && *p != ' ' && *p != '\n')
+		return -EINVAL;
+	*start = v;
+	return 0;
+}
+
+/* The start time of process pid (clock ticks after boot); 0 or -errno. */
+static int read_starttime(pid_t pid, unsigned long long *start)
+{
+	char path[64], *buf;
+	size_t len;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = pt_read_fd(fd, 1024, 65536, &buf, &len);
+	close(fd);
+	if (ret)
+		return ret;
+	ret = pt_proc_stat__starttime(buf, len, start);
+	free(buf);
+	return ret;
+}
+
+/* Turns a failed pidfd_open(pid) into a message. */
+static int pidfd_error(pid_t pid, int e, char *err, size_t errlen)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d", pid);
+	/* Not a thread group leader: EINVAL, or ENOENT on newer kernels. */
+	if ((e == EINVAL || e == ENOENT) && access(dir, F_OK) == 0)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"PID %d is a thread, not a process; give its process id (Tgid in /proc/%d/status)",
+			pid, pid);
+	if (e == ESRCH || e == ENOENT || e == EINVAL)
+		return pt_errf(err, errlen, -ESRCH,
+			       "no such PID %d; check the process id (ps -e)",
+			       pid);
+	return pt_errf(err, errlen, -e, "PID %d: pidfd_open: %s", pid,
+		       strerror(e));
+}
+
+/* Opens t->pidfd and reads the start time of t->pid. */
+static int open_process(struct pt_target *t, char *err, size_t errlen)
+{
+	int ret;
+
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	if (t->pidfd < 0)
+		return pidfd_error(t->pid, errno, err, errlen);
+	ret = read_starttime(t->pid, &t->start_time);
+	if (ret == -ENOENT || ret == -ESRCH)
+		return pt_errf(
+			err, errlen, -ESRCH,
+			"no such PID %d (it exited); check the process id",
+			t->pid);
+	if (ret)
+		return pt_errf(err, errlen, ret,
+			       "PID %d: cannot read /proc/%d/stat: %s", t->pid,
+			       t->pid, strerror(-ret));
+	return 0;
+}
+
+/* Turns a failed readlink of /proc/PID/exe into a message. */
+static int exe_error(pid_t pid, int ret, char *err, size_t errlen)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d", pid);
+	/* A kernel thread has no executable. */
+	if (ret == -ENOENT && access(dir, F_OK) == 0)
+		return pt_errf(
+			err, errlen, -ENOEXEC,
+			"PID %d has no executable (a kernel thread?); trace a user process",
+			pid);
+	if (ret == -ENOENT || ret == -ESRCH)
+		return pt_errf(err, errlen, -ESRCH,
+			       "no such PID %d; check the process id (ps -e)",
+			       pid);
+	if (ret == -EACCES || ret == -EPERM)
+		return pt_errf(
+			err, errlen, ret,
+			"PID %d: not permitted to inspect it; run pipetrace as root",
+			pid);
+	return pt_errf(err, errlen, ret, "PID %d: %s/exe: %s", pid, dir,
+		       strerror(-ret));
+}
+
+/* Reads the executable's path and the maps of t->pid. */
+static int read_process(struct pt_target *t, char *err, size_t errlen)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", t->pid);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return exe_error(t->pid, -errno, err, errlen);
+	buf[n] = '\0';
+	t->exe = strdup(buf);
+	t->exe_open = strdup(link);
+	if (!t->exe || !t->exe_open)
+		return -ENOMEM;
+	ret = pt_maps__read_pid(t->pid, &t->maps);
+	if (ret == -ESRCH || ret == -ENOENT)
+		return pt_errf(
+			err, errlen, -ESRCH,
+			"no such PID %d (it exited); check the process id",
+			t->pid);
+	if (ret)
+		return pt_errf(err, errlen, ret,
+			       "PID %d: cannot read its maps: %s", t->pid,
+			       strerror(-ret));
+	return 0;
+}
+
+int pt_target__check_same(const struct pt_target *t, char *err, size_t errlen)
+{
+	struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
+	unsigned long long now = 0;
+	int ret;
+
+	if (t->pid <= 0 || t->pidfd < 0)
+		return 0;
+	/* A pidfd turns readable once its process has exited. */
+	ret = poll(&p, 1, 0);
+	if (ret == 0 && !read_starttime(t->pid, &now) && now == t->start_time)
+		return 0;
+	return pt_errf(
+		err, errlen, -ESRCH,
+		"process %d exited while being read; check that it still runs and trace it again",
+		t->pid);
+}
+
+int pt_target__from_pid(struct pt_target *t, pid_t pid, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->pidfd = -1;
+	/* The pidfd first: whatever is read next is of this process if the
+	 * pidfd still shows it alive, with the same start time, afterwards. */
+	ret = open_process(t, err, errlen);
+	if (!ret)
+		ret = read_process(t, err, errlen);
+	if (!ret)
+		ret = pt_target__check_same(t, err, errlen);
+	if (ret == -ENOMEM)
+		pt_errf(err, errlen, ret, "out of memory");
+	if (ret)
+		pt_target__free(t);
+	return ret;
+}
+
+/* Resolves argv0 through PATH like execvp(3); returns malloc'ed path. */
+static char *search_path(const char *argv0)
+{
+	const char *path = getenv("PATH");
+	const char *p, *colon;
+	char *cand;
+
+	if (strchr(argv0, '/'))
+		return strdup(argv0);
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = colon + 1) {
+		colon = strchr(p, ':');
+		if (!colon)
+			colon = p + strlen(p);
+		cand = xasprintf("%.*s/%s", (int)(colon - p),
+				 colon == p ? "." : p, argv0);
+		if (cand && access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (!*colon)
+			return NULL;
+	}
+}
+
+int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
+			    size_t errlen)
+{
+	char *path, real[PATH_MAX];
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	t->pidfd = -1;
+	path = search_path(argv0);
+	if (!path || stat(path, &st)) {
+		free(path);
+		return pt_errf(
+			err, errlen, -ENOENT,
+			"command '%s' not found; check the name or give its path",
+			argv0);
+	}
+	if (!S_ISREG(st.st_mode) || access(path, X_OK)) {
+		free(path);
+		return pt_errf(
+			err, errlen, -EACCES,
+			"command '%s' is not an executable file; check its path and mode",
+			argv0);
+	}
+	t->exe = realpath(path, real) ? strdup(real) : strdup(path);
+	t->exe_open = path;
+	if (!t->exe) {
+		pt_target__free(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pt_target__from_file(struct pt_target *t, const char *path, char *err,
+			 size_t errlen)
+{
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	t->pidfd = -1;
+	if (stat(path, &st))
+		return pt_errf(err, errlen, -errno, "%s: %s; check the path",
+			       path, strerror(errno));
+	t->exe = strdup(path);
+	t->exe_open = strdup(path);
+	if (!t->exe || !t->exe_open) {
+		pt_target__free(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void pt_target__free(struct pt_target *t)
+{
+	if (t->pid > 0 && t->pidfd >= 0)
+		close(t->pidfd);
+	free(t->exe);
+	free(t->exe_open);
+	pt_maps__free(&t->maps);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Searches a library by name the way the loader would, for a command not
+ * yet started: LD_LIBRARY_PATH, then the system directories. */
+static char *search_library(const char *name)
+{
+	static const char *const sysdirs[] = {
+		"/lib/x86_64-linux-gnu",
+		"/usr/lib/x86_64-linux-gnu",
+		"/lib64",
+		"/usr/lib64",
+		"/lib",
+		"/usr/lib",
+		"/usr/local/lib",
+	};
+	const char *ld = getenv("LD_LIBRARY_PATH");
+	char *cand, real[PATH_MAX];
+	const char *p, *colon;
+	size_t i;
+
+	for (p = ld; p && *p; p = *colon ? colon + 1 : colon) {
+		colon = strchr(p, ':');
+		if (!colon)
+			colon = p + strlen(p);
+		if (colon == p)
+			continue;
+		cand = xasprintf("%.*s/%s", (int)(colon - p), p, name);
+		if (cand && realpath(cand, real)) {
+			free(cand);
+			return strdup(real);
+		}
+		free(cand);
+	}
+	for (i = 0; i < sizeof(sysdirs) / sizeof(sysdirs[0]); i++) {
+		cand = xasprintf("%s/%s", sysdirs[i], name);
+		if (cand && realpath(cand, real)) {
+			free(cand);
+			return strdup(real);
+		}
+		free(cand);
+	}
+	return NULL;
+}
+
+int pt_target__find_object(const struct pt_target *t, const char *name,
+			   char **shown, char **open_path, char *err,
+			   size_t errlen)
+{
+	const struct pt_mapping *m;
+	char *found;
+
+	*shown = *open_path = NULL;
+	if (!name) {
+		*shown = strdup(t->exe);
+		*open_path = strdup(t->exe_open);
+		goto out;
+	}
+	if (t->pid > 0) {
+		m = pt_maps__find_object(&t->maps, name);
+		if (m) {
+			/* The exact file mapped, whatever its path says now:
+			 * replaced, deleted, or in another mount namespace. */
+			*shown = strdup(m->path);
+			*open_path = xasprintf("/proc/%d/map_files/%llx-%llx",
+					       t->pid,
+					       (unsigned long long)m->start,
+					       (unsigned long long)m->end);
+			goto out;
+		}
+		if (!strchr(name, '/'))
+			return pt_errf(
+				err, errlen, -ENOENT,
+				"no object '%s' is mapped in PID %d; see /proc/%d/maps or give the library's path",
+				name, t->pid, t->pid);
+		/* A path not mapped (yet): probes arm when it is. */
+		*shown = strdup(name);
+		*open_path = xasprintf("/proc/%d/root%s%s", t->pid,
+				       name[0] == '/' ? "" : "/", name);
+		goto out;
+	}
+	if (strchr(name, '/')) {
+		*shown = strdup(name);
+		*open_path = strdup(name);
+		goto out;
+	}
+	found = search_library(name);
+	if (!found)
+		return pt_errf(
+			err, errlen, -ENOENT,
+			"library '%s' not found in LD_LIBRARY_PATH or the system library directories; give its path",
+			name);
+	*shown = found;
+	*open_path = strdup(found);
+out:
+	if (!*shown || !*open_path) {
+		free(*shown);
+		free(*open_path);
+		*shown = *open_path = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}

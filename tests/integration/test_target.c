@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_target.c - what pipetrace refuses to probe and how it starts the
+ * target, on real uprobes: a glob over every function of a program GCC
+ * split into hot and cold parts leaves its output and exit status exactly
+ * those of an untraced run; naming a cold fragment is refused before the
+ * program starts; -u USER runs the command as that user, traced from its
+ * first instruction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/ptest.h"
+
+#define FX_COLD PT_BUILD_DIR "/fixtures/fixture_cold"
+#define NESTED PT_BUILD_DIR "/tests/integration/prog_nested"
+
+/* The whole of a small file, NUL-terminated (free it). */
+static char *slurp(const char *path)
+{
+	char *buf = calloc(1, 65536);
+	ssize_t n;
+	int fd;
+
+	assert_non_null(buf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	n = read(fd, buf, 65535);
+	close(fd);
+	assert_true(n >= 0);
+	return buf;
+}
+
+static void test_glob_over_cold_split_program(void **state)
+{
+	char a[64], b[64], jpath[64], *untraced, *traced;
+	char *plain[] = { FX_COLD, a, NULL };
+	char *argv[] = { PTEST_PIPETRACE, "--json", jpath, "-s", "*", "--",
+			 FX_COLD,	  b,	    NULL };
+	json_object *rep;
+	int code_plain, code;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(a, sizeof(a), ".untraced.txt");
+	ptest_tmp_path(b, sizeof(b), ".traced.txt");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	code_plain = ptest_run(plain, 30, NULL, NULL);
+	assert_int_equal(code_plain, 3); /* it always has bad lines */
+	code = ptest_run(argv, 60, NULL, NULL);
+	assert_int_equal(code, code_plain);
+	untraced = slurp(a);
+	traced = slurp(b);
+	assert_non_null(strstr(untraced, "bad number 'x' on line 2"));
+	assert_string_equal(traced, untraced);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "parse_num"), "calls"), 5);
+	assert_null(ptest_stage(rep, "parse_num.cold"));
+	json_object_put(rep);
+	free(untraced);
+	free(traced);
+	unlink(a);
+	unlink(b);
+	unlink(jpath);
+}
+
+static void test_named_cold_fragment_refused(void **state)
+{
+	char out_path[64], *err = NULL;
+	char *argv[] = { PTEST_PIPETRACE, "-s", "parse_num.cold", "--", FX_COLD,
+			 out_path,	  NULL };
+	struct stat st;
+	int code;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(out_path, sizeof(out_path), ".txt");
+	code = ptest_run(argv, 30, NULL, &err);
+	assert_int_not_equal(code, 0);
+	assert_string_equal(
+		err,
+		"pipetrace: error: parse_num.cold is a cold fragment of parse_num, not a function entry; probe parse_num\n");
+	/* Refused before the program ran. */
+	assert_int_equal(stat(out_path, &st), -1);
+	free(err);
+}
+
+/* nobody's uid, skipping the test where there is no such user. */
+static uid_t nobody_uid(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	if (!pw) {
+		print_message("[  SKIP    ] no user nobody here\n");
+		skip();
+	}
+	return pw->pw_uid;
+}
+
+static void test_user_runs_command_as_user(void **state)
+{
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-u",
+			 "nobody",
+			 "-s",
+			 "libc.so.6:getuid",
+			 "--",
+			 "id",
+			 "-u",
+			 NULL };
+	char want[32], *out = NULL, *err = NULL;
+
+	PTEST_REQUIRE_TRACING();
+	snprintf(want, sizeof(want), "%u\n", (unsigned)nobody_uid());
+	ptest_run_ok(argv, 60, &out, &err);
+	/* id's output comes first, then the report. */
+	assert_true(!strncmp(out, want, strlen(want)));
+	free(out);
+	free(err);
+}
+
+/* Copies the program where nobody may run it; the directory in dir. */
+static void copy_for_nobody(const char *src, char *dir, char *dst, size_t len)
+{
+	char *cp[] = { "/bin/cp", (char *)src, dst, NULL };
+
+	strcpy(dir, "/tmp/pt-user-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(dst, len, "%s/prog", dir);
+	ptest_run_ok(cp, 10, NULL, NULL);
+	assert_int_equal(chmod(dst, 0755), 0);
+}
+
+static void test_user_trace_counts_calls(void **state)
+{
+	char dir[32], prog[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-u",
+			 "nobody",
+			 "--json",
+			 jpath,
+			 "--",
+			 prog,
+			 "2",
+			 "50",
+			 "10",
+			 "3",
+			 NULL };
+	char *rm[] = { "/bin/rm", "-rf", dir, NULL };
+	json_object *rep;
+
+	PTEST_REQUIRE_TRACING();
+	nobody_uid();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	copy_for_nobody(NESTED, dir, prog, sizeof(prog));
+	ptest_run_ok(argv, 60, NULL, NULL);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	/* 2 threads x 50 outer(), each 3 inner(); 2 x 10 x 4 recurse(). */
+	assert_int_equal(ptest_u64(ptest_stage(rep, "outer"), "calls"), 100);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "inner"), "calls"), 300);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "recurse"), "calls"), 80);
+	json_object_put(rep);
+	unlink(jpath);
+	ptest_run_ok(rm, 10, NULL, NULL);
+}
+
+static void test_user_errors(void **state)
+{
+	char *unknown[] = { PTEST_PIPETRACE, "-u", "no-such-user-pt", "--",
+			    "true",	     NULL };
+	char *with_pid[] = { PTEST_PIPETRACE, "-u", "nobody", "-p", "1", NULL };
+	char *err = NULL;
+
+	assert_int_equal(ptest_run(unknown, 30, NULL, &err), 1);
+	assert_string_equal(
+		err,
+		"pipetrace: error: unknown user 'no-such-user-pt'; give a user name or uid from the user database (getent passwd)\n");
+	free(err);
+	err = NULL;
+	assert_int_not_equal(ptest_run(with_pid, 30, NULL, &err), 0);
+	assert_non_null(strstr(err, "-u USER runs a launched command"));
+	assert_int_equal(ptest_count_lines(err), 1);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_glob_over_cold_split_program),
+		cmocka_unit_test(test_named_cold_fragment_refused),
+		cmocka_unit_test(test_user_runs_command_as_user),
+		cmocka_unit_test(test_user_trace_counts_calls),
+		cmocka_unit_test(test_user_errors),
+	};
+
+	ptest_filter_from_env();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
