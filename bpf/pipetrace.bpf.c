@@ -26,10 +26,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TASK_UNINTERRUPTIBLE 0x2
 #define EFAULT 14
 #define EEXIST 17
-/* x86_64 syscall numbers counted with --alloc. */
-#define SYS_MMAP 9
-#define SYS_MUNMAP 11
-#define SYS_BRK 12
 /* A trampoline entry older than this is not the return being handled. */
 #define RET_FRESH_NS 50000
 
@@ -587,11 +583,11 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 now = bpf_ktime_get_ns();
+	__u32 cls = sys_class((__s32)id), zero = 0;
 	struct pt_probe_sys *ps;
 	struct pt_thread *t;
-	__u32 zero = 0;
 
-	if (sys_class((__s32)id) == PT_SYS_PROBE) {
+	if (cls == PT_SYS_PROBE) {
 		/* A probed function has just returned into the trampoline
 		 * (or reached a nop5 site): the call ends here, before the
 		 * kernel's probe handling (and any preemption in it). */
@@ -607,13 +603,14 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	account(t, now);
 	t->sys_nr = (__s32)id;
-	if (alloc_on && (id == SYS_MMAP || id == SYS_MUNMAP))
-		t->sys_arg = BPF_CORE_READ(regs, si); /* the length */
+	if (alloc_on && (cls == PT_SYS_MMAP || cls == PT_SYS_MUNMAP))
+		t->sys_arg = PT_REGS_PARM2_CORE_SYSCALL(regs); /* the length */
 	return 0;
 }
 
 /* --alloc: the address-space calls that back a heap, per stage. */
-static __always_inline void count_vm_call(struct pt_thread *t, long ret)
+static __always_inline void count_vm_call(struct pt_thread *t, __u32 cls,
+					  long ret)
 {
 	__u32 stage = innermost(t);
 	struct pt_stage_mem *m;
@@ -623,20 +620,20 @@ static __always_inline void count_vm_call(struct pt_thread *t, long ret)
 	m = bpf_map_lookup_elem(&mem, &stage);
 	if (!m)
 		return;
-	switch (t->sys_nr) {
-	case SYS_MMAP:
+	switch (cls) {
+	case PT_SYS_MMAP:
 		if (ret < 0 && ret >= -4095)
 			return; /* failed */
 		__sync_fetch_and_add(&m->mmap_calls, 1);
 		__sync_fetch_and_add(&m->mmap_bytes, t->sys_arg);
 		return;
-	case SYS_MUNMAP:
+	case PT_SYS_MUNMAP:
 		if (ret)
 			return;
 		__sync_fetch_and_add(&m->munmap_calls, 1);
 		__sync_fetch_and_add(&m->munmap_bytes, t->sys_arg);
 		return;
-	case SYS_BRK:
+	case PT_SYS_BRK:
 		/* brk returns the new break; the first one seen sets the
 		 * baseline. Racy across threads, as brk itself is. */
 		if (last_brk && (__u64)ret > last_brk)
@@ -667,11 +664,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (t->sys_nr < 0)
 		return 0;
 	account(t, now);
-	if (alloc_on)
-		count_vm_call(t, ret);
 	cls = sys_class(t->sys_nr);
+	if (alloc_on)
+		count_vm_call(t, cls, ret);
 	t->sys_nr = -1;
-	if (cls == PT_SYS_NONE || cls == PT_SYS_LOCK || cls == PT_SYS_SLEEP)
+	if (!pt_sys_is_io(cls))
 		return 0;
 	st = time_of(innermost(t));
 	if (!st)
