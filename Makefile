@@ -27,11 +27,19 @@ ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -fno-omit-frame-pointer -MMD -MP \
 LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread
 
 # ------------------------------------------------------------------ sources
+# The BPF side, one bpf/*.bpf.c per concern (bpf/*.bpf.h shared): compiled
+# one object each under $(OUTPUT)/bpf/, linked into one object,
+# $(OUTPUT)/pipetrace.bpf.o, whose skeleton is pipetrace.skel.h.
 # bpf/floor.bpf.c belongs to the bench's floor loader only: not in SKELS,
 # which every pipetrace object waits for.
-BPF_SRCS := $(filter-out bpf/floor.bpf.c,$(wildcard bpf/*.bpf.c))
+# bpf/pipetrace.bpf.c, which defines the shared maps, comes first: libbpf
+# 1.1's linker leaves an extern map seen before its definition at offset 0
+# of the .maps section (scripts/check-bpf-link.sh catches it).
+BPF_SRCS := bpf/pipetrace.bpf.c $(filter-out bpf/floor.bpf.c \
+	bpf/pipetrace.bpf.c,$(sort $(wildcard bpf/*.bpf.c)))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.bpf.h)
+SKELS := $(OUTPUT)/pipetrace.skel.h
 VMLINUX_H := $(OUTPUT)/vmlinux.h
 
 # src/<concern>/*.c: cli (main and subcommands), target, symbols, collect
@@ -81,13 +89,23 @@ $(VMLINUX_H): scripts/gen-vmlinux.sh | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-vmlinux.sh $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) include/pipetrace_abi.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) include/pipetrace_abi.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
-		-Wall -Werror -Iinclude -I$(OUTPUT) -c $< -o $@.tmp
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+		-Wall -Werror -Iinclude -I$(OUTPUT) -c $< -o $@
 
-$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+# libbpf's static linker: every extern map or variable (bpf/pipetrace.bpf.h)
+# resolves to its one definition, and each section is merged across objects.
+$(OUTPUT)/pipetrace.bpf.o: $(BPF_OBJS) scripts/check-bpf-link.sh
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $(BPF_OBJS)
+	$(Q)scripts/check-bpf-link.sh $@
+
+$(OUTPUT)/floor.bpf.o: $(OUTPUT)/bpf/floor.bpf.o
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 

@@ -132,7 +132,9 @@ enum pt_part {
 	PT_PART_NR = 7,
 };
 
-/* What a syscall number means to the time split (syscall_class[]). */
+/* What a syscall number means to pipetrace (syscall_class[]): userspace
+ * (src/collect/sysclass.c) fills the table from <sys/syscall.h>, the one
+ * place syscall numbers come from; the BPF side only reads classes. */
 enum pt_sys_class {
 	PT_SYS_NONE = 0,
 	PT_SYS_READ = 1, /* I/O; a positive return is bytes read */
@@ -143,8 +145,18 @@ enum pt_sys_class {
 	PT_SYS_SLEEP = 6, /* nanosleep, clock_nanosleep */
 	PT_SYS_PROBE = 7, /* the kernel's own uprobe/uretprobe trampolines:
 			   * part of the probe's cost, not the program's */
+	/* Not I/O: the address-space calls that back a heap (--alloc). */
+	PT_SYS_MMAP = 8, /* mmap; its second argument is the length */
+	PT_SYS_MUNMAP = 9, /* munmap; likewise */
+	PT_SYS_BRK = 10, /* brk; returns the new program break */
 };
 #define PT_MAX_SYSCALL 512 /* syscall numbers classified */
+
+/* The I/O classes (PT_SYS_READ to PT_SYS_FSYNC): counted in io_syscalls. */
+static inline int pt_sys_is_io(__u32 cls)
+{
+	return cls >= PT_SYS_READ && cls <= PT_SYS_FSYNC;
+}
 
 /* Per stage, per CPU: the stage's own (innermost) time, split. */
 struct pt_stage_time {
@@ -385,6 +397,10 @@ _Static_assert(sizeof(struct pt_sample_key) == 16,
 _Static_assert(sizeof(struct pt_offcpu) == 32,
 	       "pt_offcpu must have no padding");
 _Static_assert(PT_SAMPLE_ONCPU >= PT_PART_NR, "sample kinds overlap");
+_Static_assert(PT_SYS_WRITE == PT_SYS_READ + 1 &&
+		       PT_SYS_IO == PT_SYS_READ + 2 &&
+		       PT_SYS_FSYNC == PT_SYS_READ + 3,
+	       "the I/O syscall classes must stay together (pt_sys_is_io)");
 _Static_assert(sizeof(struct pt_event) == 32, "pt_event must have no padding");
 _Static_assert(sizeof(struct pt_probe_sys) == 16,
 	       "pt_probe_sys must have no padding");

@@ -66,6 +66,9 @@ static const struct {
 #endif
 	C(nanosleep, PT_SYS_SLEEP),
 	C(clock_nanosleep, PT_SYS_SLEEP),
+	C(mmap, PT_SYS_MMAP),
+	C(munmap, PT_SYS_MUNMAP),
+	C(brk, PT_SYS_BRK),
 };
 
 /*

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysclass.h - what each syscall number means to the time split: I/O (with
- * or without a byte count), fsync, lock (futex), sleep. Numbers come from
- * the host's <sys/syscall.h>, so the BPF side stays arch-neutral.
+ * sysclass.h - what each syscall number means to pipetrace: I/O (with or
+ * without a byte count), fsync, lock (futex), sleep for the time split; the
+ * probes' own syscalls; mmap, munmap, brk for --alloc. Numbers come from the
+ * host's <sys/syscall.h>, here only: the BPF side knows syscalls only by
+ * their class, read from the table this fills (its syscall_class[]).
  */
 #ifndef PT_SYSCLASS_H
 #define PT_SYSCLASS_H

@@ -134,7 +134,10 @@ static void test_sysclass(void **state)
 	assert_int_equal(cls[SYS_nanosleep], PT_SYS_SLEEP);
 	assert_int_equal(cls[SYS_clock_nanosleep], PT_SYS_SLEEP);
 	assert_int_equal(cls[SYS_getpid], PT_SYS_NONE);
-	assert_int_equal(cls[SYS_mmap], PT_SYS_NONE);
+	assert_int_equal(cls[SYS_mmap], PT_SYS_MMAP);
+	assert_int_equal(cls[SYS_munmap], PT_SYS_MUNMAP);
+	assert_int_equal(cls[SYS_brk], PT_SYS_BRK);
+	assert_int_equal(cls[SYS_mprotect], PT_SYS_NONE);
 #if defined(__x86_64__)
 	assert_int_equal(cls[335], PT_SYS_PROBE);
 #endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * pipetrace.bpf.h - what the BPF objects of pipetrace share: the maps and
+ * variables more than one of them uses, and the thread-state helpers.
+ *
+ * The programs are split by concern, one object each (stage.bpf.c,
+ * syscall.bpf.c, sched.bpf.c, sample.bpf.c, alloc.bpf.c), and linked into
+ * one object with `bpftool gen object`, from which the one skeleton is made.
+ * A map or variable is defined in exactly one object: a concern's own ones
+ * in its file, the shared ones in pipetrace.bpf.c. Other objects see a
+ * shared one through its `extern` declaration here, which libbpf's static
+ * linker resolves to that definition; a map's extern is of the very type
+ * it is defined with (the typedefs below), so the two always match.
+ */
+#ifndef PIPETRACE_BPF_H
+#define PIPETRACE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pipetrace_abi.h"
+
+#define TASK_UNINTERRUPTIBLE 0x2
+#define EFAULT 14
+#define EEXIST 17
+
+/* Hides a value's provenance from the optimizer (not from the verifier). */
+#define opaque(var) __asm__ volatile("" : "+r"(var))
+
+/* ----------------------------------------------- shared variables (common) */
+
+/* Set before load: what each syscall number means (sysclass.c). */
+extern const volatile __u8 syscall_class[PT_MAX_SYSCALL];
+/* --alloc is on. */
+extern const volatile __u8 alloc_on;
+
+/* Set by userspace after load (the calibration run traces pipetrace itself
+ * before the target is traced). */
+extern volatile __u32 target_tgid;
+/* enum pt_phase: mismatches count as losses only while armed. */
+extern volatile __u32 phase;
+
+/* ------------------------------------------------------ shared maps (common) */
+
+/* Per stage, per CPU: its own time, split. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* resized to the number of stages + 1 */
+	__type(key, __u32);
+	__type(value, struct pt_stage_time);
+} stage_time_map_t;
+extern stage_time_map_t stage_time SEC(".maps");
+
+/* A per-CPU array, not the threads hash: the probes' own syscalls pass
+ * through sys_enter on every probed call, so this is on the hot path. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_probe_sys);
+} probe_sys_map_t;
+extern probe_sys_map_t probe_sys SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pt_thread);
+} threads_map_t;
+extern threads_map_t threads SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PT_LOST_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_map_t;
+extern lost_map_t lost SEC(".maps");
+
+/* Heap use per stage; index PT_MEM_OUTSIDE is outside every stage. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PT_MAX_STAGES + 1);
+	__type(key, __u32);
+	__type(value, struct pt_stage_mem);
+} mem_map_t;
+extern mem_map_t mem SEC(".maps");
+
+/* Allocator calls in flight, by tid. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pt_alloc_call);
+} alloc_calls_map_t;
+extern alloc_calls_map_t alloc_calls SEC(".maps");
+
+/* User stacks of allocations and samples (kernel stacks of samples). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, PT_DEFAULT_MAX_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, PT_STACK_DEPTH * sizeof(__u64));
+} stacks_map_t;
+extern stacks_map_t stacks SEC(".maps");
+
+/* Folded stacks: on-CPU sample counts and off-CPU ns (--folded*). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_SAMPLES);
+	__type(key, struct pt_sample_key);
+	__type(value, __u64);
+} samples_map_t;
+extern samples_map_t samples SEC(".maps");
+
+/* The value a new thread starts from (all zero). */
+extern const struct pt_thread zero_thread;
+
+/* ------------------------------------------------------------------ helpers */
+
+static __always_inline void count_lost(__u32 reason, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&lost, &reason);
+
+	if (v)
+		*v += n;
+}
+
+/* How get_thread() treats a thread it does not know. */
+enum get_mode {
+	GET_ONLY = 0, /* return NULL */
+	GET_CREATE = 1, /* create it; an exited one stays exited (its last
+			 * switch-out comes after its exit) */
+	GET_REUSE = 2, /* create it, or start afresh over an exited one: the
+			* thread is alive, so its id was reused */
+};
+
+/*
+ * The state of target thread tid, created in `state` at `now` as mode says.
+ * NULL if unknown, exited, or the map is full (counted).
+ */
+static __always_inline struct pt_thread *get_thread(__u32 tid, int mode,
+						    __u32 state, __u64 now)
+{
+	struct pt_thread *t = bpf_map_lookup_elem(&threads, &tid);
+
+	if (t && !t->exited)
+		return t;
+	if (mode == GET_ONLY || (t && mode != GET_REUSE))
+		return NULL;
+	/* New, or a thread id reused after an exit: start afresh. */
+	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_ANY)) {
+		count_lost(PT_LOST_THREADS_FULL, 1);
+		return NULL;
+	}
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		return NULL;
+	t->sys_nr = -1;
+	t->state = state;
+	t->last_ns = now;
+	return t;
+}
+
+/* The current thread's state if it belongs to the target, else NULL. */
+static __always_inline struct pt_thread *current_thread(bool create, __u64 now)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct pt_thread *t;
+
+	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
+		return NULL;
+	t = get_thread((__u32)pid_tgid, create ? GET_REUSE : GET_ONLY,
+		       PT_T_ONCPU, now);
+	if (t && create && !t->comm[0])
+		bpf_get_current_comm(t->comm, sizeof(t->comm));
+	return t;
+}
+
+/* What syscall nr means to pipetrace: an enum pt_sys_class. */
+static __always_inline __u32 sys_class(__s32 nr)
+{
+	if (nr < 0 || nr >= PT_MAX_SYSCALL)
+		return PT_SYS_NONE;
+	return syscall_class[nr & (PT_MAX_SYSCALL - 1)];
+}
+
+/* The innermost stage active on t, or PT_MAX_STAGES when none is. */
+static __always_inline __u32 innermost(const struct pt_thread *t)
+{
+	__u32 d = t->depth;
+
+	if (d == 0)
+		return PT_MAX_STAGES;
+	if (d > PT_MAX_DEPTH)
+		d = PT_MAX_DEPTH;
+	return t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].stage;
+}
+
+static __always_inline struct pt_stage_time *time_of(__u32 stage)
+{
+	if (stage >= PT_MAX_STAGES)
+		return NULL;
+	return bpf_map_lookup_elem(&stage_time, &stage);
+}
+
+/* Charges the time since t's last event to where t has been since. */
+static __always_inline void account(struct pt_thread *t, __u64 now)
+{
+	struct pt_stage_time *st;
+	__u64 delta;
+	__u32 part;
+
+	if (now <= t->last_ns)
+		return;
+	delta = now - t->last_ns;
+	t->last_ns = now;
+	if (t->state == PT_T_ONCPU)
+		part = t->sys_nr >= 0 ? PT_PART_SYS : PT_PART_USER;
+	else if (t->state == PT_T_RUNNABLE)
+		part = PT_PART_RUNQ;
+	else
+		part = t->off_part;
+	if (part >= PT_PART_NR)
+		part = PT_PART_OTHER;
+	if (t->depth == 0) {
+		t->idle_ns[part] += delta;
+		return;
+	}
+	t->busy_ns[part] += delta;
+	st = time_of(innermost(t));
+	if (st)
+		st->part_ns[part] += delta;
+}
+
+#endif /* PIPETRACE_BPF_H */

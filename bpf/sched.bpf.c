@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR MIT)
+/*
+ * sched.bpf.c - the scheduler's view of the target's threads: switch out
+ * and in (off-CPU time and why, run-queue time, context switches), wakeups,
+ * thread exit (with the process's memory at its exit), and with
+ * --folded-offcpu the off-CPU stacks.
+ */
+#include "pipetrace.bpf.h"
+#include "stacks.bpf.h"
+
+/* --folded-offcpu: a stack at every switch-out of a target thread. */
+const volatile __u8 offcpu_stacks = 0;
+
+/* Off-CPU waits that began before this (pipetrace calibrating itself, a
+ * launched target held before its exec) are not the program's: nothing
+ * counts until userspace sets it. */
+volatile __u64 offcpu_since_ns = ~0ULL;
+/* The target's memory when its last thread exited. */
+struct pt_exit_mem exit_mem;
+
+/* Threads switched out, by tid (--folded-offcpu). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pt_offcpu);
+} offcpu SEC(".maps");
+
+/* Why a thread that blocks is off CPU, from its syscall and state. */
+static __always_inline __u32 off_part(const struct pt_thread *t,
+				      unsigned int prev_state)
+{
+	switch (sys_class(t->sys_nr)) {
+	case PT_SYS_LOCK:
+		return PT_PART_LOCK;
+	case PT_SYS_SLEEP:
+		return PT_PART_SLEEP;
+	case PT_SYS_READ:
+	case PT_SYS_WRITE:
+	case PT_SYS_IO:
+	case PT_SYS_FSYNC:
+		return PT_PART_IO;
+	default:
+		/* Uninterruptible outside those: disk, page-in, ... */
+		return prev_state & TASK_UNINTERRUPTIBLE ? PT_PART_IO :
+							   PT_PART_OTHER;
+	}
+}
+
+/* ------------------------------------------------------- off-CPU stacks */
+
+/* Target thread tid switches out (t already updated): remember its stacks,
+ * stage and reason until it runs again. */
+static __always_inline void offcpu_out(void *ctx, __u32 tid,
+				       const struct pt_thread *t, __u64 now)
+{
+	struct pt_offcpu o = { .out_ns = now };
+	__u32 stage = innermost(t);
+
+	o.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
+	o.part = t->state == PT_T_RUNNABLE ? PT_PART_RUNQ : t->off_part;
+	get_stacks(ctx, &o.ustack, &o.kstack, true);
+	if (bpf_map_update_elem(&offcpu, &tid, &o, BPF_ANY))
+		count_lost(PT_LOST_THREADS_FULL, 1);
+}
+
+/* Target thread tid runs again: its off-CPU time goes to the stack it
+ * left with, split into the wait itself and the run-queue wait after its
+ * wakeup. */
+static __always_inline void offcpu_in(__u32 tid, __u64 now)
+{
+	struct pt_offcpu *o = bpf_map_lookup_elem(&offcpu, &tid);
+	struct pt_sample_key key = {};
+	__u64 wake;
+
+	if (!o)
+		return;
+	if (now <= o->out_ns || o->out_ns < offcpu_since_ns ||
+	    offcpu_since_ns == ~0ULL) {
+		bpf_map_delete_elem(&offcpu, &tid);
+		return;
+	}
+	key.stage = o->stage;
+	key.ustack = o->ustack;
+	key.kstack = o->kstack;
+	wake = o->wake_ns && o->wake_ns >= o->out_ns && o->wake_ns <= now ?
+		       o->wake_ns :
+		       now;
+	key.part = o->part;
+	if (wake > o->out_ns)
+		add_sample(&key, wake - o->out_ns);
+	if (now > wake) {
+		key.part = PT_PART_RUNQ;
+		add_sample(&key, now - wake);
+	}
+	bpf_map_delete_elem(&offcpu, &tid);
+}
+
+/* ------------------------------------------------------------ switches */
+
+/* Target thread prev leaves the CPU: runnable if preempted, else blocked
+ * (and on what). */
+static __always_inline void switch_out(void *ctx, struct task_struct *prev,
+				       bool preempt, unsigned int prev_state,
+				       __u64 now)
+{
+	struct pt_thread *t =
+		get_thread(prev->pid, GET_CREATE, PT_T_ONCPU, now);
+	struct pt_stage_time *st;
+
+	if (!t)
+		return;
+	account(t, now);
+	st = time_of(innermost(t));
+	if (preempt || prev_state == 0) {
+		t->state = PT_T_RUNNABLE;
+		if (st)
+			st->invol_switches++;
+	} else {
+		t->state = PT_T_BLOCKED;
+		t->off_part = off_part(t, prev_state);
+		if (st)
+			st->vol_switches++;
+	}
+	if (offcpu_stacks)
+		offcpu_out(ctx, prev->pid, t, now);
+}
+
+/* Target thread next runs. */
+static __always_inline void switch_in(struct task_struct *next, __u64 now)
+{
+	struct pt_thread *t =
+		get_thread(next->pid, GET_CREATE, PT_T_RUNNABLE, now);
+
+	if (!t)
+		return;
+	if (offcpu_stacks)
+		offcpu_in(next->pid, now);
+	account(t, now);
+	t->state = PT_T_ONCPU;
+	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), next->comm);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	__u32 tgid = target_tgid;
+	__u64 now;
+
+	/* No target yet (0 is also the idle task's tgid). */
+	if (!tgid || (prev->tgid != tgid && next->tgid != tgid))
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (prev->tgid == tgid)
+		switch_out(ctx, prev, preempt, prev_state, now);
+	if (next->tgid == tgid)
+		switch_in(next, now);
+	return 0;
+}
+
+/* ------------------------------------------------------------- wakeups */
+
+static __always_inline int wakeup(struct task_struct *p, int mode)
+{
+	struct pt_thread *t;
+	__u64 now;
+
+	if (!target_tgid || p->tgid != target_tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = get_thread(p->pid, mode, PT_T_RUNNABLE, now);
+	if (t && t->state == PT_T_BLOCKED) {
+		account(t, now);
+		t->state = PT_T_RUNNABLE;
+		if (offcpu_stacks) {
+			__u32 tid = p->pid;
+			struct pt_offcpu *o =
+				bpf_map_lookup_elem(&offcpu, &tid);
+
+			if (o && !o->wake_ns)
+				o->wake_ns = now;
+		}
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup, struct task_struct *p)
+{
+	/* Never creates: a wakeup can race with a thread that has not gone to
+	 * sleep yet, which would then pass for runnable while it runs. Its
+	 * switch-in or first syscall will find it. */
+	return wakeup(p, GET_ONLY);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new, struct task_struct *p)
+{
+	return wakeup(p, GET_REUSE);
+}
+
+/* ---------------------------------------------------------------- exits */
+
+/* Reads the exiting process's RSS, as /proc/PID/status would show it. */
+static __always_inline void read_exit_mem(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__s64 pages = 0, c;
+	int i;
+
+	if (!mm)
+		return;
+	for (i = 0; i < 4; i++) {
+		c = BPF_CORE_READ(mm, rss_stat[i].count);
+		/* MM_SWAPENTS (2) is not resident. */
+		if (i != 2 && c > 0)
+			pages += c;
+	}
+	exit_mem.rss_pages = pages;
+	exit_mem.hiwater_pages = BPF_CORE_READ(mm, hiwater_rss);
+	if ((__u64)pages > exit_mem.hiwater_pages)
+		exit_mem.hiwater_pages = pages;
+	exit_mem.seen = 1;
+}
+
+/* A target thread exits: close its time, count calls that never returned,
+ * keep its figures for the report. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tid = (__u32)pid_tgid;
+	struct pt_thread *t;
+
+	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
+		return 0;
+	t = get_thread(tid, GET_ONLY, PT_T_ONCPU, now);
+	if (group_dead)
+		read_exit_mem(task);
+	bpf_map_delete_elem(&alloc_calls, &tid);
+	if (!t)
+		return 0;
+	account(t, now);
+	if (t->depth && phase == PT_PHASE_ARMED)
+		count_lost(PT_LOST_UNMATCHED,
+			   t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH);
+	t->depth = 0;
+	t->exited = 1;
+	return 0;
+}

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR MIT)
+/*
+ * stage.bpf.c - stage calls: entry and exit (uprobe and uretprobe, or the
+ * nop5 sites of PIPETRACE_ENTER()), their latency, items and histogram, the
+ * (thread, stage) wall time, --events streaming, and the warmup probe.
+ */
+#include "pipetrace.bpf.h"
+
+/* A trampoline entry older than this is not the return being handled. */
+#define RET_FRESH_NS 50000
+
+/* Set before load. */
+const volatile __u8 stage_items_mode[PT_MAX_STAGES] = {};
+/* --events: every call into the ring buffer; the consumer is woken only
+ * once wake_bytes are waiting (it also drains on a timer). */
+const volatile __u8 stream_on = 0;
+const volatile __u64 wake_bytes = 1 << 20;
+
+/* Latency the probes themselves add to a call, per stage (calibrated). */
+volatile __u64 stage_bias_ns[PT_MAX_STAGES];
+/* Set once a launched target has run its _init (see warmup). */
+volatile __u32 warmed_up;
+/* The target_tgid known to have its uprobe area (see has_uprobe_area()). */
+__u32 area_tgid;
+/* Exit sites reached by calls entered before their entry site was
+ * attached (not losses: those calls were never traced). */
+__u64 inflight_exits;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* resized to the number of stages + 1 */
+	__type(key, __u32);
+	__type(value, struct pt_stage_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * PT_DEFAULT_MAX_THREADS);
+	__type(key, struct pt_thread_stage);
+	__type(value, __u64);
+} thread_stage SEC(".maps");
+
+/* Calls streamed one by one (--events). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* resized with --events */
+} events SEC(".maps");
+
+/* ------------------------------------------------------------ accounting */
+
+/* Adds a return value to the stage's items or errors, by the stage's mode. */
+static __always_inline void count_items(struct pt_stage_stats *s, __u32 stage,
+					__u64 ret)
+{
+	switch (stage_items_mode[stage & (PT_MAX_STAGES - 1)]) {
+	case PT_ITEMS_S32:
+		if ((__s32)ret < 0)
+			s->errors++;
+		else
+			s->items += (__u32)ret;
+		break;
+	case PT_ITEMS_U32:
+		s->items += (__u32)ret;
+		break;
+	case PT_ITEMS_S64:
+		if (ret == PT_ITEMS_UNSET)
+			break;
+		if ((__s64)ret < 0)
+			s->errors++;
+		else
+			s->items += ret;
+		break;
+	case PT_ITEMS_U64:
+		s->items += ret;
+		break;
+	default:
+		break;
+	}
+}
+
+/* A call that carried the kernel's uprobe setup (pt_frame.setup) counts,
+ * but its latency is kept apart from the function's. */
+static __always_inline void record_call(__u32 stage, __u64 lat, __u64 bias,
+					bool outermost, bool setup, __u64 ret)
+{
+	struct pt_stage_stats *s = bpf_map_lookup_elem(&stats, &stage);
+	__u64 timed;
+	__u32 b;
+
+	if (!s)
+		return;
+	s->calls++;
+	if (outermost)
+		s->wall_ns += lat;
+	count_items(s, stage, ret);
+	if (setup) {
+		s->setup_calls++;
+		s->setup_ns += lat;
+		return;
+	}
+	timed = s->calls - s->setup_calls;
+	s->lat_sum_ns += lat;
+	s->bias_ns += bias;
+	if (timed == 1 || lat < s->min_ns)
+		s->min_ns = lat;
+	if (lat > s->max_ns)
+		s->max_ns = lat;
+	b = pt_hist_bucket(lat);
+	if (b >= PT_HIST_BUCKETS)
+		b = PT_HIST_BUCKETS - 1;
+	s->hist[b]++;
+}
+
+/* Adds an outermost call's wall time to its (thread, stage) pair. */
+static __always_inline void add_pair(__u32 tid, __u32 stage, __u64 lat)
+{
+	struct pt_thread_stage key = { .tid = tid, .stage = stage };
+	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key);
+
+	if (v) {
+		*v += lat;
+		return;
+	}
+	if (bpf_map_update_elem(&thread_stage, &key, &lat, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&thread_stage, &key))
+		count_lost(PT_LOST_PAIRS_FULL, 1);
+}
+
+/* Streams one completed call; a full ring buffer is counted as lost. */
+static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
+					__u32 tid, __u32 stage)
+{
+	struct pt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 flags;
+
+	if (!e) {
+		count_lost(PT_LOST_EVENTS, 1);
+		return;
+	}
+	e->start_ns = start;
+	e->lat_ns = lat;
+	e->ret = ret;
+	e->tid = tid;
+	e->stage = stage;
+	/* Waking the consumer costs more than the probe: batch it. */
+	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
+			BPF_RB_FORCE_WAKEUP :
+			BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* ------------------------------------------------------------------ entry */
+
+/*
+ * Whether the current process, the target (current_thread() said so), has
+ * its uprobe area, where the kernel puts the return trampoline. The first
+ * uretprobe'd call in a process creates it after the entry program has
+ * run: that call's latency then holds the setup (0.1-1.3 ms here). Read
+ * once per target.
+ */
+static __always_inline bool has_uprobe_area(void)
+{
+	struct task_struct *task;
+
+	if (area_tgid == target_tgid)
+		return true;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!BPF_CORE_READ(task, mm, uprobes_state.xol_area))
+		return false;
+	area_tgid = target_tgid;
+	return true;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(stage_enter)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 stage = cookie & ~PT_COOKIE_SITE;
+	struct pt_thread *t;
+	struct pt_frame *f;
+	__u8 *active;
+	__u32 d;
+
+	if (stage >= PT_MAX_STAGES || phase == PT_PHASE_DETACHING)
+		return 0;
+	t = current_thread(true, now);
+	if (!t)
+		return 0;
+	account(t, now);
+	d = t->depth;
+	if (d >= PT_MAX_DEPTH) {
+		/* Not stored; the matching exit only pops the count. */
+		t->depth = d + 1;
+		count_lost(PT_LOST_DEPTH, 1);
+		return 0;
+	}
+	f = &t->frames[d & (PT_MAX_DEPTH - 1)];
+	active = &t->active[stage & (PT_MAX_STAGES - 1)];
+	f->stage = stage;
+	f->outermost = *active == 0;
+	/* An entry site has no return probe: it creates no area. */
+	f->setup = !(cookie & PT_COOKIE_SITE) && !has_uprobe_area();
+	*active += 1;
+	/* From where the time charged to it starts (see stage_exit). */
+	f->start_ns = t->last_ns > now ? t->last_ns : now;
+	t->depth = d + 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------- exit */
+
+/*
+ * Where the call being returned from ended: where the return trampoline
+ * entered the kernel, if it did so just now for this return (kernels
+ * without the uretprobe syscall trap instead) and nothing was charged
+ * since; the kernel's return handling after it is the probe's time, not
+ * the program's. Else now.
+ */
+static __always_inline __u64 call_end(const struct pt_thread *t, __u32 tid,
+				      __u64 now)
+{
+	struct pt_probe_sys *ps;
+	__u64 end = now;
+	__u32 zero = 0;
+
+	ps = bpf_map_lookup_elem(&probe_sys, &zero);
+	if (ps && ps->tid == tid) {
+		if (ps->ns && ps->ns <= now && now - ps->ns < RET_FRESH_NS &&
+		    t->last_ns <= ps->ns)
+			end = ps->ns;
+		ps->ns = 0;
+	}
+	return end;
+}
+
+/* An exit on a thread with no call open. */
+static __always_inline void exit_unopened(__u32 cookie)
+{
+	/* An exit site also sees calls entered before tracing began; a
+	 * return probe does not: its entry was lost. */
+	if (cookie & PT_COOKIE_SITE)
+		__sync_fetch_and_add(&inflight_exits, 1);
+	else if (phase == PT_PHASE_ARMED)
+		count_lost(PT_LOST_UNMATCHED, 1);
+}
+
+/* The frame, at or below top, of t's innermost open call of stage:
+ * normally the top one, deeper only if exits went missing. PT_MAX_DEPTH
+ * when there is none. */
+static __always_inline __u32 find_frame(const struct pt_thread *t, __u32 stage,
+					__u32 top)
+{
+	__u32 k, idx, found = PT_MAX_DEPTH;
+
+	for (k = 0; k < PT_MAX_DEPTH; k++) {
+		if (k > top)
+			break;
+		idx = (top - k) & (PT_MAX_DEPTH - 1);
+		opaque(idx);
+		if (t->frames[idx].stage == stage) {
+			found = idx;
+			break;
+		}
+	}
+	return found;
+}
+
+/* Frames above found, up to top, never saw their exit: drop them. */
+static __always_inline void drop_frames(struct pt_thread *t, __u32 found,
+					__u32 top)
+{
+	__u32 k, idx;
+
+	for (k = found + 1; k < PT_MAX_DEPTH; k++) {
+		if (k > top)
+			break;
+		idx = k & (PT_MAX_DEPTH - 1);
+		/* Keep clang from turning the index into a pointer walk the
+		 * verifier cannot bound. */
+		opaque(idx);
+		idx = t->frames[idx].stage & (PT_MAX_STAGES - 1);
+		t->active[idx] -= 1;
+		count_lost(PT_LOST_UNMATCHED, 1);
+	}
+}
+
+/* Records the call of frame f (already popped), ended at end. */
+static __always_inline void close_call(const struct pt_frame *f, __u32 stage,
+				       __u32 tid, __u64 end, __u64 ret)
+{
+	__u64 lat = end > f->start_ns ? end - f->start_ns : 0, bias;
+	bool outermost = f->outermost;
+
+	bias = f->setup ? 0 : stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
+	if (bias > lat)
+		bias = lat;
+	lat -= bias;
+	record_call(stage, lat, bias, outermost, f->setup, ret);
+	if (outermost)
+		add_pair(tid, stage, lat);
+	if (stream_on)
+		stream_call(f->start_ns, lat, ret, tid, stage);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(stage_exit)
+{
+	__u64 now = bpf_ktime_get_ns(), end;
+	__u64 ret = PT_REGS_RC(ctx);
+	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 stage = cookie & ~PT_COOKIE_SITE;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pt_thread *t;
+	__u32 d, found;
+
+	if (stage >= PT_MAX_STAGES)
+		return 0;
+	t = current_thread(false, now);
+	if (!t)
+		return 0;
+	end = call_end(t, tid, now);
+	d = t->depth;
+	if (d == 0) {
+		exit_unopened(cookie);
+		return 0;
+	}
+	account(t, end);
+	/*
+	 * Whatever was charged to the stage counts in its latency, so that
+	 * the parts always add up to it: time charged past end (clocks of
+	 * two CPUs a little apart after a migration) moves end forward.
+	 */
+	if (t->last_ns > end)
+		end = t->last_ns;
+	if (t->last_ns < now)
+		t->last_ns = now; /* the probe's return: nobody's time */
+	if (d > PT_MAX_DEPTH) {
+		t->depth = d - 1;
+		return 0;
+	}
+	found = find_frame(t, stage, d - 1);
+	if (found >= PT_MAX_DEPTH) {
+		if (phase == PT_PHASE_ARMED)
+			count_lost(PT_LOST_UNMATCHED, 1);
+		return 0;
+	}
+	drop_frames(t, found, d - 1);
+	t->active[stage & (PT_MAX_STAGES - 1)] -= 1;
+	t->depth = found;
+	close_call(&t->frames[found & (PT_MAX_DEPTH - 1)], stage, tid, end,
+		   ret);
+	return 0;
+}
+
+/*
+ * Attached to a function the process runs once before main (the
+ * executable's _init), so that the kernel's one-time uprobe setup in a new
+ * process (the return trampoline's area, per-task state) happens there and
+ * not inside the first stage call. It does nothing itself.
+ */
+SEC("uretprobe")
+int BPF_KRETPROBE(warmup)
+{
+	/* The loader has mapped every library by now: userspace may read
+	 * the target's maps for its symbols. */
+	warmed_up = 1;
+	return 0;
+}
