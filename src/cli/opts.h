@@ -30,6 +30,13 @@ struct pt_spec {
 	const char *text; /* the SPEC as given, for messages */
 };
 
+/* -o FORMAT=PATH */
+struct pt_output {
+	char *format; /* a sink format's name (output/sink.h) */
+	const char *path; /* "-": standard output */
+	char *option; /* "-o FORMAT", for messages */
+};
+
 struct pt_opts {
 	enum pt_cmd cmd;
 	bool help;
@@ -56,6 +63,9 @@ struct pt_opts {
 	unsigned int freq_hz; /* -F: on-CPU sampling rate */
 	const char *folded_path; /* --folded: on-CPU stacks */
 	const char *folded_offcpu_path; /* --folded-offcpu: off-CPU stacks */
+	/* outputs */
+	struct pt_output *outputs; /* -o, in the order given */
+	size_t noutputs;
 };
 
 /*
