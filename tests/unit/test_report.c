@@ -246,9 +246,9 @@ static int save_json(const char *path, struct fixture *f)
 	char err[512];
 	int ret;
 
-	assert_int_equal(
-		pt_sinks__add(&ss, "json", path, "-o json", err, sizeof(err)),
-		0);
+	assert_int_equal(pt_sinks__add(&ss, "json", path, "-o json", err,
+				       sizeof(err)),
+			 0);
 	ret = pt_sinks__open(&ss, &f->set, err, sizeof(err));
 	if (!ret)
 		ret = pt_sinks__finish(&ss, &f->rep);
