@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "output/sink.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -79,6 +80,44 @@ static int add_spec(struct pt_opts *o, const char *text, char *err,
 	return 0;
 }
 
+/* -o FORMAT=PATH: the format must exist, the path must not be empty. */
+static int add_output(struct pt_opts *o, const char *text, char *err,
+		      size_t errlen)
+{
+	const char *eq = strchr(text, '=');
+	struct pt_output *v, *out;
+	char names[256];
+
+	if (!eq || eq == text || !eq[1])
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"bad -o '%s'; give FORMAT=PATH (PATH '-': standard output), FORMAT one of %s",
+			text, pt_sink_format__names(names, sizeof(names)));
+	v = realloc(o->outputs, (o->noutputs + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->outputs = v;
+	out = &v[o->noutputs];
+	if (asprintf(&out->format, "%.*s", (int)(eq - text), text) < 0)
+		return -ENOMEM;
+	out->path = eq + 1;
+	if (asprintf(&out->option, "-o %s", out->format) < 0) {
+		free(out->format);
+		return -ENOMEM;
+	}
+	if (!pt_sink_format__find(out->format)) {
+		pt_errf(err, errlen, -EINVAL,
+			"bad -o '%s': no output format '%s'; use one of %s",
+			text, out->format,
+			pt_sink_format__names(names, sizeof(names)));
+		free(out->format);
+		free(out->option);
+		return -EINVAL;
+	}
+	o->noutputs++;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the parse */
 
 void pt_opts__usage(FILE *f)
@@ -100,7 +139,12 @@ void pt_opts__usage(FILE *f)
 	      "                         default: the functions annotated with <pipetrace/stage.h>\n"
 	      "  -d, --duration SEC     stop tracing after SEC seconds\n"
 	      "  -i, --interval SEC     print the table every SEC seconds\n"
-	      "  -j, --json FILE        write the report as JSON to FILE\n"
+	      "  -j, --json FILE        write the report as JSON to FILE (same as -o json=FILE)\n"
+	      "  -o, --output FORMAT=PATH  also write FORMAT to PATH (repeatable; PATH '-':\n"
+	      "                         standard output): table (the report; without -o\n"
+	      "                         table=... it goes to standard error), json, events,\n"
+	      "                         folded, folded-offcpu (as --events, --folded, ...).\n"
+	      "                         Every PATH is checked before anything is attached\n"
 	      "      --events FILE      also write every call to FILE, one tab-separated\n"
 	      "                         line each (start_ns tid stage latency_ns ret),\n"
 	      "                         streamed through a ring buffer; calls that do not\n"
@@ -137,6 +181,8 @@ void pt_opts__usage(FILE *f)
 	      "  -h, --help             this text\n"
 	      "  -V, --version          print the version\n"
 	      "\n"
+	      "The report goes to standard error, as perf stat's and strace's do: a\n"
+	      "launched CMD's standard output stays its own.\n"
 	      "Ctrl-C or SIGTERM prints the report and detaches; the traced process\n"
 	      "is left running. A launched CMD is held before its first instruction\n"
 	      "until every probe is attached; pipetrace exits with its status.\n"
@@ -156,7 +202,54 @@ enum {
 	OPT_FOLDED_OFFCPU,
 	OPT_SITES,
 	OPT_EVENTS,
+	OPT_END,
 };
+
+/* The options that hold one value: given twice is an error, not the last
+ * one silently kept. */
+static const struct {
+	int c;
+	const char *name;
+} single_opts[] = {
+	{ 'p', "-p" },
+	{ 'd', "-d" },
+	{ 'i', "-i" },
+	{ 'j', "--json" },
+	{ 'F', "-F" },
+	{ OPT_MAX_THREADS, "--max-threads" },
+	{ OPT_ALLOC_SAMPLE, "--alloc-sample" },
+	{ OPT_ALLOC_MIN, "--alloc-min" },
+	{ OPT_ALLOC_MAX, "--alloc-max" },
+	{ OPT_FOLDED, "--folded" },
+	{ OPT_FOLDED_OFFCPU, "--folded-offcpu" },
+	{ OPT_EVENTS, "--events" },
+};
+
+/* Counts option c; -EINVAL with a message the second time a single-value
+ * option comes. */
+static int once(unsigned char seen[OPT_END], int c, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (c < 0 || c >= OPT_END || seen[c]++ == 0)
+		return 0;
+	for (i = 0; i < sizeof(single_opts) / sizeof(single_opts[0]); i++) {
+		if (single_opts[i].c != c)
+			continue;
+		if (c == 'p')
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"several -p are not supported yet; give one -p PID (one pipetrace per process)");
+		if (c == 'j')
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"--json given twice; give it once (more JSON files: -o json=PATH)");
+		return pt_errf(err, errlen, -EINVAL,
+			       "%s given twice; give it once",
+			       single_opts[i].name);
+	}
+	return 0;
+}
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -169,6 +262,7 @@ static const struct option long_opts[] = {
 	{ "no-calibrate", no_argument, NULL, OPT_NO_CALIBRATE },
 	{ "sites", no_argument, NULL, OPT_SITES },
 	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "output", required_argument, NULL, 'o' },
 	{ "alloc", no_argument, NULL, OPT_ALLOC },
 	{ "alloc-sample", required_argument, NULL, OPT_ALLOC_SAMPLE },
 	{ "alloc-min", required_argument, NULL, OPT_ALLOC_MIN },
@@ -186,6 +280,7 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 		   size_t errlen)
 {
 	const char *cmdname = "pipetrace";
+	unsigned char seen[OPT_END] = { 0 };
 	long long ll;
 	int c, ret;
 
@@ -197,8 +292,11 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 	o->freq_hz = 49;
 	opterr = 0;
 	optind = 0; /* 0: GNU getopt starts over (ordering included) */
-	while ((c = getopt_long(argc, argv, "+:p:u:s:d:i:j:F:vhV", long_opts,
+	while ((c = getopt_long(argc, argv, "+:p:u:s:d:i:j:o:F:vhV", long_opts,
 				NULL)) != -1) {
+		ret = once(seen, c, err, errlen);
+		if (ret)
+			return ret;
 		switch (c) {
 		case 'p':
 			if (pt_opts__parse_pid(optarg, &o->pid))
@@ -238,6 +336,11 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 					err, errlen, -EINVAL,
 					"empty --json file name; give a path");
 			o->json_path = optarg;
+			break;
+		case 'o':
+			ret = add_output(o, optarg, err, errlen);
+			if (ret)
+				return ret;
 			break;
 		case OPT_MAX_THREADS:
 			if (parse_range(optarg, 1, 1 << 22, &ll))
@@ -364,4 +467,11 @@ void pt_opts__free(struct pt_opts *o)
 	free(o->specs);
 	o->specs = NULL;
 	o->nspecs = 0;
+	for (i = 0; i < o->noutputs; i++) {
+		free(o->outputs[i].format);
+		free(o->outputs[i].option);
+	}
+	free(o->outputs);
+	o->outputs = NULL;
+	o->noutputs = 0;
 }

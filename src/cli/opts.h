@@ -18,6 +18,13 @@
 #include "pipetrace_abi.h"
 #include "target/spec.h"
 
+/* -o FORMAT=PATH */
+struct pt_output {
+	char *format; /* a sink format's name (output/sink.h) */
+	const char *path; /* "-": standard output */
+	char *option; /* "-o FORMAT", for messages */
+};
+
 struct pt_opts {
 	bool help;
 	bool version;
@@ -43,6 +50,9 @@ struct pt_opts {
 	unsigned int freq_hz; /* -F: on-CPU sampling rate */
 	const char *folded_path; /* --folded: on-CPU stacks */
 	const char *folded_offcpu_path; /* --folded-offcpu: off-CPU stacks */
+	/* outputs */
+	struct pt_output *outputs; /* -o, in the order given */
+	size_t noutputs;
 };
 
 /*

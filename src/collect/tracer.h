@@ -18,6 +18,7 @@
 
 #include "pipetrace_abi.h"
 #include "collect/allocsites.h"
+#include "report/snapshot.h"
 #include "target/stages.h"
 
 struct pt_tracer;
@@ -31,39 +32,6 @@ struct pt_tracer_opts {
 	bool oncpu; /* load the on-CPU sampling program */
 	bool offcpu; /* capture stacks at every switch-out */
 	bool events; /* stream every call through the ring buffer */
-};
-
-/* A stage's counters summed over CPUs. */
-struct pt_totals {
-	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
-	uint64_t bias_ns; /* probe latency subtracted, over all calls */
-	/* Calls that carried the kernel's one-time uprobe setup: counted in
-	 * calls, not in the latency figures (pt_stage_stats.setup_calls). */
-	uint64_t setup_calls, setup_ns;
-	uint64_t hist[PT_HIST_BUCKETS];
-	struct pt_stage_time time; /* the stage's own time, split */
-};
-
-/* The calls in a stage's latency figures (hist, mean, min, max). */
-static inline uint64_t pt_totals__timed(const struct pt_totals *t)
-{
-	return t->calls - t->setup_calls;
-}
-
-/* A target thread's time: inside stages (busy) and outside (idle). */
-struct pt_thread_info {
-	uint32_t tid;
-	bool exited;
-	char comm[16];
-	uint64_t busy_ns[PT_PART_NR];
-	uint64_t idle_ns[PT_PART_NR];
-};
-
-/* Outermost wall time of one stage on one thread. */
-struct pt_pair {
-	uint32_t tid;
-	uint32_t stage;
-	uint64_t wall_ns;
 };
 
 /* Returns 0 or -errno with a one-line message in err. */

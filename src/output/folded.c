@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <zlib.h>
 
 #include "output/folded.h"
+#include "util/atomicfile.h"
 #include "util/log.h"
 
 #define UNKNOWN_FRAME "[unknown]"
@@ -614,100 +614,37 @@ static int write_gz(const struct pt_folded *f, int fd)
 	return ret;
 }
 
-/* Write f plainly to FD (which stays open). */
-static int write_plain(const struct pt_folded *f, int fd)
+int pt_folded__write_to(const struct pt_folded *f, FILE *out, bool gz)
 {
-	int dupfd, ret;
-	FILE *out;
+	if (!gz)
+		return pt_folded__write(f, out);
+	/* The compressed bytes go to out's file descriptor, after out's. */
+	if (fflush(out))
+		return errno ? -errno : -EIO;
+	return write_gz(f, fileno(out));
+}
 
-	dupfd = dup(fd);
-	if (dupfd < 0)
-		return -errno;
-	out = fdopen(dupfd, "w");
-	if (!out) {
-		ret = -errno;
-		close(dupfd);
-		return ret;
-	}
-	ret = pt_folded__write(f, out);
-	if (fflush(out) && !ret)
-		ret = errno ? -errno : -EIO;
-	if (fclose(out) && !ret)
-		ret = errno ? -errno : -EIO;
-	return ret;
+bool pt_folded__gz_path(const char *path)
+{
+	return ends_with(path, ".gz");
 }
 
 int pt_folded__save(const struct pt_folded *f, const char *path, char *err,
 		    size_t errlen)
 {
-	char *dir_copy, *dir, *tmp = NULL;
-	const char *base;
-	int fd, dfd, ret;
-	struct stat st;
+	struct pt_afile *a;
+	int ret;
 
-	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	if (!*base)
-		return pt_errf(err, errlen, -EISDIR,
-			       "%s names a directory; give a file name", path);
-	/* The rename would replace a device or a FIFO by a file: refuse.
-	 * (A directory makes the rename fail.) */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
-	    !S_ISDIR(st.st_mode))
-		return pt_errf(err, errlen, -EINVAL,
-			       "%s is not a regular file; give a file name",
-			       path);
-	dir_copy = strdup(path);
-	if (!dir_copy)
-		return pt_errf(err, errlen, -ENOMEM, "out of memory");
-	dir = dirname(dir_copy);
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-		free(dir_copy);
-		return pt_errf(err, errlen, -ENOMEM, "out of memory");
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		pt_errf(err, errlen, ret,
-			"cannot create a file in %s: %s; check the directory exists and is writable",
-			dir, strerror(-ret));
-		free(tmp);
-		free(dir_copy);
+	ret = pt_afile__open(path, 0, &a, err, errlen);
+	if (ret)
 		return ret;
-	}
-	/* mkstemp makes 0600; the output is as readable as any file. */
-	fchmod(fd, 0644);
-	ret = ends_with(path, ".gz") ? write_gz(f, fd) : write_plain(f, fd);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
+	ret = pt_folded__write_to(f, pt_afile__file(a), ends_with(path, ".gz"));
 	if (ret) {
-		pt_errf(err, errlen, ret, "cannot write %s: %s; %s", path,
-			strerror(-ret),
-			ret == -ENOSPC ? "free some space" :
-					 "check the file system");
-		goto fail;
+		pt_afile__abort(a);
+		return pt_errf(err, errlen, ret, "cannot write %s: %s; %s",
+			       path, strerror(-ret),
+			       ret == -ENOSPC ? "free some space" :
+						"check the file system");
 	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		pt_errf(err, errlen, ret, "cannot rename %s to %s: %s; %s", tmp,
-			path, strerror(-ret),
-			ret == -EISDIR ? "a directory has that name" :
-					 "check the path");
-		goto fail;
-	}
-	/* Make the rename itself durable; the data already is. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(tmp);
-	free(dir_copy);
-	return 0;
-fail:
-	unlink(tmp);
-	free(tmp);
-	free(dir_copy);
-	return ret;
+	return pt_afile__commit(a, err, errlen);
 }

@@ -18,6 +18,7 @@
 #ifndef PT_FOLDED_H
 #define PT_FOLDED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,11 +70,19 @@ int pt_folded__read(struct pt_folded *f, const char *path, char *err,
 int pt_folded__write(const struct pt_folded *f, FILE *out);
 
 /*
- * Write f to PATH atomically: a temporary file in PATH's directory, fsync,
- * rename. PATH ending in ".gz" is gzip-compressed. On error no file is left
- * behind (an existing PATH is untouched) and err says why. Returns 0,
+ * Write f to OUT, gzip-compressed when gz (then through OUT's file
+ * descriptor, OUT flushed first). Returns 0, -ENOMEM or -errno / -EIO.
+ */
+int pt_folded__write_to(const struct pt_folded *f, FILE *out, bool gz);
+/* Whether PATH names a gzip file (ends in ".gz"). */
+bool pt_folded__gz_path(const char *path);
+
+/*
+ * Write f to PATH atomically, through the atomic writer
+ * (util/atomicfile.h). PATH ending in ".gz" is gzip-compressed. On error
+ * no file is left behind (an existing PATH is untouched) and err says why. Returns 0,
  * -EINVAL if PATH is a device, FIFO or socket (never replaced by a file),
- * or a negative errno.
+ * -EISDIR for a directory, or a negative errno.
  */
 int pt_folded__save(const struct pt_folded *f, const char *path, char *err,
 		    size_t errlen);

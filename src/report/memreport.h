@@ -15,8 +15,6 @@
 #include <stdint.h>
 
 #include "pipetrace_abi.h"
-#include "symbols/symbolize.h"
-#include "collect/tracer.h"
 
 /* Leak suspects kept per stage. */
 #define PT_TOP_LIVE 5
@@ -38,14 +36,6 @@ struct pt_mem_row {
 	struct pt_live_site top[PT_TOP_LIVE]; /* by bytes, largest first */
 	size_t ntop;
 };
-
-/*
- * Fills rows[0..nstages) for the stages and rows[nstages] for memory use
- * outside every stage, scaling counts by sample (>= 1), and their top live
- * sites, naming frames with u (NULL: hex addresses). Returns 0 or -errno.
- */
-int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
-		    struct pt_usyms *u, struct pt_mem_row *rows);
 
 /* Frees what pt_mem__collect allocated in rows[0..n). */
 void pt_mem__free(struct pt_mem_row *rows, size_t n);

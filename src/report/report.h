@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.h - the per-stage report and its exporters.
- *
- * A report is built once from the tracer's totals; exporters are a table of
- * callbacks that each write it to a caller's FILE * (so tests capture them).
- * All JSON goes through json-c.
+ * report.h - the per-stage report: the figures derived from a snapshot
+ * (report/snapshot.h). The output sinks (output/sink.h) write it.
  */
 #ifndef PT_REPORT_H
 #define PT_REPORT_H
@@ -15,8 +12,8 @@
 #include <sys/types.h>
 
 #include "report/memreport.h"
+#include "report/snapshot.h"
 #include "target/stages.h"
-#include "collect/tracer.h"
 
 #define PT_REPORT_SCHEMA "pipetrace/1"
 
@@ -35,6 +32,8 @@ struct pt_stage_report {
 };
 
 struct pt_report {
+	const struct pt_snapshot *snap; /* what it was built from */
+	bool final; /* the trace's end, not an interval */
 	pid_t pid;
 	const char *command;
 	uint64_t duration_ns;
@@ -46,20 +45,16 @@ struct pt_report {
 	uint64_t tail_ns[PT_PROBE_NR]; /* the probe's mean above bias_ns */
 	struct pt_stage_report *rows;
 	size_t n;
-	/* Set by the caller before pt_report__build(): */
 	const struct pt_thread_info *threads;
 	size_t nthreads;
 	const struct pt_pair *pairs;
 	size_t npairs;
-	/* Memory (--alloc), set by the caller: n + 1 rows (the last is
-	 * outside every stage), or NULL without --alloc. */
+	/* Memory (--alloc): n + 1 rows (the last is outside every stage),
+	 * or NULL without --alloc. */
 	const struct pt_mem_row *mem;
 	unsigned int alloc_sample;
 	uint64_t alloc_min;
-	struct {
-		uint64_t start, end, peak; /* bytes */
-		bool end_known; /* false: the target's end was not seen */
-	} rss;
+	struct pt_rss rss;
 	/* Derived: */
 	long bottleneck; /* row index, or -1 */
 	char bottleneck_reason[256];
@@ -81,33 +76,15 @@ const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
 long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 	       uint64_t elapsed_ns, double *saves_pct);
 
+/* The sum of a time split. */
+uint64_t pt_sum_parts(const uint64_t part_ns[PT_PART_NR]);
+
 /*
- * Builds *r over stages and their totals (both must outlive r). Returns 0 or
- * -ENOMEM.
+ * Builds *r (zeroed first) from snapshot s, which must outlive it. Returns
+ * 0 or -ENOMEM.
  */
-int pt_report__build(struct pt_report *r, const struct pt_stage_set *stages,
-		     const struct pt_totals *totals, uint64_t duration_ns);
+int pt_report__build(struct pt_report *r, const struct pt_snapshot *s);
 void pt_report__free(struct pt_report *r);
-
-struct pt_exporter {
-	const char *name;
-	/* Writes r to f; returns 0 or -errno (-EIO when f failed). */
-	int (*write)(FILE *f, const struct pt_report *r);
-};
-
-/* The exporters by name ("table", "json"); NULL if there is none. */
-const struct pt_exporter *pt_exporter__find(const char *name);
-
-int pt_report__write_table(FILE *f, const struct pt_report *r);
-int pt_report__write_json(FILE *f, const struct pt_report *r);
-
-/*
- * Writes r with exporter ex to path through a temporary file in the same
- * directory, renamed into place only when complete: a reader never sees a
- * half-written report. Returns 0 or -errno.
- */
-int pt_report__save(const char *path, const struct pt_exporter *ex,
-		    const struct pt_report *r);
 
 /* "812ns", "1.2us", "3.45ms", "2.01s" into buf. */
 const char *pt_fmt_ns(char *buf, size_t len, uint64_t ns);

@@ -407,7 +407,9 @@ static void test_attach_by_pid(void **state)
 	code = ptest_finish(&tracer, 30, &out, &err);
 	if (code != 0)
 		fail_msg("pipetrace exited %d: %s", code, err);
-	assert_non_null(strstr(out, "stage_features"));
+	/* The report is on standard error, like perf stat's. */
+	assert_non_null(strstr(err, "stage_features"));
+	assert_string_equal(out, "");
 	rep = ptest_load_json(jpath);
 	self = ptest_load_json(spath);
 	assert_non_null(rep);
@@ -417,7 +419,7 @@ static void test_attach_by_pid(void **state)
 	 * probed call made the kernel's uprobe area, and was set apart
 	 * (0.1-1.3 ms here, which would be 2 us on a 600-call mean). */
 	assert_int_equal(setup_calls(rep), 1);
-	assert_non_null(strstr(out, "one-time uprobe setup"));
+	assert_non_null(strstr(err, "one-time uprobe setup"));
 	json_object_put(rep);
 	json_object_put(self);
 	unlink(jpath);
@@ -449,7 +451,7 @@ static void test_sigint_detaches_and_target_survives(void **state)
 	err = log;
 	code = ptest_finish(&tracer, 30, &out, &err);
 	assert_int_equal(code, 0);
-	assert_non_null(strstr(out, "stage_sink"));
+	assert_non_null(strstr(err, "stage_sink"));
 	/* The target was not harmed and finishes on its own. */
 	assert_int_equal(kill(target.pid, 0), 0);
 	free(out);
@@ -489,7 +491,8 @@ static void test_target_death(void **state)
 	err = log;
 	code = ptest_finish(&tracer, 30, &out, &err);
 	assert_int_equal(code, 0);
-	assert_non_null(strstr(out, "stage_parse"));
+	assert_non_null(strstr(err, "stage_parse"));
+	assert_string_equal(out, "");
 	free(out);
 	free(err);
 	out = err = NULL;
@@ -513,11 +516,12 @@ static void test_interval_and_duration(void **state)
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_tmp_path(spath, sizeof(spath), ".self.json");
 	ptest_run_ok(argv, TIMEOUT, &out, &err);
-	for (p = out; (p = strstr(p, "STAGE ")); p++)
+	for (p = err; (p = strstr(p, "STAGE ")); p++)
 		tables++;
-	/* Interval tables at 0.2, 0.4, 0.6 s, then the final one at 0.7 s. */
+	/* Interval tables at 0.2, 0.4, 0.6 s, then the final one at 0.7 s,
+	 * on standard error. */
 	assert_true(tables >= 3);
-	assert_non_null(strstr(out, "\n--- "));
+	assert_non_null(strstr(err, "\n--- "));
 	rep = ptest_load_json(jpath);
 	self = ptest_load_json(spath);
 	assert_non_null(rep);
@@ -695,26 +699,6 @@ static void test_bad_inputs_launch(void **state)
 
 		expect_error(a, 1, "library 'libnope.so.9' not found");
 	}
-	{
-		char *a[] = { PTEST_PIPETRACE,
-			      "--json",
-			      "/nonexistent-dir/r.json",
-			      "--",
-			      PTEST_REFPIPE,
-			      "--records",
-			      "10",
-			      NULL };
-		char *out = NULL, *err = NULL;
-		int code = ptest_run(a, 60, &out, &err);
-
-		/* The table is printed; the file is not, and that fails. */
-		assert_int_not_equal(code, 0);
-		assert_non_null(strstr(err, "cannot write --json"));
-		assert_int_equal(access("/nonexistent-dir/r.json", F_OK), -1);
-		free(out);
-		free(err);
-		out = err = NULL;
-	}
 	/* Not an ELF file: an executable shell script. */
 	ptest_tmp_path(script, sizeof(script), ".sh");
 	f = fopen(script, "w");
@@ -832,6 +816,142 @@ static void test_bad_inputs_pid(void **state)
 	out = err = NULL;
 }
 
+/* ------------------------------------------------------------- outputs */
+
+/*
+ * Every output path is checked before anything is attached or launched: a
+ * bad one is a one-line error naming the option and the path, exit 2, and
+ * the command never ran (its `touch` made no file).
+ */
+static void test_bad_outputs_fail_before_launch(void **state)
+{
+	static const char *const bad[][3] = {
+		{ "-j", "/nonexistent-dir/x.json", "--json" },
+		{ "--folded", "/dev/null", "--folded" },
+		{ "--events", "/tmp", "--events" },
+		{ "-o", "json=/nonexistent-dir/y.json", "-o json" },
+		{ "-o", "table=/nonexistent-dir/t.txt", "-o table" },
+		{ "--folded-offcpu", "/nonexistent-dir/off",
+		  "--folded-offcpu" },
+	};
+	char flag[64], says[128];
+	size_t i;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(flag, sizeof(flag), ".touched");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *a[] = { PTEST_PIPETRACE,
+			      (char *)bad[i][0],
+			      (char *)bad[i][1],
+			      "--",
+			      "touch",
+			      flag,
+			      NULL };
+
+		snprintf(says, sizeof(says), "%s: ", bad[i][2]);
+		expect_error(a, 2, says);
+		if (access(flag, F_OK) == 0)
+			fail_msg("%s %s: the command ran", bad[i][0],
+				 bad[i][1]);
+	}
+	assert_int_equal(access("/nonexistent-dir", F_OK), -1);
+}
+
+/* One value options given twice are errors, not the last one kept. */
+static void test_repeated_options(void **state)
+{
+	{
+		char *a[] = { PTEST_PIPETRACE, "-p", "1", "-p", "2", NULL };
+
+		expect_error(a, 2, "several -p are not supported yet");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "-d", "1", "-d", "2", "--",
+			      "true",	       NULL };
+
+		expect_error(a, 2, "-d given twice");
+	}
+	{
+		char *a[] = { PTEST_PIPETRACE, "-o", "xml=/tmp/x", "--",
+			      "true",	       NULL };
+
+		expect_error(a, 2, "no output format 'xml'");
+	}
+}
+
+/*
+ * A launched command's standard output is its own: pipetrace's stdout
+ * holds exactly the bytes the command wrote, the report is on stderr (or
+ * where -o table= puts it), and the command's exit status is pipetrace's.
+ */
+static void test_stdout_is_the_commands(void **state)
+{
+	char tpath[64], *out = NULL, *err = NULL, *table;
+	char *a[] = { PTEST_PIPETRACE,
+		      "-s",
+		      "libc.so.6:write",
+		      "--",
+		      "/bin/sh",
+		      "-c",
+		      "printf 'abc\\ndef\\n'; printf xyz; exit 3",
+		      NULL };
+	char *b[] = { PTEST_PIPETRACE,	 "-o", NULL,	  "-s",
+		      "libc.so.6:write", "--", "/bin/sh", "-c",
+		      "printf abc",	 NULL };
+	char *c[] = { PTEST_PIPETRACE,	 "-o", "table=-",   "-s",
+		      "libc.so.6:write", "--", "/bin/true", NULL };
+	char opt[96];
+	int code;
+
+	PTEST_REQUIRE_TRACING();
+	/* Untraced, the command writes this and exits 3. */
+	code = ptest_run(a + 4, TIMEOUT, &out, &err);
+	assert_int_equal(code, 3);
+	assert_string_equal(out, "abc\ndef\nxyz");
+	free(out);
+	free(err);
+	out = err = NULL;
+	code = ptest_run(a, TIMEOUT, &out, &err);
+	assert_int_equal(code, 3);
+	assert_string_equal(out, "abc\ndef\nxyz");
+	assert_non_null(strstr(err, "STAGE "));
+	assert_non_null(strstr(err, "\nwrite "));
+	free(out);
+	free(err);
+
+	/* -o table=FILE: the table there, neither on stdout nor stderr. */
+	ptest_tmp_path(tpath, sizeof(tpath), ".table");
+	snprintf(opt, sizeof(opt), "table=%s", tpath);
+	b[2] = opt;
+	out = err = NULL;
+	assert_int_equal(ptest_run(b, TIMEOUT, &out, &err), 0);
+	assert_string_equal(out, "abc");
+	assert_null(strstr(err, "STAGE "));
+	table = NULL;
+	{
+		FILE *f = fopen(tpath, "r");
+		char line[512];
+
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "write ", 6))
+				table = "found";
+		fclose(f);
+	}
+	assert_non_null(table);
+	unlink(tpath);
+	free(out);
+	free(err);
+
+	/* -o table=-: on stdout, asked for. */
+	out = err = NULL;
+	assert_int_equal(ptest_run(c, TIMEOUT, &out, &err), 0);
+	assert_non_null(strstr(out, "STAGE "));
+	assert_null(strstr(err, "STAGE "));
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +969,9 @@ int main(void)
 		cmocka_unit_test(test_every_function_target_unharmed),
 		cmocka_unit_test(test_nested_recursion_threads),
 		cmocka_unit_test(test_bad_inputs_launch),
+		cmocka_unit_test(test_bad_outputs_fail_before_launch),
+		cmocka_unit_test(test_repeated_options),
+		cmocka_unit_test(test_stdout_is_the_commands),
 		cmocka_unit_test(test_bad_inputs_pid),
 	};
 

@@ -218,6 +218,63 @@ static void test_alloc_and_stacks(void **state)
 	}
 }
 
+/* -o FORMAT=PATH, repeatable; one-value options given twice fail. */
+static void test_outputs_and_repeats(void **state)
+{
+	static const struct {
+		char *argv[8];
+		const char *says;
+	} bad[] = {
+		{ { "pipetrace", "-p", "1", "-p", "2" },
+		  "several -p are not supported yet" },
+		{ { "pipetrace", "-j", "a", "-j", "b", "-p", "1" },
+		  "--json given twice" },
+		{ { "pipetrace", "--folded", "a", "--folded", "b", "-p", "1" },
+		  "--folded given twice" },
+		{ { "pipetrace", "-F", "9", "-F", "9", "-p", "1" },
+		  "-F given twice" },
+		{ { "pipetrace", "-o", "json", "-p", "1" }, "bad -o 'json'" },
+		{ { "pipetrace", "-o", "json=", "-p", "1" }, "bad -o 'json='" },
+		{ { "pipetrace", "-o", "=x", "-p", "1" }, "bad -o '=x'" },
+		{ { "pipetrace", "-o", "xml=x", "-p", "1" },
+		  "no output format 'xml'" },
+	};
+	struct pt_opts o;
+	char err[256];
+	size_t i;
+	int argc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (argc = 0; bad[i].argv[argc]; argc++)
+			;
+		assert_int_equal(parse((char **)bad[i].argv, argc, &o, err),
+				 -EINVAL);
+		if (!strstr(err, bad[i].says))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err,
+				 bad[i].says);
+		pt_opts__free(&o);
+	}
+	{
+		char *a[] = { "pipetrace", "-o", "json=a.json", "--output",
+			      "table=-",   "-o", "json=b=c",	"-s",
+			      "x",	   "-s", "y",		"-p",
+			      "1",	   NULL };
+
+		assert_int_equal(parse(a, ARGC(a), &o, err), 0);
+		assert_int_equal(o.noutputs, 3);
+		assert_string_equal(o.outputs[0].format, "json");
+		assert_string_equal(o.outputs[0].path, "a.json");
+		assert_string_equal(o.outputs[0].option, "-o json");
+		assert_string_equal(o.outputs[1].format, "table");
+		assert_string_equal(o.outputs[1].path, "-");
+		/* The first '=' splits; the path may hold more. */
+		assert_string_equal(o.outputs[2].path, "b=c");
+		assert_int_equal(o.nspecs, 2);
+		pt_opts__free(&o);
+		assert_int_equal(o.noutputs, 0);
+	}
+}
+
 static void test_help_version(void **state)
 {
 	char *a1[] = { "pipetrace", "--help", NULL };
@@ -241,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_alloc_and_stacks),
+		cmocka_unit_test(test_outputs_and_repeats),
 		cmocka_unit_test(test_help_version),
 	};
 

@@ -14,6 +14,8 @@
 #include <json.h>
 #include <math.h>
 
+#include "collect/tracer.h"
+#include "output/sink.h"
 #include "report/report.h"
 
 /* Two stages: one with items, one without; totals built by hand. */
@@ -21,6 +23,7 @@ struct fixture {
 	struct pt_stage st[2];
 	struct pt_stage_set set;
 	struct pt_totals tot[2];
+	struct pt_snapshot snap;
 	struct pt_report rep;
 };
 
@@ -57,15 +60,18 @@ static int setup(void **state)
 	f->tot[0].min_ns = 1000;
 	f->tot[0].max_ns = 100000;
 	f->tot[1].calls = 0;
-	f->rep.pid = 42;
-	f->rep.command = "refpipe --records \"10\"";
-	f->rep.lost[PT_LOST_UNMATCHED] = 3;
-	f->rep.calibrated = true;
-	f->rep.bias_ns[PT_PROBE_PUSH] = 1500;
-	f->rep.bias_ns[PT_PROBE_STEP] = 4000;
-	f->rep.tail_ns[PT_PROBE_PUSH] = 500;
+	f->snap.pid = 42;
+	f->snap.command = "refpipe --records \"10\"";
+	f->snap.stages = &f->set;
+	f->snap.totals = f->tot;
+	f->snap.duration_ns = 2000000000ull;
+	f->snap.lost[PT_LOST_UNMATCHED] = 3;
+	f->snap.calibrated = true;
+	f->snap.bias_ns[PT_PROBE_PUSH] = 1500;
+	f->snap.bias_ns[PT_PROBE_STEP] = 4000;
+	f->snap.tail_ns[PT_PROBE_PUSH] = 500;
 	f->st[1].probe_class = PT_PROBE_STEP;
-	if (pt_report__build(&f->rep, &f->set, f->tot, 2000000000ull))
+	if (pt_report__build(&f->rep, &f->snap))
 		return -1;
 	*state = f;
 	return 0;
@@ -233,6 +239,23 @@ static void test_table(void **state)
 	free(text);
 }
 
+/* The report through a json sink to path: open, finish, commit. */
+static int save_json(const char *path, struct fixture *f)
+{
+	struct pt_sinks ss = { 0 };
+	char err[512];
+	int ret;
+
+	assert_int_equal(pt_sinks__add(&ss, "json", path, "-o json", err,
+				       sizeof(err)),
+			 0);
+	ret = pt_sinks__open(&ss, &f->set, err, sizeof(err));
+	if (!ret)
+		ret = pt_sinks__finish(&ss, &f->rep);
+	pt_sinks__free(&ss);
+	return ret;
+}
+
 static void test_save_atomic(void **state)
 {
 	struct fixture *f = *state;
@@ -244,8 +267,7 @@ static void test_save_atomic(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/r.json", dir);
-	assert_int_equal(
-		pt_report__save(path, pt_exporter__find("json"), &f->rep), 0);
+	assert_int_equal(save_json(path, f), 0);
 	in = fopen(path, "r");
 	assert_non_null(in);
 	fseek(in, 0, SEEK_END);
@@ -265,10 +287,8 @@ static void test_save_atomic(void **state)
 	assert_int_equal(rmdir(dir), 0);
 
 	/* A missing directory: an error, and no file. */
-	assert_int_equal(pt_report__save("/nonexistent-dir/r.json",
-					 pt_exporter__find("json"), &f->rep),
-			 -ENOENT);
-	assert_null(pt_exporter__find("xml"));
+	assert_int_equal(save_json("/nonexistent-dir/r.json", f), -ENOENT);
+	assert_null(pt_sink_format__find("xml"));
 }
 
 /* Per-CPU values fold into one total: sums add, a CPU with no calls does

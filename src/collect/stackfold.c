@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/stackfold.h"
+#include "collect/stackfold.h"
 
 /* Frames of one line: stage + user + kernel + reason. */
 #define MAX_LINE_FRAMES (2 + 4 * PT_STACK_DEPTH + PT_STACK_DEPTH)

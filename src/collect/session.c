@@ -1,0 +1,831 @@
+// SPDX-License-Identifier: MIT
+/* session.c - see session.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect/memcollect.h"
+#include "collect/session.h"
+#include "collect/stackfold.h"
+#include "symbols/elfsyms.h"
+#include "util/log.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* argv joined by spaces; NULL on allocation failure. */
+static char *join_argv(char *const argv[])
+{
+	size_t len = 1, i;
+	char *s;
+
+	for (i = 0; argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (i = 0; argv[i]; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+/* The command line of a running process (at most 4 KiB), or its exe. */
+static char *read_cmdline(pid_t pid, const char *fallback)
+{
+	char path[64], buf[4096];
+	ssize_t n, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return strdup(fallback);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return strdup(fallback);
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/*
+ * Reads VmRSS and VmHWM (bytes) of a live process from /proc/PID/status.
+ * Returns 0, or -errno (-ESRCH once it is gone or a zombie without memory).
+ */
+static int read_rss(pid_t pid, uint64_t *rss, uint64_t *hwm)
+{
+	char path[64], line[256];
+	unsigned long long kb;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1) {
+			*rss = kb * 1024;
+			found |= 1;
+		} else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
+			*hwm = kb * 1024;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -ESRCH;
+}
+
+/* Exit code for a wait(2) status, as a shell reports it. */
+static int status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+/* ------------------------------------------------------------- outputs */
+
+void pt_session__init(struct pt_session *s, const struct pt_opts *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+	s->sigfd = -1;
+	s->pidfd = -1;
+	s->fail_code = 1;
+	s->t0 = now_ns();
+	s->child = (struct pt_child){ .pid = -1, .go_fd = -1, .err_fd = -1 };
+}
+
+/* The sinks the options name: -o's in order, the table on standard error
+ * unless an -o names one, then --json, --events, --folded*. */
+static int add_sinks(struct pt_session *s, char *err, size_t errlen)
+{
+	const struct pt_opts *o = s->o;
+	struct pt_sinks *ss = &s->sinks;
+	bool table = false;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < o->noutputs && !ret; i++) {
+		ret = pt_sinks__add(ss, o->outputs[i].format,
+				    o->outputs[i].path, o->outputs[i].option,
+				    err, errlen);
+		table |= !strcmp(o->outputs[i].format, "table");
+	}
+	if (!ret && !table)
+		ret = pt_sinks__add(ss, "table", NULL, "the report", err,
+				    errlen);
+	if (!ret && o->json_path)
+		ret = pt_sinks__add(ss, "json", o->json_path, "--json", err,
+				    errlen);
+	if (!ret && o->events_path)
+		ret = pt_sinks__add(ss, "events", o->events_path, "--events",
+				    err, errlen);
+	if (!ret && o->folded_path)
+		ret = pt_sinks__add(ss, "folded", o->folded_path, "--folded",
+				    err, errlen);
+	if (!ret && o->folded_offcpu_path)
+		ret = pt_sinks__add(ss, "folded-offcpu", o->folded_offcpu_path,
+				    "--folded-offcpu", err, errlen);
+	return ret;
+}
+
+int pt_session__open_outputs(struct pt_session *s, char *err, size_t errlen)
+{
+	int ret = add_sinks(s, err, errlen);
+
+	if (!ret)
+		ret = pt_sinks__open(&s->sinks, &s->stages, err, errlen);
+	s->needs = pt_sinks__needs(&s->sinks);
+	s->want_syms = s->o->alloc ||
+		       (s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU));
+	return ret;
+}
+
+/* ------------------------------------------------------------- prepare */
+
+int pt_session__prepare(struct pt_session *s, char *err, size_t errlen)
+{
+	const struct pt_opts *o = s->o;
+	int ret;
+
+	ret = o->pid ? pt_target__from_pid(&s->target, o->pid, err, errlen) :
+		       pt_target__from_command(&s->target, o->argv[0], err,
+					       errlen);
+	if (!ret && o->user)
+		ret = pt_creds__from_user(o->user, &s->creds, err, errlen);
+	if (!ret)
+		ret = pt_stages__resolve(&s->target, o->specs, o->nspecs,
+					 &s->stages, err, errlen);
+	if (ret)
+		return ret;
+	if (!o->sites)
+		pt_stages__drop_sites(&s->stages);
+	if (o->alloc) {
+		ret = pt_alloc_sites__resolve(&s->target, &s->asites, err,
+					      errlen);
+		if (ret)
+			return ret;
+		pt_debug("allocator: %zu functions in %s", s->asites.n,
+			 s->asites.object);
+	}
+	if ((s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
+	    pt_ksyms__load(&s->ksyms, err, errlen))
+		pt_warn("%s; kernel frames are shown as addresses", err);
+	s->command = o->pid ? read_cmdline(o->pid, s->target.exe) :
+			      join_argv(o->argv);
+	if (!s->command)
+		return pt_errf(err, errlen, -ENOMEM, "out of memory");
+	pt_debug("start: %zu stages resolved in %.1f ms", s->stages.n,
+		 (now_ns() - s->t0) / 1e6);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- load */
+
+/*
+ * Says which stages are probed on an instruction the kernel single-steps,
+ * and what that costs per call (bias: calibrated figures, or NULL).
+ */
+static void warn_costly_probes(const struct pt_stage_set *set, const char *exe,
+			       const uint64_t *bias)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		const struct pt_stage *s = &set->v[i];
+		const char *fix;
+		char cost[96];
+
+		if (s->probe_class != PT_PROBE_STEP &&
+		    s->probe_class != PT_PROBE_ENDBR)
+			continue;
+		/* Only the program's own code can be annotated or rebuilt. */
+		fix = exe && !strcmp(s->object, exe) ?
+			      "add PIPETRACE_ENTER() to it and use --sites, or build with -fno-omit-frame-pointer" :
+			      "it is in a library: probing its caller instead is cheaper";
+		if (bias && bias[PT_PROBE_PUSH])
+			snprintf(
+				cost, sizeof(cost),
+				"about %.1f us per call, %.1f us more than a push site (measured now)",
+				bias[s->probe_class] / 1e3,
+				((double)bias[s->probe_class] -
+				 (double)bias[PT_PROBE_PUSH]) /
+					1e3);
+		else
+			snprintf(
+				cost, sizeof(cost),
+				"several times the cost of a push site per call");
+		pt_warn("%s: its first instruction is single-stepped by the kernel: %s; %s",
+			s->name, cost, fix);
+	}
+}
+
+/* With --sites, names the stages that have no probe sites (no
+ * PIPETRACE_ENTER()): they keep their entry and return probes. */
+static void note_siteless(const struct pt_stage_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].probe_class != PT_PROBE_SITE)
+			pt_info("--sites: %s has no PIPETRACE_ENTER() sites; probing its entry and return",
+				set->v[i].name);
+}
+
+/* Measures the probe's own cost; a failure only warns. */
+static void calibrate(struct pt_session *s)
+{
+	char err[512];
+	int ret;
+
+	ret = pt_tracer__calibrate(s->tracer, s->bias_ns, s->tail_ns, err,
+				   sizeof(err));
+	s->calibrated = ret == 0;
+	if (ret)
+		pt_warn("%s; latencies include the probe's own cost", err);
+	pt_debug("start: calibrated at %.1f ms", (now_ns() - s->t0) / 1e6);
+}
+
+int pt_session__load(struct pt_session *s, char *err, size_t errlen)
+{
+	const struct pt_opts *o = s->o;
+	struct pt_tracer_opts topts = {
+		.max_threads = o->max_threads,
+		.alloc = o->alloc,
+		.alloc_sample = o->alloc_sample,
+		.alloc_min = o->alloc_min,
+		.alloc_max = o->alloc_max,
+		.oncpu = s->needs & PT_SINK_ONCPU,
+		.offcpu = s->needs & PT_SINK_OFFCPU,
+		.events = s->needs & PT_SINK_EVENTS,
+	};
+	int ret;
+
+	ret = pt_tracer__open(&s->stages, &topts, &s->tracer, err, errlen);
+	if (ret)
+		return ret;
+	pt_debug("start: BPF loaded at %.1f ms", (now_ns() - s->t0) / 1e6);
+	if (topts.events) {
+		ret = pt_tracer__stream(s->tracer, pt_sinks__event, &s->sinks);
+		if (ret)
+			return pt_errf(err, errlen, ret,
+				       "cannot read the events ring buffer: %s",
+				       strerror(-ret));
+	}
+	if (o->calibrate)
+		calibrate(s);
+	warn_costly_probes(&s->stages, s->target.exe,
+			   s->calibrated ? s->bias_ns : NULL);
+	if (o->sites)
+		note_siteless(&s->stages);
+	return 0;
+}
+
+/* -------------------------------------------------------------- attach */
+
+static int find_init(const struct pt_sym *sym, void *arg)
+{
+	uint64_t *off = arg;
+
+	if (strcmp(sym->name, "_init") || sym->kind != PT_SYM_FUNC)
+		return 0;
+	*off = sym->file_off;
+	return 1;
+}
+
+/* A launched command: move the kernel's one-time uprobe setup into the
+ * executable's _init, before main (best effort: without _init, the first
+ * stage call pays it, as when attaching to a running process). */
+static void attach_warmup(struct pt_session *s)
+{
+	struct pt_elf *elf = NULL;
+	uint64_t off = 0;
+	int ret;
+
+	if (pt_elf__open(s->target.exe_open, &elf))
+		return;
+	ret = pt_elf__for_each_func(elf, find_init, &off);
+	pt_elf__close(elf);
+	if (ret != 1)
+		return;
+	ret = pt_tracer__attach_warmup(s->tracer, s->pid, s->target.exe_open,
+				       off);
+	if (ret)
+		pt_debug("no warm-up probe on _init: %s", strerror(-ret));
+}
+
+/* Signals arrive through a signalfd; a launched child gets the old mask. */
+static int watch_signals(struct pt_session *s, char *err, size_t errlen)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &s->orig_mask);
+	s->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (s->sigfd < 0)
+		return pt_errf(err, errlen, -errno, "signalfd: %s",
+			       strerror(errno));
+	return 0;
+}
+
+/* The target's process: -p's, or the command started and held. */
+static int find_target(struct pt_session *s, char *err, size_t errlen)
+{
+	const struct pt_opts *o = s->o;
+	int ret;
+
+	if (o->pid) {
+		s->pid = o->pid;
+	} else {
+		ret = pt_child__spawn_held_as(&s->child, o->argv,
+					      &s->orig_mask,
+					      o->user ? &s->creds : NULL);
+		if (ret)
+			return pt_errf(err, errlen, ret,
+				       "cannot start '%s': %s", o->argv[0],
+				       strerror(-ret));
+		s->pid = s->child.pid;
+	}
+	/* -p: the pidfd the target was read through (no PID reuse). */
+	s->pidfd = o->pid ? fcntl(s->target.pidfd, F_DUPFD_CLOEXEC, 0) :
+			    pidfd_open_(s->pid);
+	if (s->pidfd >= 0)
+		return 0;
+	if (errno == ESRCH)
+		return pt_errf(
+			err, errlen, -ESRCH,
+			"no such PID %d (it exited); check the process id",
+			s->pid);
+	return pt_errf(err, errlen, -errno, "cannot watch PID %d: %s", s->pid,
+		       strerror(errno));
+}
+
+/* The probes beside the stages': allocator, sampling, warm-up. */
+static int attach_extras(struct pt_session *s, char *err, size_t errlen)
+{
+	const struct pt_opts *o = s->o;
+	uint64_t hwm;
+	int ret;
+
+	if (o->alloc) {
+		ret = pt_tracer__attach_alloc(s->tracer, s->pid, &s->asites,
+					      err, errlen);
+		if (ret)
+			return ret;
+		/* A launched command's memory starts at its exec. */
+		if (o->pid)
+			read_rss(s->pid, &s->rss_start, &hwm);
+	}
+	if (s->needs & PT_SINK_ONCPU) {
+		ret = pt_tracer__attach_sampling(s->tracer, o->freq_hz, err,
+						 errlen);
+		if (ret)
+			return ret;
+		s->dither_seed = (unsigned int)now_ns() ^
+				 (unsigned int)getpid();
+		s->next_dither_ns = now_ns();
+	}
+	if (!o->pid)
+		attach_warmup(s);
+	return 0;
+}
+
+/* Stacks to name: open the target's objects while it lives (a launched
+ * one once its loader has mapped its libraries: its _init ran, or 200 ms
+ * passed). */
+static void open_syms(struct pt_session *s)
+{
+	uint64_t give_up = now_ns() + 200000000ull;
+	char err[512];
+
+	if (!s->want_syms)
+		return;
+	if (!s->o->pid)
+		while (!pt_tracer__warmed_up(s->tracer) && now_ns() < give_up &&
+		       !kill(s->pid, 0))
+			usleep(200);
+	if (pt_usyms__open(s->pid, &s->usyms, err, sizeof(err)))
+		pt_warn("%s; stacks are shown as addresses", err);
+	s->next_syms_ns = now_ns() + 2000000;
+	s->syms_refreshes = 1;
+	pt_debug("start: symbols opened at %.1f ms", (now_ns() - s->t0) / 1e6);
+}
+
+int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = watch_signals(s, err, errlen);
+	if (!ret)
+		ret = find_target(s, err, errlen);
+	if (!ret)
+		ret = pt_tracer__attach(s->tracer, s->pid, err, errlen);
+	if (!ret)
+		ret = pt_target__check_same(&s->target, err, errlen);
+	if (!ret)
+		ret = attach_extras(s, err, errlen);
+	if (ret)
+		return ret;
+	s->start_ns = now_ns();
+	pt_debug("start: attached at %.1f ms", (s->start_ns - s->t0) / 1e6);
+	pt_tracer__start_offcpu(s->tracer);
+	if (!s->o->pid) {
+		ret = pt_child__release(&s->child);
+		if (ret) {
+			s->fail_code = 127;
+			return pt_errf(err, errlen, ret, "cannot run '%s': %s",
+				       s->o->argv[0], strerror(-ret));
+		}
+	}
+	open_syms(s);
+	pt_info("tracing %zu stage%s of PID %d%s", s->stages.n,
+		s->stages.n == 1 ? "" : "s", s->pid,
+		s->o->pid ? "; Ctrl-C to stop" : "");
+	return 0;
+}
+
+/* ----------------------------------------------------------------- run */
+
+/*
+ * Re-reads the target's maps for the symbolizer on a schedule: soon after
+ * the start (a launched program's loader is still mapping its libraries),
+ * then every 200 ms, so that a target that exits is named as it last was.
+ */
+static void refresh_syms(struct pt_session *s, uint64_t now)
+{
+	static const uint64_t early_ms[] = { 2, 10, 30, 80 };
+	int ret;
+
+	if (!s->usyms || now < s->next_syms_ns)
+		return;
+	ret = pt_usyms__refresh(s->usyms);
+	pt_debug("symbols: maps re-read (%d), target %s", ret,
+		 pt_usyms__alive(s->usyms) ? "alive" : "gone");
+	s->syms_refreshes++;
+	s->next_syms_ns =
+		now +
+		1000000ull * (s->syms_refreshes < 4 ?
+				      early_ms[s->syms_refreshes] -
+					      early_ms[s->syms_refreshes - 1] :
+				      200);
+}
+
+/*
+ * On-CPU sampling: every 10-30 periods, a new rate drawn uniformly from
+ * [0.75, 1.25] x freq (so that the mean rate is freq), so that samples do
+ * not phase-lock onto a periodic workload. Setting a period restarts each
+ * CPU's timer and loses the part of a period already elapsed, half a period
+ * per change on average: 2.5% of the samples (changing every 10-30 ms, as
+ * before, lost 45% at 49 Hz). The changes come at times unrelated to the
+ * target, so the loss is spread evenly over its stacks.
+ */
+static void dither_sampling(struct pt_session *s, uint64_t now)
+{
+	uint64_t base = 1000000000ull / s->o->freq_hz;
+	double hz;
+
+	if (!s->next_dither_ns || now < s->next_dither_ns)
+		return;
+	hz = s->o->freq_hz *
+	     (0.75 + 0.5 * (double)rand_r(&s->dither_seed) / RAND_MAX);
+	pt_tracer__set_sample_period(s->tracer, (uint64_t)(1e9 / hz));
+	s->next_dither_ns =
+		now + base * (10 + (uint64_t)rand_r(&s->dither_seed) % 21);
+}
+
+/* How often streamed events are drained at the least. */
+#define EVENTS_DRAIN_NS 20000000ull
+
+/* Hands the streamed events waiting to the sinks; a failed drain fails
+ * the sinks that take them, at the end. */
+static void drain_events(struct pt_session *s)
+{
+	int n;
+
+	if (!(s->needs & PT_SINK_EVENTS) || s->events_err)
+		return;
+	n = pt_tracer__drain(s->tracer);
+	if (n >= 0)
+		return;
+	s->events_err = n;
+	pt_sinks__fail(&s->sinks, PT_SINK_EVENTS, n);
+}
+
+/* An interval's report (-i) to the sinks that print them. */
+static void tick(struct pt_session *s)
+{
+	struct pt_snapshot snap;
+	struct pt_report rep;
+	char err[512];
+
+	if (pt_session__snapshot(s, false, &snap, err, sizeof(err))) {
+		pt_warn("%s", err);
+		return;
+	}
+	if (!pt_report__build(&rep, &snap))
+		pt_sinks__tick(&s->sinks, &rep);
+	pt_report__free(&rep);
+}
+
+/* The earliest of the run's timers after now, or 0 for none. */
+static uint64_t next_wake(const struct pt_session *s, uint64_t now,
+			  uint64_t deadline, uint64_t tick_at)
+{
+	uint64_t next = deadline;
+
+	if (tick_at && (!next || tick_at < next))
+		next = tick_at;
+	if (s->usyms && (!next || s->next_syms_ns < next))
+		next = s->next_syms_ns;
+	if (s->next_dither_ns && (!next || s->next_dither_ns < next))
+		next = s->next_dither_ns;
+	/* Streamed events wake us only in bulk: drain them often. */
+	if ((s->needs & PT_SINK_EVENTS) &&
+	    (!next || now + EVENTS_DRAIN_NS < next))
+		next = now + EVENTS_DRAIN_NS;
+	return next;
+}
+
+/* Polls until next (0: no timeout). Returns the stop reason, or -1 to go
+ * on. */
+static int poll_once(struct pt_session *s, uint64_t now, uint64_t next)
+{
+	struct signalfd_siginfo si;
+	struct pollfd p[3];
+	int timeout = !next	  ? -1 :
+		      next <= now ? 0 :
+				    (int)((next - now + 999999) / 1000000);
+
+	p[0] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = s->pidfd, .events = POLLIN };
+	p[2] = (struct pollfd){ .fd = pt_tracer__stream_fd(s->tracer),
+				.events = POLLIN };
+	if (poll(p, p[2].fd >= 0 ? 3 : 2, timeout) < 0) {
+		if (errno == EINTR)
+			return -1;
+		pt_err("poll: %s", strerror(errno));
+		return PT_STOP_SIGNAL;
+	}
+	if (p[0].revents & POLLIN) {
+		if (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+			s->signo = (int)si.ssi_signo;
+		return PT_STOP_SIGNAL;
+	}
+	if (p[1].revents & (POLLIN | POLLHUP))
+		return PT_STOP_EXITED;
+	return -1;
+}
+
+enum pt_stop pt_session__run(struct pt_session *s)
+{
+	const struct pt_opts *o = s->o;
+	uint64_t deadline = 0, tick_at = 0, iv = 0, now;
+	int why;
+
+	if (o->duration_s > 0)
+		deadline = s->start_ns + (uint64_t)(o->duration_s * 1e9);
+	if (o->interval_s > 0) {
+		iv = (uint64_t)(o->interval_s * 1e9);
+		tick_at = s->start_ns + iv;
+	}
+	for (;;) {
+		now = now_ns();
+		if (deadline && now >= deadline) {
+			why = PT_STOP_DURATION;
+			break;
+		}
+		if (tick_at && now >= tick_at) {
+			tick(s);
+			tick_at += iv;
+			continue;
+		}
+		refresh_syms(s, now);
+		dither_sampling(s, now);
+		drain_events(s);
+		why = poll_once(s, now, next_wake(s, now, deadline, tick_at));
+		if (why >= 0)
+			break;
+	}
+	s->end_ns = now_ns();
+	s->exited = why == PT_STOP_EXITED;
+	return (enum pt_stop)why;
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+static void snapshot_release(struct pt_session *s)
+{
+	struct pt_snap_data *d = &s->data;
+
+	if (d->mem)
+		pt_mem__free(d->mem, s->stages.n + 1);
+	free(d->mem);
+	free(d->totals);
+	free(d->threads);
+	free(d->pairs);
+	pt_folded__free(d->oncpu);
+	pt_folded__free(d->offcpu);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The memory half (--alloc): per-stage heap figures and RSS. */
+static int snap_mem(struct pt_session *s, struct pt_snapshot *snap)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct pt_exit_mem em;
+	int ret;
+
+	s->data.mem = calloc(s->stages.n + 1, sizeof(*s->data.mem));
+	if (!s->data.mem)
+		return -ENOMEM;
+	ret = pt_mem__collect(s->tracer, s->stages.n, s->o->alloc_sample,
+			      s->usyms, s->data.mem);
+	if (ret)
+		return ret;
+	snap->mem = s->data.mem;
+	snap->alloc_sample = s->o->alloc_sample;
+	snap->alloc_min = s->o->alloc_min;
+	snap->rss.start = s->rss_start;
+	if (!s->exited && !read_rss(s->pid, &snap->rss.end, &snap->rss.peak)) {
+		snap->rss.end_known = true;
+		return 0;
+	}
+	/* Gone: what the kernel saw as its last thread exited. */
+	pt_tracer__exit_mem(s->tracer, &em);
+	if (em.seen) {
+		snap->rss.end = em.rss_pages * page;
+		snap->rss.peak = em.hiwater_pages * page;
+		snap->rss.end_known = true;
+	}
+	return 0;
+}
+
+/* Every counter the BPF side keeps. 0 or -errno. */
+static int snap_counters(struct pt_session *s, struct pt_snapshot *snap)
+{
+	struct pt_snap_data *d = &s->data;
+	int ret;
+
+	d->totals = calloc(s->stages.n ? s->stages.n : 1, sizeof(*d->totals));
+	if (!d->totals)
+		return -ENOMEM;
+	ret = pt_tracer__read(s->tracer, d->totals, snap->lost);
+	snap->inflight_exits = pt_tracer__inflight_exits(s->tracer);
+	if (!ret)
+		ret = pt_tracer__read_threads(s->tracer, &d->threads,
+					      &snap->nthreads);
+	if (!ret)
+		ret = pt_tracer__read_pairs(s->tracer, &d->pairs,
+					    &snap->npairs);
+	if (!ret && s->o->alloc)
+		ret = snap_mem(s, snap);
+	snap->totals = d->totals;
+	snap->threads = d->threads;
+	snap->pairs = d->pairs;
+	return ret;
+}
+
+/* The folded stacks the sinks want; a failure fails those sinks only. */
+static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
+{
+	struct pt_snap_data *d = &s->data;
+	unsigned int want = s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU);
+	int ret = 0;
+
+	if (!want)
+		return;
+	if (want & PT_SINK_ONCPU)
+		ret = pt_folded__new(&d->oncpu);
+	if (!ret && (want & PT_SINK_OFFCPU))
+		ret = pt_folded__new(&d->offcpu);
+	if (!ret)
+		ret = pt_stackfold__collect(s->tracer, &s->stages, s->usyms,
+					    s->ksyms, d->oncpu, d->offcpu);
+	if (ret) {
+		pt_warn("cannot fold the stacks: %s", strerror(-ret));
+		pt_sinks__fail(&s->sinks, want, ret);
+		return;
+	}
+	snap->oncpu = d->oncpu;
+	snap->offcpu = d->offcpu;
+}
+
+int pt_session__snapshot(struct pt_session *s, bool final,
+			 struct pt_snapshot *snap, char *err, size_t errlen)
+{
+	uint64_t end = final ? s->end_ns : now_ns();
+	int ret;
+
+	snapshot_release(s);
+	memset(snap, 0, sizeof(*snap));
+	if (final) {
+		/* Stacks are named by the target's maps as they are now, if
+		 * it lives. */
+		pt_tracer__freeze(s->tracer);
+		if (s->usyms && !s->exited)
+			pt_usyms__refresh(s->usyms);
+		drain_events(s);
+	}
+	snap->pid = s->pid;
+	snap->command = s->command;
+	snap->stages = &s->stages;
+	snap->duration_ns = end - s->start_ns;
+	snap->final = final;
+	snap->calibrated = s->calibrated;
+	memcpy(snap->bias_ns, s->bias_ns, sizeof(snap->bias_ns));
+	memcpy(snap->tail_ns, s->tail_ns, sizeof(snap->tail_ns));
+	ret = snap_counters(s, snap);
+	if (ret)
+		return pt_errf(err, errlen, ret,
+			       "cannot read the BPF counters: %s",
+			       strerror(-ret));
+	if (final)
+		snap_stacks(s, snap);
+	return 0;
+}
+
+/* ------------------------------------------------------------ the end */
+
+void pt_session__detach(struct pt_session *s)
+{
+	uint64_t t = now_ns();
+
+	pt_tracer__detach(s->tracer);
+	pt_debug("end: detached in %.1f ms", (now_ns() - t) / 1e6);
+}
+
+int pt_session__end(struct pt_session *s, enum pt_stop why, bool failed)
+{
+	int status, code = failed ? 1 : 0;
+
+	if (s->o->pid || why == PT_STOP_SIGNAL) {
+		/* A signalled launch leaves the command running, untraced. */
+		if (why == PT_STOP_SIGNAL && !s->o->pid)
+			code = 128 + s->signo;
+		s->child.pid = -1;
+		return code;
+	}
+	/* Launched: exit with the command's status once it ends. */
+	while (waitpid(s->child.pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = 1 << 8;
+			break;
+		}
+	}
+	s->child.pid = -1;
+	return failed ? code : status_code(status);
+}
+
+void pt_session__free(struct pt_session *s)
+{
+	pt_child__abort(&s->child);
+	pt_tracer__close(s->tracer);
+	pt_sinks__free(&s->sinks);
+	snapshot_release(s);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	pt_stages__free(&s->stages);
+	pt_alloc_sites__free(&s->asites);
+	pt_usyms__close(s->usyms);
+	pt_ksyms__free(s->ksyms);
+	pt_target__free(&s->target);
+	pt_creds__free(&s->creds);
+	free(s->command);
+}

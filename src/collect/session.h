@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.h - one trace, in phases, each a function of its own:
+ *
+ *   pt_session__open_outputs()  every sink's destination, checked and
+ *                               opened (nothing is loaded or launched yet)
+ *   pt_session__prepare()       target, stages, allocator, kernel symbols
+ *   pt_session__load()          BPF loaded, the probe's cost calibrated
+ *   pt_session__attach()        launch held (or -p), attach, release
+ *   pt_session__run()           wait for the end: target exit, -d, a
+ *                               signal; -i interval reports on the way
+ *   pt_session__snapshot()      everything the BPF side counted, at once
+ *   pt_session__detach()        every probe removed
+ *   pt_session__end()           the exit code (a launched command's)
+ *
+ * The final snapshot goes to pt_report__build() and pt_sinks__finish().
+ * Phases return 0 or -errno with a one-line message in err; warnings and
+ * progress go through util/log.
+ */
+#ifndef PT_SESSION_H
+#define PT_SESSION_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli/opts.h"
+#include "collect/allocsites.h"
+#include "collect/tracer.h"
+#include "output/sink.h"
+#include "report/snapshot.h"
+#include "symbols/kallsyms.h"
+#include "symbols/symbolize.h"
+#include "target/creds.h"
+#include "target/launch.h"
+#include "target/stages.h"
+
+enum pt_stop { PT_STOP_EXITED, PT_STOP_DURATION, PT_STOP_SIGNAL };
+
+/* What a snapshot holds, owned by the session until the next one. */
+struct pt_snap_data {
+	struct pt_totals *totals;
+	struct pt_thread_info *threads;
+	struct pt_pair *pairs;
+	struct pt_mem_row *mem;
+	struct pt_folded *oncpu, *offcpu;
+};
+
+struct pt_session {
+	const struct pt_opts *o;
+	struct pt_sinks sinks;
+	unsigned int needs; /* PT_SINK_* of the sinks */
+	bool want_syms; /* stacks to name: --alloc or folded stacks */
+	struct pt_target target;
+	struct pt_creds creds; /* -u USER */
+	struct pt_stage_set stages;
+	struct pt_alloc_sites asites; /* --alloc */
+	struct pt_ksyms *ksyms; /* kernel names, for folded stacks */
+	char *command;
+	struct pt_tracer *tracer;
+	bool calibrated;
+	uint64_t bias_ns[PT_PROBE_NR];
+	uint64_t tail_ns[PT_PROBE_NR];
+	struct pt_child child;
+	sigset_t orig_mask;
+	pid_t pid;
+	int sigfd, pidfd, signo;
+	int fail_code; /* exit code after a failed phase */
+	uint64_t t0, start_ns, end_ns;
+	uint64_t rss_start;
+	bool exited; /* the target's end was seen */
+	struct pt_usyms *usyms; /* names for stacks, while they are needed */
+	uint64_t next_syms_ns; /* when to re-read the target's maps */
+	uint64_t next_dither_ns; /* when to change the sampling period */
+	unsigned int dither_seed;
+	unsigned int syms_refreshes;
+	int events_err; /* a drain failed: -errno */
+	struct pt_snap_data data;
+};
+
+void pt_session__init(struct pt_session *s, const struct pt_opts *o);
+int pt_session__open_outputs(struct pt_session *s, char *err, size_t errlen);
+int pt_session__prepare(struct pt_session *s, char *err, size_t errlen);
+int pt_session__load(struct pt_session *s, char *err, size_t errlen);
+int pt_session__attach(struct pt_session *s, char *err, size_t errlen);
+enum pt_stop pt_session__run(struct pt_session *s);
+/* Freezes the counters first when final. snap points into the session. */
+int pt_session__snapshot(struct pt_session *s, bool final,
+			 struct pt_snapshot *snap, char *err, size_t errlen);
+void pt_session__detach(struct pt_session *s);
+/* The exit code: a launched command's status once it ends (unless failed),
+ * 128+N after signal N, else 0 (1 if failed). */
+int pt_session__end(struct pt_session *s, enum pt_stop why, bool failed);
+void pt_session__free(struct pt_session *s);
+
+#endif /* PT_SESSION_H */

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/*
+ * table.c - the "table" sink: the report as text tables, like perf stat's
+ * (standard error unless -o table=FILE).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "output/sink.h"
+
+/* "1.23k", "4.5M" for rates and counts in narrow columns. */
+static const char *fmt_rate(char *buf, size_t len, double v)
+{
+	if (v < 1e4)
+		snprintf(buf, len, "%.1f", v);
+	else if (v < 1e7)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	return buf;
+}
+
+/* The stage's label: its name, prefixed by its object's basename when that
+ * is not the main executable's (the first stage's object). */
+static void stage_label(char *buf, size_t len, const struct pt_report *r,
+			const struct pt_stage *s)
+{
+	const char *base = strrchr(s->object, '/');
+
+	if (r->n && strcmp(s->object, r->rows[0].stage->object))
+		snprintf(buf, len, "%s:%s", base ? base + 1 : s->object,
+			 s->name);
+	else
+		snprintf(buf, len, "%s", s->name);
+}
+
+/* One letter a part, for the stacked bar. */
+static const char part_letter[PT_PART_NR] = {
+	[PT_PART_USER] = 'u',  [PT_PART_SYS] = 's',   [PT_PART_IO] = 'I',
+	[PT_PART_LOCK] = 'L',  [PT_PART_SLEEP] = 'S', [PT_PART_RUNQ] = 'R',
+	[PT_PART_OTHER] = 'o',
+};
+
+#define BAR_WIDTH 20
+
+/* A BAR_WIDTH-character stacked bar of a split (largest remainders). */
+static void split_bar(char *bar, const uint64_t part_ns[PT_PART_NR])
+{
+	uint64_t total = pt_sum_parts(part_ns);
+	int cells[PT_PART_NR], used = 0, p, best, k = 0;
+	double rem[PT_PART_NR];
+
+	memset(bar, '.', BAR_WIDTH);
+	bar[BAR_WIDTH] = '\0';
+	if (!total)
+		return;
+	for (p = 0; p < PT_PART_NR; p++) {
+		double exact = (double)part_ns[p] * BAR_WIDTH / (double)total;
+
+		cells[p] = (int)exact;
+		rem[p] = exact - cells[p];
+		used += cells[p];
+	}
+	while (used < BAR_WIDTH) {
+		for (best = 0, p = 1; p < PT_PART_NR; p++)
+			if (rem[p] > rem[best])
+				best = p;
+		cells[best]++;
+		rem[best] = -1;
+		used++;
+	}
+	for (p = 0; p < PT_PART_NR; p++)
+		while (cells[p]-- > 0 && k < BAR_WIDTH)
+			bar[k++] = part_letter[p];
+}
+
+static double pct_of(uint64_t part, uint64_t total)
+{
+	return total ? 100.0 * (double)part / (double)total : 0.0;
+}
+
+/* The time split per stage and per thread, and the bottleneck. */
+static void write_split_table(FILE *f, const struct pt_report *r)
+{
+	char bar[BAR_WIDTH + 1], label[64], b[32];
+	size_t i;
+
+	fprintf(f, "\n%-24s %9s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n",
+		"STAGE", "OWN TIME", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
+		"RUNQ%", "OTH%", BAR_WIDTH, "SPLIT", "VERDICT", "2x SAVES");
+	for (i = 0; i < r->n; i++) {
+		const struct pt_stage_report *row = &r->rows[i];
+		const uint64_t *p = row->part_ns;
+		uint64_t t = row->self_ns;
+
+		stage_label(label, sizeof(label), r, row->stage);
+		split_bar(bar, p);
+		fprintf(f,
+			"%-24s %9s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
+			label, pt_fmt_ns(b, sizeof(b), t),
+			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], t),
+			pct_of(p[PT_PART_SYS], t), pct_of(p[PT_PART_IO], t),
+			pct_of(p[PT_PART_LOCK], t), pct_of(p[PT_PART_SLEEP], t),
+			pct_of(p[PT_PART_RUNQ], t), pct_of(p[PT_PART_OTHER], t),
+			bar, row->verdict, row->saves_pct);
+	}
+	fprintf(f,
+		"split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
+	if (r->nthreads) {
+		fprintf(f, "\n%-8s %-16s %6s   %-6s %5s %5s %5s %5s %5s %5s\n",
+			"TID", "THREAD", "BUSY%", "IDLE:", "CPU%", "IO%",
+			"LOCK%", "SLP%", "RUNQ%", "OTH%");
+		for (i = 0; i < r->nthreads; i++) {
+			const struct pt_thread_info *th = &r->threads[i];
+			const uint64_t *p = th->idle_ns;
+			uint64_t busy = pt_sum_parts(th->busy_ns);
+			uint64_t all = busy + pt_sum_parts(p);
+
+			fprintf(f,
+				"%-8u %-16s %6.1f   %-6s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f\n",
+				th->tid, th->comm, pct_of(busy, all), "",
+				pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
+				pct_of(p[PT_PART_IO], all),
+				pct_of(p[PT_PART_LOCK], all),
+				pct_of(p[PT_PART_SLEEP], all),
+				pct_of(p[PT_PART_RUNQ], all),
+				pct_of(p[PT_PART_OTHER], all));
+		}
+	}
+	if (r->bottleneck >= 0)
+		fprintf(f, "\nbottleneck: %s: %s\n",
+			r->rows[r->bottleneck].stage->name,
+			r->bottleneck_reason);
+}
+
+/* "812B", "1.2KiB", "3.4MiB", "2.0GiB" into buf. */
+static const char *fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
+		snprintf(buf, len, "%lluB", (unsigned long long)b);
+		return buf;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f%s", v, units[u]);
+	return buf;
+}
+
+/* One memory row of the table. */
+static void mem_line(FILE *f, const char *label, const struct pt_mem_row *m)
+{
+	char b[6][32];
+
+	fprintf(f, "%-24s %9llu %9s %9llu %9s %9s %9s %9s %8llu\n", label,
+		(unsigned long long)m->alloc_calls,
+		fmt_bytes(b[0], sizeof(b[0]), m->alloc_bytes),
+		(unsigned long long)m->frees,
+		fmt_bytes(b[1], sizeof(b[1]), m->freed_bytes),
+		fmt_bytes(b[2], sizeof(b[2]), m->handed_bytes),
+		fmt_bytes(b[3], sizeof(b[3]), m->live_bytes),
+		fmt_bytes(b[4], sizeof(b[4]), m->peak_live_bytes),
+		(unsigned long long)m->page_faults);
+}
+
+/* The memory section: heap use per stage, leak suspects, RSS. */
+static void write_mem_table(FILE *f, const struct pt_report *r)
+{
+	char label[64], b[3][32];
+	size_t i, k;
+
+	fprintf(f, "\nmemory");
+	if (r->alloc_sample > 1)
+		fprintf(f, " (1 allocation in %u recorded, counts scaled)",
+			r->alloc_sample);
+	if (r->alloc_min)
+		fprintf(f, " (allocations under %llu bytes ignored)",
+			(unsigned long long)r->alloc_min);
+	fprintf(f,
+		": live = allocated here and freed nowhere yet; handed = freed by a later stage\n");
+	fprintf(f, "%-24s %9s %9s %9s %9s %9s %9s %9s %8s\n", "STAGE", "ALLOCS",
+		"BYTES", "FREES", "FREED", "HANDED", "LIVE", "PEAK", "FAULTS");
+	for (i = 0; i < r->n; i++) {
+		stage_label(label, sizeof(label), r, r->rows[i].stage);
+		mem_line(f, label, &r->mem[i]);
+	}
+	mem_line(f, "[no stage]", &r->mem[r->n]);
+	for (i = 0; i <= r->n; i++) {
+		const struct pt_mem_row *m = &r->mem[i];
+
+		for (k = 0; k < m->ntop && k < 3; k++) {
+			const struct pt_live_site *site = &m->top[k];
+			size_t fr;
+
+			fprintf(f, "  live in %s: %s in %llu block%s from ",
+				i < r->n ? r->rows[i].stage->name :
+					   "[no stage]",
+				fmt_bytes(b[0], sizeof(b[0]), site->bytes),
+				(unsigned long long)site->count,
+				site->count == 1 ? "" : "s");
+			for (fr = 0; fr < site->nframes && fr < 4; fr++)
+				fprintf(f, "%s%s", fr ? " < " : "",
+					site->frames[fr]);
+			fputs("\n", f);
+		}
+	}
+	fprintf(f, "rss: start %s, end %s%s, peak %s\n",
+		fmt_bytes(b[0], sizeof(b[0]), r->rss.start),
+		fmt_bytes(b[1], sizeof(b[1]), r->rss.end),
+		r->rss.end_known ? "" : " (not seen)",
+		fmt_bytes(b[2], sizeof(b[2]), r->rss.peak));
+}
+
+/* A line per stage with calls that carried the kernel's one-time uprobe
+ * setup: they are in CALLS, not in the latency columns. */
+static void write_setup_notes(FILE *f, const struct pt_report *r)
+{
+	char b[32];
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct pt_totals *t = r->rows[i].tot;
+
+		if (!t->setup_calls)
+			continue;
+		fprintf(f,
+			"  %s: %llu call%s carried the kernel's one-time uprobe setup in the process (%s) and %s left out of its latency figures\n",
+			r->rows[i].stage->name,
+			(unsigned long long)t->setup_calls,
+			t->setup_calls == 1 ? "" : "s",
+			pt_fmt_ns(b, sizeof(b), t->setup_ns),
+			t->setup_calls == 1 ? "is" : "are");
+	}
+}
+
+int pt_report__write_table(FILE *f, const struct pt_report *r)
+{
+	char b[9][32], label[64];
+	size_t i;
+
+	fprintf(f, "PID %d (%s): traced %s, %zu stage%s, %llu lost event%s",
+		r->pid, r->command ? r->command : "?",
+		pt_fmt_ns(b[0], sizeof(b[0]), r->duration_ns), r->n,
+		r->n == 1 ? "" : "s", (unsigned long long)r->lost_total,
+		r->lost_total == 1 ? "" : "s");
+	if (r->calibrated) {
+		bool used[PT_PROBE_NR] = { false };
+		const char *sep = "";
+		int c;
+
+		for (i = 0; i < r->n; i++)
+			used[r->rows[i].stage->probe_class] = true;
+		fputs(", probe cost subtracted per call:", f);
+		for (c = 0; c < PT_PROBE_NR; c++) {
+			if (!used[c])
+				continue;
+			fprintf(f, "%s %s %s (means: %s more)", sep,
+				pt_probe_class__name((enum pt_probe_class)c),
+				pt_fmt_ns(b[1], sizeof(b[1]), r->bias_ns[c]),
+				pt_fmt_ns(b[2], sizeof(b[2]), r->tail_ns[c]));
+			sep = ",";
+		}
+	} else {
+		fputs(", probe cost not subtracted", f);
+	}
+	fputs("\n", f);
+	if (r->lost_total)
+		fprintf(f,
+			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs, %llu untracked blocks, %llu stacks, %llu samples, %llu streamed events\n",
+			(unsigned long long)r->lost[PT_LOST_DEPTH],
+			(unsigned long long)r->lost[PT_LOST_UNMATCHED],
+			(unsigned long long)r->lost[PT_LOST_THREADS_FULL],
+			(unsigned long long)r->lost[PT_LOST_PAIRS_FULL],
+			(unsigned long long)r->lost[PT_LOST_ALLOCS_FULL],
+			(unsigned long long)r->lost[PT_LOST_STACKS],
+			(unsigned long long)r->lost[PT_LOST_SAMPLES_FULL],
+			(unsigned long long)r->lost[PT_LOST_EVENTS]);
+	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
+		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
+		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
+	for (i = 0; i < r->n; i++) {
+		const struct pt_stage_report *row = &r->rows[i];
+		const struct pt_totals *t = row->tot;
+		bool items = row->stage->items != PT_ITEMS_NONE;
+		char items_s[24];
+
+		stage_label(label, sizeof(label), r, row->stage);
+		if (items)
+			snprintf(items_s, sizeof(items_s), "%llu",
+				 (unsigned long long)t->items);
+		else
+			snprintf(items_s, sizeof(items_s), "-");
+		fprintf(f,
+			"%-24s %9llu %10s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
+			label, (unsigned long long)t->calls, items_s,
+			pt_fmt_ns(b[0], sizeof(b[0]), t->wall_ns),
+			row->concurrency,
+			pt_fmt_ns(b[1], sizeof(b[1]), t->min_ns),
+			pt_fmt_ns(b[2], sizeof(b[2]), row->mean_ns),
+			pt_fmt_ns(b[3], sizeof(b[3]), row->p50_ns),
+			pt_fmt_ns(b[4], sizeof(b[4]), row->p95_ns),
+			pt_fmt_ns(b[5], sizeof(b[5]), row->p99_ns),
+			pt_fmt_ns(b[6], sizeof(b[6]), t->max_ns),
+			fmt_rate(b[7], sizeof(b[7]), row->calls_per_s),
+			items ? fmt_rate(b[8], sizeof(b[8]), row->items_per_s) :
+				"-");
+	}
+	write_setup_notes(f, r);
+	write_split_table(f, r);
+	if (r->mem)
+		write_mem_table(f, r);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ------------------------------------------------------------------ sink */
+
+static int table_finish(struct pt_sink *s, const struct pt_report *r)
+{
+	return pt_report__write_table(s->f, r);
+}
+
+/* An interval's table, under the time it was taken. */
+static int table_tick(struct pt_sink *s, const struct pt_report *r)
+{
+	time_t wall = time(NULL);
+	char ts[32];
+
+	strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&wall));
+	fprintf(s->f, "\n--- %s\n", ts);
+	return pt_report__write_table(s->f, r);
+}
+
+const struct pt_sink_format pt_sink_table = {
+	.name = "table",
+	.what = "the report table",
+	.tick = table_tick,
+	.finish = table_finish,
+};

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot.h - what a trace saw, read from the BPF side at one moment:
+ * the report's only input. The tracer fills it (collect/), the report and
+ * the output sinks read it; a test builds one by hand, without BPF.
+ */
+#ifndef PT_SNAPSHOT_H
+#define PT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pipetrace_abi.h"
+#include "report/memreport.h"
+#include "target/stages.h"
+
+struct pt_folded;
+
+/* A stage's counters summed over CPUs. */
+struct pt_totals {
+	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
+	uint64_t bias_ns; /* probe latency subtracted, over all calls */
+	/* Calls that carried the kernel's one-time uprobe setup: counted in
+	 * calls, not in the latency figures (pt_stage_stats.setup_calls). */
+	uint64_t setup_calls, setup_ns;
+	uint64_t hist[PT_HIST_BUCKETS];
+	struct pt_stage_time time; /* the stage's own time, split */
+};
+
+/* The calls in a stage's latency figures (hist, mean, min, max). */
+static inline uint64_t pt_totals__timed(const struct pt_totals *t)
+{
+	return t->calls - t->setup_calls;
+}
+
+/* A target thread's time: inside stages (busy) and outside (idle). */
+struct pt_thread_info {
+	uint32_t tid;
+	bool exited;
+	char comm[16];
+	uint64_t busy_ns[PT_PART_NR];
+	uint64_t idle_ns[PT_PART_NR];
+};
+
+/* Outermost wall time of one stage on one thread. */
+struct pt_pair {
+	uint32_t tid;
+	uint32_t stage;
+	uint64_t wall_ns;
+};
+
+/* The target's resident memory, bytes. */
+struct pt_rss {
+	uint64_t start, end, peak;
+	bool end_known; /* false: the target's end was not seen */
+};
+
+struct pt_snapshot {
+	pid_t pid;
+	const char *command;
+	const struct pt_stage_set *stages;
+	const struct pt_totals *totals; /* stages->n */
+	uint64_t duration_ns; /* from attach to this snapshot */
+	bool final; /* the trace's end, not an interval */
+	/* the probe's own cost, by probe class */
+	bool calibrated;
+	uint64_t bias_ns[PT_PROBE_NR];
+	uint64_t tail_ns[PT_PROBE_NR];
+	uint64_t lost[PT_LOST_NR];
+	uint64_t inflight_exits; /* exit sites of calls entered before attach */
+	const struct pt_thread_info *threads; /* sorted by tid */
+	size_t nthreads;
+	const struct pt_pair *pairs;
+	size_t npairs;
+	/* --alloc: stages->n + 1 rows (the last is outside every stage), or
+	 * NULL */
+	const struct pt_mem_row *mem;
+	unsigned int alloc_sample;
+	uint64_t alloc_min;
+	struct pt_rss rss;
+	/* stacks, final snapshot only; NULL when not collected */
+	const struct pt_folded *oncpu; /* samples */
+	const struct pt_folded *offcpu; /* microseconds */
+};
+
+#endif /* PT_SNAPSHOT_H */

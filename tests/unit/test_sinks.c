@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_sinks.c - golden outputs: a fixed snapshot (golden_fixture.h, no
+ * BPF) through each report sink must give exactly the text stored in
+ * tests/unit/golden/. A difference prints the first differing line of
+ * each. To accept a deliberate change, regenerate the files with
+ * PT_GOLDEN_WRITE=1 and review the diff.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "golden_fixture.h"
+#include "lib/paths.h"
+#include "output/sink.h"
+#include "report/report.h"
+
+#define GOLDEN_DIR PT_SOURCE_DIR "/tests/unit/golden/"
+
+/* The whole file at path, NUL-terminated; NULL if it cannot be read. */
+static char *slurp(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *in = fopen(path, "r"), *out;
+	int c;
+
+	if (!in)
+		return NULL;
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	while ((c = fgetc(in)) != EOF)
+		fputc(c, out);
+	fclose(in);
+	fclose(out);
+	return buf;
+}
+
+/* Fails with the first line where got and want differ. */
+static void assert_same_text(const char *got, const char *want,
+			     const char *name)
+{
+	const char *g = got, *w = want, *ge, *we;
+	int line = 1;
+
+	while (*g || *w) {
+		ge = strchrnul(g, '\n');
+		we = strchrnul(w, '\n');
+		if (ge - g != we - w || memcmp(g, w, (size_t)(ge - g)))
+			fail_msg(
+				"%s differs at line %d:\n  got:  %.*s\n  want: %.*s",
+				name, line, (int)(ge - g), g, (int)(we - w), w);
+		g = *ge ? ge + 1 : ge;
+		w = *we ? we + 1 : we;
+		line++;
+	}
+}
+
+/* Runs format's sink over the golden snapshot into memory. */
+static char *through_sink(const char *format)
+{
+	static struct golden g;
+	struct pt_snapshot snap;
+	struct pt_report rep;
+	struct pt_sink s = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+
+	golden_snapshot(&g, &snap);
+	assert_int_equal(pt_report__build(&rep, &snap), 0);
+	s.fmt = pt_sink_format__find(format);
+	assert_non_null(s.fmt);
+	s.f = open_memstream(&buf, &len);
+	assert_non_null(s.f);
+	s.stages = snap.stages;
+	assert_int_equal(s.fmt->open ? s.fmt->open(&s) : 0, 0);
+	assert_int_equal(s.fmt->finish(&s, &rep), 0);
+	if (s.fmt->close)
+		s.fmt->close(&s);
+	fclose(s.f);
+	pt_report__free(&rep);
+	return buf;
+}
+
+static void check_golden(const char *format, const char *file)
+{
+	char path[512], *got = through_sink(format), *want;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s", GOLDEN_DIR, file);
+	if (getenv("PT_GOLDEN_WRITE")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	want = slurp(path);
+	if (!want)
+		fail_msg("cannot read %s", path);
+	assert_same_text(got, want, path);
+	free(got);
+	free(want);
+}
+
+static void test_table_golden(void **state)
+{
+	check_golden("table", "table.txt");
+}
+
+static void test_json_golden(void **state)
+{
+	check_golden("json", "report.json");
+}
+
+/* The comparison itself can fail: one changed figure is caught. */
+static void test_golden_detects_change(void **state)
+{
+	static struct golden g;
+	struct pt_snapshot snap;
+	struct pt_report rep;
+	char *buf = NULL, *want;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	golden_snapshot(&g, &snap);
+	g.tot[1].calls++;
+	assert_int_equal(pt_report__build(&rep, &snap), 0);
+	assert_int_equal(pt_report__write_table(f, &rep), 0);
+	fclose(f);
+	want = slurp(GOLDEN_DIR "table.txt");
+	assert_non_null(want);
+	assert_string_not_equal(buf, want);
+	pt_report__free(&rep);
+	free(buf);
+	free(want);
+}
+
+/* Every format in the table has a name and a finish, and is found. */
+static void test_formats(void **state)
+{
+	const char *names[] = { "table", "json", "events", "folded",
+				"folded-offcpu" };
+	char buf[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct pt_sink_format *f = pt_sink_format__find(names[i]);
+
+		assert_non_null(f);
+		assert_non_null(f->finish);
+		assert_non_null(strstr(pt_sink_format__names(buf, sizeof(buf)),
+				       names[i]));
+	}
+	assert_null(pt_sink_format__find("xml"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_golden),
+		cmocka_unit_test(test_json_golden),
+		cmocka_unit_test(test_golden_detects_change),
+		cmocka_unit_test(test_formats),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
