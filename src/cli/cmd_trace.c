@@ -224,11 +224,27 @@ static int report_mem(struct trace_run *r, struct pt_report *rep,
 	return 0;
 }
 
+/* The line under a folded file's summary: the tracer's own work left out,
+ * the user stacks cut short (UNIT: counts per unit of WHAT). */
+static void info_left_out(const char *what, const struct pt_stackfold_count *c,
+			  double unit)
+{
+	double total = c->total ? (double)c->total : 1;
+
+	pt_info("  tracer's own probe work, not in the stacks: %.*f %s (%.1f%%); "
+		"user stacks cut at a broken frame-pointer walk: %.*f (%.1f%%)",
+		unit > 1 ? 3 : 0, c->own / unit, what, 100 * c->own / total,
+		unit > 1 ? 3 : 0, c->truncated / unit,
+		100 * c->truncated / total);
+}
+
 /* Writes the --folded and --folded-offcpu files. Returns 0 or -errno
  * (message printed). */
 static int save_folded(struct trace_run *r)
 {
 	const struct pt_opts *o = r->o;
+	struct pt_stackfold_opts so = { .addresses = o->addresses };
+	struct pt_stackfold_stats stats;
 	struct pt_folded *on = NULL, *off = NULL;
 	char err[512];
 	int ret;
@@ -240,7 +256,7 @@ static int save_folded(struct trace_run *r)
 		ret = pt_folded__new(&off);
 	if (!ret)
 		ret = pt_stackfold__collect(r->tracer, &r->stages, r->usyms,
-					    r->ksyms, on, off);
+					    r->ksyms, &so, on, off, &stats);
 	if (ret) {
 		pt_err("cannot fold the stacks: %s", strerror(-ret));
 		goto out;
@@ -254,6 +270,7 @@ static int save_folded(struct trace_run *r)
 		pt_info("wrote %llu on-CPU samples in %zu stacks to %s",
 			(unsigned long long)pt_folded__total(on),
 			pt_folded__nr_stacks(on), o->folded_path);
+		info_left_out("on-CPU samples", &stats.oncpu, 1);
 	}
 	if (off) {
 		ret = pt_folded__save(off, o->folded_offcpu_path, err,
@@ -265,6 +282,7 @@ static int save_folded(struct trace_run *r)
 		pt_info("wrote %.3f s off CPU in %zu stacks to %s",
 			pt_folded__total(off) / 1e6, pt_folded__nr_stacks(off),
 			o->folded_offcpu_path);
+		info_left_out("s off CPU", &stats.offcpu, 1e6);
 	}
 out:
 	pt_folded__free(on);

@@ -49,6 +49,7 @@ struct pt_opts {
 	unsigned int freq_hz; /* -F: on-CPU sampling rate */
 	const char *folded_path; /* --folded: on-CPU stacks */
 	const char *folded_offcpu_path; /* --folded-offcpu: off-CPU stacks */
+	bool addresses; /* --addresses: unnamed code by exact offset */
 };
 
 /*

@@ -23,13 +23,46 @@
 /* The off-CPU reason frame of a pt_part ("[io]", ...). */
 const char *pt_stackfold__reason(unsigned int part);
 
+/* Options of pt_stackfold__collect(); all-zero means the defaults. */
+struct pt_stackfold_opts {
+	bool addresses; /* unnamed code as "OBJECT+0xOFF", one frame per
+			 * address, instead of OBJECT per run of frames */
+};
+
+/* What the folding of one kind left out (samples on CPU, us off CPU). */
+struct pt_stackfold_count {
+	uint64_t total; /* all samples of the kind */
+	uint64_t own; /* the tracer's own work: left out of the stacks */
+	uint64_t truncated; /* user stack cut where the walk left code */
+};
+
+struct pt_stackfold_stats {
+	struct pt_stackfold_count oncpu, offcpu;
+};
+
 /*
  * Adds every sample bucket of t to oncpu or offcpu (either may be NULL to
  * skip that kind), naming user frames with u and kernel frames with k
- * (either may be NULL: addresses in hex). Returns 0 or -errno.
+ * (either may be NULL: addresses in hex); o and stats may be NULL.
+ *
+ * The tracer's own frames are removed: kernel frames from the first one of
+ * the uprobe machinery (int3 trap, handlers, uretprobe syscall) or of a
+ * tracepoint's or perf event's BPF glue down to the leaf. A sample is the
+ * tracer's own work, counted in stats and not added, when its user leaf is
+ * in the uprobe area ([uprobes]) or its kernel stack went through the
+ * uprobe machinery, or (on CPU) through BPF glue; off CPU the BPF glue is
+ * only where the stack was taken (__traceiter_sched_switch).
+ *
+ * Code without a symbol is named by its object, consecutive frames of one
+ * object folded into one ("[jit]" for anonymous executable memory,
+ * "[anon-exec]" for executable [heap]/[stack]), unless o->addresses. A user
+ * stack is cut at its first frame that is not code (a broken frame-pointer
+ * walk) and counted as truncated. Returns 0 or -errno.
  */
 int pt_stackfold__collect(struct pt_tracer *t, const struct pt_stage_set *st,
 			  struct pt_usyms *u, const struct pt_ksyms *k,
-			  struct pt_folded *oncpu, struct pt_folded *offcpu);
+			  const struct pt_stackfold_opts *o,
+			  struct pt_folded *oncpu, struct pt_folded *offcpu,
+			  struct pt_stackfold_stats *stats);
 
 #endif /* PT_STACKFOLD_H */
