@@ -9,8 +9,11 @@
  * deleted or replaced, is still symbolized) and reports it to a libdw Dwfl
  * at its load bias. The vDSO is copied out of the process's memory. Symbol
  * tables and DWARF come from the file itself or from a separate debug file
- * that Dwfl's standard search finds (.gnu_debuglink, build-id under
- * /usr/lib/debug/.build-id/, debuginfod when DEBUGINFOD_URLS is set).
+ * that Dwfl's standard search finds (.gnu_debuglink next to the object or
+ * under DIR/<object's directory>/ for each debuginfo path DIR, where
+ * <name>.debug is tried without a debuglink; build-id under
+ * DIR/.build-id/; debuginfod, through Debian's libdebuginfod that libdw
+ * loads, only when DEBUGINFOD_URLS is set).
  *
  * Names are cached by address. A handle holds one open descriptor per
  * module (until close) and is not thread-safe. Functions return 0 or a
