@@ -101,8 +101,8 @@ static bool is_code(enum pt_ucode kind)
 /*
  * Reads and classifies the user stack ID. A frame-pointer walk through
  * code built without frame pointers reads return addresses from whatever
- * the frame pointer register held: the first "return address" that is not
- * code ([heap], a stack, data, nothing mapped) cuts the stack there.
+ * the frame pointer register held: the first "return address" in memory
+ * that is not executable ([heap], a stack, data) cuts the stack there.
  * Without u, nothing is classified (addresses are printed as they are).
  */
 static int read_ustack(struct pt_tracer *t, struct pt_usyms *u, int32_t id,
@@ -129,7 +129,9 @@ static int read_ustack(struct pt_tracer *t, struct pt_usyms *u, int32_t id,
 		}
 		if (ret)
 			return ret;
-		if (!is_code(us->kind[i])) {
+		/* Not cut at an unmapped address: that may be a library
+		 * mapped after the symbolizer's last maps read. */
+		if (us->kind[i] == PT_UCODE_NOT_CODE) {
 			us->truncated = true;
 			break;
 		}

@@ -55,9 +55,10 @@ struct pt_stackfold_stats {
  *
  * Code without a symbol is named by its object, consecutive frames of one
  * object folded into one ("[jit]" for anonymous executable memory,
- * "[anon-exec]" for executable [heap]/[stack]), unless o->addresses. A user
- * stack is cut at its first frame that is not code (a broken frame-pointer
- * walk) and counted as truncated. Returns 0 or -errno.
+ * "[anon-exec]" for executable [heap]/[stack]; "[unknown]" outside every
+ * known mapping), unless o->addresses. A user stack is cut at its first
+ * frame in memory that is not executable (a broken frame-pointer walk) and
+ * counted as truncated. Returns 0 or -errno.
  */
 int pt_stackfold__collect(struct pt_tracer *t, const struct pt_stage_set *st,
 			  struct pt_usyms *u, const struct pt_ksyms *k,

@@ -241,7 +241,7 @@ static bool is_root_frame(const char *fr)
 
 /*
  * Checks every frame of F: no tracer machinery, and (unless ADDRESSES) no
- * "+0x" offsets and no [heap]/[anon]/[stack]/[unknown] frames. Prints the
+ * "+0x" offsets and no [heap]/[anon]/[stack] frames. Prints the
  * share of the total whose stack reaches main or a thread's start
  * (measured, not asserted: code without frame pointers stops the walk).
  * Returns the count of stacks with an offset frame.
@@ -264,8 +264,7 @@ static uint64_t check_frames(const struct pt_folded *f, const char *what,
 				fail_msg("%s: offset in '%s'", what, fr[k]);
 			if (!strncmp(fr[k], "[heap]", 6) ||
 			    !strncmp(fr[k], "[anon]", 6) ||
-			    !strncmp(fr[k], "[stack]", 7) ||
-			    !strcmp(fr[k], "[unknown]"))
+			    !strncmp(fr[k], "[stack]", 7))
 				fail_msg("%s: frame '%s'", what, fr[k]);
 			root |= is_root_frame(fr[k]);
 			offset |= strstr(fr[k], "+0x") != NULL;
