@@ -39,6 +39,8 @@ static int emit(struct pt_session *s, const struct pt_snapshot *snap)
 		else if (k->note[0])
 			pt_info("%s to %s", k->note,
 				k->path ? k->path : "standard error");
+		if (!k->ret && k->detail[0])
+			pt_info("  %s", k->detail);
 	}
 	return ret;
 }

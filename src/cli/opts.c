@@ -177,6 +177,8 @@ void pt_opts__usage(FILE *f)
 	      "      --folded FILE      write on-CPU stacks per stage, folded (FILE.gz: gzip)\n"
 	      "      --folded-offcpu FILE  write off-CPU stacks per stage and reason, in us;\n"
 	      "                         captures a stack at every switch-out (costly)\n"
+	      "      --addresses        name code without a symbol OBJECT+0xOFFSET, one\n"
+	      "                         frame per address (default: OBJECT, one frame per run)\n"
 	      "  -v, --verbose          show debug output, libbpf's included\n"
 	      "  -h, --help             this text\n"
 	      "  -V, --version          print the version\n"
@@ -202,6 +204,7 @@ enum {
 	OPT_FOLDED_OFFCPU,
 	OPT_SITES,
 	OPT_EVENTS,
+	OPT_ADDRESSES,
 	OPT_END,
 };
 
@@ -270,6 +273,7 @@ static const struct option long_opts[] = {
 	{ "freq", required_argument, NULL, 'F' },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "folded-offcpu", required_argument, NULL, OPT_FOLDED_OFFCPU },
+	{ "addresses", no_argument, NULL, OPT_ADDRESSES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -401,6 +405,9 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 					err, errlen, -EINVAL,
 					"empty --folded-offcpu file name; give a path");
 			o->folded_offcpu_path = optarg;
+			break;
+		case OPT_ADDRESSES:
+			o->addresses = true;
 			break;
 		case OPT_NO_CALIBRATE:
 			o->calibrate = false;

@@ -53,6 +53,7 @@ struct pt_opts {
 	/* outputs */
 	struct pt_output *outputs; /* -o, in the order given */
 	size_t noutputs;
+	bool addresses; /* --addresses: unnamed code by exact offset */
 };
 
 /*

@@ -723,6 +723,7 @@ static int snap_counters(struct pt_session *s, struct pt_snapshot *snap)
 /* The folded stacks the sinks want; a failure fails those sinks only. */
 static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
 {
+	struct pt_stackfold_opts so = { .addresses = s->o->addresses };
 	struct pt_snap_data *d = &s->data;
 	unsigned int want = s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU);
 	int ret = 0;
@@ -735,7 +736,8 @@ static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
 		ret = pt_folded__new(&d->offcpu);
 	if (!ret)
 		ret = pt_stackfold__collect(s->tracer, &s->stages, s->usyms,
-					    s->ksyms, d->oncpu, d->offcpu);
+					    s->ksyms, &so, d->oncpu, d->offcpu,
+					    &snap->stack_stats);
 	if (ret) {
 		pt_warn("cannot fold the stacks: %s", strerror(-ret));
 		pt_sinks__fail(&s->sinks, want, ret);

@@ -13,6 +13,7 @@
 #define PT_STACKFOLD_H
 
 #include "output/folded.h"
+#include "report/snapshot.h"
 #include "symbols/kallsyms.h"
 #include "target/stages.h"
 #include "symbols/symbolize.h"
@@ -23,13 +24,38 @@
 /* The off-CPU reason frame of a pt_part ("[io]", ...). */
 const char *pt_stackfold__reason(unsigned int part);
 
+/* Options of pt_stackfold__collect(); all-zero means the defaults. */
+struct pt_stackfold_opts {
+	bool addresses; /* unnamed code as "OBJECT+0xOFF", one frame per
+			 * address, instead of OBJECT per run of frames */
+};
+
+/* struct pt_stackfold_stats: in report/snapshot.h, which carries it. */
+
 /*
  * Adds every sample bucket of t to oncpu or offcpu (either may be NULL to
  * skip that kind), naming user frames with u and kernel frames with k
- * (either may be NULL: addresses in hex). Returns 0 or -errno.
+ * (either may be NULL: addresses in hex); o and stats may be NULL.
+ *
+ * The tracer's own frames are removed: kernel frames from the first one of
+ * the uprobe machinery (int3 trap, handlers, uretprobe syscall) or of a
+ * tracepoint's or perf event's BPF glue down to the leaf. A sample is the
+ * tracer's own work, counted in stats and not added, when its user leaf is
+ * in the uprobe area ([uprobes]) or its kernel stack went through the
+ * uprobe machinery, or (on CPU) through BPF glue; off CPU the BPF glue is
+ * only where the stack was taken (__traceiter_sched_switch).
+ *
+ * Code without a symbol is named by its object, consecutive frames of one
+ * object folded into one ("[jit]" for anonymous executable memory,
+ * "[anon-exec]" for executable [heap]/[stack]; "[unknown]" outside every
+ * known mapping), unless o->addresses. A user stack is cut at its first
+ * frame in memory that is not executable (a broken frame-pointer walk) and
+ * counted as truncated. Returns 0 or -errno.
  */
 int pt_stackfold__collect(struct pt_tracer *t, const struct pt_stage_set *st,
 			  struct pt_usyms *u, const struct pt_ksyms *k,
-			  struct pt_folded *oncpu, struct pt_folded *offcpu);
+			  const struct pt_stackfold_opts *o,
+			  struct pt_folded *oncpu, struct pt_folded *offcpu,
+			  struct pt_stackfold_stats *stats);
 
 #endif /* PT_STACKFOLD_H */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "output/folded.h"
 #include "output/sink.h"
@@ -20,6 +21,20 @@ static int write_stacks(struct pt_sink *s, const struct pt_folded *stacks)
 				   s->af && pt_folded__gz_path(s->path));
 }
 
+/* What folding left out, for the line under the note (UNIT per figure). */
+static void detail_left_out(struct pt_sink *s, const char *what,
+			    const struct pt_stackfold_count *c, double unit)
+{
+	double total = c->total ? (double)c->total : 1;
+	int prec = unit > 1 ? 3 : 0;
+
+	snprintf(
+		s->detail, sizeof(s->detail),
+		"tracer's own probe work, not in the stacks: %.*f %s (%.1f%%); user stacks cut at a broken frame-pointer walk: %.*f (%.1f%%)",
+		prec, c->own / unit, what, 100 * c->own / total, prec,
+		c->truncated / unit, 100 * c->truncated / total);
+}
+
 static int oncpu_finish(struct pt_sink *s, const struct pt_report *r)
 {
 	const struct pt_folded *on = r->snap ? r->snap->oncpu : NULL;
@@ -29,6 +44,9 @@ static int oncpu_finish(struct pt_sink *s, const struct pt_report *r)
 			 "wrote %llu on-CPU samples in %zu stacks",
 			 (unsigned long long)pt_folded__total(on),
 			 pt_folded__nr_stacks(on));
+	if (on)
+		detail_left_out(s, "on-CPU samples",
+				&r->snap->stack_stats.oncpu, 1);
 	return write_stacks(s, on);
 }
 
@@ -41,6 +59,9 @@ static int offcpu_finish(struct pt_sink *s, const struct pt_report *r)
 			 "wrote %.3f s off CPU in %zu stacks",
 			 pt_folded__total(off) / 1e6,
 			 pt_folded__nr_stacks(off));
+	if (off)
+		detail_left_out(s, "s off CPU", &r->snap->stack_stats.offcpu,
+				1e6);
 	return write_stacks(s, off);
 }
 

@@ -18,6 +18,18 @@
 
 struct pt_folded;
 
+/* What the folding of one kind left out (samples on CPU, us off CPU). */
+struct pt_stackfold_count {
+	uint64_t total; /* all samples of the kind */
+	uint64_t own; /* the tracer's own work: left out of the stacks */
+	uint64_t truncated; /* user stack cut where the walk left code */
+};
+
+struct pt_stackfold_stats {
+	struct pt_stackfold_count oncpu, offcpu;
+};
+
+
 /* A stage's counters summed over CPUs. */
 struct pt_totals {
 	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
@@ -83,6 +95,7 @@ struct pt_snapshot {
 	/* stacks, final snapshot only; NULL when not collected */
 	const struct pt_folded *oncpu; /* samples */
 	const struct pt_folded *offcpu; /* microseconds */
+	struct pt_stackfold_stats stack_stats; /* what folding left out */
 };
 
 #endif /* PT_SNAPSHOT_H */

@@ -65,6 +65,7 @@ struct umod {
 struct centry {
 	uint64_t addr;
 	char *name; /* NULL: free slot */
+	enum pt_ucode kind;
 };
 
 struct pt_usyms {
@@ -105,7 +106,7 @@ static void cache_clear(struct pt_usyms *s)
 	s->cache_n = 0;
 }
 
-static const char *cache_get(const struct pt_usyms *s, uint64_t addr)
+static const struct centry *cache_get(const struct pt_usyms *s, uint64_t addr)
 {
 	size_t i, mask = s->cache_cap - 1;
 
@@ -113,24 +114,26 @@ static const char *cache_get(const struct pt_usyms *s, uint64_t addr)
 		return NULL;
 	for (i = hash_addr(addr) & mask; s->cache[i].name; i = (i + 1) & mask)
 		if (s->cache[i].addr == addr)
-			return s->cache[i].name;
+			return &s->cache[i];
 	return NULL;
 }
 
-static void cache_slot_put(struct centry *tab, size_t cap, uint64_t addr,
-			   char *name)
+static void cache_slot_put(struct centry *tab, size_t cap,
+			   const struct centry *e)
 {
 	size_t i, mask = cap - 1;
 
-	for (i = hash_addr(addr) & mask; tab[i].name; i = (i + 1) & mask)
+	for (i = hash_addr(e->addr) & mask; tab[i].name; i = (i + 1) & mask)
 		;
-	tab[i].addr = addr;
-	tab[i].name = name;
+	tab[i] = *e;
 }
 
-/* Remember NAME for ADDR (not yet cached). Returns 0 or -ENOMEM. */
-static int cache_put(struct pt_usyms *s, uint64_t addr, const char *name)
+/* Remember NAME and KIND for ADDR (not yet cached). Returns 0 or -ENOMEM. */
+static int cache_put(struct pt_usyms *s, uint64_t addr, const char *name,
+		     enum pt_ucode kind)
 {
+	struct centry e = { .addr = addr, .kind = kind };
+
 	char *copy;
 
 	if (s->cache_n >= CACHE_MAX_ENTRIES)
@@ -143,8 +146,7 @@ static int cache_put(struct pt_usyms *s, uint64_t addr, const char *name)
 			return -ENOMEM;
 		for (i = 0; i < s->cache_cap; i++)
 			if (s->cache[i].name)
-				cache_slot_put(tab, cap, s->cache[i].addr,
-					       s->cache[i].name);
+				cache_slot_put(tab, cap, &s->cache[i]);
 		free(s->cache);
 		s->cache = tab;
 		s->cache_cap = cap;
@@ -152,7 +154,8 @@ static int cache_put(struct pt_usyms *s, uint64_t addr, const char *name)
 	copy = strdup(name);
 	if (!copy)
 		return -ENOMEM;
-	cache_slot_put(s->cache, s->cache_cap, addr, copy);
+	e.name = copy;
+	cache_slot_put(s->cache, s->cache_cap, &e);
 	s->cache_n++;
 	return 0;
 }
@@ -685,35 +688,69 @@ static bool module_offset(Dwfl_Module *dm, uint64_t addr, uint64_t *off)
 	return false;
 }
 
-/*
- * Name ADDR without the cache (see pt_usyms__name()); the result is a Dwfl
- * string or s->scratch. Returns NULL when no known mapping holds ADDR.
- */
-static const char *resolve(struct pt_usyms *s, uint64_t addr)
+/* What the mapping M holding an address makes of it (see enum pt_ucode);
+ * PT_UCODE_SYMBOL for code in a file, which the Dwfl module names. */
+static enum pt_ucode mapping_kind(const struct pt_mapping *m)
+{
+	if (!(m->perms & PT_MAP_X))
+		return PT_UCODE_NOT_CODE;
+	if (!m->path)
+		return PT_UCODE_ANON_EXEC;
+	if (!strncmp(m->path, "[uprobes", 8))
+		return PT_UCODE_UPROBES;
+	if (!strcmp(m->path, "[heap]") || !strcmp(m->path, "[stack]") ||
+	    !strncmp(m->path, "[anon", 5))
+		return PT_UCODE_ANON_EXEC;
+	return PT_UCODE_SYMBOL;
+}
+
+/* The symbol of ADDR in its Dwfl module, else "OBJECT+0xOFF" in
+ * s->scratch (*kind PT_UCODE_NOSYM); NULL when no module holds it. */
+static const char *module_name(struct pt_usyms *s, uint64_t addr,
+			       enum pt_ucode *kind)
 {
 	Dwfl_Module *dm = dwfl_addrmodule(s->dwfl, addr);
+	const char *name;
+	GElf_Off symoff;
+	GElf_Word shndx;
+	Dwarf_Addr bias;
+	GElf_Sym sym;
+	uint64_t off;
+	Elf *elf;
+
+	if (!dm)
+		return NULL;
+	*kind = PT_UCODE_SYMBOL;
+	name = dwfl_module_addrinfo(dm, addr, &symoff, &sym, &shndx, &elf,
+				    &bias);
+	if (name && *name)
+		return name;
+	*kind = PT_UCODE_NOSYM;
+	name = dwfl_module_info(dm, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!name || !module_offset(dm, addr, &off))
+		return NULL;
+	snprintf(s->scratch, sizeof(s->scratch), "%s+0x%" PRIx64,
+		 base_name(name), off);
+	return s->scratch;
+}
+
+/*
+ * Name ADDR without the cache (see pt_usyms__name()) and say what it is;
+ * the result is a Dwfl string or s->scratch. Returns NULL when no known
+ * mapping or object holds ADDR.
+ */
+static const char *resolve(struct pt_usyms *s, uint64_t addr,
+			   enum pt_ucode *kind)
+{
 	const struct pt_mapping *m = pt_maps__find_addr(&s->maps, addr);
 	const char *name;
-	uint64_t off;
 
-	if (dm) {
-		GElf_Off symoff;
-		GElf_Word shndx;
-		Dwarf_Addr bias;
-		GElf_Sym sym;
-		Elf *elf;
-
-		name = dwfl_module_addrinfo(dm, addr, &symoff, &sym, &shndx,
-					    &elf, &bias);
-		if (name && *name)
+	*kind = m ? mapping_kind(m) : PT_UCODE_SYMBOL;
+	if (*kind == PT_UCODE_SYMBOL) {
+		name = module_name(s, addr, kind);
+		if (name)
 			return name;
-		name = dwfl_module_info(dm, NULL, NULL, NULL, NULL, NULL, NULL,
-					NULL);
-		if (name && module_offset(dm, addr, &off)) {
-			snprintf(s->scratch, sizeof(s->scratch),
-				 "%s+0x%" PRIx64, base_name(name), off);
-			return s->scratch;
-		}
+		*kind = PT_UCODE_NOSYM;
 	}
 	if (!m)
 		return NULL;
@@ -727,21 +764,34 @@ static const char *resolve(struct pt_usyms *s, uint64_t addr)
 	return s->scratch;
 }
 
+/* The cache entry of ADDR, made if need be; its name is valid until the
+ * next call on S. NULL only when out of memory. */
+static const struct centry *lookup_entry(struct pt_usyms *s, uint64_t addr)
+{
+	const struct centry *e = cache_get(s, addr);
+	enum pt_ucode kind;
+	const char *name;
+
+	if (e)
+		return e;
+	name = resolve(s, addr, &kind);
+	if (!name && s->alive && pt_usyms__refresh(s) == 0)
+		name = resolve(s, addr, &kind);
+	if (!name) {
+		name = "[unknown]";
+		kind = PT_UCODE_UNMAPPED;
+	}
+	if (cache_put(s, addr, name, kind))
+		return NULL;
+	return cache_get(s, addr);
+}
+
 /* The name of ADDR, cached; valid until the next call on S. */
 static const char *lookup(struct pt_usyms *s, uint64_t addr)
 {
-	const char *name = cache_get(s, addr);
+	const struct centry *e = lookup_entry(s, addr);
 
-	if (name)
-		return name;
-	name = resolve(s, addr);
-	if (!name && s->alive && pt_usyms__refresh(s) == 0)
-		name = resolve(s, addr);
-	if (!name)
-		name = "[unknown]";
-	if (cache_put(s, addr, name) == 0)
-		name = cache_get(s, addr);
-	return name;
+	return e ? e->name : "[unknown]";
 }
 
 /* Copy SRC into BUF of LEN > 0 bytes, truncating, NUL-terminated. */
@@ -760,6 +810,47 @@ int pt_usyms__name(struct pt_usyms *s, uint64_t addr, char *buf, size_t len)
 	if (!s || !buf || !len)
 		return -EINVAL;
 	copy_out(buf, len, lookup(s, addr));
+	return 0;
+}
+
+int pt_usyms__kind(struct pt_usyms *s, uint64_t addr, enum pt_ucode *kind)
+{
+	const struct centry *e;
+
+	if (!s || !kind)
+		return -EINVAL;
+	e = lookup_entry(s, addr);
+	if (!e)
+		return -ENOMEM;
+	*kind = e->kind;
+	return 0;
+}
+
+int pt_usyms__object(struct pt_usyms *s, uint64_t addr, char *buf, size_t len)
+{
+	const struct centry *e;
+	const char *plus;
+	Dwfl_Module *dm;
+
+	if (!s || !buf || !len)
+		return -EINVAL;
+	e = lookup_entry(s, addr);
+	if (!e)
+		return -ENOMEM;
+	if (e->kind == PT_UCODE_SYMBOL) {
+		dm = dwfl_addrmodule(s->dwfl, addr);
+		copy_out(buf, len,
+			 dm ? base_name(dwfl_module_info(dm, NULL, NULL, NULL,
+							 NULL, NULL, NULL,
+							 NULL)) :
+			      "[unknown]");
+		return 0;
+	}
+	/* the others' names are "OBJECT+0xOFF" (made here) or "[unknown]" */
+	plus = strrchr(e->name, '+');
+	copy_out(buf, len, e->name);
+	if (plus && (size_t)(plus - e->name) < len)
+		buf[plus - e->name] = '\0';
 	return 0;
 }
 

@@ -9,8 +9,11 @@
  * deleted or replaced, is still symbolized) and reports it to a libdw Dwfl
  * at its load bias. The vDSO is copied out of the process's memory. Symbol
  * tables and DWARF come from the file itself or from a separate debug file
- * that Dwfl's standard search finds (.gnu_debuglink, build-id under
- * /usr/lib/debug/.build-id/, debuginfod when DEBUGINFOD_URLS is set).
+ * that Dwfl's standard search finds (.gnu_debuglink next to the object or
+ * under DIR/<object's directory>/ for each debuginfo path DIR, where
+ * <name>.debug is tried without a debuglink; build-id under
+ * DIR/.build-id/; debuginfod, through Debian's libdebuginfod that libdw
+ * loads, only when DEBUGINFOD_URLS is set).
  *
  * Names are cached by address. A handle holds one open descriptor per
  * module (until close) and is not thread-safe. Functions return 0 or a
@@ -74,12 +77,41 @@ bool pt_usyms__alive(const struct pt_usyms *s);
  * "OBJECT+0xOFF" with OBJECT the basename of the mapped file ("[vdso]" for
  * the vDSO) and OFF the offset of ADDR in that file; "[heap]+0xOFF",
  * "[stack]+0xOFF", "[anon]+0xOFF" (offset into the mapping) for addresses
- * in mappings without a file; "[unknown]" when no mapping holds ADDR. A
+ * in mappings without a file, and "OBJECT+0xOFF" too for an address in a
+ * mapping that is not executable (not code, whatever symbol is there); "[unknown]" when no mapping holds ADDR. A
  * miss outside every known mapping re-reads the maps once (see refresh).
  * For a return address taken from a stack, pass ADDR - 1. Returns 0, or
  * -EINVAL for a NULL S or BUF or a zero LEN.
  */
 int pt_usyms__name(struct pt_usyms *s, uint64_t addr, char *buf, size_t len);
+
+/* What kind of code an address is, by the mapping and object holding it. */
+enum pt_ucode {
+	PT_UCODE_SYMBOL, /* a symbol of a mapped file or the vDSO names it */
+	PT_UCODE_NOSYM, /* in a mapped object, no symbol: "OBJECT+0xOFF" */
+	PT_UCODE_ANON_EXEC, /* executable memory without a file (JIT code,
+			     * executable [heap]/[stack]/[anon:...]) */
+	PT_UCODE_UPROBES, /* the kernel's uprobe area ("[uprobes]": the
+			   * out-of-line single-step slots and the uretprobe
+			   * trampoline) */
+	PT_UCODE_NOT_CODE, /* mapped but not executable ([heap], [stack],
+			    * a thread's stack, a file's data) */
+	PT_UCODE_UNMAPPED, /* no mapping holds it: "[unknown]" */
+};
+
+/*
+ * What ADDR is (same lookup and cache as pt_usyms__name(), whose name
+ * goes with it). Returns 0, -EINVAL or -ENOMEM.
+ */
+int pt_usyms__kind(struct pt_usyms *s, uint64_t addr, enum pt_ucode *kind);
+
+/*
+ * Write the object holding ADDR into BUF (as pt_usyms__name()): the
+ * basename of its mapped file, "[vdso]", "[heap]", "[anon]", or
+ * "[unknown]"; that is, pt_usyms__name()'s "OBJECT+0xOFF" without the
+ * offset. Returns 0, -EINVAL or -ENOMEM.
+ */
+int pt_usyms__object(struct pt_usyms *s, uint64_t addr, char *buf, size_t len);
 
 /* One source-level frame of an address (see pt_usyms__frames()). */
 struct pt_uframe {

@@ -213,12 +213,237 @@ static void test_stripped_debuglink(void **state)
 	free(e);
 }
 
+/* Whether a frame is the tracer's own machinery, or a name it must not
+ * leave in a stack: the uprobe area and trap, the uprobe handlers, the
+ * tracepoints' BPF glue and programs. */
+static bool tracer_machinery(const char *fr)
+{
+	static const char *const bad[] = { "[uprobes",	    "asm_exc_int3",
+					   "asm_exc_debug", "uprobe_",
+					   "uretprobe",	    "handle_swbp",
+					   "__traceiter_",  "__bpf_trace_",
+					   "bpf_trace_run", "bpf_prog_",
+					   "_einittext",    NULL };
+	size_t i;
+
+	for (i = 0; bad[i]; i++)
+		if (strstr(fr, bad[i]))
+			return true;
+	return false;
+}
+
+/* Whether a user frame is main or a thread's start. */
+static bool is_root_frame(const char *fr)
+{
+	return !strcmp(fr, "main") || !strcmp(fr, "start_thread") ||
+	       !strcmp(fr, "clone3") || !strcmp(fr, "__libc_start_call_main");
+}
+
+/*
+ * Checks every frame of F: no tracer machinery, and (unless ADDRESSES) no
+ * "+0x" offsets and no [heap]/[anon]/[stack] frames. Prints the
+ * share of the total whose stack reaches main or a thread's start
+ * (measured, not asserted: code without frame pointers stops the walk).
+ * Returns the count of stacks with an offset frame.
+ */
+static uint64_t check_frames(const struct pt_folded *f, const char *what,
+			     bool addresses)
+{
+	const char *const *fr;
+	uint64_t c, rooted = 0, offsets = 0;
+	size_t i, k, nf;
+
+	for (i = 0; i < pt_folded__nr_stacks(f); i++) {
+		bool root = false, offset = false;
+
+		pt_folded__stack(f, i, &fr, &nf, &c);
+		for (k = 1; k < nf; k++) {
+			if (tracer_machinery(fr[k]))
+				fail_msg("%s: tracer frame '%s'", what, fr[k]);
+			if (!addresses && strstr(fr[k], "+0x"))
+				fail_msg("%s: offset in '%s'", what, fr[k]);
+			if (!strncmp(fr[k], "[heap]", 6) ||
+			    !strncmp(fr[k], "[anon]", 6) ||
+			    !strncmp(fr[k], "[stack]", 7))
+				fail_msg("%s: frame '%s'", what, fr[k]);
+			root |= is_root_frame(fr[k]);
+			offset |= strstr(fr[k], "+0x") != NULL;
+		}
+		if (root)
+			rooted += c;
+		if (offset)
+			offsets += c;
+	}
+	print_message("  %s: %llu of %llu reach main or a thread start\n", what,
+		      (unsigned long long)rooted,
+		      (unsigned long long)pt_folded__total(f));
+	return offsets;
+}
+
+/* Writes LEN bytes of compressible text (words from a small vocabulary in
+ * an LCG's order) to a new temporary file PATH. */
+static void make_text(char *path, size_t pathlen, size_t len)
+{
+	static const char *const words[] = { "stage ", "pipeline ", "record ",
+					     "batch ", "window ",   "feature ",
+					     "sink\n", "0.125 ",    "42 " };
+	uint32_t x = 12345;
+	size_t n = 0;
+	FILE *f;
+
+	ptest_tmp_path(path, pathlen, ".txt");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	while (n < len) {
+		x = x * 1103515245u + 12345u;
+		n += (size_t)fprintf(f, "%s", words[(x >> 16) % 9]);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The stderr line of pipetrace about its own samples, printed. */
+static void show_own(const char *err)
+{
+	const char *l = err;
+
+	while ((l = strstr(l, "tracer's own"))) {
+		const char *end = strchr(l, '\n');
+
+		print_message("  %.*s\n", (int)(end ? end - l : 80), l);
+		l += 12;
+	}
+}
+
+/*
+ * A program of Debian's, not built for pipetrace (no frame pointers in
+ * its libraries): BIN ARGS on a 4 MiB text file, stage SPEC, stacks on and
+ * off CPU. Returns the on-CPU samples under STAGE.
+ */
+static uint64_t trace_debian(const char *bin, const char *spec,
+			     const char *stage, const char *arg, bool addresses)
+{
+	char text[64], on[64], off[64], *o = NULL, *e = NULL;
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-F",
+			 "499",
+			 "-s",
+			 (char *)spec,
+			 "--folded",
+			 on,
+			 "--folded-offcpu",
+			 off,
+			 addresses ? "--addresses" : "-v",
+			 "--",
+			 (char *)bin,
+			 (char *)arg,
+			 "-c",
+			 text,
+			 NULL };
+	struct pt_folded *f, *g;
+	uint64_t under;
+
+	make_text(text, sizeof(text), 4u << 20);
+	ptest_tmp_path(on, sizeof(on), ".folded");
+	ptest_tmp_path(off, sizeof(off), ".off.folded");
+	ptest_run_ok(argv, TIMEOUT, &o, &e);
+	f = load(on);
+	g = load(off);
+	show_top(f, 3);
+	show_own(e);
+	/* --addresses: unnamed code by offset again */
+	assert_true((check_frames(f, "on-CPU", addresses) > 0) == addresses);
+	check_frames(g, "off-CPU (us)", addresses);
+	under = count_under(f, stage, NULL);
+	pt_folded__free(f);
+	pt_folded__free(g);
+	unlink(text);
+	unlink(on);
+	unlink(off);
+	free(o);
+	free(e);
+	return under;
+}
+
+#define REQUIRE_BINARY(path)                                       \
+	do {                                                       \
+		if (access(path, X_OK)) {                          \
+			print_message("[  SKIP    ] no %s; run "   \
+				      "scripts/install-deps.sh\n", \
+				      path);                       \
+			skip();                                    \
+		}                                                  \
+	} while (0)
+
+/* xz -9 (liblzma without frame pointers): stacks free of the tracer's
+ * frames, of offsets and of [heap]/[anon]/[stack] walk artefacts. */
+static void test_debian_xz(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	REQUIRE_BINARY("/usr/bin/xz");
+	assert_true(trace_debian("/usr/bin/xz", "liblzma.so.5:lzma_code",
+				 "lzma_code", "-9", false) > 0);
+}
+
+/* pigz -9 (threads, zlib): the same; then with --addresses, unnamed code
+ * is by offset again. */
+static void test_debian_pigz(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	REQUIRE_BINARY("/usr/bin/pigz");
+	assert_true(trace_debian("/usr/bin/pigz", "libz.so.1:deflate",
+				 "deflate", "-9", false) > 0);
+	assert_true(trace_debian("/usr/bin/pigz", "libz.so.1:deflate",
+				 "deflate", "-9", true) > 0);
+}
+
+/* refpipe with a probe hit per record: the probes' own work is counted
+ * apart (and said so), none of its frames is in the stacks. */
+static void test_tracer_own(void **state)
+{
+	char on[64], off[64], *o = NULL, *e = NULL;
+	char *argv[] = {
+		PTEST_PIPETRACE,   "-F",      "499", "--folded",    on,
+		"--folded-offcpu", off,	      "--",  PTEST_REFPIPE, "--records",
+		"200000",	   "--batch", "1",   NULL
+	};
+	unsigned long long own = 0;
+	struct pt_folded *f, *g;
+	const char *l;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(on, sizeof(on), ".folded");
+	ptest_tmp_path(off, sizeof(off), ".off.folded");
+	ptest_run_ok(argv, TIMEOUT, &o, &e);
+	show_own(e);
+	l = strstr(e, "tracer's own probe work, not in the stacks: ");
+	assert_non_null(l);
+	assert_int_equal(sscanf(l,
+				"tracer's own probe work, not in the "
+				"stacks: %llu on-CPU",
+				&own),
+			 1);
+	assert_true(own > 0);
+	f = load(on);
+	g = load(off);
+	check_frames(f, "on-CPU", false);
+	check_frames(g, "off-CPU (us)", false);
+	pt_folded__free(f);
+	pt_folded__free(g);
+	unlink(on);
+	unlink(off);
+	free(o);
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oncpu_features),
 		cmocka_unit_test(test_offcpu_fsync),
 		cmocka_unit_test(test_stripped_debuglink),
+		cmocka_unit_test(test_debian_xz),
+		cmocka_unit_test(test_debian_pigz),
+		cmocka_unit_test(test_tracer_own),
 	};
 
 	ptest_filter_from_env();

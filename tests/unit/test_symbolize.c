@@ -27,6 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -577,6 +582,59 @@ static void test_unmapped_object(void **state)
 	fx_exit(f);
 }
 
+static void expect_kind(struct pt_usyms *s, uint64_t addr, enum pt_ucode want,
+			const char *object)
+{
+	enum pt_ucode kind;
+	char buf[256];
+
+	assert_int_equal(pt_usyms__kind(s, addr, &kind), 0);
+	if (kind != want)
+		fail_msg("0x%" PRIx64 ": kind %d, want %d", addr, (int)kind,
+			 (int)want);
+	assert_int_equal(pt_usyms__object(s, addr, buf, sizeof(buf)), 0);
+	if (strncmp(buf, object, strlen(object)))
+		fail_msg("0x%" PRIx64 ": object '%s', want '%s...'", addr, buf,
+			 object);
+}
+
+/*
+ * What an address is, and its object: named code (the executable, libc),
+ * code without a symbol (the stripped executable), the heap and the stack
+ * (not code), nothing mapped, and an anonymous executable page mapped
+ * after the open (found by the refresh a miss does).
+ */
+static void test_kinds(void **state)
+{
+	struct fx *f = *state;
+	struct pt_usyms *s, *t;
+	uint64_t jit;
+
+	fx_spawn(f, FX_SYM);
+	s = open_ok(f->pid, NULL);
+	expect_kind(s, fx_addr(f, "fxs_alpha") + 1, PT_UCODE_SYMBOL,
+		    "fixture_sym");
+	expect_kind(s, fx_addr(f, "write"), PT_UCODE_SYMBOL, "libc.so");
+	expect_kind(s, fx_addr(f, "heap"), PT_UCODE_NOT_CODE, "[heap]");
+	expect_kind(s, fx_addr(f, "stack"), PT_UCODE_NOT_CODE, "[stack]");
+	expect_kind(s, 0x10, PT_UCODE_UNMAPPED, "[unknown]");
+	fx_cmd(f, "jit");
+	fx_read(f);
+	jit = fx_addr(f, "jit");
+	expect_kind(s, jit + 8, PT_UCODE_ANON_EXEC, "[anon]");
+	expect_name(s, jit + 8, "[anon]+0x8");
+	pt_usyms__close(s);
+	fx_exit(f);
+
+	f->n = 0; /* the addresses are the new process's */
+	fx_spawn(f, FX_SYM_STRIPPED);
+	t = open_ok(f->pid, NULL);
+	expect_kind(t, fx_addr(f, "fxs_static") + 1, PT_UCODE_NOSYM,
+		    "fixture_sym_stripped");
+	pt_usyms__close(t);
+	fx_exit(f);
+}
+
 /* Stripped, no debug file anywhere: "fixture_sym_stripped+0xOFF", OFF the
  * offset readelf's section headers give. */
 static void test_stripped(void **state)
@@ -645,6 +703,133 @@ static void test_build_id(void **state)
 	expect_own_functions(s, f);
 	expect_frames(s, f);
 	pt_usyms__close(s);
+	fx_exit(f);
+}
+
+/*
+ * Stripped, no debuglink, its debug file under a debuginfo path directory
+ * at the object's own path: DIR/<object's directory>/<name>.debug, as
+ * /usr/lib/debug/usr/bin/prog.debug (libdw's standard search).
+ */
+static void test_debug_dir_path(void **state)
+{
+	struct fx *f = *state;
+	struct pt_usyms_opts o = { 0 };
+	char bin[PATH_MAX], cmd[3 * PATH_MAX];
+	struct pt_usyms *s;
+	char *slash;
+
+	snprintf(f->tmpdir, sizeof(f->tmpdir), "/tmp/pt-dbgdir-XXXXXX");
+	assert_non_null(mkdtemp(f->tmpdir));
+	assert_non_null(realpath(FX_SYM_STRIPPED, bin));
+	slash = strrchr(bin, '/');
+	assert_non_null(slash);
+	*slash = '\0';
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p '%s%s' && cp '%s' '%s%s/fixture_sym_stripped.debug'",
+		 f->tmpdir, bin, FIXTURE("fixture_sym.debug"), f->tmpdir, bin);
+	assert_int_equal(system(cmd), 0);
+	o.debuginfo_path = f->tmpdir;
+	fx_spawn(f, FX_SYM_STRIPPED);
+	s = open_ok(f->pid, &o);
+	expect_own_functions(s, f);
+	expect_frames(s, f);
+	pt_usyms__close(s);
+	fx_exit(f);
+}
+
+/* A debuginfod stand-in: counts the connections to a local port, closing
+ * each at once (the client then gives up on that server). */
+struct fake_server {
+	int fd;
+	unsigned short port;
+	pthread_t thread;
+	atomic_int connections;
+};
+
+static void *fake_serve(void *arg)
+{
+	struct fake_server *srv = arg;
+	int c;
+
+	while ((c = accept(srv->fd, NULL, NULL)) >= 0) {
+		atomic_fetch_add(&srv->connections, 1);
+		close(c);
+	}
+	return NULL;
+}
+
+static void fake_start(struct fake_server *srv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	srv->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(srv->fd >= 0);
+	assert_int_equal(bind(srv->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(srv->fd, 64), 0);
+	assert_int_equal(getsockname(srv->fd, (struct sockaddr *)&a, &len), 0);
+	srv->port = ntohs(a.sin_port);
+	atomic_init(&srv->connections, 0);
+	assert_int_equal(pthread_create(&srv->thread, NULL, fake_serve, srv),
+			 0);
+}
+
+static void fake_stop(struct fake_server *srv)
+{
+	shutdown(srv->fd, SHUT_RDWR);
+	pthread_join(srv->thread, NULL);
+	close(srv->fd);
+}
+
+/* Open and close a symbolizer on the fixture, naming an own function (a
+ * stripped one has no symbol: the debug file is looked for). */
+static void open_and_name(struct fx *f)
+{
+	struct pt_usyms *s = open_ok(f->pid, NULL);
+	char buf[256];
+
+	assert_int_equal(pt_usyms__name(s, fx_addr(f, "fxs_alpha"), buf,
+					sizeof(buf)),
+			 0);
+	pt_usyms__close(s);
+}
+
+/*
+ * Debuginfod, through libdw's standard search (which loads Debian's
+ * libdebuginfod): without DEBUGINFOD_URLS nothing is asked of any server;
+ * with it pointing at a local stand-in, the debug file of the stripped
+ * fixture is asked for (so the first answer is not for lack of wiring).
+ */
+static void test_debuginfod(void **state)
+{
+	struct fx *f = *state;
+	struct fake_server srv;
+	char url[64];
+
+	snprintf(f->tmpdir, sizeof(f->tmpdir), "/tmp/pt-dicache-XXXXXX");
+	assert_non_null(mkdtemp(f->tmpdir));
+	setenv("DEBUGINFOD_CACHE_PATH", f->tmpdir, 1);
+	setenv("DEBUGINFOD_TIMEOUT", "10", 1);
+	fake_start(&srv);
+	fx_spawn(f, FX_SYM_STRIPPED);
+
+	unsetenv("DEBUGINFOD_URLS");
+	open_and_name(f);
+	assert_int_equal(atomic_load(&srv.connections), 0);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv.port);
+	setenv("DEBUGINFOD_URLS", url, 1);
+	open_and_name(f);
+	unsetenv("DEBUGINFOD_URLS");
+	print_message("  %d debuginfod requests with DEBUGINFOD_URLS set\n",
+		      atomic_load(&srv.connections));
+	assert_true(atomic_load(&srv.connections) > 0);
+
+	fake_stop(&srv);
+	unsetenv("DEBUGINFOD_CACHE_PATH");
+	unsetenv("DEBUGINFOD_TIMEOUT");
 	fx_exit(f);
 }
 
@@ -837,11 +1022,17 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unmapped_object, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_kinds, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stripped, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_debuglink, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_build_id, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_debug_dir_path, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_debuginfod, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_exit_after_open, fx_setup,
 						fx_teardown),
