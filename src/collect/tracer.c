@@ -282,23 +282,25 @@ void pt_tracer__freeze(struct pt_tracer *t)
 
 void pt_tracer__detach(struct pt_tracer *t)
 {
+	struct pt_uprobes *ups[4];
 	size_t i;
 
 	if (!t)
 		return;
+	ups[0] = &t->alloc_up;
+	ups[1] = &t->stage_up;
+	ups[2] = &t->calib_up;
+	ups[3] = &t->warm_up;
 	/* No new frames from here; exits go first (they come first in
 	 * links[]), closing the calls in flight until they are gone. */
 	pt_tracer__freeze(t);
-	/* The allocator's probes first: the hottest. */
-	pt_uprobes__detach(&t->alloc_up);
 	bpf_link__destroy(t->fault_link);
 	t->fault_link = NULL;
 	for (i = 0; i < (size_t)t->nsample_links; i++)
 		bpf_link__destroy(t->sample_links[i]);
 	t->nsample_links = 0;
-	pt_uprobes__detach(&t->stage_up);
-	pt_uprobes__detach(&t->calib_up);
-	pt_uprobes__detach(&t->warm_up);
+	/* The allocator's probes first: the hottest. */
+	pt_uprobes__detach(ups, sizeof(ups) / sizeof(ups[0]));
 	for (i = 0; i < sizeof(t->tp_links) / sizeof(t->tp_links[0]); i++) {
 		bpf_link__destroy(t->tp_links[i]);
 		t->tp_links[i] = NULL;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* uprobes.c - see uprobes.h. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,20 +137,57 @@ int pt_uprobes__attach_one(struct pt_uprobes *u, struct bpf_program *prog,
 	return pt_uprobes__attach(u, &b, &failed);
 }
 
-void pt_uprobes__detach(struct pt_uprobes *u)
+static void *close_fd(void *arg)
 {
-	size_t i;
+	close((int)(intptr_t)arg);
+	return NULL;
+}
 
-	/* In order: a batch's exits were attached before its entries. */
-	for (i = 0; i < u->n; i++) {
-		if (u->multi)
-			close(u->fds[i]);
+/* Closes fds[0..n), a thread each (up to PT_UPROBES_CLOSERS): the grace
+ * periods the kernel waits for then overlap. The rest close here. */
+static void close_together(const int *fds, size_t n)
+{
+	pthread_t th[PT_UPROBES_CLOSERS];
+	size_t i, nth = 0;
+
+	for (i = 0; i < n; i++) {
+		if (nth < PT_UPROBES_CLOSERS &&
+		    !pthread_create(&th[nth], NULL, close_fd,
+				    (void *)(intptr_t)fds[i]))
+			nth++;
 		else
-			bpf_link__destroy(u->links[i]);
+			close(fds[i]);
 	}
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+}
+
+static void forget(struct pt_uprobes *u)
+{
 	free(u->fds);
 	free(u->links);
 	u->fds = NULL;
 	u->links = NULL;
 	u->n = u->cap = u->nprobes = 0;
+}
+
+void pt_uprobes__detach(struct pt_uprobes *const *sets, size_t nsets)
+{
+	int fds[PT_UPROBES_CLOSERS];
+	size_t s, i, nfds = 0;
+
+	for (s = 0; s < nsets; s++) {
+		struct pt_uprobes *u = sets[s];
+
+		for (i = 0; i < u->n; i++) {
+			if (!u->multi)
+				bpf_link__destroy(u->links[i]);
+			else if (nfds < PT_UPROBES_CLOSERS)
+				fds[nfds++] = u->fds[i];
+			else
+				close(u->fds[i]);
+		}
+		forget(u);
+	}
+	close_together(fds, nfds);
 }

@@ -50,7 +50,16 @@ int pt_uprobes__attach_one(struct pt_uprobes *u, struct bpf_program *prog,
 			   bool ret, pid_t tgid, const char *path,
 			   unsigned long off, uint64_t cookie);
 
-/* Detaches every probe in u and frees its arrays (u stays usable). */
-void pt_uprobes__detach(struct pt_uprobes *u);
+/* Multi-uprobe links closed at once by pt_uprobes__detach(). */
+#define PT_UPROBES_CLOSERS 16
+
+/*
+ * Detaches every probe in sets[0..n) and frees their arrays (the sets stay
+ * usable). Perf-event links go one by one, in order, each waiting for its
+ * grace period; multi-uprobe links are closed at once, a thread each, so
+ * that the kernel waits for about one grace period for them all (beyond
+ * PT_UPROBES_CLOSERS of them, the extra ones one by one).
+ */
+void pt_uprobes__detach(struct pt_uprobes *const *sets, size_t n);
 
 #endif /* PT_UPROBES_H */
