@@ -534,6 +534,26 @@ static int status_code(int status)
 	return 1;
 }
 
+/*
+ * While detaching (yes), SIGINT or SIGTERM ends pipetrace at once, by that
+ * signal, as a signalled stop does: the report is out, the kernel removes
+ * the probes left when pipetrace exits, and a launched command that still
+ * runs keeps running, untraced. After it they arrive through the signalfd
+ * again, while pipetrace waits for its command.
+ */
+static void signals_end_detach(bool yes)
+{
+	sigset_t m;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGINT);
+	sigaddset(&m, SIGTERM);
+	/* Not SIG_IGN, as in a shell's background job: they stop a trace. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigprocmask(yes ? SIG_UNBLOCK : SIG_BLOCK, &m, NULL);
+}
+
 static int run_trace(const struct pt_opts *o)
 {
 	struct trace_run r = { .o = o, .sigfd = -1, .pidfd = -1 };
@@ -732,7 +752,9 @@ static int run_trace(const struct pt_opts *o)
 	if (r.events && save_events(&r) && !ret)
 		ret = -EIO;
 	code = ret ? 1 : 0;
+	signals_end_detach(true);
 	pt_tracer__detach(r.tracer);
+	signals_end_detach(false);
 	pt_debug("end: detached in %.1f ms", (now_ns() - end) / 1e6);
 
 	if (o->pid || why == STOP_SIGNAL) {
