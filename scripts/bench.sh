@@ -13,10 +13,13 @@
 #           streaming (--events)
 #   alloc   scripts/bench-alloc.sh: --alloc per      -> .output/bench/alloc.json
 #           allocator call
+#   detach  scripts/bench-detach.sh: attach and      -> .output/bench/detach.json
+#           detach times, 1 to 255 stages, multi-uprobe
+#           links vs. a link per probe (not merged)
 #
 #   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
 #                      5 in the alloc part)
-#   BENCH_PARTS=LIST   parts to run (default "system micro alloc"); a part
+#   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach"); a part
 #                      not run is merged from its JSON of an earlier run
 #
 # System cases (each: per repetition, every variant in turn; medians and
@@ -53,7 +56,7 @@ PT=.output/pipetrace
 RP=.output/refpipe
 MICRO=.output/bench/micro
 reps=${BENCH_REPS:-7}
-parts=${BENCH_PARTS:-system micro alloc}
+parts=${BENCH_PARTS:-system micro alloc detach}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
 scripts/install-deps.sh --bench
@@ -336,6 +339,7 @@ echo "bench: micro loop counts (50ns,1us,20us) $MICRO_LOOPS" >&2
 if has_part system; then system_part; fi
 if has_part micro; then scripts/bench-micro.sh || echo "bench: micro part failed" >&2; fi
 if has_part alloc; then scripts/bench-alloc.sh || echo "bench: alloc part failed" >&2; fi
+if has_part detach; then scripts/bench-detach.sh || echo "bench: detach part failed" >&2; fi
 
 # ------------------------------------------------------------------ merge
 virt_vm=$(systemd-detect-virt --vm 2>/dev/null || true)

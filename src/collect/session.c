@@ -783,11 +783,33 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 
 /* ------------------------------------------------------------ the end */
 
+/*
+ * While detaching (yes), SIGINT or SIGTERM ends pipetrace at once, by that
+ * signal, as a signalled stop does: the report is out, the kernel removes
+ * the probes left when pipetrace exits, and a launched command that still
+ * runs keeps running, untraced. After it they arrive through the signalfd
+ * again, while pipetrace waits for its command.
+ */
+static void signals_end_detach(bool yes)
+{
+	sigset_t m;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGINT);
+	sigaddset(&m, SIGTERM);
+	/* Not SIG_IGN, as in a shell's background job: they stop a trace. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigprocmask(yes ? SIG_UNBLOCK : SIG_BLOCK, &m, NULL);
+}
+
 void pt_session__detach(struct pt_session *s)
 {
 	uint64_t t = now_ns();
 
+	signals_end_detach(true);
 	pt_tracer__detach(s->tracer);
+	signals_end_detach(false);
 	pt_debug("end: detached in %.1f ms", (now_ns() - t) / 1e6);
 }
 

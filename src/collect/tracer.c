@@ -20,6 +20,8 @@
 #include "pipetrace.skel.h"
 #include "collect/sysclass.h"
 #include "collect/tracer.h"
+#include "collect/umulti.h"
+#include "collect/uprobes.h"
 
 /* Calls of the calibration function measured at start. */
 #define PT_CALIBRATION_CALLS 2000
@@ -27,13 +29,12 @@
 struct pt_tracer {
 	struct pipetrace *skel;
 	const struct pt_stage_set *stages;
-	struct bpf_link **links; /* exit and entry link per stage */
-	size_t nlinks;
-	struct bpf_link *calib[2 * PT_PROBE_NR]; /* kept until detach */
+	bool multi; /* uprobes through multi-uprobe links (umulti.h) */
+	struct pt_uprobes stage_up; /* stages' exits, then entries */
+	struct pt_uprobes calib_up; /* kept until detach */
 	struct bpf_link *tp_links[6]; /* scheduler and syscall tracepoints */
-	struct bpf_link *warmup;
-	struct bpf_link *alloc_links[2 * (PT_ALLOC_NR + 2)]; /* --alloc */
-	size_t nalloc_links;
+	struct pt_uprobes warm_up;
+	struct pt_uprobes alloc_up; /* --alloc */
 	struct bpf_link *fault_link; /* page_fault_user, with --alloc */
 	struct bpf_link **sample_links; /* one per CPU, with --folded */
 	int *sample_fds; /* their perf events (owned by the links) */
@@ -135,12 +136,39 @@ static int read_stage(struct pt_tracer *t, uint32_t id, struct pt_totals *out)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/*
+ * Loads the uprobe programs for multi-uprobe links if the kernel has them:
+ * their removal then waits for one grace period per link, not per probe.
+ * PIPETRACE_UPROBE_MULTI=0 forces one perf-event link per probe, as on
+ * kernels without them (so that tests cover both).
+ */
+static void use_multi(struct pt_tracer *t)
+{
+	struct bpf_program *progs[] = {
+		t->skel->progs.stage_enter, t->skel->progs.stage_exit,
+		t->skel->progs.warmup,	    t->skel->progs.alloc_enter,
+		t->skel->progs.alloc_exit,
+	};
+	const char *env = getenv("PIPETRACE_UPROBE_MULTI");
+	int ok = env && !strcmp(env, "0") ? 0 : pt_umulti__probe();
+	size_t i;
+
+	pt_debug("kernel feature multi-uprobe links: %s%s",
+		 ok > 0 ? "yes" : "no", env && ok == 0 ? " (forced off)" : "");
+	t->multi = ok > 0;
+	t->stage_up.multi = t->calib_up.multi = t->multi;
+	t->warm_up.multi = t->alloc_up.multi = t->multi;
+	for (i = 0; t->multi && i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_expected_attach_type(
+			progs[i], (enum bpf_attach_type)PT_TRACE_UPROBE_MULTI);
+}
+
 int pt_tracer__open(const struct pt_stage_set *stages,
 		    const struct pt_tracer_opts *o, struct pt_tracer **out,
 		    char *err, size_t errlen)
 {
 	struct pt_tracer *t;
-	size_t i, nlinks = 0;
+	size_t i;
 	int ret;
 
 	*out = NULL;
@@ -162,12 +190,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	}
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
 	t->percpu_time = calloc(t->ncpus, sizeof(*t->percpu_time));
-	for (i = 0; i < stages->n; i++)
-		nlinks += stages->v[i].probe_class == PT_PROBE_SITE ?
-				  stages->v[i].nentry + stages->v[i].nexit :
-				  2;
-	t->links = calloc(nlinks ? nlinks : 1, sizeof(*t->links));
-	if (!t->percpu || !t->percpu_time || !t->links) {
+	if (!t->percpu || !t->percpu_time) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -225,6 +248,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_map__set_max_entries(t->skel->maps.events,
 					 PT_DEFAULT_EVENTS_BYTES);
 	}
+	use_multi(t);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	for (i = 0; i < stages->n; i++)
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
@@ -250,18 +274,6 @@ fail:
 	return ret;
 }
 
-/* Destroys links[0..n) in order. Removing a uprobe waits for a kernel
- * grace period, one removal at a time (threads do not overlap them). */
-static void destroy_links(struct bpf_link **links, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		bpf_link__destroy(links[i]);
-		links[i] = NULL;
-	}
-}
-
 void pt_tracer__freeze(struct pt_tracer *t)
 {
 	if (t && t->skel && t->skel->bss)
@@ -270,26 +282,25 @@ void pt_tracer__freeze(struct pt_tracer *t)
 
 void pt_tracer__detach(struct pt_tracer *t)
 {
+	struct pt_uprobes *ups[4];
 	size_t i;
 
 	if (!t)
 		return;
+	ups[0] = &t->alloc_up;
+	ups[1] = &t->stage_up;
+	ups[2] = &t->calib_up;
+	ups[3] = &t->warm_up;
 	/* No new frames from here; exits go first (they come first in
 	 * links[]), closing the calls in flight until they are gone. */
 	pt_tracer__freeze(t);
-	/* The allocator's probes first: the hottest. */
-	destroy_links(t->alloc_links, t->nalloc_links);
-	t->nalloc_links = 0;
 	bpf_link__destroy(t->fault_link);
 	t->fault_link = NULL;
 	for (i = 0; i < (size_t)t->nsample_links; i++)
 		bpf_link__destroy(t->sample_links[i]);
 	t->nsample_links = 0;
-	destroy_links(t->links, t->nlinks);
-	destroy_links(t->calib, sizeof(t->calib) / sizeof(t->calib[0]));
-	t->nlinks = 0;
-	bpf_link__destroy(t->warmup);
-	t->warmup = NULL;
+	/* The allocator's probes first: the hottest. */
+	pt_uprobes__detach(ups, sizeof(ups) / sizeof(ups[0]));
 	for (i = 0; i < sizeof(t->tp_links) / sizeof(t->tp_links[0]); i++) {
 		bpf_link__destroy(t->tp_links[i]);
 		t->tp_links[i] = NULL;
@@ -303,7 +314,6 @@ void pt_tracer__close(struct pt_tracer *t)
 	pt_tracer__detach(t);
 	ring_buffer__free(t->rb);
 	pipetrace__destroy(t->skel);
-	free(t->links);
 	free(t->sample_links);
 	free(t->sample_fds);
 	free(t->percpu);
@@ -312,18 +322,6 @@ void pt_tracer__close(struct pt_tracer *t)
 }
 
 /* --------------------------------------------------------------- attaching */
-
-/* Attaches one probe of stage id at path+off; returns the link or NULL with
- * errno set. */
-static struct bpf_link *attach_probe(struct bpf_program *prog, bool ret,
-				     pid_t pid, const char *path, uint64_t off,
-				     uint32_t id)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = id);
-
-	return bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)off,
-					       &uo);
-}
 
 static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
 			int ret)
@@ -372,12 +370,129 @@ static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* A batch's probes being gathered, and the stage (or allocator site) of
+ * each for error messages. */
+struct probe_list {
+	const char **paths;
+	unsigned long *offs;
+	uint64_t *cookies;
+	size_t *owner;
+	size_t n;
+};
+
+static int probe_list__alloc(struct probe_list *pl, size_t cap)
+{
+	cap = cap ? cap : 1;
+	pl->paths = calloc(cap, sizeof(*pl->paths));
+	pl->offs = calloc(cap, sizeof(*pl->offs));
+	pl->cookies = calloc(cap, sizeof(*pl->cookies));
+	pl->owner = calloc(cap, sizeof(*pl->owner));
+	pl->n = 0;
+	return pl->paths && pl->offs && pl->cookies && pl->owner ? 0 : -ENOMEM;
+}
+
+static void probe_list__free(struct probe_list *pl)
+{
+	free(pl->paths);
+	free(pl->offs);
+	free(pl->cookies);
+	free(pl->owner);
+}
+
+static void probe_list__add(struct probe_list *pl, const char *path,
+			    uint64_t off, uint64_t cookie, size_t owner)
+{
+	pl->paths[pl->n] = path;
+	pl->offs[pl->n] = (unsigned long)off;
+	pl->cookies[pl->n] = cookie;
+	pl->owner[pl->n++] = owner;
+}
+
+/* Attaches pl's probes with prog into u. Returns 0 or -errno, and then
+ * the owner of a probe that failed in *owner. */
+static int probe_list__attach(const struct probe_list *pl, struct pt_uprobes *u,
+			      struct bpf_program *prog, bool ret, pid_t tgid,
+			      size_t *owner)
+{
+	struct pt_uprobe_batch b = {
+		.prog = prog,
+		.ret = ret,
+		.tgid = tgid,
+		.n = pl->n,
+		.paths = pl->paths,
+		.offs = pl->offs,
+		.cookies = pl->cookies,
+	};
+	size_t failed = 0;
+	int err;
+
+	if (!pl->n)
+		return 0;
+	err = pt_uprobes__attach(u, &b, &failed);
+	if (err)
+		*owner = pl->owner[failed];
+	return err;
+}
+
+/* The stages' probes in three batches, attached in this order so that an
+ * entry never misses its exit: return probes, exit sites (plain probes on
+ * the exit program: the return value is still in %rax there), entries. */
+enum stage_batch { SB_RETURNS, SB_EXIT_SITES, SB_ENTRIES, SB_NR };
+
+/* Adds stage i's probes of batch k to pl. */
+static void add_stage_probes(const struct pt_stage_set *st, size_t i,
+			     enum stage_batch k, struct probe_list *pl)
+{
+	const struct pt_stage *s = &st->v[i];
+	bool site = s->probe_class == PT_PROBE_SITE;
+	size_t j, first = 0, n = 1;
+
+	if ((k == SB_RETURNS && site) || (k == SB_EXIT_SITES && !site))
+		return;
+	if (site) {
+		first = k == SB_ENTRIES ? 0 : s->nentry;
+		n = k == SB_ENTRIES ? s->nentry : s->nexit;
+	}
+	for (j = first; j < first + n; j++)
+		probe_list__add(pl, s->attach_path,
+				site ? s->sites[j] : s->file_off,
+				(uint32_t)i | (site ? PT_COOKIE_SITE : 0), i);
+}
+
+/* Attaches every stage's probes, batch by batch. Returns 0 or -errno,
+ * and then the stage that failed in *stage. */
+static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t *stage)
+{
+	const struct pt_stage_set *st = t->stages;
+	struct probe_list pl;
+	size_t i, cap = 0;
+	int ret, k;
+
+	for (i = 0; i < st->n; i++)
+		cap += st->v[i].probe_class == PT_PROBE_SITE ?
+			       st->v[i].nentry + st->v[i].nexit :
+			       2;
+	*stage = 0;
+	ret = probe_list__alloc(&pl, cap);
+	for (k = 0; k < SB_NR && !ret; k++) {
+		pl.n = 0;
+		for (i = 0; i < st->n; i++)
+			add_stage_probes(st, i, (enum stage_batch)k, &pl);
+		ret = probe_list__attach(&pl, &t->stage_up,
+					 k == SB_ENTRIES ?
+						 t->skel->progs.stage_enter :
+						 t->skel->progs.stage_exit,
+					 k == SB_RETURNS, tgid, stage);
+	}
+	probe_list__free(&pl);
+	return ret;
+}
+
 int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 {
 	const struct pt_stage_set *st = t->stages;
-	struct bpf_link *l;
-	size_t i;
-	int ret, pass;
+	size_t failed;
+	int ret;
 
 	t->skel->bss->target_tgid = (uint32_t)tgid;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
@@ -388,46 +503,51 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 		pt_tracer__detach(t);
 		return ret;
 	}
-	/* Exits before entries: an entry never misses its exit. */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < st->n; i++) {
-			const struct pt_stage *s = &st->v[i];
-			bool exits = pass == 0;
-			size_t k, first = 0, n = 1;
-
-			if (s->probe_class == PT_PROBE_SITE) {
-				first = exits ? s->nentry : 0;
-				n = exits ? s->nexit : s->nentry;
-			}
-			for (k = first; k < first + n; k++) {
-				/* An exit site is a plain uprobe: the
-				 * return value is still in %rax there. */
-				bool site = s->probe_class == PT_PROBE_SITE;
-
-				l = attach_probe(
-					exits ? t->skel->progs.stage_exit :
-						t->skel->progs.stage_enter,
-					exits && !site, tgid, s->attach_path,
-					site ? s->sites[k] : s->file_off,
-					(uint32_t)i |
-						(site ? PT_COOKIE_SITE : 0));
-				if (!l)
-					goto fail;
-				t->links[t->nlinks++] = l;
-			}
-		}
+	ret = attach_stages(t, tgid, &failed);
+	if (ret) {
+		/* A target that exits while we attach looks like a missing
+		 * file. */
+		if (ret != -ENOMEM && kill(tgid, 0) && errno == ESRCH)
+			ret = -ESRCH;
+		attach_error(err, errlen, &st->v[failed], ret);
+		pt_tracer__detach(t);
+		return ret;
 	}
 	t->skel->bss->phase = PT_PHASE_ARMED;
-	pt_debug("attached %zu probes to %zu stages of PID %d", t->nlinks,
-		 st->n, tgid);
+	pt_debug("attached %zu probes to %zu stages of PID %d (%s)",
+		 t->stage_up.nprobes, st->n, tgid,
+		 t->multi ? "multi-uprobe links" : "a link per probe");
 	return 0;
-fail:
-	ret = -errno;
-	/* A target that exits while we attach looks like a missing file. */
-	if (kill(tgid, 0) && errno == ESRCH)
-		ret = -ESRCH;
-	attach_error(err, errlen, &st->v[i], ret);
-	pt_tracer__detach(t);
+}
+
+/* Attaches the allocator's exits then entries (free has no exit probe).
+ * Returns 0 or -errno, and then the site that failed in *site. */
+static int attach_alloc_sites(struct pt_tracer *t, pid_t tgid,
+			      const struct pt_alloc_sites *sites, size_t *site)
+{
+	struct probe_list pl;
+	size_t i;
+	int ret;
+
+	*site = 0;
+	ret = probe_list__alloc(&pl, sites->n);
+	for (i = 0; i < sites->n && !ret; i++)
+		if (sites->v[i].kind != PT_ALLOC_FREE)
+			probe_list__add(&pl, sites->attach_path,
+					sites->v[i].file_off, sites->v[i].kind,
+					i);
+	if (!ret)
+		ret = probe_list__attach(&pl, &t->alloc_up,
+					 t->skel->progs.alloc_exit, true, tgid,
+					 site);
+	for (i = 0, pl.n = 0; i < sites->n && !ret; i++)
+		probe_list__add(&pl, sites->attach_path, sites->v[i].file_off,
+				sites->v[i].kind, i);
+	if (!ret)
+		ret = probe_list__attach(&pl, &t->alloc_up,
+					 t->skel->progs.alloc_enter, false,
+					 tgid, site);
+	probe_list__free(&pl);
 	return ret;
 }
 
@@ -436,47 +556,29 @@ int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
 			    size_t errlen)
 {
 	const struct pt_alloc_site *a;
-	struct bpf_link *l;
 	size_t i;
 	int ret;
 
 	if (!bpf_program__autoload(t->skel->progs.alloc_enter))
 		return pt_errf(err, errlen, -EINVAL,
 			       "memory tracing was not enabled when loading");
-	/* Exits before entries, as for stages; free has no exit probe. */
-	for (i = 0; i < sites->n; i++) {
+	ret = attach_alloc_sites(t, tgid, sites, &i);
+	if (ret) {
 		a = &sites->v[i];
-		if (a->kind == PT_ALLOC_FREE)
-			continue;
-		l = attach_probe(t->skel->progs.alloc_exit, true, tgid,
-				 sites->attach_path, a->file_off, a->kind);
-		if (!l)
-			goto fail;
-		t->alloc_links[t->nalloc_links++] = l;
-	}
-	for (i = 0; i < sites->n; i++) {
-		a = &sites->v[i];
-		l = attach_probe(t->skel->progs.alloc_enter, false, tgid,
-				 sites->attach_path, a->file_off, a->kind);
-		if (!l)
-			goto fail;
-		t->alloc_links[t->nalloc_links++] = l;
+		if (ret != -ENOMEM && kill(tgid, 0) && errno == ESRCH)
+			ret = -ESRCH;
+		return pt_errf(err, errlen, ret,
+			       "cannot probe %s in %s at offset 0x%llx: %s",
+			       a->name, sites->object,
+			       (unsigned long long)a->file_off, strerror(-ret));
 	}
 	t->fault_link = bpf_program__attach(t->skel->progs.page_fault_user);
 	if (!t->fault_link)
 		pt_warn("kernel lacks the page_fault_user tracepoint (%s); page faults are not counted",
 			strerror(errno));
-	pt_debug("attached %zu allocator probes in %s", t->nalloc_links,
+	pt_debug("attached %zu allocator probes in %s", t->alloc_up.nprobes,
 		 sites->object);
 	return 0;
-fail:
-	ret = -errno;
-	if (kill(tgid, 0) && errno == ESRCH)
-		ret = -ESRCH;
-	pt_errf(err, errlen, ret, "cannot probe %s in %s at offset 0x%llx: %s",
-		a->name, sites->object, (unsigned long long)a->file_off,
-		strerror(-ret));
-	return ret;
 }
 
 int pt_tracer__stream(struct pt_tracer *t,
@@ -507,7 +609,7 @@ uint64_t pt_tracer__inflight_exits(const struct pt_tracer *t)
 bool pt_tracer__warmed_up(const struct pt_tracer *t)
 {
 	/* Without a warm-up probe there is nothing to wait for. */
-	return !t->warmup ||
+	return !t->warm_up.nprobes ||
 	       __atomic_load_n(&t->skel->bss->warmed_up, __ATOMIC_ACQUIRE);
 }
 
@@ -523,11 +625,8 @@ void pt_tracer__start_offcpu(struct pt_tracer *t)
 int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
 			     uint64_t off)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = true);
-
-	t->warmup = bpf_program__attach_uprobe_opts(t->skel->progs.warmup, tgid,
-						    path, (size_t)off, &uo);
-	return t->warmup ? 0 : -errno;
+	return pt_uprobes__attach_one(&t->warm_up, t->skel->progs.warmup, true,
+				      tgid, path, (unsigned long)off, 0);
 }
 
 /* -------------------------------------------------------------- calibration */
@@ -619,9 +718,12 @@ static int find_calib(const struct pt_sym *sym, void *arg)
  * stage id, calls it, and sets *median to the median latency seen and *tail
  * to how far its mean lies above that median. Returns 0 or -errno. */
 static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
-			 bool site, void (*fn)(void), struct bpf_link **links,
-			 uint64_t *median, uint64_t *tail)
+			 bool site, void (*fn)(void), uint64_t *median,
+			 uint64_t *tail)
 {
+	struct bpf_program *enter = t->skel->progs.stage_enter;
+	struct bpf_program *exit = t->skel->progs.stage_exit;
+	const char *self = "/proc/self/exe";
 	struct pt_totals *tot;
 	int ret = 0, i;
 
@@ -631,22 +733,20 @@ static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 	/* The links stay until pt_tracer__detach(): removing a uprobe waits
 	 * for a grace period, and these functions are not called again. */
 	if (site) /* as pt_tracer__attach() probes PT_PROBE_SITE stages */
-		links[0] = attach_probe(t->skel->progs.stage_exit, false,
-					getpid(), "/proc/self/exe",
-					off + PT_CALIB_SITE_EXIT,
-					id | PT_COOKIE_SITE);
+		ret = pt_uprobes__attach_one(&t->calib_up, exit, false,
+					     getpid(), self,
+					     off + PT_CALIB_SITE_EXIT,
+					     id | PT_COOKIE_SITE);
 	else
-		links[0] = attach_probe(t->skel->progs.stage_exit, true,
-					getpid(), "/proc/self/exe", off, id);
-	if (links[0])
-		links[1] = attach_probe(t->skel->progs.stage_enter, false,
-					getpid(), "/proc/self/exe",
-					off + (site ? PT_CALIB_SITE_ENTRY : 0),
-					id | (site ? PT_COOKIE_SITE : 0));
-	if (!links[1]) {
-		ret = -errno;
+		ret = pt_uprobes__attach_one(&t->calib_up, exit, true, getpid(),
+					     self, off, id);
+	if (!ret)
+		ret = pt_uprobes__attach_one(
+			&t->calib_up, enter, false, getpid(), self,
+			off + (site ? PT_CALIB_SITE_ENTRY : 0),
+			id | (site ? PT_COOKIE_SITE : 0));
+	if (ret)
 		goto out;
-	}
 	for (i = 0; i < PT_CALIBRATION_CALLS; i++)
 		fn();
 	ret = read_stage(t, id, tot);
@@ -715,8 +815,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		if (!used)
 			continue;
 		ret = calibrate_one(t, id, cc.off[i], i == PT_PROBE_SITE,
-				    fns[i], &t->calib[2 * i], &bias_ns[i],
-				    &tail_ns[i]);
+				    fns[i], &bias_ns[i], &tail_ns[i]);
 		pt_debug(
 			"calibration: %s: median probe latency %llu ns, mean %llu ns above",
 			calib_names[i], (unsigned long long)bias_ns[i],

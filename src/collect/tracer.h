@@ -92,11 +92,12 @@ bool pt_tracer__warmed_up(const struct pt_tracer *t);
 void pt_tracer__start_offcpu(struct pt_tracer *t);
 
 /* Stops new stage calls from being recorded; calls in flight still end.
- * Cheap: report after it, detach (slow: a grace period per probe) after. */
+ * Cheap: report after it, detach (a kernel grace period or more) after. */
 void pt_tracer__freeze(struct pt_tracer *t);
 
-/* Detaches every probe (counters stay readable). Removing each uprobe
- * waits for a kernel grace period: tens of ms a probe. */
+/* Detaches every probe (counters stay readable). Removing uprobes waits for
+ * kernel grace periods (tens of ms each): about one for all with
+ * multi-uprobe links (Linux 6.6+), one per probe without them. */
 void pt_tracer__detach(struct pt_tracer *t);
 
 /* Fills totals[i] for stage i (n = number of stages) and lost[]. 0/-errno. */

@@ -28,6 +28,7 @@
 #include "lib/ptest.h"
 
 #define NESTED PT_BUILD_DIR "/tests/integration/prog_nested"
+#define MANY PT_BUILD_DIR "/tests/integration/prog_many"
 #define TIMEOUT 120.0
 
 static const char *const refpipe_stages[] = {
@@ -643,6 +644,122 @@ static void test_nested_recursion_threads(void **state)
 	out = err = NULL;
 }
 
+/* ------------------------------------------------------- uprobe link kinds */
+
+/*
+ * Runs pipetrace -v --json on argv's command (argv[3] is the JSON path's
+ * slot) with PIPETRACE_UPROBE_MULTI=0 if !multi; fails unless it exits 0
+ * having attached as asked. Returns the report, and the command's stdout
+ * then the report's text in *out (free it). NULL if the kernel has no
+ * multi-uprobe links to ask for.
+ */
+static json_object *trace_links(char **argv, bool multi, char **out)
+{
+	const char *said = multi ? "(multi-uprobe links)" :
+				   "(a link per probe)";
+	json_object *rep = NULL;
+	char *err = NULL;
+
+	if (!multi)
+		setenv("PIPETRACE_UPROBE_MULTI", "0", 1);
+	ptest_run_ok(argv, TIMEOUT, out, &err);
+	unsetenv("PIPETRACE_UPROBE_MULTI");
+	if (multi && strstr(err, "multi-uprobe links: no")) {
+		free(*out);
+		*out = NULL;
+	} else if (!strstr(err, said)) {
+		fail_msg("pipetrace did not attach %s:\n%s", said, err);
+	} else {
+		rep = ptest_load_json(argv[3]);
+		assert_non_null(rep);
+	}
+	unlink(argv[3]);
+	free(err);
+	return rep;
+}
+
+/* Whether out begins with the untraced run's whole output. */
+static bool output_as_alone(const char *out, const char *alone)
+{
+	return !strncmp(out, alone, strlen(alone));
+}
+
+/* The fallback (a perf-event link per probe) and multi-uprobe links count
+ * the same calls, and leave refpipe's output as untraced. */
+static void test_uprobe_link_kinds_agree(void **state)
+{
+	char jpath[64], *out[2], *alone;
+	char *argv[] = {
+		PTEST_PIPETRACE, "-v",	 "--json",   jpath, "--", PTEST_REFPIPE,
+		"--records",	 "5000", "--output", "-",   NULL
+	};
+	json_object *rep[2];
+	int i, k;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_run_ok(argv + 5, TIMEOUT, &alone, NULL);
+	assert_true(strlen(alone) > 5000);
+	for (k = 0; k < 2; k++)
+		rep[k] = trace_links(argv, k == 1, &out[k]);
+	if (!rep[1]) {
+		json_object_put(rep[0]);
+		free(out[0]);
+		free(alone);
+		print_message("[  SKIP    ] kernel lacks multi-uprobe links\n");
+		skip();
+	}
+	for (i = 0; i < NSTAGES; i++) {
+		json_object *a = ptest_stage(rep[0], refpipe_stages[i]);
+		json_object *b = ptest_stage(rep[1], refpipe_stages[i]);
+
+		assert_true(ptest_u64(a, "calls") > 0);
+		assert_int_equal(ptest_u64(a, "calls"), ptest_u64(b, "calls"));
+		assert_int_equal(ptest_u64(a, "items"), ptest_u64(b, "items"));
+	}
+	for (k = 0; k < 2; k++) {
+		assert_true(output_as_alone(out[k], alone));
+		assert_int_equal(ptest_u64(rep[k], "lost_events"), 0);
+		json_object_put(rep[k]);
+		free(out[k]);
+	}
+	free(alone);
+}
+
+/* 255 stages through multi-uprobe links, each with its own cookie: fn_N
+ * is called N + 1 times; the program's output is as untraced. */
+static void test_many_stages(void **state)
+{
+	char jpath[64], name[16], *out, *alone;
+	char *argv[] = { PTEST_PIPETRACE, "-v", "--json", jpath, "-s",
+			 "fn_*",	  "--", MANY,	  NULL };
+	json_object *rep, *s;
+	int i;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_run_ok(argv + 7, TIMEOUT, &alone, NULL);
+	rep = trace_links(argv, true, &out);
+	if (!rep) {
+		free(alone);
+		print_message("[  SKIP    ] kernel lacks multi-uprobe links\n");
+		skip();
+	}
+	assert_int_equal(
+		json_object_array_length(json_object_object_get(rep, "stages")),
+		255);
+	for (i = 0; i < 255; i++) {
+		snprintf(name, sizeof(name), "fn_%03d", i);
+		s = ptest_stage(rep, name);
+		assert_non_null(s);
+		assert_int_equal(ptest_u64(s, "calls"), i + 1);
+	}
+	assert_true(output_as_alone(out, alone));
+	json_object_put(rep);
+	free(alone);
+	free(out);
+}
+
 /* ------------------------------------------------------------- bad input */
 
 /* Runs pipetrace with args; asserts a non-zero exit and a one-line stderr
@@ -968,6 +1085,8 @@ int main(void)
 		cmocka_unit_test(test_exit_status_passes_through),
 		cmocka_unit_test(test_every_function_target_unharmed),
 		cmocka_unit_test(test_nested_recursion_threads),
+		cmocka_unit_test(test_uprobe_link_kinds_agree),
+		cmocka_unit_test(test_many_stages),
 		cmocka_unit_test(test_bad_inputs_launch),
 		cmocka_unit_test(test_bad_outputs_fail_before_launch),
 		cmocka_unit_test(test_repeated_options),
