@@ -28,7 +28,7 @@ LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread
 
 # ------------------------------------------------------------------ sources
 # bpf/floor.bpf.c belongs to the bench's floor loader only: not in SKELS,
-# which every pipetrace object waits for.
+# which the objects including a pipetrace skeleton wait for.
 BPF_SRCS := $(filter-out bpf/floor.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -36,11 +36,21 @@ VMLINUX_H := $(OUTPUT)/vmlinux.h
 
 # src/<concern>/*.c: cli (main and subcommands), target, symbols, collect
 # (the BPF side's loader), report (the model), output (one file per format),
-# util. Only collect/ includes the skeleton, so only it waits for clang.
+# util. Only collect/tracer.c includes the skeleton, so only it waits for
+# clang (see SKEL_USER_SRCS).
 SRC_DIRS := cli target symbols collect report output util
 LIB_SRCS := $(filter-out src/cli/main.c,$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(LIB_SRCS))
 LIB := $(OUTPUT)/libpipetrace.a
+# The objects whose source includes a BPF skeleton (tracer.c) wait for it;
+# the rest, in libpipetrace-core.a, need neither clang nor bpftool, and the
+# unit tests link against that alone (`make unit` works without them). Its
+# cmd_trace, memreport and stackfold call the tracer: a test that needs them
+# links $(LIB).
+SKEL_USER_SRCS := $(shell grep -l '^\#include ".*\.skel\.h"' $(LIB_SRCS))
+SKEL_USER_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SKEL_USER_SRCS))
+CORE_LIB := $(OUTPUT)/libpipetrace-core.a
+CORE_OBJS := $(filter-out $(SKEL_USER_OBJS),$(LIB_OBJS))
 PIPETRACE := $(OUTPUT)/pipetrace
 
 REFPIPE_SRCS := $(wildcard tests/refpipe/*.c)
@@ -92,12 +102,18 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
 # ---------------------------------------------------------------- userspace
-$(OUTPUT)/src/%.o: src/%.c | $(SKELS)
+$(OUTPUT)/src/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(SKEL_USER_OBJS): | $(SKELS)
+
 $(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CORE_LIB): $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -146,13 +162,13 @@ $(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	$(Q)$(CC) -O2 -g -pg -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
 
 # -------------------------------------------------------------------- tests
-$(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
+$(OUTPUT)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DPT_BUILD_DIR=\"$(abspath $(OUTPUT))\" \
 		-DPT_SOURCE_DIR=\"$(CURDIR)\" -c $< -o $@
 
-$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
+$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(TEST_HELPER_OBJS) $(CORE_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -lexpat -o $@
 
