@@ -10,5 +10,7 @@ int pt_cmd_list(const struct pt_opts *o);
 /* `pipetrace flamegraph ...`: parses its own options; argv[0] is
  * "flamegraph". */
 int pt_cmd_flamegraph(int argc, char **argv);
+/* Writes `pipetrace flamegraph --help`'s text. */
+void pt_cmd_flamegraph_usage(FILE *f);
 
 #endif /* PT_CMD_H */
