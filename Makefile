@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # pipetrace build. Everything built goes under $(OUTPUT); `make V=1` shows
 # the commands. Targets: all (default), demo, test, unit, integration, bench,
-# fuzz, format, clean.
+# fuzz, format, clean, install, uninstall.
 
 OUTPUT ?= .output
 CC ?= cc
@@ -77,7 +77,8 @@ TEST_HELPER_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_HELPER_SRCS)
 FIXTURES :=
 -include tests/fixtures/fixtures.mk
 
-.PHONY: all demo test unit integration bench fuzz format clean deps
+.PHONY: all demo test unit integration bench fuzz format clean deps \
+	install uninstall FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -191,6 +192,55 @@ integration: all $(ITEST_BINS) $(ITEST_PROGS) $(FIXTURES)
 
 test: all $(UNIT_BINS) $(ITEST_BINS) $(ITEST_PROGS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
+
+# ------------------------------------------------------------------ install
+# `make install [PREFIX=/usr/local] [DESTDIR=/staging]`: the binary, its man
+# page, <pipetrace/stage.h> and its pkg-config file. pipetrace.pc goes under
+# share/pkgconfig, not lib/pkgconfig: the header is header-only and the same
+# on every architecture (no library, no libdir), which is what share/ is
+# for; pkg-config searches both. `make uninstall` (same PREFIX and DESTDIR)
+# removes those four files and include/pipetrace/ if that leaves it empty.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(PREFIX)/share/pkgconfig
+VERSION = $(shell sed -n 's/^\#define PIPETRACE_VERSION "\(.*\)"$$/\1/p' src/cli/*.c)
+MAN_PAGE := $(OUTPUT)/pipetrace.1
+PC_FILE := $(OUTPUT)/pipetrace.pc
+INSTALL_FILES := $(BINDIR)/pipetrace $(MANDIR)/man1/pipetrace.1 \
+	$(INCLUDEDIR)/pipetrace/stage.h $(PKGCONFIGDIR)/pipetrace.pc
+# $${prefix} in the .pc where INCLUDEDIR is under PREFIX.
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+
+# Remade on every run (PREFIX and the version are inputs), replaced only
+# when they change.
+$(PC_FILE): include/pipetrace.pc.in FORCE | $(OUTPUT)
+	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.c" >&2; exit 1; }
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' $< > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(MAN_PAGE): src/cli/pipetrace.1 FORCE | $(OUTPUT)
+	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.c" >&2; exit 1; }
+	$(Q)sed -e 's|@VERSION@|$(VERSION)|' $< > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+install: $(PIPETRACE) $(MAN_PAGE) $(PC_FILE)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 755 $(PIPETRACE) "$(DESTDIR)$(BINDIR)/pipetrace"
+	$(Q)install -D -m 644 $(MAN_PAGE) "$(DESTDIR)$(MANDIR)/man1/pipetrace.1"
+	$(Q)install -D -m 644 include/pipetrace/stage.h \
+		"$(DESTDIR)$(INCLUDEDIR)/pipetrace/stage.h"
+	$(Q)install -D -m 644 $(PC_FILE) "$(DESTDIR)$(PKGCONFIGDIR)/pipetrace.pc"
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(foreach f,$(INSTALL_FILES),"$(DESTDIR)$(f)")
+	$(Q)if [ -d "$(DESTDIR)$(INCLUDEDIR)/pipetrace" ]; then \
+		rmdir --ignore-fail-on-non-empty "$(DESTDIR)$(INCLUDEDIR)/pipetrace"; fi
+
+FORCE:
 
 # --------------------------------------------------------------------- demo
 # The demo: a threaded refpipe whose features stage burns 900 us a batch.

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 pkgs=(make gcc binutils clang llvm libbpf-dev bpftool libelf-dev libdw-dev
-      zlib1g-dev libcmocka-dev libexpat1-dev libjson-c-dev pkg-config util-linux)
+      zlib1g-dev libcmocka-dev libexpat1-dev libjson-c-dev pkg-config util-linux
+      man-db)
 # `make bench` also wants the peers it compares against.
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(bpftrace uftrace linux-perf hyperfine jq time)
