@@ -205,7 +205,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(PREFIX)/share/pkgconfig
-VERSION = $(shell sed -n 's/^\#define PIPETRACE_VERSION "\(.*\)"$$/\1/p' src/cli/*.c)
+VERSION = $(shell sed -n 's/^\#define PIPETRACE_VERSION "\(.*\)"$$/\1/p' src/cli/*.[ch])
 MAN_PAGE := $(OUTPUT)/pipetrace.1
 PC_FILE := $(OUTPUT)/pipetrace.pc
 INSTALL_FILES := $(BINDIR)/pipetrace $(MANDIR)/man1/pipetrace.1 \
@@ -216,13 +216,13 @@ PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 # Remade on every run (PREFIX and the version are inputs), replaced only
 # when they change.
 $(PC_FILE): include/pipetrace.pc.in FORCE | $(OUTPUT)
-	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.c" >&2; exit 1; }
+	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.[ch]" >&2; exit 1; }
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' $< > $@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(MAN_PAGE): src/cli/pipetrace.1 FORCE | $(OUTPUT)
-	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.c" >&2; exit 1; }
+	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.[ch]" >&2; exit 1; }
 	$(Q)sed -e 's|@VERSION@|$(VERSION)|' $< > $@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
