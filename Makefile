@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # pipetrace build. Everything built goes under $(OUTPUT); `make V=1` shows
 # the commands. Targets: all (default), demo, test, unit, integration, bench,
-# fuzz, format, clean.
+# fuzz, format, clean, install, uninstall.
 
 OUTPUT ?= .output
 CC ?= cc
@@ -31,7 +31,7 @@ LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread
 # one object each under $(OUTPUT)/bpf/, linked into one object,
 # $(OUTPUT)/pipetrace.bpf.o, whose skeleton is pipetrace.skel.h.
 # bpf/floor.bpf.c belongs to the bench's floor loader only: not in SKELS,
-# which every pipetrace object waits for.
+# which the objects including a pipetrace skeleton wait for.
 # bpf/pipetrace.bpf.c, which defines the shared maps, comes first: libbpf
 # 1.1's linker leaves an extern map seen before its definition at offset 0
 # of the .maps section (scripts/check-bpf-link.sh catches it).
@@ -44,11 +44,21 @@ VMLINUX_H := $(OUTPUT)/vmlinux.h
 
 # src/<concern>/*.c: cli (main and subcommands), target, symbols, collect
 # (the BPF side's loader), report (the model), output (one file per format),
-# util. Only collect/ includes the skeleton, so only it waits for clang.
+# util. Only collect/tracer.c includes the skeleton, so only it waits for
+# clang (see SKEL_USER_SRCS).
 SRC_DIRS := cli target symbols collect report output util
 LIB_SRCS := $(filter-out src/cli/main.c,$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(LIB_SRCS))
 LIB := $(OUTPUT)/libpipetrace.a
+# The objects whose source includes a BPF skeleton (tracer.c) wait for it;
+# the rest, in libpipetrace-core.a, need neither clang nor bpftool, and the
+# unit tests link against that alone (`make unit` works without them). Its
+# cmd_trace, memreport and stackfold call the tracer: a test that needs them
+# links $(LIB).
+SKEL_USER_SRCS := $(shell grep -l '^\#include ".*\.skel\.h"' $(LIB_SRCS))
+SKEL_USER_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SKEL_USER_SRCS))
+CORE_LIB := $(OUTPUT)/libpipetrace-core.a
+CORE_OBJS := $(filter-out $(SKEL_USER_OBJS),$(LIB_OBJS))
 PIPETRACE := $(OUTPUT)/pipetrace
 
 REFPIPE_SRCS := $(wildcard tests/refpipe/*.c)
@@ -75,7 +85,8 @@ TEST_HELPER_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_HELPER_SRCS)
 FIXTURES :=
 -include tests/fixtures/fixtures.mk
 
-.PHONY: all demo test unit integration bench fuzz format clean deps
+.PHONY: all demo test unit integration bench fuzz format clean deps \
+	install uninstall FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -110,12 +121,18 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
 # ---------------------------------------------------------------- userspace
-$(OUTPUT)/src/%.o: src/%.c | $(SKELS)
+$(OUTPUT)/src/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(SKEL_USER_OBJS): | $(SKELS)
+
 $(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CORE_LIB): $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -164,13 +181,13 @@ $(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	$(Q)$(CC) -O2 -g -pg -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
 
 # -------------------------------------------------------------------- tests
-$(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
+$(OUTPUT)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -DPT_BUILD_DIR=\"$(abspath $(OUTPUT))\" \
 		-DPT_SOURCE_DIR=\"$(CURDIR)\" -c $< -o $@
 
-$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
+$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(TEST_HELPER_OBJS) $(CORE_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -lexpat -o $@
 
@@ -193,6 +210,55 @@ integration: all $(ITEST_BINS) $(ITEST_PROGS) $(FIXTURES)
 
 test: all $(UNIT_BINS) $(ITEST_BINS) $(ITEST_PROGS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
+
+# ------------------------------------------------------------------ install
+# `make install [PREFIX=/usr/local] [DESTDIR=/staging]`: the binary, its man
+# page, <pipetrace/stage.h> and its pkg-config file. pipetrace.pc goes under
+# share/pkgconfig, not lib/pkgconfig: the header is header-only and the same
+# on every architecture (no library, no libdir), which is what share/ is
+# for; pkg-config searches both. `make uninstall` (same PREFIX and DESTDIR)
+# removes those four files and include/pipetrace/ if that leaves it empty.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(PREFIX)/share/pkgconfig
+VERSION = $(shell sed -n 's/^\#define PIPETRACE_VERSION "\(.*\)"$$/\1/p' src/cli/*.[ch])
+MAN_PAGE := $(OUTPUT)/pipetrace.1
+PC_FILE := $(OUTPUT)/pipetrace.pc
+INSTALL_FILES := $(BINDIR)/pipetrace $(MANDIR)/man1/pipetrace.1 \
+	$(INCLUDEDIR)/pipetrace/stage.h $(PKGCONFIGDIR)/pipetrace.pc
+# $${prefix} in the .pc where INCLUDEDIR is under PREFIX.
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+
+# Remade on every run (PREFIX and the version are inputs), replaced only
+# when they change.
+$(PC_FILE): include/pipetrace.pc.in FORCE | $(OUTPUT)
+	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.[ch]" >&2; exit 1; }
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' $< > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(MAN_PAGE): src/cli/pipetrace.1 FORCE | $(OUTPUT)
+	$(Q)test -n "$(VERSION)" || { echo "no PIPETRACE_VERSION in src/cli/*.[ch]" >&2; exit 1; }
+	$(Q)sed -e 's|@VERSION@|$(VERSION)|' $< > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+install: $(PIPETRACE) $(MAN_PAGE) $(PC_FILE)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 755 $(PIPETRACE) "$(DESTDIR)$(BINDIR)/pipetrace"
+	$(Q)install -D -m 644 $(MAN_PAGE) "$(DESTDIR)$(MANDIR)/man1/pipetrace.1"
+	$(Q)install -D -m 644 include/pipetrace/stage.h \
+		"$(DESTDIR)$(INCLUDEDIR)/pipetrace/stage.h"
+	$(Q)install -D -m 644 $(PC_FILE) "$(DESTDIR)$(PKGCONFIGDIR)/pipetrace.pc"
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(foreach f,$(INSTALL_FILES),"$(DESTDIR)$(f)")
+	$(Q)if [ -d "$(DESTDIR)$(INCLUDEDIR)/pipetrace" ]; then \
+		rmdir --ignore-fail-on-non-empty "$(DESTDIR)$(INCLUDEDIR)/pipetrace"; fi
+
+FORCE:
 
 # --------------------------------------------------------------------- demo
 # The demo: a threaded refpipe whose features stage burns 900 us a batch.

@@ -50,5 +50,8 @@ struct pt_list_opts {
 int pt_list_opts__parse(int argc, char **argv, struct pt_list_opts *o,
 			char *err, size_t errlen);
 void pt_list_opts__free(struct pt_list_opts *o);
+/* Write `pipetrace list --help`'s and `flamegraph --help`'s texts. */
+void pt_cmd_list_usage(FILE *f);
+void pt_cmd_flamegraph_usage(FILE *f);
 
 #endif /* PT_CMD_H */

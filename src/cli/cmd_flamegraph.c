@@ -17,7 +17,7 @@
 
 #define SEE_HELP "see pipetrace flamegraph --help"
 
-static void usage(FILE *f)
+void pt_cmd_flamegraph_usage(FILE *f)
 {
 	fputs("usage: pipetrace flamegraph [--title T] [--unit samples|us] IN\n"
 	      "       pipetrace flamegraph --diff [--title T] [--unit samples|us] BEFORE AFTER\n"
@@ -59,7 +59,7 @@ static int parse(int argc, char **argv, struct pt_flamegraph_opts *o,
 	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			usage(stdout);
+			pt_cmd_flamegraph_usage(stdout);
 			return 0;
 		case OPT_TITLE:
 			o->title = optarg;

@@ -117,7 +117,7 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void usage(FILE *f)
+void pt_cmd_list_usage(FILE *f)
 {
 	fputs("usage: pipetrace list [-p PID | FILE] [SPEC] [--sites]\n"
 	      "List the functions a -s SPEC can name: annotated stages first,\n"
@@ -309,7 +309,7 @@ int pt_cmd_list(int argc, char **argv)
 		pt_err("%s", err);
 		code = 2;
 	} else if (o.help) {
-		usage(stdout);
+		pt_cmd_list_usage(stdout);
 	} else {
 		pt_log_set_level(o.verbose ? PT_LOG_DEBUG : PT_LOG_INFO);
 		pt_log_install_libbpf();

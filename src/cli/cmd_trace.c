@@ -110,6 +110,7 @@ int pt_cmd_trace(int argc, char **argv)
 	}
 	if (o.help) {
 		pt_opts__usage(stdout);
+		pt_commands__usage(stdout);
 	} else if (o.version) {
 		printf("pipetrace %s\n", PIPETRACE_VERSION);
 	} else {

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "util/log.h"
-#include "cli/cmd.h"
 #include "cli/opts.h"
 #include "output/sink.h"
 
@@ -190,7 +189,6 @@ void pt_opts__usage(FILE *f)
 	      "until every probe is attached; pipetrace exits with its status.\n"
 	      "\n",
 	      f);
-	pt_commands__usage(f);
 }
 
 enum {
