@@ -278,175 +278,202 @@ static const struct option long_opts[] = {
 	{},
 };
 
-int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
-		   size_t errlen)
+/* An option handler's answer for an option of another group. */
+#define NOT_MINE 1
+
+/* A file name option: not empty. */
+static int set_path(const char **dst, const char *arg, const char *name,
+		    char *err, size_t errlen)
 {
-	const char *cmdname = "pipetrace";
-	unsigned char seen[OPT_END] = { 0 };
-	long long ll;
-	int c, ret;
+	if (!*arg)
+		return pt_errf(err, errlen, -EINVAL,
+			       "empty %s file name; give a path", name);
+	*dst = arg;
+	return 0;
+}
 
-	memset(o, 0, sizeof(*o));
-	o->calibrate = true;
-	o->max_threads = PT_DEFAULT_MAX_THREADS;
-	o->alloc_sample = 1;
-	o->alloc_max = PT_DEFAULT_MAX_ALLOCS;
-	o->freq_hz = 49;
-	opterr = 0;
-	optind = 0; /* 0: GNU getopt starts over (ordering included) */
-	while ((c = getopt_long(argc, argv, "+:p:u:s:d:i:j:o:F:vhV", long_opts,
-				NULL)) != -1) {
-		ret = once(seen, c, err, errlen);
-		if (ret)
-			return ret;
-		switch (c) {
-		case 'p':
-			if (pt_opts__parse_pid(optarg, &o->pid))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad PID '%s'; give a positive process id",
-					optarg);
-			break;
-		case 'u':
-			if (!*optarg)
-				return pt_errf(err, errlen, -EINVAL,
-					       "empty user name; give -u USER");
-			o->user = optarg;
-			break;
-		case 's':
-			ret = add_spec(o, optarg, err, errlen);
-			if (ret)
-				return ret;
-			break;
-		case 'd':
-			if (parse_seconds(optarg, &o->duration_s))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad duration '%s'; give seconds > 0, e.g. -d 10",
-					optarg);
-			break;
-		case 'i':
-			if (parse_seconds(optarg, &o->interval_s))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad interval '%s'; give seconds > 0, e.g. -i 1",
-					optarg);
-			break;
-		case 'j':
-			if (!*optarg)
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"empty --json file name; give a path");
-			o->json_path = optarg;
-			break;
-		case 'o':
-			ret = add_output(o, optarg, err, errlen);
-			if (ret)
-				return ret;
-			break;
-		case OPT_MAX_THREADS:
-			if (parse_range(optarg, 1, 1 << 22, &ll))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad --max-threads '%s'; give 1 to 4194304",
-					optarg);
-			o->max_threads = (unsigned int)ll;
-			break;
-		case OPT_ALLOC:
-			o->alloc = true;
-			break;
-		case OPT_ALLOC_SAMPLE:
-			if (parse_range(optarg, 1, 1 << 30, &ll))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad --alloc-sample '%s'; give N from 1 (every allocation) to 1073741824",
-					optarg);
-			o->alloc_sample = (unsigned int)ll;
-			o->alloc = true;
-			break;
-		case OPT_ALLOC_MIN:
-			if (parse_range(optarg, 0, 1LL << 40, &ll))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad --alloc-min '%s'; give a size in bytes",
-					optarg);
-			o->alloc_min = (uint64_t)ll;
-			o->alloc = true;
-			break;
-		case OPT_ALLOC_MAX:
-			if (parse_range(optarg, 1, 1 << 24, &ll))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad --alloc-max '%s'; give 1 to 16777216",
-					optarg);
-			o->alloc_max = (unsigned int)ll;
-			o->alloc = true;
-			break;
-		case 'F':
-			if (parse_range(optarg, 1, 10000, &ll))
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"bad --freq '%s'; give a rate in Hz from 1 to 10000",
-					optarg);
-			o->freq_hz = (unsigned int)ll;
-			break;
-		case OPT_FOLDED:
-			if (!*optarg)
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"empty --folded file name; give a path");
-			o->folded_path = optarg;
-			break;
-		case OPT_FOLDED_OFFCPU:
-			if (!*optarg)
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"empty --folded-offcpu file name; give a path");
-			o->folded_offcpu_path = optarg;
-			break;
-		case OPT_ADDRESSES:
-			o->addresses = true;
-			break;
-		case OPT_NO_CALIBRATE:
-			o->calibrate = false;
-			break;
-		case OPT_SITES:
-			o->sites = true;
-			break;
-		case OPT_EVENTS:
-			if (!*optarg)
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"empty --events file name; give a path");
-			o->events_path = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			o->help = true;
-			return 0;
-		case 'V':
-			o->version = true;
-			return 0;
-		case ':':
+/* What to trace and for how long: -p, -u, -s, -d, -i. */
+static int opt_target(struct pt_opts *o, int c, const char *arg, char *err,
+		      size_t errlen)
+{
+	switch (c) {
+	case 'p':
+		if (pt_opts__parse_pid(arg, &o->pid))
 			return pt_errf(
 				err, errlen, -EINVAL,
-				"option '%s' needs a value; see %s --help",
-				argv[optind - 1], cmdname);
-		default:
-			if (optopt)
-				return pt_errf(
-					err, errlen, -EINVAL,
-					"unknown option '-%c' or missing value; see %s --help",
-					optopt, cmdname);
+				"bad PID '%s'; give a positive process id",
+				arg);
+		return 0;
+	case 'u':
+		if (!*arg)
+			return pt_errf(err, errlen, -EINVAL,
+				       "empty user name; give -u USER");
+		o->user = arg;
+		return 0;
+	case 's':
+		return add_spec(o, arg, err, errlen);
+	case 'd':
+		if (parse_seconds(arg, &o->duration_s))
 			return pt_errf(
 				err, errlen, -EINVAL,
-				"unknown option '%s' or missing value; see %s --help",
-				argv[optind - 1], cmdname);
-		}
+				"bad duration '%s'; give seconds > 0, e.g. -d 10",
+				arg);
+		return 0;
+	case 'i':
+		if (parse_seconds(arg, &o->interval_s))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad interval '%s'; give seconds > 0, e.g. -i 1",
+				arg);
+		return 0;
 	}
+	return NOT_MINE;
+}
 
+/* Where the results go: -j, -o, --events, --folded*, --addresses. */
+static int opt_output(struct pt_opts *o, int c, const char *arg, char *err,
+		      size_t errlen)
+{
+	switch (c) {
+	case 'j':
+		return set_path(&o->json_path, arg, "--json", err, errlen);
+	case 'o':
+		return add_output(o, arg, err, errlen);
+	case OPT_EVENTS:
+		return set_path(&o->events_path, arg, "--events", err, errlen);
+	case OPT_FOLDED:
+		return set_path(&o->folded_path, arg, "--folded", err, errlen);
+	case OPT_FOLDED_OFFCPU:
+		return set_path(&o->folded_offcpu_path, arg, "--folded-offcpu",
+				err, errlen);
+	case OPT_ADDRESSES:
+		o->addresses = true;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* --alloc and the options that imply it. */
+static int opt_memory(struct pt_opts *o, int c, const char *arg, char *err,
+		      size_t errlen)
+{
+	long long ll = 0;
+
+	switch (c) {
+	case OPT_ALLOC:
+		break;
+	case OPT_ALLOC_SAMPLE:
+		if (parse_range(arg, 1, 1 << 30, &ll))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --alloc-sample '%s'; give N from 1 (every allocation) to 1073741824",
+				arg);
+		o->alloc_sample = (unsigned int)ll;
+		break;
+	case OPT_ALLOC_MIN:
+		if (parse_range(arg, 0, 1LL << 40, &ll))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --alloc-min '%s'; give a size in bytes",
+				arg);
+		o->alloc_min = (uint64_t)ll;
+		break;
+	case OPT_ALLOC_MAX:
+		if (parse_range(arg, 1, 1 << 24, &ll))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --alloc-max '%s'; give 1 to 16777216",
+				arg);
+		o->alloc_max = (unsigned int)ll;
+		break;
+	default:
+		return NOT_MINE;
+	}
+	o->alloc = true;
+	return 0;
+}
+
+/* How the probes run: --max-threads, --no-calibrate, --sites, -F, -v. */
+static int opt_probe(struct pt_opts *o, int c, const char *arg, char *err,
+		     size_t errlen)
+{
+	long long ll;
+
+	switch (c) {
+	case OPT_MAX_THREADS:
+		if (parse_range(arg, 1, 1 << 22, &ll))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --max-threads '%s'; give 1 to 4194304",
+				arg);
+		o->max_threads = (unsigned int)ll;
+		return 0;
+	case 'F':
+		if (parse_range(arg, 1, 10000, &ll))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --freq '%s'; give a rate in Hz from 1 to 10000",
+				arg);
+		o->freq_hz = (unsigned int)ll;
+		return 0;
+	case OPT_NO_CALIBRATE:
+		o->calibrate = false;
+		return 0;
+	case OPT_SITES:
+		o->sites = true;
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* One option c with its argument, by the group that knows it. */
+static int parse_one(struct pt_opts *o, int c, const char *arg, char *err,
+		     size_t errlen)
+{
+	static int (*const groups[])(struct pt_opts *, int, const char *,
+				     char *, size_t) = {
+		opt_target,
+		opt_output,
+		opt_memory,
+		opt_probe,
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		ret = groups[i](o, c, arg, err, errlen);
+		if (ret != NOT_MINE)
+			return ret;
+	}
+	return -ENOENT;
+}
+
+/* An option getopt did not take: unknown, or without its value. */
+static int bad_option(int c, char **argv, char *err, size_t errlen)
+{
+	if (c == ':')
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"option '%s' needs a value; see pipetrace --help",
+			argv[optind - 1]);
+	if (optopt)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"unknown option '-%c' or missing value; see pipetrace --help",
+			optopt);
+	return pt_errf(
+		err, errlen, -EINVAL,
+		"unknown option '%s' or missing value; see pipetrace --help",
+		argv[optind - 1]);
+}
+
+/* After the options: -- CMD [ARGS...], or nothing with -p. */
+static int parse_command(struct pt_opts *o, int argc, char **argv, char *err,
+			 size_t errlen)
+{
 	if (optind < argc)
 		o->argv = &argv[optind];
 	if (o->pid && o->argv)
@@ -461,6 +488,43 @@ int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
 			err, errlen, -EINVAL,
 			"nothing to trace; give -p PID or -- CMD [ARGS...]");
 	return 0;
+}
+
+static void set_defaults(struct pt_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->calibrate = true;
+	o->max_threads = PT_DEFAULT_MAX_THREADS;
+	o->alloc_sample = 1;
+	o->alloc_max = PT_DEFAULT_MAX_ALLOCS;
+	o->freq_hz = 49;
+}
+
+int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,
+		   size_t errlen)
+{
+	unsigned char seen[OPT_END] = { 0 };
+	int c, ret;
+
+	set_defaults(o);
+	opterr = 0;
+	optind = 0; /* 0: GNU getopt starts over (ordering included) */
+	while ((c = getopt_long(argc, argv, "+:p:u:s:d:i:j:o:F:vhV", long_opts,
+				NULL)) != -1) {
+		if (c == 'h' || c == 'V') {
+			o->help = c == 'h';
+			o->version = c == 'V';
+			return 0;
+		}
+		ret = once(seen, c, err, errlen);
+		if (!ret)
+			ret = parse_one(o, c, optarg, err, errlen);
+		if (ret == -ENOENT)
+			ret = bad_option(c, argv, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return parse_command(o, argc, argv, err, errlen);
 }
 
 void pt_opts__free(struct pt_opts *o)

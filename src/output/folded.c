@@ -429,97 +429,130 @@ static const char *gz_failure(gzFile gz, int *ret)
 	return msg;
 }
 
-int pt_folded__read(struct pt_folded *f, const char *path, char *err,
-		    size_t errlen)
-{
-	unsigned long lineno = 0;
-	size_t used = 0, cap = 0, i, start;
-	unsigned char magic[2];
-	bool gzip, eof = false;
-	const char *why;
-	char *buf = NULL;
-	struct stat st;
+/* A folded file being read: its name, where it is, what is buffered. */
+struct folded_reader {
+	struct pt_folded *f;
+	const char *path;
+	bool gzip; /* only to name the format in errors */
 	gzFile gz;
-	int fd, ret = 0, got;
+	char *buf;
+	size_t used, cap;
+	unsigned long lineno;
+};
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+/* Opens path for reading, gzip or not; 0 or -errno with a message. */
+static int reader_open(struct folded_reader *r, char *err, size_t errlen)
+{
+	unsigned char magic[2];
+	struct stat st;
+	int fd, ret;
+
+	fd = open(r->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		return pt_errf(err, errlen, ret, "cannot open %s: %s; %s", path,
-			       strerror(-ret),
+		return pt_errf(err, errlen, ret, "cannot open %s: %s; %s",
+			       r->path, strerror(-ret),
 			       ret == -ENOENT ? "check the path" :
 						"check its permissions");
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
 		return pt_errf(err, errlen, -EISDIR,
-			       "%s is a directory; give a folded file", path);
+			       "%s is a directory; give a folded file",
+			       r->path);
 	}
 	/* Only to name the format in errors: zlib reads both alike. A pipe
 	 * cannot pread; it is then read as whatever it turns out to be. */
-	gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f &&
-	       magic[1] == 0x8b;
-	gz = gzdopen(fd, "rb");
-	if (!gz) {
+	r->gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f &&
+		  magic[1] == 0x8b;
+	r->gz = gzdopen(fd, "rb");
+	if (!r->gz) {
 		close(fd);
-		return pt_errf(err, errlen, -ENOMEM, "%s: out of memory", path);
+		return pt_errf(err, errlen, -ENOMEM, "%s: out of memory",
+			       r->path);
 	}
-	gzbuffer(gz, READ_CHUNK);
-	while (!eof) {
-		ret = grow((void **)&buf, &cap, used + READ_CHUNK, 1);
-		if (ret) {
-			pt_errf(err, errlen, ret, "%s: out of memory", path);
-			goto out;
-		}
-		got = gzread(gz, buf + used, READ_CHUNK);
-		if (got <= 0) {
-			/* The end, a read error, or damaged gzip data (a
-			 * truncated stream shows as Z_BUF_ERROR at the end). */
-			why = gz_failure(gz, &ret);
-			if (got < 0 && !ret)
-				ret = -EIO;
-			if (ret) {
-				pt_errf(err, errlen, ret,
-					"cannot read %s%s: %s (after %lu lines); %s",
-					path, gzip ? " (gzip)" : "", why,
-					lineno,
-					gzip ? "the compressed file is damaged or truncated" :
-					       "check the file");
-				goto out;
-			}
-		}
-		eof = got == 0;
-		used += (size_t)got;
-		/* Every complete line; at the end, the last one too. */
-		for (i = start = 0; i < used; i++) {
-			if (buf[i] != '\n' && !(eof && i == used - 1))
-				continue;
-			lineno++;
-			if (!blank_line(buf + start, i + 1 - start)) {
-				ret = parse_line(f, buf + start, i + 1 - start,
-						 &why);
-				if (ret) {
-					pt_errf(err, errlen, ret,
-						"%s:%lu: %s; folded lines are 'frame;frame;...;frame COUNT'",
-						path, lineno, why);
-					goto out;
-				}
-			}
-			start = i + 1;
-		}
-		memmove(buf, buf + start, used - start);
-		used -= start;
-		if (used > PT_FOLDED_MAX_LINE + 2) {
-			ret = pt_errf(
-				err, errlen, -E2BIG,
-				"%s:%lu: line longer than 1 MiB; is this a folded file?",
-				path, lineno + 1);
-			goto out;
-		}
+	gzbuffer(r->gz, READ_CHUNK);
+	return 0;
+}
+
+/* Reads the next chunk after what is buffered: the bytes read (0 at the
+ * end) or -errno with a message. */
+static int reader_fill(struct folded_reader *r, char *err, size_t errlen)
+{
+	const char *why;
+	int ret, got;
+
+	ret = grow((void **)&r->buf, &r->cap, r->used + READ_CHUNK, 1);
+	if (ret)
+		return pt_errf(err, errlen, ret, "%s: out of memory", r->path);
+	got = gzread(r->gz, r->buf + r->used, READ_CHUNK);
+	if (got > 0) {
+		r->used += (size_t)got;
+		return got;
 	}
-out:
-	free(buf);
-	gzclose_r(gz);
+	/* The end, a read error, or damaged gzip data (a truncated stream
+	 * shows as Z_BUF_ERROR at the end). */
+	why = gz_failure(r->gz, &ret);
+	if (got < 0 && !ret)
+		ret = -EIO;
+	if (!ret)
+		return 0;
+	return pt_errf(err, errlen, ret,
+		       "cannot read %s%s: %s (after %lu lines); %s", r->path,
+		       r->gzip ? " (gzip)" : "", why, r->lineno,
+		       r->gzip ? "the compressed file is damaged or truncated" :
+				 "check the file");
+}
+
+/* Parses every complete line buffered (at eof, the last one too) and keeps
+ * the rest; 0 or -errno with a message. */
+static int reader_lines(struct folded_reader *r, bool eof, char *err,
+			size_t errlen)
+{
+	size_t i, start = 0;
+	const char *why;
+	int ret;
+
+	for (i = 0; i < r->used; i++) {
+		if (r->buf[i] != '\n' && !(eof && i == r->used - 1))
+			continue;
+		r->lineno++;
+		if (!blank_line(r->buf + start, i + 1 - start)) {
+			ret = parse_line(r->f, r->buf + start, i + 1 - start,
+					 &why);
+			if (ret)
+				return pt_errf(
+					err, errlen, ret,
+					"%s:%lu: %s; folded lines are 'frame;frame;...;frame COUNT'",
+					r->path, r->lineno, why);
+		}
+		start = i + 1;
+	}
+	memmove(r->buf, r->buf + start, r->used - start);
+	r->used -= start;
+	if (r->used > PT_FOLDED_MAX_LINE + 2)
+		return pt_errf(
+			err, errlen, -E2BIG,
+			"%s:%lu: line longer than 1 MiB; is this a folded file?",
+			r->path, r->lineno + 1);
+	return 0;
+}
+
+int pt_folded__read(struct pt_folded *f, const char *path, char *err,
+		    size_t errlen)
+{
+	struct folded_reader r = { .f = f, .path = path };
+	int ret, got;
+
+	ret = reader_open(&r, err, errlen);
+	if (ret)
+		return ret;
+	do {
+		got = reader_fill(&r, err, errlen);
+		ret = got < 0 ? got : reader_lines(&r, got == 0, err, errlen);
+	} while (!ret && got > 0);
+	free(r.buf);
+	gzclose_r(r.gz);
 	return ret;
 }
 
