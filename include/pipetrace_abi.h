@@ -18,7 +18,10 @@
 
 /* ---------------------------------------------------------------- limits */
 
-#define PT_MAX_STAGES 256 /* stage ids are 0..PT_MAX_STAGES-1 */
+/* Stage ids are 0..PT_MAX_STAGES-1, the last kept for the probe's
+ * calibration: a trace holds at most PT_MAX_TRACED_STAGES stages. */
+#define PT_MAX_STAGES 256
+#define PT_MAX_TRACED_STAGES (PT_MAX_STAGES - 1)
 #define PT_MAX_DEPTH 32 /* nested stage frames kept per thread */
 #define PT_DEFAULT_MAX_THREADS 8192 /* thread-state map entries */
 #define PT_DEFAULT_MAX_ALLOCS 262144 /* live blocks tracked (--alloc-max) */

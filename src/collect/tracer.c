@@ -142,7 +142,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	ret = check_kernel(err, errlen);
 	if (ret)
 		return ret;
-	if (stages->n == 0 || stages->n > PT_STAGES_MAX)
+	if (stages->n == 0 || stages->n > PT_MAX_TRACED_STAGES)
 		return pt_errf(err, errlen, -EINVAL, "no stages to trace");
 	t = calloc(1, sizeof(*t));
 	if (!t)

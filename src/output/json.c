@@ -7,17 +7,6 @@
 
 #include "output/sink.h"
 
-static const char *const lost_names[PT_LOST_NR] = {
-	[PT_LOST_DEPTH] = "depth",
-	[PT_LOST_UNMATCHED] = "unmatched",
-	[PT_LOST_THREADS_FULL] = "threads_full",
-	[PT_LOST_PAIRS_FULL] = "pairs_full",
-	[PT_LOST_ALLOCS_FULL] = "allocs_full",
-	[PT_LOST_STACKS] = "stacks",
-	[PT_LOST_SAMPLES_FULL] = "samples_full",
-	[PT_LOST_EVENTS] = "events",
-};
-
 /* JSON names of the parts, in enum pt_part order. */
 static const char *const part_names[PT_PART_NR] = {
 	[PT_PART_USER] = "user",   [PT_PART_SYS] = "sys",
@@ -240,7 +229,7 @@ static json_object *report_json(const struct pt_report *r)
 	ret |= jadd(o, "lost_events", juint(r->lost_total));
 	lost = json_object_new_object();
 	for (i = 0; lost && i < PT_LOST_NR; i++)
-		ret |= jadd(lost, lost_names[i], juint(r->lost[i]));
+		ret |= jadd(lost, pt_lost_reasons[i].key, juint(r->lost[i]));
 	ret |= jadd(o, "lost", lost);
 	ret |= jadd(o, "calls_in_flight_at_attach", juint(r->inflight_exits));
 	if (r->calibrated) {

@@ -240,6 +240,19 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 	}
 }
 
+/* "lost: N what, N what, ...": every reason, in the ABI's order. */
+static void write_lost(FILE *f, const struct pt_report *r)
+{
+	size_t i;
+
+	fputs("lost:", f);
+	for (i = 0; i < PT_LOST_NR; i++)
+		fprintf(f, "%s %llu %s", i ? "," : "",
+			(unsigned long long)r->lost[i],
+			pt_lost_reasons[i].phrase);
+	fputs("\n", f);
+}
+
 int pt_report__write_table(FILE *f, const struct pt_report *r)
 {
 	char b[9][32], label[64];
@@ -272,16 +285,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	}
 	fputs("\n", f);
 	if (r->lost_total)
-		fprintf(f,
-			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs, %llu untracked blocks, %llu stacks, %llu samples, %llu streamed events\n",
-			(unsigned long long)r->lost[PT_LOST_DEPTH],
-			(unsigned long long)r->lost[PT_LOST_UNMATCHED],
-			(unsigned long long)r->lost[PT_LOST_THREADS_FULL],
-			(unsigned long long)r->lost[PT_LOST_PAIRS_FULL],
-			(unsigned long long)r->lost[PT_LOST_ALLOCS_FULL],
-			(unsigned long long)r->lost[PT_LOST_STACKS],
-			(unsigned long long)r->lost[PT_LOST_SAMPLES_FULL],
-			(unsigned long long)r->lost[PT_LOST_EVENTS]);
+		write_lost(f, r);
 	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
 		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
 		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");

@@ -19,6 +19,17 @@ uint64_t pt_sum_parts(const uint64_t part_ns[PT_PART_NR])
 	return s;
 }
 
+const struct pt_lost_name pt_lost_reasons[PT_LOST_NR] = {
+	[PT_LOST_DEPTH] = { "depth", "nested too deep" },
+	[PT_LOST_UNMATCHED] = { "unmatched", "unmatched" },
+	[PT_LOST_THREADS_FULL] = { "threads_full", "untracked threads" },
+	[PT_LOST_PAIRS_FULL] = { "pairs_full", "untracked thread-stage pairs" },
+	[PT_LOST_ALLOCS_FULL] = { "allocs_full", "untracked blocks" },
+	[PT_LOST_STACKS] = { "stacks", "stacks" },
+	[PT_LOST_SAMPLES_FULL] = { "samples_full", "samples" },
+	[PT_LOST_EVENTS] = { "events", "streamed events" },
+};
+
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])
 {
 	static const struct {

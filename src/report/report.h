@@ -62,6 +62,14 @@ struct pt_report {
 
 /* A split's verdict: the part holding >= 60% of it ("cpu" for user + sys,
  * "io", "lock", "sleep", "runqueue"), else "mixed"; "idle" if empty. */
+/* Each lost-event reason (enum pt_lost_reason, in the ABI): its JSON key
+ * and the words the table uses. The one list of them. */
+struct pt_lost_name {
+	const char *key; /* "threads_full" */
+	const char *phrase; /* "untracked threads" */
+};
+extern const struct pt_lost_name pt_lost_reasons[PT_LOST_NR];
+
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
 
 /*

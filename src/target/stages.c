@@ -140,7 +140,7 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 		if (out->v[i].addr == sym->addr &&
 		    !strcmp(out->v[i].object, c->shown))
 			return 0; /* an alias, or matched by two specs */
-	if (out->n >= PT_STAGES_MAX)
+	if (out->n >= PT_MAX_TRACED_STAGES)
 		return -E2BIG;
 	s = realloc(out->v, (out->n + 1) * sizeof(*s));
 	if (!s)
@@ -342,7 +342,7 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	if (ret == -E2BIG) {
 		pt_errf(err, errlen, ret,
 			"too many stages: more than %d functions match; narrow the -s patterns",
-			PT_STAGES_MAX);
+			PT_MAX_TRACED_STAGES);
 		goto out;
 	}
 	if (ret < 0) {

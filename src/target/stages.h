@@ -42,10 +42,6 @@ struct pt_stage_set {
 	size_t n;
 };
 
-/* The largest number of stages one trace can hold (one id is kept for the
- * probe's calibration). */
-#define PT_STAGES_MAX (PT_MAX_STAGES - 1)
-
 /*
  * Resolves specs (or, when nspecs is 0, the annotated stages of the main
  * executable) into *out. Each spec must match at least one function. Returns

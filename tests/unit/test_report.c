@@ -357,6 +357,21 @@ static void test_fmt_ns(void **state)
 	assert_string_equal(pt_fmt_ns(b, sizeof(b), 2010000000), "2.01s");
 }
 
+/* Every lost-event reason of the ABI has a JSON key and words, once:
+ * adding a reason without naming it fails here. */
+static void test_lost_reasons_named(void **state)
+{
+	size_t i, j;
+
+	for (i = 0; i < PT_LOST_NR; i++) {
+		assert_non_null(pt_lost_reasons[i].key);
+		assert_non_null(pt_lost_reasons[i].phrase);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(pt_lost_reasons[i].key,
+						pt_lost_reasons[j].key);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +383,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_totals_fold),
 		cmocka_unit_test(test_fmt_ns),
+		cmocka_unit_test(test_lost_reasons_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
