@@ -42,11 +42,12 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h)
 SKELS := $(OUTPUT)/pipetrace.skel.h
 VMLINUX_H := $(OUTPUT)/vmlinux.h
 
-# src/<concern>/*.c: cli (main and subcommands), target, symbols, collect
+# src/<concern>/*.c: cli (main and subcommands), session (one trace in
+# phases), target, symbols, collect
 # (the BPF side's loader), report (the model), output (one file per format),
 # util. Only collect/tracer.c includes the skeleton, so only it waits for
 # clang (see SKEL_USER_SRCS).
-SRC_DIRS := cli target symbols collect report output util
+SRC_DIRS := cli session target symbols collect report output util
 LIB_SRCS := $(filter-out src/cli/main.c,$(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(LIB_SRCS))
 LIB := $(OUTPUT)/libpipetrace.a

@@ -11,7 +11,7 @@
 
 #include "cli/cmd.h"
 #include "cli/opts.h"
-#include "collect/session.h"
+#include "session/session.h"
 #include "report/report.h"
 #include "util/log.h"
 

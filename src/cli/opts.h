@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.h - the trace command's options, parsed into one struct passed
- * down, and the parsers other commands share (PID, -s SPEC).
+ * opts.h - the trace command's option parser (into struct pt_opts, which
+ * the session it drives defines), and the parsers other commands share
+ * (PID; -s SPEC is target/spec.h's).
  *
  *   pipetrace [OPTIONS] -p PID
  *   pipetrace [OPTIONS] -- CMD [ARGS...]
@@ -15,46 +16,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "pipetrace_abi.h"
-#include "target/spec.h"
-
-/* -o FORMAT=PATH */
-struct pt_output {
-	char *format; /* a sink format's name (output/sink.h) */
-	const char *path; /* "-": standard output */
-	char *option; /* "-o FORMAT", for messages */
-};
-
-struct pt_opts {
-	bool help;
-	bool version;
-	bool verbose;
-	bool calibrate; /* measure and subtract the probe's own latency */
-	bool sites; /* probe PIPETRACE_ENTER() sites where there are some */
-	pid_t pid; /* -p; 0 when launching */
-	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
-	const char *user; /* -u: run CMD as this user; NULL: as pipetrace */
-	struct pt_spec *specs;
-	size_t nspecs;
-	double duration_s; /* 0: until the target exits or a signal */
-	double interval_s; /* 0: no interval tables */
-	const char *json_path;
-	const char *events_path; /* --events: every call, one line each */
-	unsigned int max_threads;
-	/* memory */
-	bool alloc; /* --alloc (implied by the other --alloc-* options) */
-	unsigned int alloc_sample; /* record 1 allocation in N */
-	uint64_t alloc_min; /* ignore smaller allocations */
-	unsigned int alloc_max; /* live blocks tracked */
-	/* stacks */
-	unsigned int freq_hz; /* -F: on-CPU sampling rate */
-	const char *folded_path; /* --folded: on-CPU stacks */
-	const char *folded_offcpu_path; /* --folded-offcpu: off-CPU stacks */
-	/* outputs */
-	struct pt_output *outputs; /* -o, in the order given */
-	size_t noutputs;
-	bool addresses; /* --addresses: unnamed code by exact offset */
-};
+#include "session/trace_opts.h"
 
 /*
  * Parses argv into *o (zeroed first). Returns 0, or -EINVAL with a one-line

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "collect/memcollect.h"
-#include "collect/session.h"
+#include "session/session.h"
 #include "collect/stackfold.h"
 #include "symbols/elfsyms.h"
 #include "util/log.h"

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cli/opts.h"
+#include "session/trace_opts.h"
 #include "collect/allocsites.h"
 #include "collect/tracer.h"
 #include "output/sink.h"

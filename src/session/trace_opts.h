@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_opts.h - what one trace is asked to do: the options of
+ * `pipetrace [trace]`, as cli/opts.c parses them, passed down to the
+ * session (and by it to the layers below) as one struct.
+ */
+#ifndef PT_TRACE_OPTS_H
+#define PT_TRACE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pipetrace_abi.h"
+#include "target/spec.h"
+
+/* -o FORMAT=PATH */
+struct pt_output {
+	char *format; /* a sink format's name (output/sink.h) */
+	const char *path; /* "-": standard output */
+	char *option; /* "-o FORMAT", for messages */
+};
+
+struct pt_opts {
+	bool help;
+	bool version;
+	bool verbose;
+	bool calibrate; /* measure and subtract the probe's own latency */
+	bool sites; /* probe PIPETRACE_ENTER() sites where there are some */
+	pid_t pid; /* -p; 0 when launching */
+	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
+	const char *user; /* -u: run CMD as this user; NULL: as pipetrace */
+	struct pt_spec *specs;
+	size_t nspecs;
+	double duration_s; /* 0: until the target exits or a signal */
+	double interval_s; /* 0: no interval tables */
+	const char *json_path;
+	const char *events_path; /* --events: every call, one line each */
+	unsigned int max_threads;
+	/* memory */
+	bool alloc; /* --alloc (implied by the other --alloc-* options) */
+	unsigned int alloc_sample; /* record 1 allocation in N */
+	uint64_t alloc_min; /* ignore smaller allocations */
+	unsigned int alloc_max; /* live blocks tracked */
+	/* stacks */
+	unsigned int freq_hz; /* -F: on-CPU sampling rate */
+	const char *folded_path; /* --folded: on-CPU stacks */
+	const char *folded_offcpu_path; /* --folded-offcpu: off-CPU stacks */
+	/* outputs */
+	struct pt_output *outputs; /* -o, in the order given */
+	size_t noutputs;
+	bool addresses; /* --addresses: unnamed code by exact offset */
+};
+
+#endif /* PT_TRACE_OPTS_H */
