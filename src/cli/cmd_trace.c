@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * cmd_trace.c - `pipetrace [OPTIONS] -p PID | -- CMD`: the trace session's
- * phases in order (collect/session.h), then the final snapshot's report
+ * phases in order (session/session.h), then the final snapshot's report
  * to every output sink (output/sink.h).
  */
 #include <stdbool.h>
