@@ -108,6 +108,20 @@ static int pidfd_error(pid_t pid, int e, char *err, size_t errlen)
 }
 
 /* Opens t->pidfd and reads the start time of t->pid. */
+
+/* A failed read of /proc/PID/...: gone (-ESRCH), or why not. */
+static int proc_error(pid_t pid, int ret, const char *what, char *err,
+		      size_t errlen)
+{
+	if (ret == -ENOENT || ret == -ESRCH)
+		return pt_errf(
+			err, errlen, -ESRCH,
+			"no such PID %d (it exited); check the process id",
+			pid);
+	return pt_errf(err, errlen, ret, "PID %d: cannot read %s: %s", pid,
+		       what, strerror(-ret));
+}
+
 static int open_process(struct pt_target *t, char *err, size_t errlen)
 {
 	int ret;
@@ -116,16 +130,7 @@ static int open_process(struct pt_target *t, char *err, size_t errlen)
 	if (t->pidfd < 0)
 		return pidfd_error(t->pid, errno, err, errlen);
 	ret = read_starttime(t->pid, &t->start_time);
-	if (ret == -ENOENT || ret == -ESRCH)
-		return pt_errf(
-			err, errlen, -ESRCH,
-			"no such PID %d (it exited); check the process id",
-			t->pid);
-	if (ret)
-		return pt_errf(err, errlen, ret,
-			       "PID %d: cannot read /proc/%d/stat: %s", t->pid,
-			       t->pid, strerror(-ret));
-	return 0;
+	return ret ? proc_error(t->pid, ret, "its /proc stat", err, errlen) : 0;
 }
 
 /* Turns a failed readlink of /proc/PID/exe into a message. */
@@ -170,16 +175,7 @@ static int read_process(struct pt_target *t, char *err, size_t errlen)
 	if (!t->exe || !t->exe_open)
 		return -ENOMEM;
 	ret = pt_maps__read_pid(t->pid, &t->maps);
-	if (ret == -ESRCH || ret == -ENOENT)
-		return pt_errf(
-			err, errlen, -ESRCH,
-			"no such PID %d (it exited); check the process id",
-			t->pid);
-	if (ret)
-		return pt_errf(err, errlen, ret,
-			       "PID %d: cannot read its maps: %s", t->pid,
-			       strerror(-ret));
-	return 0;
+	return ret ? proc_error(t->pid, ret, "its maps", err, errlen) : 0;
 }
 
 int pt_target__check_same(const struct pt_target *t, char *err, size_t errlen)
