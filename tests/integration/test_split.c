@@ -150,7 +150,6 @@ static void test_sleep(void **state)
 	s = stage_of(rep, "stage_normalize");
 	t = ptest_stage(self, "stage_normalize");
 	show(s);
-	assert_string_equal(verdict(s), "sleep");
 	/* refpipe's clock around its nanosleep also runs while the woken
 	 * thread waits for a CPU, which pipetrace reports as run queue: idle,
 	 * that is ~0; with other load on the machine it is not. */
@@ -162,6 +161,12 @@ static void test_sleep(void **state)
 		got, runq, truth);
 	assert_true(fabs(got + runq - truth) <= 5.0);
 	assert_true(got <= truth + 5.0);
+	if (runq < 30.0)
+		assert_string_equal(verdict(s), "sleep");
+	else
+		print_message(
+			"  verdict not checked: %.0f%% run queue (a busy machine)\n",
+			runq);
 	json_object_put(rep);
 	json_object_put(self);
 }
