@@ -80,6 +80,11 @@
  * instead of a uprobe at the function's first instruction and a uretprobe:
  * the kernel (x86-64, Linux 6.18 and later) turns a uprobe on a 5-byte nop
  * into a call, about 2.5x cheaper than the int3 and the return trampoline.
+ * That call pushes onto the user stack, below %rsp: into the 128-byte red
+ * zone where a leaf function may keep its locals (gcc -O0 does). So each
+ * nop is bracketed by "lea -128(%rsp),%rsp" and "lea 128(%rsp),%rsp" (lea
+ * leaves the flags alone): untraced, two more cheap instructions; traced,
+ * nothing of the function's is overwritten.
  *
  * The exit site hands the tracer the item count given to PIPETRACE_ITEMS()
  * on the way out (in %rax); a return without it reports no items for that
@@ -101,7 +106,9 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 
 #define PIPETRACE__SITE(kind)                                             \
+	"lea -128(%%rsp), %%rsp\n\t"                                      \
 	"990: .byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n\t"                     \
+	"lea 128(%%rsp), %%rsp\n\t"                                       \
 	".pushsection .note.pipetrace,\"a\",@note\n\t"                    \
 	".balign 4\n\t"                                                   \
 	".long 10\n\t"                                                    \

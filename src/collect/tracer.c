@@ -637,14 +637,20 @@ __asm__(".text\n"
 	"pt_calib_site:\n"
 	"	push %rbp\n"
 	"	mov %rsp, %rbp\n"
-	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* entry site, +4 */
-	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* exit site, +9 */
+	/* As <pipetrace/stage.h> lays a site out: below the red zone. */
+	"	lea -128(%rsp), %rsp\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* entry site, +9 */
+	"	lea 128(%rsp), %rsp\n"
+	"	lea -128(%rsp), %rsp\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" /* exit site, +27 */
+	"	lea 128(%rsp), %rsp\n"
 	"	pop %rbp\n"
 	"	ret\n"
 	".size pt_calib_site, .-pt_calib_site\n");
 /* Where pt_calib_site's probe sites are, from its start. */
-#define PT_CALIB_SITE_ENTRY 4
-#define PT_CALIB_SITE_EXIT 9
+#define PT_CALIB_SITE_ENTRY 9
+#define PT_CALIB_SITE_EXIT 27
+static const unsigned char calib_nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 #define PT_CAN_CALIBRATE 1
 #else
 #define PT_CAN_CALIBRATE 0
@@ -731,6 +737,11 @@ static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
 	struct pt_totals *tot;
 	int ret = 0, i;
 
+	/* The sites must be where the assembler above put them. */
+	if (site &&
+	    (memcmp((const char *)fn + PT_CALIB_SITE_ENTRY, calib_nop5, 5) ||
+	     memcmp((const char *)fn + PT_CALIB_SITE_EXIT, calib_nop5, 5)))
+		return -EFAULT;
 	tot = malloc(sizeof(*tot));
 	if (!tot)
 		return -ENOMEM;
