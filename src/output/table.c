@@ -88,7 +88,7 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 	size_t i;
 
 	fprintf(f, "\n%-24s %9s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n",
-		"STAGE", "OWN TIME", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
+		"STAGE", "SELF", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
 		"RUNQ%", "OTH%", BAR_WIDTH, "SPLIT", "VERDICT", "2x SAVES");
 	for (i = 0; i < r->n; i++) {
 		const struct pt_stage_report *row = &r->rows[i];
@@ -242,7 +242,7 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 
 int pt_report__write_table(FILE *f, const struct pt_report *r)
 {
-	char b[9][32], label[64];
+	char b[10][32], label[64];
 	size_t i;
 
 	fprintf(f, "PID %d (%s): traced %s, %zu stage%s, %llu lost event%s",
@@ -282,9 +282,10 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			(unsigned long long)r->lost[PT_LOST_STACKS],
 			(unsigned long long)r->lost[PT_LOST_SAMPLES_FULL],
 			(unsigned long long)r->lost[PT_LOST_EVENTS]);
-	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
-		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
-		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
+	fprintf(f,
+		"%-24s %9s %10s %9s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
+		"STAGE", "CALLS", "ITEMS", "WALL", "SELF", "CONC", "MIN",
+		"MEAN", "P50", "P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
 	for (i = 0; i < r->n; i++) {
 		const struct pt_stage_report *row = &r->rows[i];
 		const struct pt_totals *t = row->tot;
@@ -298,9 +299,10 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 		else
 			snprintf(items_s, sizeof(items_s), "-");
 		fprintf(f,
-			"%-24s %9llu %10s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
+			"%-24s %9llu %10s %9s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
 			label, (unsigned long long)t->calls, items_s,
 			pt_fmt_ns(b[0], sizeof(b[0]), t->wall_ns),
+			pt_fmt_ns(b[9], sizeof(b[9]), row->self_ns),
 			row->concurrency,
 			pt_fmt_ns(b[1], sizeof(b[1]), t->min_ns),
 			pt_fmt_ns(b[2], sizeof(b[2]), row->mean_ns),

@@ -29,7 +29,6 @@ struct pt_stackfold_stats {
 	struct pt_stackfold_count oncpu, offcpu;
 };
 
-
 /* A stage's counters summed over CPUs. */
 struct pt_totals {
 	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
@@ -56,11 +55,14 @@ struct pt_thread_info {
 	uint64_t idle_ns[PT_PART_NR];
 };
 
-/* Outermost wall time of one stage on one thread. */
+/* One stage on one thread: its outermost wall time there (the tracer's
+ * figure, nested stages included) and its own time there (derived by the
+ * report, pt_report__build(); 0 in a snapshot). */
 struct pt_pair {
 	uint32_t tid;
 	uint32_t stage;
 	uint64_t wall_ns;
+	uint64_t self_ns;
 };
 
 /* The target's resident memory, bytes. */

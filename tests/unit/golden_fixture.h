@@ -79,9 +79,9 @@ static void golden_threads(struct golden *g)
 					    .comm = "refpipe-sink" };
 	g->th[1].busy_ns[PT_PART_LOCK] = 20000000;
 	g->th[1].idle_ns[PT_PART_IO] = 30000000;
-	g->pairs[0] = (struct pt_pair){ 4242, 0, 5050000 };
-	g->pairs[1] = (struct pt_pair){ 4243, 1, 25500000 };
-	g->pairs[2] = (struct pt_pair){ 4242, 2, 16500 };
+	g->pairs[0] = (struct pt_pair){ 4242, 0, 5050000, 0 };
+	g->pairs[1] = (struct pt_pair){ 4243, 1, 25500000, 0 };
+	g->pairs[2] = (struct pt_pair){ 4242, 2, 16500, 0 };
 }
 
 static void golden_memory(struct golden *g)
