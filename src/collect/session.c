@@ -549,7 +549,7 @@ static void drain_events(struct pt_session *s)
 /* An interval's report (-i) to the sinks that print them. */
 static void tick(struct pt_session *s)
 {
-	struct pt_snapshot snap;
+	struct pt_snapshot snap, iv;
 	struct pt_report rep;
 	char err[512];
 
@@ -557,7 +557,12 @@ static void tick(struct pt_session *s)
 		pt_warn("%s", err);
 		return;
 	}
-	if (!pt_report__build(&rep, &snap))
+	/* The interval's own figures, not averages since attach. */
+	if (pt_interval__next(&s->interval, &snap, &iv)) {
+		pt_warn("out of memory for the interval report");
+		return;
+	}
+	if (!pt_report__build(&rep, &iv))
 		pt_sinks__tick(&s->sinks, &rep);
 	pt_report__free(&rep);
 }
@@ -841,6 +846,7 @@ void pt_session__free(struct pt_session *s)
 	pt_tracer__close(s->tracer);
 	pt_sinks__free(&s->sinks);
 	snapshot_release(s);
+	pt_interval__free(&s->interval);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->sigfd >= 0)

@@ -28,6 +28,7 @@
 #include "collect/allocsites.h"
 #include "collect/tracer.h"
 #include "output/sink.h"
+#include "report/interval.h"
 #include "report/snapshot.h"
 #include "symbols/kallsyms.h"
 #include "symbols/symbolize.h"
@@ -76,6 +77,7 @@ struct pt_session {
 	unsigned int syms_refreshes;
 	int events_err; /* a drain failed: -errno */
 	struct pt_snap_data data;
+	struct pt_interval interval; /* -i: the previous tick's counters */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);

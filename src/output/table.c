@@ -245,9 +245,16 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	char b[10][32], label[64];
 	size_t i;
 
-	fprintf(f, "PID %d (%s): traced %s, %zu stage%s, %llu lost event%s",
-		r->pid, r->command ? r->command : "?",
-		pt_fmt_ns(b[0], sizeof(b[0]), r->duration_ns), r->n,
+	fprintf(f, "PID %d (%s): ", r->pid, r->command ? r->command : "?");
+	if (r->interval)
+		fprintf(f, "interval %s to %s",
+			pt_fmt_ns(b[0], sizeof(b[0]), r->since_ns),
+			pt_fmt_ns(b[1], sizeof(b[1]),
+				  r->since_ns + r->duration_ns));
+	else
+		fprintf(f, "traced %s",
+			pt_fmt_ns(b[0], sizeof(b[0]), r->duration_ns));
+	fprintf(f, ", %zu stage%s, %llu lost event%s", r->n,
 		r->n == 1 ? "" : "s", (unsigned long long)r->lost_total,
 		r->lost_total == 1 ? "" : "s");
 	if (r->calibrated) {

@@ -209,6 +209,8 @@ static void copy_snapshot(struct pt_report *r, const struct pt_snapshot *s)
 	memset(r, 0, sizeof(*r));
 	r->snap = s;
 	r->final = s->final;
+	r->interval = s->interval;
+	r->since_ns = s->since_ns;
 	r->pid = s->pid;
 	r->command = s->command;
 	r->duration_ns = s->duration_ns;

@@ -34,6 +34,8 @@ struct pt_stage_report {
 struct pt_report {
 	const struct pt_snapshot *snap; /* what it was built from */
 	bool final; /* the trace's end, not an interval */
+	bool interval; /* one interval's own figures (-i), since_ns on */
+	uint64_t since_ns;
 	pid_t pid;
 	const char *command;
 	uint64_t duration_ns;

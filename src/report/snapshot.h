@@ -76,8 +76,13 @@ struct pt_snapshot {
 	const char *command;
 	const struct pt_stage_set *stages;
 	const struct pt_totals *totals; /* stages->n */
-	uint64_t duration_ns; /* from attach to this snapshot */
+	uint64_t duration_ns; /* from attach to this snapshot, or the
+			       * interval's length (interval) */
 	bool final; /* the trace's end, not an interval */
+	/* An interval's own counters (report/interval.h), starting since_ns
+	 * after attach; false: cumulative from attach. */
+	bool interval;
+	uint64_t since_ns;
 	/* the probe's own cost, by probe class */
 	bool calibrated;
 	uint64_t bias_ns[PT_PROBE_NR];

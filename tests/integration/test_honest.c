@@ -263,12 +263,93 @@ static void test_self_time_bottleneck(void **state)
 	free(err);
 }
 
+/* ---------------------------------------------------------------- intervals */
+
+/* The CALLS and CALLS/s columns of stage's row in the table at t. */
+static bool row_calls(const char *t, const char *stage, uint64_t *calls,
+		      double *per_s)
+{
+	char name[64], cols[12][32];
+	const char *p = t;
+	size_t len = strlen(stage);
+
+	while ((p = strstr(p, stage))) {
+		if ((p == t || p[-1] == '\n') && p[len] == ' ')
+			break;
+		p += len;
+	}
+	if (!p ||
+	    sscanf(p,
+		   "%63s %" SCNu64
+		   " %31s %31s %31s %31s %31s %31s %31s %31s %31s %31s %lf",
+		   name, calls, cols[0], cols[1], cols[2], cols[3], cols[4],
+		   cols[5], cols[6], cols[7], cols[8], cols[9], per_s) != 13)
+		return false;
+	return true;
+}
+
+/*
+ * -i: each interval's table has the interval's own calls (summing to the
+ * program's count) and, once the program idles, 0 calls and 0.0 calls/s,
+ * not an average since attach; the whole run's report comes last.
+ */
+static void test_interval_own_figures(void **state)
+{
+	char *args[] = { "-i", "0.5", NULL };
+	char *prog[] = { "idle", "1500", "2000", NULL };
+	char *out = NULL, *err = NULL, *p, *next;
+	uint64_t calls, sum = 0, n = 0, idle = 0;
+	long truth;
+	double per_s;
+	json_object *rep;
+
+	PTEST_REQUIRE_TRACING();
+	rep = trace(args, prog, &out, &err);
+	p = strstr(out, "calls ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "calls %ld", &truth), 1);
+	for (p = strstr(err, "\n--- "); p; p = next) {
+		next = strstr(p + 1, "\n--- ");
+		if (next)
+			*next = '\0';
+		assert_non_null(strstr(p, ": interval "));
+		assert_true(row_calls(strchr(p + 1, '\n') + 1, "work", &calls,
+				      &per_s));
+		print_message("  interval %" PRIu64 ": %" PRIu64
+			      " calls, %.1f calls/s\n",
+			      n, calls, per_s);
+		sum += calls;
+		n++;
+		if (calls == 0) {
+			assert_true(per_s == 0.0);
+			idle++;
+		} else {
+			assert_true(per_s > 0.0);
+		}
+		if (next)
+			*next = '\n';
+	}
+	print_message("  %" PRIu64 " intervals, %" PRIu64
+		      " calls in them, truth %ld\n",
+		      n, sum, truth);
+	/* 1.5 s of work then 2 s idle, ticks every 0.5 s. */
+	assert_true(n >= 5);
+	assert_true(idle >= 2);
+	assert_int_equal(sum, (uint64_t)truth);
+	assert_int_equal(ptest_u64(stage_of(rep, "work"), "calls"),
+			 (uint64_t)truth);
+	json_object_put(rep);
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_items_only_when_declared),
 		cmocka_unit_test(test_items_explicit_kept),
 		cmocka_unit_test(test_self_time_bottleneck),
+		cmocka_unit_test(test_interval_own_figures),
 	};
 
 	ptest_filter_from_env();
