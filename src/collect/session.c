@@ -372,8 +372,7 @@ static int find_target(struct pt_session *s, char *err, size_t errlen)
 	if (o->pid) {
 		s->pid = o->pid;
 	} else {
-		ret = pt_child__spawn_held_as(&s->child, o->argv,
-					      &s->orig_mask,
+		ret = pt_child__spawn_held_as(&s->child, o->argv, &s->orig_mask,
 					      o->user ? &s->creds : NULL);
 		if (ret)
 			return pt_errf(err, errlen, ret,
@@ -464,6 +463,9 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 	s->start_ns = now_ns();
 	pt_debug("start: attached at %.1f ms", (s->start_ns - s->t0) / 1e6);
 	pt_tracer__start_offcpu(s->tracer);
+	/* Every thread, also those that will not run while traced. */
+	if (pt_tasks__read(s->pid, &s->tasks, err, errlen))
+		pt_warn("%s", err);
 	if (!s->o->pid) {
 		ret = pt_child__release(&s->child);
 		if (ret) {
@@ -700,8 +702,28 @@ static int snap_mem(struct pt_session *s, struct pt_snapshot *snap)
 	return 0;
 }
 
-/* Every counter the BPF side keeps. 0 or -errno. */
-static int snap_counters(struct pt_session *s, struct pt_snapshot *snap)
+/* The threads /proc listed at attach that the trace never saw run, as
+ * they are now (all of them if the target is gone). 0 or -ENOMEM. */
+static int snap_unseen(struct pt_session *s, uint64_t duration_ns,
+		       size_t *nthreads)
+{
+	struct pt_task_set now = { 0 };
+	char err[256];
+	int ret;
+
+	if (!s->tasks.n)
+		return 0;
+	if (!s->exited && pt_tasks__read(s->pid, &now, err, sizeof(err)))
+		pt_debug("%s", err);
+	ret = pt_tasks__add_unseen(&s->tasks, s->exited ? NULL : &now,
+				   duration_ns, &s->data.threads, nthreads);
+	pt_tasks__free(&now);
+	return ret;
+}
+
+/* Every counter the BPF side keeps, up to end. 0 or -errno. */
+static int snap_counters(struct pt_session *s, struct pt_snapshot *snap,
+			 uint64_t end)
 {
 	struct pt_snap_data *d = &s->data;
 	int ret;
@@ -712,8 +734,10 @@ static int snap_counters(struct pt_session *s, struct pt_snapshot *snap)
 	ret = pt_tracer__read(s->tracer, d->totals, snap->lost);
 	snap->inflight_exits = pt_tracer__inflight_exits(s->tracer);
 	if (!ret)
-		ret = pt_tracer__read_threads(s->tracer, &d->threads,
+		ret = pt_tracer__read_threads(s->tracer, end, &d->threads,
 					      &snap->nthreads);
+	if (!ret)
+		ret = snap_unseen(s, snap->duration_ns, &snap->nthreads);
 	if (!ret)
 		ret = pt_tracer__read_pairs(s->tracer, &d->pairs,
 					    &snap->npairs);
@@ -776,7 +800,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 	snap->calibrated = s->calibrated;
 	memcpy(snap->bias_ns, s->bias_ns, sizeof(snap->bias_ns));
 	memcpy(snap->tail_ns, s->tail_ns, sizeof(snap->tail_ns));
-	ret = snap_counters(s, snap);
+	ret = snap_counters(s, snap, end);
 	if (ret)
 		return pt_errf(err, errlen, ret,
 			       "cannot read the BPF counters: %s",
@@ -847,6 +871,7 @@ void pt_session__free(struct pt_session *s)
 	pt_sinks__free(&s->sinks);
 	snapshot_release(s);
 	pt_interval__free(&s->interval);
+	pt_tasks__free(&s->tasks);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->sigfd >= 0)

@@ -26,6 +26,7 @@
 
 #include "cli/opts.h"
 #include "collect/allocsites.h"
+#include "collect/tasks.h"
 #include "collect/tracer.h"
 #include "output/sink.h"
 #include "report/interval.h"
@@ -78,6 +79,7 @@ struct pt_session {
 	int events_err; /* a drain failed: -errno */
 	struct pt_snap_data data;
 	struct pt_interval interval; /* -i: the previous tick's counters */
+	struct pt_task_set tasks; /* the target's threads at attach */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);

@@ -81,6 +81,52 @@ static double pct_of(uint64_t part, uint64_t total)
 	return total ? 100.0 * (double)part / (double)total : 0.0;
 }
 
+/* What a thread row adds: exited, or never seen run and why. */
+static const char *thread_note(char *buf, size_t len,
+			       const struct pt_thread_info *th)
+{
+	if (!th->seen)
+		snprintf(buf, len, "not seen run: blocked in %s",
+			 th->blocked_on[0] ? th->blocked_on : "?");
+	else
+		snprintf(buf, len, "%s", th->exited ? "exited" : "");
+	return buf;
+}
+
+/* Per thread: its time in the trace, in stages (busy) and outside them
+ * (idle), and where the idle time went, each in % of the thread's time. */
+static void write_thread_table(FILE *f, const struct pt_report *r)
+{
+	char b[32], note[64];
+	size_t i;
+
+	/* Over the six idle columns: 8+1+16+1+9+1+6+1+6+1 characters in. */
+	fprintf(f, "\n%50s%s\n", "",
+		"---------- idle, in % of TIME -----------");
+	fprintf(f, "%-8s %-16s %9s %6s %6s %6s %6s %6s %6s %6s %6s  %s\n",
+		"TID", "THREAD", "TIME", "BUSY%", "IDLE%", "CPU%", "IO%",
+		"LOCK%", "SLP%", "RUNQ%", "OTH%", "NOTE");
+	for (i = 0; i < r->nthreads; i++) {
+		const struct pt_thread_info *th = &r->threads[i];
+		const uint64_t *p = th->idle_ns;
+		uint64_t idle = pt_sum_parts(p);
+		uint64_t all = pt_sum_parts(th->busy_ns) + idle;
+
+		thread_note(note, sizeof(note), th);
+		fprintf(f,
+			"%-8u %-16s %9s %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f%s%s\n",
+			th->tid, th->comm, pt_fmt_ns(b, sizeof(b), all),
+			pct_of(all - idle, all), pct_of(idle, all),
+			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
+			pct_of(p[PT_PART_IO], all),
+			pct_of(p[PT_PART_LOCK], all),
+			pct_of(p[PT_PART_SLEEP], all),
+			pct_of(p[PT_PART_RUNQ], all),
+			pct_of(p[PT_PART_OTHER], all), note[0] ? "  " : "",
+			note);
+	}
+}
+
 /* The time split per stage and per thread, and the bottleneck. */
 static void write_split_table(FILE *f, const struct pt_report *r)
 {
@@ -108,27 +154,8 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 	}
 	fprintf(f,
 		"split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
-	if (r->nthreads) {
-		fprintf(f, "\n%-8s %-16s %6s   %-6s %5s %5s %5s %5s %5s %5s\n",
-			"TID", "THREAD", "BUSY%", "IDLE:", "CPU%", "IO%",
-			"LOCK%", "SLP%", "RUNQ%", "OTH%");
-		for (i = 0; i < r->nthreads; i++) {
-			const struct pt_thread_info *th = &r->threads[i];
-			const uint64_t *p = th->idle_ns;
-			uint64_t busy = pt_sum_parts(th->busy_ns);
-			uint64_t all = busy + pt_sum_parts(p);
-
-			fprintf(f,
-				"%-8u %-16s %6.1f   %-6s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f\n",
-				th->tid, th->comm, pct_of(busy, all), "",
-				pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
-				pct_of(p[PT_PART_IO], all),
-				pct_of(p[PT_PART_LOCK], all),
-				pct_of(p[PT_PART_SLEEP], all),
-				pct_of(p[PT_PART_RUNQ], all),
-				pct_of(p[PT_PART_OTHER], all));
-		}
-	}
+	if (r->nthreads)
+		write_thread_table(f, r);
 	if (r->bottleneck >= 0)
 		fprintf(f, "\nbottleneck: %s: %s\n",
 			r->rows[r->bottleneck].stage->name,

@@ -50,7 +50,11 @@ static inline uint64_t pt_totals__timed(const struct pt_totals *t)
 struct pt_thread_info {
 	uint32_t tid;
 	bool exited;
+	/* false: never seen run during the trace (listed by /proc at attach,
+	 * idle throughout, its part from what it waited in: blocked_on) */
+	bool seen;
 	char comm[16];
+	char blocked_on[32]; /* unseen: wchan, or "syscall N" */
 	uint64_t busy_ns[PT_PART_NR];
 	uint64_t idle_ns[PT_PART_NR];
 };

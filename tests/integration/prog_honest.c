@@ -14,8 +14,8 @@
  *	thread's busy time ("busy TID NS"), and "elapsed NS".
  *   prog_honest idle WORK_MS IDLE_MS
  *	a thread that sleeps throughout (its tid printed first, "sleeper
- *	TID"), while the main thread calls work() (1 ms spins) for WORK_MS,
- *	then sleeps IDLE_MS. Prints "calls N".
+ *	TID", on stdout and stderr), while the main thread calls work()
+ *	(1 ms spins) for WORK_MS, then sleeps IDLE_MS. Prints "calls N".
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -192,8 +192,10 @@ PIPETRACE_STAGE(work);
 
 static void *sleeper(void *arg)
 {
+	/* On both streams: a test attaching waits for it on stderr. */
 	printf("sleeper %ld\n", (long)syscall(SYS_gettid));
 	fflush(stdout);
+	fprintf(stderr, "sleeper %ld\n", (long)syscall(SYS_gettid));
 	for (;;)
 		sleep(3600);
 	return arg;

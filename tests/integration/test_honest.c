@@ -86,6 +86,30 @@ static json_object *trace(char **args, char **prog, char **out, char **err)
 	return rep;
 }
 
+static json_object *thread_of(json_object *rep, long tid)
+{
+	json_object *a = json_object_object_get(rep, "threads"), *t;
+	size_t i;
+
+	for (i = 0; a && i < json_object_array_length(a); i++) {
+		t = json_object_array_get_idx(a, i);
+		if ((long)ptest_u64(t, "tid") == tid)
+			return t;
+	}
+	fail_msg("no thread %ld in the report", tid);
+	return NULL;
+}
+
+static uint64_t idle_part(json_object *th, const char *part)
+{
+	return ptest_u64(json_object_object_get(th, "idle"), part);
+}
+
+static bool is_true(json_object *o, const char *key)
+{
+	return json_object_get_boolean(json_object_object_get(o, key));
+}
+
 /* |got - want| <= rel * want. */
 static void near(const char *what, double got, double want, double rel)
 {
@@ -301,7 +325,7 @@ static void test_interval_own_figures(void **state)
 	uint64_t calls, sum = 0, n = 0, idle = 0;
 	long truth;
 	double per_s;
-	json_object *rep;
+	json_object *rep, *th;
 
 	PTEST_REQUIRE_TRACING();
 	rep = trace(args, prog, &out, &err);
@@ -338,7 +362,79 @@ static void test_interval_own_figures(void **state)
 	assert_int_equal(sum, (uint64_t)truth);
 	assert_int_equal(ptest_u64(stage_of(rep, "work"), "calls"),
 			 (uint64_t)truth);
+	/* The sleeper started after attach and slept to the end: seen (it
+	 * ran to print), its sleep counted up to the end, not to its last
+	 * switch (where the BPF side last charged it). */
+	p = strstr(out, "sleeper ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "sleeper %ld", &truth), 1);
+	th = thread_of(rep, truth);
+	print_message("  sleeper: idle %" PRIu64 " ns, sleep %" PRIu64
+		      " ns, trace %" PRIu64 " ns\n",
+		      ptest_u64(th, "idle_ns"), idle_part(th, "sleep"),
+		      ptest_u64(rep, "duration_ns"));
+	assert_true(is_true(th, "seen_running"));
+	assert_true(idle_part(th, "sleep") >=
+		    ptest_u64(rep, "duration_ns") * 9 / 10);
 	json_object_put(rep);
+	free(out);
+	free(err);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+/*
+ * -p on a program whose second thread sleeps (nanosleep) from before attach
+ * to after the end: the thread is reported, never seen run, idle the whole
+ * trace, asleep, and blocked in the kernel's sleep; the table names it.
+ */
+static void test_sleeping_thread_reported(void **state)
+{
+	char jpath[64], *log = NULL, *out = NULL, *err = NULL, *p;
+	char *prog[] = { HONEST, "idle", "4000", "500", NULL };
+	char *extra[] = { "--json", jpath, "-d", "1", NULL };
+	struct ptest_proc target, tracer;
+	json_object *rep, *th, *main_th;
+	uint64_t dur;
+	long tid;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_spawn(&target, prog, false), 0);
+	assert_true(ptest_wait_stderr(&target, "sleeper", 10.0, &log));
+	p = strstr(log, "sleeper ");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "sleeper %ld", &tid), 1);
+	usleep(100000); /* into its sleep */
+	free(log);
+	log = NULL;
+	ptest_attach(&tracer, target.pid, extra, &log);
+	assert_int_equal(ptest_finish(&tracer, TIMEOUT, &out, &log), 0);
+	free(out);
+	out = NULL;
+	assert_int_equal(ptest_finish(&target, TIMEOUT, &out, &err), 0);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	dur = ptest_u64(rep, "duration_ns");
+	th = thread_of(rep, tid);
+	main_th = thread_of(rep, target.pid);
+	print_message("  sleeper %ld: seen %d, idle %" PRIu64
+		      " ns (sleep %" PRIu64 "), blocked on %s; trace %" PRIu64
+		      " ns\n",
+		      tid, is_true(th, "seen_running"),
+		      ptest_u64(th, "idle_ns"), idle_part(th, "sleep"),
+		      str(th, "blocked_on"), dur);
+	assert_false(is_true(th, "seen_running"));
+	assert_int_equal(ptest_u64(th, "busy_ns"), 0);
+	assert_int_equal(ptest_u64(th, "idle_ns"), dur);
+	assert_int_equal(idle_part(th, "sleep"), dur);
+	assert_true(strlen(str(th, "blocked_on")) > 0);
+	assert_true(is_true(main_th, "seen_running"));
+	assert_true(ptest_u64(main_th, "busy_ns") > 0);
+	assert_non_null(strstr(log, "not seen run: blocked in"));
+	json_object_put(rep);
+	unlink(jpath);
+	free(log);
 	free(out);
 	free(err);
 }
@@ -350,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_items_explicit_kept),
 		cmocka_unit_test(test_self_time_bottleneck),
 		cmocka_unit_test(test_interval_own_figures),
+		cmocka_unit_test(test_sleeping_thread_reported),
 	};
 
 	ptest_filter_from_env();
