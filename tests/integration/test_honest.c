@@ -439,6 +439,54 @@ static void test_sleeping_thread_reported(void **state)
 	free(err);
 }
 
+/* ----------------------------------------------------------------- warnings */
+
+/*
+ * Several library stages probed on single-stepped instructions: one
+ * warning line names them all (each stage whose JSON probe_class is step
+ * or endbr, and no other), with the advice for code the user did not
+ * build (its caller), not a rebuild or PIPETRACE_ENTER().
+ */
+static void test_warnings_one_line_per_kind(void **state)
+{
+	char *args[] = { "-s", "libc.so.6:write", "-s", "libc.so.6:read",
+			 "-s", "libc.so.6:close", "-s", "libc.so.6:getpid",
+			 NULL };
+	char *prog[] = { "items", "10", NULL };
+	const char *names[] = { "write", "read", "close", "getpid" };
+	char *out = NULL, *err = NULL, *line, *p, want[64];
+	json_object *rep;
+	size_t i, stepped = 0;
+	int lines = 0;
+
+	PTEST_REQUIRE_TRACING();
+	rep = trace(args, prog, &out, &err);
+	for (p = err; (p = strstr(p, "single-steps")); p++)
+		lines++;
+	line = strstr(err, "single-steps");
+	for (i = 0; i < 4; i++) {
+		const char *cls = str(stage_of(rep, names[i]), "probe_class");
+		bool step = !strcmp(cls, "step") || !strcmp(cls, "endbr");
+
+		snprintf(want, sizeof(want), "libc.so.6:%s", names[i]);
+		print_message("  %s: %s\n", names[i], cls);
+		stepped += step;
+		if (step)
+			assert_non_null(line && strstr(line, want));
+		else
+			assert_true(!line || !strstr(line, want));
+	}
+	assert_int_equal(lines, stepped ? 1 : 0);
+	if (stepped) {
+		assert_non_null(strstr(line, "code you did not build"));
+		assert_null(strstr(err, "PIPETRACE_ENTER()"));
+		assert_null(strstr(err, "-fno-omit-frame-pointer"));
+	}
+	json_object_put(rep);
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_self_time_bottleneck),
 		cmocka_unit_test(test_interval_own_figures),
 		cmocka_unit_test(test_sleeping_thread_reported),
+		cmocka_unit_test(test_warnings_one_line_per_kind),
 	};
 
 	ptest_filter_from_env();
