@@ -312,6 +312,35 @@ static bool row_calls(const char *t, const char *stage, uint64_t *calls,
 	return true;
 }
 
+/* Seconds in "812ns", "1.2us", "3.45ms", "2.01s" (pt_fmt_ns()). */
+static double secs_of(const char *s)
+{
+	char unit[4] = "";
+	double v;
+
+	if (sscanf(s, "%lf%3[a-z]", &v, unit) != 2)
+		fail_msg("not a time: %.16s", s);
+	if (!strcmp(unit, "ns"))
+		return v / 1e9;
+	if (!strcmp(unit, "us"))
+		return v / 1e6;
+	if (!strcmp(unit, "ms"))
+		return v / 1e3;
+	return v;
+}
+
+/* The length of the interval whose table heading is at p, seconds. */
+static double interval_len(const char *p)
+{
+	const char *a = strstr(p, ": interval "), *b;
+
+	assert_non_null(a);
+	a += strlen(": interval ");
+	b = strstr(a, " to ");
+	assert_non_null(b);
+	return secs_of(b + 4) - secs_of(a);
+}
+
 /*
  * -i: each interval's table has the interval's own calls (summing to the
  * program's count) and, once the program idles, 0 calls and 0.0 calls/s,
@@ -324,7 +353,7 @@ static void test_interval_own_figures(void **state)
 	char *out = NULL, *err = NULL, *p, *next;
 	uint64_t calls, sum = 0, n = 0, idle = 0;
 	long truth;
-	double per_s;
+	double per_s, len;
 	json_object *rep, *th;
 
 	PTEST_REQUIRE_TRACING();
@@ -339,9 +368,15 @@ static void test_interval_own_figures(void **state)
 		assert_non_null(strstr(p, ": interval "));
 		assert_true(row_calls(strchr(p + 1, '\n') + 1, "work", &calls,
 				      &per_s));
+		len = interval_len(p);
 		print_message("  interval %" PRIu64 ": %" PRIu64
-			      " calls, %.1f calls/s\n",
-			      n, calls, per_s);
+			      " calls in %.2f s, %.1f calls/s\n",
+			      n, calls, len, per_s);
+		/* Its own rate: its calls over its length (the heading's
+		 * times are rounded to 10 ms; rates to 0.1). */
+		assert_true(len > 0.4);
+		assert_true(fabs(per_s - (double)calls / len) <=
+			    0.03 * (double)calls / len + 0.1);
 		sum += calls;
 		n++;
 		if (calls == 0) {
