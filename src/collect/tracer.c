@@ -859,8 +859,30 @@ static int cmp_thread(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
-			    size_t *n)
+/*
+ * The time since thread th's last event, up to now, where it has been since
+ * (the BPF side charges a thread's time only at its next event: one asleep
+ * since its last switch-out would show none of that sleep).
+ */
+static void add_pending(struct pt_thread_info *v, const struct pt_thread *th,
+			uint64_t now)
+{
+	uint64_t *to = th->depth ? v->busy_ns : v->idle_ns;
+	uint32_t part;
+
+	if (th->exited || !now || now <= th->last_ns)
+		return;
+	if (th->state == PT_T_ONCPU)
+		part = th->sys_nr >= 0 ? PT_PART_SYS : PT_PART_USER;
+	else if (th->state == PT_T_RUNNABLE)
+		part = PT_PART_RUNQ;
+	else
+		part = th->off_part < PT_PART_NR ? th->off_part : PT_PART_OTHER;
+	to[part] += now - th->last_ns;
+}
+
+int pt_tracer__read_threads(struct pt_tracer *t, uint64_t now,
+			    struct pt_thread_info **out, size_t *n)
 {
 	int fd = bpf_map__fd(t->skel->maps.threads);
 	struct pt_thread_info *v = NULL, *nv;
@@ -893,6 +915,8 @@ int pt_tracer__read_threads(struct pt_tracer *t, struct pt_thread_info **out,
 		v[len].comm[sizeof(v[len].comm) - 1] = '\0';
 		memcpy(v[len].busy_ns, th->busy_ns, sizeof(th->busy_ns));
 		memcpy(v[len].idle_ns, th->idle_ns, sizeof(th->idle_ns));
+		v[len].seen = true;
+		add_pending(&v[len], th, now);
 		len++;
 	}
 	free(th);

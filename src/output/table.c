@@ -81,6 +81,52 @@ static double pct_of(uint64_t part, uint64_t total)
 	return total ? 100.0 * (double)part / (double)total : 0.0;
 }
 
+/* What a thread row adds: exited, or never seen run and why. */
+static const char *thread_note(char *buf, size_t len,
+			       const struct pt_thread_info *th)
+{
+	if (!th->seen)
+		snprintf(buf, len, "not seen run: blocked in %s",
+			 th->blocked_on[0] ? th->blocked_on : "?");
+	else
+		snprintf(buf, len, "%s", th->exited ? "exited" : "");
+	return buf;
+}
+
+/* Per thread: its time in the trace, in stages (busy) and outside them
+ * (idle), and where the idle time went, each in % of the thread's time. */
+static void write_thread_table(FILE *f, const struct pt_report *r)
+{
+	char b[32], note[64];
+	size_t i;
+
+	/* Over the six idle columns: 8+1+16+1+9+1+6+1+6+1 characters in. */
+	fprintf(f, "\n%50s%s\n", "",
+		"---------- idle, in % of TIME -----------");
+	fprintf(f, "%-8s %-16s %9s %6s %6s %6s %6s %6s %6s %6s %6s  %s\n",
+		"TID", "THREAD", "TIME", "BUSY%", "IDLE%", "CPU%", "IO%",
+		"LOCK%", "SLP%", "RUNQ%", "OTH%", "NOTE");
+	for (i = 0; i < r->nthreads; i++) {
+		const struct pt_thread_info *th = &r->threads[i];
+		const uint64_t *p = th->idle_ns;
+		uint64_t idle = pt_sum_parts(p);
+		uint64_t all = pt_sum_parts(th->busy_ns) + idle;
+
+		thread_note(note, sizeof(note), th);
+		fprintf(f,
+			"%-8u %-16s %9s %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f%s%s\n",
+			th->tid, th->comm, pt_fmt_ns(b, sizeof(b), all),
+			pct_of(all - idle, all), pct_of(idle, all),
+			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
+			pct_of(p[PT_PART_IO], all),
+			pct_of(p[PT_PART_LOCK], all),
+			pct_of(p[PT_PART_SLEEP], all),
+			pct_of(p[PT_PART_RUNQ], all),
+			pct_of(p[PT_PART_OTHER], all), note[0] ? "  " : "",
+			note);
+	}
+}
+
 /* The time split per stage and per thread, and the bottleneck. */
 static void write_split_table(FILE *f, const struct pt_report *r)
 {
@@ -88,7 +134,7 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 	size_t i;
 
 	fprintf(f, "\n%-24s %9s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n",
-		"STAGE", "OWN TIME", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
+		"STAGE", "SELF", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
 		"RUNQ%", "OTH%", BAR_WIDTH, "SPLIT", "VERDICT", "2x SAVES");
 	for (i = 0; i < r->n; i++) {
 		const struct pt_stage_report *row = &r->rows[i];
@@ -108,27 +154,8 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 	}
 	fprintf(f,
 		"split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
-	if (r->nthreads) {
-		fprintf(f, "\n%-8s %-16s %6s   %-6s %5s %5s %5s %5s %5s %5s\n",
-			"TID", "THREAD", "BUSY%", "IDLE:", "CPU%", "IO%",
-			"LOCK%", "SLP%", "RUNQ%", "OTH%");
-		for (i = 0; i < r->nthreads; i++) {
-			const struct pt_thread_info *th = &r->threads[i];
-			const uint64_t *p = th->idle_ns;
-			uint64_t busy = pt_sum_parts(th->busy_ns);
-			uint64_t all = busy + pt_sum_parts(p);
-
-			fprintf(f,
-				"%-8u %-16s %6.1f   %-6s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f\n",
-				th->tid, th->comm, pct_of(busy, all), "",
-				pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
-				pct_of(p[PT_PART_IO], all),
-				pct_of(p[PT_PART_LOCK], all),
-				pct_of(p[PT_PART_SLEEP], all),
-				pct_of(p[PT_PART_RUNQ], all),
-				pct_of(p[PT_PART_OTHER], all));
-		}
-	}
+	if (r->nthreads)
+		write_thread_table(f, r);
 	if (r->bottleneck >= 0)
 		fprintf(f, "\nbottleneck: %s: %s\n",
 			r->rows[r->bottleneck].stage->name,
@@ -255,12 +282,19 @@ static void write_lost(FILE *f, const struct pt_report *r)
 
 int pt_report__write_table(FILE *f, const struct pt_report *r)
 {
-	char b[9][32], label[64];
+	char b[10][32], label[64];
 	size_t i;
 
-	fprintf(f, "PID %d (%s): traced %s, %zu stage%s, %llu lost event%s",
-		r->pid, r->command ? r->command : "?",
-		pt_fmt_ns(b[0], sizeof(b[0]), r->duration_ns), r->n,
+	fprintf(f, "PID %d (%s): ", r->pid, r->command ? r->command : "?");
+	if (r->interval)
+		fprintf(f, "interval %s to %s",
+			pt_fmt_ns(b[0], sizeof(b[0]), r->since_ns),
+			pt_fmt_ns(b[1], sizeof(b[1]),
+				  r->since_ns + r->duration_ns));
+	else
+		fprintf(f, "traced %s",
+			pt_fmt_ns(b[0], sizeof(b[0]), r->duration_ns));
+	fprintf(f, ", %zu stage%s, %llu lost event%s", r->n,
 		r->n == 1 ? "" : "s", (unsigned long long)r->lost_total,
 		r->lost_total == 1 ? "" : "s");
 	if (r->calibrated) {
@@ -286,9 +320,10 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	fputs("\n", f);
 	if (r->lost_total)
 		write_lost(f, r);
-	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
-		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
-		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
+	fprintf(f,
+		"%-24s %9s %10s %9s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
+		"STAGE", "CALLS", "ITEMS", "WALL", "SELF", "CONC", "MIN",
+		"MEAN", "P50", "P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
 	for (i = 0; i < r->n; i++) {
 		const struct pt_stage_report *row = &r->rows[i];
 		const struct pt_totals *t = row->tot;
@@ -302,9 +337,10 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 		else
 			snprintf(items_s, sizeof(items_s), "-");
 		fprintf(f,
-			"%-24s %9llu %10s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
+			"%-24s %9llu %10s %9s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
 			label, (unsigned long long)t->calls, items_s,
 			pt_fmt_ns(b[0], sizeof(b[0]), t->wall_ns),
+			pt_fmt_ns(b[9], sizeof(b[9]), row->self_ns),
 			row->concurrency,
 			pt_fmt_ns(b[1], sizeof(b[1]), t->min_ns),
 			pt_fmt_ns(b[2], sizeof(b[2]), row->mean_ns),

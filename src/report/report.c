@@ -82,7 +82,7 @@ long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 		if (j == nt)
 			tids[nt++] = pairs[i].tid;
 		idx[i] = j;
-		busy[j] += (double)pairs[i].wall_ns;
+		busy[j] += (double)pairs[i].self_ns;
 	}
 	for (j = 0; j < nt; j++)
 		if (busy[j] > bmax)
@@ -91,7 +91,7 @@ long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 		memset(cut, 0, nt * sizeof(*cut));
 		for (i = 0; i < npairs; i++)
 			if (pairs[i].stage == k)
-				cut[idx[i]] += (double)pairs[i].wall_ns / 2;
+				cut[idx[i]] += (double)pairs[i].self_ns / 2;
 		newmax = 0;
 		for (j = 0; j < nt; j++)
 			if (busy[j] - cut[j] > newmax)
@@ -112,47 +112,81 @@ out:
 	return best;
 }
 
-/* Why row b limits the pipeline, in one sentence. */
+void pt_pairs__derive_self(struct pt_pair *pairs, size_t npairs,
+			   const uint64_t *stage_self_ns, size_t n)
+{
+	uint64_t *wall = calloc(n ? n : 1, sizeof(*wall));
+	size_t i;
+
+	for (i = 0; i < npairs; i++) {
+		pairs[i].self_ns = 0;
+		if (wall && pairs[i].stage < n)
+			wall[pairs[i].stage] += pairs[i].wall_ns;
+	}
+	for (i = 0; wall && i < npairs; i++) {
+		uint32_t k = pairs[i].stage;
+
+		if (k < n && wall[k])
+			pairs[i].self_ns =
+				(uint64_t)((double)stage_self_ns[k] *
+					   ((double)pairs[i].wall_ns /
+					    (double)wall[k]));
+	}
+	free(wall);
+}
+
+/* The thread where stage k has most own time (0: none), and that thread's
+ * own time in all stages. */
+static uint32_t busiest_thread_of(const struct pt_report *r, uint32_t k,
+				  uint64_t *tbusy)
+{
+	uint64_t most = 0;
+	uint32_t tid = 0;
+	size_t i;
+
+	for (i = 0; i < r->npairs; i++)
+		if (r->pairs[i].stage == k && r->pairs[i].self_ns >= most) {
+			most = r->pairs[i].self_ns;
+			tid = r->pairs[i].tid;
+		}
+	*tbusy = 0;
+	for (i = 0; i < r->npairs; i++)
+		if (r->pairs[i].tid == tid)
+			*tbusy += r->pairs[i].self_ns;
+	return tid;
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* Why the bottleneck row limits the pipeline, in one sentence: by own
+ * times, which never add up past the thread's elapsed time. */
 static void explain_bottleneck(struct pt_report *r)
 {
 	const struct pt_stage_report *row = &r->rows[r->bottleneck];
-	uint32_t tid = 0, first = 0;
-	uint64_t most = 0, tbusy = 0;
 	bool threaded = false;
+	uint64_t tbusy;
+	uint32_t tid;
 	size_t i;
 
-	for (i = 0; i < r->npairs; i++) {
-		if (i == 0)
-			first = r->pairs[i].tid;
-		else if (r->pairs[i].tid != first)
+	for (i = 1; i < r->npairs; i++)
+		if (r->pairs[i].tid != r->pairs[0].tid)
 			threaded = true;
-		if (r->pairs[i].stage == (uint32_t)r->bottleneck &&
-		    r->pairs[i].wall_ns > most) {
-			most = r->pairs[i].wall_ns;
-			tid = r->pairs[i].tid;
-		}
-	}
-	if (threaded) {
-		for (i = 0; i < r->npairs; i++)
-			if (r->pairs[i].tid == tid)
-				tbusy += r->pairs[i].wall_ns;
+	tid = busiest_thread_of(r, (uint32_t)r->bottleneck, &tbusy);
+	if (threaded)
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			"its thread %u is in stages %.0f%% of the trace (verdict %s); a 2x faster %s saves %.1f%%",
-			tid,
-			r->duration_ns ?
-				100.0 * (double)tbusy / (double)r->duration_ns :
-				0.0,
-			row->verdict, row->stage->name, row->saves_pct);
-	} else {
+			"its thread %u is in stages %.0f%% of the trace (own times; verdict %s); a 2x faster %s saves %.1f%%",
+			tid, pct(tbusy, r->duration_ns), row->verdict,
+			row->stage->name, row->saves_pct);
+	else
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			"it takes %.0f%% of the traced time (verdict %s); a 2x faster %s saves %.1f%%",
-			r->duration_ns ? 100.0 * (double)row->tot->wall_ns /
-						 (double)r->duration_ns :
-					 0.0,
-			row->verdict, row->stage->name, row->saves_pct);
-	}
+			"its own time is %.0f%% of the traced time (verdict %s); a 2x faster %s saves %.1f%%",
+			pct(row->self_ns, r->duration_ns), row->verdict,
+			row->stage->name, row->saves_pct);
 }
 
 /* ------------------------------------------------------------------ build */
@@ -186,6 +220,8 @@ static void copy_snapshot(struct pt_report *r, const struct pt_snapshot *s)
 	memset(r, 0, sizeof(*r));
 	r->snap = s;
 	r->final = s->final;
+	r->interval = s->interval;
+	r->since_ns = s->since_ns;
 	r->pid = s->pid;
 	r->command = s->command;
 	r->duration_ns = s->duration_ns;
@@ -198,7 +234,6 @@ static void copy_snapshot(struct pt_report *r, const struct pt_snapshot *s)
 	memcpy(r->tail_ns, s->tail_ns, sizeof(r->tail_ns));
 	r->threads = s->threads;
 	r->nthreads = s->nthreads;
-	r->pairs = s->pairs;
 	r->npairs = s->npairs;
 	r->mem = s->mem;
 	r->alloc_sample = s->alloc_sample;
@@ -271,6 +306,26 @@ static int find_bottleneck(struct pt_report *r)
 	return 0;
 }
 
+/* The report's own copy of the pairs, with their own times. 0 or -ENOMEM. */
+static int own_pairs(struct pt_report *r, const struct pt_snapshot *s)
+{
+	uint64_t *self = calloc(r->n ? r->n : 1, sizeof(*self));
+	size_t i;
+
+	r->pairs = calloc(s->npairs ? s->npairs : 1, sizeof(*r->pairs));
+	if (!self || !r->pairs) {
+		free(self);
+		return -ENOMEM;
+	}
+	if (s->npairs)
+		memcpy(r->pairs, s->pairs, s->npairs * sizeof(*r->pairs));
+	for (i = 0; i < r->n; i++)
+		self[i] = r->rows[i].self_ns;
+	pt_pairs__derive_self(r->pairs, r->npairs, self, r->n);
+	free(self);
+	return 0;
+}
+
 int pt_report__build(struct pt_report *r, const struct pt_snapshot *s)
 {
 	double secs = (double)s->duration_ns / 1e9;
@@ -283,14 +338,19 @@ int pt_report__build(struct pt_report *r, const struct pt_snapshot *s)
 	r->n = n;
 	for (i = 0; i < n; i++)
 		build_row(r, s, i, secs);
+	if (own_pairs(r, s))
+		return -ENOMEM;
 	return find_bottleneck(r);
 }
 
 void pt_report__free(struct pt_report *r)
 {
 	free(r->rows);
+	free(r->pairs);
 	r->rows = NULL;
+	r->pairs = NULL;
 	r->n = 0;
+	r->npairs = 0;
 }
 
 /* ------------------------------------------------------------- formatting */

@@ -34,6 +34,8 @@ struct pt_stage_report {
 struct pt_report {
 	const struct pt_snapshot *snap; /* what it was built from */
 	bool final; /* the trace's end, not an interval */
+	bool interval; /* one interval's own figures (-i), since_ns on */
+	uint64_t since_ns;
 	pid_t pid;
 	const char *command;
 	uint64_t duration_ns;
@@ -47,7 +49,7 @@ struct pt_report {
 	size_t n;
 	const struct pt_thread_info *threads;
 	size_t nthreads;
-	const struct pt_pair *pairs;
+	struct pt_pair *pairs; /* the snapshot's, with self_ns derived */
 	size_t npairs;
 	/* Memory (--alloc): n + 1 rows (the last is outside every stage),
 	 * or NULL without --alloc. */
@@ -73,8 +75,9 @@ extern const struct pt_lost_name pt_lost_reasons[PT_LOST_NR];
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
 
 /*
- * Amdahl over the pipeline's threads: with x[t][s] the wall time of stage s
- * on thread t and B_t = sum_s x[t][s], the run is as long as its busiest
+ * Amdahl over the pipeline's threads: with x[t][s] the own time of stage s
+ * on thread t (pairs' self_ns: nested stages excluded, so that no time is
+ * counted twice) and B_t = sum_s x[t][s], the run is as long as its busiest
  * thread allows; making stage k twice as fast saves
  *   max_t B_t - max_t (B_t - x[t][k] / 2)
  * of the elapsed time. (One thread: x[k]/2; a threaded pipeline: only the
@@ -86,6 +89,16 @@ long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 
 /* The sum of a time split. */
 uint64_t pt_sum_parts(const uint64_t part_ns[PT_PART_NR]);
+
+/*
+ * Each pair's own time (self_ns): the stage's own time (the BPF side charges
+ * every moment to the innermost active stage of its thread, summed over
+ * threads) shared among the threads it ran on in proportion to its wall time
+ * on each. Exact when a stage runs on one thread, or nests alike on each;
+ * the BPF side keeps no own time per thread and stage. stage_self_ns[n].
+ */
+void pt_pairs__derive_self(struct pt_pair *pairs, size_t npairs,
+			   const uint64_t *stage_self_ns, size_t n);
 
 /*
  * Builds *r (zeroed first) from snapshot s, which must outlive it. Returns

@@ -29,7 +29,6 @@ struct pt_stackfold_stats {
 	struct pt_stackfold_count oncpu, offcpu;
 };
 
-
 /* A stage's counters summed over CPUs. */
 struct pt_totals {
 	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
@@ -51,16 +50,23 @@ static inline uint64_t pt_totals__timed(const struct pt_totals *t)
 struct pt_thread_info {
 	uint32_t tid;
 	bool exited;
+	/* false: never seen run during the trace (listed by /proc at attach,
+	 * idle throughout, its part from what it waited in: blocked_on) */
+	bool seen;
 	char comm[16];
+	char blocked_on[32]; /* unseen: wchan, or "syscall N" */
 	uint64_t busy_ns[PT_PART_NR];
 	uint64_t idle_ns[PT_PART_NR];
 };
 
-/* Outermost wall time of one stage on one thread. */
+/* One stage on one thread: its outermost wall time there (the tracer's
+ * figure, nested stages included) and its own time there (derived by the
+ * report, pt_report__build(); 0 in a snapshot). */
 struct pt_pair {
 	uint32_t tid;
 	uint32_t stage;
 	uint64_t wall_ns;
+	uint64_t self_ns;
 };
 
 /* The target's resident memory, bytes. */
@@ -74,8 +80,13 @@ struct pt_snapshot {
 	const char *command;
 	const struct pt_stage_set *stages;
 	const struct pt_totals *totals; /* stages->n */
-	uint64_t duration_ns; /* from attach to this snapshot */
+	uint64_t duration_ns; /* from attach to this snapshot, or the
+			       * interval's length (interval) */
 	bool final; /* the trace's end, not an interval */
+	/* An interval's own counters (report/interval.h), starting since_ns
+	 * after attach; false: cumulative from attach. */
+	bool interval;
+	uint64_t since_ns;
 	/* the probe's own cost, by probe class */
 	bool calibrated;
 	uint64_t bias_ns[PT_PROBE_NR];

@@ -26,8 +26,10 @@
 
 #include "session/trace_opts.h"
 #include "collect/allocsites.h"
+#include "collect/tasks.h"
 #include "collect/tracer.h"
 #include "output/sink.h"
+#include "report/interval.h"
 #include "report/snapshot.h"
 #include "symbols/kallsyms.h"
 #include "symbols/symbolize.h"
@@ -76,6 +78,8 @@ struct pt_session {
 	unsigned int syms_refreshes;
 	int events_err; /* a drain failed: -errno */
 	struct pt_snap_data data;
+	struct pt_interval interval; /* -i: the previous tick's counters */
+	struct pt_task_set tasks; /* the target's threads at attach */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);

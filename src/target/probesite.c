@@ -118,7 +118,7 @@ int pt_stage__add_sites(struct pt_stage *s, const struct pt_site_note *sites,
 	if (s->nentry && s->nexit) {
 		s->probe_class = PT_PROBE_SITE;
 		/* The exit site hands over PIPETRACE_ITEMS() as a long. */
-		if (s->items != PT_ITEMS_NONE)
+		if (s->items != PT_ITEMS_NONE && !s->items_explicit)
 			s->items = PT_ITEMS_S64;
 	}
 	return 0;
@@ -135,5 +135,6 @@ void pt_stages__drop_sites(struct pt_stage_set *set)
 		s->sites = NULL;
 		s->nentry = s->nexit = 0;
 		s->probe_class = s->fn_class;
+		s->items = s->fn_items;
 	}
 }

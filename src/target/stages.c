@@ -115,6 +115,12 @@ static long note_index(const struct match_ctx *c, const char *name)
 	return -1;
 }
 
+/*
+ * How a stage's return value is read (issue 12): as the spec's ",items=MODE"
+ * when given; for a stage annotated as a count, by its DWARF return type
+ * (long without DWARF); otherwise not at all. A return value is not a count
+ * unless someone said so.
+ */
 static enum pt_items_mode items_mode(struct match_ctx *c, const char *name,
 				     long note)
 {
@@ -122,12 +128,11 @@ static enum pt_items_mode items_mode(struct match_ctx *c, const char *name,
 
 	if (c->spec && c->spec->items >= 0)
 		return (enum pt_items_mode)c->spec->items;
-	if (note >= 0 && !(c->note_flags[note] & PIPETRACE_STAGE_F_ITEMS))
+	if (note < 0 || !(c->note_flags[note] & PIPETRACE_STAGE_F_ITEMS))
 		return PT_ITEMS_NONE;
 	if (pt_elf__func_items_mode(c->elf, name, &m) == 0)
 		return m;
-	/* Annotated as a count but no DWARF: assume long, as documented. */
-	return note >= 0 ? PT_ITEMS_S64 : PT_ITEMS_NONE;
+	return PT_ITEMS_S64;
 }
 
 static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
@@ -155,6 +160,8 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	s->file_off = sym->file_off;
 	s->annotated = note >= 0;
 	s->items = items_mode(c, sym->name, note);
+	s->fn_items = s->items;
+	s->items_explicit = c->spec && c->spec->items >= 0;
 	s->fn_class = pt_probe_entry__at(c->open_path, sym->file_off, sym->size,
 					 &s->entry_skip);
 	s->file_off += s->entry_skip;

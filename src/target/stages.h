@@ -24,7 +24,11 @@ struct pt_stage {
 	char *attach_path; /* the path uprobes are attached through */
 	uint64_t addr; /* symbol value */
 	uint64_t file_off; /* uprobe offset in attach_path */
-	enum pt_items_mode items;
+	/* How the return value is read: fn_items at a return probe; items
+	 * is fn_items, or s64 where PIPETRACE_ENTER()'s exit sites are
+	 * probed (--sites) and the mode was not given with ",items=". */
+	enum pt_items_mode items, fn_items;
+	bool items_explicit; /* ",items=MODE" given */
 	enum pt_probe_class probe_class; /* how it is probed (see below) */
 	enum pt_probe_class fn_class; /* of the probe at file_off */
 	uint32_t entry_skip; /* bytes of endbr64 before file_off (0 or 4) */

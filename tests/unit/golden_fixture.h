@@ -17,7 +17,7 @@ struct golden {
 	struct pt_stage st[3];
 	struct pt_stage_set set;
 	struct pt_totals tot[3];
-	struct pt_thread_info th[2];
+	struct pt_thread_info th[3];
 	struct pt_pair pairs[3];
 	struct pt_mem_row mem[4];
 	char *frames[2];
@@ -79,9 +79,15 @@ static void golden_threads(struct golden *g)
 					    .comm = "refpipe-sink" };
 	g->th[1].busy_ns[PT_PART_LOCK] = 20000000;
 	g->th[1].idle_ns[PT_PART_IO] = 30000000;
-	g->pairs[0] = (struct pt_pair){ 4242, 0, 5050000 };
-	g->pairs[1] = (struct pt_pair){ 4243, 1, 25500000 };
-	g->pairs[2] = (struct pt_pair){ 4242, 2, 16500 };
+	g->th[0].seen = g->th[1].seen = true;
+	/* Asleep from attach to the end: listed by /proc, never seen run. */
+	g->th[2] = (struct pt_thread_info){ .tid = 4250,
+					    .comm = "refpipe-log",
+					    .blocked_on = "hrtimer_nanosleep" };
+	g->th[2].idle_ns[PT_PART_SLEEP] = 2000000000;
+	g->pairs[0] = (struct pt_pair){ 4242, 0, 5050000, 0 };
+	g->pairs[1] = (struct pt_pair){ 4243, 1, 25500000, 0 };
+	g->pairs[2] = (struct pt_pair){ 4242, 2, 16500, 0 };
 }
 
 static void golden_memory(struct golden *g)
@@ -130,7 +136,7 @@ static void golden_snapshot(struct golden *g, struct pt_snapshot *s)
 	s->lost[PT_LOST_EVENTS] = 2;
 	s->inflight_exits = 1;
 	s->threads = g->th;
-	s->nthreads = 2;
+	s->nthreads = 3;
 	s->pairs = g->pairs;
 	s->npairs = 3;
 	s->mem = g->mem;

@@ -118,6 +118,56 @@ static void test_json_golden(void **state)
 	check_golden("json", "report.json");
 }
 
+/*
+ * Under the header line that starts with `head` in the table text, the
+ * `right` right-aligned headings after the first `left` words each end in
+ * the column where each row's field of that place ends: the header and rows
+ * line up, in the `rows` lines under it.
+ */
+static void check_aligned(const char *text, const char *head, int left,
+			  int right, size_t rows)
+{
+	const char *h = strstr(text, head), *row, *e;
+	size_t col, n = 0;
+	int word;
+
+	assert_non_null(h);
+	row = strchr(h, '\n') + 1;
+	for (; *row && n < rows; row = *e ? e + 1 : e, n++) {
+		e = strchrnul(row, '\n');
+		word = 0;
+		for (col = 0; h[col] && h[col] != '\n'; col++) {
+			bool end = h[col] != ' ' &&
+				   (h[col + 1] == ' ' || h[col + 1] == '\n');
+
+			if (!end || word++ < left || word > left + right ||
+			    (long)col >= e - row)
+				continue;
+			if (row[col] == ' ' ||
+			    (row + col + 1 < e && row[col + 1] != ' '))
+				fail_msg(
+					"%.*s\nunder %.*s: column %zu does not end a field",
+					(int)(e - row), row,
+					(int)(strchrnul(h, '\n') - h), h, col);
+		}
+	}
+	assert_int_equal(n, rows);
+}
+
+/* Issue 12: headings over their columns, in the stage, split and thread
+ * tables of the golden report. */
+static void test_table_aligned(void **state)
+{
+	char *got = through_sink("table");
+
+	check_aligned(got, "STAGE                        CALLS", 1, 13, 3);
+	/* SELF to OTH%; SPLIT and VERDICT are left-aligned. */
+	check_aligned(got, "STAGE                         SELF", 1, 8, 3);
+	/* TID and THREAD are left-aligned, NOTE the free text after OTH%. */
+	check_aligned(got, "TID      THREAD", 2, 9, 3);
+	free(got);
+}
+
 /* The comparison itself can fail: one changed figure is caught. */
 static void test_golden_detects_change(void **state)
 {
@@ -166,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_table_golden),
 		cmocka_unit_test(test_json_golden),
 		cmocka_unit_test(test_golden_detects_change),
+		cmocka_unit_test(test_table_aligned),
 		cmocka_unit_test(test_formats),
 	};
 

@@ -49,9 +49,9 @@ static void test_amdahl_single_thread(void **state)
 {
 	/* One thread, three stages of 10, 30, 60 ms in a 100 ms run. */
 	const struct pt_pair pairs[] = {
-		{ 7, 0, 10000000 },
-		{ 7, 1, 30000000 },
-		{ 7, 2, 60000000 },
+		{ 7, 0, 10000000, 10000000 },
+		{ 7, 1, 30000000, 30000000 },
+		{ 7, 2, 60000000, 60000000 },
 	};
 	double saves[3];
 	long b = pt_amdahl(pairs, 3, 3, 100000000, saves);
@@ -68,9 +68,9 @@ static void test_amdahl_threaded(void **state)
 	 * Halving the 90 ms stage: the busiest becomes 50 -> saves 40%.
 	 * Halving the others changes nothing. */
 	const struct pt_pair pairs[] = {
-		{ 1, 0, 20000000 },
-		{ 2, 1, 90000000 },
-		{ 3, 2, 50000000 },
+		{ 1, 0, 20000000, 20000000 },
+		{ 2, 1, 90000000, 90000000 },
+		{ 3, 2, 50000000, 50000000 },
 	};
 	double saves[4];
 	long b = pt_amdahl(pairs, 3, 4, 100000000, saves);
@@ -88,9 +88,9 @@ static void test_amdahl_workers(void **state)
 	/* Stage 0 runs on two worker threads (40 + 40 ms), stage 1 on a third
 	 * thread (30 ms): halving stage 0 leaves max(20, 20, 30) = 30. */
 	const struct pt_pair pairs[] = {
-		{ 1, 0, 40000000 },
-		{ 2, 0, 40000000 },
-		{ 3, 1, 30000000 },
+		{ 1, 0, 40000000, 40000000 },
+		{ 2, 0, 40000000, 40000000 },
+		{ 3, 1, 30000000, 30000000 },
 	};
 	double saves[2];
 	long b = pt_amdahl(pairs, 3, 2, 50000000, saves);
@@ -108,11 +108,57 @@ static void test_amdahl_empty(void **state)
 	assert_true(saves[0] == 0 && saves[1] == 0);
 	/* No elapsed time: no division by zero. */
 	{
-		const struct pt_pair p[] = { { 1, 0, 5 } };
+		const struct pt_pair p[] = { { 1, 0, 5, 5 } };
 
 		assert_int_equal(pt_amdahl(p, 1, 2, 0, saves), 0);
 		assert_true(saves[0] == 0);
 	}
+}
+
+/*
+ * Issue 16 #5: thread 1 runs outer -> inner, 60% busy (outer's own 30 ms,
+ * inner 30 ms inside it: outer's wall is 60 ms); thread 2 runs flat, 89%
+ * busy, in 100 ms. Own times, derived from the stages' own times and the
+ * pairs' wall times, make flat the bottleneck: halving it leaves
+ * max(60, 44.5), saving 29%; summed inclusive times would have put thread
+ * 1 at 90 ms, outer first, and flat at 0.
+ */
+static void test_amdahl_nested_self(void **state)
+{
+	struct pt_pair pairs[] = {
+		{ 1, 0, 60000000, 0 }, /* outer, inner included */
+		{ 1, 1, 30000000, 0 }, /* inner */
+		{ 2, 2, 89000000, 0 }, /* flat */
+	};
+	const uint64_t self[3] = { 30000000, 30000000, 89000000 };
+	double saves[3];
+	long b;
+
+	pt_pairs__derive_self(pairs, 3, self, 3);
+	assert_int_equal(pairs[0].self_ns, 30000000);
+	assert_int_equal(pairs[1].self_ns, 30000000);
+	assert_int_equal(pairs[2].self_ns, 89000000);
+	b = pt_amdahl(pairs, 3, 3, 100000000, saves);
+	assert_int_equal(b, 2);
+	assert_true(fabs(saves[2] - 29.0) < 1e-9);
+	assert_true(fabs(saves[0]) < 1e-9);
+	assert_true(fabs(saves[1]) < 1e-9);
+}
+
+/* A stage on two threads shares its own time by its wall time on each. */
+static void test_derive_self_shared(void **state)
+{
+	struct pt_pair pairs[] = {
+		{ 1, 0, 30000000, 0 },
+		{ 2, 0, 10000000, 0 },
+		{ 2, 5, 10000000, 0 }, /* a stage id past n: no own time */
+	};
+	const uint64_t self[1] = { 20000000 };
+
+	pt_pairs__derive_self(pairs, 3, self, 1);
+	assert_int_equal(pairs[0].self_ns, 15000000);
+	assert_int_equal(pairs[1].self_ns, 5000000);
+	assert_int_equal(pairs[2].self_ns, 0);
 }
 
 static void test_sysclass(void **state)
@@ -151,6 +197,8 @@ int main(void)
 		cmocka_unit_test(test_amdahl_threaded),
 		cmocka_unit_test(test_amdahl_workers),
 		cmocka_unit_test(test_amdahl_empty),
+		cmocka_unit_test(test_amdahl_nested_self),
+		cmocka_unit_test(test_derive_self_shared),
 		cmocka_unit_test(test_sysclass),
 	};
 

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * prog_honest.c - a sample program that keeps its own clocks, for the
+ * figures a user must be able to trust (issues 12 and 16).
+ *
+ *   prog_honest items CALLS
+ *	count_int() (annotated, PIPETRACE_ENTER()) returns -1 one call in
+ *	four and 3 otherwise; not_count() (not annotated) returns a pointer-
+ *	sized value that is no count. Prints "items N errors N".
+ *   prog_honest split MS
+ *	thread 1 calls outer() (which calls inner()) about 60% of the time,
+ *	thread 2 calls flat() about 89% of the time, for MS milliseconds.
+ *	Prints each stage's own time ("self outer NS") per thread, each
+ *	thread's busy time ("busy TID NS"), and "elapsed NS".
+ *   prog_honest idle WORK_MS IDLE_MS
+ *	a thread that sleeps throughout (its tid printed first, "sleeper
+ *	TID", on stdout and stderr), while the main thread calls work()
+ *	(1 ms spins) for WORK_MS, then sleeps IDLE_MS. Prints "calls N".
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pipetrace/stage.h>
+
+int count_int(int i);
+long not_count(long i);
+long inner(long spin_ns);
+long outer(long spin_ns);
+long flat(long spin_ns);
+long work(long spin_ns);
+
+static long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void spin(long ns)
+{
+	long end = now_ns() + ns;
+
+	while (now_ns() < end)
+		;
+}
+
+static void sleep_ns(long ns)
+{
+	struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------------ items */
+
+PIPETRACE_NOINLINE int count_int(int i)
+{
+	PIPETRACE_ENTER();
+	return i % 4 == 3 ? -1 : 3;
+}
+PIPETRACE_STAGE(count_int);
+
+PIPETRACE_NOINLINE long not_count(long i)
+{
+	return (long)&not_count + i * 0x5a5a5a5a5aL;
+}
+
+static int run_items(long calls)
+{
+	long i, items = 0, errors = 0, sink = 0;
+	int r;
+
+	for (i = 0; i < calls; i++) {
+		r = count_int((int)i);
+		if (r < 0)
+			errors++;
+		else
+			items += r;
+		sink += not_count(i);
+	}
+	printf("items %ld errors %ld\n", items, errors);
+	return sink == 42;
+}
+
+/* ------------------------------------------------------------------ split */
+
+/* Own time of each stage on this thread, by its own clock. */
+struct clocks {
+	long outer_self, inner_self, flat_self, busy;
+	long tid;
+};
+
+static struct clocks cl[2];
+static long split_end;
+
+PIPETRACE_NOINLINE long inner(long spin_ns)
+{
+	spin(spin_ns);
+	return 1;
+}
+PIPETRACE_STAGE_NOITEMS(inner);
+
+PIPETRACE_NOINLINE long outer(long spin_ns)
+{
+	long t0 = now_ns(), t1, t2;
+
+	spin(spin_ns);
+	t1 = now_ns();
+	inner(2 * spin_ns);
+	t2 = now_ns();
+	spin(spin_ns);
+	cl[0].inner_self += t2 - t1;
+	cl[0].outer_self += now_ns() - t0 - (t2 - t1);
+	return 1;
+}
+PIPETRACE_STAGE_NOITEMS(outer);
+
+PIPETRACE_NOINLINE long flat(long spin_ns)
+{
+	spin(spin_ns);
+	return 1;
+}
+PIPETRACE_STAGE_NOITEMS(flat);
+
+/* Thread 1: outer (1 ms: 0.5 own, 0.5 inner) then 0.67 ms asleep: 60%. */
+static void *thread_nested(void *arg)
+{
+	long t0, t1;
+
+	cl[0].tid = syscall(SYS_gettid);
+	while (now_ns() < split_end) {
+		t0 = now_ns();
+		outer(250000);
+		t1 = now_ns();
+		cl[0].busy += t1 - t0;
+		sleep_ns(660000);
+	}
+	return arg;
+}
+
+/* Thread 2: flat (8 ms) then 1 ms asleep: 89%. */
+static void *thread_flat(void *arg)
+{
+	long t0, t1;
+
+	cl[1].tid = syscall(SYS_gettid);
+	while (now_ns() < split_end) {
+		t0 = now_ns();
+		flat(8000000);
+		t1 = now_ns();
+		cl[1].flat_self += t1 - t0;
+		cl[1].busy += t1 - t0;
+		sleep_ns(1000000);
+	}
+	return arg;
+}
+
+static int run_split(long ms)
+{
+	long start = now_ns();
+	pthread_t a, b;
+
+	split_end = start + ms * 1000000L;
+	if (pthread_create(&a, NULL, thread_nested, NULL) ||
+	    pthread_create(&b, NULL, thread_flat, NULL))
+		return 1;
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	printf("self outer %ld %ld\n", cl[0].tid, cl[0].outer_self);
+	printf("self inner %ld %ld\n", cl[0].tid, cl[0].inner_self);
+	printf("self flat %ld %ld\n", cl[1].tid, cl[1].flat_self);
+	printf("busy %ld %ld\n", cl[0].tid, cl[0].busy);
+	printf("busy %ld %ld\n", cl[1].tid, cl[1].busy);
+	printf("elapsed %ld\n", now_ns() - start);
+	return 0;
+}
+
+/* ------------------------------------------------------------------- idle */
+
+PIPETRACE_NOINLINE long work(long spin_ns)
+{
+	spin(spin_ns);
+	return 1;
+}
+PIPETRACE_STAGE(work);
+
+static void *sleeper(void *arg)
+{
+	/* On both streams: a test attaching waits for it on stderr. */
+	printf("sleeper %ld\n", (long)syscall(SYS_gettid));
+	fflush(stdout);
+	fprintf(stderr, "sleeper %ld\n", (long)syscall(SYS_gettid));
+	for (;;)
+		sleep(3600);
+	return arg;
+}
+
+static int run_idle(long work_ms, long idle_ms)
+{
+	long end = now_ns() + work_ms * 1000000L, calls = 0;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, sleeper, NULL))
+		return 1;
+	while (now_ns() < end)
+		calls += work(1000000);
+	sleep_ns(idle_ms * 1000000L);
+	printf("calls %ld\n", calls);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "items"))
+		return run_items(atol(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "split"))
+		return run_split(atol(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "idle"))
+		return run_idle(atol(argv[2]), atol(argv[3]));
+	fprintf(stderr,
+		"usage: prog_honest items CALLS | split MS | idle WORK_MS IDLE_MS\n");
+	return 2;
+}
