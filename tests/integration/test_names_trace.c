@@ -4,7 +4,7 @@
  * over the g++ fixture (tests/fixtures/fixture_shop.cc) probes exactly the
  * three overloads of shop::Parser::parse, counts their calls exactly and
  * reports them demangled (JSON name) with their symbols (JSON symbol); the
- * folded stacks name the frames demangled.
+ * folded stacks name the frames demangled, inlined ones included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,6 +128,9 @@ static void test_folded_frames_demangled(void **state)
 	assert_true(has_frame(f, "shop::Clock::spin()", "shop::Clock::spin()"));
 	assert_true(
 		has_frame(f, "shop::Clock::spin()", "shop::detail::burn(int)"));
+	/* inlined: named from its DWARF linkage name */
+	assert_true(has_frame(f, "shop::Clock::spin()",
+			      "shop::detail::accumulate(long volatile&, int)"));
 	assert_false(
 		has_frame(f, "shop::Clock::spin()", "_ZN4shop5Clock4spinEv"));
 	pt_folded__free(f);
