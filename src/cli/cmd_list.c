@@ -3,10 +3,11 @@
  * cmd_list.c - `pipetrace list [-p PID | FILE] [SPEC]`: the functions a -s
  * SPEC can name, annotated stages first, then the rest by name (KIND cold:
  * a cold fragment, which no SPEC probes); with --sites, the nop5 probe
- * sites PIPETRACE_ENTER() placed in them.
+ * sites PIPETRACE_ENTER() placed in them. C++ and Rust symbols are shown
+ * demangled beside the raw name (NAME  DEMANGLED: raw names hold no space,
+ * so the demangled one is the rest of the line), and SPEC matches either.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,14 @@
 
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "symbols/demangle.h"
 #include "symbols/elfsyms.h"
 #include "util/log.h"
 #include "target/stages.h"
 
 struct entry {
 	char *name;
+	char *demangled; /* NULL: not a mangled name */
 	uint64_t addr, size;
 	enum pt_sym_kind kind;
 	bool cold; /* a cold fragment, not a function entry */
@@ -36,6 +39,7 @@ struct list_ctx {
 	size_t nnotes;
 	struct pt_site_note *sites;
 	size_t nsites;
+	char buf[PT_DEMANGLE_MAX + 1];
 };
 
 static int add_note(const struct pt_stage_note *note, void *arg)
@@ -85,7 +89,7 @@ static int add_sym(const struct pt_sym *sym, void *arg)
 	struct entry *v;
 	size_t i;
 
-	if (c->pattern && fnmatch(c->pattern, sym->name, 0))
+	if (c->pattern && !pt_demangle__match(c->pattern, sym->name))
 		return 0;
 	v = realloc(c->v, (c->n + 1) * sizeof(*v));
 	if (!v)
@@ -93,8 +97,14 @@ static int add_sym(const struct pt_sym *sym, void *arg)
 	c->v = v;
 	v = &v[c->n];
 	v->name = strdup(sym->name);
-	if (!v->name)
+	v->demangled = NULL;
+	if (!pt_demangle(sym->name, 0, c->buf, sizeof(c->buf)))
+		v->demangled = strdup(c->buf);
+	if (!v->name || (c->buf[0] && !v->demangled)) {
+		free(v->name);
+		free(v->demangled);
 		return -ENOMEM;
+	}
 	v->addr = sym->addr;
 	v->size = sym->size;
 	v->kind = sym->kind;
@@ -107,14 +117,21 @@ static int add_sym(const struct pt_sym *sym, void *arg)
 	return 0;
 }
 
-/* Annotated first, then by name. */
+static const char *shown(const struct entry *e)
+{
+	return e->demangled ? e->demangled : e->name;
+}
+
+/* Annotated first, then by the name shown (demangled), then raw. */
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
+	int d;
 
 	if ((x->note >= 0) != (y->note >= 0))
 		return x->note >= 0 ? -1 : 1;
-	return strcmp(x->name, y->name);
+	d = strcmp(shown(x), shown(y));
+	return d ? d : strcmp(x->name, y->name);
 }
 
 void pt_cmd_list_usage(FILE *f)
@@ -122,7 +139,9 @@ void pt_cmd_list_usage(FILE *f)
 	fputs("usage: pipetrace list [-p PID | FILE] [SPEC] [--sites]\n"
 	      "List the functions a -s SPEC can name: annotated stages first,\n"
 	      "then every function symbol of the main executable (or of OBJECT\n"
-	      "when SPEC is OBJECT:PATTERN).\n"
+	      "when SPEC is OBJECT:PATTERN). C++ and Rust names are shown\n"
+	      "demangled after the symbol; SPEC matches the symbol or the\n"
+	      "demangled name, with or without parameters ('ns::C::*').\n"
 	      "\n"
 	      "  -p, --pid PID   the executable and libraries of a running process\n"
 	      "      --sites     the nop5 probe sites PIPETRACE_ENTER() placed\n"
@@ -265,7 +284,8 @@ static int list(const struct pt_list_opts *o)
 	}
 	printf("# %s: %zu function%s%s%s\n", shown, c.n, c.n == 1 ? "" : "s",
 	       c.pattern ? " matching " : "", c.pattern ? c.pattern : "");
-	printf("%-8s %18s %8s  %s\n", "KIND", "ADDRESS", "SIZE", "NAME");
+	printf("%-8s %18s %8s  %s\n", "KIND", "ADDRESS", "SIZE",
+	       "NAME  DEMANGLED");
 	for (i = 0; i < c.n; i++) {
 		const struct entry *e = &c.v[i];
 		const char *kind = e->kind == PT_SYM_IFUNC ? "ifunc" : "func";
@@ -275,9 +295,10 @@ static int list(const struct pt_list_opts *o)
 								   "stage-";
 		else if (e->cold)
 			kind = "cold"; /* never probed: see pt_sym.cold */
-		printf("%-8s 0x%016llx %8llu  %s\n", kind,
+		printf("%-8s 0x%016llx %8llu  %s%s%s\n", kind,
 		       (unsigned long long)e->addr, (unsigned long long)e->size,
-		       e->name);
+		       e->name, e->demangled ? "  " : "",
+		       e->demangled ? e->demangled : "");
 	}
 	if (c.nsites)
 		printf("# %zu nop5 probe sites (PIPETRACE_ENTER()): pipetrace list --sites, pipetrace --sites\n",
@@ -285,8 +306,10 @@ static int list(const struct pt_list_opts *o)
 	code = 0;
 out:
 	free(c.sites);
-	for (i = 0; i < c.n; i++)
+	for (i = 0; i < c.n; i++) {
 		free(c.v[i].name);
+		free(c.v[i].demangled);
+	}
 	free(c.v);
 	for (i = 0; i < c.nnotes; i++)
 		free((char *)c.notes[i].name);

@@ -149,6 +149,10 @@ static json_object *stage_json(const struct pt_stage_report *row,
 		return NULL;
 	lat = json_object_new_object();
 	ret |= jadd(o, "name", json_object_new_string(row->stage->name));
+	ret |= jadd(o, "symbol",
+		    json_object_new_string(row->stage->symbol ?
+						   row->stage->symbol :
+						   row->stage->name));
 	ret |= jadd(o, "object", json_object_new_string(row->stage->object));
 	ret |= jadd(o, "annotated",
 		    json_object_new_boolean(row->stage->annotated));

@@ -23,17 +23,38 @@ static const char *fmt_rate(char *buf, size_t len, double v)
 }
 
 /* The stage's label: its name, prefixed by its object's basename when that
- * is not the main executable's (the first stage's object). */
-static void stage_label(char *buf, size_t len, const struct pt_report *r,
-			const struct pt_stage *s)
+ * is not the main executable's (the first stage's object). Never cut: the
+ * STAGE column is as wide as the longest label (label_width()), so that two
+ * stages never print alike. Printed padded to WIDTH. */
+static void put_label(FILE *f, int width, const struct pt_report *r,
+		      const struct pt_stage *s)
 {
 	const char *base = strrchr(s->object, '/');
+	int n;
 
 	if (r->n && strcmp(s->object, r->rows[0].stage->object))
-		snprintf(buf, len, "%s:%s", base ? base + 1 : s->object,
-			 s->name);
+		n = fprintf(f, "%s:%s", base ? base + 1 : s->object, s->name);
 	else
-		snprintf(buf, len, "%s", s->name);
+		n = fprintf(f, "%s", s->name);
+	fprintf(f, "%*s", n >= 0 && n < width ? width - n : 0, "");
+}
+
+/* The STAGE column's width: the longest label, at least 24. */
+static int label_width(const struct pt_report *r)
+{
+	size_t i, w = 24, n;
+
+	for (i = 0; i < r->n; i++) {
+		const struct pt_stage *s = r->rows[i].stage;
+		const char *base = strrchr(s->object, '/');
+
+		n = strlen(s->name);
+		if (strcmp(s->object, r->rows[0].stage->object))
+			n += strlen(base ? base + 1 : s->object) + 1;
+		if (n > w)
+			w = n;
+	}
+	return w > 65536 ? 65536 : (int)w;
 }
 
 /* One letter a part, for the stacked bar. */
@@ -130,10 +151,11 @@ static void write_thread_table(FILE *f, const struct pt_report *r)
 /* The time split per stage and per thread, and the bottleneck. */
 static void write_split_table(FILE *f, const struct pt_report *r)
 {
-	char bar[BAR_WIDTH + 1], label[64], b[32];
+	char bar[BAR_WIDTH + 1], b[32];
+	int w = label_width(r);
 	size_t i;
 
-	fprintf(f, "\n%-24s %9s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n",
+	fprintf(f, "\n%-*s %9s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n", w,
 		"STAGE", "SELF", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
 		"RUNQ%", "OTH%", BAR_WIDTH, "SPLIT", "VERDICT", "2x SAVES");
 	for (i = 0; i < r->n; i++) {
@@ -141,11 +163,11 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 		const uint64_t *p = row->part_ns;
 		uint64_t t = row->self_ns;
 
-		stage_label(label, sizeof(label), r, row->stage);
+		put_label(f, w, r, row->stage);
 		split_bar(bar, p);
 		fprintf(f,
-			"%-24s %9s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
-			label, pt_fmt_ns(b, sizeof(b), t),
+			" %9s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
+			pt_fmt_ns(b, sizeof(b), t),
 			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], t),
 			pct_of(p[PT_PART_SYS], t), pct_of(p[PT_PART_IO], t),
 			pct_of(p[PT_PART_LOCK], t), pct_of(p[PT_PART_SLEEP], t),
@@ -182,11 +204,11 @@ static const char *fmt_bytes(char *buf, size_t len, uint64_t b)
 }
 
 /* One memory row of the table. */
-static void mem_line(FILE *f, const char *label, const struct pt_mem_row *m)
+static void mem_line(FILE *f, const struct pt_mem_row *m)
 {
 	char b[6][32];
 
-	fprintf(f, "%-24s %9llu %9s %9llu %9s %9s %9s %9s %8llu\n", label,
+	fprintf(f, " %9llu %9s %9llu %9s %9s %9s %9s %8llu\n",
 		(unsigned long long)m->alloc_calls,
 		fmt_bytes(b[0], sizeof(b[0]), m->alloc_bytes),
 		(unsigned long long)m->frees,
@@ -200,7 +222,8 @@ static void mem_line(FILE *f, const char *label, const struct pt_mem_row *m)
 /* The memory section: heap use per stage, leak suspects, RSS. */
 static void write_mem_table(FILE *f, const struct pt_report *r)
 {
-	char label[64], b[3][32];
+	char b[3][32];
+	int w = label_width(r);
 	size_t i, k;
 
 	fprintf(f, "\nmemory");
@@ -212,13 +235,15 @@ static void write_mem_table(FILE *f, const struct pt_report *r)
 			(unsigned long long)r->alloc_min);
 	fprintf(f,
 		": live = allocated here and freed nowhere yet; handed = freed by a later stage\n");
-	fprintf(f, "%-24s %9s %9s %9s %9s %9s %9s %9s %8s\n", "STAGE", "ALLOCS",
-		"BYTES", "FREES", "FREED", "HANDED", "LIVE", "PEAK", "FAULTS");
+	fprintf(f, "%-*s %9s %9s %9s %9s %9s %9s %9s %8s\n", w, "STAGE",
+		"ALLOCS", "BYTES", "FREES", "FREED", "HANDED", "LIVE", "PEAK",
+		"FAULTS");
 	for (i = 0; i < r->n; i++) {
-		stage_label(label, sizeof(label), r, r->rows[i].stage);
-		mem_line(f, label, &r->mem[i]);
+		put_label(f, w, r, r->rows[i].stage);
+		mem_line(f, &r->mem[i]);
 	}
-	mem_line(f, "[no stage]", &r->mem[r->n]);
+	fprintf(f, "%-*s", w, "[no stage]");
+	mem_line(f, &r->mem[r->n]);
 	for (i = 0; i <= r->n; i++) {
 		const struct pt_mem_row *m = &r->mem[i];
 
@@ -282,7 +307,8 @@ static void write_lost(FILE *f, const struct pt_report *r)
 
 int pt_report__write_table(FILE *f, const struct pt_report *r)
 {
-	char b[10][32], label[64];
+	char b[10][32];
+	int w = label_width(r);
 	size_t i;
 
 	fprintf(f, "PID %d (%s): ", r->pid, r->command ? r->command : "?");
@@ -321,8 +347,8 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	if (r->lost_total)
 		write_lost(f, r);
 	fprintf(f,
-		"%-24s %9s %10s %9s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
-		"STAGE", "CALLS", "ITEMS", "WALL", "SELF", "CONC", "MIN",
+		"%-*s %9s %10s %9s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
+		w, "STAGE", "CALLS", "ITEMS", "WALL", "SELF", "CONC", "MIN",
 		"MEAN", "P50", "P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
 	for (i = 0; i < r->n; i++) {
 		const struct pt_stage_report *row = &r->rows[i];
@@ -330,15 +356,15 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 		bool items = row->stage->items != PT_ITEMS_NONE;
 		char items_s[24];
 
-		stage_label(label, sizeof(label), r, row->stage);
+		put_label(f, w, r, row->stage);
 		if (items)
 			snprintf(items_s, sizeof(items_s), "%llu",
 				 (unsigned long long)t->items);
 		else
 			snprintf(items_s, sizeof(items_s), "-");
 		fprintf(f,
-			"%-24s %9llu %10s %9s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
-			label, (unsigned long long)t->calls, items_s,
+			" %9llu %10s %9s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
+			(unsigned long long)t->calls, items_s,
 			pt_fmt_ns(b[0], sizeof(b[0]), t->wall_ns),
 			pt_fmt_ns(b[9], sizeof(b[9]), row->self_ns),
 			row->concurrency,

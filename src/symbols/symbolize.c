@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "symbols/demangle.h"
 #include "symbols/procmaps.h"
 #include "symbols/symbolize.h"
 
@@ -83,6 +84,7 @@ struct pt_usyms {
 	struct centry *cache; /* open addressing, power-of-two slots */
 	size_t cache_cap, cache_n;
 	char scratch[NAME_SCRATCH];
+	char dname[PT_DEMANGLE_BUF]; /* a demangled name */
 };
 
 /* ------------------------------------------------------------------ cache */
@@ -781,6 +783,9 @@ static const struct centry *lookup_entry(struct pt_usyms *s, uint64_t addr)
 		name = "[unknown]";
 		kind = PT_UCODE_UNMAPPED;
 	}
+	if (kind == PT_UCODE_SYMBOL)
+		name = pt_demangle__display(name, 0, s->dname,
+					    sizeof(s->dname));
 	if (cache_put(s, addr, name, kind))
 		return NULL;
 	return cache_get(s, addr);
@@ -882,14 +887,17 @@ static unsigned int call_line(Dwarf_Die *die)
 	return (unsigned int)line;
 }
 
-static const char *die_name(Dwarf_Die *die)
+/* DIE's name: its linkage name demangled into BUF, else DW_AT_name. */
+static const char *die_name(Dwarf_Die *die, char *buf, size_t len)
 {
 	Dwarf_Attribute attr;
 	const char *name;
 
 	name = dwarf_formstring(
 		dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
-	if (!name)
+	if (name)
+		name = pt_demangle__display(name, 0, buf, len);
+	else
 		name = dwarf_formstring(
 			dwarf_attr_integrate(die, DW_AT_name, &attr));
 	return name ? name : "??";
@@ -987,7 +995,7 @@ int pt_usyms__frames(struct pt_usyms *s, uint64_t addr, pt_uframe_fn fn,
 			g.name = outer;
 			g.inlined = false;
 		} else {
-			g.name = die_name(fr[i]);
+			g.name = die_name(fr[i], s->dname, sizeof(s->dname));
 			g.inlined = true;
 		}
 		if (i == 0) {

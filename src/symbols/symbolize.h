@@ -73,7 +73,8 @@ bool pt_usyms__alive(const struct pt_usyms *s);
 
 /*
  * Write the name of the code at ADDR into BUF (LEN bytes, truncated to fit,
- * always NUL-terminated): the symbol holding ADDR, without an offset; else
+ * always NUL-terminated): the symbol holding ADDR, without an offset,
+ * demangled if it is a C++ or Rust name (demangle.h); else
  * "OBJECT+0xOFF" with OBJECT the basename of the mapped file ("[vdso]" for
  * the vDSO) and OFF the offset of ADDR in that file; "[heap]+0xOFF",
  * "[stack]+0xOFF", "[anon]+0xOFF" (offset into the mapping) for addresses

@@ -2,6 +2,10 @@
 /*
  * spec.c - the stage spec parser: -s [OBJECT:]PATTERN[,items=MODE] into a
  * struct pt_spec (see spec.h).
+ *
+ * OBJECT ends at the first lone ':' outside [...]: "libfoo.so:ns::f*" is
+ * OBJECT libfoo.so, pattern ns::f*; "ns::C::f" and "f[abi:cxx11]" have no
+ * OBJECT. The options start at the first ',' followed by WORD=.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,10 +33,92 @@ static int parse_items_mode(const char *s)
 	return -2;
 }
 
+/*
+ * Where OBJECT ends: the first ':' that stands alone (not part of a "::",
+ * so C++ and Rust names never split) and is outside [...] (a glob's
+ * bracket expression, C++'s "[abi:cxx11]"); NULL when there is none.
+ */
+static char *object_colon(char *s)
+{
+	int depth = 0;
+	char *p;
+
+	for (p = s; *p; p++) {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']' && depth > 0)
+			depth--;
+		else if (*p == ':' && p[1] == ':')
+			while (p[1] == ':')
+				p++;
+		else if (*p == ':' && !depth)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Where the options start: the first ',' followed by WORD= (a C++ name's
+ * commas, as in "f(int, long)" or "map<int,int>", are not). NULL: none.
+ */
+static char *option_comma(char *s)
+{
+	char *p = s;
+
+	while ((p = strchr(p, ',')) != NULL) {
+		size_t word = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+
+		if (word && p[1 + word] == '=')
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+static int parse_option(const char *opt, const char *text, struct pt_spec *s,
+			char *err, size_t errlen)
+{
+	if (!strncmp(opt, "items=", 6) &&
+	    (s->items = parse_items_mode(opt + 6)) != -2)
+		return 0;
+	return pt_errf(
+		err, errlen, -EINVAL,
+		"bad stage spec option '%s' in '%s'; use ,items=auto|none|s32|u32|s64|u64",
+		opt, text);
+}
+
+static int split(char *copy, const char *text, struct pt_spec *s, char *err,
+		 size_t errlen)
+{
+	char *colon = object_colon(copy);
+
+	if (colon) {
+		*colon = '\0';
+		if (!*copy)
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+				text);
+		s->object = strdup(copy);
+		if (!s->object)
+			return -ENOMEM;
+	}
+	s->pattern = strdup(colon ? colon + 1 : copy);
+	if (!s->pattern)
+		return -ENOMEM;
+	if (!*s->pattern)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
+			text);
+	return 0;
+}
+
 int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 		   size_t errlen)
 {
-	char *copy, *opt, *colon;
+	char *copy, *opt;
+	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->items = -1;
@@ -44,46 +130,18 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 	copy = strdup(text);
 	if (!copy)
 		return -ENOMEM;
-	opt = strchr(copy, ',');
+	opt = option_comma(copy);
 	if (opt) {
 		*opt++ = '\0';
-		if (strncmp(opt, "items=", 6) ||
-		    (s->items = parse_items_mode(opt + 6)) == -2) {
-			pt_errf(err, errlen, -EINVAL,
-				"bad stage spec option '%s' in '%s'; use ,items=auto|none|s32|u32|s64|u64",
-				opt, text);
-			free(copy);
-			return -EINVAL;
-		}
+		ret = parse_option(opt, text, s, err, errlen);
 	}
-	colon = strrchr(copy, ':');
-	if (colon) {
-		*colon = '\0';
-		if (!*copy) {
-			free(copy);
-			return pt_errf(
-				err, errlen, -EINVAL,
-				"empty object name in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
-				text);
-		}
-		s->object = strdup(copy);
-		s->pattern = strdup(colon + 1);
-	} else {
-		s->pattern = strdup(copy);
-	}
+	if (!ret)
+		ret = split(copy, text, s, err, errlen);
 	free(copy);
-	if (!s->pattern || (colon && !s->object)) {
+	if (ret) {
 		free(s->object);
 		free(s->pattern);
-		return -ENOMEM;
+		s->object = s->pattern = NULL;
 	}
-	if (!*s->pattern) {
-		free(s->object);
-		free(s->pattern);
-		return pt_errf(
-			err, errlen, -EINVAL,
-			"empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
-			text);
-	}
-	return 0;
+	return ret;
 }

@@ -7,10 +7,16 @@
 
 #include <stddef.h>
 
-/* -s [OBJECT:]PATTERN[,items=MODE] */
+/*
+ * -s [OBJECT:]PATTERN[,items=MODE]. OBJECT ends at the first ':' that is
+ * neither next to another ':' nor inside [...], so that "ns::C::f*" is a
+ * PATTERN and "libfoo.so:ns::f*" an OBJECT and a PATTERN. The options start
+ * at the first ',' followed by WORD= ("f(int, long)" keeps its comma).
+ */
 struct pt_spec {
 	char *object; /* NULL: the main executable */
-	char *pattern; /* fnmatch(3) glob over function symbols */
+	char *pattern; /* fnmatch(3) glob over function symbols, raw or
+			* demangled (pt_demangle__match()) */
 	int items; /* enum pt_items_mode, or -1 for automatic */
 	const char *text; /* the SPEC as given, for messages */
 };

@@ -4,12 +4,12 @@
  * -s specs (or stage annotations) name, as stages to probe (see stages.h).
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pipetrace/stage.h>
 
+#include "symbols/demangle.h"
 #include "symbols/elfsyms.h"
 #include "util/log.h"
 #include "target/stages.h"
@@ -81,6 +81,7 @@ struct match_ctx {
 	size_t matched, ifuncs, unsafe, cold;
 	const char *cold_name; /* the first cold fragment matched */
 	int err;
+	char shown_name[PT_DEMANGLE_BUF]; /* add_stage()'s scratch */
 };
 
 static int collect_note(const struct pt_stage_note *note, void *arg)
@@ -153,7 +154,9 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	out->v = s;
 	s = &s[out->n];
 	memset(s, 0, sizeof(*s));
-	s->name = strdup(sym->name);
+	s->symbol = strdup(sym->name);
+	s->name = strdup(pt_demangle__display(sym->name, 0, c->shown_name,
+					      sizeof(c->shown_name)));
 	s->object = strdup(c->shown);
 	s->attach_path = strdup(c->open_path);
 	s->addr = sym->addr;
@@ -167,7 +170,7 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	s->file_off += s->entry_skip;
 	s->probe_class = s->fn_class;
 	out->n++;
-	if (!s->name || !s->object || !s->attach_path)
+	if (!s->name || !s->symbol || !s->object || !s->attach_path)
 		return -ENOMEM;
 	return pt_stage__add_sites(s, c->sites, c->nsites, sym->size);
 }
@@ -203,7 +206,7 @@ static int match_sym(const struct pt_sym *sym, void *arg)
 	int ret;
 
 	if (c->spec) {
-		if (fnmatch(c->spec->pattern, sym->name, 0))
+		if (!pt_demangle__match(c->spec->pattern, sym->name))
 			return 0;
 	} else if (note < 0) {
 		return 0;
@@ -246,7 +249,7 @@ static int stage_order(const void *a, const void *b, void *arg)
 {
 	const struct pt_stage *x = a, *y = b;
 	const struct match_ctx *c = arg;
-	long nx = note_index(c, x->name), ny = note_index(c, y->name);
+	long nx = note_index(c, x->symbol), ny = note_index(c, y->symbol);
 
 	if (nx >= 0 && ny >= 0 && nx != ny)
 		return nx < ny ? -1 : 1;
@@ -394,6 +397,7 @@ void pt_stages__free(struct pt_stage_set *s)
 
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].name);
+		free(s->v[i].symbol);
 		free(s->v[i].object);
 		free(s->v[i].attach_path);
 		free(s->v[i].sites);

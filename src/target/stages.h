@@ -19,7 +19,9 @@
 #include "target/target.h"
 
 struct pt_stage {
-	char *name; /* the symbol name that matched */
+	char *name; /* the name shown: the symbol demangled (C++ with its
+		     * parameters, Rust without its hash), else the symbol */
+	char *symbol; /* the symbol name that matched, as in the ELF */
 	char *object; /* the ELF's path as the target sees it */
 	char *attach_path; /* the path uprobes are attached through */
 	uint64_t addr; /* symbol value */
