@@ -11,9 +11,10 @@
 #include "pipetrace.bpf.h"
 #include "stacks.bpf.h"
 
-/* Set before load: bytes of user stack copied per sample (0: frame
- * pointers only), and the ring buffer fill that wakes the consumer. */
-const volatile __u32 ustack_copy = 0;
+/* Set by userspace, before or after load: bytes of user stack copied per
+ * sample (0: frame pointers only). */
+volatile __u32 ustack_copy;
+/* Set before load: the ring buffer fill that wakes the consumer. */
 const volatile __u64 usample_wake = 0;
 
 /* One sample being built, per CPU (too large for the BPF stack). */
@@ -93,6 +94,25 @@ static __always_inline __u32 copy_ustack(__u8 *dst, __u64 sp)
 	return off;
 }
 
+/* The return addresses the uretprobes of the current thread replaced with
+ * the trampoline (stage exits probe the stages' returns): without them
+ * the unwinder stops at the trampoline. */
+static __always_inline void uret_slots(struct pt_usample_hdr *h)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct return_instance *ri;
+	__u32 i;
+
+	h->nuret = 0;
+	ri = BPF_CORE_READ(task, utask, return_instances);
+	for (i = 0; i < PT_URET_MAX && ri; i++) {
+		h->uret[i].slot = BPF_CORE_READ(ri, stack);
+		h->uret[i].orig = BPF_CORE_READ(ri, orig_ret_vaddr);
+		h->nuret = i + 1;
+		ri = BPF_CORE_READ(ri, next);
+	}
+}
+
 /* Sends the sample of key with the user context to userspace (counted
  * lost when it cannot be). */
 static __always_inline void send_usample(struct bpf_perf_event_data *ctx,
@@ -114,6 +134,7 @@ static __always_inline void send_usample(struct bpf_perf_event_data *ctx,
 	s->h.ustack = key->ustack;
 	s->h.tid = (__u32)bpf_get_current_pid_tgid();
 	dwarf_regs(&r, s->h.regs);
+	uret_slots(&s->h);
 	n = copy_ustack(s->stack, r.sp);
 	opaque(n);
 	if (n > PT_USTACK_MAX)

@@ -337,6 +337,13 @@ struct pt_offcpu {
 #define PT_USTACK_DEFAULT 8192 /* perf's default too */
 #define PT_USTACK_PAGE 4096 /* copied a page at a time */
 #define PT_DEFAULT_USAMPLES_BYTES (8u << 20) /* ring buffer size */
+#define PT_URET_MAX 8 /* return addresses of uretprobes restored */
+/* A return address the kernel replaced with its uretprobe trampoline: the
+ * stack slot, and what was there (the innermost first). */
+struct pt_uret {
+	__u64 slot;
+	__u64 orig;
+};
 struct pt_usample_hdr {
 	__u32 stage; /* innermost stage, or PT_MAX_STAGES outside */
 	__s32 kstack; /* kernel stack id in `stacks`; < 0: none */
@@ -344,7 +351,8 @@ struct pt_usample_hdr {
 	__u32 tid;
 	__u64 regs[PT_UREGS_NR]; /* the user context's, DWARF numbering */
 	__u32 size; /* stack bytes that follow, copied from regs[7] up */
-	__u32 pad;
+	__u32 nuret; /* uret[] entries set */
+	struct pt_uret uret[PT_URET_MAX];
 };
 /* The per-CPU scratch record: a page of slack past PT_USTACK_MAX lets the
  * verifier see every page-sized copy in bounds. */
@@ -433,7 +441,8 @@ _Static_assert(PT_SYS_WRITE == PT_SYS_READ + 1 &&
 		       PT_SYS_IO == PT_SYS_READ + 2 &&
 		       PT_SYS_FSYNC == PT_SYS_READ + 3,
 	       "the I/O syscall classes must stay together (pt_sys_is_io)");
-_Static_assert(sizeof(struct pt_usample_hdr) == 16 + PT_UREGS_NR * 8 + 8,
+_Static_assert(sizeof(struct pt_usample_hdr) ==
+		       16 + PT_UREGS_NR * 8 + 8 + PT_URET_MAX * 16,
 	       "pt_usample_hdr must have no padding");
 _Static_assert(sizeof(struct pt_usample) <= 32768,
 	       "pt_usample too large for a per-CPU map value");

@@ -27,6 +27,7 @@
 #include "cli/opts.h"
 #include "collect/allocsites.h"
 #include "collect/tracer.h"
+#include "collect/ustacks.h"
 #include "output/sink.h"
 #include "report/snapshot.h"
 #include "symbols/kallsyms.h"
@@ -75,6 +76,8 @@ struct pt_session {
 	unsigned int dither_seed;
 	unsigned int syms_refreshes;
 	int events_err; /* a drain failed: -errno */
+	struct pt_ustacks *ustacks; /* --call-graph dwarf samples, unwound */
+	struct pt_unwinder *unwinder; /* over usyms, once it is open */
 	struct pt_snap_data data;
 };
 

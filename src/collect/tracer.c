@@ -207,6 +207,11 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	} else {
 		bpf_map__set_max_entries(t->skel->maps.offcpu, 1);
 	}
+	if (o->dwarf && o->oncpu) {
+		t->skel->rodata->usample_wake = PT_DEFAULT_USAMPLES_BYTES / 4;
+		bpf_map__set_max_entries(t->skel->maps.usamples,
+					 PT_DEFAULT_USAMPLES_BYTES);
+	}
 	if (o->events) {
 		t->skel->rodata->stream_on = 1;
 		/* Wake the consumer at a quarter full; it also drains on a
@@ -553,9 +558,37 @@ int pt_tracer__stream(struct pt_tracer *t,
 {
 	if (!t->skel->rodata->stream_on)
 		return -EINVAL;
+	if (t->rb)
+		return ring_buffer__add(
+			t->rb, bpf_map__fd(t->skel->maps.events), fn, ctx);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), fn, ctx,
 				 NULL);
 	return t->rb ? 0 : -errno;
+}
+
+int pt_tracer__stream_usamples(struct pt_tracer *t,
+			       int (*fn)(void *ctx, void *data, size_t size),
+			       void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.usamples);
+
+	if (bpf_map__max_entries(t->skel->maps.usamples) <
+	    PT_DEFAULT_USAMPLES_BYTES)
+		return -EINVAL;
+	if (t->rb)
+		return ring_buffer__add(t->rb, fd, fn, ctx);
+	t->rb = ring_buffer__new(fd, fn, ctx, NULL);
+	return t->rb ? 0 : -errno;
+}
+
+int pt_tracer__set_ustack_copy(struct pt_tracer *t, unsigned int bytes)
+{
+	if (bytes > PT_USTACK_MAX ||
+	    bpf_map__max_entries(t->skel->maps.usamples) <
+		    PT_DEFAULT_USAMPLES_BYTES)
+		return -EINVAL;
+	__atomic_store_n(&t->skel->bss->ustack_copy, bytes, __ATOMIC_RELAXED);
+	return 0;
 }
 
 int pt_tracer__stream_fd(const struct pt_tracer *t)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <elfutils/libdwfl.h>
 
 #include "symbols/unwind.h"
@@ -22,9 +23,14 @@ struct sample {
 };
 
 struct pt_unwinder {
+	struct pt_usyms *u;
 	Dwfl *dwfl;
 	struct sample cur;
+	uint64_t next_refresh_ns; /* maps re-read on a miss from then on */
 };
+
+/* A miss re-reads the maps at most this often. */
+#define REFRESH_NS 10000000ull
 
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 {
@@ -42,6 +48,18 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 	return true;
 }
 
+/* The return address a uretprobe replaced at SLOT, else WORD. */
+static uint64_t restore_ret(const struct pt_usample_hdr *h, uint64_t slot,
+			    uint64_t word)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->nuret && i < PT_URET_MAX; i++)
+		if (h->uret[i].slot == slot)
+			return h->uret[i].orig;
+	return word;
+}
+
 /* A word of the copied stack; anything outside it is unavailable. */
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 			void *arg)
@@ -53,7 +71,7 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 	    addr - sp > c->h->size - sizeof(word))
 		return false;
 	memcpy(&word, c->stack + (addr - sp), sizeof(word));
-	*result = word;
+	*result = restore_ret(c->h, addr, word);
 	return true;
 }
 
@@ -87,6 +105,7 @@ int pt_unwinder__new(struct pt_usyms *u, struct pt_unwinder **out, char *err,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return pt_errf(err, errlen, -ENOMEM, "out of memory");
+	w->u = u;
 	w->dwfl = pt_usyms__dwfl(u);
 	if (!dwfl_attach_state(w->dwfl, NULL, 1, &callbacks, w)) {
 		free(w);
@@ -110,13 +129,11 @@ static int on_frame(Dwfl_Frame *f, void *arg)
 	return c->n < c->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-int pt_unwinder__unwind(struct pt_unwinder *w, const struct pt_usample_hdr *h,
-			const uint8_t *stack, uint64_t *ips, int max)
+static int walk(struct pt_unwinder *w, const struct pt_usample_hdr *h,
+		const uint8_t *stack, uint64_t *ips, int max)
 {
 	int n;
 
-	if (h->size > PT_USTACK_MAX || max <= 0)
-		return -EINVAL;
 	w->cur = (struct sample){
 		.h = h, .stack = stack, .ips = ips, .max = max
 	};
@@ -125,6 +142,45 @@ int pt_unwinder__unwind(struct pt_unwinder *w, const struct pt_usample_hdr *h,
 	dwfl_getthread_frames(w->dwfl, (pid_t)h->tid, on_frame, w);
 	n = w->cur.n;
 	w->cur = (struct sample){ 0 };
+	return n;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the walk ended in code of no known module (mapped since the
+ * maps were read: a library loaded late, dlopen) and the maps were
+ * re-read for it, not too often. */
+static bool refreshed_for(struct pt_unwinder *w, const uint64_t *ips, int n)
+{
+	uint64_t pc = n > 0 ? ips[n - 1] - (n > 1) : 0, now;
+
+	if (n <= 0 || n >= w->cur.max || dwfl_addrmodule(w->dwfl, pc) ||
+	    !pt_usyms__alive(w->u))
+		return false;
+	now = now_ns();
+	if (now < w->next_refresh_ns)
+		return false;
+	w->next_refresh_ns = now + REFRESH_NS;
+	return !pt_usyms__refresh(w->u);
+}
+
+int pt_unwinder__unwind(struct pt_unwinder *w, const struct pt_usample_hdr *h,
+			const uint8_t *stack, uint64_t *ips, int max)
+{
+	int n;
+
+	if (h->size > PT_USTACK_MAX || max <= 0)
+		return -EINVAL;
+	n = walk(w, h, stack, ips, max);
+	w->cur.max = max;
+	if (refreshed_for(w, ips, n))
+		n = walk(w, h, stack, ips, max);
 	return n;
 }
 
