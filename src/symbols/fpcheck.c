@@ -11,6 +11,7 @@
 
 #define MAX_FUNCS 4096
 #define MIN_FUNCS 8
+#define SCAN 64
 /* DW_EH_PE encodings .eh_frame_hdr uses (the ones read here). */
 #define PE_UDATA4 0x03
 #define PE_SDATA4 0x0b
@@ -50,15 +51,18 @@ static bool code_offset(const struct image *im, uint64_t vaddr, uint64_t *off)
 	return false;
 }
 
-/* Whether the function at file offset OFF sets up a frame pointer. */
+/* Whether the function at file offset OFF sets up a frame pointer: `mov
+ * %rsp,%rbp` among its first SCAN bytes (after a shrink-wrapped early
+ * exit, or other pushes, at -O2). */
 static bool sets_fp(const struct image *im, uint64_t off)
 {
-	static const unsigned char endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };
-	static const unsigned char frame[] = { 0x55, 0x48, 0x89, 0xe5 };
+	static const unsigned char frame[] = { 0x48, 0x89, 0xe5 };
+	uint64_t end = im->size - off < SCAN ? im->size : off + SCAN;
 
-	if (im->size - off >= 4 && !memcmp(im->b + off, endbr, 4))
-		off += 4;
-	return im->size - off >= 4 && !memcmp(im->b + off, frame, 4);
+	for (; end - off >= sizeof(frame); off++)
+		if (!memcmp(im->b + off, frame, sizeof(frame)))
+			return true;
+	return false;
 }
 
 /* The PT_GNU_EH_FRAME segment: its file offset and address. */

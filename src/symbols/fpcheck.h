@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fpcheck.h - whether an object's code was built with frame pointers, told
- * by its functions' first instructions: with them, a function starts
- * `push %rbp; mov %rsp,%rbp` (after an endbr64); without, only the few
- * that need a frame pointer do. The functions are those .eh_frame_hdr's
+ * by its functions' first instructions: with them, a function sets up
+ * its frame with `mov %rsp,%rbp` early; without, only the few that need
+ * a frame pointer (alloca, stack realignment) do. The functions are those .eh_frame_hdr's
  * search table lists (every object with CFI has one, stripped or not).
  * The file is hostile input: every offset is checked against it.
  */

@@ -242,12 +242,11 @@ static bool is_root_frame(const char *fr)
 /*
  * Checks every frame of F: no tracer machinery, and (unless ADDRESSES) no
  * "+0x" offsets and no [heap]/[anon]/[stack] frames. Prints the
- * share of the total whose stack reaches main or a thread's start
- * (measured, not asserted: code without frame pointers stops the walk).
- * Returns the count of stacks with an offset frame.
+ * share of the total whose stack reaches main or a thread's start, into
+ * *ROOTED if set. Returns the count of stacks with an offset frame.
  */
-static uint64_t check_frames(const struct pt_folded *f, const char *what,
-			     bool addresses)
+static uint64_t check_frames_rooted(const struct pt_folded *f, const char *what,
+				    bool addresses, uint64_t *rooted_out)
 {
 	const char *const *fr;
 	uint64_t c, rooted = 0, offsets = 0;
@@ -277,7 +276,15 @@ static uint64_t check_frames(const struct pt_folded *f, const char *what,
 	print_message("  %s: %llu of %llu reach main or a thread start\n", what,
 		      (unsigned long long)rooted,
 		      (unsigned long long)pt_folded__total(f));
+	if (rooted_out)
+		*rooted_out = rooted;
 	return offsets;
+}
+
+static uint64_t check_frames(const struct pt_folded *f, const char *what,
+			     bool addresses)
+{
+	return check_frames_rooted(f, what, addresses, NULL);
 }
 
 /* Writes LEN bytes of compressible text (words from a small vocabulary in
@@ -314,13 +321,22 @@ static void show_own(const char *err)
 	}
 }
 
+/* What a trace of a Debian program gave. */
+struct debian_run {
+	uint64_t under; /* on-CPU samples under the stage */
+	uint64_t rooted; /* on-CPU samples reaching main or a thread start */
+	uint64_t total; /* on-CPU samples */
+	bool chose_dwarf; /* pipetrace said it chose --call-graph dwarf */
+};
+
 /*
  * A program of Debian's, not built for pipetrace (no frame pointers in
  * its libraries): BIN ARGS on a 4 MiB text file, stage SPEC, stacks on and
- * off CPU. Returns the on-CPU samples under STAGE.
+ * off CPU, with --call-graph CG (NULL: pipetrace's choice).
  */
-static uint64_t trace_debian(const char *bin, const char *spec,
-			     const char *stage, const char *arg, bool addresses)
+static struct debian_run trace_debian_cg(const char *bin, const char *spec,
+					 const char *stage, const char *arg,
+					 bool addresses, const char *cg)
 {
 	char text[64], on[64], off[64], *o = NULL, *e = NULL;
 	char *argv[] = { PTEST_PIPETRACE,
@@ -338,10 +354,17 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 			 (char *)arg,
 			 "-c",
 			 text,
+			 NULL,
+			 NULL,
 			 NULL };
+	struct debian_run r = { 0 };
 	struct pt_folded *f, *g;
-	uint64_t under;
 
+	if (cg) {
+		memmove(&argv[12], &argv[10], 6 * sizeof(argv[0]));
+		argv[10] = "--call-graph";
+		argv[11] = (char *)cg;
+	}
 	make_text(text, sizeof(text), 4u << 20);
 	ptest_tmp_path(on, sizeof(on), ".folded");
 	ptest_tmp_path(off, sizeof(off), ".off.folded");
@@ -351,9 +374,12 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 	show_top(f, 3);
 	show_own(e);
 	/* --addresses: unnamed code by offset again */
-	assert_true((check_frames(f, "on-CPU", addresses) > 0) == addresses);
+	assert_true((check_frames_rooted(f, "on-CPU", addresses, &r.rooted) >
+		     0) == addresses);
 	check_frames(g, "off-CPU (us)", addresses);
-	under = count_under(f, stage, NULL);
+	r.under = count_under(f, stage, NULL);
+	r.total = pt_folded__total(f);
+	r.chose_dwarf = strstr(e, "call graph: dwarf") != NULL;
 	pt_folded__free(f);
 	pt_folded__free(g);
 	unlink(text);
@@ -361,7 +387,13 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 	unlink(off);
 	free(o);
 	free(e);
-	return under;
+	return r;
+}
+
+static uint64_t trace_debian(const char *bin, const char *spec,
+			     const char *stage, const char *arg, bool addresses)
+{
+	return trace_debian_cg(bin, spec, stage, arg, addresses, NULL).under;
 }
 
 #define REQUIRE_BINARY(path)                                       \
@@ -374,26 +406,127 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 		}                                                  \
 	} while (0)
 
-/* xz -9 (liblzma without frame pointers): stacks free of the tracer's
- * frames, of offsets and of [heap]/[anon]/[stack] walk artefacts. */
-static void test_debian_xz(void **state)
+/* Whether at least 90% of a run's on-CPU samples reach main or a thread's
+ * start (printed). */
+static bool mostly_rooted(const struct debian_run *r, const char *what)
 {
-	PTEST_REQUIRE_TRACING();
-	REQUIRE_BINARY("/usr/bin/xz");
-	assert_true(trace_debian("/usr/bin/xz", "liblzma.so.5:lzma_code",
-				 "lzma_code", "-9", false) > 0);
+	print_message(
+		"  %s: %.1f%% of %llu on-CPU samples reach main or a thread start\n",
+		what,
+		r->total ? 100.0 * (double)r->rooted / (double)r->total : 0,
+		(unsigned long long)r->total);
+	return r->total >= 100 && r->rooted * 10 >= r->total * 9;
 }
 
-/* pigz -9 (threads, zlib): the same; then with --addresses, unnamed code
- * is by offset again. */
+/* xz -9 (liblzma without frame pointers): stacks free of the tracer's
+ * frames, of offsets and of [heap]/[anon]/[stack] walk artefacts; by
+ * default unwound by CFI (pipetrace sees liblzma without frame pointers)
+ * to main's caller in 90% of the samples or more. The frame-pointer walk
+ * is cut in liblzma: fewer reach main. */
+static void test_debian_xz(void **state)
+{
+	struct debian_run dw, fp;
+
+	PTEST_REQUIRE_TRACING();
+	REQUIRE_BINARY("/usr/bin/xz");
+	dw = trace_debian_cg("/usr/bin/xz", "liblzma.so.5:lzma_code",
+			     "lzma_code", "-9", false, NULL);
+	assert_true(dw.under > 0);
+	assert_true(dw.chose_dwarf);
+	assert_true(mostly_rooted(&dw, "xz, default (dwarf)"));
+	fp = trace_debian_cg("/usr/bin/xz", "liblzma.so.5:lzma_code",
+			     "lzma_code", "-9", false, "fp");
+	mostly_rooted(&fp, "xz, --call-graph fp");
+	assert_true(fp.under > 0);
+	assert_true(fp.rooted * dw.total < dw.rooted * fp.total);
+}
+
+/* pigz -9 (threads, zlib): the same, each thread's stacks from
+ * start_thread; then with --addresses, unnamed code is by offset again. */
 static void test_debian_pigz(void **state)
 {
+	struct debian_run dw;
+
 	PTEST_REQUIRE_TRACING();
 	REQUIRE_BINARY("/usr/bin/pigz");
-	assert_true(trace_debian("/usr/bin/pigz", "libz.so.1:deflate",
-				 "deflate", "-9", false) > 0);
+	dw = trace_debian_cg("/usr/bin/pigz", "libz.so.1:deflate", "deflate",
+			     "-9", false, "dwarf");
+	assert_true(dw.under > 0);
+	assert_true(mostly_rooted(&dw, "pigz, --call-graph dwarf"));
 	assert_true(trace_debian("/usr/bin/pigz", "libz.so.1:deflate",
 				 "deflate", "-9", true) > 0);
+}
+
+/* Samples of F under stage_sink that hold __vfprintf_internal (into
+ * *all), and of them those whose frames run main, run_single,
+ * stage_sink, sink_format, __snprintf in this order before it. */
+static uint64_t sink_chains(const struct pt_folded *f, uint64_t *all)
+{
+	static const char *const chain[] = {
+		"main",	       "run_single", "stage_sink",
+		"sink_format", "__snprintf", "__vfprintf_internal",
+		NULL
+	};
+	const char *const *fr;
+	uint64_t c, whole = 0;
+	size_t i, k, nf, at;
+
+	*all = 0;
+	for (i = 0; i < pt_folded__nr_stacks(f); i++) {
+		bool has = false;
+
+		pt_folded__stack(f, i, &fr, &nf, &c);
+		if (strcmp(fr[0], "stage_sink"))
+			continue;
+		for (k = 1, at = 0; k < nf; k++) {
+			has |= !strcmp(fr[k], "__vfprintf_internal");
+			if (chain[at] && !strcmp(fr[k], chain[at]))
+				at++;
+		}
+		*all += has ? c : 0;
+		whole += has && !chain[at] ? c : 0;
+	}
+	return whole;
+}
+
+/* refpipe's sink formats with snprintf, in Debian's libc (no frame
+ * pointers): by CFI its samples in __vfprintf_internal lead back through
+ * sink_format and stage_sink to run_single and main; the frame-pointer
+ * walk skips from the stage to libc's leaf. */
+static void test_refpipe_sink_through_libc(void **state)
+{
+	char path[64], *o = NULL, *e = NULL;
+	char *argv[] = {
+		PTEST_PIPETRACE, "-F", "997", "--folded",    path,
+		"--call-graph",	 NULL, "--",  PTEST_REFPIPE, "--records",
+		"400000",	 NULL
+	};
+	static const char *const cgs[] = { "dwarf", "fp" };
+	uint64_t whole[2], all[2];
+	struct pt_folded *f;
+	size_t i;
+
+	PTEST_REQUIRE_TRACING();
+	for (i = 0; i < 2; i++) {
+		argv[6] = (char *)cgs[i];
+		ptest_tmp_path(path, sizeof(path), ".folded");
+		ptest_run_ok(argv, TIMEOUT, &o, &e);
+		f = load(path);
+		whole[i] = sink_chains(f, &all[i]);
+		print_message(
+			"  --call-graph %s: %llu of %llu stage_sink samples in __vfprintf_internal show main;run_single;stage_sink;sink_format;__snprintf\n",
+			cgs[i], (unsigned long long)whole[i],
+			(unsigned long long)all[i]);
+		pt_folded__free(f);
+		unlink(path);
+		free(o);
+		free(e);
+		o = e = NULL;
+	}
+	assert_true(all[0] >= 20);
+	assert_true(whole[0] * 10 >= all[0] * 9);
+	assert_true(all[1] > 0);
+	assert_true(whole[1] * 10 < all[1] * 9);
 }
 
 /* refpipe with a probe hit per record: the probes' own work is counted
@@ -444,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_debian_xz),
 		cmocka_unit_test(test_debian_pigz),
 		cmocka_unit_test(test_tracer_own),
+		cmocka_unit_test(test_refpipe_sink_through_libc),
 	};
 
 	ptest_filter_from_env();
