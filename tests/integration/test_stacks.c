@@ -22,6 +22,7 @@
 
 #define TIMEOUT 120.0
 #define STRIPPED PT_BUILD_DIR "/fixtures/refpipe-stripped"
+#define PERF_DEPTH 256 /* frames kept per perf sample */
 
 /* Reads a folded file (plain or .gz) with pipetrace's own reader. */
 static struct pt_folded *load(const char *path)
@@ -457,34 +458,43 @@ static void test_debian_pigz(void **state)
 				 "deflate", "-9", true) > 0);
 }
 
-/* Samples of F under stage_sink that hold __vfprintf_internal (into
- * *all), and of them those whose frames run main, run_single,
- * stage_sink, sink_format, __snprintf in this order before it. */
-static uint64_t sink_chains(const struct pt_folded *f, uint64_t *all)
+/* The frames from main to libc's formatter under stage_sink, run_single
+ * and sink_format inlined (perf --no-inline shows them that way), or
+ * expanded (pipetrace names inlined functions from DWARF). */
+static const char *const sink_inlined[] = { "main", "stage_sink", "__snprintf",
+					    "__vfprintf_internal", NULL };
+static const char *const sink_expanded[] = {
+	"main",	      "run_single",	     "stage_sink", "sink_format",
+	"__snprintf", "__vfprintf_internal", NULL
+};
+
+/* Samples of F whose first frame is FIRST that are under stage_sink (the
+ * stage, or a frame) and hold __vfprintf_internal (into *all), and of
+ * them those whose frames hold CHAIN in its order. */
+static uint64_t sink_chains(const struct pt_folded *f, const char *first,
+			    const char *const *chain, uint64_t *all)
 {
-	static const char *const chain[] = {
-		"main",	       "run_single", "stage_sink",
-		"sink_format", "__snprintf", "__vfprintf_internal",
-		NULL
-	};
 	const char *const *fr;
 	uint64_t c, whole = 0;
 	size_t i, k, nf, at;
 
 	*all = 0;
 	for (i = 0; i < pt_folded__nr_stacks(f); i++) {
-		bool has = false;
+		bool has = false, sink;
 
 		pt_folded__stack(f, i, &fr, &nf, &c);
-		if (strcmp(fr[0], "stage_sink"))
+		if (strcmp(fr[0], first))
 			continue;
+		/* pipetrace's lines start with the stage */
+		sink = !strcmp(first, "stage_sink");
 		for (k = 1, at = 0; k < nf; k++) {
 			has |= !strcmp(fr[k], "__vfprintf_internal");
+			sink |= !strcmp(fr[k], "stage_sink");
 			if (chain[at] && !strcmp(fr[k], chain[at]))
 				at++;
 		}
-		*all += has ? c : 0;
-		whole += has && !chain[at] ? c : 0;
+		*all += has && sink ? c : 0;
+		whole += has && sink && !chain[at] ? c : 0;
 	}
 	return whole;
 }
@@ -512,7 +522,7 @@ static void test_refpipe_sink_through_libc(void **state)
 		ptest_tmp_path(path, sizeof(path), ".folded");
 		ptest_run_ok(argv, TIMEOUT, &o, &e);
 		f = load(path);
-		whole[i] = sink_chains(f, &all[i]);
+		whole[i] = sink_chains(f, "stage_sink", sink_expanded, &all[i]);
 		print_message(
 			"  --call-graph %s: %llu of %llu stage_sink samples in __vfprintf_internal show main;run_single;stage_sink;sink_format;__snprintf\n",
 			cgs[i], (unsigned long long)whole[i],
@@ -527,6 +537,94 @@ static void test_refpipe_sink_through_libc(void **state)
 	assert_true(whole[0] * 10 >= all[0] * 9);
 	assert_true(all[1] > 0);
 	assert_true(whole[1] * 10 < all[1] * 9);
+}
+
+/* Appends perf script's frame line L ("\t ADDR SYM") to the stack
+ * being built, kernel addresses left out. */
+static void perf_frame(char *l, const char **fr, size_t *n, size_t max)
+{
+	unsigned long long addr;
+	char *sym;
+
+	addr = strtoull(l, &sym, 16);
+	while (*sym == ' ')
+		sym++;
+	if (!*sym || addr >= 0xffff800000000000ull || *n >= max)
+		return;
+	fr[(*n)++] = sym;
+}
+
+/* perf script's samples (-F ip,sym --no-inline: frames leaf first, one
+ * a line, a blank line after each sample) as folded stacks under the
+ * frame "perf", root first. */
+static struct pt_folded *perf_folded(char *out)
+{
+	const char *fr[PERF_DEPTH + 1], *rev[PERF_DEPTH + 1];
+	struct pt_folded *f;
+	char *l, *next;
+	size_t n = 0, k;
+
+	assert_int_equal(pt_folded__new(&f), 0);
+	for (l = out; l && *l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*l) {
+			perf_frame(l, fr, &n, PERF_DEPTH);
+			continue;
+		}
+		rev[0] = "perf";
+		for (k = 0; k < n; k++)
+			rev[k + 1] = fr[n - 1 - k];
+		if (n)
+			assert_int_equal(pt_folded__add(f, rev, n + 1, 1), 0);
+		n = 0;
+	}
+	return f;
+}
+
+/* Cross-check with perf record --call-graph dwarf on the same workload:
+ * its stage_sink samples in __vfprintf_internal show the same chain from
+ * main in 90% of them or more, as pipetrace's do. */
+static void test_refpipe_sink_perf_agrees(void **state)
+{
+	char data[64], *o = NULL, *e = NULL;
+	char *rec[] = { "/usr/bin/perf",
+			"record",
+			"--call-graph",
+			"dwarf",
+			"-e",
+			"cpu-clock",
+			"-F",
+			"997",
+			"-o",
+			data,
+			"--",
+			PTEST_REFPIPE,
+			"--records",
+			"400000",
+			NULL };
+	char *script[] = { "/usr/bin/perf", "script",	   "-i", data, "-F",
+			   "ip,sym",	    "--no-inline", NULL };
+	struct pt_folded *f;
+	uint64_t whole, all;
+
+	REQUIRE_BINARY("/usr/bin/perf");
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(data, sizeof(data), ".perf.data");
+	ptest_run_ok(rec, TIMEOUT, NULL, NULL);
+	ptest_run_ok(script, TIMEOUT, &o, &e);
+	f = perf_folded(o);
+	whole = sink_chains(f, "perf", sink_inlined, &all);
+	print_message(
+		"  perf --call-graph dwarf: %llu of %llu stage_sink samples in __vfprintf_internal show main;stage_sink;__snprintf (inlined frames not shown)\n",
+		(unsigned long long)whole, (unsigned long long)all);
+	assert_true(all >= 20);
+	assert_true(whole * 10 >= all * 9);
+	pt_folded__free(f);
+	unlink(data);
+	free(o);
+	free(e);
 }
 
 /* refpipe with a probe hit per record: the probes' own work is counted
@@ -578,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_debian_pigz),
 		cmocka_unit_test(test_tracer_own),
 		cmocka_unit_test(test_refpipe_sink_through_libc),
+		cmocka_unit_test(test_refpipe_sink_perf_agrees),
 	};
 
 	ptest_filter_from_env();
