@@ -208,7 +208,7 @@ static int32_t sample_stack(struct pt_ustacks *s,
 		return stack_id(s, ips, n);
 	}
 	s->st.fallback++;
-	n = pt_tracer__read_stack(s->t, h->ustack, ips);
+	n = s->t ? pt_tracer__read_stack(s->t, h->ustack, ips) : -ENOENT;
 	if (n <= 0 && h->regs[PT_UREG_IP]) {
 		ips[0] = h->regs[PT_UREG_IP];
 		n = 1;

@@ -34,8 +34,8 @@ struct pt_ustacks_stats {
 	uint64_t unwind_ns; /* time spent unwinding */
 };
 
-/* Samples whose fallback stacks T holds (T outlives them). Returns 0 or
- * -ENOMEM. */
+/* Samples whose fallback stacks T holds (T outlives them; NULL: no
+ * fallback but the sampled IP). Returns 0 or -ENOMEM. */
 int pt_ustacks__new(struct pt_tracer *t, struct pt_ustacks **out);
 
 /* Unwinds the samples from now on with W (NULL: frame pointers only). */
