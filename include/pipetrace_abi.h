@@ -344,15 +344,32 @@ struct pt_uret {
 	__u64 slot;
 	__u64 orig;
 };
+/* What a record of the usamples ring buffers is (its first word). */
+enum pt_urec_kind {
+	PT_UREC_SAMPLE = 1, /* struct pt_usample_hdr and the stack bytes */
+	PT_UREC_WEIGHT = 2, /* struct pt_uweight */
+};
 struct pt_usample_hdr {
+	__u32 kind; /* PT_UREC_SAMPLE */
+	__u32 part; /* PT_SAMPLE_ONCPU, or a switch-out's enum pt_part */
 	__u32 stage; /* innermost stage, or PT_MAX_STAGES outside */
 	__s32 kstack; /* kernel stack id in `stacks`; < 0: none */
 	__s32 ustack; /* the frame-pointer walk's id: the fallback */
 	__u32 tid;
-	__u64 regs[PT_UREGS_NR]; /* the user context's, DWARF numbering */
 	__u32 size; /* stack bytes that follow, copied from regs[7] up */
 	__u32 nuret; /* uret[] entries set */
+	__u64 out_ns; /* a switch-out's time: its pt_uweight names it */
+	__u64 regs[PT_UREGS_NR]; /* the user context's, DWARF numbering */
 	struct pt_uret uret[PT_URET_MAX];
+};
+/* A switched-out thread ran again (--folded-offcpu with dwarf): the
+ * weight of the sample its switch-out at out_ns sent. */
+struct pt_uweight {
+	__u32 kind; /* PT_UREC_WEIGHT */
+	__u32 tid;
+	__u64 out_ns;
+	__u64 wait_ns; /* off CPU for the sample's part */
+	__u64 runq_ns; /* then runnable, waiting for a CPU */
 };
 /* The per-CPU scratch record: a page of slack past PT_USTACK_MAX lets the
  * verifier see every page-sized copy in bounds. */
@@ -360,6 +377,10 @@ struct pt_usample {
 	struct pt_usample_hdr h;
 	__u8 stack[PT_USTACK_MAX + PT_USTACK_PAGE];
 };
+
+/* Set in pt_offcpu.part when the switch-out's stack went out as a
+ * --call-graph dwarf sample: its time follows as a pt_uweight. */
+#define PT_OFFCPU_DWARF 0x100u
 
 /* ------------------------------------------------------------- streaming */
 
@@ -441,8 +462,10 @@ _Static_assert(PT_SYS_WRITE == PT_SYS_READ + 1 &&
 		       PT_SYS_IO == PT_SYS_READ + 2 &&
 		       PT_SYS_FSYNC == PT_SYS_READ + 3,
 	       "the I/O syscall classes must stay together (pt_sys_is_io)");
+_Static_assert(sizeof(struct pt_uweight) == 32,
+	       "pt_uweight must have no padding");
 _Static_assert(sizeof(struct pt_usample_hdr) ==
-		       16 + PT_UREGS_NR * 8 + 8 + PT_URET_MAX * 16,
+		       40 + PT_UREGS_NR * 8 + PT_URET_MAX * 16,
 	       "pt_usample_hdr must have no padding");
 _Static_assert(sizeof(struct pt_usample) <= 32768,
 	       "pt_usample too large for a per-CPU map value");

@@ -309,7 +309,7 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 		.oncpu = s->needs & PT_SINK_ONCPU,
 		.offcpu = s->needs & PT_SINK_OFFCPU,
 		.events = s->needs & PT_SINK_EVENTS,
-		.dwarf = (s->needs & PT_SINK_ONCPU) &&
+		.dwarf = (s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
 			 o->call_graph != PT_CG_FP,
 	};
 	int ret;

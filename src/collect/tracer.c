@@ -212,6 +212,12 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_map__set_max_entries(t->skel->maps.usamples,
 					 PT_DEFAULT_USAMPLES_BYTES);
 	}
+	if (o->dwarf && o->offcpu) {
+		t->skel->rodata->offcpu_usample_wake =
+			PT_DEFAULT_USAMPLES_BYTES / 4;
+		bpf_map__set_max_entries(t->skel->maps.offcpu_usamples,
+					 PT_DEFAULT_USAMPLES_BYTES);
+	}
 	if (o->events) {
 		t->skel->rodata->stream_on = 1;
 		/* Wake the consumer at a quarter full; it also drains on a
@@ -566,28 +572,52 @@ int pt_tracer__stream(struct pt_tracer *t,
 	return t->rb ? 0 : -errno;
 }
 
+/* Whether ring buffer m was sized for --call-graph dwarf at open. */
+static bool dwarf_ring(const struct bpf_map *m)
+{
+	return bpf_map__max_entries(m) >= PT_DEFAULT_USAMPLES_BYTES;
+}
+
+static int stream_ring(struct pt_tracer *t, const struct bpf_map *m,
+		       int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+{
+	if (t->rb)
+		return ring_buffer__add(t->rb, bpf_map__fd(m), fn, ctx);
+	t->rb = ring_buffer__new(bpf_map__fd(m), fn, ctx, NULL);
+	return t->rb ? 0 : -errno;
+}
+
 int pt_tracer__stream_usamples(struct pt_tracer *t,
 			       int (*fn)(void *ctx, void *data, size_t size),
 			       void *ctx)
 {
-	int fd = bpf_map__fd(t->skel->maps.usamples);
+	const struct bpf_map *on = t->skel->maps.usamples;
+	const struct bpf_map *off = t->skel->maps.offcpu_usamples;
+	int ret = -EINVAL;
 
-	if (bpf_map__max_entries(t->skel->maps.usamples) <
-	    PT_DEFAULT_USAMPLES_BYTES)
-		return -EINVAL;
-	if (t->rb)
-		return ring_buffer__add(t->rb, fd, fn, ctx);
-	t->rb = ring_buffer__new(fd, fn, ctx, NULL);
-	return t->rb ? 0 : -errno;
+	if (dwarf_ring(on)) {
+		ret = stream_ring(t, on, fn, ctx);
+		if (ret)
+			return ret;
+	}
+	if (dwarf_ring(off))
+		ret = stream_ring(t, off, fn, ctx);
+	return ret;
 }
 
 int pt_tracer__set_ustack_copy(struct pt_tracer *t, unsigned int bytes)
 {
-	if (bytes > PT_USTACK_MAX ||
-	    bpf_map__max_entries(t->skel->maps.usamples) <
-		    PT_DEFAULT_USAMPLES_BYTES)
+	bool on = dwarf_ring(t->skel->maps.usamples);
+	bool off = dwarf_ring(t->skel->maps.offcpu_usamples);
+
+	if (bytes > PT_USTACK_MAX || (!on && !off))
 		return -EINVAL;
-	__atomic_store_n(&t->skel->bss->ustack_copy, bytes, __ATOMIC_RELAXED);
+	if (on)
+		__atomic_store_n(&t->skel->bss->ustack_copy, bytes,
+				 __ATOMIC_RELAXED);
+	if (off)
+		__atomic_store_n(&t->skel->bss->offcpu_ustack_copy, bytes,
+				 __ATOMIC_RELAXED);
 	return 0;
 }
 

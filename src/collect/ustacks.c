@@ -26,6 +26,14 @@ struct bucket {
 	uint64_t count;
 };
 
+/* A thread's switch-out sent as a sample, until its weight comes. */
+struct pending {
+	uint32_t tid;
+	bool used; /* the slot holds tid */
+	uint64_t out_ns; /* 0: none pending */
+	struct pt_sample_key key;
+};
+
 struct index {
 	uint32_t *slot;
 	size_t cap; /* a power of two, or 0 */
@@ -40,6 +48,8 @@ struct pt_ustacks {
 	struct bucket *buckets;
 	size_t nbuckets, cap_buckets;
 	struct index bidx;
+	struct pending *pend; /* open addressing by tid, under half full */
+	size_t npend, cap_pend;
 	struct pt_ustacks_stats st;
 };
 
@@ -146,8 +156,9 @@ static int32_t stack_id(struct pt_ustacks *s, const uint64_t *ips, int n)
 	return (int32_t)(s->nstacks - 1) | PT_USTACKS_ID;
 }
 
-/* Adds one sample to the bucket of key. */
-static int count(struct pt_ustacks *s, const struct pt_sample_key *key)
+/* Adds v to the bucket of key. */
+static int count(struct pt_ustacks *s, const struct pt_sample_key *key,
+		 uint64_t v)
 {
 	uint64_t h = hash_bytes(key, sizeof(*key));
 	struct bucket *b;
@@ -158,7 +169,7 @@ static int count(struct pt_ustacks *s, const struct pt_sample_key *key)
 	     s->bidx.cap && s->bidx.slot[j]; j = (j + 1) & (s->bidx.cap - 1)) {
 		b = &s->buckets[s->bidx.slot[j] - 1];
 		if (b->hash == h && !memcmp(&b->key, key, sizeof(*key))) {
-			b->count++;
+			b->count += v;
 			return 0;
 		}
 	}
@@ -169,7 +180,7 @@ static int count(struct pt_ustacks *s, const struct pt_sample_key *key)
 	if (ret)
 		return ret;
 	s->buckets[s->nbuckets] =
-		(struct bucket){ .hash = h, .key = *key, .count = 1 };
+		(struct bucket){ .hash = h, .key = *key, .count = v };
 	for (j = h & (s->bidx.cap - 1); s->bidx.slot[j];
 	     j = (j + 1) & (s->bidx.cap - 1))
 		;
@@ -216,33 +227,113 @@ static int32_t sample_stack(struct pt_ustacks *s,
 	return n > 0 ? stack_id(s, ips, n) : -1;
 }
 
-int pt_ustacks__consume(void *ctx, void *data, size_t size)
+/* The pending slot of tid (added if new), or NULL without memory. */
+static struct pending *pending_slot(struct pt_ustacks *s, uint32_t tid)
 {
-	struct pt_ustacks *s = ctx;
-	struct pt_usample_hdr h;
+	struct pending *old = s->pend, *p;
+	size_t cap = s->cap_pend, i, j;
+
+	if ((s->npend + 1) * 2 > s->cap_pend) {
+		s->cap_pend = cap ? cap * 2 : 256;
+		s->pend = calloc(s->cap_pend, sizeof(*s->pend));
+		if (!s->pend || s->cap_pend > MAX_ENTRIES) {
+			free(s->pend);
+			s->pend = old;
+			s->cap_pend = cap;
+			return NULL;
+		}
+		s->npend = 0;
+		for (i = 0; i < cap; i++)
+			if (old[i].used)
+				*pending_slot(s, old[i].tid) = old[i];
+		free(old);
+	}
+	for (j = tid & (s->cap_pend - 1); s->pend[j].used;
+	     j = (j + 1) & (s->cap_pend - 1))
+		if (s->pend[j].tid == tid)
+			return &s->pend[j];
+	p = &s->pend[j];
+	*p = (struct pending){ .tid = tid, .used = true };
+	s->npend++;
+	return p;
+}
+
+/* A sample record: on CPU counted now, a switch-out when its weight
+ * comes. */
+static int take_sample(struct pt_ustacks *s, const uint8_t *data, size_t size)
+{
 	struct pt_sample_key key = { .part = PT_SAMPLE_ONCPU };
+	struct pt_usample_hdr h;
+	struct pending *p;
 	int32_t id;
 
-	s->st.samples++;
-	if (size < sizeof(h)) {
-		s->st.malformed++;
-		return 0;
-	}
+	if (size < sizeof(h))
+		return -EINVAL;
 	memcpy(&h, data, sizeof(h));
-	if (h.size > PT_USTACK_MAX || h.size > size - sizeof(h)) {
-		s->st.malformed++;
-		return 0;
-	}
+	if (h.size > PT_USTACK_MAX || h.size > size - sizeof(h) ||
+	    (h.part != PT_SAMPLE_ONCPU && h.part >= PT_PART_NR))
+		return -EINVAL;
 	s->st.stack_bytes += h.size;
-	id = sample_stack(s, &h, (const uint8_t *)data + sizeof(h));
-	if (id < -1) {
-		s->st.dropped++;
-		return 0;
-	}
+	id = sample_stack(s, &h, data + sizeof(h));
+	if (id < -1)
+		return id;
 	key.stage = h.stage <= PT_MAX_STAGES ? h.stage : PT_MAX_STAGES;
 	key.ustack = id;
 	key.kstack = h.kstack;
-	if (count(s, &key))
+	if (h.part == PT_SAMPLE_ONCPU)
+		return count(s, &key, 1);
+	key.part = h.part;
+	p = pending_slot(s, h.tid);
+	if (!p)
+		return -ENOMEM;
+	p->out_ns = h.out_ns;
+	p->key = key;
+	return 0;
+}
+
+/* A weight record: the time of its thread's pending switch-out. */
+static int take_weight(struct pt_ustacks *s, const uint8_t *data, size_t size)
+{
+	struct pt_sample_key key;
+	struct pt_uweight w;
+	struct pending *p;
+	int ret = 0;
+
+	if (size < sizeof(w))
+		return -EINVAL;
+	memcpy(&w, data, sizeof(w));
+	p = pending_slot(s, w.tid);
+	if (!p || !p->out_ns || p->out_ns != w.out_ns) {
+		s->st.unmatched++;
+		return 0;
+	}
+	key = p->key;
+	p->out_ns = 0;
+	if (w.wait_ns)
+		ret = count(s, &key, w.wait_ns);
+	key.part = PT_PART_RUNQ;
+	if (!ret && w.runq_ns)
+		ret = count(s, &key, w.runq_ns);
+	return ret;
+}
+
+int pt_ustacks__consume(void *ctx, void *data, size_t size)
+{
+	struct pt_ustacks *s = ctx;
+	uint32_t kind = 0;
+	int ret = -EINVAL;
+
+	if (size >= sizeof(kind))
+		memcpy(&kind, data, sizeof(kind));
+	if (kind == PT_UREC_SAMPLE) {
+		s->st.samples++;
+		ret = take_sample(s, data, size);
+	} else if (kind == PT_UREC_WEIGHT) {
+		ret = take_weight(s, data, size);
+	}
+	if (ret == -EINVAL)
+		s->st.malformed++;
+	else if (ret)
 		s->st.dropped++;
 	return 0;
 }
@@ -291,5 +382,6 @@ void pt_ustacks__free(struct pt_ustacks *s)
 	free(s->sidx.slot);
 	free(s->buckets);
 	free(s->bidx.slot);
+	free(s->pend);
 	free(s);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ustacks.h - on-CPU samples of --call-graph dwarf: each one's registers
- * and stack copy (sample.bpf.c) unwound as it arrives from the ring
- * buffer (symbols/unwind.h) and counted per (stage, user stack, kernel
- * stack), as the `samples` map counts the frame-pointer ones.
+ * ustacks.h - samples of --call-graph dwarf: each one's registers and
+ * stack copy (on CPU: sample.bpf.c; at a switch-out: sched.bpf.c) unwound
+ * as it arrives from the ring buffers (symbols/unwind.h) and counted per
+ * (stage, part, user stack, kernel stack), as the `samples` map counts
+ * the frame-pointer ones: on-CPU samples one each, a switch-out by the
+ * off-CPU time its weight record brings when the thread runs again.
  *
  * A sample that CFI does not unwind past its first frame (no unwinder
  * yet, no CFI at its IP) keeps its frame-pointer stack, read from the
@@ -25,7 +27,8 @@ struct pt_ustacks;
 
 /* What the samples cost and gave. */
 struct pt_ustacks_stats {
-	uint64_t samples; /* records received */
+	uint64_t samples; /* sample records received */
+	uint64_t unmatched; /* weights without their switch-out's sample */
 	uint64_t unwound; /* unwound past their first frame by CFI */
 	uint64_t fallback; /* kept their frame-pointer stack instead */
 	uint64_t malformed; /* records of a wrong size: dropped */
@@ -41,9 +44,9 @@ int pt_ustacks__new(struct pt_tracer *t, struct pt_ustacks **out);
 /* Unwinds the samples from now on with W (NULL: frame pointers only). */
 void pt_ustacks__set_unwinder(struct pt_ustacks *s, struct pt_unwinder *w);
 
-/* The ring buffer's callback: CTX is a struct pt_ustacks, DATA one record
- * (a struct pt_usample_hdr and its stack bytes). Always 0: what a record
- * lacks is counted in the stats. */
+/* The ring buffers' callback: CTX is a struct pt_ustacks, DATA one record
+ * (a struct pt_usample_hdr and its stack bytes, or a struct pt_uweight).
+ * Always 0: what a record lacks is counted in the stats. */
 int pt_ustacks__consume(void *ctx, void *data, size_t size);
 
 /* Calls CB for every (stage, stacks) bucket with its sample count; the

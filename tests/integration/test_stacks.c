@@ -327,6 +327,7 @@ struct debian_run {
 	uint64_t under; /* on-CPU samples under the stage */
 	uint64_t rooted; /* on-CPU samples reaching main or a thread start */
 	uint64_t total; /* on-CPU samples */
+	uint64_t off_rooted, off_total; /* off-CPU us, likewise */
 	bool chose_dwarf; /* pipetrace said it chose --call-graph dwarf */
 };
 
@@ -377,7 +378,8 @@ static struct debian_run trace_debian_cg(const char *bin, const char *spec,
 	/* --addresses: unnamed code by offset again */
 	assert_true((check_frames_rooted(f, "on-CPU", addresses, &r.rooted) >
 		     0) == addresses);
-	check_frames(g, "off-CPU (us)", addresses);
+	check_frames_rooted(g, "off-CPU (us)", addresses, &r.off_rooted);
+	r.off_total = pt_folded__total(g);
 	r.under = count_under(f, stage, NULL);
 	r.total = pt_folded__total(f);
 	r.chose_dwarf = strstr(e, "call graph: dwarf") != NULL;
@@ -419,10 +421,17 @@ static bool mostly_rooted(const struct debian_run *r, const char *what)
 	return r->total >= 100 && r->rooted * 10 >= r->total * 9;
 }
 
+/* The same for the off-CPU time (a stack at every switch-out). */
+static bool mostly_rooted_off(const struct debian_run *r)
+{
+	return r->off_total > 0 && r->off_rooted * 10 >= r->off_total * 9;
+}
+
 /* xz -9 (liblzma without frame pointers): stacks free of the tracer's
  * frames, of offsets and of [heap]/[anon]/[stack] walk artefacts; by
  * default unwound by CFI (pipetrace sees liblzma without frame pointers)
- * to main's caller in 90% of the samples or more. The frame-pointer walk
+ * to main's caller in 90% of the samples or more, and of the off-CPU
+ * time. The frame-pointer walk
  * is cut in liblzma: fewer reach main. */
 static void test_debian_xz(void **state)
 {
@@ -435,6 +444,7 @@ static void test_debian_xz(void **state)
 	assert_true(dw.under > 0);
 	assert_true(dw.chose_dwarf);
 	assert_true(mostly_rooted(&dw, "xz, default (dwarf)"));
+	assert_true(mostly_rooted_off(&dw));
 	fp = trace_debian_cg("/usr/bin/xz", "liblzma.so.5:lzma_code",
 			     "lzma_code", "-9", false, "fp");
 	mostly_rooted(&fp, "xz, --call-graph fp");
@@ -454,6 +464,7 @@ static void test_debian_pigz(void **state)
 			     "-9", false, "dwarf");
 	assert_true(dw.under > 0);
 	assert_true(mostly_rooted(&dw, "pigz, --call-graph dwarf"));
+	assert_true(mostly_rooted_off(&dw));
 	assert_true(trace_debian("/usr/bin/pigz", "libz.so.1:deflate",
 				 "deflate", "-9", true) > 0);
 }

@@ -4,8 +4,9 @@
  * fed records as the ring buffer hands them: one taken by this process of
  * itself (registers and stack copied inside a qsort() comparator, through
  * Debian's libc) is unwound and counted; the same stack twice is one
- * bucket; records of a wrong size are dropped and counted, never read
- * past. No BPF: no tracer (the fallback is the sampled IP alone).
+ * bucket; a switch-out's sample is weighed by its weight record; records
+ * of a wrong size or kind are dropped and counted, never read past. No
+ * BPF: no tracer (the fallback is the sampled IP alone).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -66,6 +67,8 @@ static NOFP void capture(void)
 	memcpy(rec.stack, (const void *)(uintptr_t)r[PT_UREG_SP], n);
 	rec.h.size = (uint32_t)n;
 	rec.h.tid = (uint32_t)gettid();
+	rec.h.kind = PT_UREC_SAMPLE;
+	rec.h.part = PT_SAMPLE_ONCPU;
 	rec.h.stage = 3;
 	rec.h.kstack = -1;
 	rec.h.ustack = -1;
@@ -166,9 +169,16 @@ static void test_malformed_and_fallback(void **state)
 	pt_ustacks__consume(s, &rec, sizeof(rec.h) + rec.h.size - 1);
 	rec.h.size = PT_USTACK_MAX + 8;
 	pt_ustacks__consume(s, &rec, sizeof(rec));
+	rec.h.size = 0;
+	rec.h.part = PT_PART_NR; /* no such part */
+	pt_ustacks__consume(s, &rec, sizeof(rec.h));
+	rec.h.part = PT_SAMPLE_ONCPU;
+	rec.h.kind = 77; /* no such record */
+	pt_ustacks__consume(s, &rec, sizeof(rec.h));
+	rec.h.kind = PT_UREC_SAMPLE;
 	pt_ustacks__stats(s, &st);
-	assert_int_equal(st.samples, 4);
-	assert_int_equal(st.malformed, 4);
+	assert_int_equal(st.samples, 4); /* the size-0 one has no kind */
+	assert_int_equal(st.malformed, 6);
 	pt_ustacks__for_each(s, on_bucket, &seen);
 	assert_int_equal(seen.buckets, 0);
 
@@ -185,11 +195,68 @@ static void test_malformed_and_fallback(void **state)
 	pt_ustacks__free(s);
 }
 
+struct weighed {
+	uint64_t ns[PT_PART_NR];
+	uint64_t other;
+};
+
+static int on_off_bucket(const struct pt_sample_key *key, uint64_t value,
+			 void *ctx)
+{
+	struct weighed *w = ctx;
+
+	if (key->part < PT_PART_NR)
+		w->ns[key->part] += value;
+	else
+		w->other += value;
+	return 0;
+}
+
+/* A switch-out's sample counts the time its weight brings, wait and run
+ * queue apart, once; a weight for another switch-out is unmatched. */
+static void test_offcpu_weights(void **state)
+{
+	struct pt_uweight w = { .kind = PT_UREC_WEIGHT };
+	struct pt_ustacks_stats st;
+	struct weighed got = { 0 };
+	struct pt_ustacks *s;
+
+	take_sample();
+	assert_int_equal(pt_ustacks__new(NULL, &s), 0);
+	rec.h.part = PT_PART_IO;
+	rec.h.out_ns = 1000;
+	rec.h.size = 0;
+	pt_ustacks__consume(s, &rec, sizeof(rec.h));
+	pt_ustacks__for_each(s, on_off_bucket, &got);
+	assert_int_equal(got.ns[PT_PART_IO] + got.other, 0); /* not yet */
+	w.tid = rec.h.tid;
+	w.out_ns = 999; /* another switch-out */
+	w.wait_ns = 1;
+	pt_ustacks__consume(s, &w, sizeof(w));
+	w.out_ns = 1000;
+	w.wait_ns = 5000;
+	w.runq_ns = 300;
+	pt_ustacks__consume(s, &w, sizeof(w));
+	pt_ustacks__consume(s, &w, sizeof(w)); /* twice */
+	pt_ustacks__consume(s, &w, sizeof(w) - 1); /* short */
+	pt_ustacks__for_each(s, on_off_bucket, &got);
+	assert_int_equal(got.ns[PT_PART_IO], 5000);
+	assert_int_equal(got.ns[PT_PART_RUNQ], 300);
+	assert_int_equal(got.other, 0);
+	pt_ustacks__stats(s, &st);
+	assert_int_equal(st.unmatched, 2);
+	assert_int_equal(st.malformed, 1);
+	rec.h.part = PT_SAMPLE_ONCPU;
+	rec.h.out_ns = 0;
+	pt_ustacks__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unwound_and_counted),
 		cmocka_unit_test(test_malformed_and_fallback),
+		cmocka_unit_test(test_offcpu_weights),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
