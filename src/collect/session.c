@@ -797,12 +797,13 @@ static void note_ustacks(const struct pt_session *s)
 	pt_ustacks__stats(s->ustacks, &st);
 	n = st.samples ? st.samples : 1;
 	pt_debug(
-		"call graph dwarf: %llu samples, %llu unwound by CFI, %llu by frame pointers; %.0f bytes of stack and %u of registers copied per sample; unwinding %.1f us per sample",
+		"call graph dwarf: %llu samples, %llu unwound by CFI, %llu by frame pointers; %.0f bytes of stack and %u of header (registers, uretprobe slots) copied per sample; unwinding %.1f us of CPU per sample; %llu off-CPU weights without their sample",
 		(unsigned long long)st.samples, (unsigned long long)st.unwound,
 		(unsigned long long)st.fallback,
 		(double)st.stack_bytes / (double)n,
 		(unsigned int)sizeof(struct pt_usample_hdr),
-		(double)st.unwind_ns / 1e3 / (double)n);
+		(double)st.unwind_ns / 1e3 / (double)n,
+		(unsigned long long)st.unmatched);
 	if (st.malformed || st.dropped)
 		pt_warn("call graph dwarf: %llu samples dropped (%llu malformed, %llu over the stacks limit)",
 			(unsigned long long)(st.malformed + st.dropped),
