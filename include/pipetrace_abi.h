@@ -324,13 +324,14 @@ struct pt_offcpu {
 	__u32 part; /* why: its pt_part while blocked, or PT_PART_RUNQ */
 };
 
-/* --call-graph dwarf: each on-CPU sample's user registers and the top of
- * its user stack, streamed through the `usamples` ring buffer and unwound
- * in userspace with the CFI of the target's objects (src/symbols/unwind.c).
+/* --call-graph dwarf: each on-CPU sample's (and with --folded-offcpu each
+ * switch-out's) user registers and the top of its user stack, streamed
+ * through a ring buffer and unwound in userspace with the CFI of the
+ * target's objects (src/symbols/unwind.c).
  */
-#define PT_UREGS_NR 17 /* x86-64 DWARF registers: rax 0, rdx 1, rcx 2,
-			* rbx 3, rsi 4, rdi 5, rbp 6, rsp 7, r8-r15 8-15,
-			* rip (the return address column) 16 */
+/* x86-64 DWARF registers: rax 0, rdx 1, rcx 2, rbx 3, rsi 4, rdi 5, rbp 6,
+ * rsp 7, r8-r15 8-15, rip (the return address column) 16. */
+#define PT_UREGS_NR 17
 #define PT_UREG_SP 7
 #define PT_UREG_IP 16
 #define PT_USTACK_MAX 16384 /* the largest --call-graph dwarf,SIZE */
