@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <elfutils/libdwfl.h>
 
 #include "symbols/unwind.h"
@@ -26,11 +25,7 @@ struct pt_unwinder {
 	struct pt_usyms *u;
 	Dwfl *dwfl;
 	struct sample cur;
-	uint64_t next_refresh_ns; /* maps re-read on a miss from then on */
 };
-
-/* A miss re-reads the maps at most this often. */
-#define REFRESH_NS 10000000ull
 
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 {
@@ -145,29 +140,22 @@ static int walk(struct pt_unwinder *w, const struct pt_usample_hdr *h,
 	return n;
 }
 
-static uint64_t now_ns(void)
+/* Whether the walk ended in code of no module the Dwfl knows, which the
+ * symbolizer finds mapped since its last read of the maps (a library
+ * mapped late, dlopen): it re-reads them on such a miss, once per
+ * address, and reports the new objects to the Dwfl. */
+static bool reported_since(struct pt_unwinder *w, const uint64_t *ips, int n,
+			   int max)
 {
-	struct timespec ts;
+	uint64_t pc = n > 0 ? ips[n - 1] - (n > 1) : 0;
+	enum pt_ucode kind;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Whether the walk ended in code of no known module (mapped since the
- * maps were read: a library loaded late, dlopen) and the maps were
- * re-read for it, not too often. */
-static bool refreshed_for(struct pt_unwinder *w, const uint64_t *ips, int n)
-{
-	uint64_t pc = n > 0 ? ips[n - 1] - (n > 1) : 0, now;
-
-	if (n <= 0 || n >= w->cur.max || dwfl_addrmodule(w->dwfl, pc) ||
-	    !pt_usyms__alive(w->u))
+	if (n <= 0 || n >= max || dwfl_addrmodule(w->dwfl, pc))
 		return false;
-	now = now_ns();
-	if (now < w->next_refresh_ns)
+	if (pt_usyms__kind(w->u, pc, &kind) ||
+	    (kind != PT_UCODE_SYMBOL && kind != PT_UCODE_NOSYM))
 		return false;
-	w->next_refresh_ns = now + REFRESH_NS;
-	return !pt_usyms__refresh(w->u);
+	return dwfl_addrmodule(w->dwfl, pc) != NULL;
 }
 
 int pt_unwinder__unwind(struct pt_unwinder *w, const struct pt_usample_hdr *h,
@@ -178,8 +166,7 @@ int pt_unwinder__unwind(struct pt_unwinder *w, const struct pt_usample_hdr *h,
 	if (h->size > PT_USTACK_MAX || max <= 0)
 		return -EINVAL;
 	n = walk(w, h, stack, ips, max);
-	w->cur.max = max;
-	if (refreshed_for(w, ips, n))
+	if (reported_since(w, ips, n, max))
 		n = walk(w, h, stack, ips, max);
 	return n;
 }
