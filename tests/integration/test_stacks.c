@@ -421,17 +421,17 @@ static bool mostly_rooted(const struct debian_run *r, const char *what)
 	return r->total >= 100 && r->rooted * 10 >= r->total * 9;
 }
 
-/* The same for the off-CPU time (a stack at every switch-out). */
+/* The same for the off-CPU time (a stack at every switch-out), of which
+ * there must be 100 ms at least (pigz's threads wait for each other). */
 static bool mostly_rooted_off(const struct debian_run *r)
 {
-	return r->off_total > 0 && r->off_rooted * 10 >= r->off_total * 9;
+	return r->off_total >= 100000 && r->off_rooted * 10 >= r->off_total * 9;
 }
 
 /* xz -9 (liblzma without frame pointers): stacks free of the tracer's
  * frames, of offsets and of [heap]/[anon]/[stack] walk artefacts; by
  * default unwound by CFI (pipetrace sees liblzma without frame pointers)
- * to main's caller in 90% of the samples or more, and of the off-CPU
- * time. The frame-pointer walk
+ * to main's caller in 90% of the samples or more. The frame-pointer walk
  * is cut in liblzma: fewer reach main. */
 static void test_debian_xz(void **state)
 {
@@ -444,7 +444,6 @@ static void test_debian_xz(void **state)
 	assert_true(dw.under > 0);
 	assert_true(dw.chose_dwarf);
 	assert_true(mostly_rooted(&dw, "xz, default (dwarf)"));
-	assert_true(mostly_rooted_off(&dw));
 	fp = trace_debian_cg("/usr/bin/xz", "liblzma.so.5:lzma_code",
 			     "lzma_code", "-9", false, "fp");
 	mostly_rooted(&fp, "xz, --call-graph fp");
@@ -453,7 +452,8 @@ static void test_debian_xz(void **state)
 }
 
 /* pigz -9 (threads, zlib): the same, each thread's stacks from
- * start_thread; then with --addresses, unnamed code is by offset again. */
+ * start_thread, on CPU and off (90% of the time its threads wait); then
+ * with --addresses, unnamed code is by offset again. */
 static void test_debian_pigz(void **state)
 {
 	struct debian_run dw;
