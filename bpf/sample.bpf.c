@@ -2,9 +2,66 @@
 /*
  * sample.bpf.c - on-CPU sampling (--folded): a cpu-clock perf event on every
  * CPU, counted per (stage, user stack, kernel stack) for the target only.
+ *
+ * With --call-graph dwarf (ustack_copy > 0) a sample is not counted here:
+ * its user registers and the top ustack_copy bytes of its user stack go to
+ * userspace through the `usamples` ring buffer, to be unwound there with
+ * the objects' CFI (code built without frame pointers).
  */
 #include "pipetrace.bpf.h"
 #include "stacks.bpf.h"
+
+/* Set by userspace, before or after load: bytes of user stack copied per
+ * sample (0: frame pointers only). */
+volatile __u32 ustack_copy;
+/* Set before load: the ring buffer fill that wakes the consumer. */
+const volatile __u64 usample_wake = 0;
+
+/* One sample being built, per CPU (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_usample);
+} usample_buf SEC(".maps");
+
+/* --call-graph dwarf samples; resized at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} usamples SEC(".maps");
+
+/* Sends the sample of key with the user context to userspace (counted
+ * lost when it cannot be). */
+static __always_inline void send_usample(struct bpf_perf_event_data *ctx,
+					 const struct pt_sample_key *key,
+					 bool kernel)
+{
+	struct pt_usample *s;
+	struct pt_regs r;
+	__u32 zero = 0, n;
+	__u64 flags;
+	int ret = 0;
+
+	if (kernel)
+		ret = task_user_regs(&r);
+	else
+		r = ctx->regs;
+	s = bpf_map_lookup_elem(&usample_buf, &zero);
+	if (!s || ret) {
+		count_lost(PT_LOST_USAMPLES, 1);
+		return;
+	}
+	s->h.part = PT_SAMPLE_ONCPU;
+	s->h.out_ns = 0;
+	n = fill_usample(s, key, &r, ustack_copy);
+	flags = bpf_ringbuf_query(&usamples, BPF_RB_AVAIL_DATA) >=
+				usample_wake ?
+			BPF_RB_FORCE_WAKEUP :
+			BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&usamples, s, sizeof(s->h) + n, flags))
+		count_lost(PT_LOST_USAMPLES, 1);
+}
 
 /* The target's threads only, tagged with their innermost stage. */
 SEC("perf_event")
@@ -14,6 +71,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	struct pt_sample_key key = { .part = PT_SAMPLE_ONCPU };
 	struct pt_thread *t;
 	__u32 tid = (__u32)pid_tgid, stage = PT_MAX_STAGES;
+	bool kernel = (__s64)PT_REGS_IP(&ctx->regs) < 0;
 
 	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid ||
 	    phase == PT_PHASE_DETACHING)
@@ -23,8 +81,10 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		stage = innermost(t);
 	key.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
 	/* A sample in user mode has no kernel stack. */
-	get_stacks(ctx, &key.ustack, &key.kstack,
-		   (__s64)PT_REGS_IP(&ctx->regs) < 0);
-	add_sample(&key, 1);
+	get_stacks(ctx, &key.ustack, &key.kstack, kernel);
+	if (ustack_copy)
+		send_usample(ctx, &key, kernel);
+	else
+		add_sample(&key, 1);
 	return 0;
 }

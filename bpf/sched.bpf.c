@@ -18,6 +18,26 @@ volatile __u64 offcpu_since_ns = ~0ULL;
 /* The target's memory when its last thread exited. */
 struct pt_exit_mem exit_mem;
 
+/* --call-graph dwarf (set by userspace, before or after load): bytes of
+ * user stack copied at each switch-out (0: frame pointers only). */
+volatile __u32 offcpu_ustack_copy;
+/* Set before load: the ring buffer fill that wakes the consumer. */
+const volatile __u64 offcpu_usample_wake = 0;
+
+/* A switch-out's sample being built, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_usample);
+} offcpu_usample_buf SEC(".maps");
+
+/* --call-graph dwarf switch-outs and their weights; resized at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} offcpu_usamples SEC(".maps");
+
 /* Threads switched out, by tid (--folded-offcpu). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -49,6 +69,40 @@ static __always_inline __u32 off_part(const struct pt_thread *t,
 
 /* ------------------------------------------------------- off-CPU stacks */
 
+static __always_inline __u64 offcpu_wake_flags(void)
+{
+	return bpf_ringbuf_query(&offcpu_usamples, BPF_RB_AVAIL_DATA) >=
+			       offcpu_usample_wake ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
+/* --call-graph dwarf: the switch-out of o as a sample; whether it went. */
+static __always_inline bool offcpu_send(const struct pt_offcpu *o)
+{
+	struct pt_sample_key key = { .stage = o->stage,
+				     .ustack = o->ustack,
+				     .kstack = o->kstack };
+	struct pt_usample *s;
+	struct pt_regs r;
+	__u32 zero = 0, n;
+
+	s = bpf_map_lookup_elem(&offcpu_usample_buf, &zero);
+	if (!s || task_user_regs(&r)) {
+		count_lost(PT_LOST_USAMPLES, 1);
+		return false;
+	}
+	s->h.part = o->part;
+	s->h.out_ns = o->out_ns;
+	n = fill_usample(s, &key, &r, offcpu_ustack_copy);
+	if (bpf_ringbuf_output(&offcpu_usamples, s, sizeof(s->h) + n,
+			       offcpu_wake_flags())) {
+		count_lost(PT_LOST_USAMPLES, 1);
+		return false;
+	}
+	return true;
+}
+
 /* Target thread tid switches out (t already updated): remember its stacks,
  * stage and reason until it runs again. */
 static __always_inline void offcpu_out(void *ctx, __u32 tid,
@@ -60,8 +114,25 @@ static __always_inline void offcpu_out(void *ctx, __u32 tid,
 	o.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
 	o.part = t->state == PT_T_RUNNABLE ? PT_PART_RUNQ : t->off_part;
 	get_stacks(ctx, &o.ustack, &o.kstack, true);
+	if (offcpu_ustack_copy && offcpu_send(&o))
+		o.part |= PT_OFFCPU_DWARF;
 	if (bpf_map_update_elem(&offcpu, &tid, &o, BPF_ANY))
 		count_lost(PT_LOST_THREADS_FULL, 1);
+}
+
+/* The time of a switch-out sent as a dwarf sample. */
+static __always_inline void offcpu_weigh(__u32 tid, const struct pt_offcpu *o,
+					 __u64 wait, __u64 runq)
+{
+	struct pt_uweight w = { .kind = PT_UREC_WEIGHT,
+				.tid = tid,
+				.out_ns = o->out_ns,
+				.wait_ns = wait,
+				.runq_ns = runq };
+
+	if (bpf_ringbuf_output(&offcpu_usamples, &w, sizeof(w),
+			       offcpu_wake_flags()))
+		count_lost(PT_LOST_USAMPLES, 1);
 }
 
 /* Target thread tid runs again: its off-CPU time goes to the stack it
@@ -86,7 +157,12 @@ static __always_inline void offcpu_in(__u32 tid, __u64 now)
 	wake = o->wake_ns && o->wake_ns >= o->out_ns && o->wake_ns <= now ?
 		       o->wake_ns :
 		       now;
-	key.part = o->part;
+	key.part = o->part & ~PT_OFFCPU_DWARF;
+	if (o->part & PT_OFFCPU_DWARF) {
+		offcpu_weigh(tid, o, wake - o->out_ns, now - wake);
+		bpf_map_delete_elem(&offcpu, &tid);
+		return;
+	}
 	if (wake > o->out_ns)
 		add_sample(&key, wake - o->out_ns);
 	if (now > wake) {

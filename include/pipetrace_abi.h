@@ -327,6 +327,65 @@ struct pt_offcpu {
 	__u32 part; /* why: its pt_part while blocked, or PT_PART_RUNQ */
 };
 
+/* --call-graph dwarf: each on-CPU sample's (and with --folded-offcpu each
+ * switch-out's) user registers and the top of its user stack, streamed
+ * through a ring buffer and unwound in userspace with the CFI of the
+ * target's objects (src/symbols/unwind.c).
+ */
+/* x86-64 DWARF registers: rax 0, rdx 1, rcx 2, rbx 3, rsi 4, rdi 5, rbp 6,
+ * rsp 7, r8-r15 8-15, rip (the return address column) 16. */
+#define PT_UREGS_NR 17
+#define PT_UREG_SP 7
+#define PT_UREG_IP 16
+#define PT_USTACK_MAX 16384 /* the largest --call-graph dwarf,SIZE */
+#define PT_USTACK_DEFAULT 8192 /* perf's default too */
+#define PT_USTACK_PAGE 4096 /* copied a page at a time */
+#define PT_DEFAULT_USAMPLES_BYTES (8u << 20) /* ring buffer size */
+#define PT_URET_MAX 8 /* return addresses of uretprobes restored */
+/* A return address the kernel replaced with its uretprobe trampoline: the
+ * stack slot, and what was there (the innermost first). */
+struct pt_uret {
+	__u64 slot;
+	__u64 orig;
+};
+/* What a record of the usamples ring buffers is (its first word). */
+enum pt_urec_kind {
+	PT_UREC_SAMPLE = 1, /* struct pt_usample_hdr and the stack bytes */
+	PT_UREC_WEIGHT = 2, /* struct pt_uweight */
+};
+struct pt_usample_hdr {
+	__u32 kind; /* PT_UREC_SAMPLE */
+	__u32 part; /* PT_SAMPLE_ONCPU, or a switch-out's enum pt_part */
+	__u32 stage; /* innermost stage, or PT_MAX_STAGES outside */
+	__s32 kstack; /* kernel stack id in `stacks`; < 0: none */
+	__s32 ustack; /* the frame-pointer walk's id: the fallback */
+	__u32 tid;
+	__u32 size; /* stack bytes that follow, copied from regs[7] up */
+	__u32 nuret; /* uret[] entries set */
+	__u64 out_ns; /* a switch-out's time: its pt_uweight names it */
+	__u64 regs[PT_UREGS_NR]; /* the user context's, DWARF numbering */
+	struct pt_uret uret[PT_URET_MAX];
+};
+/* A switched-out thread ran again (--folded-offcpu with dwarf): the
+ * weight of the sample its switch-out at out_ns sent. */
+struct pt_uweight {
+	__u32 kind; /* PT_UREC_WEIGHT */
+	__u32 tid;
+	__u64 out_ns;
+	__u64 wait_ns; /* off CPU for the sample's part */
+	__u64 runq_ns; /* then runnable, waiting for a CPU */
+};
+/* The per-CPU scratch record: a page of slack past PT_USTACK_MAX lets the
+ * verifier see every page-sized copy in bounds. */
+struct pt_usample {
+	struct pt_usample_hdr h;
+	__u8 stack[PT_USTACK_MAX + PT_USTACK_PAGE];
+};
+
+/* Set in pt_offcpu.part when the switch-out's stack went out as a
+ * --call-graph dwarf sample: its time follows as a pt_uweight. */
+#define PT_OFFCPU_DWARF 0x100u
+
 /* ------------------------------------------------------------- streaming */
 
 /* When a probe's own syscall (a return trampoline's, a nop5 site's) entered
@@ -368,7 +427,10 @@ enum pt_lost_reason {
 	PT_LOST_STACKS = 5, /* a stack not stored (stack map full) */
 	PT_LOST_SAMPLES_FULL = 6, /* samples map full: a sample dropped */
 	PT_LOST_EVENTS = 7, /* --events: the ring buffer was full */
-	PT_LOST_NR = 8,
+	PT_LOST_USAMPLES = 8, /* --call-graph dwarf: a sample not sent (its
+			       * ring buffer full, or its registers
+			       * unreadable) */
+	PT_LOST_NR = 9,
 };
 
 /* --------------------------------------------------------- layout checks */
@@ -404,6 +466,15 @@ _Static_assert(PT_SYS_WRITE == PT_SYS_READ + 1 &&
 		       PT_SYS_IO == PT_SYS_READ + 2 &&
 		       PT_SYS_FSYNC == PT_SYS_READ + 3,
 	       "the I/O syscall classes must stay together (pt_sys_is_io)");
+_Static_assert(sizeof(struct pt_uweight) == 32,
+	       "pt_uweight must have no padding");
+_Static_assert(sizeof(struct pt_usample_hdr) ==
+		       40 + PT_UREGS_NR * 8 + PT_URET_MAX * 16,
+	       "pt_usample_hdr must have no padding");
+_Static_assert(sizeof(struct pt_usample) <= 32768,
+	       "pt_usample too large for a per-CPU map value");
+_Static_assert((PT_USTACK_MAX & (PT_USTACK_MAX - 1)) == 0,
+	       "PT_USTACK_MAX must be a power of two (used as a mask)");
 _Static_assert(sizeof(struct pt_event) == 32, "pt_event must have no padding");
 _Static_assert(sizeof(struct pt_probe_sys) == 16,
 	       "pt_probe_sys must have no padding");

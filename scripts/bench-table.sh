@@ -69,6 +69,10 @@ def cell(c; tool):
   def smp: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.samples_per_s | dash) samples/s";
   "| on-CPU sampling \($hz) Hz, `\(.command)` | \($s.none.ns_per_call | t)/call | pipetrace `--folded`: \($p | smp) | perf record -g: "
   + (if $f.skipped then "skipped" else ($f | smp) end) + " |"),
+($c.sampling | select(. != null and .tools.pipetrace_dwarf_99hz != null) | .tools as $s |
+  def per: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.tool_cpu_per_sample_us | dash) us of CPU per sample";
+  "| on-CPU sampling 99 Hz, call graphs | | pipetrace `--call-graph fp`: \($s.pipetrace_fp_99hz | per); `--call-graph dwarf`: \($s.pipetrace_dwarf_99hz | per) | perf record --call-graph dwarf + perf script: "
+  + (if ($s.perf_dwarf_99hz // null) == null then "skipped" else ($s.perf_dwarf_99hz | per) end) + " |"),
 ($c.pipetrace_self | select(. != null) | .modes as $m |
   "| pipetrace itself, 10k events/s | | | \($m.latency.cpu_pct_of_core | pct) of a core (latency), "
   + (if $m.streaming.skipped then "streaming skipped" else "\($m.streaming.cpu_pct_of_core | pct) (`--events`)" end)

@@ -38,10 +38,13 @@
 #   sampling             on-CPU sampling: `micro f20us N` (CPU-bound, no
 #                        stage call in the timed loop: pipetrace -s main)
 #                        alone, under pipetrace --folded -F 49/99 and
-#                        perf record -g -e cpu-clock -F 49/99: the timed
+#                        perf record -g -e cpu-clock -F 49/99, and at 99 Hz
+#                        pipetrace --call-graph fp / dwarf and perf record
+#                        --call-graph dwarf (+ perf script): the timed
 #                        loop's slowdown (overhead_pct), plus the tool's own
 #                        CPU from the loop's start to its exit (tool_cpu_pct:
-#                        perf's writing and post-processing included)
+#                        perf's writing and post-processing included; per
+#                        sample: tool_cpu_per_sample_us)
 #   pipetrace_self       pipetrace attached by PID for 5 s to `micro --rate
 #                        10000` (10k stage calls = events a second), latency
 #                        mode and --events streaming: its CPU, % of a core,
@@ -163,12 +166,12 @@ system_part() {
 	fi
 
 	# ---------------------------------------------------- on-CPU sampling
-	local sn=75000 tools=(none pipetrace_49hz pipetrace_99hz)
+	local sn=75000 tools=(none pipetrace_49hz pipetrace_99hz pipetrace_fp_99hz pipetrace_dwarf_99hz)
 	local perf_ok=
 	if command -v perf >/dev/null 2>&1 &&
 		perf record -q -g -e cpu-clock -F 99 -o "$tmp/perf.data" -- true >/dev/null 2>&1; then
 		perf_ok=1
-		tools+=(perf_49hz perf_99hz)
+		tools+=(perf_49hz perf_99hz perf_dwarf_99hz)
 	fi
 	# Runs tool $1 on `micro f20us $2`; prints "ns_per_call samples
 	# tool_loop_ns tool_after_ns": the tool's CPU during micro's timed loop
@@ -180,7 +183,10 @@ system_part() {
 		hz=${hz%hz}
 		case $t in
 		none) cmd=("$MICRO" f20us "$n") ;;
+		pipetrace_fp_*) cmd=("$PT" -s main --folded "$tmp/on.folded" --call-graph fp -F "$hz" -- "$MICRO" f20us "$n") ;;
+		pipetrace_dwarf_*) cmd=("$PT" -s main --folded "$tmp/on.folded" --call-graph dwarf -F "$hz" -- "$MICRO" f20us "$n") ;;
 		pipetrace_*) cmd=("$PT" -s main --folded "$tmp/on.folded" -F "$hz" -- "$MICRO" f20us "$n") ;;
+		perf_dwarf_*) cmd=(perf record --call-graph dwarf -e cpu-clock -F "$hz" -o "$tmp/perf.data" -- "$MICRO" f20us "$n") ;;
 		perf_*) cmd=(perf record -g -e cpu-clock -F "$hz" -o "$tmp/perf.data" -- "$MICRO" f20us "$n") ;;
 		esac
 		local TIMEFORMAT='%3U %3S'
@@ -194,7 +200,14 @@ system_part() {
 		samples=$(sed -n -e 's/.*wrote \([0-9]*\) on-CPU samples.*/\1/p' \
 			-e 's/.*perf.data (\([0-9]*\) samples).*/\1/p' "$tmp/smp.log")
 		[ -n "$ns" ] || { echo "bench: sampling $t failed: $(head -c 200 "$tmp/smp.log")" >&2; return 0; }
-		echo "$ns ${samples:-null} $ploop $(calc '%.0f' "($u + $s) * 1e9 - $cpu - $pstart")"
+		# perf's dwarf samples are unwound by perf script (pipetrace
+		# unwinds while it traces): its CPU counts too.
+		local su=0 ss=0
+		if [[ $t == perf_dwarf_* ]]; then
+			{ time perf script -i "$tmp/perf.data" >/dev/null 2>&1; } 2>"$tmp/ps.time"
+			read -r su ss <"$tmp/ps.time"
+		fi
+		echo "$ns ${samples:-null} $ploop $(calc '%.0f' "($u + $s + $su + $ss) * 1e9 - $cpu - $pstart")"
 	}
 	echo "bench: on-CPU sampling, micro f20us $sn: ${tools[*]}" >&2
 	for ((i = 0; i < reps; i++)); do
@@ -227,6 +240,7 @@ system_part() {
 			  tool_cpu_pct: ($tc * 100 | round / 100),
 			  cost_pct: (($ov + $tc) * 100 | round / 100),
 			  samples: $smp,
+			  tool_cpu_per_sample_us: (if $smp == null or $smp == 0 then null else ($after / $smp / 10 | round / 100) end),
 			  samples_per_s: (if $smp == null then null else ($smp / ($m * $n / 1e9) | round) end)}' <<<"$json")
 		printf '%-24s %-15s overhead %s%%, own CPU %s ms in the loop, %s%% of it from the loop to exit, cost %s%%, %s samples/s\n' \
 			sampling "$t" "$(jq ".$t.overhead_pct" <<<"$json")" "$(jq ".$t.tool_cpu_loop_ms" <<<"$json")" \
@@ -235,7 +249,7 @@ system_part() {
 	[ -n "$perf_ok" ] || json=$(jq '. + {perf_49hz: {skipped: "perf record unavailable (linux-perf)"}, perf_99hz: {skipped: "perf record unavailable (linux-perf)"}}' <<<"$json")
 	put sampling "$(jq -n --argjson n $sn --argjson tools "$json" '{
 		command: "micro f20us \($n)",
-		note: "pipetrace -s main --folded F -F HZ; perf record -g -e cpu-clock -F HZ -o F (its writing and build-id pass included). overhead_pct: slowdown of micro'\''s timed loop; tool_cpu_loop_ms: the tool'\''s CPU during that loop (its schedstat, read by micro); tool_cpu_pct: the tool'\''s CPU from the loop'\''s start to its exit (user+sys with children, less micro'\''s own and the tool'\''s before the loop: sampling, writing, report, detach) over the untraced loop time; cost_pct: overhead_pct + tool_cpu_pct; samples_per_s: samples written / the timed loop'\''s time",
+		note: "pipetrace -s main --folded F -F HZ (its default call graph: dwarf where libc lacks frame pointers; _fp_/_dwarf_: --call-graph fp/dwarf, 8 KiB of stack and 288 bytes of registers and uretprobe slots copied per sample, unwound while tracing); perf record -g -e cpu-clock -F HZ -o F (its writing and build-id pass included); perf_dwarf: perf record --call-graph dwarf (8 KiB per sample), perf script'\''s CPU added (its unwinding). tool_cpu_per_sample_us: tool_cpu_after_start over samples. overhead_pct: slowdown of micro'\''s timed loop; tool_cpu_loop_ms: the tool'\''s CPU during that loop (its schedstat, read by micro); tool_cpu_pct: the tool'\''s CPU from the loop'\''s start to its exit (user+sys with children, less micro'\''s own and the tool'\''s before the loop: sampling, writing, report, detach) over the untraced loop time; cost_pct: overhead_pct + tool_cpu_pct; samples_per_s: samples written / the timed loop'\''s time",
 		tools: $tools}')"
 
 	# ---------------------------------------------- pipetrace's own cost

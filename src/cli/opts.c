@@ -178,6 +178,11 @@ void pt_opts__usage(FILE *f)
 	      "      --folded FILE      write on-CPU stacks per stage, folded (FILE.gz: gzip)\n"
 	      "      --folded-offcpu FILE  write off-CPU stacks per stage and reason, in us;\n"
 	      "                         captures a stack at every switch-out (costly)\n"
+	      "      --call-graph fp|dwarf[,SIZE]  walk user stacks by frame pointers, or\n"
+	      "                         copy SIZE bytes of stack (default 8192, at most\n"
+	      "                         16384) and registers per sample and unwind them\n"
+	      "                         by DWARF CFI (default: dwarf if the target's code\n"
+	      "                         lacks frame pointers, else fp)\n"
 	      "      --addresses        name code without a symbol OBJECT+0xOFFSET, one\n"
 	      "                         frame per address (default: OBJECT, one frame per run)\n"
 	      "  -v, --verbose          show debug output, libbpf's included\n"
@@ -205,6 +210,7 @@ enum {
 	OPT_SITES,
 	OPT_EVENTS,
 	OPT_ADDRESSES,
+	OPT_CALL_GRAPH,
 	OPT_END,
 };
 
@@ -226,6 +232,7 @@ static const struct {
 	{ OPT_FOLDED, "--folded" },
 	{ OPT_FOLDED_OFFCPU, "--folded-offcpu" },
 	{ OPT_EVENTS, "--events" },
+	{ OPT_CALL_GRAPH, "--call-graph" },
 };
 
 /* Counts option c; -EINVAL with a message the second time a single-value
@@ -254,6 +261,33 @@ static int once(unsigned char seen[OPT_END], int c, char *err, size_t errlen)
 	return 0;
 }
 
+/* --call-graph fp|dwarf[,SIZE]; SIZE a multiple of 8 up to
+ * PT_USTACK_MAX, as perf takes it. */
+static int parse_call_graph(const char *arg, struct pt_opts *o, char *err,
+			    size_t errlen)
+{
+	long long ll;
+
+	if (!strcmp(arg, "fp")) {
+		o->call_graph = PT_CG_FP;
+		return 0;
+	}
+	if (strncmp(arg, "dwarf", 5) || (arg[5] && arg[5] != ','))
+		return pt_errf(err, errlen, -EINVAL,
+			       "bad --call-graph '%s'; give fp or dwarf[,SIZE]",
+			       arg);
+	o->call_graph = PT_CG_DWARF;
+	if (!arg[5])
+		return 0;
+	if (parse_range(arg + 6, 8, PT_USTACK_MAX, &ll) || ll % 8)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"bad --call-graph stack size '%s'; give a multiple of 8 from 8 to %d",
+			arg + 6, PT_USTACK_MAX);
+	o->ustack_size = (unsigned int)ll;
+	return 0;
+}
+
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "user", required_argument, NULL, 'u' },
@@ -274,6 +308,7 @@ static const struct option long_opts[] = {
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "folded-offcpu", required_argument, NULL, OPT_FOLDED_OFFCPU },
 	{ "addresses", no_argument, NULL, OPT_ADDRESSES },
+	{ "call-graph", required_argument, NULL, OPT_CALL_GRAPH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -332,7 +367,8 @@ static int opt_target(struct pt_opts *o, int c, const char *arg, char *err,
 	return NOT_MINE;
 }
 
-/* Where the results go: -j, -o, --events, --folded*, --addresses. */
+/* Where the results go: -j, -o, --events, --folded*, --addresses,
+ * --call-graph. */
 static int opt_output(struct pt_opts *o, int c, const char *arg, char *err,
 		      size_t errlen)
 {
@@ -351,6 +387,8 @@ static int opt_output(struct pt_opts *o, int c, const char *arg, char *err,
 	case OPT_ADDRESSES:
 		o->addresses = true;
 		return 0;
+	case OPT_CALL_GRAPH:
+		return parse_call_graph(arg, o, err, errlen);
 	}
 	return NOT_MINE;
 }
@@ -500,6 +538,7 @@ static void set_defaults(struct pt_opts *o)
 	o->alloc_sample = 1;
 	o->alloc_max = PT_DEFAULT_MAX_ALLOCS;
 	o->freq_hz = 49;
+	o->ustack_size = PT_USTACK_DEFAULT;
 }
 
 int pt_opts__parse(int argc, char **argv, struct pt_opts *o, char *err,

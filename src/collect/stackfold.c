@@ -105,14 +105,18 @@ static bool is_code(enum pt_ucode kind)
  * that is not executable ([heap], a stack, data) cuts the stack there.
  * Without u, nothing is classified (addresses are printed as they are).
  */
-static int read_ustack(struct pt_tracer *t, struct pt_usyms *u, int32_t id,
-		       bool leaf_is_ip, struct ustack *us)
+static int read_ustack(struct pt_tracer *t, struct pt_usyms *u,
+		       const struct pt_ustacks *dw, int32_t id, bool leaf_is_ip,
+		       struct ustack *us)
 {
 	uint64_t ips[PT_STACK_DEPTH];
 	int n, i, ret;
 
 	memset(us, 0, sizeof(*us));
-	n = pt_tracer__read_stack(t, id, ips);
+	if (id >= 0 && (id & PT_USTACKS_ID))
+		n = pt_ustacks__read(dw, id, ips);
+	else
+		n = pt_tracer__read_stack(t, id, ips);
 	for (i = 0; i < n; i++) {
 		/* Return addresses: name the call instruction before. */
 		us->ip[i] = ips[i];
@@ -318,7 +322,7 @@ static int fold_sample(struct collect *c, const struct pt_sample_key *key,
 	enum kframe cut;
 	int ret;
 
-	ret = read_ustack(c->t, c->u, key->ustack, on, c->us);
+	ret = read_ustack(c->t, c->u, c->o->ustacks, key->ustack, on, c->us);
 	if (!ret)
 		ret = push(l, key->stage < c->st->n ?
 				      c->st->v[key->stage].name :
@@ -382,6 +386,8 @@ int pt_stackfold__collect(struct pt_tracer *t, const struct pt_stage_set *st,
 	c.us = calloc(1, sizeof(*c.us));
 	if (c.line && c.us)
 		ret = pt_tracer__for_each_sample(t, add_bucket, &c);
+	if (!ret && c.o->ustacks)
+		ret = pt_ustacks__for_each(c.o->ustacks, add_bucket, &c);
 	free(c.line);
 	free(c.us);
 	return ret;

@@ -18,6 +18,7 @@
 #include "target/stages.h"
 #include "symbols/symbolize.h"
 #include "collect/tracer.h"
+#include "collect/ustacks.h"
 
 #define PT_NO_STAGE "[no stage]"
 
@@ -28,6 +29,9 @@ const char *pt_stackfold__reason(unsigned int part);
 struct pt_stackfold_opts {
 	bool addresses; /* unnamed code as "OBJECT+0xOFF", one frame per
 			 * address, instead of OBJECT per run of frames */
+	/* --call-graph dwarf's samples, folded beside the tracer's: their
+	 * user stacks are read from here (NULL: none) */
+	const struct pt_ustacks *ustacks;
 };
 
 /* struct pt_stackfold_stats: in report/snapshot.h, which carries it. */

@@ -207,6 +207,17 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	} else {
 		bpf_map__set_max_entries(t->skel->maps.offcpu, 1);
 	}
+	if (o->dwarf && o->oncpu) {
+		t->skel->rodata->usample_wake = PT_DEFAULT_USAMPLES_BYTES / 4;
+		bpf_map__set_max_entries(t->skel->maps.usamples,
+					 PT_DEFAULT_USAMPLES_BYTES);
+	}
+	if (o->dwarf && o->offcpu) {
+		t->skel->rodata->offcpu_usample_wake =
+			PT_DEFAULT_USAMPLES_BYTES / 4;
+		bpf_map__set_max_entries(t->skel->maps.offcpu_usamples,
+					 PT_DEFAULT_USAMPLES_BYTES);
+	}
 	if (o->events) {
 		t->skel->rodata->stream_on = 1;
 		/* Wake the consumer at a quarter full; it also drains on a
@@ -553,9 +564,61 @@ int pt_tracer__stream(struct pt_tracer *t,
 {
 	if (!t->skel->rodata->stream_on)
 		return -EINVAL;
+	if (t->rb)
+		return ring_buffer__add(
+			t->rb, bpf_map__fd(t->skel->maps.events), fn, ctx);
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), fn, ctx,
 				 NULL);
 	return t->rb ? 0 : -errno;
+}
+
+/* Whether ring buffer m was sized for --call-graph dwarf at open. */
+static bool dwarf_ring(const struct bpf_map *m)
+{
+	return bpf_map__max_entries(m) >= PT_DEFAULT_USAMPLES_BYTES;
+}
+
+static int stream_ring(struct pt_tracer *t, const struct bpf_map *m,
+		       int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+{
+	if (t->rb)
+		return ring_buffer__add(t->rb, bpf_map__fd(m), fn, ctx);
+	t->rb = ring_buffer__new(bpf_map__fd(m), fn, ctx, NULL);
+	return t->rb ? 0 : -errno;
+}
+
+int pt_tracer__stream_usamples(struct pt_tracer *t,
+			       int (*fn)(void *ctx, void *data, size_t size),
+			       void *ctx)
+{
+	const struct bpf_map *on = t->skel->maps.usamples;
+	const struct bpf_map *off = t->skel->maps.offcpu_usamples;
+	int ret = -EINVAL;
+
+	if (dwarf_ring(on)) {
+		ret = stream_ring(t, on, fn, ctx);
+		if (ret)
+			return ret;
+	}
+	if (dwarf_ring(off))
+		ret = stream_ring(t, off, fn, ctx);
+	return ret;
+}
+
+int pt_tracer__set_ustack_copy(struct pt_tracer *t, unsigned int bytes)
+{
+	bool on = dwarf_ring(t->skel->maps.usamples);
+	bool off = dwarf_ring(t->skel->maps.offcpu_usamples);
+
+	if (bytes > PT_USTACK_MAX || (!on && !off))
+		return -EINVAL;
+	if (on)
+		__atomic_store_n(&t->skel->bss->ustack_copy, bytes,
+				 __ATOMIC_RELAXED);
+	if (off)
+		__atomic_store_n(&t->skel->bss->offcpu_ustack_copy, bytes,
+				 __ATOMIC_RELAXED);
+	return 0;
 }
 
 int pt_tracer__stream_fd(const struct pt_tracer *t)

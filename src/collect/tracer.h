@@ -32,6 +32,8 @@ struct pt_tracer_opts {
 	bool oncpu; /* load the on-CPU sampling program */
 	bool offcpu; /* capture stacks at every switch-out */
 	bool events; /* stream every call through the ring buffer */
+	bool dwarf; /* --call-graph dwarf possible: its ring buffers (on
+		     * CPU with oncpu, at switch-out with offcpu) */
 };
 
 /* Returns 0 or -errno with a one-line message in err. */
@@ -152,6 +154,18 @@ int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
  * some phases of it; the caller dithers it around 1/freq.
  */
 void pt_tracer__set_sample_period(struct pt_tracer *t, uint64_t period_ns);
+
+/* --call-graph dwarf: bytes of user stack copied at each on-CPU sample
+ * and each switch-out (as loaded) from now on (at most PT_USTACK_MAX; 0:
+ * frame pointers only, counted in the samples map). Needs opts.dwarf at
+ * open: -EINVAL otherwise. */
+int pt_tracer__set_ustack_copy(struct pt_tracer *t, unsigned int bytes);
+
+/* Streams the --call-graph dwarf records (needs opts.dwarf) to fn(ctx,
+ * record, size), beside the events, drained by pt_tracer__drain(). */
+int pt_tracer__stream_usamples(struct pt_tracer *t,
+			       int (*fn)(void *ctx, void *data, size_t size),
+			       void *ctx);
 
 /* Called for each folded-stack bucket; non-zero stops the walk. */
 typedef int (*pt_sample_cb)(const struct pt_sample_key *key, uint64_t value,

@@ -28,6 +28,7 @@ const struct pt_lost_name pt_lost_reasons[PT_LOST_NR] = {
 	[PT_LOST_STACKS] = { "stacks", "stacks" },
 	[PT_LOST_SAMPLES_FULL] = { "samples_full", "samples" },
 	[PT_LOST_EVENTS] = { "events", "streamed events" },
+	[PT_LOST_USAMPLES] = { "dwarf_samples", "dwarf samples" },
 };
 
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])

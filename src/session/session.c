@@ -16,6 +16,7 @@
 #include "session/session.h"
 #include "collect/stackfold.h"
 #include "symbols/elfsyms.h"
+#include "symbols/fpcheck.h"
 #include "util/log.h"
 
 /* ------------------------------------------------------------------ helpers */
@@ -359,6 +360,24 @@ static void calibrate(struct pt_session *s)
 	pt_debug("start: calibrated at %.1f ms", (now_ns() - s->t0) / 1e6);
 }
 
+/* --call-graph dwarf (or its choice by evidence, see choose_call_graph()):
+ * the samples' ring buffer read into s->ustacks. */
+static int stream_usamples(struct pt_session *s, char *err, size_t errlen)
+{
+	int ret = pt_ustacks__new(s->tracer, &s->ustacks);
+
+	if (!ret)
+		ret = pt_tracer__stream_usamples(s->tracer, pt_ustacks__consume,
+						 s->ustacks);
+	if (!ret && s->o->call_graph == PT_CG_DWARF)
+		ret = pt_tracer__set_ustack_copy(s->tracer, s->o->ustack_size);
+	if (ret)
+		return pt_errf(err, errlen, ret,
+			       "cannot set up --call-graph dwarf: %s",
+			       strerror(-ret));
+	return 0;
+}
+
 int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 {
 	const struct pt_opts *o = s->o;
@@ -371,6 +390,8 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 		.oncpu = s->needs & PT_SINK_ONCPU,
 		.offcpu = s->needs & PT_SINK_OFFCPU,
 		.events = s->needs & PT_SINK_EVENTS,
+		.dwarf = (s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
+			 o->call_graph != PT_CG_FP,
 	};
 	int ret;
 
@@ -384,6 +405,11 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 			return pt_errf(err, errlen, ret,
 				       "cannot read the events ring buffer: %s",
 				       strerror(-ret));
+	}
+	if (topts.dwarf) {
+		ret = stream_usamples(s, err, errlen);
+		if (ret)
+			return ret;
 	}
 	if (o->calibrate)
 		calibrate(s);
@@ -505,6 +531,43 @@ static int attach_extras(struct pt_session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * --call-graph unset: dwarf if the code of the target's objects mapped now
+ * (its executable and libraries) lacks frame pointers, else fp.
+ */
+static void choose_call_graph(struct pt_session *s)
+{
+	char why[512];
+	bool lacks = false;
+
+	if (pt_fpcheck__usyms(s->usyms, &lacks, why, sizeof(why)) || !lacks) {
+		pt_info("call graph: fp (the target's objects have frame pointers)");
+		return;
+	}
+	pt_info("call graph: dwarf, %u bytes of stack per sample (%s lacks frame pointers); --call-graph fp to walk frame pointers only",
+		s->o->ustack_size, why);
+	pt_tracer__set_ustack_copy(s->tracer, s->o->ustack_size);
+}
+
+/* The unwinder over the symbolizer's modules, for --call-graph dwarf;
+ * without it samples keep their frame-pointer stacks. */
+static void open_unwinder(struct pt_session *s)
+{
+	char err[512];
+
+	if (!s->usyms) {
+		pt_warn("no symbolizer: stacks are walked by frame pointers");
+		return;
+	}
+	if (pt_unwinder__new(s->usyms, &s->unwinder, err, sizeof(err))) {
+		pt_warn("%s", err);
+		return;
+	}
+	pt_ustacks__set_unwinder(s->ustacks, s->unwinder);
+	if (s->o->call_graph == PT_CG_AUTO)
+		choose_call_graph(s);
+}
+
 /* Stacks to name: open the target's objects while it lives (a launched
  * one once its loader has mapped its libraries: its _init ran, or 200 ms
  * passed). */
@@ -521,6 +584,8 @@ static void open_syms(struct pt_session *s)
 			usleep(200);
 	if (pt_usyms__open(s->pid, &s->usyms, err, sizeof(err)))
 		pt_warn("%s; stacks are shown as addresses", err);
+	if (s->ustacks)
+		open_unwinder(s);
 	s->next_syms_ns = now_ns() + 2000000;
 	s->syms_refreshes = 1;
 	pt_debug("start: symbols opened at %.1f ms", (now_ns() - s->t0) / 1e6);
@@ -620,7 +685,9 @@ static void drain_events(struct pt_session *s)
 {
 	int n;
 
-	if (!(s->needs & PT_SINK_EVENTS) || s->events_err)
+	if (!(s->needs & PT_SINK_EVENTS) && !s->ustacks)
+		return;
+	if (s->events_err)
 		return;
 	n = pt_tracer__drain(s->tracer);
 	if (n >= 0)
@@ -663,7 +730,7 @@ static uint64_t next_wake(const struct pt_session *s, uint64_t now,
 	if (s->next_dither_ns && (!next || s->next_dither_ns < next))
 		next = s->next_dither_ns;
 	/* Streamed events wake us only in bulk: drain them often. */
-	if ((s->needs & PT_SINK_EVENTS) &&
+	if (((s->needs & PT_SINK_EVENTS) || s->ustacks) &&
 	    (!next || now + EVENTS_DRAIN_NS < next))
 		next = now + EVENTS_DRAIN_NS;
 	return next;
@@ -830,16 +897,43 @@ static int snap_counters(struct pt_session *s, struct pt_snapshot *snap,
 	return ret;
 }
 
+/* What --call-graph dwarf cost and gave (-v), and what it dropped. */
+static void note_ustacks(const struct pt_session *s)
+{
+	struct pt_ustacks_stats st;
+	uint64_t n;
+
+	if (!s->ustacks)
+		return;
+	pt_ustacks__stats(s->ustacks, &st);
+	n = st.samples ? st.samples : 1;
+	pt_debug(
+		"call graph dwarf: %llu samples, %llu unwound by CFI, %llu by frame pointers; %.0f bytes of stack and %u of header (registers, uretprobe slots) copied per sample; unwinding %.1f us of CPU per sample; %llu off-CPU weights without their sample",
+		(unsigned long long)st.samples, (unsigned long long)st.unwound,
+		(unsigned long long)st.fallback,
+		(double)st.stack_bytes / (double)n,
+		(unsigned int)sizeof(struct pt_usample_hdr),
+		(double)st.unwind_ns / 1e3 / (double)n,
+		(unsigned long long)st.unmatched);
+	if (st.malformed || st.dropped)
+		pt_warn("call graph dwarf: %llu samples dropped (%llu malformed, %llu over the stacks limit)",
+			(unsigned long long)(st.malformed + st.dropped),
+			(unsigned long long)st.malformed,
+			(unsigned long long)st.dropped);
+}
+
 /* The folded stacks the sinks want; a failure fails those sinks only. */
 static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
 {
-	struct pt_stackfold_opts so = { .addresses = s->o->addresses };
+	struct pt_stackfold_opts so = { .addresses = s->o->addresses,
+					.ustacks = s->ustacks };
 	struct pt_snap_data *d = &s->data;
 	unsigned int want = s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU);
 	int ret = 0;
 
 	if (!want)
 		return;
+	note_ustacks(s);
 	if (want & PT_SINK_ONCPU)
 		ret = pt_folded__new(&d->oncpu);
 	if (!ret && (want & PT_SINK_OFFCPU))
@@ -959,6 +1053,8 @@ void pt_session__free(struct pt_session *s)
 		close(s->sigfd);
 	pt_stages__free(&s->stages);
 	pt_alloc_sites__free(&s->asites);
+	pt_ustacks__free(s->ustacks);
+	pt_unwinder__free(s->unwinder);
 	pt_usyms__close(s->usyms);
 	pt_ksyms__free(s->ksyms);
 	pt_target__free(&s->target);

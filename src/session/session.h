@@ -28,6 +28,7 @@
 #include "collect/allocsites.h"
 #include "collect/tasks.h"
 #include "collect/tracer.h"
+#include "collect/ustacks.h"
 #include "output/sink.h"
 #include "report/interval.h"
 #include "report/snapshot.h"
@@ -77,6 +78,8 @@ struct pt_session {
 	unsigned int dither_seed;
 	unsigned int syms_refreshes;
 	int events_err; /* a drain failed: -errno */
+	struct pt_ustacks *ustacks; /* --call-graph dwarf samples, unwound */
+	struct pt_unwinder *unwinder; /* over usyms, once it is open */
 	struct pt_snap_data data;
 	struct pt_interval interval; /* -i: the previous tick's counters */
 	struct pt_task_set tasks; /* the target's threads at attach */

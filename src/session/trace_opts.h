@@ -22,6 +22,14 @@ struct pt_output {
 	char *option; /* "-o FORMAT", for messages */
 };
 
+/* --call-graph: how on-CPU user stacks are walked. */
+enum pt_call_graph {
+	PT_CG_AUTO = 0, /* dwarf when the target's code lacks frame pointers
+			 * (symbols/fpcheck.h), else fp */
+	PT_CG_FP = 1, /* the kernel's frame-pointer walk */
+	PT_CG_DWARF = 2, /* registers and stack copied, unwound by CFI */
+};
+
 struct pt_opts {
 	bool help;
 	bool version;
@@ -47,6 +55,8 @@ struct pt_opts {
 	unsigned int freq_hz; /* -F: on-CPU sampling rate */
 	const char *folded_path; /* --folded: on-CPU stacks */
 	const char *folded_offcpu_path; /* --folded-offcpu: off-CPU stacks */
+	enum pt_call_graph call_graph; /* --call-graph */
+	unsigned int ustack_size; /* --call-graph dwarf,SIZE: bytes copied */
 	/* outputs */
 	struct pt_output *outputs; /* -o, in the order given */
 	size_t noutputs;

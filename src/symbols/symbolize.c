@@ -627,6 +627,11 @@ fail:
 	}
 }
 
+Dwfl *pt_usyms__dwfl(struct pt_usyms *s)
+{
+	return s ? s->dwfl : NULL;
+}
+
 void pt_usyms__close(struct pt_usyms *s)
 {
 	size_t i;

@@ -138,6 +138,11 @@ typedef int (*pt_uframe_fn)(const struct pt_uframe *f, void *ctx);
 int pt_usyms__frames(struct pt_usyms *s, uint64_t addr, pt_uframe_fn fn,
 		     void *ctx);
 
+struct Dwfl;
+/* The Dwfl that holds S's modules, for the unwinder (symbols/unwind.h):
+ * valid until pt_usyms__close(S); its modules change on refresh. */
+struct Dwfl *pt_usyms__dwfl(struct pt_usyms *s);
+
 /* Close everything S holds; NULL is fine. */
 void pt_usyms__close(struct pt_usyms *s);
 

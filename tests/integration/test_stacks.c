@@ -22,6 +22,7 @@
 
 #define TIMEOUT 120.0
 #define STRIPPED PT_BUILD_DIR "/fixtures/refpipe-stripped"
+#define PERF_DEPTH 256 /* frames kept per perf sample */
 
 /* Reads a folded file (plain or .gz) with pipetrace's own reader. */
 static struct pt_folded *load(const char *path)
@@ -242,12 +243,11 @@ static bool is_root_frame(const char *fr)
 /*
  * Checks every frame of F: no tracer machinery, and (unless ADDRESSES) no
  * "+0x" offsets and no [heap]/[anon]/[stack] frames. Prints the
- * share of the total whose stack reaches main or a thread's start
- * (measured, not asserted: code without frame pointers stops the walk).
- * Returns the count of stacks with an offset frame.
+ * share of the total whose stack reaches main or a thread's start, into
+ * *ROOTED if set. Returns the count of stacks with an offset frame.
  */
-static uint64_t check_frames(const struct pt_folded *f, const char *what,
-			     bool addresses)
+static uint64_t check_frames_rooted(const struct pt_folded *f, const char *what,
+				    bool addresses, uint64_t *rooted_out)
 {
 	const char *const *fr;
 	uint64_t c, rooted = 0, offsets = 0;
@@ -277,7 +277,15 @@ static uint64_t check_frames(const struct pt_folded *f, const char *what,
 	print_message("  %s: %llu of %llu reach main or a thread start\n", what,
 		      (unsigned long long)rooted,
 		      (unsigned long long)pt_folded__total(f));
+	if (rooted_out)
+		*rooted_out = rooted;
 	return offsets;
+}
+
+static uint64_t check_frames(const struct pt_folded *f, const char *what,
+			     bool addresses)
+{
+	return check_frames_rooted(f, what, addresses, NULL);
 }
 
 /* Writes LEN bytes of compressible text (words from a small vocabulary in
@@ -314,13 +322,23 @@ static void show_own(const char *err)
 	}
 }
 
+/* What a trace of a Debian program gave. */
+struct debian_run {
+	uint64_t under; /* on-CPU samples under the stage */
+	uint64_t rooted; /* on-CPU samples reaching main or a thread start */
+	uint64_t total; /* on-CPU samples */
+	uint64_t off_rooted, off_total; /* off-CPU us, likewise */
+	bool chose_dwarf; /* pipetrace said it chose --call-graph dwarf */
+};
+
 /*
  * A program of Debian's, not built for pipetrace (no frame pointers in
  * its libraries): BIN ARGS on a 4 MiB text file, stage SPEC, stacks on and
- * off CPU. Returns the on-CPU samples under STAGE.
+ * off CPU, with --call-graph CG (NULL: pipetrace's choice).
  */
-static uint64_t trace_debian(const char *bin, const char *spec,
-			     const char *stage, const char *arg, bool addresses)
+static struct debian_run trace_debian_cg(const char *bin, const char *spec,
+					 const char *stage, const char *arg,
+					 bool addresses, const char *cg)
 {
 	char text[64], on[64], off[64], *o = NULL, *e = NULL;
 	char *argv[] = { PTEST_PIPETRACE,
@@ -338,10 +356,17 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 			 (char *)arg,
 			 "-c",
 			 text,
+			 NULL,
+			 NULL,
 			 NULL };
+	struct debian_run r = { 0 };
 	struct pt_folded *f, *g;
-	uint64_t under;
 
+	if (cg) {
+		memmove(&argv[12], &argv[10], 6 * sizeof(argv[0]));
+		argv[10] = "--call-graph";
+		argv[11] = (char *)cg;
+	}
 	make_text(text, sizeof(text), 4u << 20);
 	ptest_tmp_path(on, sizeof(on), ".folded");
 	ptest_tmp_path(off, sizeof(off), ".off.folded");
@@ -351,9 +376,13 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 	show_top(f, 3);
 	show_own(e);
 	/* --addresses: unnamed code by offset again */
-	assert_true((check_frames(f, "on-CPU", addresses) > 0) == addresses);
-	check_frames(g, "off-CPU (us)", addresses);
-	under = count_under(f, stage, NULL);
+	assert_true((check_frames_rooted(f, "on-CPU", addresses, &r.rooted) >
+		     0) == addresses);
+	check_frames_rooted(g, "off-CPU (us)", addresses, &r.off_rooted);
+	r.off_total = pt_folded__total(g);
+	r.under = count_under(f, stage, NULL);
+	r.total = pt_folded__total(f);
+	r.chose_dwarf = strstr(e, "call graph: dwarf") != NULL;
 	pt_folded__free(f);
 	pt_folded__free(g);
 	unlink(text);
@@ -361,7 +390,13 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 	unlink(off);
 	free(o);
 	free(e);
-	return under;
+	return r;
+}
+
+static uint64_t trace_debian(const char *bin, const char *spec,
+			     const char *stage, const char *arg, bool addresses)
+{
+	return trace_debian_cg(bin, spec, stage, arg, addresses, NULL).under;
 }
 
 #define REQUIRE_BINARY(path)                                       \
@@ -374,26 +409,233 @@ static uint64_t trace_debian(const char *bin, const char *spec,
 		}                                                  \
 	} while (0)
 
-/* xz -9 (liblzma without frame pointers): stacks free of the tracer's
- * frames, of offsets and of [heap]/[anon]/[stack] walk artefacts. */
-static void test_debian_xz(void **state)
+/* Whether at least 90% of a run's on-CPU samples reach main or a thread's
+ * start (printed). */
+static bool mostly_rooted(const struct debian_run *r, const char *what)
 {
-	PTEST_REQUIRE_TRACING();
-	REQUIRE_BINARY("/usr/bin/xz");
-	assert_true(trace_debian("/usr/bin/xz", "liblzma.so.5:lzma_code",
-				 "lzma_code", "-9", false) > 0);
+	print_message(
+		"  %s: %.1f%% of %llu on-CPU samples reach main or a thread start\n",
+		what,
+		r->total ? 100.0 * (double)r->rooted / (double)r->total : 0,
+		(unsigned long long)r->total);
+	return r->total >= 100 && r->rooted * 10 >= r->total * 9;
 }
 
-/* pigz -9 (threads, zlib): the same; then with --addresses, unnamed code
- * is by offset again. */
+/* The same for the off-CPU time (a stack at every switch-out), of which
+ * there must be 100 ms at least (pigz's threads wait for each other). */
+static bool mostly_rooted_off(const struct debian_run *r)
+{
+	return r->off_total >= 100000 && r->off_rooted * 10 >= r->off_total * 9;
+}
+
+/* xz -9 (liblzma without frame pointers): stacks free of the tracer's
+ * frames, of offsets and of [heap]/[anon]/[stack] walk artefacts; by
+ * default unwound by CFI (pipetrace sees liblzma without frame pointers)
+ * to main's caller in 90% of the samples or more. The frame-pointer walk
+ * is cut in liblzma: fewer reach main. */
+static void test_debian_xz(void **state)
+{
+	struct debian_run dw, fp;
+
+	PTEST_REQUIRE_TRACING();
+	REQUIRE_BINARY("/usr/bin/xz");
+	dw = trace_debian_cg("/usr/bin/xz", "liblzma.so.5:lzma_code",
+			     "lzma_code", "-9", false, NULL);
+	assert_true(dw.under > 0);
+	assert_true(dw.chose_dwarf);
+	assert_true(mostly_rooted(&dw, "xz, default (dwarf)"));
+	fp = trace_debian_cg("/usr/bin/xz", "liblzma.so.5:lzma_code",
+			     "lzma_code", "-9", false, "fp");
+	mostly_rooted(&fp, "xz, --call-graph fp");
+	assert_true(fp.under > 0);
+	assert_true(fp.rooted * dw.total < dw.rooted * fp.total);
+}
+
+/* pigz -9 (threads, zlib): the same, each thread's stacks from
+ * start_thread, on CPU and off (90% of the time its threads wait); then
+ * with --addresses, unnamed code is by offset again. */
 static void test_debian_pigz(void **state)
 {
+	struct debian_run dw;
+
 	PTEST_REQUIRE_TRACING();
 	REQUIRE_BINARY("/usr/bin/pigz");
-	assert_true(trace_debian("/usr/bin/pigz", "libz.so.1:deflate",
-				 "deflate", "-9", false) > 0);
+	dw = trace_debian_cg("/usr/bin/pigz", "libz.so.1:deflate", "deflate",
+			     "-9", false, "dwarf");
+	assert_true(dw.under > 0);
+	assert_true(mostly_rooted(&dw, "pigz, --call-graph dwarf"));
+	assert_true(mostly_rooted_off(&dw));
 	assert_true(trace_debian("/usr/bin/pigz", "libz.so.1:deflate",
 				 "deflate", "-9", true) > 0);
+}
+
+/* The frames from main to libc's formatter under stage_sink, run_single
+ * and sink_format inlined (perf --no-inline shows them that way), or
+ * expanded (pipetrace names inlined functions from DWARF). */
+static const char *const sink_inlined[] = { "main", "stage_sink", "__snprintf",
+					    "__vfprintf_internal", NULL };
+static const char *const sink_expanded[] = {
+	"main",	      "run_single",	     "stage_sink", "sink_format",
+	"__snprintf", "__vfprintf_internal", NULL
+};
+
+/* Samples of F whose first frame is FIRST that are under stage_sink (the
+ * stage, or a frame) and hold __vfprintf_internal (into *all), and of
+ * them those whose frames hold CHAIN in its order. */
+static uint64_t sink_chains(const struct pt_folded *f, const char *first,
+			    const char *const *chain, uint64_t *all)
+{
+	const char *const *fr;
+	uint64_t c, whole = 0;
+	size_t i, k, nf, at;
+
+	*all = 0;
+	for (i = 0; i < pt_folded__nr_stacks(f); i++) {
+		bool has = false, sink;
+
+		pt_folded__stack(f, i, &fr, &nf, &c);
+		if (strcmp(fr[0], first))
+			continue;
+		/* pipetrace's lines start with the stage */
+		sink = !strcmp(first, "stage_sink");
+		for (k = 1, at = 0; k < nf; k++) {
+			has |= !strcmp(fr[k], "__vfprintf_internal");
+			sink |= !strcmp(fr[k], "stage_sink");
+			if (chain[at] && !strcmp(fr[k], chain[at]))
+				at++;
+		}
+		*all += has && sink ? c : 0;
+		whole += has && sink && !chain[at] ? c : 0;
+	}
+	return whole;
+}
+
+/* refpipe's sink formats with snprintf, in Debian's libc (no frame
+ * pointers): by CFI its samples in __vfprintf_internal lead back through
+ * sink_format and stage_sink to run_single and main; the frame-pointer
+ * walk skips from the stage to libc's leaf. */
+static void test_refpipe_sink_through_libc(void **state)
+{
+	char path[64], *o = NULL, *e = NULL;
+	char *argv[] = {
+		PTEST_PIPETRACE, "-F", "997", "--folded",    path,
+		"--call-graph",	 NULL, "--",  PTEST_REFPIPE, "--records",
+		"400000",	 NULL
+	};
+	static const char *const cgs[] = { "dwarf", "fp" };
+	uint64_t whole[2], all[2];
+	struct pt_folded *f;
+	size_t i;
+
+	PTEST_REQUIRE_TRACING();
+	for (i = 0; i < 2; i++) {
+		argv[6] = (char *)cgs[i];
+		ptest_tmp_path(path, sizeof(path), ".folded");
+		ptest_run_ok(argv, TIMEOUT, &o, &e);
+		f = load(path);
+		whole[i] = sink_chains(f, "stage_sink", sink_expanded, &all[i]);
+		print_message(
+			"  --call-graph %s: %llu of %llu stage_sink samples in __vfprintf_internal show main;run_single;stage_sink;sink_format;__snprintf\n",
+			cgs[i], (unsigned long long)whole[i],
+			(unsigned long long)all[i]);
+		pt_folded__free(f);
+		unlink(path);
+		free(o);
+		free(e);
+		o = e = NULL;
+	}
+	assert_true(all[0] >= 20);
+	assert_true(whole[0] * 10 >= all[0] * 9);
+	assert_true(all[1] > 0);
+	assert_true(whole[1] * 10 < all[1] * 9);
+}
+
+/* Appends perf script's frame line L ("\t ADDR SYM") to the stack
+ * being built, kernel addresses left out. */
+static void perf_frame(char *l, const char **fr, size_t *n, size_t max)
+{
+	unsigned long long addr;
+	char *sym;
+
+	addr = strtoull(l, &sym, 16);
+	while (*sym == ' ')
+		sym++;
+	if (!*sym || addr >= 0xffff800000000000ull || *n >= max)
+		return;
+	fr[(*n)++] = sym;
+}
+
+/* perf script's samples (-F ip,sym --no-inline: frames leaf first, one
+ * a line, a blank line after each sample) as folded stacks under the
+ * frame "perf", root first. */
+static struct pt_folded *perf_folded(char *out)
+{
+	const char *fr[PERF_DEPTH + 1], *rev[PERF_DEPTH + 1];
+	struct pt_folded *f;
+	char *l, *next;
+	size_t n = 0, k;
+
+	assert_int_equal(pt_folded__new(&f), 0);
+	for (l = out; l && *l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*l) {
+			perf_frame(l, fr, &n, PERF_DEPTH);
+			continue;
+		}
+		rev[0] = "perf";
+		for (k = 0; k < n; k++)
+			rev[k + 1] = fr[n - 1 - k];
+		if (n)
+			assert_int_equal(pt_folded__add(f, rev, n + 1, 1), 0);
+		n = 0;
+	}
+	return f;
+}
+
+/* Cross-check with perf record --call-graph dwarf on the same workload:
+ * its stage_sink samples in __vfprintf_internal show the same chain from
+ * main in 90% of them or more, as pipetrace's do. */
+static void test_refpipe_sink_perf_agrees(void **state)
+{
+	char data[64], *o = NULL, *e = NULL;
+	char *rec[] = { "/usr/bin/perf",
+			"record",
+			"--call-graph",
+			"dwarf",
+			"-e",
+			"cpu-clock",
+			"-F",
+			"997",
+			"-o",
+			data,
+			"--",
+			PTEST_REFPIPE,
+			"--records",
+			"400000",
+			NULL };
+	char *script[] = { "/usr/bin/perf", "script",	   "-i", data, "-F",
+			   "ip,sym",	    "--no-inline", NULL };
+	struct pt_folded *f;
+	uint64_t whole, all;
+
+	REQUIRE_BINARY("/usr/bin/perf");
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(data, sizeof(data), ".perf.data");
+	ptest_run_ok(rec, TIMEOUT, NULL, NULL);
+	ptest_run_ok(script, TIMEOUT, &o, &e);
+	f = perf_folded(o);
+	whole = sink_chains(f, "perf", sink_inlined, &all);
+	print_message(
+		"  perf --call-graph dwarf: %llu of %llu stage_sink samples in __vfprintf_internal show main;stage_sink;__snprintf (inlined frames not shown)\n",
+		(unsigned long long)whole, (unsigned long long)all);
+	assert_true(all >= 20);
+	assert_true(whole * 10 >= all * 9);
+	pt_folded__free(f);
+	unlink(data);
+	free(o);
+	free(e);
 }
 
 /* refpipe with a probe hit per record: the probes' own work is counted
@@ -444,6 +686,8 @@ int main(void)
 		cmocka_unit_test(test_debian_xz),
 		cmocka_unit_test(test_debian_pigz),
 		cmocka_unit_test(test_tracer_own),
+		cmocka_unit_test(test_refpipe_sink_through_libc),
+		cmocka_unit_test(test_refpipe_sink_perf_agrees),
 	};
 
 	ptest_filter_from_env();

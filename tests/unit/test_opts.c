@@ -218,6 +218,53 @@ static void test_alloc_and_stacks(void **state)
 	}
 }
 
+/* --call-graph fp|dwarf[,SIZE]: unset is the choice by evidence. */
+static void test_call_graph(void **state)
+{
+	static const struct {
+		const char *arg;
+		enum pt_call_graph cg;
+		unsigned int size;
+	} good[] = {
+		{ "fp", PT_CG_FP, PT_USTACK_DEFAULT },
+		{ "dwarf", PT_CG_DWARF, PT_USTACK_DEFAULT },
+		{ "dwarf,4096", PT_CG_DWARF, 4096 },
+		{ "dwarf,16384", PT_CG_DWARF, 16384 },
+	};
+	static const char *const bad[] = { "lbr",	  "dwarf,",
+					   "dwarf,0",	  "dwarf,7",
+					   "dwarf,16392", "dwarfx",
+					   "fp,8",	  "" };
+	char *a0[] = { "pipetrace", "-p", "1", NULL };
+	char *a[] = { "pipetrace", "--call-graph", NULL, "-p", "1", NULL };
+	char *twice[] = { "pipetrace", "--call-graph", "fp", "--call-graph",
+			  "dwarf",     "-p",	       "1",  NULL };
+	struct pt_opts o;
+	char err[256];
+	size_t i;
+
+	assert_int_equal(parse(a0, ARGC(a0), &o, err), 0);
+	assert_int_equal(o.call_graph, PT_CG_AUTO);
+	assert_int_equal(o.ustack_size, PT_USTACK_DEFAULT);
+	pt_opts__free(&o);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		a[2] = (char *)good[i].arg;
+		assert_int_equal(parse(a, 5, &o, err), 0);
+		assert_int_equal(o.call_graph, good[i].cg);
+		assert_int_equal(o.ustack_size, good[i].size);
+		pt_opts__free(&o);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a[2] = (char *)bad[i];
+		assert_int_equal(parse(a, 5, &o, err), -EINVAL);
+		assert_non_null(strstr(err, "--call-graph"));
+		pt_opts__free(&o);
+	}
+	assert_int_equal(parse(twice, ARGC(twice), &o, err), -EINVAL);
+	assert_non_null(strstr(err, "--call-graph given twice"));
+	pt_opts__free(&o);
+}
+
 /* -o FORMAT=PATH, repeatable; one-value options given twice fail. */
 static void test_outputs_and_repeats(void **state)
 {
@@ -298,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_alloc_and_stacks),
+		cmocka_unit_test(test_call_graph),
 		cmocka_unit_test(test_outputs_and_repeats),
 		cmocka_unit_test(test_help_version),
 	};
