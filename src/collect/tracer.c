@@ -18,6 +18,7 @@
 #include "report/hist.h"
 #include "util/log.h"
 #include "pipetrace.skel.h"
+#include "collect/kpid.h"
 #include "collect/sysclass.h"
 #include "collect/tracer.h"
 #include "collect/umulti.h"
@@ -43,6 +44,9 @@ struct pt_tracer {
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
 	struct pt_stage_time *percpu_time;
 	struct ring_buffer *rb; /* --events */
+	/* task_ids (kpid.h), when pipetrace runs in a PID namespace that is
+	 * not the initial one; else NULL: its ids are the kernel's. */
+	struct bpf_program *kpid_iter;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -216,6 +220,10 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 					 PT_DEFAULT_EVENTS_BYTES);
 	}
 	use_multi(t);
+	if (!pt_kpid__initial_ns())
+		t->kpid_iter = t->skel->progs.task_ids;
+	else
+		bpf_program__set_autoload(t->skel->progs.task_ids, false);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	for (i = 0; i < stages->n; i++)
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
@@ -458,10 +466,14 @@ static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t *stage)
 int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 {
 	const struct pt_stage_set *st = t->stages;
+	uint32_t ktgid;
 	size_t failed;
 	int ret;
 
-	t->skel->bss->target_tgid = (uint32_t)tgid;
+	ret = pt_kpid__of(t->kpid_iter, tgid, &ktgid, err, errlen);
+	if (ret)
+		return ret;
+	t->skel->bss->target_tgid = ktgid;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
 	/* Scheduler and syscall tracepoints first, so that threads are
 	 * followed from before their first stage call. */
@@ -746,7 +758,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		[PT_PROBE_STEP] = pt_calib_step,
 		[PT_PROBE_SITE] = pt_calib_site,
 	};
-	uint32_t id = (uint32_t)t->stages->n, tid = (uint32_t)gettid();
+	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
 	struct calib_ctx cc = { 0 };
 	struct pt_elf *elf = NULL;
 	bool used;
@@ -768,10 +780,14 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			err, errlen, ret < 0 ? ret : -ENOENT,
 			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
 
-	ret = attach_tracepoints(t, err, errlen);
+	ret = pt_kpid__of(t->kpid_iter, getpid(), &ktgid, err, errlen);
+	if (!ret)
+		ret = pt_kpid__of(t->kpid_iter, gettid(), &tid, err, errlen);
+	if (!ret)
+		ret = attach_tracepoints(t, err, errlen);
 	if (ret)
 		return ret;
-	t->skel->bss->target_tgid = (uint32_t)getpid();
+	t->skel->bss->target_tgid = ktgid;
 	t->skel->bss->stage_bias_ns[id] = 0;
 	t->skel->bss->phase = PT_PHASE_ARMED;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
