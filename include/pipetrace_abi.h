@@ -149,7 +149,13 @@ enum pt_sys_class {
 	PT_SYS_MMAP = 8, /* mmap; its second argument is the length */
 	PT_SYS_MUNMAP = 9, /* munmap; likewise */
 	PT_SYS_BRK = 10, /* brk; returns the new program break */
+	/* restart_syscall: continues a syscall a signal interrupted (after
+	 * SIGSTOP/SIGCONT, ptrace, the freezer); classed as the syscall it
+	 * continues, known by the task's restart_block.fn (restart_fn[]). */
+	PT_SYS_RESTART = 11,
 };
+/* Restart functions known (restart_fn[] and restart_nr[]). */
+#define PT_RESTART_FNS 8
 #define PT_MAX_SYSCALL 512 /* syscall numbers classified */
 
 /* The I/O classes (PT_SYS_READ to PT_SYS_FSYNC): counted in io_syscalls. */

@@ -134,6 +134,23 @@ static void use_multi(struct pt_tracer *t)
 			progs[i], (enum bpf_attach_type)PT_TRACE_UPROBE_MULTI);
 }
 
+/* What restart_syscall continues, from /proc/kallsyms: without it (no
+ * addresses shown), a sleep resumed after SIGSTOP/SIGCONT counts as other. */
+static void set_restarts(struct pt_tracer *t)
+{
+	char msg[256];
+	int n = pt_sysclass__restarts("/proc/kallsyms",
+				      (uint64_t *)t->skel->rodata->restart_fn,
+				      (int32_t *)t->skel->rodata->restart_nr,
+				      msg, sizeof(msg));
+
+	if (n < 0)
+		pt_debug("%s", msg);
+	else
+		pt_debug("restart_syscall: %d restart functions known%s", n,
+			 n ? "" : " (kallsyms hides addresses: run as root)");
+}
+
 int pt_tracer__open(const struct pt_stage_set *stages,
 		    const struct pt_tracer_opts *o, struct pt_tracer **out,
 		    char *err, size_t errlen)
@@ -225,6 +242,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	else
 		bpf_program__set_autoload(t->skel->progs.task_ids, false);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
+	set_restarts(t);
 	for (i = 0; i < stages->n; i++)
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
 
