@@ -172,7 +172,22 @@ static void test_pidns_tracer(void **state)
 	unlink(out);
 }
 
-/* The first child of process pid (the namespace's init under unshare). */
+/* Whether process pid runs PROG (it has exec'd). */
+static bool runs_prog(pid_t pid)
+{
+	char path[64], exe[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return !strcmp(exe, PROG);
+}
+
+/* The child of process pid (the namespace's init under unshare), once it
+ * runs PROG; 0 if it does not. */
 static pid_t child_of(pid_t pid)
 {
 	char path[64];
@@ -180,16 +195,17 @@ static pid_t child_of(pid_t pid)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
-	for (tries = 0; tries < 3000 && c <= 0; tries++) {
+	for (tries = 0; tries < 3000; tries++) {
 		f = fopen(path, "r");
 		if (f && fscanf(f, "%d", &c) != 1)
 			c = 0;
 		if (f)
 			fclose(f);
-		if (c <= 0)
-			usleep(10000);
+		if (c > 0 && runs_prog(c))
+			return c;
+		usleep(10000);
 	}
-	return c;
+	return 0;
 }
 
 /* The target in its own PID namespace, pipetrace outside it (-p with the
