@@ -15,6 +15,8 @@
  *                            one malloc(32) and its free() per call
  *   prog_acct hold N OUT     stage_hold() once: N x malloc(64), all kept,
  *                            then all freed
+ *   prog_acct fail N OUT     stage_fail() N times: p = malloc(64), a
+ *                            realloc(p, 2^62) that fails, free(p)
  *   prog_acct sleep 0 OUT    writes its pid to OUT.pid, then stage_sleep():
  *                            nanosleep(1 s) once, timed (sleep_ns)
  *
@@ -44,14 +46,16 @@ struct book {
 	uint64_t calls, allocs, alloc_bytes, frees, freed_bytes;
 };
 
-enum { B_COUNT, B_R, B_M, B_A, B_B, B_HOLD, B_SLEEP, B_NR };
+enum { B_COUNT, B_R, B_M, B_A, B_B, B_HOLD, B_SLEEP, B_FAIL, B_NR };
 
 static struct book books[B_NR] = {
 	[B_COUNT] = { "stage_count" }, [B_R] = { "stage_r" },
 	[B_M] = { "stage_m" },	       [B_A] = { "stage_a" },
 	[B_B] = { "stage_b" },	       [B_HOLD] = { "stage_hold" },
-	[B_SLEEP] = { "stage_sleep" },
+	[B_SLEEP] = { "stage_sleep" }, [B_FAIL] = { "stage_fail" },
 };
+/* A size no realloc() can give (not a constant: the compiler would say). */
+static volatile size_t huge = (size_t)1 << 62;
 static uint64_t sleep_ns;
 
 long stage_count(void);
@@ -61,6 +65,7 @@ long stage_a(void);
 long stage_b(void);
 long stage_hold(void **v, long n);
 long stage_sleep(void);
+long stage_fail(void);
 
 /* The books are shared by threads (race: several stage_m threads). */
 static void add(uint64_t *v, uint64_t n)
@@ -152,6 +157,20 @@ PIPETRACE_NOINLINE long stage_hold(void **v, long n)
 	return n;
 }
 PIPETRACE_STAGE(stage_hold);
+
+/* realloc() that fails: the block stays the program's, and is freed. */
+PIPETRACE_NOINLINE long stage_fail(void)
+{
+	char *p = book_malloc(&books[B_FAIL], 64);
+
+	p[0] = 1;
+	if (realloc(p, huge))
+		exit(2);
+	book_free(&books[B_FAIL], p, 64);
+	books[B_FAIL].calls++;
+	return 1;
+}
+PIPETRACE_STAGE(stage_fail);
 
 static uint64_t now_ns(void)
 {
@@ -261,6 +280,9 @@ static void run(const char *mode, long n, const char *out)
 	else if (!strcmp(mode, "alternate"))
 		for (i = 0; i < n; i++)
 			stage_a(), stage_b();
+	else if (!strcmp(mode, "fail"))
+		for (i = 0; i < n; i++)
+			stage_fail();
 	else if (!strcmp(mode, "hold"))
 		hold(n);
 	else if (!strcmp(mode, "sleep"))

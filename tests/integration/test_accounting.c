@@ -266,6 +266,22 @@ static void test_realloc_race(void **state)
 	unlink(out);
 }
 
+/* A realloc() that fails leaves its old block live and tracked: freed
+ * later, tracked, and nothing left over. */
+static void test_realloc_fails(void **state)
+{
+	char *pre[] = { PTEST_PIPETRACE, "--alloc", NULL };
+	char out[64];
+	json_object *rep;
+
+	PTEST_REQUIRE_TRACING();
+	rep = trace(pre, "fail", "200", out, sizeof(out));
+	assert_int_equal(ptest_u64(rep, "lost_events"), 0);
+	check_books(rep, out, "stage_fail");
+	json_object_put(rep);
+	unlink(out);
+}
+
 /* --alloc-sample 2 with two stages that alternate, one malloc each: each
  * stage's scaled figures are its own exactly. */
 static void test_sample_per_stage(void **state)
@@ -472,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_pidns_tracer),
 		cmocka_unit_test(test_pidns_target),
 		cmocka_unit_test(test_realloc_race),
+		cmocka_unit_test(test_realloc_fails),
 		cmocka_unit_test(test_sample_per_stage),
 		cmocka_unit_test(test_allocs_full),
 		cmocka_unit_test(test_restart_sleep),
