@@ -17,7 +17,7 @@
 struct bpf_program;
 
 /* Whether pipetrace runs in the initial PID namespace, where its ids are
- * the kernel's (no translation needed). */
+ * the kernel's (no translation needed); false when it cannot tell. */
 bool pt_kpid__initial_ns(void);
 
 /*
