@@ -12,9 +12,6 @@ const volatile __u32 alloc_sample = 1;
 const volatile __u64 alloc_min_bytes = 0;
 const volatile __u64 page_size = 4096;
 
-/* Allocations seen, for --alloc-sample. */
-__u64 alloc_seq;
-
 /* Live blocks by address (--alloc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -22,6 +19,15 @@ struct {
 	__type(key, __u64);
 	__type(value, struct pt_alloc);
 } allocs SEC(".maps");
+
+/* Allocations seen per stage (and outside), for --alloc-sample: a counter
+ * per stage, so that each one records exactly 1 in N of its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PT_MAX_STAGES + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} alloc_seq SEC(".maps");
 
 static const struct pt_alloc_call zero_call;
 
@@ -46,71 +52,136 @@ static __always_inline struct pt_stage_mem *mem_of(__u32 stage)
 	return bpf_map_lookup_elem(&mem, &stage);
 }
 
-/* Records block ptr of size bytes, allocated in `stage` (sampled). */
-static __always_inline void record_alloc(void *ctx, __u64 ptr, __u64 size,
-					 __u32 stage, struct pt_stage_mem *m)
+/* --alloc-sample N: whether stage's next allocation goes unrecorded. */
+static __always_inline bool sampled_out(__u32 stage)
 {
-	struct pt_alloc a = { .size = size, .stage = stage };
-	__s64 live;
-	__u64 seq;
+	__u64 *n;
 
-	if (!ptr || size < alloc_min_bytes)
-		return;
-	if (alloc_sample > 1) {
-		seq = __sync_fetch_and_add(&alloc_seq, 1);
-		if (seq % alloc_sample)
-			return;
-	}
-	a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	/* Once more unless the stack's bucket holds another stack (EEXIST):
-	 * a full make test lost 6 of 120 allocations' stacks once in about
-	 * 15 runs, with identical stacks stored fine before and after. */
-	if (a.stack_id < 0 && a.stack_id != -EEXIST)
-		a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	if (a.stack_id < 0)
-		count_lost(PT_LOST_STACKS, 1);
-	if (bpf_map_update_elem(&allocs, &ptr, &a, BPF_ANY)) {
-		count_lost(PT_LOST_ALLOCS_FULL, 1);
-		return;
-	}
-	__sync_fetch_and_add(&m->alloc_calls, 1);
-	__sync_fetch_and_add(&m->alloc_bytes, size);
-	live = __sync_add_and_fetch(&m->live_bytes, (__s64)size);
+	if (alloc_sample <= 1)
+		return false;
+	n = bpf_map_lookup_elem(&alloc_seq, &stage);
+	return !n || __sync_fetch_and_add(n, 1) % alloc_sample;
+}
+
+/* Adds size live bytes to m (and its peak). */
+static __always_inline void add_live(struct pt_stage_mem *m, __u64 size)
+{
+	__s64 live = __sync_add_and_fetch(&m->live_bytes, (__s64)size);
+
 	/* Racy maximum: two CPUs may both raise it; the larger usually wins,
 	 * and the error is one block. */
 	if (live > m->peak_live_bytes)
 		m->peak_live_bytes = live;
 }
 
-/* Releases block ptr in `stage` (m): a free() call when is_free. */
-static __always_inline void release(__u64 ptr, bool is_free, __u32 stage,
-				    struct pt_stage_mem *m)
+/* Block a, no longer tracked, stops counting as live in its stage. */
+static __always_inline void retire(const struct pt_alloc *a)
+{
+	struct pt_stage_mem *owner = mem_of(a->stage);
+
+	if (owner)
+		__sync_fetch_and_sub(&owner->live_bytes, (__s64)a->size);
+}
+
+/*
+ * Tracks block ptr as a. An entry still at that address is a block whose
+ * release was not seen: its live bytes are retired first. Returns 0 or
+ * -errno (-E2BIG: the map is full).
+ */
+static __always_inline int track(__u64 ptr, const struct pt_alloc *a)
+{
+	struct pt_alloc *cur, old;
+	int ret = bpf_map_update_elem(&allocs, &ptr, a, BPF_NOEXIST);
+
+	if (ret != -EEXIST)
+		return ret;
+	cur = bpf_map_lookup_elem(&allocs, &ptr);
+	if (cur) {
+		old = *cur;
+		if (!bpf_map_delete_elem(&allocs, &ptr))
+			retire(&old);
+	}
+	return bpf_map_update_elem(&allocs, &ptr, a, BPF_NOEXIST);
+}
+
+/* The user stack of the allocation being recorded, or < 0 (counted). */
+static __always_inline __s32 alloc_stack(void *ctx)
+{
+	__s32 id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+
+	/* Once more unless the stack's bucket holds another stack (EEXIST):
+	 * a full make test lost 6 of 120 allocations' stacks once in about
+	 * 15 runs, with identical stacks stored fine before and after. */
+	if (id < 0 && id != -EEXIST)
+		id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (id < 0)
+		count_lost(PT_LOST_STACKS, 1);
+	return id;
+}
+
+/* Records block ptr of size bytes, allocated in `stage` (sampled). The
+ * stage's totals count it even when the allocs map is full: only the
+ * block's own tracking (live bytes, its release) is lost then. */
+static __always_inline void record_alloc(void *ctx, __u64 ptr, __u64 size,
+					 __u32 stage, struct pt_stage_mem *m)
+{
+	struct pt_alloc a = { .size = size, .stage = stage };
+
+	if (!ptr || size < alloc_min_bytes || sampled_out(stage))
+		return;
+	__sync_fetch_and_add(&m->alloc_calls, 1);
+	__sync_fetch_and_add(&m->alloc_bytes, size);
+	a.stack_id = alloc_stack(ctx);
+	if (track(ptr, &a)) {
+		count_lost(PT_LOST_ALLOCS_FULL, 1);
+		return;
+	}
+	add_live(m, size);
+}
+
+/* Block a was released in `stage` (m): by a free() call when is_free. */
+static __always_inline void released(const struct pt_alloc *a, bool is_free,
+				     __u32 stage, struct pt_stage_mem *m)
+{
+	struct pt_stage_mem *owner = mem_of(a->stage);
+
+	if (is_free)
+		__sync_fetch_and_add(&m->frees, 1);
+	__sync_fetch_and_add(&m->freed_bytes, a->size);
+	if (!owner)
+		return;
+	__sync_fetch_and_sub(&owner->live_bytes, (__s64)a->size);
+	if (a->stage != stage)
+		__sync_fetch_and_add(&owner->handed_bytes, a->size);
+}
+
+/* Takes block ptr out of `allocs` into *out. False if it was not there. */
+static __always_inline bool untrack(__u64 ptr, struct pt_alloc *out)
 {
 	struct pt_alloc *a;
-	struct pt_stage_mem *owner;
-	__u64 size;
-	__u32 from;
+
+	if (!ptr)
+		return false;
+	a = bpf_map_lookup_elem(&allocs, &ptr);
+	if (!a)
+		return false;
+	*out = *a;
+	/* Fails when another CPU took it first (a double free). */
+	return bpf_map_delete_elem(&allocs, &ptr) == 0;
+}
+
+/* free(ptr) in `stage` (m). */
+static __always_inline void free_call(__u64 ptr, __u32 stage,
+				      struct pt_stage_mem *m)
+{
+	struct pt_alloc a;
 
 	if (!ptr)
 		return;
-	a = bpf_map_lookup_elem(&allocs, &ptr);
-	if (!a) {
-		if (is_free)
-			__sync_fetch_and_add(&m->frees_untracked, 1);
-		return;
-	}
-	size = a->size;
-	from = a->stage;
-	bpf_map_delete_elem(&allocs, &ptr);
-	if (is_free)
-		__sync_fetch_and_add(&m->frees, 1);
-	__sync_fetch_and_add(&m->freed_bytes, size);
-	owner = mem_of(from);
-	if (!owner)
-		return;
-	__sync_fetch_and_sub(&owner->live_bytes, (__s64)size);
-	if (from != stage)
-		__sync_fetch_and_add(&owner->handed_bytes, size);
+	if (untrack(ptr, &a))
+		released(&a, true, stage, m);
+	else
+		__sync_fetch_and_add(&m->frees_untracked, 1);
 }
 
 /* Thread tid's allocator call slot c, or a new one when c is NULL; NULL
@@ -145,7 +216,7 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 			return 0;
 		m = mem_here(bpf_ktime_get_ns(), &stage);
 		if (m)
-			release(a0, true, stage, m);
+			free_call(a0, stage, m);
 		return 0;
 	}
 	c = alloc_call(tid, c);
@@ -157,7 +228,35 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	c->arg[0] = a0;
 	c->arg[1] = a1;
 	c->arg[2] = a2;
+	/* realloc's old block is dead from here, moved or not: another thread
+	 * may be given its address before realloc returns. */
+	c->has_old = kind == PT_ALLOC_REALLOC && untrack(a0, &c->old);
 	return 0;
+}
+
+/* realloc() returned ret: what became of its old block (c->old if it was
+ * tracked). */
+static __always_inline void realloc_old(const struct pt_alloc_call *c,
+					__u64 ret, __u32 stage,
+					struct pt_stage_mem *m)
+{
+	/* realloc(p, 0) freed p and returned NULL. */
+	bool freed = !ret && c->arg[0] && !c->arg[1];
+	struct pt_alloc old = c->old;
+
+	if (!ret && !freed) {
+		/* It failed: the old block is still live, and tracked again
+		 * (its live bytes never left). */
+		if (c->has_old && track(c->arg[0], &old)) {
+			count_lost(PT_LOST_ALLOCS_FULL, 1);
+			retire(&old);
+		}
+		return;
+	}
+	if (c->has_old)
+		released(&old, freed, stage, m);
+	else if (freed)
+		__sync_fetch_and_add(&m->frees_untracked, 1);
 }
 
 /*
@@ -198,16 +297,9 @@ static __always_inline bool alloc_result(const struct pt_alloc_call *c,
 		*size = c->arg[2];
 		return true;
 	case PT_ALLOC_REALLOC:
-		if (ret) {
-			/* Moved or not, the old block is released and the
-			 * new one allocated. */
-			release(c->arg[0], false, stage, m);
-			*ptr = ret;
-			*size = c->arg[1];
-		} else if (c->arg[0] && !c->arg[1]) {
-			/* realloc(p, 0) freed p and returned NULL. */
-			release(c->arg[0], true, stage, m);
-		}
+		realloc_old(c, ret, stage, m);
+		*ptr = ret;
+		*size = c->arg[1];
 		return true;
 	default:
 		return false;

@@ -152,7 +152,13 @@ enum pt_sys_class {
 	PT_SYS_MMAP = 8, /* mmap; its second argument is the length */
 	PT_SYS_MUNMAP = 9, /* munmap; likewise */
 	PT_SYS_BRK = 10, /* brk; returns the new program break */
+	/* restart_syscall: continues a syscall a signal interrupted (after
+	 * SIGSTOP/SIGCONT, ptrace, the freezer); classed as the syscall it
+	 * continues, known by the task's restart_block.fn (restart_fn[]). */
+	PT_SYS_RESTART = 11,
 };
+/* Restart functions known (restart_fn[] and restart_nr[]). */
+#define PT_RESTART_FNS 8
 #define PT_MAX_SYSCALL 512 /* syscall numbers classified */
 
 /* The I/O classes (PT_SYS_READ to PT_SYS_FSYNC): counted in io_syscalls. */
@@ -290,11 +296,17 @@ struct pt_alloc {
 };
 
 /* An allocator call in flight on a thread (its arguments, until it
- * returns); depth counts the allocator's calls into itself. */
+ * returns); depth counts the allocator's calls into itself. A realloc()
+ * takes its old block out of `allocs` at entry (another thread may be given
+ * that address before realloc returns) and keeps it here: old, when
+ * has_old. */
 struct pt_alloc_call {
 	__u64 arg[3];
 	__u32 kind; /* enum pt_alloc_kind */
 	__u32 depth;
+	struct pt_alloc old;
+	__u32 has_old;
+	__u32 pad;
 };
 
 /* The process's memory at its exit, read from its mm (in pages). */
@@ -453,7 +465,7 @@ _Static_assert(sizeof(struct pt_thread_stage) == 8,
 _Static_assert(sizeof(struct pt_stage_mem) == 14 * 8,
 	       "pt_stage_mem must have no padding");
 _Static_assert(sizeof(struct pt_alloc) == 16, "pt_alloc layout changed");
-_Static_assert(sizeof(struct pt_alloc_call) == 32,
+_Static_assert(sizeof(struct pt_alloc_call) == 56,
 	       "pt_alloc_call must have no padding");
 _Static_assert(sizeof(struct pt_exit_mem) == 24,
 	       "pt_exit_mem must have no padding");

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* sysclass.c - see sysclass.h. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "util/log.h"
 #include "collect/sysclass.h"
 
 #define C(name, cls)            \
@@ -93,10 +96,71 @@ void pt_sysclass__fill(uint8_t cls[PT_MAX_SYSCALL])
 	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (classes[i].nr >= 0 && classes[i].nr < PT_MAX_SYSCALL)
 			cls[classes[i].nr] = classes[i].cls;
+	cls[SYS_restart_syscall] = PT_SYS_RESTART;
 #ifdef SYS_uretprobe
 	cls[SYS_uretprobe] = PT_SYS_PROBE;
 #endif
 #ifdef SYS_uprobe
 	cls[SYS_uprobe] = PT_SYS_PROBE;
 #endif
+}
+
+/* The kernel's restart functions and the syscall each continues. */
+static const struct {
+	const char *fn;
+	long nr;
+} restarts[] = {
+	{ "hrtimer_nanosleep_restart", SYS_clock_nanosleep },
+	{ "posix_cpu_nsleep_restart", SYS_clock_nanosleep },
+	{ "alarm_timer_nsleep_restart", SYS_clock_nanosleep },
+	{ "futex_wait_restart", SYS_futex },
+	{ "do_restart_poll", SYS_poll },
+};
+_Static_assert(sizeof(restarts) / sizeof(restarts[0]) <= PT_RESTART_FNS,
+	       "PT_RESTART_FNS too small");
+
+/* Index in restarts[] of a kallsyms line's function with a nonzero
+ * address (*addr), or -1. */
+static int restart_of(const char *line, uint64_t *addr)
+{
+	char name[128], type;
+	unsigned long long a;
+	size_t i;
+
+	if (sscanf(line, "%llx %c %127s", &a, &type, name) != 3 || !a)
+		return -1;
+	for (i = 0; i < sizeof(restarts) / sizeof(restarts[0]); i++) {
+		if (!strcmp(name, restarts[i].fn)) {
+			*addr = a;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+int pt_sysclass__restarts(const char *kallsyms, uint64_t fn[PT_RESTART_FNS],
+			  int32_t nr[PT_RESTART_FNS], char *err, size_t errlen)
+{
+	FILE *f = fopen(kallsyms, "r");
+	char line[512];
+	int found = 0, i;
+	uint64_t a;
+
+	memset(fn, 0, PT_RESTART_FNS * sizeof(*fn));
+	memset(nr, 0, PT_RESTART_FNS * sizeof(*nr));
+	if (!f)
+		return pt_errf(
+			err, errlen, -errno,
+			"cannot read %s: %s; resumed sleeps count as other",
+			kallsyms, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		i = restart_of(line, &a);
+		if (i < 0 || fn[i])
+			continue;
+		fn[i] = a;
+		nr[i] = (int32_t)restarts[i].nr;
+		found++;
+	}
+	fclose(f);
+	return found;
 }

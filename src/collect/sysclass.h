@@ -9,11 +9,23 @@
 #ifndef PT_SYSCLASS_H
 #define PT_SYSCLASS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pipetrace_abi.h"
 
 /* Fills cls[nr] with an enum pt_sys_class for every syscall number. */
 void pt_sysclass__fill(uint8_t cls[PT_MAX_SYSCALL]);
+
+/*
+ * What restart_syscall continues: fn[i] the address of a kernel restart
+ * function (a task's restart_block.fn) and nr[i] the syscall it belongs to
+ * (hrtimer_nanosleep_restart: clock_nanosleep, futex_wait_restart: futex,
+ * do_restart_poll: poll, ...), read from kallsyms (a /proc/kallsyms file);
+ * unused slots are 0. Returns how many were found (0 when kallsyms hides
+ * addresses) or -errno with a message in err.
+ */
+int pt_sysclass__restarts(const char *kallsyms, uint64_t fn[PT_RESTART_FNS],
+			  int32_t nr[PT_RESTART_FNS], char *err, size_t errlen);
 
 #endif /* PT_SYSCLASS_H */

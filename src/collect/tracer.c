@@ -18,6 +18,7 @@
 #include "report/hist.h"
 #include "util/log.h"
 #include "pipetrace.skel.h"
+#include "collect/kpid.h"
 #include "collect/sysclass.h"
 #include "collect/tracer.h"
 #include "collect/umulti.h"
@@ -43,6 +44,9 @@ struct pt_tracer {
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
 	struct pt_stage_time *percpu_time;
 	struct ring_buffer *rb; /* --events */
+	/* task_ids (kpid.h), when pipetrace runs in a PID namespace that is
+	 * not the initial one; else NULL: its ids are the kernel's. */
+	struct bpf_program *kpid_iter;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -128,6 +132,23 @@ static void use_multi(struct pt_tracer *t)
 	for (i = 0; t->multi && i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_expected_attach_type(
 			progs[i], (enum bpf_attach_type)PT_TRACE_UPROBE_MULTI);
+}
+
+/* What restart_syscall continues, from /proc/kallsyms: without it (no
+ * addresses shown), a sleep resumed after SIGSTOP/SIGCONT counts as other. */
+static void set_restarts(struct pt_tracer *t)
+{
+	char msg[256];
+	int n = pt_sysclass__restarts("/proc/kallsyms",
+				      (uint64_t *)t->skel->rodata->restart_fn,
+				      (int32_t *)t->skel->rodata->restart_nr,
+				      msg, sizeof(msg));
+
+	if (n < 0)
+		pt_debug("%s", msg);
+	else
+		pt_debug("restart_syscall: %d restart functions known%s", n,
+			 n ? "" : " (kallsyms hides addresses: run as root)");
 }
 
 int pt_tracer__open(const struct pt_stage_set *stages,
@@ -227,7 +248,12 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 					 PT_DEFAULT_EVENTS_BYTES);
 	}
 	use_multi(t);
+	if (!pt_kpid__initial_ns())
+		t->kpid_iter = t->skel->progs.task_ids;
+	else
+		bpf_program__set_autoload(t->skel->progs.task_ids, false);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
+	set_restarts(t);
 	for (i = 0; i < stages->n; i++)
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
 
@@ -469,10 +495,14 @@ static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t *stage)
 int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 {
 	const struct pt_stage_set *st = t->stages;
+	uint32_t ktgid;
 	size_t failed;
 	int ret;
 
-	t->skel->bss->target_tgid = (uint32_t)tgid;
+	ret = pt_kpid__of(t->kpid_iter, tgid, &ktgid, err, errlen);
+	if (ret)
+		return ret;
+	t->skel->bss->target_tgid = ktgid;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
 	/* Scheduler and syscall tracepoints first, so that threads are
 	 * followed from before their first stage call. */
@@ -854,7 +884,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		[PT_PROBE_STEP] = pt_calib_step,
 		[PT_PROBE_SITE] = pt_calib_site,
 	};
-	uint32_t id = (uint32_t)t->stages->n, tid = (uint32_t)gettid();
+	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
 	struct calib_ctx cc = { 0 };
 	struct pt_elf *elf = NULL;
 	bool used;
@@ -876,10 +906,14 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			err, errlen, ret < 0 ? ret : -ENOENT,
 			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
 
-	ret = attach_tracepoints(t, err, errlen);
+	ret = pt_kpid__of(t->kpid_iter, getpid(), &ktgid, err, errlen);
+	if (!ret)
+		ret = pt_kpid__of(t->kpid_iter, gettid(), &tid, err, errlen);
+	if (!ret)
+		ret = attach_tracepoints(t, err, errlen);
 	if (ret)
 		return ret;
-	t->skel->bss->target_tgid = (uint32_t)getpid();
+	t->skel->bss->target_tgid = ktgid;
 	t->skel->bss->stage_bias_ns[id] = 0;
 	t->skel->bss->phase = PT_PHASE_ARMED;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++) {

@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "report/report.h"
@@ -187,6 +189,39 @@ static void test_sysclass(void **state)
 #if defined(__x86_64__)
 	assert_int_equal(cls[335], PT_SYS_PROBE);
 #endif
+	assert_int_equal(cls[SYS_restart_syscall], PT_SYS_RESTART);
+}
+
+/* What restart_syscall continues, from a kallsyms file: named restart
+ * functions with their syscall; hidden (zero) addresses are not used. */
+static void test_sysclass_restarts(void **state)
+{
+	char path[] = "/tmp/pt-kallsymsXXXXXX", err[256];
+	static const char text[] =
+		"ffffffff8226d9d0 t hrtimer_nanosleep_restart\n"
+		"ffffffff8144f450 t futex_wait_restart\n"
+		"0000000000000000 t do_restart_poll\n"
+		"ffffffff81000000 T _stext\n";
+	uint64_t fn[PT_RESTART_FNS];
+	int32_t nr[PT_RESTART_FNS];
+	int fd = mkstemp(path), i, sleep = 0, lock = 0;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(pt_sysclass__restarts(path, fn, nr, err, sizeof(err)),
+			 2);
+	for (i = 0; i < PT_RESTART_FNS; i++) {
+		sleep += fn[i] == 0xffffffff8226d9d0ull &&
+			 nr[i] == SYS_clock_nanosleep;
+		lock += fn[i] == 0xffffffff8144f450ull && nr[i] == SYS_futex;
+		assert_true(fn[i] || !nr[i]);
+	}
+	assert_int_equal(sleep, 1);
+	assert_int_equal(lock, 1);
+	unlink(path);
+	assert_true(pt_sysclass__restarts(path, fn, nr, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, path));
 }
 
 int main(void)
@@ -200,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_amdahl_nested_self),
 		cmocka_unit_test(test_derive_self_shared),
 		cmocka_unit_test(test_sysclass),
+		cmocka_unit_test(test_sysclass_restarts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
