@@ -492,6 +492,13 @@ static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t *stage)
 	return ret;
 }
 
+int pt_tracer__kernel_tid(struct pt_tracer *t, pid_t id, uint32_t *out)
+{
+	char err[128];
+
+	return pt_kpid__of(t->kpid_iter, id, out, err, sizeof(err));
+}
+
 int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 {
 	const struct pt_stage_set *st = t->stages;

@@ -55,6 +55,10 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			 uint64_t tail_ns[PT_PROBE_NR], char *err,
 			 size_t errlen);
 
+/* The kernel's id of task `id` of pipetrace's PID namespace (the same id
+ * in the initial namespace), as the BPF side counts it: 0 or -errno. */
+int pt_tracer__kernel_tid(struct pt_tracer *t, pid_t id, uint32_t *out);
+
 /* Attaches every stage's exit then entry probe, for process tgid only.
  * Returns 0 or -errno with a message in err naming the stage. */
 int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,

@@ -470,6 +470,20 @@ static int watch_signals(struct pt_session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* /proc names threads by pipetrace's PID namespace, the BPF side by the
+ * kernel's: set's tids made the kernel's (a thread gone meanwhile keeps
+ * its id, and is seen as gone). */
+static void tasks_to_kernel_ids(struct pt_session *s, struct pt_task_set *set)
+{
+	uint32_t ktid;
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (!pt_tracer__kernel_tid(s->tracer, (pid_t)set->v[i].tid,
+					   &ktid))
+			set->v[i].tid = ktid;
+}
+
 /* The target's process: -p's, or the command started and held. */
 static int find_target(struct pt_session *s, char *err, size_t errlen)
 {
@@ -612,6 +626,7 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 	/* Every thread, also those that will not run while traced. */
 	if (pt_tasks__read(s->pid, &s->tasks, err, errlen))
 		pt_warn("%s", err);
+	tasks_to_kernel_ids(s, &s->tasks);
 	if (!s->o->pid) {
 		ret = pt_child__release(&s->child);
 		if (ret) {
@@ -863,6 +878,7 @@ static int snap_unseen(struct pt_session *s, uint64_t duration_ns,
 		return 0;
 	if (!s->exited && pt_tasks__read(s->pid, &now, err, sizeof(err)))
 		pt_debug("%s", err);
+	tasks_to_kernel_ids(s, &now);
 	ret = pt_tasks__add_unseen(&s->tasks, s->exited ? NULL : &now,
 				   duration_ns, &s->data.threads, nthreads);
 	pt_tasks__free(&now);
