@@ -29,6 +29,15 @@ static int parse_items_mode(const char *s)
 	return -2;
 }
 
+/* Frees what s holds and leaves it holding nothing: a caller frees a spec
+ * after a failed parse too. */
+static void spec_clear(struct pt_spec *s)
+{
+	free(s->object);
+	free(s->pattern);
+	s->object = s->pattern = NULL;
+}
+
 int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 		   size_t errlen)
 {
@@ -73,13 +82,11 @@ int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 	}
 	free(copy);
 	if (!s->pattern || (colon && !s->object)) {
-		free(s->object);
-		free(s->pattern);
+		spec_clear(s);
 		return -ENOMEM;
 	}
 	if (!*s->pattern) {
-		free(s->object);
-		free(s->pattern);
+		spec_clear(s);
 		return pt_errf(
 			err, errlen, -EINVAL,
 			"empty function pattern in stage spec '%s'; use OBJECT:PATTERN, e.g. libc.so.6:write",
