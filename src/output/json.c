@@ -74,6 +74,7 @@ static json_object *thread_json(const struct pt_thread_info *th)
 	ret |= jadd(o, "tid", juint(th->tid));
 	ret |= jadd(o, "comm", json_object_new_string(th->comm));
 	ret |= jadd(o, "exited", json_object_new_boolean(th->exited));
+	ret |= jadd(o, "threads", juint(th->nthreads));
 	ret |= jadd(o, "busy_ns", juint(pt_sum_parts(th->busy_ns)));
 	ret |= jadd(o, "idle_ns", juint(pt_sum_parts(th->idle_ns)));
 	ret |= jadd(o, "busy", split_json(th->busy_ns));

@@ -117,10 +117,17 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 			const uint64_t *p = th->idle_ns;
 			uint64_t busy = pt_sum_parts(th->busy_ns);
 			uint64_t all = busy + pt_sum_parts(p);
+			char name[32];
 
+			/* tid 0: exited threads beyond the rows kept. */
+			if (th->tid)
+				snprintf(name, sizeof(name), "%s", th->comm);
+			else
+				snprintf(name, sizeof(name), "(%llu exited)",
+					 (unsigned long long)th->nthreads);
 			fprintf(f,
 				"%-8u %-16s %6.1f   %-6s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f\n",
-				th->tid, th->comm, pct_of(busy, all), "",
+				th->tid, name, pct_of(busy, all), "",
 				pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
 				pct_of(p[PT_PART_IO], all),
 				pct_of(p[PT_PART_LOCK], all),

@@ -108,6 +108,7 @@ static void explain_bottleneck(struct pt_report *r)
 	uint32_t tid = 0, first = 0;
 	uint64_t most = 0, tbusy = 0;
 	bool threaded = false;
+	char who[40];
 	size_t i;
 
 	for (i = 0; i < r->npairs; i++) {
@@ -125,10 +126,16 @@ static void explain_bottleneck(struct pt_report *r)
 		for (i = 0; i < r->npairs; i++)
 			if (r->pairs[i].tid == tid)
 				tbusy += r->pairs[i].wall_ns;
+		/* tid 0: exited threads beyond the rows kept, summed. */
+		if (tid)
+			snprintf(who, sizeof(who), "thread %u is", tid);
+		else
+			snprintf(who, sizeof(who),
+				 "exited threads (summed) are");
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			"its thread %u is in stages %.0f%% of the trace (verdict %s); a 2x faster %s saves %.1f%%",
-			tid,
+			"its %s in stages %.0f%% of the trace (verdict %s); a 2x faster %s saves %.1f%%",
+			who,
 			r->duration_ns ?
 				100.0 * (double)tbusy / (double)r->duration_ns :
 				0.0,

@@ -29,7 +29,6 @@ struct pt_stackfold_stats {
 	struct pt_stackfold_count oncpu, offcpu;
 };
 
-
 /* A stage's counters summed over CPUs. */
 struct pt_totals {
 	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
@@ -48,9 +47,12 @@ static inline uint64_t pt_totals__timed(const struct pt_totals *t)
 }
 
 /* A target thread's time: inside stages (busy) and outside (idle). */
+/* One thread's row; tid 0: exited threads beyond --max-threads rows,
+ * summed (nthreads of them). */
 struct pt_thread_info {
 	uint32_t tid;
 	bool exited;
+	uint64_t nthreads; /* threads in the row: 1, more for a reused tid */
 	char comm[16];
 	uint64_t busy_ns[PT_PART_NR];
 	uint64_t idle_ns[PT_PART_NR];

@@ -71,11 +71,14 @@ static void golden_stages(struct golden *g)
 
 static void golden_threads(struct golden *g)
 {
-	g->th[0] = (struct pt_thread_info){ .tid = 4242, .comm = "refpipe" };
+	g->th[0] = (struct pt_thread_info){ .tid = 4242,
+					    .nthreads = 1,
+					    .comm = "refpipe" };
 	g->th[0].busy_ns[PT_PART_USER] = 4000000;
 	g->th[0].idle_ns[PT_PART_SLEEP] = 1000000000;
 	g->th[1] = (struct pt_thread_info){ .tid = 4243,
 					    .exited = true,
+					    .nthreads = 1,
 					    .comm = "refpipe-sink" };
 	g->th[1].busy_ns[PT_PART_LOCK] = 20000000;
 	g->th[1].idle_ns[PT_PART_IO] = 30000000;
