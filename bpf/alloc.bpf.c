@@ -193,7 +193,7 @@ static __always_inline struct pt_alloc_call *alloc_call(__u32 tid,
 		return c;
 	if (bpf_map_update_elem(&alloc_calls, &tid, &zero_call, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&alloc_calls, &tid)) {
-		count_lost(PT_LOST_THREADS_FULL, 1);
+		refuse_thread(bpf_get_current_task_btf());
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&alloc_calls, &tid);

@@ -41,6 +41,8 @@ const struct pt_thread zero_thread = {};
 stage_time_map_t stage_time SEC(".maps");
 probe_sys_map_t probe_sys SEC(".maps");
 threads_map_t threads SEC(".maps");
+refused_map_t refused SEC(".maps");
+thread_stage_map_t thread_stage SEC(".maps");
 lost_map_t lost SEC(".maps");
 mem_map_t mem SEC(".maps");
 alloc_calls_map_t alloc_calls SEC(".maps");

@@ -22,6 +22,7 @@
 #include "pipetrace_abi.h"
 
 #define TASK_UNINTERRUPTIBLE 0x2
+#define PF_EXITING 0x4
 #define EFAULT 14
 #define EEXIST 17
 
@@ -69,6 +70,26 @@ typedef struct {
 	__type(value, struct pt_thread);
 } threads_map_t;
 extern threads_map_t threads SEC(".maps");
+
+/* Threads refused a slot in `threads`, marked at their first refusal so
+ * that lost.threads_full counts threads; freed with the task. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} refused_map_t;
+extern refused_map_t refused SEC(".maps");
+
+/* (thread, stage) -> outermost wall time (stage.bpf.c adds, sched.bpf.c
+ * folds an exited thread's into tid 0 when its row is not kept). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * PT_DEFAULT_MAX_THREADS);
+	__type(key, struct pt_thread_stage);
+	__type(value, __u64);
+} thread_stage_map_t;
+extern thread_stage_map_t thread_stage SEC(".maps");
 
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -130,28 +151,37 @@ static __always_inline void count_lost(__u32 reason, __u64 n)
 /* How get_thread() treats a thread it does not know. */
 enum get_mode {
 	GET_ONLY = 0, /* return NULL */
-	GET_CREATE = 1, /* create it; an exited one stays exited (its last
-			 * switch-out comes after its exit) */
-	GET_REUSE = 2, /* create it, or start afresh over an exited one: the
-			* thread is alive, so its id was reused */
+	GET_CREATE = 1, /* create it, unless it is exiting (its slot was
+			 * freed at its exit; its last switch-out follows) */
 };
 
-/*
- * The state of target thread tid, created in `state` at `now` as mode says.
- * NULL if unknown, exited, or the map is full (counted).
- */
-static __always_inline struct pt_thread *get_thread(__u32 tid, int mode,
-						    __u32 state, __u64 now)
+/* Counts task, refused a slot, once (the first refusal marks it). */
+static __always_inline void refuse_thread(struct task_struct *task)
 {
+	__u32 *r = bpf_task_storage_get(&refused, task, 0,
+					BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	/* No storage (out of memory, recursion): counted again later rather
+	 * than not at all. */
+	if (!r || !__sync_fetch_and_or(r, 1))
+		count_lost(PT_LOST_THREADS_FULL, 1);
+}
+
+/*
+ * The state of target thread task, created in `state` at `now` as mode
+ * says. NULL if unknown, exiting, or the map is full (counted).
+ */
+static __always_inline struct pt_thread *
+get_thread(struct task_struct *task, int mode, __u32 state, __u64 now)
+{
+	__u32 tid = task->pid;
 	struct pt_thread *t = bpf_map_lookup_elem(&threads, &tid);
 
-	if (t && !t->exited)
+	if (t || mode == GET_ONLY || (task->flags & PF_EXITING))
 		return t;
-	if (mode == GET_ONLY || (t && mode != GET_REUSE))
-		return NULL;
-	/* New, or a thread id reused after an exit: start afresh. */
-	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_ANY)) {
-		count_lost(PT_LOST_THREADS_FULL, 1);
+	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&threads, &tid)) {
+		refuse_thread(task);
 		return NULL;
 	}
 	t = bpf_map_lookup_elem(&threads, &tid);
@@ -171,8 +201,8 @@ static __always_inline struct pt_thread *current_thread(bool create, __u64 now)
 
 	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
 		return NULL;
-	t = get_thread((__u32)pid_tgid, create ? GET_REUSE : GET_ONLY,
-		       PT_T_ONCPU, now);
+	t = get_thread(bpf_get_current_task_btf(),
+		       create ? GET_CREATE : GET_ONLY, PT_T_ONCPU, now);
 	if (t && create && !t->comm[0])
 		bpf_get_current_comm(t->comm, sizeof(t->comm));
 	return t;

@@ -17,6 +17,20 @@ const volatile __u8 offcpu_stacks = 0;
 volatile __u64 offcpu_since_ns = ~0ULL;
 /* The target's memory when its last thread exited. */
 struct pt_exit_mem exit_mem;
+/* Stage ids in use (set before load): the pairs an exit folds. */
+const volatile __u32 nstages = 0;
+/* Exited threads beyond those thread_done keeps, summed. */
+struct pt_thread_sum exited_rest;
+
+static const struct pt_thread_sum zero_sum;
+
+/* Exited threads' figures, by tid (pt_thread_sum). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_DEFAULT_MAX_THREADS); /* --max-threads */
+	__type(key, __u32);
+	__type(value, struct pt_thread_sum);
+} thread_done SEC(".maps");
 
 /* --call-graph dwarf (set by userspace, before or after load): bytes of
  * user stack copied at each switch-out (0: frame pointers only). */
@@ -105,9 +119,10 @@ static __always_inline bool offcpu_send(const struct pt_offcpu *o)
 
 /* Target thread tid switches out (t already updated): remember its stacks,
  * stage and reason until it runs again. */
-static __always_inline void offcpu_out(void *ctx, __u32 tid,
+static __always_inline void offcpu_out(void *ctx, struct task_struct *task,
 				       const struct pt_thread *t, __u64 now)
 {
+	__u32 tid = task->pid;
 	struct pt_offcpu o = { .out_ns = now };
 	__u32 stage = innermost(t);
 
@@ -117,7 +132,7 @@ static __always_inline void offcpu_out(void *ctx, __u32 tid,
 	if (offcpu_ustack_copy && offcpu_send(&o))
 		o.part |= PT_OFFCPU_DWARF;
 	if (bpf_map_update_elem(&offcpu, &tid, &o, BPF_ANY))
-		count_lost(PT_LOST_THREADS_FULL, 1);
+		refuse_thread(task);
 }
 
 /* The time of a switch-out sent as a dwarf sample. */
@@ -180,8 +195,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 				       bool preempt, unsigned int prev_state,
 				       __u64 now)
 {
-	struct pt_thread *t =
-		get_thread(prev->pid, GET_CREATE, PT_T_ONCPU, now);
+	struct pt_thread *t = get_thread(prev, GET_CREATE, PT_T_ONCPU, now);
 	struct pt_stage_time *st;
 
 	if (!t)
@@ -199,14 +213,13 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 			st->vol_switches++;
 	}
 	if (offcpu_stacks)
-		offcpu_out(ctx, prev->pid, t, now);
+		offcpu_out(ctx, prev, t, now);
 }
 
 /* Target thread next runs. */
 static __always_inline void switch_in(struct task_struct *next, __u64 now)
 {
-	struct pt_thread *t =
-		get_thread(next->pid, GET_CREATE, PT_T_RUNNABLE, now);
+	struct pt_thread *t = get_thread(next, GET_CREATE, PT_T_RUNNABLE, now);
 
 	if (!t)
 		return;
@@ -245,7 +258,7 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 	if (!target_tgid || p->tgid != target_tgid)
 		return 0;
 	now = bpf_ktime_get_ns();
-	t = get_thread(p->pid, mode, PT_T_RUNNABLE, now);
+	t = get_thread(p, mode, PT_T_RUNNABLE, now);
 	if (t && t->state == PT_T_BLOCKED) {
 		account(t, now);
 		t->state = PT_T_RUNNABLE;
@@ -273,7 +286,7 @@ int BPF_PROG(sched_wakeup, struct task_struct *p)
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 {
-	return wakeup(p, GET_REUSE);
+	return wakeup(p, GET_CREATE);
 }
 
 /* ---------------------------------------------------------------- exits */
@@ -300,29 +313,84 @@ static __always_inline void read_exit_mem(struct task_struct *task)
 	exit_mem.seen = 1;
 }
 
+/* Adds thread t's figures to s (atomically: exited_rest is shared). */
+static __always_inline void add_sum(struct pt_thread_sum *s,
+				    const struct pt_thread *t)
+{
+	int i;
+
+	__sync_fetch_and_add(&s->threads, 1);
+	for (i = 0; i < PT_PART_NR; i++) {
+		__sync_fetch_and_add(&s->busy_ns[i], t->busy_ns[i]);
+		__sync_fetch_and_add(&s->idle_ns[i], t->idle_ns[i]);
+	}
+}
+
+/* Moves pair (tid, stage i) into (0, i): bpf_loop's callback. */
+static long fold_pair(__u64 i, void *ctx)
+{
+	struct pt_thread_stage key = { .tid = *(__u32 *)ctx, .stage = i };
+	struct pt_thread_stage rest = { .tid = 0, .stage = i };
+	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key), wall, zero = 0;
+
+	if (!v)
+		return 0;
+	wall = *v;
+	/* Deleted first: the slot it frees takes tid 0's pair if new. */
+	bpf_map_delete_elem(&thread_stage, &key);
+	bpf_map_update_elem(&thread_stage, &rest, &zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&thread_stage, &rest);
+	if (v)
+		__sync_fetch_and_add(v, wall);
+	else
+		count_lost(PT_LOST_PAIRS_FULL, 1);
+	return 0;
+}
+
+/* Keeps exited thread tid's figures: its own row while thread_done has
+ * room (a reused tid adds to its row), else summed into exited_rest with
+ * its pairs folded into tid 0's. */
+static __always_inline void keep_exited(__u32 tid, const struct pt_thread *t)
+{
+	struct pt_thread_sum *s = bpf_map_lookup_elem(&thread_done, &tid);
+
+	if (!s) {
+		bpf_map_update_elem(&thread_done, &tid, &zero_sum, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&thread_done, &tid);
+	}
+	if (s) {
+		__builtin_memcpy(s->comm, t->comm, sizeof(s->comm));
+		add_sum(s, t);
+		return;
+	}
+	add_sum(&exited_rest, t);
+	bpf_loop(nstages, fold_pair, &tid, 0);
+}
+
 /* A target thread exits: close its time, count calls that never returned,
- * keep its figures for the report. */
+ * keep its figures for the report and free its slot for another thread
+ * (get_thread() creates none for it after this). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 now = bpf_ktime_get_ns();
-	__u32 tid = (__u32)pid_tgid;
+	__u32 tid = task->pid;
 	struct pt_thread *t;
 
-	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
+	if (!target_tgid || task->tgid != target_tgid)
 		return 0;
-	t = get_thread(tid, GET_ONLY, PT_T_ONCPU, now);
+	t = get_thread(task, GET_ONLY, PT_T_ONCPU, now);
 	if (group_dead)
 		read_exit_mem(task);
 	bpf_map_delete_elem(&alloc_calls, &tid);
+	bpf_map_delete_elem(&offcpu, &tid);
 	if (!t)
 		return 0;
 	account(t, now);
 	if (t->depth && phase == PT_PHASE_ARMED)
 		count_lost(PT_LOST_UNMATCHED,
 			   t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH);
-	t->depth = 0;
-	t->exited = 1;
+	keep_exited(tid, t);
+	bpf_map_delete_elem(&threads, &tid);
 	return 0;
 }

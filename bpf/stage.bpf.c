@@ -33,13 +33,6 @@ struct {
 	__type(value, struct pt_stage_stats);
 } stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4 * PT_DEFAULT_MAX_THREADS);
-	__type(key, struct pt_thread_stage);
-	__type(value, __u64);
-} thread_stage SEC(".maps");
-
 /* Calls streamed one by one (--events). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

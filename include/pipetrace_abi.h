@@ -202,8 +202,9 @@ struct pt_frame {
 	__u64 start_ns;
 };
 
-/* Per-thread state, keyed by tid in the `threads` hash map. Kept after the
- * thread exits (exited = 1) so that its time can be reported. */
+/* Per-thread state, keyed by tid in the `threads` hash map, while the
+ * thread lives: at its exit its figures move to a pt_thread_sum and the
+ * entry is freed for another thread (exited is always 0). */
 struct pt_thread {
 	__u32 depth; /* active calls; may exceed PT_MAX_DEPTH (not stored) */
 	__u32 exited;
@@ -218,6 +219,20 @@ struct pt_thread {
 	char comm[16];
 	__u64 busy_ns[PT_PART_NR]; /* inside any stage */
 	__u64 idle_ns[PT_PART_NR]; /* outside every stage */
+};
+
+/*
+ * An exited thread's figures (`thread_done` hash, keyed by tid, at most
+ * --max-threads of them): threads summed (more than 1 when its tid was
+ * reused). Once that map is full, further exits are summed into the one
+ * `exited_rest` (comm empty) and their (thread, stage) wall times into the
+ * pairs of tid 0, so nothing is dropped.
+ */
+struct pt_thread_sum {
+	char comm[16];
+	__u64 threads;
+	__u64 busy_ns[PT_PART_NR];
+	__u64 idle_ns[PT_PART_NR];
 };
 
 /*
@@ -432,7 +447,9 @@ enum pt_lost_reason {
 	PT_LOST_DEPTH = 0, /* nesting deeper than PT_MAX_DEPTH */
 	PT_LOST_UNMATCHED = 1, /* an exit without its entry, or entries whose
 				* exits never came (longjmp, attach race) */
-	PT_LOST_THREADS_FULL = 2, /* thread map full: a thread not tracked */
+	PT_LOST_THREADS_FULL = 2, /* thread map full: threads not tracked
+				   * (each counted once, at its first
+				   * refusal) */
 	PT_LOST_PAIRS_FULL = 3, /* thread_stage map full: a call's wall time
 				 * missing from the pipeline model */
 	PT_LOST_ALLOCS_FULL = 4, /* allocs map full: a block not tracked */
@@ -458,6 +475,8 @@ _Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 16 +
 						   PT_MAX_STAGES + 8 + 16 + 8 +
 						   16 + 2 * PT_PART_NR * 8,
 	       "pt_thread must have no padding");
+_Static_assert(sizeof(struct pt_thread_sum) == 24 + 2 * PT_PART_NR * 8,
+	       "pt_thread_sum must have no padding");
 _Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
 	       "pt_stage_time must have no padding");
 _Static_assert(sizeof(struct pt_thread_stage) == 8,

@@ -2,14 +2,20 @@
 # SPDX-License-Identifier: MIT
 # Coverage-guided fuzzing of the parsers that read hostile input:
 # /proc/PID/maps (tests/fuzz/fuzz_procmaps.c), ELF objects
-# (tests/fuzz/fuzz_elf.c) and folded stacks (tests/fuzz/fuzz_folded.c,
-# which also checks the flame graph SVG is well-formed). Builds each
+# (tests/fuzz/fuzz_elf.c), folded stacks and folded files, plain or gzip
+# (tests/fuzz/fuzz_folded.c, which also checks the flame graph SVG is
+# well-formed), /proc/kallsyms (fuzz_kallsyms.c), /proc/PID/cmdline,
+# status and stat (fuzz_procinfo.c), the command line and -s specs
+# (fuzz_opts.c) and the symbolizer on a hostile object and debug file
+# mapped into the harness (fuzz_symbolize.c). Builds each
 # harness with clang + libFuzzer + ASan + UBSan into $OUTPUT/fuzz/, seeds
 # its corpus from the fixtures, runs it for SECONDS (default 60) and exits
 # non-zero if any target crashed.
 #
-#   scripts/fuzz.sh [SECONDS]
+#   scripts/fuzz.sh [SECONDS] [NAME...]
 #
+# With NAMEs (procmaps, elf, folded, kallsyms, procinfo, opts, symbolize)
+# only those run.
 # The corpora under $OUTPUT/fuzz/corpus/ are kept between runs; crashing
 # inputs go to $OUTPUT/fuzz/artifacts/. Reproduce one with
 #   $OUTPUT/fuzz/fuzz_elf $OUTPUT/fuzz/artifacts/elf-crash-...
@@ -18,10 +24,12 @@ set -euo pipefail
 secs=${1:-60}
 case $secs in
 '' | *[!0-9]*)
-	echo "usage: $0 [SECONDS]" >&2
+	echo "usage: $0 [SECONDS] [NAME...]" >&2
 	exit 2
 	;;
 esac
+[ $# -gt 0 ] && shift
+only=" $* "
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,6 +59,10 @@ if ! "$clang" -fsanitize=fuzzer "$probe/probe.c" -o "$probe/probe" 2>/dev/null; 
 	"$clang" -fsanitize=fuzzer "$probe/probe.c" -o "$probe/probe"
 fi
 
+# The code a harness does not fuzz comes from the library (uninstrumented).
+make -s "$output/libpipetrace-core.a" OUTPUT="$output"
+core=("$output/libpipetrace-core.a" -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread)
+
 echo "  FUZZCC   $out/fuzz_procmaps"
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_procmaps.c src/symbols/procmaps.c src/util/readfile.c \
 	-o "$out/fuzz_procmaps"
@@ -59,10 +71,19 @@ echo "  FUZZCC   $out/fuzz_elf"
 	-lelf -ldw -lz -o "$out/fuzz_elf"
 echo "  FUZZCC   $out/fuzz_folded"
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_folded.c src/output/folded.c \
-	src/output/flamegraph.c src/util/log.c -lbpf -lz -lexpat -lm -o "$out/fuzz_folded"
+	src/output/flamegraph.c "${core[@]}" -lexpat -o "$out/fuzz_folded"
 echo "  FUZZCC   $out/fuzz_kallsyms" # /proc/kallsyms
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_kallsyms.c src/symbols/kallsyms.c src/util/readfile.c src/util/log.c \
 	-lbpf -o "$out/fuzz_kallsyms"
+echo "  FUZZCC   $out/fuzz_procinfo" # /proc/PID/cmdline, status, stat
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_procinfo.c src/collect/procinfo.c src/target/target.c \
+	src/util/readfile.c "${core[@]}" -o "$out/fuzz_procinfo"
+echo "  FUZZCC   $out/fuzz_opts" # trace and list options, -s specs
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_opts.c src/cli/opts.c src/cli/cmd_list.c \
+	src/target/spec.c "${core[@]}" -o "$out/fuzz_opts"
+echo "  FUZZCC   $out/fuzz_symbolize" # symbolize.c on hostile objects
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_symbolize.c src/symbols/symbolize.c \
+	src/symbols/procmaps.c src/util/readfile.c "${core[@]}" -o "$out/fuzz_symbolize"
 
 # Seeds: the maps fixtures, and the ELF fixtures (built by make).
 cp tests/fixtures/maps/*.txt "$out/corpus/procmaps/"
@@ -84,11 +105,36 @@ printf '%s\n' 'stage_read;read_batch;fread 240' \
 	>"$out/corpus/folded/seed-lines"
 mkdir -p "$out/corpus/kallsyms"
 cp tests/fuzz/kallsyms_seed.txt "$out/corpus/kallsyms/seed-lines"
+# A gzip-compressed folded file, whole and cut short.
+printf 'a;b 1\nc 2\n' | gzip -c >"$out/corpus/folded/seed-gz"
+head -c 20 "$out/corpus/folded/seed-gz" >"$out/corpus/folded/seed-gz-cut"
+# /proc files of this shell, and a hostile command line.
+mkdir -p "$out/corpus/procinfo" "$out/corpus/opts" "$out/corpus/symbolize"
+cp /proc/self/status "$out/corpus/procinfo/seed-status"
+cp /proc/self/stat "$out/corpus/procinfo/seed-stat"
+printf 'a\0b c\0\033[2J\0' >"$out/corpus/procinfo/seed-cmdline"
+# Command lines, one argument a line.
+printf '%s\n' -p 1 -s 'libc.so.6:write,items=s64' --max-threads 4 \
+	>"$out/corpus/opts/seed-pid"
+printf '%s\n' -s 'stage_*' -o json=x.json --alloc-sample 8 -- ls -l \
+	>"$out/corpus/opts/seed-cmd"
+printf '%s\n' /bin/true 'libc.so.6:w*' --sites >"$out/corpus/opts/seed-list"
+# Objects: the ELF corpus's small fixtures; one with a debug file after it.
+for f in "$out"/corpus/elf/seed-*; do
+	[ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 65536 ] &&
+		cp "$f" "$out/corpus/symbolize/"
+done
+fx=$output/fixtures
+if [ -f "$fx/fixture_sym_stripped" ] && [ -f "$fx/fixture_sym.debug" ]; then
+	{ cat "$fx/fixture_sym_stripped"; printf 'PTDBG!'; cat "$fx/fixture_sym.debug"; } \
+		>"$out/corpus/symbolize/seed-with-debug"
+fi
 
 status=0
 run() {
 	local name=$1 dict=$2
 	shift 2
+	[ "$only" = "  " ] || [[ $only == *" $name "* ]] || return 0
 	local args=(-max_total_time="$secs" -timeout=20 -rss_limit_mb=2048
 		-print_final_stats=1 -artifact_prefix="$out/artifacts/$name-")
 	[ -n "$dict" ] && args+=(-dict="$dict")
@@ -104,10 +150,17 @@ run() {
 }
 
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
-export UBSAN_OPTIONS ASAN_OPTIONS
+# Full malloc stacks through uninstrumented libraries (libdw), for the
+# suppressions to match.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0
+# Leaks inside system libraries, each explained there.
+LSAN_OPTIONS=suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS ASAN_OPTIONS LSAN_OPTIONS
 run procmaps tests/fuzz/procmaps.dict
 run elf ""
 run folded ""
 run kallsyms ""
+run procinfo ""
+run opts ""
+run symbolize ""
 exit $status

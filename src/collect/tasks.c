@@ -145,6 +145,7 @@ static void unseen_row(struct pt_thread_info *th, const struct pt_task *a,
 
 	memset(th, 0, sizeof(*th));
 	th->tid = a->tid;
+	th->nthreads = 1;
 	memcpy(th->comm, t->comm, sizeof(th->comm));
 	th->comm[sizeof(th->comm) - 1] = '\0';
 	th->idle_ns[blocked_part(t, cls)] = duration_ns;

@@ -194,6 +194,8 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	bpf_map__set_max_entries(t->skel->maps.stats, stages->n + 1);
 	bpf_map__set_max_entries(t->skel->maps.stage_time, stages->n + 1);
 	bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
+	bpf_map__set_max_entries(t->skel->maps.thread_done, o->max_threads);
+	t->skel->rodata->nstages = stages->n + 1;
 	bpf_map__set_max_entries(t->skel->maps.thread_stage,
 				 4 * o->max_threads);
 	/* Memory: the allocator's probes load only with --alloc. */
@@ -985,45 +987,94 @@ static void add_pending(struct pt_thread_info *v, const struct pt_thread *th,
 	to[part] += now - th->last_ns;
 }
 
-int pt_tracer__read_threads(struct pt_tracer *t, uint64_t now,
-			    struct pt_thread_info **out, size_t *n)
+/* Appends a row to *v (length *len). Returns 0 or -ENOMEM. */
+static int add_thread_row(struct pt_thread_info **v, size_t *len, uint32_t tid,
+			  const struct pt_thread_sum *s, bool exited)
+{
+	struct pt_thread_info *nv = realloc(*v, (*len + 1) * sizeof(**v));
+	struct pt_thread_info *r;
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	r = &nv[(*len)++];
+	memset(r, 0, sizeof(*r));
+	r->tid = tid;
+	r->exited = exited;
+	r->nthreads = s->threads;
+	r->seen = true;
+	memcpy(r->comm, s->comm, sizeof(r->comm));
+	r->comm[sizeof(r->comm) - 1] = '\0';
+	memcpy(r->busy_ns, s->busy_ns, sizeof(s->busy_ns));
+	memcpy(r->idle_ns, s->idle_ns, sizeof(s->idle_ns));
+	return 0;
+}
+
+/* Live threads (the `threads` map) as rows. */
+static int read_live(struct pt_tracer *t, uint64_t now,
+		     struct pt_thread_info **v, size_t *len)
 {
 	int fd = bpf_map__fd(t->skel->maps.threads);
-	struct pt_thread_info *v = NULL, *nv;
-	struct pt_thread *th;
+	struct pt_thread_sum s = { .threads = 1 };
 	uint32_t key, next;
+	struct pt_thread *th;
 	void *prev = NULL;
-	size_t len = 0;
 	int ret = 0;
 
-	*out = NULL;
-	*n = 0;
 	th = malloc(sizeof(*th));
 	if (!th)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	while (!ret && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, th))
 			continue; /* deleted meanwhile */
-		nv = realloc(v, (len + 1) * sizeof(*v));
-		if (!nv) {
-			ret = -ENOMEM;
-			break;
-		}
-		v = nv;
-		memset(&v[len], 0, sizeof(v[len]));
-		v[len].tid = key;
-		v[len].exited = th->exited;
-		memcpy(v[len].comm, th->comm, sizeof(v[len].comm));
-		v[len].comm[sizeof(v[len].comm) - 1] = '\0';
-		memcpy(v[len].busy_ns, th->busy_ns, sizeof(th->busy_ns));
-		memcpy(v[len].idle_ns, th->idle_ns, sizeof(th->idle_ns));
-		v[len].seen = true;
-		add_pending(&v[len], th, now);
-		len++;
+		memcpy(s.comm, th->comm, sizeof(s.comm));
+		memcpy(s.busy_ns, th->busy_ns, sizeof(s.busy_ns));
+		memcpy(s.idle_ns, th->idle_ns, sizeof(s.idle_ns));
+		ret = add_thread_row(v, len, key, &s, false);
+		if (!ret)
+			add_pending(&(*v)[*len - 1], th, now);
 	}
 	free(th);
+	return ret;
+}
+
+/* Exited threads (`thread_done`) as rows, and the rest summed as tid 0. */
+static int read_exited(struct pt_tracer *t, struct pt_thread_info **v,
+		       size_t *len)
+{
+	int fd = bpf_map__fd(t->skel->maps.thread_done);
+	struct pt_thread_sum s, rest = t->skel->bss->exited_rest;
+	uint32_t key, next;
+	void *prev = NULL;
+	int ret = 0;
+
+	while (!ret && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &s))
+			ret = add_thread_row(v, len, key, &s, true);
+	}
+	if (!ret && rest.threads) {
+		memset(rest.comm, 0, sizeof(rest.comm));
+		ret = add_thread_row(v, len, 0, &rest, true);
+	}
+	return ret;
+}
+
+int pt_tracer__read_threads(struct pt_tracer *t, uint64_t now,
+			    struct pt_thread_info **out, size_t *n)
+{
+	struct pt_thread_info *v = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = read_live(t, now, &v, &len);
+	if (!ret)
+		ret = read_exited(t, &v, &len);
 	if (ret) {
 		free(v);
 		return ret;

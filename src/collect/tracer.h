@@ -110,10 +110,11 @@ void pt_tracer__detach(struct pt_tracer *t);
 int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
 		    uint64_t lost[PT_LOST_NR]);
 
-/* The target's threads seen so far, sorted by tid: a malloc'ed array in
- * *out (free it), its length in *n. A live thread's time since its last
- * event is added as of now (CLOCK_MONOTONIC ns; 0: not added). Returns 0
- * or -errno. */
+/* The target's threads seen so far, sorted by tid: live ones, exited ones
+ * (at most max_threads rows), then the exited threads beyond those summed
+ * in one row of tid 0. A live thread's time since its last event is added
+ * as of now (CLOCK_MONOTONIC ns; 0: not added). A malloc'ed array in *out
+ * (free it), its length in *n. Returns 0 or -errno. */
 int pt_tracer__read_threads(struct pt_tracer *t, uint64_t now,
 			    struct pt_thread_info **out, size_t *n);
 /* Every (thread, stage) pair's wall time: malloc'ed, like the above. */

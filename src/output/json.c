@@ -69,6 +69,7 @@ static json_object *thread_json(const struct pt_thread_info *th)
 	else
 		ret |= jadd(o, "blocked_on",
 			    json_object_new_string(th->blocked_on));
+	ret |= jadd(o, "threads", juint(th->nthreads));
 	ret |= jadd(o, "busy_ns", juint(pt_sum_parts(th->busy_ns)));
 	ret |= jadd(o, "idle_ns", juint(pt_sum_parts(th->idle_ns)));
 	ret |= jadd(o, "busy", split_json(th->busy_ns));

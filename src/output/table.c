@@ -118,7 +118,7 @@ static const char *thread_note(char *buf, size_t len,
  * (idle), and where the idle time went, each in % of the thread's time. */
 static void write_thread_table(FILE *f, const struct pt_report *r)
 {
-	char b[32], note[64];
+	char b[32], note[64], name[32];
 	size_t i;
 
 	/* Over the six idle columns: 8+1+16+1+9+1+6+1+6+1 characters in. */
@@ -134,9 +134,15 @@ static void write_thread_table(FILE *f, const struct pt_report *r)
 		uint64_t all = pt_sum_parts(th->busy_ns) + idle;
 
 		thread_note(note, sizeof(note), th);
+		/* tid 0: exited threads beyond the rows kept, summed. */
+		if (th->tid)
+			snprintf(name, sizeof(name), "%s", th->comm);
+		else
+			snprintf(name, sizeof(name), "(%llu exited)",
+				 (unsigned long long)th->nthreads);
 		fprintf(f,
 			"%-8u %-16s %9s %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f%s%s\n",
-			th->tid, th->comm, pt_fmt_ns(b, sizeof(b), all),
+			th->tid, name, pt_fmt_ns(b, sizeof(b), all),
 			pct_of(all - idle, all), pct_of(idle, all),
 			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
 			pct_of(p[PT_PART_IO], all),

@@ -169,6 +169,7 @@ static void explain_bottleneck(struct pt_report *r)
 	const struct pt_stage_report *row = &r->rows[r->bottleneck];
 	bool threaded = false;
 	uint64_t tbusy;
+	char who[40];
 	uint32_t tid;
 	size_t i;
 
@@ -176,11 +177,16 @@ static void explain_bottleneck(struct pt_report *r)
 		if (r->pairs[i].tid != r->pairs[0].tid)
 			threaded = true;
 	tid = busiest_thread_of(r, (uint32_t)r->bottleneck, &tbusy);
+	/* tid 0: exited threads beyond the rows kept, summed. */
+	if (tid)
+		snprintf(who, sizeof(who), "thread %u is", tid);
+	else
+		snprintf(who, sizeof(who), "exited threads (summed) are");
 	if (threaded)
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			"its thread %u is in stages %.0f%% of the trace (own times; verdict %s); a 2x faster %s saves %.1f%%",
-			tid, pct(tbusy, r->duration_ns), row->verdict,
+			"its %s in stages %.0f%% of the trace (own times; verdict %s); a 2x faster %s saves %.1f%%",
+			who, pct(tbusy, r->duration_ns), row->verdict,
 			row->stage->name, row->saves_pct);
 	else
 		snprintf(

@@ -46,13 +46,16 @@ static inline uint64_t pt_totals__timed(const struct pt_totals *t)
 	return t->calls - t->setup_calls;
 }
 
-/* A target thread's time: inside stages (busy) and outside (idle). */
+/* A target thread's time: inside stages (busy) and outside (idle). One
+ * row a thread; tid 0: exited threads beyond --max-threads rows, summed
+ * (nthreads of them). */
 struct pt_thread_info {
 	uint32_t tid;
 	bool exited;
 	/* false: never seen run during the trace (listed by /proc at attach,
 	 * idle throughout, its part from what it waited in: blocked_on) */
 	bool seen;
+	uint64_t nthreads; /* threads in the row: 1, more for a reused tid */
 	char comm[16];
 	char blocked_on[32]; /* unseen: wchan, or "syscall N" */
 	uint64_t busy_ns[PT_PART_NR];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "collect/memcollect.h"
+#include "collect/procinfo.h"
 #include "session/session.h"
 #include "collect/stackfold.h"
 #include "symbols/elfsyms.h"
@@ -51,58 +52,14 @@ static char *join_argv(char *const argv[])
 /* The command line of a running process (at most 4 KiB), or its exe. */
 static char *read_cmdline(pid_t pid, const char *fallback)
 {
-	char path[64], buf[4096];
-	ssize_t n, i;
-	int fd;
+	char *s = pt_proc_cmdline__read(pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return strdup(fallback);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return strdup(fallback);
-	while (n > 0 && buf[n - 1] == '\0')
-		n--;
-	for (i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return strdup(buf);
+	return s ? s : strdup(fallback);
 }
 
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-/*
- * Reads VmRSS and VmHWM (bytes) of a live process from /proc/PID/status.
- * Returns 0, or -errno (-ESRCH once it is gone or a zombie without memory).
- */
-static int read_rss(pid_t pid, uint64_t *rss, uint64_t *hwm)
-{
-	char path[64], line[256];
-	unsigned long long kb;
-	int found = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1) {
-			*rss = kb * 1024;
-			found |= 1;
-		} else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
-			*hwm = kb * 1024;
-			found |= 2;
-		}
-	}
-	fclose(f);
-	return found == 3 ? 0 : -ESRCH;
 }
 
 /* Exit code for a wait(2) status, as a shell reports it. */
@@ -529,7 +486,7 @@ static int attach_extras(struct pt_session *s, char *err, size_t errlen)
 			return ret;
 		/* A launched command's memory starts at its exec. */
 		if (o->pid)
-			read_rss(s->pid, &s->rss_start, &hwm);
+			pt_proc_status__read_rss(s->pid, &s->rss_start, &hwm);
 	}
 	if (s->needs & PT_SINK_ONCPU) {
 		ret = pt_tracer__attach_sampling(s->tracer, o->freq_hz, err,
@@ -851,7 +808,8 @@ static int snap_mem(struct pt_session *s, struct pt_snapshot *snap)
 	snap->alloc_sample = s->o->alloc_sample;
 	snap->alloc_min = s->o->alloc_min;
 	snap->rss.start = s->rss_start;
-	if (!s->exited && !read_rss(s->pid, &snap->rss.end, &snap->rss.peak)) {
+	if (!s->exited && !pt_proc_status__read_rss(s->pid, &snap->rss.end,
+						    &snap->rss.peak)) {
 		snap->rss.end_known = true;
 		return 0;
 	}

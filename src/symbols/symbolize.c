@@ -81,6 +81,7 @@ struct pt_usyms {
 	struct pt_maps maps; /* the last maps read while alive */
 	struct umod *mods;
 	size_t nmods, capmods;
+	bool purge; /* a module the Dwfl holds was refused */
 	struct centry *cache; /* open addressing, power-of-two slots */
 	size_t cache_cap, cache_n;
 	char scratch[NAME_SCRATCH];
@@ -353,8 +354,31 @@ out:
  * Report the object of mapping M to the Dwfl (between report_begin and
  * report_end) and fill U. Returns 0 or -errno (U->dm is NULL then).
  */
-static int report_object(struct pt_usyms *s, const struct pt_mapping *m,
-			 struct umod *u)
+/*
+ * Whether [lo, hi) holds code of a file other than M's: an object whose
+ * headers claim that much (a hostile or damaged one) would take those
+ * addresses from their object.
+ */
+static bool claims_others(const struct pt_maps *maps,
+			  const struct pt_mapping *m, uint64_t lo, uint64_t hi)
+{
+	size_t i;
+
+	if (lo >= hi || m->start < lo || m->start >= hi)
+		return true;
+	for (i = 0; i < maps->n; i++) {
+		const struct pt_mapping *o = &maps->v[i];
+
+		if (o->start < hi && lo < o->end && wanted(o) &&
+		    (o->inode != m->inode || o->dev_major != m->dev_major ||
+		     o->dev_minor != m->dev_minor || strcmp(o->path, m->path)))
+			return true;
+	}
+	return false;
+}
+
+static int report_object(struct pt_usyms *s, const struct pt_maps *maps,
+			 const struct pt_mapping *m, struct umod *u)
 {
 	char fname[PATH_MAX + 64];
 	const char *file_name = m->path;
@@ -401,6 +425,12 @@ static int report_object(struct pt_usyms *s, const struct pt_mapping *m,
 		return -ENOEXEC;
 	}
 	dwfl_module_info(u->dm, NULL, &low, &high, NULL, NULL, NULL, NULL);
+	if (claims_others(maps, m, low, high)) {
+		/* Named by its mapping; the Dwfl drops it (sync_maps). */
+		u->dm = NULL;
+		s->purge = true;
+		return -ENOEXEC;
+	}
 	u->low = low;
 	u->high = high;
 	/* Find the symbol table, in a debug file if need be, now. */
@@ -410,7 +440,8 @@ static int report_object(struct pt_usyms *s, const struct pt_mapping *m,
 
 /* Append an entry for mapping M to the table, reporting its object.
  * Returns 0 or -ENOMEM (an object that fails to report is kept as such). */
-static int add_umod(struct pt_usyms *s, const struct pt_mapping *m)
+static int add_umod(struct pt_usyms *s, const struct pt_maps *maps,
+		    const struct pt_mapping *m)
 {
 	struct umod *u;
 
@@ -432,7 +463,7 @@ static int add_umod(struct pt_usyms *s, const struct pt_mapping *m)
 	u->dev_minor = m->dev_minor;
 	u->inode = m->inode;
 	u->seen = true;
-	report_object(s, m, u);
+	report_object(s, maps, m, u);
 	s->nmods++;
 	return 0;
 }
@@ -450,7 +481,8 @@ static bool overlaps(const struct pt_maps *m, uint64_t lo, uint64_t hi)
 
 /*
  * First Dwfl round of a refresh: drop the objects no longer mapped that
- * something in MAPS now overlaps; re-report the others.
+ * something in MAPS now overlaps, and those refused (dm NULL); re-report
+ * the others.
  */
 static void drop_overlapped(struct pt_usyms *s, const struct pt_maps *maps)
 {
@@ -540,9 +572,13 @@ static int sync_maps(struct pt_usyms *s)
 		dwfl_report_begin_add(s->dwfl);
 		for (i = 0; i < maps.n && !err; i++)
 			if (wanted(&maps.v[i]) && !find_umod(s, &maps.v[i]))
-				err = add_umod(s, &maps.v[i]);
+				err = add_umod(s, &maps, &maps.v[i]);
 		dwfl_report_end(s->dwfl, NULL, NULL);
 	}
+	/* Objects refused after the Dwfl took them: a round without them. */
+	if (s->purge)
+		drop_overlapped(s, &maps);
+	s->purge = false;
 	if (any_new || any_gone || !maps_equal(&s->maps, &maps))
 		cache_clear(s);
 	pt_maps__free(&s->maps);

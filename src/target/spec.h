@@ -21,7 +21,8 @@ struct pt_spec {
 	const char *text; /* the SPEC as given, for messages */
 };
 
-/* Parses one -s SPEC into *s; returns 0 or -EINVAL with a message in err. */
+/* Parses one -s SPEC into *s; returns 0 or -EINVAL with a message in err
+ * (then *s holds nothing to free: object and pattern are NULL). */
 int pt_spec__parse(const char *text, struct pt_spec *s, char *err,
 		   size_t errlen);
 

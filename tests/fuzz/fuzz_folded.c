@@ -9,13 +9,21 @@
  * (non-empty, no ';', no control character); the counts add up to the
  * total; writing and parsing the output again gives the same output; and
  * the SVG flame graph of the set is well-formed XML (expat).
+ *
+ * The file reader, pt_folded__read(), gets the input as a file as it is
+ * (gzip when it starts with gzip's magic: damaged, truncated or hostile
+ * streams) and gzip-compressed: it must fail cleanly or read what the
+ * line parser reads, and a plain input must read alike both ways.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <expat.h>
+#include <zlib.h>
 
 #include "output/flamegraph.h"
 #include "output/folded.h"
@@ -123,6 +131,87 @@ static void check_svg(const struct pt_folded *f)
 	free(svg);
 }
 
+/* The scratch file's path (one per process, removed at exit). */
+static const char *scratch(void)
+{
+	static char path[64];
+
+	if (!path[0])
+		snprintf(path, sizeof(path), "/tmp/fuzz_folded.%d",
+			 (int)getpid());
+	return path;
+}
+
+/* Writes data to the scratch file, gzip-compressed if gz. */
+static void write_scratch(const uint8_t *data, size_t size, bool gz)
+{
+	FILE *f;
+	gzFile z;
+
+	if (gz) {
+		z = gzopen(scratch(), "wb");
+		CHECK(z);
+		CHECK(!size ||
+		      gzwrite(z, data, (unsigned int)size) == (int)size);
+		CHECK(gzclose(z) == Z_OK);
+		return;
+	}
+	f = fopen(scratch(), "wb");
+	CHECK(f);
+	CHECK(fwrite(data, 1, size, f) == size);
+	CHECK(fclose(f) == 0);
+}
+
+/* Reads the scratch file into a new set; *out NULL when it failed (then
+ * with a message). Returns the error. */
+static int read_scratch(struct pt_folded **out)
+{
+	char err[512] = "";
+	int ret;
+
+	CHECK(pt_folded__new(out) == 0);
+	ret = pt_folded__read(*out, scratch(), err, sizeof(err));
+	if (ret) {
+		CHECK(ret < 0 && err[0]);
+		pt_folded__free(*out);
+		*out = NULL;
+	} else {
+		check_sanitized(*out);
+	}
+	return ret;
+}
+
+static void check_read(const uint8_t *data, size_t size)
+{
+	struct pt_folded *raw, *gz;
+	int r1, r2;
+	bool magic = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+
+	write_scratch(data, size, false);
+	r1 = read_scratch(&raw);
+	write_scratch(data, size, true);
+	r2 = read_scratch(&gz);
+	if (!magic) {
+		CHECK(!r1 == !r2);
+		CHECK(!raw ||
+		      (pt_folded__total(raw) == pt_folded__total(gz) &&
+		       pt_folded__nr_stacks(raw) == pt_folded__nr_stacks(gz)));
+	}
+	pt_folded__free(raw);
+	pt_folded__free(gz);
+}
+
+static void remove_scratch(void)
+{
+	unlink(scratch());
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	atexit(remove_scratch);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -143,5 +232,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_round_trip(f);
 	check_svg(f);
 	pt_folded__free(f);
+	check_read(data, size);
 	return 0;
 }

@@ -71,17 +71,21 @@ static void golden_stages(struct golden *g)
 
 static void golden_threads(struct golden *g)
 {
-	g->th[0] = (struct pt_thread_info){ .tid = 4242, .comm = "refpipe" };
+	g->th[0] = (struct pt_thread_info){ .tid = 4242,
+					    .nthreads = 1,
+					    .comm = "refpipe" };
 	g->th[0].busy_ns[PT_PART_USER] = 4000000;
 	g->th[0].idle_ns[PT_PART_SLEEP] = 1000000000;
 	g->th[1] = (struct pt_thread_info){ .tid = 4243,
 					    .exited = true,
+					    .nthreads = 1,
 					    .comm = "refpipe-sink" };
 	g->th[1].busy_ns[PT_PART_LOCK] = 20000000;
 	g->th[1].idle_ns[PT_PART_IO] = 30000000;
 	g->th[0].seen = g->th[1].seen = true;
 	/* Asleep from attach to the end: listed by /proc, never seen run. */
 	g->th[2] = (struct pt_thread_info){ .tid = 4250,
+					    .nthreads = 1,
 					    .comm = "refpipe-log",
 					    .blocked_on = "hrtimer_nanosleep" };
 	g->th[2].idle_ns[PT_PART_SLEEP] = 2000000000;

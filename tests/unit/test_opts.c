@@ -118,6 +118,31 @@ static void test_list(void **state)
 	pt_list_opts__free(&o);
 }
 
+/* fuzz_opts found it: `list FILE 'OBJ:'` (an empty pattern after an
+ * object) freed the object in the parser and again in
+ * pt_list_opts__free(), a double free. A failed spec holds nothing. */
+static void test_failed_spec_holds_nothing(void **state)
+{
+	static const char *const bad[] = { "+:", "lib:", ":f", "f,items=x",
+					   "" };
+	char *a[] = { "list", "", "+:", NULL };
+	struct pt_list_opts o;
+	struct pt_spec s;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(pt_spec__parse(bad[i], &s, err, 256), -EINVAL);
+		assert_null(s.object);
+		assert_null(s.pattern);
+	}
+	assert_int_equal(pt_list_opts__parse(ARGC(a), a, &o, err, 256),
+			 -EINVAL);
+	assert_non_null(strstr(err, "empty function pattern"));
+	assert_null(o.spec.object);
+	pt_list_opts__free(&o);
+}
+
 /* Each bad input: -EINVAL and a message naming the thing. */
 static void test_errors(void **state)
 {
@@ -343,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_pid_and_stages),
 		cmocka_unit_test(test_command),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_failed_spec_holds_nothing),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_alloc_and_stacks),
 		cmocka_unit_test(test_call_graph),

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * procinfo.c - a target's command line and memory from /proc, parsed as
+ * hostile text (see procinfo.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collect/procinfo.h"
+#include "util/readfile.h"
+
+/* /proc/PID/status is a few KiB; a larger one is not the kernel's. */
+#define STATUS_MAX (1u << 20)
+
+char *pt_proc_cmdline__parse(const char *buf, size_t len)
+{
+	char *s;
+	size_t i;
+
+	if (len > PT_CMDLINE_MAX - 1)
+		len = PT_CMDLINE_MAX - 1;
+	while (len > 0 && buf[len - 1] == '\0')
+		len--;
+	if (!len)
+		return NULL;
+	s = malloc(len + 1);
+	if (!s)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '\0')
+			c = ' ';
+		else if (c < 0x20 || c == 0x7f)
+			c = '?';
+		s[i] = (char)c;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+/* Parses " N kB" at p[0..n) (after the key's colon) into bytes. Returns
+ * 0, -EINVAL or -EOVERFLOW. */
+static int parse_kb(const char *p, size_t n, uint64_t *bytes)
+{
+	uint64_t kb = 0;
+	size_t i = 0, digits = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
+		if (kb > (UINT64_MAX / 1024 - (uint64_t)(p[i] - '0')) / 10)
+			return -EOVERFLOW;
+		kb = kb * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (!digits || n - i != 3 || memcmp(p + i, " kB", 3))
+		return -EINVAL;
+	*bytes = kb * 1024;
+	return 0;
+}
+
+/* If line l[0..n) is "KEY:...", parses its value into *out and sets bit
+ * in *found. Returns 0 or -EOVERFLOW. */
+static int match_kb(const char *l, size_t n, const char *key, uint64_t *out,
+		    int bit, int *found)
+{
+	size_t k = strlen(key);
+	int ret;
+
+	if (n < k || memcmp(l, key, k))
+		return 0;
+	ret = parse_kb(l + k, n - k, out);
+	if (ret == -EOVERFLOW)
+		return ret;
+	if (!ret)
+		*found |= bit;
+	return 0;
+}
+
+int pt_proc_status__rss(const char *buf, size_t len, uint64_t *rss,
+			uint64_t *hwm)
+{
+	size_t start = 0, end;
+	int found = 0, ret = 0;
+	uint64_t r = 0, h = 0;
+
+	while (!ret && start < len) {
+		const char *nl = memchr(buf + start, '\n', len - start);
+
+		end = nl ? (size_t)(nl - buf) : len;
+		ret = match_kb(buf + start, end - start, "VmRSS:", &r, 1,
+			       &found);
+		if (!ret)
+			ret = match_kb(buf + start, end - start, "VmHWM:", &h,
+				       2, &found);
+		start = end + 1;
+	}
+	if (ret)
+		return ret;
+	if (found != 3)
+		return -ESRCH;
+	*rss = r;
+	*hwm = h;
+	return 0;
+}
+
+/* Opens /proc/PID/NAME. Returns a descriptor or -errno (-ESRCH: gone). */
+static int open_proc(pid_t pid, const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return fd;
+}
+
+char *pt_proc_cmdline__read(pid_t pid)
+{
+	char buf[PT_CMDLINE_MAX];
+	size_t len = 0;
+	ssize_t n = 1;
+	int fd = open_proc(pid, "cmdline");
+
+	if (fd < 0)
+		return NULL;
+	/* Only the first PT_CMDLINE_MAX bytes are kept: read no more. */
+	while (n > 0 && len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n > 0)
+			len += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			n = 1;
+	}
+	close(fd);
+	return pt_proc_cmdline__parse(buf, len);
+}
+
+int pt_proc_status__read_rss(pid_t pid, uint64_t *rss, uint64_t *hwm)
+{
+	int fd = open_proc(pid, "status"), ret;
+	char *buf;
+	size_t len;
+
+	if (fd < 0)
+		return fd;
+	ret = pt_read_fd(fd, 4096, STATUS_MAX, &buf, &len);
+	close(fd);
+	if (ret)
+		return ret;
+	ret = pt_proc_status__rss(buf, len, rss, hwm);
+	free(buf);
+	return ret;
+}
