@@ -176,6 +176,10 @@ int pt_tasks__add_unseen(const struct pt_task_set *start,
 	const struct pt_task *e;
 	size_t i, have = *n;
 
+	/* Exited threads past the rows kept are summed as tid 0: with the
+	 * target gone, one of them may be any thread of start. */
+	if (!end && has_thread(*threads, have, 0))
+		return 0;
 	pt_sysclass__fill(cls);
 	for (i = 0; i < start->n; i++) {
 		const struct pt_task *a = &start->v[i];

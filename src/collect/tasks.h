@@ -37,7 +37,8 @@ void pt_tasks__free(struct pt_task_set *s);
  * still in `end` (or end is NULL: the target is gone, its threads with it,
  * at the trace's end): idle for duration_ns, in the part its syscall at the
  * end (or at attach) says, seen = false, blocked_on naming what it waited
- * in. 0 or -ENOMEM.
+ * in. None when end is NULL and a tid-0 row (exited threads summed) is
+ * there: any thread of start may be in it. 0 or -ENOMEM.
  */
 int pt_tasks__add_unseen(const struct pt_task_set *start,
 			 const struct pt_task_set *end, uint64_t duration_ns,
