@@ -16,6 +16,7 @@ static const char *const lost_names[PT_LOST_NR] = {
 	[PT_LOST_STACKS] = "stacks",
 	[PT_LOST_SAMPLES_FULL] = "samples_full",
 	[PT_LOST_EVENTS] = "events",
+	[PT_LOST_UNWOUND] = "unwound",
 };
 
 /* JSON names of the parts, in enum pt_part order. */

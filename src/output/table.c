@@ -273,7 +273,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	fputs("\n", f);
 	if (r->lost_total)
 		fprintf(f,
-			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs, %llu untracked blocks, %llu stacks, %llu samples, %llu streamed events\n",
+			"lost: %llu nested too deep, %llu unmatched, %llu untracked threads, %llu untracked thread-stage pairs, %llu untracked blocks, %llu stacks, %llu samples, %llu streamed events, %llu unwound past\n",
 			(unsigned long long)r->lost[PT_LOST_DEPTH],
 			(unsigned long long)r->lost[PT_LOST_UNMATCHED],
 			(unsigned long long)r->lost[PT_LOST_THREADS_FULL],
@@ -281,7 +281,8 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			(unsigned long long)r->lost[PT_LOST_ALLOCS_FULL],
 			(unsigned long long)r->lost[PT_LOST_STACKS],
 			(unsigned long long)r->lost[PT_LOST_SAMPLES_FULL],
-			(unsigned long long)r->lost[PT_LOST_EVENTS]);
+			(unsigned long long)r->lost[PT_LOST_EVENTS],
+			(unsigned long long)r->lost[PT_LOST_UNWOUND]);
 	fprintf(f, "%-24s %9s %10s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
 		"STAGE", "CALLS", "ITEMS", "WALL", "CONC", "MIN", "MEAN", "P50",
 		"P95", "P99", "MAX", "CALLS/s", "ITEMS/s");
