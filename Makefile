@@ -24,7 +24,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -fno-omit-frame-pointer -MMD -MP \
 	-D_GNU_SOURCE -Iinclude -Isrc -I$(OUTPUT) $(JSONC_CFLAGS)
-LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lcapstone -lm -lpthread
 
 # ------------------------------------------------------------------ sources
 # The BPF side, one bpf/*.bpf.c per concern (bpf/*.bpf.h shared): compiled

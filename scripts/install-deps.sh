@@ -3,9 +3,10 @@
 # those that are missing. Safe to run repeatedly; needs root to install.
 set -euo pipefail
 
-pkgs=(make gcc binutils clang llvm libbpf-dev bpftool libelf-dev libdw-dev
+pkgs=(make gcc binutils clang llvm libbpf-dev bpftool libelf-dev libdw-dev libcapstone-dev
       zlib1g-dev libcmocka-dev libexpat1-dev libjson-c-dev pkg-config util-linux
-      xz-utils pigz man-db)
+      xz-utils pigz man-db
+      g++ rustc golang-go)
 # `make bench` also wants the peers it compares against.
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(bpftrace uftrace linux-perf hyperfine jq time)
