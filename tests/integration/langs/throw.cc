@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// C++ exceptions through traced functions, caught and rethrown; built by
+// test_unwind with g++ -O2. With "wait", waits for a byte on stdin first.
+// Prints a checksum; exits 5.
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <unistd.h>
+
+extern "C" {
+__attribute__((noipa)) long thrower(int x)
+{
+	if (x % 2)
+		throw std::runtime_error("odd");
+	return x;
+}
+
+__attribute__((noipa)) long middle(int x)
+{
+	return thrower(x) + 1;
+}
+
+__attribute__((noipa)) long rethrower(int x)
+{
+	try {
+		return middle(x);
+	} catch (const std::runtime_error &) {
+		throw;
+	}
+}
+
+__attribute__((noipa)) long plain(int x)
+{
+	return x * 2L;
+}
+}
+
+int main(int argc, char **argv)
+{
+	long sum = 0;
+	int caught = 0;
+	char c;
+
+	if (argc > 1 && !strcmp(argv[1], "wait") && read(0, &c, 1) < 0)
+		return 1;
+	for (int i = 0; i < 100; i++) {
+		try {
+			sum += rethrower(i);
+		} catch (const std::exception &e) {
+			caught++;
+		}
+		sum += plain(i);
+	}
+	std::printf("sum %ld caught %d\n", sum, caught);
+	return 5;
+}
