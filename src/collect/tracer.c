@@ -827,7 +827,8 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		/* Only the classes in use (each takes tens of ms), and push,
 		 * the yardstick for single-step warnings. */
 		for (s = 0, used = i == PT_PROBE_PUSH; s < t->stages->n; s++)
-			used |= (int)t->stages->v[s].probe_class == i;
+			used |= pt_stage__calibrates(&t->stages->v[s],
+						     (enum pt_probe_class)i);
 		if (!used)
 			continue;
 		ret = calibrate_one(t, id, cc.off[i], (enum pt_probe_class)i,
@@ -850,7 +851,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	}
 	for (s = 0; s < t->stages->n; s++)
 		t->skel->bss->stage_bias_ns[s] =
-			bias_ns[t->stages->v[s].probe_class];
+			pt_stage__bias(&t->stages->v[s], bias_ns);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "report/hist.h"
 #include "report/report.h"
+#include "target/probesite.h"
 
 /* ---------------------------------------------------------- time analysis */
 
@@ -206,7 +207,7 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 	row->stage = &s->stages->v[i];
 	row->tot = t;
 	if (r->calibrated) {
-		row->bias_ns = r->bias_ns[row->stage->probe_class];
+		row->bias_ns = pt_stage__bias(row->stage, r->bias_ns);
 		row->tail_ns = r->tail_ns[row->stage->probe_class];
 	}
 	timed = pt_totals__timed(t);

@@ -434,3 +434,22 @@ const char *pt_probe_rets__why(int err)
 		return "its code cannot be read";
 	}
 }
+
+uint64_t pt_stage__bias(const struct pt_stage *s, const uint64_t *bias)
+{
+	uint64_t b = bias[s->probe_class];
+
+	/* pt_calib_retsite's entry is an emulated push: a single-stepped
+	 * entry costs what it costs more with a return probe. */
+	if (s->probe_class == PT_PROBE_RETSITE &&
+	    s->fn_class != PT_PROBE_PUSH &&
+	    bias[s->fn_class] > bias[PT_PROBE_PUSH])
+		b += bias[s->fn_class] - bias[PT_PROBE_PUSH];
+	return b;
+}
+
+bool pt_stage__calibrates(const struct pt_stage *s, enum pt_probe_class c)
+{
+	return s->probe_class == c ||
+	       (s->probe_class == PT_PROBE_RETSITE && s->fn_class == c);
+}

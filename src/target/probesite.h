@@ -7,6 +7,7 @@
 #ifndef PT_PROBESITE_H
 #define PT_PROBESITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -91,6 +92,15 @@ int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out);
 int pt_stage__use_retsites(struct pt_stage *s, const char *path, uint64_t size);
 /* Why a pt_stage__use_retsites() error refuses the function: a phrase. */
 const char *pt_probe_rets__why(int err);
+
+/*
+ * The probe latency to subtract from each call of stage s, from the
+ * calibrated latency per class bias[PT_PROBE_NR]: a return-site stage's
+ * is its class's plus what its entry's class costs more than a push.
+ */
+uint64_t pt_stage__bias(const struct pt_stage *s, const uint64_t *bias);
+/* Whether class c must be calibrated for stage s (pt_stage__bias()). */
+bool pt_stage__calibrates(const struct pt_stage *s, enum pt_probe_class c);
 
 /* What an object's code needs of its probes, by evidence in the file. */
 enum pt_lang {
