@@ -175,6 +175,14 @@ $(MICRO): tests/bench/micro.c include/pipetrace/stage.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
 
+# The same code linked with libstdc++: evidence of C++, so pipetrace times
+# its stages at their return instructions (scripts/bench-retsite.sh).
+$(MICRO)-cxx: tests/bench/micro.c include/pipetrace/stage.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@ \
+		-Wl,--no-as-needed -lstdc++
+
 $(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)

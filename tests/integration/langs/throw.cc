@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// C++ exceptions through traced functions, caught and rethrown; built by
-// test_unwind with g++ -O2. With "wait", waits for a byte on stdin first.
-// Prints a checksum; exits 5.
+// C++ exceptions through traced functions, caught and rethrown, and
+// recursion 200 deep (10 times); built by test_unwind with g++ -O2. With
+// "wait", waits for a byte on stdin first. Prints a checksum; exits 5.
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -33,6 +33,21 @@ __attribute__((noipa)) long plain(int x)
 {
 	return x * 2L;
 }
+
+long recurse(int n);
+}
+
+/* Called through a volatile pointer: gcc -O2 would make a loop of it. */
+static long (*volatile self)(int) = recurse;
+
+extern "C" __attribute__((noipa)) long recurse(int n)
+{
+	volatile char pad[64];
+
+	pad[0] = (char)n;
+	if (n <= 1)
+		return pad[0];
+	return self(n - 1) + 1;
 }
 
 int main(int argc, char **argv)
@@ -51,6 +66,8 @@ int main(int argc, char **argv)
 		}
 		sum += plain(i);
 	}
+	for (int i = 0; i < 10; i++)
+		sum += recurse(200);
 	std::printf("sum %ld caught %d\n", sum, caught);
 	return 5;
 }
