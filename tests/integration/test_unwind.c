@@ -224,6 +224,10 @@ static void check_cxx(json_object *rep)
 	assert_int_equal(calls(rep, "recurse") + lost(rep, "depth"), 2000);
 	assert_true(calls(rep, "recurse") >= 300);
 	assert_string_equal(probe(rep, "recurse"), "retsite");
+	/* Its jump table is no exit, its tail calls are. */
+	assert_int_equal(calls(rep, "sw"), 800);
+	assert_int_equal(calls(rep, "leaf"), 200);
+	assert_int_equal(lost(rep, "unmatched"), 0);
 }
 
 static void test_cxx_exceptions(void **state)

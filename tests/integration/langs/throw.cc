@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// C++ exceptions through traced functions, caught and rethrown, and
-// recursion 200 deep (10 times); built by test_unwind with g++ -O2. With
-// "wait", waits for a byte on stdin first. Prints a checksum; exits 5.
+// C++ exceptions through traced functions, caught and rethrown, recursion
+// 200 deep (10 times), a jump table and tail calls; built by test_unwind
+// with g++ -O2. With "wait", waits for a byte on stdin first. Prints a
+// checksum; exits 5.
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -32,6 +33,37 @@ __attribute__((noipa)) long rethrower(int x)
 __attribute__((noipa)) long plain(int x)
 {
 	return x * 2L;
+}
+
+__attribute__((noipa)) long leaf(long x)
+{
+	if (x == -1)
+		throw std::runtime_error("never");
+	return x + 7;
+}
+
+/* A jump table (jmp *%reg inside the function: no exit) and tail calls
+ * (jmp leaf: an exit). */
+__attribute__((noipa)) long sw(long x)
+{
+	switch (x & 7) {
+	case 0:
+		return x * 3;
+	case 1:
+		return leaf(x);
+	case 2:
+		return x ^ 0x55;
+	case 3:
+		return x - 9;
+	case 4:
+		return leaf(x + 1);
+	case 5:
+		return x << 2;
+	case 6:
+		return x / 3;
+	default:
+		return x + 1000;
+	}
 }
 
 long recurse(int n);
@@ -68,6 +100,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 10; i++)
 		sum += recurse(200);
+	for (long i = 0; i < 800; i++)
+		sum += sw(i);
 	std::printf("sum %ld caught %d\n", sum, caught);
 	return 5;
 }
