@@ -211,16 +211,31 @@ static int rets_add(struct pt_rets *r, uint64_t off, uint32_t flags)
 	return 0;
 }
 
-/* The exit flags of instruction in (0: not an exit). */
+/* Whether the kernel refuses to probe an instruction with x's prefixes:
+ * a segment override or lock (arch/x86 uprobes' is_prefix_bad()). */
+static bool prefix_refused(const cs_x86 *x)
+{
+	return x->prefix[0] == X86_PREFIX_LOCK || x->prefix[1] != 0;
+}
+
+/* The exit flags of instruction in (0: not an exit), or PT_EXIT_REFUSED
+ * for an exit the kernel would not probe. */
+#define PT_EXIT_REFUSED UINT32_MAX
 static uint32_t exit_flags(const cs_insn *in, uint64_t size)
 {
 	const cs_x86 *x = &in->detail->x86;
+	uint32_t f = 0;
 
 	if (in->id == X86_INS_RET)
-		return PT_COOKIE_RET;
-	if (in->id != X86_INS_JMP || x->op_count != 1)
+		f = PT_COOKIE_RET;
+	else if (in->id == X86_INS_JMP && x->op_count == 1)
+		f = jmp_exit(&x->operands[0], size);
+	if (!f || !prefix_refused(x))
+		return f;
+	/* notrack (3e) marks a jump table's jmp (CET builds): no exit. */
+	if (x->prefix[1] == X86_PREFIX_DS && (f & PT_COOKIE_IND))
 		return 0;
-	return jmp_exit(&x->operands[0], size);
+	return PT_EXIT_REFUSED;
 }
 
 int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out)
@@ -242,7 +257,9 @@ int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out)
 		ret = -ENOMEM;
 	while (!ret && left && cs_disasm_iter(h, &p, &left, &addr, in)) {
 		flags = exit_flags(in, len);
-		if (flags)
+		if (flags == PT_EXIT_REFUSED)
+			ret = -EOPNOTSUPP;
+		else if (flags)
 			ret = rets_add(out, in->address, flags);
 	}
 	/* An undecodable byte: the instruction boundaries after it are not
@@ -430,6 +447,8 @@ const char *pt_probe_rets__why(int err)
 		return "it is too large to decode for its return instructions";
 	case -EILSEQ:
 		return "its code does not decode as x86-64, so its return instructions cannot be found";
+	case -EOPNOTSUPP:
+		return "one of its return instructions has a prefix the kernel does not probe";
 	default:
 		return "its code cannot be read";
 	}

@@ -78,8 +78,10 @@ struct pt_rets {
  * in *out (free out->v): every ret, every direct jmp out of [0, len), every
  * jmp through a register (whether it leaves is checked when it runs) and
  * through memory with a base register; a jmp through memory with an index
- * only is a jump table's. Returns 0, -EILSEQ (undecodable bytes: no
- * instruction boundary after them is known) or -ENOMEM.
+ * only is a jump table's, as is a notrack jmp. Returns 0, -EILSEQ
+ * (undecodable bytes: no instruction boundary after them is known),
+ * -EOPNOTSUPP (an exit with a prefix the kernel does not probe: a segment
+ * override or lock) or -ENOMEM.
  */
 int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out);
 
@@ -87,7 +89,7 @@ int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out);
  * Makes s, a function of size bytes in path, a return-site stage (any nop5
  * sites dropped): sites[0] its entry, sites[1..] its exits with
  * exit_flags[]. Returns 0, -ENODATA (sizeless or short), -EFBIG (larger
- * than PT_RETSITE_MAX_FN), -EILSEQ, -EIO or -ENOMEM.
+ * than PT_RETSITE_MAX_FN), -EILSEQ, -EOPNOTSUPP, -EIO or -ENOMEM.
  */
 int pt_stage__use_retsites(struct pt_stage *s, const char *path, uint64_t size);
 /* Why a pt_stage__use_retsites() error refuses the function: a phrase. */

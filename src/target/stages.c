@@ -150,7 +150,7 @@ static int use_retsites(struct match_ctx *c, struct pt_stage *s, uint64_t size)
 {
 	int ret = pt_stage__use_retsites(s, c->open_path, size);
 
-	if (ret != -ENODATA && ret != -EFBIG && ret != -EILSEQ && ret != -EIO)
+	if (ret == 0 || ret == -ENOMEM)
 		return ret;
 	pt_warn("%s: not traced: %s, and a return probe would break unwinding through it (%s)",
 		s->name, pt_probe_rets__why(ret), pt_probe_lang__why(c->lang));

@@ -2,7 +2,7 @@
 /*
  * test_probesite.c - return sites: every ret and tail jmp of a function is
  * found by decoding it whole, jump tables are not exits, undecodable code
- * is refused; and the language evidence that chooses return sites.
+ * and exits the kernel would not probe are refused; and the language evidence that chooses return sites.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -83,6 +83,21 @@ static void test_indirect_jmps(void **state)
 	expect_exits(code, sizeof(code), want, 4);
 }
 
+static void test_prefixes(void **state)
+{
+	/* notrack jmp *%rax (a CET jump table): no exit; ret */
+	static const uint8_t notrack[] = { 0x3e, 0xff, 0xe0, 0xc3 };
+	static const struct pt_ret_at want[] = { { 3, PT_COOKIE_RET } };
+	/* cs ret: the kernel refuses segment-prefixed instructions */
+	static const uint8_t cs_ret[] = { 0x2e, 0xc3 };
+	struct pt_rets r;
+
+	expect_exits(notrack, sizeof(notrack), want, 1);
+	assert_int_equal(pt_probe_rets__find(cs_ret, sizeof(cs_ret), &r),
+			 -EOPNOTSUPP);
+	assert_null(r.v);
+}
+
 static void test_undecodable_refused(void **state)
 {
 	/* ret, then 0x06 (push %es: invalid in 64-bit mode), then ret */
@@ -124,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_rets),
 		cmocka_unit_test(test_direct_jmps),
 		cmocka_unit_test(test_indirect_jmps),
+		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_undecodable_refused),
 		cmocka_unit_test(test_lang),
 	};
