@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(make gcc binutils clang llvm libbpf-dev bpftool libelf-dev libdw-dev libcapstone-dev
       zlib1g-dev libcmocka-dev libexpat1-dev libjson-c-dev pkg-config util-linux
       xz-utils pigz man-db
-      g++ rustc golang-go)
+      g++ rustc golang-go) # the last three: targets test_unwind builds
 # `make bench` also wants the peers it compares against.
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(bpftrace uftrace linux-perf hyperfine jq time)
