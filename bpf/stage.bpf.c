@@ -308,7 +308,11 @@ static __always_inline __u64 call_end(const struct pt_thread *t, __u32 tid,
 static __always_inline void exit_unopened(__u32 cookie)
 {
 	/* An exit site also sees calls entered before tracing began; a
-	 * return probe does not: its entry was lost. */
+	 * return probe does not: its entry was lost. A jmp out with no call
+	 * open may be no exit at all (a landing pad's jump to the cold
+	 * part): not counted. */
+	if (cookie & PT_COOKIE_TAIL)
+		return;
 	if (cookie & (PT_COOKIE_SITE | PT_COOKIE_RET))
 		__sync_fetch_and_add(&inflight_exits, 1);
 	else if (phase == PT_PHASE_ARMED)
@@ -453,11 +457,16 @@ static __always_inline bool exit_unstored(struct pt_thread *t, __u64 sp,
 			t->depth = d - 1;
 		return true;
 	}
-	if (d == 0 || (sp && t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].sp > sp)) {
+	if (d == 0) {
 		exit_unopened(cookie);
 		return true;
 	}
-	return false;
+	if (!sp || t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].sp <= sp)
+		return false;
+	/* Below the innermost open call: none of t's calls ends here (a jmp
+	 * out with the stack still in use is no tail call). */
+	exit_unopened(cookie);
+	return true;
 }
 
 /* A return probe, or a plain one at an exit site or return instruction. */

@@ -193,6 +193,9 @@ static void check_unwinding(json_object *rep, const char *const *through,
 	assert_string_equal(probe(rep, plain), "retsite");
 	/* Every frame an exception passed, and nothing else. */
 	assert_int_equal(lost(rep, "unwound"), 50 * nthrough);
+	/* No landing pad's jump to a cold part taken for a return: at most
+	 * main, entered before -p attached, returns unseen. */
+	assert_true(ptest_u64(rep, "calls_in_flight_at_attach") <= 1);
 }
 
 /* Traces p both ways and checks each report with check(). */
