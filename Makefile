@@ -24,7 +24,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -fno-omit-frame-pointer -MMD -MP \
 	-D_GNU_SOURCE -Iinclude -Isrc -I$(OUTPUT) $(JSONC_CFLAGS)
-LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -liberty -lm -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -liberty -lcapstone -lm -lpthread
 
 # ------------------------------------------------------------------ sources
 # The BPF side, one bpf/*.bpf.c per concern (bpf/*.bpf.h shared): compiled
@@ -175,6 +175,14 @@ $(MICRO): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@
+
+# The same code linked with libstdc++: evidence of C++, so pipetrace times
+# its stages at their return instructions (scripts/bench-retsite.sh).
+$(MICRO)-cxx: tests/bench/micro.c include/pipetrace/stage.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@ \
+		-Wl,--no-as-needed -lstdc++
 
 $(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)

@@ -11,6 +11,8 @@
 
 /* Set before load. */
 const volatile __u8 stage_items_mode[PT_MAX_STAGES] = {};
+/* The size of each return-site stage's function (see PT_COOKIE_IND). */
+const volatile __u32 stage_fn_size[PT_MAX_STAGES] = {};
 /* --events: every call into the ring buffer; the consumer is woken only
  * once wake_bytes are waiting (it also drains on a timer). */
 const volatile __u8 stream_on = 0;
@@ -64,7 +66,8 @@ static __always_inline void count_items(struct pt_stage_stats *s, __u32 stage,
 			s->items += ret;
 		break;
 	case PT_ITEMS_U64:
-		s->items += ret;
+		if (ret != PT_ITEMS_UNSET) /* a tail call's: no value */
+			s->items += ret;
 		break;
 	default:
 		break;
@@ -164,12 +167,76 @@ static __always_inline bool has_uprobe_area(void)
 	return true;
 }
 
+/*
+ * Whether the return address at sp is the kernel's return trampoline: a
+ * tail call out of a function with a return probe, whose frame at the same
+ * sp is then still live.
+ */
+static __always_inline bool chained(__u64 sp)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 tramp, ra = 0;
+
+	tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	if (!tramp || bpf_probe_read_user(&ra, sizeof(ra), (void *)sp))
+		return false;
+	return ra == tramp;
+}
+
+/* Whether frame f, at or below the event's stack pointer sp, is dead. At
+ * an entry (at_entry) a frame at sp itself is one whose slot a new call
+ * reuses, unless it is a tail call's (see chained()); at an exit the frame
+ * at sp is the one returning. */
+static __always_inline bool frame_dead(const struct pt_frame *f, __u64 sp,
+				       bool at_entry)
+{
+	if (f->sp > sp)
+		return false;
+	if (f->sp < sp)
+		return true;
+	return at_entry && (f->plain || !chained(sp));
+}
+
+/*
+ * Drops t's frames that the stack has been unwound past, as an event at
+ * stack pointer sp shows (an exception or a longjmp out of them, or a
+ * return the kernel dropped), counted as unwound. Frames deeper than
+ * PT_MAX_DEPTH were not stored: they go once a stored frame is passed.
+ */
+static __always_inline void expire_frames(struct pt_thread *t, __u64 sp,
+					  bool at_entry)
+{
+	__u32 d = t->depth, k, idx;
+	struct pt_frame *f;
+
+	/* Unstored frames lie below the stored ones: all are gone once
+	 * the stack is back at the innermost stored frame. */
+	if (d > PT_MAX_DEPTH) {
+		if (t->frames[PT_MAX_DEPTH - 1].sp > sp)
+			return;
+		d = PT_MAX_DEPTH;
+	}
+	for (k = 0; k < PT_MAX_DEPTH; k++) {
+		if (d == 0)
+			break;
+		idx = (d - 1) & (PT_MAX_DEPTH - 1);
+		opaque(idx);
+		f = &t->frames[idx];
+		if (!frame_dead(f, sp, at_entry))
+			break;
+		t->active[f->stage & (PT_MAX_STAGES - 1)] -= 1;
+		count_lost(PT_LOST_UNWOUND, 1);
+		d--;
+	}
+	t->depth = d;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(stage_enter)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), sp = PT_REGS_SP(ctx);
 	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
-	__u32 stage = cookie & ~PT_COOKIE_SITE;
+	__u32 stage = cookie & PT_COOKIE_STAGE;
 	struct pt_thread *t;
 	struct pt_frame *f;
 	__u8 *active;
@@ -181,6 +248,7 @@ int BPF_KPROBE(stage_enter)
 	if (!t)
 		return 0;
 	account(t, now);
+	expire_frames(t, sp, true);
 	d = t->depth;
 	if (d >= PT_MAX_DEPTH) {
 		/* Not stored; the matching exit only pops the count. */
@@ -192,7 +260,9 @@ int BPF_KPROBE(stage_enter)
 	active = &t->active[stage & (PT_MAX_STAGES - 1)];
 	f->stage = stage;
 	f->outermost = *active == 0;
-	/* An entry site has no return probe: it creates no area. */
+	f->plain = !!(cookie & (PT_COOKIE_SITE | PT_COOKIE_RET));
+	f->sp = sp;
+	/* A nop5 entry site is emulated: it creates no area. */
 	f->setup = !(cookie & PT_COOKIE_SITE) && !has_uprobe_area();
 	*active += 1;
 	/* From where the time charged to it starts (see stage_exit). */
@@ -231,8 +301,12 @@ static __always_inline __u64 call_end(const struct pt_thread *t, __u32 tid,
 static __always_inline void exit_unopened(__u32 cookie)
 {
 	/* An exit site also sees calls entered before tracing began; a
-	 * return probe does not: its entry was lost. */
-	if (cookie & PT_COOKIE_SITE)
+	 * return probe does not: its entry was lost. A jmp out with no call
+	 * open may be no exit at all (a landing pad's jump to the cold
+	 * part): not counted. */
+	if (cookie & PT_COOKIE_TAIL)
+		return;
+	if (cookie & (PT_COOKIE_SITE | PT_COOKIE_RET))
 		__sync_fetch_and_add(&inflight_exits, 1);
 	else if (phase == PT_PHASE_ARMED)
 		count_lost(PT_LOST_UNMATCHED, 1);
@@ -296,25 +370,119 @@ static __always_inline void close_call(const struct pt_frame *f, __u32 stage,
 		stream_call(f->start_ns, lat, ret, tid, stage);
 }
 
+/* Register number reg (x86 encoding) of the probed context; read through
+ * a helper: the verifier allows no variable offset into the context. */
+static __always_inline __u64 reg_value(const struct pt_regs *r, __u32 reg)
+{
+	const __u16 off[16] = {
+		offsetof(struct pt_regs, ax),  offsetof(struct pt_regs, cx),
+		offsetof(struct pt_regs, dx),  offsetof(struct pt_regs, bx),
+		offsetof(struct pt_regs, sp),  offsetof(struct pt_regs, bp),
+		offsetof(struct pt_regs, si),  offsetof(struct pt_regs, di),
+		offsetof(struct pt_regs, r8),  offsetof(struct pt_regs, r9),
+		offsetof(struct pt_regs, r10), offsetof(struct pt_regs, r11),
+		offsetof(struct pt_regs, r12), offsetof(struct pt_regs, r13),
+		offsetof(struct pt_regs, r14), offsetof(struct pt_regs, r15),
+	};
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (const char *)r + off[reg & 15]);
+	return v;
+}
+
+/* Whether an indirect jmp exit site (PT_COOKIE_IND) stays inside its
+ * function (a jump table): then it is no exit. */
+static __always_inline bool jumps_within(const struct pt_regs *r, __u64 cookie)
+{
+	__u32 reg = ((__u32)cookie & PT_COOKIE_REG_MASK) >> PT_COOKIE_REG_SHIFT;
+	__u32 stage = (__u32)cookie & PT_COOKIE_STAGE;
+	__u64 start = PT_REGS_IP(r) - (cookie >> 32), to = reg_value(r, reg);
+
+	return to >= start &&
+	       to - start < stage_fn_size[stage & (PT_MAX_STAGES - 1)];
+}
+
+/* The stack pointer of the call an exit probe ends, as its entry saw it,
+ * or 0 where unknown (a nop5 exit site: inside the function). */
+static __always_inline __u64 exit_sp(const struct pt_regs *r, __u32 cookie)
+{
+	if (cookie & PT_COOKIE_RET)
+		return PT_REGS_SP(r); /* at the ret: on the return address */
+	if (cookie & PT_COOKIE_SITE)
+		return 0;
+	return PT_REGS_SP(r) - 8; /* the return address was popped */
+}
+
+/* Pops t's innermost open call of stage (frames above it never saw their
+ * exits) into *out. Returns false if there is none (counted as unmatched
+ * while armed). */
+static __always_inline bool pop_frame(struct pt_thread *t, __u32 stage,
+				      struct pt_frame *out)
+{
+	__u32 d = t->depth, found;
+
+	found = find_frame(t, stage, d - 1);
+	if (found >= PT_MAX_DEPTH) {
+		if (phase == PT_PHASE_ARMED)
+			count_lost(PT_LOST_UNMATCHED, 1);
+		return false;
+	}
+	drop_frames(t, found, d - 1);
+	t->active[stage & (PT_MAX_STAGES - 1)] -= 1;
+	t->depth = found;
+	*out = t->frames[found & (PT_MAX_DEPTH - 1)];
+	return true;
+}
+
+/* Whether an exit at stack pointer sp belongs to a call t has no stored
+ * frame of: one deeper than PT_MAX_DEPTH (then popped from the count), or
+ * one entered before tracing. */
+static __always_inline bool exit_unstored(struct pt_thread *t, __u64 sp,
+					  __u32 cookie)
+{
+	__u32 d = t->depth;
+
+	if (d > PT_MAX_DEPTH) {
+		/* With a known sp, not below PT_MAX_DEPTH + 1: returns the
+		 * kernel dropped leave the count high, and the stored
+		 * frames' sp resets it (expire_frames()). */
+		if (!sp || d > PT_MAX_DEPTH + 1)
+			t->depth = d - 1;
+		return true;
+	}
+	if (d == 0) {
+		exit_unopened(cookie);
+		return true;
+	}
+	if (!sp || t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].sp <= sp)
+		return false;
+	/* Below the innermost open call: none of t's calls ends here (a jmp
+	 * out with the stack still in use is no tail call). */
+	exit_unopened(cookie);
+	return true;
+}
+
+/* A return probe, or a plain one at an exit site or return instruction. */
 SEC("uretprobe")
 int BPF_KRETPROBE(stage_exit)
 {
-	__u64 now = bpf_ktime_get_ns(), end;
-	__u64 ret = PT_REGS_RC(ctx);
-	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
-	__u32 stage = cookie & ~PT_COOKIE_SITE;
+	__u64 now = bpf_ktime_get_ns(), end,
+	      cookie = bpf_get_attach_cookie(ctx);
+	__u32 stage = (__u32)cookie & PT_COOKIE_STAGE;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ret = PT_REGS_RC(ctx), sp;
 	struct pt_thread *t;
-	__u32 d, found;
+	struct pt_frame f;
 
 	if (stage >= PT_MAX_STAGES)
+		return 0;
+	if ((cookie & PT_COOKIE_IND) && jumps_within(ctx, cookie))
 		return 0;
 	t = current_thread(false, now);
 	if (!t)
 		return 0;
 	end = call_end(t, tid, now);
-	d = t->depth;
-	if (d == 0) {
+	if (t->depth == 0) {
 		exit_unopened(cookie);
 		return 0;
 	}
@@ -328,21 +496,14 @@ int BPF_KRETPROBE(stage_exit)
 		end = t->last_ns;
 	if (t->last_ns < now)
 		t->last_ns = now; /* the probe's return: nobody's time */
-	if (d > PT_MAX_DEPTH) {
-		t->depth = d - 1;
+	sp = exit_sp(ctx, (__u32)cookie);
+	if (sp)
+		expire_frames(t, sp, false);
+	if (exit_unstored(t, sp, (__u32)cookie) || !pop_frame(t, stage, &f))
 		return 0;
-	}
-	found = find_frame(t, stage, d - 1);
-	if (found >= PT_MAX_DEPTH) {
-		if (phase == PT_PHASE_ARMED)
-			count_lost(PT_LOST_UNMATCHED, 1);
-		return 0;
-	}
-	drop_frames(t, found, d - 1);
-	t->active[stage & (PT_MAX_STAGES - 1)] -= 1;
-	t->depth = found;
-	close_call(&t->frames[found & (PT_MAX_DEPTH - 1)], stage, tid, end,
-		   ret);
+	if (cookie & PT_COOKIE_TAIL)
+		ret = PT_ITEMS_UNSET;
+	close_call(&f, stage, tid, end, ret);
 	return 0;
 }
 

@@ -198,8 +198,16 @@ struct pt_frame {
 	/* 1 if the process had no uprobe area yet at entry: the kernel
 	 * creates it (for the return trampoline) right after the entry
 	 * program, inside this call; 0.1-1.3 ms here, not the function's. */
-	__u16 setup;
+	__u8 setup;
+	__u8 plain; /* entered by a plain probe whose exit is a plain probe
+		     * too (PT_COOKIE_SITE or PT_COOKIE_RET): no return
+		     * probe of the kernel's holds it */
 	__u64 start_ns;
+	/* The stack pointer at entry: where the return address is (at a
+	 * nop5 site: inside the function). A later event on the thread
+	 * that sees the stack above it proves the call was unwound past
+	 * (an exception, a longjmp). */
+	__u64 sp;
 };
 
 /* Per-thread state, keyed by tid in the `threads` hash map, while the
@@ -246,7 +254,12 @@ enum pt_probe_class {
 	PT_PROBE_SITE = 3, /* 5-byte nops placed by PIPETRACE_ENTER(): plain
 			    * uprobes at entry and exits, which the kernel
 			    * turns into calls */
-	PT_PROBE_NR = 4,
+	PT_PROBE_RETSITE = 4, /* an entry probe and plain uprobes on the
+			       * function's return instructions (ret, tail
+			       * jmp), paired by stack pointer: no return
+			       * address is replaced, so exception unwinding
+			       * and stack walks see the program's own */
+	PT_PROBE_NR = 5,
 };
 
 /*
@@ -439,6 +452,23 @@ struct pt_event {
  * An exit site is a plain uprobe, which also fires for calls entered before
  * it was attached; an entry site has no return probe. */
 #define PT_COOKIE_SITE 0x80000000u
+/* A return-site stage's probe (PT_PROBE_RETSITE): plain uprobes at entry
+ * and at each return instruction; at both the stack pointer points at the
+ * call's return address. */
+#define PT_COOKIE_RET 0x40000000u
+/* With PT_COOKIE_RET on an exit: a jmp out of the function (a tail call),
+ * where %rax holds no return value. */
+#define PT_COOKIE_TAIL 0x20000000u
+/* With PT_COOKIE_TAIL: an indirect jmp through the register numbered
+ * (cookie & PT_COOKIE_REG_MASK) >> PT_COOKIE_REG_SHIFT (x86 encoding, rax
+ * = 0 ... r15 = 15), an exit only if it leaves the function: the cookie's
+ * upper 32 bits are the jmp's offset from the function's start, and
+ * stage_fn_size[] its size. */
+#define PT_COOKIE_IND 0x10000000u
+#define PT_COOKIE_REG_SHIFT 24
+#define PT_COOKIE_REG_MASK 0x0f000000u
+/* The stage id in a cookie. */
+#define PT_COOKIE_STAGE 0x0000ffffu
 
 /* ----------------------------------------------------------- lost events */
 
@@ -459,7 +489,11 @@ enum pt_lost_reason {
 	PT_LOST_USAMPLES = 8, /* --call-graph dwarf: a sample not sent (its
 			       * ring buffer full, or its registers
 			       * unreadable) */
-	PT_LOST_NR = 9,
+	PT_LOST_UNWOUND = 9, /* calls the stack was unwound past (exception,
+			      * longjmp, a return the kernel's return-probe
+			      * depth limit dropped): expired when a later
+			      * event of the thread saw the stack above them */
+	PT_LOST_NR = 10,
 };
 
 /* --------------------------------------------------------- layout checks */
@@ -470,8 +504,8 @@ _Static_assert(sizeof(struct pt_stage_stats) == 10 * 8 + PT_HIST_BUCKETS * 8,
 /* Per-CPU map values are limited to 32 KiB by the kernel allocator. */
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
-_Static_assert(sizeof(struct pt_frame) == 16, "pt_frame layout changed");
-_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 16 +
+_Static_assert(sizeof(struct pt_frame) == 24, "pt_frame layout changed");
+_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 24 +
 						   PT_MAX_STAGES + 8 + 16 + 8 +
 						   16 + 2 * PT_PART_NR * 8,
 	       "pt_thread must have no padding");
@@ -509,7 +543,12 @@ _Static_assert((PT_USTACK_MAX & (PT_USTACK_MAX - 1)) == 0,
 _Static_assert(sizeof(struct pt_event) == 32, "pt_event must have no padding");
 _Static_assert(sizeof(struct pt_probe_sys) == 16,
 	       "pt_probe_sys must have no padding");
-_Static_assert(PT_MAX_STAGES <= PT_COOKIE_SITE, "stage ids overlap the flag");
+_Static_assert(PT_MAX_STAGES - 1 <= PT_COOKIE_STAGE,
+	       "stage ids overlap the cookie's flags");
+_Static_assert(((PT_COOKIE_SITE | PT_COOKIE_RET | PT_COOKIE_TAIL |
+		 PT_COOKIE_IND | PT_COOKIE_REG_MASK) &
+		PT_COOKIE_STAGE) == 0,
+	       "cookie flags overlap the stage id");
 _Static_assert((PT_MAX_DEPTH & (PT_MAX_DEPTH - 1)) == 0,
 	       "PT_MAX_DEPTH must be a power of two (used as a mask)");
 _Static_assert((PT_MAX_STAGES & (PT_MAX_STAGES - 1)) == 0,

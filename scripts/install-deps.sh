@@ -3,10 +3,12 @@
 # those that are missing. Safe to run repeatedly; needs root to install.
 set -euo pipefail
 
-# g++ and rustc build the C++ and Rust fixtures of the demangling tests.
-pkgs=(make gcc g++ rustc binutils clang llvm libbpf-dev bpftool libelf-dev
-      libdw-dev zlib1g-dev libiberty-dev libcmocka-dev libexpat1-dev
-      libjson-c-dev pkg-config util-linux xz-utils pigz man-db)
+# g++, rustc and golang-go build the C++, Rust and Go programs the tests
+# trace (demangling, return-site probes, Go refused).
+pkgs=(make gcc g++ rustc golang-go binutils clang llvm libbpf-dev bpftool
+      libelf-dev libdw-dev zlib1g-dev libiberty-dev libcapstone-dev
+      libcmocka-dev libexpat1-dev libjson-c-dev pkg-config util-linux
+      xz-utils pigz man-db)
 # `make bench` also wants the peers it compares against.
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(bpftrace uftrace linux-perf hyperfine jq time)

@@ -256,8 +256,10 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_program__set_autoload(t->skel->progs.task_ids, false);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	set_restarts(t);
-	for (i = 0; i < stages->n; i++)
+	for (i = 0; i < stages->n; i++) {
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
+		t->skel->rodata->stage_fn_size[i] = stages->v[i].fn_size;
+	}
 
 	ret = pipetrace__load(t->skel);
 	if (ret) {
@@ -445,12 +447,32 @@ static int probe_list__attach(const struct probe_list *pl, struct pt_uprobes *u,
  * the exit program: the return value is still in %rax there), entries. */
 enum stage_batch { SB_RETURNS, SB_EXIT_SITES, SB_ENTRIES, SB_NR };
 
+/* Whether stage s is probed by plain uprobes only (no return probe). */
+static bool plain_probes(const struct pt_stage *s)
+{
+	return s->probe_class == PT_PROBE_SITE ||
+	       s->probe_class == PT_PROBE_RETSITE;
+}
+
+/* The cookie of stage i's probe j (an index into its sites, if any). */
+static uint64_t stage_cookie(const struct pt_stage *s, size_t i, size_t j)
+{
+	uint64_t c = (uint32_t)i;
+
+	if (s->probe_class == PT_PROBE_SITE)
+		return c | PT_COOKIE_SITE;
+	if (s->probe_class != PT_PROBE_RETSITE)
+		return c;
+	c |= PT_COOKIE_RET;
+	return j < s->nentry ? c : c | s->exit_flags[j - s->nentry];
+}
+
 /* Adds stage i's probes of batch k to pl. */
 static void add_stage_probes(const struct pt_stage_set *st, size_t i,
 			     enum stage_batch k, struct probe_list *pl)
 {
 	const struct pt_stage *s = &st->v[i];
-	bool site = s->probe_class == PT_PROBE_SITE;
+	bool site = plain_probes(s);
 	size_t j, first = 0, n = 1;
 
 	if ((k == SB_RETURNS && site) || (k == SB_EXIT_SITES && !site))
@@ -462,7 +484,7 @@ static void add_stage_probes(const struct pt_stage_set *st, size_t i,
 	for (j = first; j < first + n; j++)
 		probe_list__add(pl, s->attach_path,
 				site ? s->sites[j] : s->file_off,
-				(uint32_t)i | (site ? PT_COOKIE_SITE : 0), i);
+				stage_cookie(s, i, j), i);
 }
 
 /* Attaches every stage's probes, batch by batch. Returns 0 or -errno,
@@ -475,7 +497,7 @@ static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t *stage)
 	int ret, k;
 
 	for (i = 0; i < st->n; i++)
-		cap += st->v[i].probe_class == PT_PROBE_SITE ?
+		cap += plain_probes(&st->v[i]) ?
 			       st->v[i].nentry + st->v[i].nexit :
 			       2;
 	*stage = 0;
@@ -748,10 +770,21 @@ __asm__(".text\n"
 	"	lea 128(%rsp), %rsp\n"
 	"	pop %rbp\n"
 	"	ret\n"
-	".size pt_calib_site, .-pt_calib_site\n");
+	".size pt_calib_site, .-pt_calib_site\n"
+	".p2align 4\n"
+	".globl pt_calib_retsite\n"
+	".type pt_calib_retsite, @function\n"
+	"pt_calib_retsite:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n" /* return site, +5 */
+	".size pt_calib_retsite, .-pt_calib_retsite\n");
 /* Where pt_calib_site's probe sites are, from its start. */
 #define PT_CALIB_SITE_ENTRY 9
 #define PT_CALIB_SITE_EXIT 27
+/* Where pt_calib_retsite's ret is. */
+#define PT_CALIB_RETSITE_EXIT 5
 static const unsigned char calib_nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 #define PT_CAN_CALIBRATE 1
 #else
@@ -762,12 +795,14 @@ void pt_calib_push(void);
 void pt_calib_endbr(void);
 void pt_calib_step(void);
 void pt_calib_site(void);
+void pt_calib_retsite(void);
 
 static const char *const calib_names[PT_PROBE_NR] = {
 	[PT_PROBE_PUSH] = "pt_calib_push",
 	[PT_PROBE_ENDBR] = "pt_calib_endbr",
 	[PT_PROBE_STEP] = "pt_calib_step",
 	[PT_PROBE_SITE] = "pt_calib_site",
+	[PT_PROBE_RETSITE] = "pt_calib_retsite",
 };
 
 struct calib_ctx {
@@ -826,42 +861,55 @@ static uint64_t probe_tail(const struct pt_totals *tot, uint64_t median)
 	return (uint64_t)(sum / (double)n) - median;
 }
 
-/* Probes pipetrace's own function at off (at its nop5 sites if site) as
- * stage id, calls it, and sets *median to the median latency seen and *tail
- * to how far its mean lies above that median. Returns 0 or -errno. */
-static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
-			 bool site, void (*fn)(void), uint64_t *median,
-			 uint64_t *tail)
+/* Attaches calibration function c's exit then entry probes (c at off), as
+ * pt_tracer__attach() probes stages of class c, as stage id. */
+static int attach_calib(struct pt_tracer *t, enum pt_probe_class c, uint32_t id,
+			uint64_t off)
 {
 	struct bpf_program *enter = t->skel->progs.stage_enter;
 	struct bpf_program *exit = t->skel->progs.stage_exit;
 	const char *self = "/proc/self/exe";
+	uint64_t exit_off = off, entry_off = off, flag = 0;
+	int ret;
+
+	if (c == PT_PROBE_SITE) {
+		exit_off += PT_CALIB_SITE_EXIT;
+		entry_off += PT_CALIB_SITE_ENTRY;
+		flag = PT_COOKIE_SITE;
+	} else if (c == PT_PROBE_RETSITE) {
+		exit_off += PT_CALIB_RETSITE_EXIT;
+		flag = PT_COOKIE_RET;
+	}
+	/* The links stay until pt_tracer__detach(): removing a uprobe waits
+	 * for a grace period, and these functions are not called again. */
+	ret = pt_uprobes__attach_one(&t->calib_up, exit, !flag, getpid(), self,
+				     exit_off, id | flag);
+	if (!ret)
+		ret = pt_uprobes__attach_one(&t->calib_up, enter, false,
+					     getpid(), self, entry_off,
+					     id | flag);
+	return ret;
+}
+
+/* Probes pipetrace's own function at off as class c, stage id, calls it,
+ * and sets *median to the median latency seen and *tail to how far its
+ * mean lies above that median. Returns 0 or -errno. */
+static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
+			 enum pt_probe_class c, void (*fn)(void),
+			 uint64_t *median, uint64_t *tail)
+{
 	struct pt_totals *tot;
 	int ret = 0, i;
 
 	/* The sites must be where the assembler above put them. */
-	if (site &&
+	if (c == PT_PROBE_SITE &&
 	    (memcmp((const char *)fn + PT_CALIB_SITE_ENTRY, calib_nop5, 5) ||
 	     memcmp((const char *)fn + PT_CALIB_SITE_EXIT, calib_nop5, 5)))
 		return -EFAULT;
 	tot = malloc(sizeof(*tot));
 	if (!tot)
 		return -ENOMEM;
-	/* The links stay until pt_tracer__detach(): removing a uprobe waits
-	 * for a grace period, and these functions are not called again. */
-	if (site) /* as pt_tracer__attach() probes PT_PROBE_SITE stages */
-		ret = pt_uprobes__attach_one(&t->calib_up, exit, false,
-					     getpid(), self,
-					     off + PT_CALIB_SITE_EXIT,
-					     id | PT_COOKIE_SITE);
-	else
-		ret = pt_uprobes__attach_one(&t->calib_up, exit, true, getpid(),
-					     self, off, id);
-	if (!ret)
-		ret = pt_uprobes__attach_one(
-			&t->calib_up, enter, false, getpid(), self,
-			off + (site ? PT_CALIB_SITE_ENTRY : 0),
-			id | (site ? PT_COOKIE_SITE : 0));
+	ret = attach_calib(t, c, id, off);
 	if (ret)
 		goto out;
 	for (i = 0; i < PT_CALIBRATION_CALLS; i++)
@@ -892,6 +940,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		[PT_PROBE_ENDBR] = pt_calib_endbr,
 		[PT_PROBE_STEP] = pt_calib_step,
 		[PT_PROBE_SITE] = pt_calib_site,
+		[PT_PROBE_RETSITE] = pt_calib_retsite,
 	};
 	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
 	struct calib_ctx cc = { 0 };
@@ -929,10 +978,11 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		/* Only the classes in use (each takes tens of ms), and push,
 		 * the yardstick for single-step warnings. */
 		for (s = 0, used = i == PT_PROBE_PUSH; s < t->stages->n; s++)
-			used |= (int)t->stages->v[s].probe_class == i;
+			used |= pt_stage__calibrates(&t->stages->v[s],
+						     (enum pt_probe_class)i);
 		if (!used)
 			continue;
-		ret = calibrate_one(t, id, cc.off[i], i == PT_PROBE_SITE,
+		ret = calibrate_one(t, id, cc.off[i], (enum pt_probe_class)i,
 				    fns[i], &bias_ns[i], &tail_ns[i]);
 		pt_debug(
 			"calibration: %s: median probe latency %llu ns, mean %llu ns above",
@@ -952,7 +1002,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	}
 	for (s = 0; s < t->stages->n; s++)
 		t->skel->bss->stage_bias_ns[s] =
-			bias_ns[t->stages->v[s].probe_class];
+			pt_stage__bias(&t->stages->v[s], bias_ns);
 	return 0;
 }
 

@@ -30,7 +30,10 @@ static int events_open(struct pt_sink *s)
 /* The return value as the stage's items mode reads it. */
 static int put_ret(FILE *f, const struct pt_stage *st, const struct pt_event *e)
 {
-	if (e->ret == PT_ITEMS_UNSET && st->probe_class == PT_PROBE_SITE)
+	/* An exit site without PIPETRACE_ITEMS(), or a tail call's jmp
+	 * (return sites): no value. */
+	if (e->ret == PT_ITEMS_UNSET && (st->probe_class == PT_PROBE_SITE ||
+					 st->probe_class == PT_PROBE_RETSITE))
 		return fputs("-\n", f);
 	switch (st->items) {
 	case PT_ITEMS_S32:

@@ -298,6 +298,31 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 	}
 }
 
+/* Names the stages timed by return-site probes (PT_PROBE_RETSITE): code
+ * exceptions unwind through, which a return probe would break. */
+static void write_probe_notes(FILE *f, const struct pt_report *r)
+{
+	size_t i, n = 0, shown = 0;
+
+	for (i = 0; i < r->n; i++)
+		n += r->rows[i].stage->probe_class == PT_PROBE_RETSITE;
+	if (!n)
+		return;
+	fprintf(f,
+		"  %zu stage%s timed at %s return instructions, no return probe (exceptions unwind through %s):",
+		n, n == 1 ? "" : "s", n == 1 ? "its" : "their",
+		n == 1 ? "it" : "them");
+	for (i = 0; i < r->n && shown < 8; i++) {
+		if (r->rows[i].stage->probe_class != PT_PROBE_RETSITE)
+			continue;
+		fprintf(f, "%s %s", shown ? "," : "", r->rows[i].stage->name);
+		shown++;
+	}
+	if (n > shown)
+		fprintf(f, " and %zu more", n - shown);
+	fputs("\n", f);
+}
+
 /* "lost: N what, N what, ...": every reason, in the ABI's order. */
 static void write_lost(FILE *f, const struct pt_report *r)
 {
@@ -385,6 +410,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 				"-");
 	}
 	write_setup_notes(f, r);
+	write_probe_notes(f, r);
 	write_split_table(f, r);
 	if (r->mem)
 		write_mem_table(f, r);

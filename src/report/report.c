@@ -6,6 +6,7 @@
 
 #include "report/hist.h"
 #include "report/report.h"
+#include "target/probesite.h"
 
 /* ---------------------------------------------------------- time analysis */
 
@@ -29,6 +30,7 @@ const struct pt_lost_name pt_lost_reasons[PT_LOST_NR] = {
 	[PT_LOST_SAMPLES_FULL] = { "samples_full", "samples" },
 	[PT_LOST_EVENTS] = { "events", "streamed events" },
 	[PT_LOST_USAMPLES] = { "dwarf_samples", "dwarf samples" },
+	[PT_LOST_UNWOUND] = { "unwound", "unwound past" },
 };
 
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])
@@ -259,7 +261,7 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 	row->stage = &s->stages->v[i];
 	row->tot = t;
 	if (r->calibrated) {
-		row->bias_ns = r->bias_ns[row->stage->probe_class];
+		row->bias_ns = pt_stage__bias(row->stage, r->bias_ns);
 		row->tail_ns = r->tail_ns[row->stage->probe_class];
 	}
 	timed = pt_totals__timed(t);

@@ -7,6 +7,7 @@
 #ifndef PT_PROBESITE_H
 #define PT_PROBESITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,5 +50,72 @@ int pt_stage__add_sites(struct pt_stage *s, const struct pt_site_note *sites,
 /* Drops every stage's probe sites: function entry and return probes only
  * (without --sites). */
 void pt_stages__drop_sites(struct pt_stage_set *s);
+
+/*
+ * Return-site probes (PT_PROBE_RETSITE), for code a return probe would
+ * harm: the kernel's return probe replaces the return address on the
+ * stack, which C++ exception and Rust panic unwinding cannot pass. Instead
+ * a plain uprobe goes on each return instruction of the function, and the
+ * call is paired with its entry by the stack pointer.
+ */
+
+/* Functions larger than this are not decoded (refused). */
+#define PT_RETSITE_MAX_FN (1u << 20)
+
+/* A function's exits: offsets from its start, with their cookie flags
+ * (PT_COOKIE_RET, with PT_COOKIE_TAIL and PT_COOKIE_IND | register). */
+struct pt_ret_at {
+	uint64_t off;
+	uint32_t flags;
+};
+struct pt_rets {
+	struct pt_ret_at *v;
+	size_t n, cap;
+};
+
+/*
+ * Decodes the whole function code[0..len) (capstone) and lists its exits
+ * in *out (free out->v): every ret, every direct jmp out of [0, len), every
+ * jmp through a register (whether it leaves is checked when it runs) and
+ * through memory with a base register; a jmp through memory with an index
+ * only is a jump table's, as is a notrack jmp. Returns 0, -EILSEQ
+ * (undecodable bytes: no instruction boundary after them is known),
+ * -EOPNOTSUPP (an exit with a prefix the kernel does not probe: a segment
+ * override or lock) or -ENOMEM.
+ */
+int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out);
+
+/*
+ * Makes s, a function of size bytes in path, a return-site stage (any nop5
+ * sites dropped): sites[0] its entry, sites[1..] its exits with
+ * exit_flags[]. Returns 0, -ENODATA (sizeless or short), -EFBIG (larger
+ * than PT_RETSITE_MAX_FN), -EILSEQ, -EOPNOTSUPP, -EIO or -ENOMEM.
+ */
+int pt_stage__use_retsites(struct pt_stage *s, const char *path, uint64_t size);
+/* Why a pt_stage__use_retsites() error refuses the function: a phrase. */
+const char *pt_probe_rets__why(int err);
+
+/*
+ * The probe latency to subtract from each call of stage s, from the
+ * calibrated latency per class bias[PT_PROBE_NR]: a return-site stage's
+ * is its class's plus what its entry's class costs more than a push.
+ */
+uint64_t pt_stage__bias(const struct pt_stage *s, const uint64_t *bias);
+/* Whether class c must be calibrated for stage s (pt_stage__bias()). */
+bool pt_stage__calibrates(const struct pt_stage *s, enum pt_probe_class c);
+
+/* What an object's code needs of its probes, by evidence in the file. */
+enum pt_lang {
+	PT_LANG_PLAIN = 0, /* return probes are safe */
+	PT_LANG_UNWIND = 1, /* exceptions/panics unwind through it: C++
+			     * (.gcc_except_table, libstdc++) or Rust
+			     * (libgcc_s): return-site probes */
+	PT_LANG_GO = 2, /* Go (.gopclntab, .go.buildinfo): refused */
+};
+
+/* The enum pt_lang of the ELF file at path, or -errno. */
+int pt_probe_lang__of(const char *path);
+/* A phrase naming a language for messages. */
+const char *pt_probe_lang__why(int lang);
 
 #endif /* PT_PROBESITE_H */

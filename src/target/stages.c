@@ -78,8 +78,9 @@ struct match_ctx {
 	size_t nnotes;
 	struct pt_site_note *sites; /* probe sites of this object */
 	size_t nsites;
-	size_t matched, ifuncs, unsafe, cold;
+	size_t matched, ifuncs, unsafe, cold, refused;
 	const char *cold_name; /* the first cold fragment matched */
+	int lang; /* enum pt_lang of the object and the executable */
 	int err;
 	char shown_name[PT_DEMANGLE_BUF]; /* add_stage()'s scratch */
 };
@@ -136,6 +137,36 @@ static enum pt_items_mode items_mode(struct match_ctx *c, const char *name,
 	return PT_ITEMS_S64;
 }
 
+/* Frees what stage s holds. */
+static void stage_free(struct pt_stage *s)
+{
+	free(s->name);
+	free(s->symbol);
+	free(s->object);
+	free(s->attach_path);
+	free(s->sites);
+	free(s->exit_flags);
+}
+
+/*
+ * Probes s, the last stage of c->out, on its return instructions (code
+ * that exceptions unwind through); a function whose return instructions
+ * cannot be found is refused with a warning: a return probe would harm it.
+ */
+static int use_retsites(struct match_ctx *c, struct pt_stage *s, uint64_t size)
+{
+	int ret = pt_stage__use_retsites(s, c->open_path, size);
+
+	if (ret == 0 || ret == -ENOMEM)
+		return ret;
+	pt_warn("%s: not traced: %s, and a return probe would break unwinding through it (%s)",
+		s->name, pt_probe_rets__why(ret), pt_probe_lang__why(c->lang));
+	stage_free(s);
+	c->out->n--;
+	c->refused++;
+	return 1; /* not a match */
+}
+
 static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 {
 	struct pt_stage_set *out = c->out;
@@ -172,6 +203,8 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	out->n++;
 	if (!s->name || !s->symbol || !s->object || !s->attach_path)
 		return -ENOMEM;
+	if (c->lang == PT_LANG_UNWIND)
+		return use_retsites(c, s, sym->size);
 	return pt_stage__add_sites(s, c->sites, c->nsites, sym->size);
 }
 
@@ -226,7 +259,7 @@ static int match_sym(const struct pt_sym *sym, void *arg)
 	}
 	ret = add_stage(c, sym, note);
 	if (ret)
-		return ret;
+		return ret < 0 ? ret : 0;
 	c->matched++;
 	return 0;
 }
@@ -289,6 +322,11 @@ static int no_match(const struct pt_target *t, const struct match_ctx *c,
 			err, errlen, ret,
 			"%s has no stage annotations; name functions with -s PATTERN (see: pipetrace list %s)",
 			shown, shown);
+	if (c->refused)
+		return pt_errf(
+			err, errlen, ret,
+			"'-s %s' matches only functions of %s that cannot be traced safely (see the warnings above)",
+			spec->text, shown);
 	if (c->cold && !c->unsafe && !c->ifuncs)
 		return cold_error(c, err, errlen);
 	if (c->unsafe && !c->ifuncs)
@@ -317,6 +355,29 @@ static int no_match(const struct pt_target *t, const struct match_ctx *c,
 		spec->text, shown, shown);
 }
 
+/*
+ * How c's object must be probed (c->lang), by evidence in it and in the
+ * target's executable: Go is refused (goroutine stacks move and
+ * goroutines change threads, so neither the kernel's return probes nor
+ * frames paired by thread and stack pointer are safe). Returns 0 or -errno
+ * with a message.
+ */
+static int object_lang(const struct pt_target *t, struct match_ctx *c,
+		       char *err, size_t errlen)
+{
+	int obj = pt_probe_lang__of(c->open_path), exe = PT_LANG_PLAIN;
+
+	if (t->exe_open && strcmp(t->exe_open, c->open_path))
+		exe = pt_probe_lang__of(t->exe_open);
+	c->lang = obj > exe ? obj : exe;
+	if (c->lang == PT_LANG_GO)
+		return pt_errf(
+			err, errlen, -EPROTONOSUPPORT,
+			"%s is a Go program: its goroutine stacks move and change threads, which neither return probes nor pipetrace's frame pairing survive; Go targets are not traced",
+			obj == PT_LANG_GO ? c->shown : t->exe);
+	return 0;
+}
+
 /* Adds the stages that spec (NULL: the annotations) names in object. */
 static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 		       struct pt_stage_set *out, char *err, size_t errlen)
@@ -336,6 +397,9 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 		goto out;
 	c.shown = shown;
 	c.open_path = open_path;
+	ret = object_lang(t, &c, err, errlen);
+	if (ret)
+		goto out;
 	ret = pt_elf__for_each_stage_note(c.elf, collect_note, &c);
 	if (ret < 0) {
 		pt_errf(err, errlen, ret, "%s: cannot read stage notes: %s",
@@ -395,13 +459,8 @@ void pt_stages__free(struct pt_stage_set *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].name);
-		free(s->v[i].symbol);
-		free(s->v[i].object);
-		free(s->v[i].attach_path);
-		free(s->v[i].sites);
-	}
+	for (i = 0; i < s->n; i++)
+		stage_free(&s->v[i]);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }

@@ -41,6 +41,11 @@ struct pt_stage {
 	 * file_off. */
 	uint64_t *sites;
 	size_t nentry, nexit;
+	/* PT_PROBE_RETSITE: sites[0] is the entry and sites[1..] the return
+	 * instructions, exit_flags[i] the cookie bits of sites[1 + i] beyond
+	 * the stage id; fn_size the function's size. */
+	uint64_t *exit_flags;
+	uint32_t fn_size;
 };
 
 struct pt_stage_set {
