@@ -470,7 +470,10 @@ static void test_restart_sleep(void **state)
 		part(s, "other") / 1e9, rest / 1e9,
 		json_object_get_string(json_object_object_get(s, "verdict")));
 	assert_int_equal(ptest_u64(s, "calls"), 1);
-	assert_true(part(s, "other") <= stop_ns);
+	/* The stop, seen from here, brackets the task's stopped state but for
+	 * the moments its own signal handling takes on either side: 5 ms of
+	 * the 1 s (before restart_syscall was classed, other read ~1 s). */
+	assert_true(part(s, "other") <= stop_ns + 5000000);
 	assert_string_equal(
 		json_object_get_string(json_object_object_get(s, "verdict")),
 		"sleep");
