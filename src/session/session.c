@@ -390,8 +390,9 @@ static int find_init(const struct pt_sym *sym, void *arg)
 }
 
 /* A launched command: move the kernel's one-time uprobe setup into the
- * executable's _init, before main (best effort: without _init, the first
- * stage call pays it, as when attaching to a running process). */
+ * executable's _init, before main: its symbol, or in a stripped executable
+ * its .init section, which starts with it (best effort: without either,
+ * the first stage call pays it, as when attaching to a running process). */
 static void attach_warmup(struct pt_session *s)
 {
 	struct pt_elf *elf = NULL;
@@ -401,9 +402,15 @@ static void attach_warmup(struct pt_session *s)
 	if (pt_elf__open(s->target.exe_open, &elf))
 		return;
 	ret = pt_elf__for_each_func(elf, find_init, &off);
-	pt_elf__close(elf);
 	if (ret != 1)
+		ret = pt_elf__code_section(elf, ".init", &off) ? 0 : 1;
+	pt_elf__close(elf);
+	if (ret != 1) {
+		pt_debug(
+			"no _init in %s: its first stage call carries the uprobe setup",
+			s->target.exe_open);
 		return;
+	}
 	ret = pt_tracer__attach_warmup(s->tracer, s->pid, s->target.exe_open,
 				       off);
 	if (ret)

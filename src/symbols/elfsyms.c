@@ -1107,3 +1107,22 @@ int pt_elf__func_items_mode(struct pt_elf *e, const char *func,
 		return -ENOENT;
 	return die_items_mode(&s.best, mode);
 }
+
+int pt_elf__code_section(struct pt_elf *e, const char *name, uint64_t *off)
+{
+	Elf_Scn *scn = NULL;
+	const char *n;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || !sh.sh_size)
+			continue;
+		n = elf_strptr(e->elf, e->shstrndx, sh.sh_name);
+		if (n && !strcmp(n, name)) {
+			*off = sh.sh_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

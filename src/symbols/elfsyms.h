@@ -130,6 +130,10 @@ int pt_elf__sites(struct pt_elf *e, struct pt_site_note **out, size_t *n);
 /* Reads LEN bytes at file offset OFF; 0, -EIO past the end, or -errno. */
 int pt_elf__read(const struct pt_elf *e, uint64_t off, void *buf, size_t len);
 
+/* The file offset of the executable section `name` (".init"), found by the
+ * section headers, which stripping keeps: 0 or -ENOENT. */
+int pt_elf__code_section(struct pt_elf *e, const char *name, uint64_t *off);
+
 /*
  * How FUNC's return value reads as an item count, from the object's own
  * DWARF: 4- and 8-byte signed/unsigned integer base types (through typedefs

@@ -174,6 +174,29 @@ static void test_launch_single_thread(void **state)
 	json_object_put(self);
 }
 
+/* A stripped executable has no _init symbol: the warm-up probe goes on
+ * its .init section, so no stage call carries the uprobe setup there
+ * either (xz: one call did, 87 ms). */
+static void test_launch_stripped_no_setup(void **state)
+{
+	char jpath[64], *out = NULL, *err = NULL;
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "--",
+			 PT_BUILD_DIR "/fixtures/refpipe-stripped", "--records",
+			 "20000", "--batch", "500", NULL };
+	json_object *rep;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	assert_int_equal(setup_calls(rep), 0);
+	json_object_put(rep);
+	unlink(jpath);
+	free(out);
+	free(err);
+}
+
 static void test_launch_threads(void **state)
 {
 	char *ref[] = { "--records", "100000",	  "--batch",
@@ -1075,6 +1098,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_launch_single_thread),
+		cmocka_unit_test(test_launch_stripped_no_setup),
 		cmocka_unit_test(test_launch_threads),
 		cmocka_unit_test(test_cpu_burn_makes_features_heaviest),
 		cmocka_unit_test(test_sites_and_events),
