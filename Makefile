@@ -79,6 +79,14 @@ ITEST_SRCS := $(wildcard tests/integration/test_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/integration/%,$(ITEST_SRCS))
 ITEST_PROG_SRCS := $(wildcard tests/integration/prog_*.c)
 ITEST_PROGS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/integration/%,$(ITEST_PROG_SRCS))
+# prog_cmatrix built as distributions build C programs (test_cmatrix.c).
+CMATRIX_DIR := $(OUTPUT)/tests/integration/cmatrix
+CMATRIX_pie := -O2 -fPIE -pie
+CMATRIX_static := -O2 -static
+CMATRIX_stripped := -O2 -rdynamic -s
+CMATRIX_cet := -O2 -fcf-protection=full
+CMATRIX := $(addprefix $(CMATRIX_DIR)/,pie static stripped cet)
+ITEST_PROGS += $(CMATRIX)
 TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
 TEST_HELPER_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_HELPER_SRCS))
 
@@ -210,6 +218,11 @@ $(OUTPUT)/tests/integration/prog_%: tests/integration/prog_%.c include/pipetrace
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O0 -fno-omit-frame-pointer $(WARN) -Iinclude $< -lpthread -o $@
+
+$(CMATRIX_DIR)/%: tests/integration/prog_cmatrix.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CMATRIX_$*) $(WARN) $< -o $@
 
 unit: $(UNIT_BINS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(UNIT_BINS)

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_cmatrix.c - C programs built as distributions build them (the
+ * Makefile builds prog_cmatrix.c so, under cmatrix/), traced
+ * with a glob over their functions: position-independent (-O2 -fPIE), static,
+ * stripped (its functions only in .dynsym, -rdynamic) and with
+ * -fcf-protection=full (endbr64 at every entry). Each traced run prints
+ * exactly what the untraced one does, exits with its status (3), and counts
+ * cm_leaf's calls exactly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "lib/ptest.h"
+
+#define TIMEOUT 120.0
+#define CALLS "3000"
+
+/* Traces bin with -s glob: its output and status as untraced, cm_leaf's
+ * calls exact. */
+static void trace_unharmed(const char *bin, const char *glob)
+{
+	char jpath[64], *plain_out = NULL, *out = NULL, *err = NULL;
+	char *plain[] = { (char *)bin, CALLS, NULL };
+	char *argv[] = {
+		PTEST_PIPETRACE, "-j",	jpath, "-s", (char *)glob, "--",
+		(char *)bin,	 CALLS, NULL
+	};
+	json_object *rep, *leaf;
+	int code;
+
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_run(plain, TIMEOUT, &plain_out, &err), 3);
+	free(err);
+	err = NULL;
+	code = ptest_run(argv, TIMEOUT, &out, &err);
+	print_message("  %s -s '%s': exit %d, %s", bin, glob, code, out);
+	if (code != 3)
+		fail_msg("traced exit %d, untraced 3: %s", code, err);
+	assert_string_equal(out, plain_out);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	leaf = ptest_stage(rep, "cm_leaf");
+	assert_non_null(leaf);
+	assert_int_equal(ptest_u64(leaf, "calls"), 3000);
+	json_object_put(rep);
+	unlink(jpath);
+	free(plain_out);
+	free(out);
+	free(err);
+}
+
+#define MATRIX PT_BUILD_DIR "/tests/integration/cmatrix/"
+
+static void test_pie(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	trace_unharmed(MATRIX "pie", "*");
+}
+
+/* All of libc is in it: its own functions, by their prefix. */
+static void test_static(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	trace_unharmed(MATRIX "static", "cm_*");
+}
+
+static void test_stripped(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	trace_unharmed(MATRIX "stripped", "*");
+}
+
+static void test_cf_protection(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	trace_unharmed(MATRIX "cet", "*");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pie),
+		cmocka_unit_test(test_static),
+		cmocka_unit_test(test_stripped),
+		cmocka_unit_test(test_cf_protection),
+	};
+
+	ptest_filter_from_env();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
