@@ -85,6 +85,30 @@ static void test_cf_protection(void **state)
 	trace_unharmed(MATRIX "cet", "*");
 }
 
+/* Threads cancelled inside probed functions (uprobe + uretprobe): the
+ * forced unwind passes the replaced return addresses; the program runs as
+ * untraced, the stages' calls never complete (and are counted lost). */
+static void test_thread_cancel(void **state)
+{
+	char *plain[] = { PT_BUILD_DIR "/tests/integration/prog_cancel", "10",
+			  NULL };
+	char *argv[] = { PTEST_PIPETRACE, "-s", "middle", "-s", "blocker", "--",
+			 plain[0],	  "10", NULL };
+	char *want = NULL, *out = NULL, *err = NULL;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_run_ok(plain, TIMEOUT, &want, &err);
+	free(err);
+	err = NULL;
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
+	print_message("  untraced %s  traced   %s", want, out);
+	assert_string_equal(want, "cancelled 10\n");
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +116,7 @@ int main(void)
 		cmocka_unit_test(test_static),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_cf_protection),
+		cmocka_unit_test(test_thread_cancel),
 	};
 
 	ptest_filter_from_env();
