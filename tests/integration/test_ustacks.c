@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "collect/ustacks.h"
+#include "lib/selfsample.h"
 
 #define NOFP __attribute__((noinline, optimize("omit-frame-pointer")))
 
@@ -31,56 +32,14 @@ static struct {
 } rec;
 static int taken;
 
-static uintptr_t stack_top(void)
-{
-	pthread_attr_t a;
-	void *addr = NULL;
-	size_t size = 0;
-
-	if (pthread_getattr_np(pthread_self(), &a))
-		return 0;
-	pthread_attr_getstack(&a, &addr, &size);
-	pthread_attr_destroy(&a);
-	return (uintptr_t)addr + size;
-}
-
-static NOFP void capture(void)
-{
-	__u64 *r = rec.h.regs;
-	size_t n;
-
-	__asm__ volatile("movq %%rbx, 24(%0)\n\t"
-			 "movq %%rbp, 48(%0)\n\t"
-			 "movq %%rsp, 56(%0)\n\t"
-			 "movq %%r12, 96(%0)\n\t"
-			 "movq %%r13, 104(%0)\n\t"
-			 "movq %%r14, 112(%0)\n\t"
-			 "movq %%r15, 120(%0)\n\t"
-			 "leaq 0(%%rip), %%rax\n\t"
-			 "movq %%rax, 128(%0)\n\t"
-			 :
-			 : "r"(r)
-			 : "rax", "memory");
-	n = stack_top() - r[PT_UREG_SP];
-	if (n > sizeof(rec.stack))
-		n = sizeof(rec.stack);
-	memcpy(rec.stack, (const void *)(uintptr_t)r[PT_UREG_SP], n);
-	rec.h.size = (uint32_t)n;
-	rec.h.tid = (uint32_t)gettid();
-	rec.h.kind = PT_UREC_SAMPLE;
-	rec.h.part = PT_SAMPLE_ONCPU;
-	rec.h.stage = 3;
-	rec.h.kstack = -1;
-	rec.h.ustack = -1;
-	taken++;
-}
-
 static NOFP int cmp(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
 
-	if (!taken)
-		capture();
+	if (!taken) {
+		ptest_capture_self(&rec.h, rec.stack, sizeof(rec.stack));
+		taken = 1;
+	}
 	return (x > y) - (x < y);
 }
 
@@ -90,6 +49,12 @@ static NOFP void take_sample(void)
 
 	taken = 0;
 	qsort(v, 4, sizeof(v[0]), cmp);
+	/* The rest of the record, as sample.bpf.c fills it. */
+	rec.h.kind = PT_UREC_SAMPLE;
+	rec.h.part = PT_SAMPLE_ONCPU;
+	rec.h.stage = 3;
+	rec.h.kstack = -1;
+	rec.h.ustack = -1;
 }
 
 struct seen {
@@ -138,7 +103,7 @@ static void test_unwound_and_counted(void **state)
 	n = pt_ustacks__read(s, seen.key.ustack, ips);
 	assert_true(n > 4);
 	assert_int_equal(pt_usyms__name(u, ips[0], name, sizeof(name)), 0);
-	assert_string_equal(name, "capture");
+	assert_string_equal(name, "ptest_capture_self");
 	assert_int_equal(pt_usyms__name(u, ips[1] - 1, name, sizeof(name)), 0);
 	assert_string_equal(name, "cmp");
 	assert_int_equal(pt_ustacks__read(s, seen.key.ustack + 1, ips),

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "lib/selfsample.h"
 #include "symbols/unwind.h"
 
 #define NOFP __attribute__((noinline, optimize("omit-frame-pointer")))
@@ -31,54 +32,14 @@ static struct {
 	int taken;
 } cap;
 
-/* The highest address of this thread's stack. */
-static uintptr_t stack_top(void)
-{
-	pthread_attr_t a;
-	void *addr = NULL;
-	size_t size = 0;
-
-	if (pthread_getattr_np(pthread_self(), &a))
-		return 0;
-	pthread_attr_getstack(&a, &addr, &size);
-	pthread_attr_destroy(&a);
-	return (uintptr_t)addr + size;
-}
-
-/* Copies the callee-saved registers, sp and ip, then the stack from sp. */
-static NOFP void capture(void)
-{
-	__u64 *r = cap.h.regs;
-	uintptr_t top = stack_top();
-	size_t n;
-
-	__asm__ volatile("movq %%rbx, 24(%0)\n\t"
-			 "movq %%rbp, 48(%0)\n\t"
-			 "movq %%rsp, 56(%0)\n\t"
-			 "movq %%r12, 96(%0)\n\t"
-			 "movq %%r13, 104(%0)\n\t"
-			 "movq %%r14, 112(%0)\n\t"
-			 "movq %%r15, 120(%0)\n\t"
-			 "leaq 0(%%rip), %%rax\n\t"
-			 "movq %%rax, 128(%0)\n\t"
-			 :
-			 : "r"(r)
-			 : "rax", "memory");
-	n = top - r[PT_UREG_SP];
-	if (n > sizeof(cap.stack))
-		n = sizeof(cap.stack);
-	memcpy(cap.stack, (const void *)(uintptr_t)r[PT_UREG_SP], n);
-	cap.h.size = (uint32_t)n;
-	cap.h.tid = (uint32_t)gettid();
-	cap.taken++;
-}
-
 static NOFP int unw_cmp(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
 
-	if (!cap.taken)
-		capture();
+	if (!cap.taken) {
+		ptest_capture_self(&cap.h, cap.stack, sizeof(cap.stack));
+		cap.taken = 1;
+	}
 	return (x > y) - (x < y);
 }
 
@@ -130,7 +91,7 @@ static void test_unwinds_through_libc_to_main(void **state)
 	n = pt_unwinder__unwind(w, &cap.h, cap.stack, ips, PT_STACK_DEPTH);
 	assert_true(n > 4);
 	names(u, ips, n, nm);
-	assert_string_equal(nm[0], "capture");
+	assert_string_equal(nm[0], "ptest_capture_self");
 	i_cmp = find(nm, n, 1, "unw_cmp");
 	i_sort = find(nm, n, 1, "unw_sort");
 	i_main = find(nm, n, 1, "main");
