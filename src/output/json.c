@@ -233,17 +233,20 @@ static json_object *report_json(const struct pt_report *r)
 	if (!o)
 		return NULL;
 	ret |= jadd(o, "schema", json_object_new_string(PT_REPORT_SCHEMA));
-	ret |= jadd(o, "pid", json_object_new_int(r->pid));
+	ret |= jadd(o, "pid", json_object_new_int(r->snap->pid));
 	ret |= jadd(o, "command",
-		    json_object_new_string(r->command ? r->command : ""));
-	ret |= jadd(o, "duration_ns", juint(r->duration_ns));
+		    json_object_new_string(r->snap->command ? r->snap->command :
+							      ""));
+	ret |= jadd(o, "duration_ns", juint(r->snap->duration_ns));
 	ret |= jadd(o, "lost_events", juint(r->lost_total));
 	lost = json_object_new_object();
 	for (i = 0; lost && i < PT_LOST_NR; i++)
-		ret |= jadd(lost, pt_lost_reasons[i].key, juint(r->lost[i]));
+		ret |= jadd(lost, pt_lost_reasons[i].key,
+			    juint(r->snap->lost[i]));
 	ret |= jadd(o, "lost", lost);
-	ret |= jadd(o, "calls_in_flight_at_attach", juint(r->inflight_exits));
-	if (r->calibrated) {
+	ret |= jadd(o, "calls_in_flight_at_attach",
+		    juint(r->snap->inflight_exits));
+	if (r->snap->calibrated) {
 		json_object *cal = json_object_new_object();
 		int c;
 
@@ -251,15 +254,15 @@ static json_object *report_json(const struct pt_report *r)
 			ret |= jadd(
 				cal,
 				pt_probe_class__name((enum pt_probe_class)c),
-				juint(r->bias_ns[c]));
+				juint(r->snap->bias_ns[c]));
 		ret |= jadd(o, "calibration_ns", cal);
 	} else {
 		ret |= json_object_object_add(o, "calibration_ns", NULL);
 	}
 	stages = json_object_new_array();
 	for (i = 0; stages && i < r->n; i++) {
-		json_object *s =
-			stage_json(&r->rows[i], r->mem ? &r->mem[i] : NULL);
+		json_object *s = stage_json(
+			&r->rows[i], r->snap->mem ? &r->snap->mem[i] : NULL);
 
 		if (!s || json_object_array_add(stages, s)) {
 			json_object_put(s);
@@ -269,8 +272,8 @@ static json_object *report_json(const struct pt_report *r)
 	}
 	ret |= jadd(o, "stages", stages);
 	threads = json_object_new_array();
-	for (i = 0; threads && i < r->nthreads; i++) {
-		json_object *t = thread_json(&r->threads[i]);
+	for (i = 0; threads && i < r->snap->nthreads; i++) {
+		json_object *t = thread_json(&r->snap->threads[i]);
 
 		if (!t || json_object_array_add(threads, t)) {
 			json_object_put(t);
@@ -279,26 +282,27 @@ static json_object *report_json(const struct pt_report *r)
 		}
 	}
 	ret |= jadd(o, "threads", threads);
-	if (r->mem) {
+	if (r->snap->mem) {
 		json_object *a = json_object_new_object(), *rss;
 
 		if (a) {
-			ret |= jadd(a, "sample", juint(r->alloc_sample));
-			ret |= jadd(a, "min_bytes", juint(r->alloc_min));
+			ret |= jadd(a, "sample", juint(r->snap->alloc_sample));
+			ret |= jadd(a, "min_bytes", juint(r->snap->alloc_min));
 			ret |= jadd(a, "outside_stages",
-				    mem_json(&r->mem[r->n]));
+				    mem_json(&r->snap->mem[r->n]));
 			ret |= jadd(a, "outside_stages_page_faults",
-				    juint(r->mem[r->n].page_faults));
+				    juint(r->snap->mem[r->n].page_faults));
 		}
 		ret |= jadd(o, "alloc", a);
 		rss = json_object_new_object();
 		if (rss) {
-			ret |= jadd(rss, "start", juint(r->rss.start));
-			if (r->rss.end_known)
-				ret |= jadd(rss, "end", juint(r->rss.end));
+			ret |= jadd(rss, "start", juint(r->snap->rss.start));
+			if (r->snap->rss.end_known)
+				ret |= jadd(rss, "end",
+					    juint(r->snap->rss.end));
 			else
 				ret |= json_object_object_add(rss, "end", NULL);
-			ret |= jadd(rss, "peak", juint(r->rss.peak));
+			ret |= jadd(rss, "peak", juint(r->snap->rss.peak));
 		}
 		ret |= jadd(o, "rss_bytes", rss);
 	}

@@ -127,8 +127,8 @@ static void write_thread_table(FILE *f, const struct pt_report *r)
 	fprintf(f, "%-8s %-16s %9s %6s %6s %6s %6s %6s %6s %6s %6s  %s\n",
 		"TID", "THREAD", "TIME", "BUSY%", "IDLE%", "CPU%", "IO%",
 		"LOCK%", "SLP%", "RUNQ%", "OTH%", "NOTE");
-	for (i = 0; i < r->nthreads; i++) {
-		const struct pt_thread_info *th = &r->threads[i];
+	for (i = 0; i < r->snap->nthreads; i++) {
+		const struct pt_thread_info *th = &r->snap->threads[i];
 		const uint64_t *p = th->idle_ns;
 		uint64_t idle = pt_sum_parts(p);
 		uint64_t all = pt_sum_parts(th->busy_ns) + idle;
@@ -182,7 +182,7 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 	}
 	fprintf(f,
 		"split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
-	if (r->nthreads)
+	if (r->snap->nthreads)
 		write_thread_table(f, r);
 	if (r->bottleneck >= 0)
 		fprintf(f, "\nbottleneck: %s: %s\n",
@@ -233,12 +233,12 @@ static void write_mem_table(FILE *f, const struct pt_report *r)
 	size_t i, k;
 
 	fprintf(f, "\nmemory");
-	if (r->alloc_sample > 1)
+	if (r->snap->alloc_sample > 1)
 		fprintf(f, " (1 allocation in %u recorded, counts scaled)",
-			r->alloc_sample);
-	if (r->alloc_min)
+			r->snap->alloc_sample);
+	if (r->snap->alloc_min)
 		fprintf(f, " (allocations under %llu bytes ignored)",
-			(unsigned long long)r->alloc_min);
+			(unsigned long long)r->snap->alloc_min);
 	fprintf(f,
 		": live = allocated here and freed nowhere yet; handed = freed by a later stage\n");
 	fprintf(f, "%-*s %9s %9s %9s %9s %9s %9s %9s %8s\n", w, "STAGE",
@@ -246,12 +246,12 @@ static void write_mem_table(FILE *f, const struct pt_report *r)
 		"FAULTS");
 	for (i = 0; i < r->n; i++) {
 		put_label(f, w, r, r->rows[i].stage);
-		mem_line(f, &r->mem[i]);
+		mem_line(f, &r->snap->mem[i]);
 	}
 	fprintf(f, "%-*s", w, "[no stage]");
-	mem_line(f, &r->mem[r->n]);
+	mem_line(f, &r->snap->mem[r->n]);
 	for (i = 0; i <= r->n; i++) {
-		const struct pt_mem_row *m = &r->mem[i];
+		const struct pt_mem_row *m = &r->snap->mem[i];
 
 		for (k = 0; k < m->ntop && k < 3; k++) {
 			const struct pt_live_site *site = &m->top[k];
@@ -270,10 +270,10 @@ static void write_mem_table(FILE *f, const struct pt_report *r)
 		}
 	}
 	fprintf(f, "rss: start %s, end %s%s, peak %s\n",
-		fmt_bytes(b[0], sizeof(b[0]), r->rss.start),
-		fmt_bytes(b[1], sizeof(b[1]), r->rss.end),
-		r->rss.end_known ? "" : " (not seen)",
-		fmt_bytes(b[2], sizeof(b[2]), r->rss.peak));
+		fmt_bytes(b[0], sizeof(b[0]), r->snap->rss.start),
+		fmt_bytes(b[1], sizeof(b[1]), r->snap->rss.end),
+		r->snap->rss.end_known ? "" : " (not seen)",
+		fmt_bytes(b[2], sizeof(b[2]), r->snap->rss.peak));
 }
 
 /* A line per stage with calls that carried the kernel's one-time uprobe
@@ -331,7 +331,7 @@ static void write_lost(FILE *f, const struct pt_report *r)
 	fputs("lost:", f);
 	for (i = 0; i < PT_LOST_NR; i++)
 		fprintf(f, "%s %llu %s", i ? "," : "",
-			(unsigned long long)r->lost[i],
+			(unsigned long long)r->snap->lost[i],
 			pt_lost_reasons[i].phrase);
 	fputs("\n", f);
 }
@@ -342,19 +342,20 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	int w = label_width(r);
 	size_t i;
 
-	fprintf(f, "PID %d (%s): ", r->pid, r->command ? r->command : "?");
-	if (r->interval)
+	fprintf(f, "PID %d (%s): ", r->snap->pid,
+		r->snap->command ? r->snap->command : "?");
+	if (r->snap->interval)
 		fprintf(f, "interval %s to %s",
-			pt_fmt_ns(b[0], sizeof(b[0]), r->since_ns),
+			pt_fmt_ns(b[0], sizeof(b[0]), r->snap->since_ns),
 			pt_fmt_ns(b[1], sizeof(b[1]),
-				  r->since_ns + r->duration_ns));
+				  r->snap->since_ns + r->snap->duration_ns));
 	else
 		fprintf(f, "traced %s",
-			pt_fmt_ns(b[0], sizeof(b[0]), r->duration_ns));
+			pt_fmt_ns(b[0], sizeof(b[0]), r->snap->duration_ns));
 	fprintf(f, ", %zu stage%s, %llu lost event%s", r->n,
 		r->n == 1 ? "" : "s", (unsigned long long)r->lost_total,
 		r->lost_total == 1 ? "" : "s");
-	if (r->calibrated) {
+	if (r->snap->calibrated) {
 		bool used[PT_PROBE_NR] = { false };
 		const char *sep = "";
 		int c;
@@ -367,8 +368,10 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 				continue;
 			fprintf(f, "%s %s %s (means: %s more)", sep,
 				pt_probe_class__name((enum pt_probe_class)c),
-				pt_fmt_ns(b[1], sizeof(b[1]), r->bias_ns[c]),
-				pt_fmt_ns(b[2], sizeof(b[2]), r->tail_ns[c]));
+				pt_fmt_ns(b[1], sizeof(b[1]),
+					  r->snap->bias_ns[c]),
+				pt_fmt_ns(b[2], sizeof(b[2]),
+					  r->snap->tail_ns[c]));
 			sep = ",";
 		}
 	} else {
@@ -412,7 +415,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	write_setup_notes(f, r);
 	write_probe_notes(f, r);
 	write_split_table(f, r);
-	if (r->mem)
+	if (r->snap->mem)
 		write_mem_table(f, r);
 	return ferror(f) ? -EIO : 0;
 }

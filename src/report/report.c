@@ -188,13 +188,13 @@ static void explain_bottleneck(struct pt_report *r)
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
 			"its %s in stages %.0f%% of the trace (own times; verdict %s); a 2x faster %s saves %.1f%%",
-			who, pct(tbusy, r->duration_ns), row->verdict,
+			who, pct(tbusy, r->snap->duration_ns), row->verdict,
 			row->stage->name, row->saves_pct);
 	else
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
 			"its own time is %.0f%% of the traced time (verdict %s); a 2x faster %s saves %.1f%%",
-			pct(row->self_ns, r->duration_ns), row->verdict,
+			pct(row->self_ns, r->snap->duration_ns), row->verdict,
 			row->stage->name, row->saves_pct);
 }
 
@@ -221,33 +221,16 @@ static void split_stage(struct pt_stage_report *row)
 	row->verdict = pt_verdict(row->part_ns);
 }
 
-/* The snapshot's figures the report shows as they are. */
-static void copy_snapshot(struct pt_report *r, const struct pt_snapshot *s)
+/* The report over snapshot s: the figures shown as they are stay there. */
+static void report_init(struct pt_report *r, const struct pt_snapshot *s)
 {
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	r->snap = s;
-	r->final = s->final;
-	r->interval = s->interval;
-	r->since_ns = s->since_ns;
-	r->pid = s->pid;
-	r->command = s->command;
-	r->duration_ns = s->duration_ns;
-	memcpy(r->lost, s->lost, sizeof(r->lost));
 	for (i = 0; i < PT_LOST_NR; i++)
-		r->lost_total += r->lost[i];
-	r->inflight_exits = s->inflight_exits;
-	r->calibrated = s->calibrated;
-	memcpy(r->bias_ns, s->bias_ns, sizeof(r->bias_ns));
-	memcpy(r->tail_ns, s->tail_ns, sizeof(r->tail_ns));
-	r->threads = s->threads;
-	r->nthreads = s->nthreads;
+		r->lost_total += s->lost[i];
 	r->npairs = s->npairs;
-	r->mem = s->mem;
-	r->alloc_sample = s->alloc_sample;
-	r->alloc_min = s->alloc_min;
-	r->rss = s->rss;
 }
 
 /* Row i's latency and rate figures. */
@@ -260,9 +243,9 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 
 	row->stage = &s->stages->v[i];
 	row->tot = t;
-	if (r->calibrated) {
-		row->bias_ns = pt_stage__bias(row->stage, r->bias_ns);
-		row->tail_ns = r->tail_ns[row->stage->probe_class];
+	if (r->snap->calibrated) {
+		row->bias_ns = pt_stage__bias(row->stage, r->snap->bias_ns);
+		row->tail_ns = r->snap->tail_ns[row->stage->probe_class];
 	}
 	timed = pt_totals__timed(t);
 	if (timed) {
@@ -303,7 +286,7 @@ static int find_bottleneck(struct pt_report *r)
 	saves = calloc(r->n, sizeof(*saves));
 	if (!saves)
 		return -ENOMEM;
-	b = pt_amdahl(r->pairs, r->npairs, r->n, r->duration_ns, saves);
+	b = pt_amdahl(r->pairs, r->npairs, r->n, r->snap->duration_ns, saves);
 	for (i = 0; i < r->n; i++)
 		r->rows[i].saves_pct = saves[i];
 	free(saves);
@@ -340,7 +323,7 @@ int pt_report__build(struct pt_report *r, const struct pt_snapshot *s)
 	double secs = (double)s->duration_ns / 1e9;
 	size_t i, n = s->stages->n;
 
-	copy_snapshot(r, s);
+	report_init(r, s);
 	r->rows = calloc(n ? n : 1, sizeof(*r->rows));
 	if (!r->rows)
 		return -ENOMEM;

@@ -32,38 +32,18 @@ struct pt_stage_report {
 };
 
 struct pt_report {
-	const struct pt_snapshot *snap; /* what it was built from */
-	bool final; /* the trace's end, not an interval */
-	bool interval; /* one interval's own figures (-i), since_ns on */
-	uint64_t since_ns;
-	pid_t pid;
-	const char *command;
-	uint64_t duration_ns;
-	uint64_t lost[PT_LOST_NR];
+	const struct pt_snapshot *snap; /* what it was built from: the
+					 * figures shown as they are */
 	uint64_t lost_total;
-	uint64_t inflight_exits; /* exit sites of calls entered before attach */
-	bool calibrated;
-	uint64_t bias_ns[PT_PROBE_NR]; /* calibrated, by probe class */
-	uint64_t tail_ns[PT_PROBE_NR]; /* the probe's mean above bias_ns */
 	struct pt_stage_report *rows;
 	size_t n;
-	const struct pt_thread_info *threads;
-	size_t nthreads;
 	struct pt_pair *pairs; /* the snapshot's, with self_ns derived */
 	size_t npairs;
-	/* Memory (--alloc): n + 1 rows (the last is outside every stage),
-	 * or NULL without --alloc. */
-	const struct pt_mem_row *mem;
-	unsigned int alloc_sample;
-	uint64_t alloc_min;
-	struct pt_rss rss;
 	/* Derived: */
 	long bottleneck; /* row index, or -1 */
 	char bottleneck_reason[256];
 };
 
-/* A split's verdict: the part holding >= 60% of it ("cpu" for user + sys,
- * "io", "lock", "sleep", "runqueue"), else "mixed"; "idle" if empty. */
 /* Each lost-event reason (enum pt_lost_reason, in the ABI): its JSON key
  * and the words the table uses. The one list of them. */
 struct pt_lost_name {
@@ -72,6 +52,8 @@ struct pt_lost_name {
 };
 extern const struct pt_lost_name pt_lost_reasons[PT_LOST_NR];
 
+/* A split's verdict: the part holding >= 60% of it ("cpu" for user + sys,
+ * "io", "lock", "sleep", "runqueue"), else "mixed"; "idle" if empty. */
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
 
 /*
