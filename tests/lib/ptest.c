@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ptest.c - see ptest.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -304,4 +305,18 @@ void ptest_run_ok(char *const argv[], double timeout_s, char **out, char **err)
 	if (code)
 		fail_msg("%s exited %d: %s", argv[0], code,
 			 err && *err ? *err : "");
+}
+
+int ptest_count_entries(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
 }

@@ -83,6 +83,8 @@ json_object *ptest_stage(json_object *report, const char *name);
 uint64_t ptest_u64(json_object *o, const char *key);
 /* A fresh temporary file path under /tmp (the file is not created). */
 void ptest_tmp_path(char *buf, size_t len, const char *suffix);
+/* Entries of dir, "." and ".." aside (fails the test if it cannot be read). */
+int ptest_count_entries(const char *dir);
 /* Number of lines in s (a final line without '\n' counts). */
 int ptest_count_lines(const char *s);
 

@@ -19,23 +19,9 @@
 #include <cmocka.h>
 
 #include "util/atomicfile.h"
+#include "lib/ptest.h"
 
 static const unsigned int ways[] = { 0, PT_AFILE_NO_TMPFILE };
-
-/* Entries of dir, "." and ".." aside. */
-static int count_entries(const char *dir)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
 
 static char *read_all(const char *path)
 {
@@ -75,7 +61,7 @@ static void test_commit(void **state)
 		/* Committed: the whole file, and nothing else beside it
 		 * (the second time it replaced the first). */
 		assert_string_equal(read_all(path), i ? "second\n" : "first\n");
-		assert_int_equal(count_entries(dir), 1);
+		assert_int_equal(ptest_count_entries(dir), 1);
 		assert_int_equal(stat(path, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0644 & ~0022);
 	}
@@ -97,9 +83,9 @@ static void test_abort(void **state)
 		fputs("half", pt_afile__file(a));
 		fflush(pt_afile__file(a));
 		/* The mkstemp way has a hidden file while writing. */
-		assert_int_equal(count_entries(dir), ways[i] ? 1 : 0);
+		assert_int_equal(ptest_count_entries(dir), ways[i] ? 1 : 0);
 		pt_afile__abort(a);
-		assert_int_equal(count_entries(dir), 0);
+		assert_int_equal(ptest_count_entries(dir), 0);
 	}
 	/* An existing file is untouched by an abort. */
 	a = NULL;
@@ -144,7 +130,7 @@ static void test_refuse(void **state)
 						sizeof(err)),
 				 -EISDIR);
 		assert_non_null(strstr(err, "is a directory"));
-		assert_int_equal(count_entries(path), 0);
+		assert_int_equal(ptest_count_entries(path), 0);
 		rmdir(path);
 
 		snprintf(path, sizeof(path), "%s/", dir);
@@ -157,7 +143,7 @@ static void test_refuse(void **state)
 						sizeof(err)),
 				 -ENOENT);
 		assert_non_null(strstr(err, "no-such-dir"));
-		assert_int_equal(count_entries(dir), 0);
+		assert_int_equal(ptest_count_entries(dir), 0);
 	}
 	/* /dev/null is a device: never replaced. */
 	assert_int_equal(pt_afile__open("/dev/null", 0, &a, err, sizeof(err)),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "output/folded.h"
+#include "lib/ptest.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -52,21 +53,6 @@ static void write_file(const char *path, const void *data, size_t len)
 	assert_non_null(out);
 	assert_int_equal(fwrite(data, 1, len, out), len);
 	assert_int_equal(fclose(out), 0);
-}
-
-/* Entries of DIR other than . and .. */
-static int count_entries(const char *dir)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 static void make_tmpdir(char *dir)
@@ -468,7 +454,7 @@ static void test_save_atomic(void **state)
 	snprintf(path, sizeof(path), "%s/out.folded", dir);
 	write_file(path, "old contents\n", 13);
 	assert_int_equal(pt_folded__save(f, path, err, sizeof(err)), 0);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(ptest_count_entries(dir), 1);
 	g = new_folded();
 	assert_int_equal(pt_folded__read(g, path, err, sizeof(err)), 0);
 	a = dump(f);
@@ -483,15 +469,15 @@ static void test_save_atomic(void **state)
 	err[0] = '\0';
 	assert_int_equal(pt_folded__save(f, sub, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no-such-dir"));
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(ptest_count_entries(dir), 1);
 
 	/* The rename fails (a directory has the name): the temp is gone. */
 	snprintf(sub, sizeof(sub), "%s/taken.gz", dir);
 	assert_int_equal(mkdir(sub, 0755), 0);
 	assert_true(pt_folded__save(f, sub, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "taken.gz"));
-	assert_int_equal(count_entries(dir), 2);
-	assert_int_equal(count_entries(sub), 0);
+	assert_int_equal(ptest_count_entries(dir), 2);
+	assert_int_equal(ptest_count_entries(sub), 0);
 	assert_int_equal(rmdir(sub), 0);
 
 	/* A FIFO (or a device) is not replaced by a file. */
@@ -500,13 +486,13 @@ static void test_save_atomic(void **state)
 	assert_int_equal(pt_folded__save(f, sub, err, sizeof(err)), -EINVAL);
 	assert_int_equal(stat(sub, &st), 0);
 	assert_true(S_ISFIFO(st.st_mode));
-	assert_int_equal(count_entries(dir), 2);
+	assert_int_equal(ptest_count_entries(dir), 2);
 	assert_int_equal(unlink(sub), 0);
 
 	/* A path naming a directory. */
 	snprintf(sub, sizeof(sub), "%s/", dir);
 	assert_int_equal(pt_folded__save(f, sub, err, sizeof(err)), -EISDIR);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(ptest_count_entries(dir), 1);
 
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
