@@ -117,9 +117,7 @@ static json_object *trace(char **pre, const char *mode, const char *n,
 	argv[i++] = out;
 	argv[i] = NULL;
 	ptest_run_ok(argv, TIMEOUT, &o, &e);
-	rep = ptest_load_json(jpath);
-	assert_non_null(rep);
-	unlink(jpath);
+	rep = ptest_take_json(jpath);
 	free(o);
 	free(e);
 	return rep;

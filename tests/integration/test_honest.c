@@ -80,9 +80,7 @@ static json_object *trace(char **args, char **prog, char **out, char **err)
 		argv[n++] = prog[i];
 	argv[n] = NULL;
 	ptest_run_ok(argv, TIMEOUT, out, err);
-	rep = ptest_load_json(jpath);
-	assert_non_null(rep);
-	unlink(jpath);
+	rep = ptest_take_json(jpath);
 	return rep;
 }
 

@@ -45,9 +45,7 @@ static json_object *trace_churn(const char *max_threads, const char *opt,
 	argv[n] = NULL;
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_run_ok(argv, TIMEOUT, &out, &err);
-	rep = ptest_load_json(jpath);
-	assert_non_null(rep);
-	unlink(jpath);
+	rep = ptest_take_json(jpath);
 	free(out);
 	free(err);
 	return rep;

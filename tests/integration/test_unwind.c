@@ -102,9 +102,7 @@ static json_object *trace_launch(const struct prog *p)
 		fail_msg("traced exit status %d, untraced %d: %s", code,
 			 p->code, err);
 	assert_string_equal(out, p->out);
-	rep = ptest_load_json(jpath);
-	assert_non_null(rep);
-	unlink(jpath);
+	rep = ptest_take_json(jpath);
 	free(out);
 	free(err);
 	return rep;
@@ -146,9 +144,7 @@ static json_object *trace_pid(const struct prog *p)
 	code = ptest_finish(&tracer, 30, &out, &log);
 	if (code != 0)
 		fail_msg("pipetrace -p exited %d: %s", code, log);
-	rep = ptest_load_json(jpath);
-	assert_non_null(rep);
-	unlink(jpath);
+	rep = ptest_take_json(jpath);
 	free(out);
 	free(log);
 	return rep;

@@ -253,6 +253,15 @@ json_object *ptest_load_json(const char *path)
 	return o;
 }
 
+json_object *ptest_take_json(const char *path)
+{
+	json_object *o = ptest_load_json(path);
+
+	assert_non_null(o);
+	unlink(path);
+	return o;
+}
+
 json_object *ptest_stage(json_object *report, const char *name)
 {
 	json_object *stages, *s, *n;

@@ -77,6 +77,9 @@ void ptest_attach(struct ptest_proc *tracer, pid_t target, char **extra,
 
 /* Parses a JSON file; NULL (and a printed reason) if it can't. */
 json_object *ptest_load_json(const char *path);
+/* ptest_load_json() that fails the test when path does not parse, and
+ * removes the file. */
+json_object *ptest_take_json(const char *path);
 /* The element of array `stages` in report whose "name" is name, or NULL. */
 json_object *ptest_stage(json_object *report, const char *name);
 /* Integer member lookups that fail the test when the key is missing. */
