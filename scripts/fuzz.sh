@@ -7,14 +7,16 @@
 # well-formed), /proc/kallsyms (fuzz_kallsyms.c), /proc/PID/cmdline,
 # status and stat (fuzz_procinfo.c), the command line and -s specs
 # (fuzz_opts.c) and the symbolizer on a hostile object and debug file
-# mapped into the harness (fuzz_symbolize.c). Builds each
+# mapped into the harness (fuzz_symbolize.c) and a Go binary's .gopclntab
+# (fuzz_gopclntab.c). Builds each
 # harness with clang + libFuzzer + ASan + UBSan into $OUTPUT/fuzz/, seeds
 # its corpus from the fixtures, runs it for SECONDS (default 60) and exits
 # non-zero if any target crashed.
 #
 #   scripts/fuzz.sh [SECONDS] [NAME...]
 #
-# With NAMEs (procmaps, elf, folded, kallsyms, procinfo, opts, symbolize)
+# With NAMEs (procmaps, elf, folded, kallsyms, procinfo, opts, symbolize,
+# gopclntab)
 # only those run.
 # The corpora under $OUTPUT/fuzz/corpus/ are kept between runs; crashing
 # inputs go to $OUTPUT/fuzz/artifacts/. Reproduce one with
@@ -61,7 +63,7 @@ fi
 
 # The code a harness does not fuzz comes from the library (uninstrumented).
 make -s "$output/libpipetrace-core.a" OUTPUT="$output"
-core=("$output/libpipetrace-core.a" -lbpf -ldw -lelf -lz -ljson-c -lm -lpthread)
+core=("$output/libpipetrace-core.a" -lbpf -ldw -lelf -lz -ljson-c -liberty -lcapstone -lm -lpthread)
 
 echo "  FUZZCC   $out/fuzz_procmaps"
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_procmaps.c src/symbols/procmaps.c src/util/readfile.c \
@@ -83,7 +85,11 @@ echo "  FUZZCC   $out/fuzz_opts" # trace and list options, -s specs
 	src/target/spec.c "${core[@]}" -o "$out/fuzz_opts"
 echo "  FUZZCC   $out/fuzz_symbolize" # symbolize.c on hostile objects
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_symbolize.c src/symbols/symbolize.c \
-	src/symbols/procmaps.c src/util/readfile.c "${core[@]}" -o "$out/fuzz_symbolize"
+	src/symbols/procmaps.c src/symbols/gopclntab.c src/util/readfile.c "${core[@]}" \
+	-o "$out/fuzz_symbolize"
+echo "  FUZZCC   $out/fuzz_gopclntab" # a Go binary's function table
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_gopclntab.c src/symbols/gopclntab.c \
+	-lelf -o "$out/fuzz_gopclntab"
 
 # Seeds: the maps fixtures, and the ELF fixtures (built by make).
 cp tests/fixtures/maps/*.txt "$out/corpus/procmaps/"
@@ -110,6 +116,19 @@ printf 'a;b 1\nc 2\n' | gzip -c >"$out/corpus/folded/seed-gz"
 head -c 20 "$out/corpus/folded/seed-gz" >"$out/corpus/folded/seed-gz-cut"
 # /proc files of this shell, and a hostile command line.
 mkdir -p "$out/corpus/procinfo" "$out/corpus/opts" "$out/corpus/symbolize"
+# A Go binary's .gopclntab (a small program built here), if go is there.
+mkdir -p "$out/corpus/gopclntab"
+gotmp=$(mktemp -d)
+if command -v go >/dev/null &&
+	GOCACHE=$gotmp/cache GOPATH=$gotmp/path GO111MODULE=off GOFLAGS= \
+		go build -ldflags='-s -w' -o "$gotmp/prog" tests/fixtures/fixture_go.go &&
+	objcopy -O binary --only-section=.gopclntab "$gotmp/prog" \
+		"$out/corpus/gopclntab/seed-go"; then
+	head -c 4096 "$out/corpus/gopclntab/seed-go" >"$out/corpus/gopclntab/seed-go-cut"
+else
+	printf '\360\377\377\377\0\0\1\10' >"$out/corpus/gopclntab/seed-header"
+fi
+rm -rf "$gotmp"
 cp /proc/self/status "$out/corpus/procinfo/seed-status"
 cp /proc/self/stat "$out/corpus/procinfo/seed-stat"
 printf 'a\0b c\0\033[2J\0' >"$out/corpus/procinfo/seed-cmdline"
@@ -163,4 +182,5 @@ run kallsyms ""
 run procinfo ""
 run opts ""
 run symbolize ""
+run gopclntab ""
 exit $status

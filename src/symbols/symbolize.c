@@ -45,6 +45,7 @@
 
 #include "util/log.h"
 #include "symbols/demangle.h"
+#include "symbols/gopclntab.h"
 #include "symbols/procmaps.h"
 #include "symbols/symbolize.h"
 
@@ -60,6 +61,8 @@ struct umod {
 	unsigned int dev_major, dev_minor;
 	uint64_t inode;
 	uint64_t low, high; /* Dwfl's range; the mapping's when dm == NULL */
+	uint64_t bias; /* the Dwfl's load bias of dm */
+	struct pt_gotab *go; /* a Go binary's .gopclntab, NULL if none */
 	bool seen; /* mapped at the last maps read */
 };
 
@@ -413,21 +416,28 @@ static int report_object(struct pt_usyms *s, const struct pt_maps *maps,
 		err = -ENOEXEC;
 	else
 		err = load_bias(elf, m->start, off, true, &bias);
+	if (!err && !vdso)
+		pt_gotab__elf(elf, &u->go); /* a Go binary's names, if any */
 	elf_end(elf);
 	if (err) {
 		close(fd);
 		return err;
 	}
+	u->bias = bias;
 	/* On success the Dwfl owns fd (closed by dwfl_end). */
 	u->dm = dwfl_report_elf(s->dwfl, m->path, file_name, fd, bias, true);
 	if (!u->dm) {
 		close(fd);
+		pt_gotab__free(u->go);
+		u->go = NULL;
 		return -ENOEXEC;
 	}
 	dwfl_module_info(u->dm, NULL, &low, &high, NULL, NULL, NULL, NULL);
 	if (claims_others(maps, m, low, high)) {
 		/* Named by its mapping; the Dwfl drops it (sync_maps). */
 		u->dm = NULL;
+		pt_gotab__free(u->go);
+		u->go = NULL;
 		s->purge = true;
 		return -ENOEXEC;
 	}
@@ -494,6 +504,7 @@ static void drop_overlapped(struct pt_usyms *s, const struct pt_maps *maps)
 
 		if (!u->seen && overlaps(maps, u->low, u->high)) {
 			free(u->path);
+			pt_gotab__free(u->go);
 			continue;
 		}
 		if (u->dm)
@@ -676,8 +687,10 @@ void pt_usyms__close(struct pt_usyms *s)
 		return;
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
-	for (i = 0; i < s->nmods; i++)
+	for (i = 0; i < s->nmods; i++) {
 		free(s->mods[i].path);
+		pt_gotab__free(s->mods[i].go);
+	}
 	free(s->mods);
 	cache_clear(s);
 	free(s->cache);
@@ -747,7 +760,28 @@ static enum pt_ucode mapping_kind(const struct pt_mapping *m)
 	return PT_UCODE_SYMBOL;
 }
 
-/* The symbol of ADDR in its Dwfl module, else "OBJECT+0xOFF" in
+/* The name of ADDR from the .gopclntab of DM's object, or NULL. */
+static const char *go_name(const struct pt_usyms *s, Dwfl_Module *dm,
+			   uint64_t addr)
+{
+	const char *name;
+	uint64_t entry;
+	size_t i;
+
+	for (i = 0; i < s->nmods; i++) {
+		const struct umod *u = &s->mods[i];
+
+		if (u->dm == dm && u->go)
+			return pt_gotab__lookup(u->go, addr - u->bias, &name,
+						&entry) ?
+				       NULL :
+				       name;
+	}
+	return NULL;
+}
+
+/* The symbol of ADDR in its Dwfl module (a Go binary's .gopclntab where
+ * there is no symbol table), else "OBJECT+0xOFF" in
  * s->scratch (*kind PT_UCODE_NOSYM); NULL when no module holds it. */
 static const char *module_name(struct pt_usyms *s, uint64_t addr,
 			       enum pt_ucode *kind)
@@ -767,6 +801,9 @@ static const char *module_name(struct pt_usyms *s, uint64_t addr,
 	name = dwfl_module_addrinfo(dm, addr, &symoff, &sym, &shndx, &elf,
 				    &bias);
 	if (name && *name)
+		return name;
+	name = go_name(s, dm, addr);
+	if (name)
 		return name;
 	*kind = PT_UCODE_NOSYM;
 	name = dwfl_module_info(dm, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
