@@ -63,7 +63,11 @@ def cell(c; tool):
   if .skipped then "| sched pipe | skipped: \(.skipped) | | |" else
   .tools as $s |
   "| `perf bench sched pipe -T`, round trip | \($s.none.us_per_op * 1000 | t) | \($s.pipetrace.us_per_op * 1000 | t) | \($s.pipetrace.added_ns_per_switch | plus) per context switch (off-CPU tracking) |",
-  "| the same, `--folded-offcpu` | | \($s.pipetrace_offcpu_stacks.us_per_op * 1000 | t) | \($s.pipetrace_offcpu_stacks.added_ns_per_switch | plus) per context switch (a stack each) |" end),
+  "| the same, `--folded-offcpu` | | \($s.pipetrace_offcpu_stacks.us_per_op * 1000 | t) | \($s.pipetrace_offcpu_stacks.added_ns_per_switch | plus) per context switch (a stack each) |",
+  (select($s.pipetrace_offcpu_dwarf != null) |
+  "| the same, `--folded-offcpu --call-graph dwarf` | | \($s.pipetrace_offcpu_dwarf.us_per_op * 1000 | t) | \($s.pipetrace_offcpu_dwarf.added_ns_per_switch | plus) per context switch (a stack copied and unwound each) |"),
+  (select($s.perf_offcpu_dwarf != null) |
+  "| the same, `perf record -e sched:sched_switch --call-graph dwarf` + `perf script` | | \($s.perf_offcpu_dwarf.us_per_op * 1000 | t) | \($s.perf_offcpu_dwarf.added_ns_per_switch | plus) per context switch, \($s.perf_offcpu_dwarf.added_ns_per_switch_with_script | plus) with the CPU of perf script |") end),
 ($c.sampling | select(. != null) | .tools as $s | (49, 99) as $hz |
   ($s["pipetrace_\($hz)hz"]) as $p | ($s["perf_\($hz)hz"]) as $f |
   def smp: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.samples_per_s | dash) samples/s";
@@ -72,7 +76,10 @@ def cell(c; tool):
 ($c.sampling | select(. != null and .tools.pipetrace_dwarf_99hz != null) | .tools as $s |
   def per: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.tool_cpu_per_sample_us | dash) us of CPU per sample";
   "| on-CPU sampling 99 Hz, call graphs | | pipetrace `--call-graph fp`: \($s.pipetrace_fp_99hz | per); `--call-graph dwarf`: \($s.pipetrace_dwarf_99hz | per) | perf record --call-graph dwarf + perf script: "
-  + (if ($s.perf_dwarf_99hz // null) == null then "skipped" else ($s.perf_dwarf_99hz | per) end) + " |"),
+  + (if ($s.perf_dwarf_99hz // null) == null then "skipped" else ($s.perf_dwarf_99hz | per) end) + " |",
+  (select($s.pipetrace_dwarf_49hz != null) |
+  "| on-CPU sampling 49 Hz, call graphs | | pipetrace `--call-graph dwarf`: \($s.pipetrace_dwarf_49hz | per) | perf record --call-graph dwarf + perf script: "
+  + (if ($s.perf_dwarf_49hz // null) == null then "skipped" else ($s.perf_dwarf_49hz | per) end) + " |")),
 ($c.pipetrace_self | select(. != null) | .modes as $m |
   "| pipetrace itself, 10k events/s | | | \($m.latency.cpu_pct_of_core | pct) of a core (latency), "
   + (if $m.streaming.skipped then "streaming skipped" else "\($m.streaming.cpu_pct_of_core | pct) (`--events`)" end)

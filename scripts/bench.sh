@@ -33,14 +33,18 @@
 #                        through pipes; per round trip 2 context switches, 2
 #                        wakeups, 4 syscalls) alone, under pipetrace's
 #                        default off-CPU (time split) tracking, and with
-#                        --folded-offcpu (a stack at every switch-out):
-#                        added ns per context switch
+#                        --folded-offcpu (a stack at every switch-out; its
+#                        default call graph, and --call-graph dwarf), and perf record -e
+#                        sched:sched_switch --call-graph dwarf (perf
+#                        script's CPU per switch added): added ns per
+#                        context switch
 #   sampling             on-CPU sampling: `micro f20us N` (CPU-bound, no
 #                        stage call in the timed loop: pipetrace -s main)
 #                        alone, under pipetrace --folded -F 49/99 and
 #                        perf record -g -e cpu-clock -F 49/99, and at 99 Hz
 #                        pipetrace --call-graph fp / dwarf and perf record
-#                        --call-graph dwarf (+ perf script): the timed
+#                        --call-graph dwarf (+ perf script; dwarf at 49 Hz
+#                        too): the timed
 #                        loop's slowdown (overhead_pct), plus the tool's own
 #                        CPU from the loop's start to its exit (tool_cpu_pct:
 #                        perf's writing and post-processing included; per
@@ -135,20 +139,36 @@ system_part() {
 	local sp_loops=100000
 	sched_us() { "$@" 2>&1 | awk '/usecs\/op/ {print $1}'; }
 	if command -v perf >/dev/null 2>&1 && perf bench sched pipe -T -l 1000 >/dev/null 2>&1; then
-		echo "bench: perf bench sched pipe -T -l $sp_loops: none, pipetrace, pipetrace --folded-offcpu" >&2
+		echo "bench: perf bench sched pipe -T -l $sp_loops: none, pipetrace, pipetrace --folded-offcpu (fp, dwarf), perf record -e sched:sched_switch --call-graph dwarf + perf script" >&2
+		# perf record's us/op, and perf script's CPU ns per op after it
+		sp_perf_dwarf() {
+			local TIMEFORMAT='%3U %3S' u s
+			sched_us perf record -q -e sched:sched_switch --call-graph dwarf -o "$tmp/sw.data" -- \
+				perf bench sched pipe -T -l "$1" >>"$tmp/sp.perf_offcpu_dwarf"
+			{ time perf script -i "$tmp/sw.data" >/dev/null 2>&1; } 2>"$tmp/sw.time"
+			read -r u s <"$tmp/sw.time"
+			calc '%.3f' "($u + $s) * 1e6 / $1" >>"$tmp/sp.perf_offcpu_dwarf.script"
+		}
 		local stage='libc.so.6:__libc_start_main'
 		for ((i = 0; i < reps; i++)); do
 			sched_us perf bench sched pipe -T -l $sp_loops >>"$tmp/sp.none"
 			sched_us "$PT" -s "$stage" -- perf bench sched pipe -T -l $sp_loops >>"$tmp/sp.pipetrace"
 			sched_us "$PT" -s "$stage" --folded-offcpu "$tmp/off.folded" -- \
 				perf bench sched pipe -T -l $sp_loops >>"$tmp/sp.pipetrace_offcpu_stacks"
+			# the same with a dwarf stack per switch-out, unwound as it
+			# arrives; perf's: a dwarf stack at every sched_switch of
+			# the two threads, unwound and named by perf script after
+			sched_us "$PT" -s "$stage" --folded-offcpu "$tmp/off.folded" --call-graph dwarf -- \
+				perf bench sched pipe -T -l $sp_loops >>"$tmp/sp.pipetrace_offcpu_dwarf"
+			sp_perf_dwarf $sp_loops
 		done
 		local nm nmin m mn
 		read -r nm nmin < <(statsf "$tmp/sp.none")
 		json=$(jq -n --argjson m "$nm" --argjson mn "$nmin" --argjson runs "[$(paste -sd, "$tmp/sp.none")]" \
 			'{none: {us_per_op: $m, min_us_per_op: $mn, runs: $runs}}')
-		for t in pipetrace pipetrace_offcpu_stacks; do
+		for t in pipetrace pipetrace_offcpu_stacks pipetrace_offcpu_dwarf perf_offcpu_dwarf; do
 			read -r m mn < <(statsf "$tmp/sp.$t")
+			[ "$m" != null ] || continue
 			json=$(jq --arg t $t --argjson m "$m" --argjson mn "$mn" --argjson nm "$nm" --argjson nmin "$nmin" \
 				--argjson runs "[$(paste -sd, "$tmp/sp.$t")]" \
 				'.[$t] = {us_per_op: $m, min_us_per_op: $mn, runs: $runs,
@@ -158,6 +178,16 @@ system_part() {
 			printf '%-24s %s us/op alone, %s us/op under %s: %s ns per context switch\n' sched_pipe \
 				"$nm" "$m" "$t" "$(jq ".$t.added_ns_per_switch" <<<"$json")"
 		done
+		# perf's unwinding and naming happen in perf script: its CPU per
+		# switch is added to perf's (pipetrace's is in its run already)
+		if [ -s "$tmp/sp.perf_offcpu_dwarf.script" ]; then
+			read -r m mn < <(statsf "$tmp/sp.perf_offcpu_dwarf.script")
+			json=$(jq --argjson s "$m" '.perf_offcpu_dwarf += {script_us_per_op: $s,
+				script_ns_per_switch: ($s * 500 | round),
+				added_ns_per_switch_with_script: (.perf_offcpu_dwarf.added_ns_per_switch + ($s * 500 | round))}' <<<"$json")
+			printf '%-24s perf script after perf record: %s ns per context switch more\n' sched_pipe \
+				"$(jq .perf_offcpu_dwarf.script_ns_per_switch <<<"$json")"
+		fi
 		put sched_pipe "$(jq -n --argjson l $sp_loops --argjson tools "$json" \
 			'{command: "perf bench sched pipe -T -l \($l)", switches_per_op: 2, tools: $tools}')"
 	else
@@ -166,12 +196,12 @@ system_part() {
 	fi
 
 	# ---------------------------------------------------- on-CPU sampling
-	local sn=75000 tools=(none pipetrace_49hz pipetrace_99hz pipetrace_fp_99hz pipetrace_dwarf_99hz)
+	local sn=75000 tools=(none pipetrace_49hz pipetrace_99hz pipetrace_fp_99hz pipetrace_dwarf_49hz pipetrace_dwarf_99hz)
 	local perf_ok=
 	if command -v perf >/dev/null 2>&1 &&
 		perf record -q -g -e cpu-clock -F 99 -o "$tmp/perf.data" -- true >/dev/null 2>&1; then
 		perf_ok=1
-		tools+=(perf_49hz perf_99hz perf_dwarf_99hz)
+		tools+=(perf_49hz perf_99hz perf_dwarf_49hz perf_dwarf_99hz)
 	fi
 	# Runs tool $1 on `micro f20us $2`; prints "ns_per_call samples
 	# tool_loop_ns tool_after_ns": the tool's CPU during micro's timed loop
