@@ -5,12 +5,32 @@
  * their allocation stacks, and user page faults.
  */
 #include "pipetrace.bpf.h"
+#include "stacks.bpf.h"
 
 /* --alloc: record one allocation in alloc_sample (1: all of them), and none
  * smaller than alloc_min_bytes. */
 const volatile __u32 alloc_sample = 1;
 const volatile __u64 alloc_min_bytes = 0;
 const volatile __u64 page_size = 4096;
+
+/* --call-graph dwarf (set by userspace): bytes of user stack copied with
+ * each recorded allocation, sent through alloc_usamples (0: frame
+ * pointers only). */
+volatile __u32 alloc_ustack_copy;
+
+/* One allocation's dwarf record being built, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_usample);
+} alloc_usample_buf SEC(".maps");
+
+/* Allocations' dwarf records; resized at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} alloc_usamples SEC(".maps");
 
 /* Live blocks by address (--alloc). */
 struct {
@@ -119,6 +139,37 @@ static __always_inline __s32 alloc_stack(void *ctx)
 	return id;
 }
 
+/* --call-graph dwarf: the registers and top of the stack at the
+ * allocator's return (ctx) go to userspace as a PT_SAMPLE_ALLOC record;
+ * its sequence number, or 0 when none went (counted lost). */
+static __always_inline __u64 alloc_send(struct pt_regs *ctx, __u32 stage,
+					__s32 fp_id)
+{
+	struct pt_sample_key key = { .stage = stage, .ustack = fp_id,
+				     .kstack = -1 };
+	static __u64 seq_base;
+	struct pt_usample *s;
+	__u32 zero = 0, n;
+	__u64 seq;
+
+	if (!alloc_ustack_copy)
+		return 0;
+	s = bpf_map_lookup_elem(&alloc_usample_buf, &zero);
+	if (!s) {
+		count_lost(PT_LOST_USAMPLES, 1);
+		return 0;
+	}
+	seq = __sync_fetch_and_add(&seq_base, 1) + 1;
+	s->h.part = PT_SAMPLE_ALLOC;
+	s->h.out_ns = seq;
+	n = fill_usample(s, &key, ctx, alloc_ustack_copy);
+	if (bpf_ringbuf_output(&alloc_usamples, s, sizeof(s->h) + n, 0)) {
+		count_lost(PT_LOST_USAMPLES, 1);
+		return 0;
+	}
+	return seq;
+}
+
 /* Records block ptr of size bytes, allocated in `stage` (sampled). The
  * stage's totals count it even when the allocs map is full: only the
  * block's own tracking (live bytes, its release) is lost then. */
@@ -132,6 +183,7 @@ static __always_inline void record_alloc(void *ctx, __u64 ptr, __u64 size,
 	__sync_fetch_and_add(&m->alloc_calls, 1);
 	__sync_fetch_and_add(&m->alloc_bytes, size);
 	a.stack_id = alloc_stack(ctx);
+	a.useq = alloc_send(ctx, stage, a.stack_id);
 	if (track(ptr, &a)) {
 		count_lost(PT_LOST_ALLOCS_FULL, 1);
 		return;

@@ -321,6 +321,8 @@ struct pt_alloc {
 	__u64 size;
 	__u32 stage; /* allocating stage, or PT_MEM_OUTSIDE */
 	__s32 stack_id; /* user stack of the allocation, or < 0 if lost */
+	__u64 useq; /* --call-graph dwarf: its PT_SAMPLE_ALLOC record's
+		     * out_ns (0: none sent) */
 };
 
 /* An allocator call in flight on a thread (its arguments, until it
@@ -350,6 +352,9 @@ struct pt_exit_mem {
  * PT_SAMPLE_ONCPU, value = count) or off-CPU time (part = the pt_part the
  * thread waited in, value = ns). */
 #define PT_SAMPLE_ONCPU 255
+/* A --call-graph dwarf record of an allocation's stack (--alloc): its
+ * out_ns is the sequence number its pt_alloc's useq holds. */
+#define PT_SAMPLE_ALLOC 254
 #define PT_DEFAULT_MAX_SAMPLES 65536 /* distinct (stage, part, stacks) */
 struct pt_sample_key {
 	__u32 stage; /* innermost stage, or PT_MAX_STAGES outside */
@@ -517,8 +522,8 @@ _Static_assert(sizeof(struct pt_thread_stage) == 8,
 	       "pt_thread_stage must have no padding");
 _Static_assert(sizeof(struct pt_stage_mem) == 14 * 8,
 	       "pt_stage_mem must have no padding");
-_Static_assert(sizeof(struct pt_alloc) == 16, "pt_alloc layout changed");
-_Static_assert(sizeof(struct pt_alloc_call) == 56,
+_Static_assert(sizeof(struct pt_alloc) == 24, "pt_alloc layout changed");
+_Static_assert(sizeof(struct pt_alloc_call) == 64,
 	       "pt_alloc_call must have no padding");
 _Static_assert(sizeof(struct pt_exit_mem) == 24,
 	       "pt_exit_mem must have no padding");

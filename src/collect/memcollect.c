@@ -21,9 +21,26 @@ struct live_vec {
 	size_t n, cap;
 };
 
+struct live_ctx {
+	struct live_vec *lv;
+	const struct pt_ustacks *dw; /* NULL: frame-pointer stacks only */
+};
+
+/* A block's stack: its CFI-unwound one when its record came, else its
+ * frame-pointer walk. */
+static int32_t block_stack(const struct live_ctx *c, const struct pt_alloc *a)
+{
+	int32_t id = c->dw && a->useq ?
+			     pt_ustacks__alloc_stack(c->dw, a->useq) :
+			     -ENOENT;
+
+	return id >= 0 ? id : a->stack_id;
+}
+
 static int add_live(uint64_t addr, const struct pt_alloc *a, void *ctx)
 {
-	struct live_vec *lv = ctx;
+	const struct live_ctx *c = ctx;
+	struct live_vec *lv = c->lv;
 	struct live *nv;
 
 	(void)addr;
@@ -37,7 +54,7 @@ static int add_live(uint64_t addr, const struct pt_alloc *a, void *ctx)
 		lv->cap = cap;
 	}
 	lv->v[lv->n++] = (struct live){ .stage = a->stage,
-					.stack_id = a->stack_id,
+					.stack_id = block_stack(c, a),
 					.size = a->size };
 	return 0;
 }
@@ -73,14 +90,17 @@ static void offer_site(struct pt_mem_row *row, int32_t *ids, int32_t id,
 }
 
 /* Reads and names the stack of site (id) into site->frames. */
-static int name_stack(struct pt_tracer *t, int32_t id, struct pt_usyms *u,
-		      struct pt_live_site *site)
+static int name_stack(struct pt_tracer *t, const struct pt_ustacks *dw,
+		      int32_t id, struct pt_usyms *u, struct pt_live_site *site)
 {
 	uint64_t ips[PT_STACK_DEPTH];
 	char buf[512];
 	int n, i;
 
-	n = pt_tracer__read_stack(t, id, ips);
+	if (id >= 0 && (id & PT_USTACKS_ID))
+		n = pt_ustacks__read(dw, id, ips);
+	else
+		n = pt_tracer__read_stack(t, id, ips);
 	if (n <= 0) {
 		/* A lost stack: say so rather than drop the bytes. */
 		site->frames = calloc(1, sizeof(*site->frames));
@@ -106,10 +126,12 @@ static int name_stack(struct pt_tracer *t, int32_t id, struct pt_usyms *u,
 }
 
 int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
-		    struct pt_usyms *u, struct pt_mem_row *rows)
+		    struct pt_usyms *u, const struct pt_ustacks *dw,
+		    struct pt_mem_row *rows)
 {
 	struct pt_stage_mem *mem;
 	struct live_vec lv = { 0 };
+	struct live_ctx lc = { .lv = &lv, .dw = dw };
 	int32_t(*ids)[PT_TOP_LIVE] = NULL;
 	uint64_t k = sample ? sample : 1;
 	size_t i, j, s;
@@ -129,7 +151,7 @@ int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
 		pt_mem_row__from_bpf(&rows[s], &mem[s], sample);
 	pt_mem_row__from_bpf(&rows[nstages], &mem[PT_MEM_OUTSIDE], sample);
 
-	ret = pt_tracer__for_each_live(t, add_live, &lv);
+	ret = pt_tracer__for_each_live(t, add_live, &lc);
 	if (ret)
 		goto out;
 	if (lv.n)
@@ -149,7 +171,7 @@ int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
 	}
 	for (s = 0; s <= nstages; s++) {
 		for (i = 0; i < rows[s].ntop; i++) {
-			ret = name_stack(t, ids[s][i], u, &rows[s].top[i]);
+			ret = name_stack(t, dw, ids[s][i], u, &rows[s].top[i]);
 			if (ret)
 				goto out;
 		}

@@ -10,15 +10,20 @@
 #include <stddef.h>
 
 #include "collect/tracer.h"
+#include "collect/ustacks.h"
 #include "report/memreport.h"
 #include "symbols/symbolize.h"
 
 /*
  * Fills rows[0..nstages) for the stages and rows[nstages] for memory use
  * outside every stage, scaling counts by sample (>= 1), and their top live
- * sites, naming frames with u (NULL: hex addresses). Returns 0 or -errno.
+ * sites, naming frames with u (NULL: hex addresses). A block whose
+ * allocation's --call-graph dwarf record DW unwound gets that stack, the
+ * others their frame-pointer walk (DW NULL: all of them). Returns 0 or
+ * -errno.
  */
 int pt_mem__collect(struct pt_tracer *t, size_t nstages, unsigned int sample,
-		    struct pt_usyms *u, struct pt_mem_row *rows);
+		    struct pt_usyms *u, const struct pt_ustacks *dw,
+		    struct pt_mem_row *rows);
 
 #endif /* PT_MEMCOLLECT_H */

@@ -241,6 +241,9 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_map__set_max_entries(t->skel->maps.offcpu_usamples,
 					 PT_DEFAULT_USAMPLES_BYTES);
 	}
+	if (o->dwarf && o->alloc)
+		bpf_map__set_max_entries(t->skel->maps.alloc_usamples,
+					 PT_DEFAULT_USAMPLES_BYTES);
 	if (o->events) {
 		t->skel->rodata->stream_on = 1;
 		/* Wake the consumer at a quarter full; it also drains on a
@@ -654,6 +657,7 @@ int pt_tracer__stream_usamples(struct pt_tracer *t,
 {
 	const struct bpf_map *on = t->skel->maps.usamples;
 	const struct bpf_map *off = t->skel->maps.offcpu_usamples;
+	const struct bpf_map *al = t->skel->maps.alloc_usamples;
 	int ret = -EINVAL;
 
 	if (dwarf_ring(on)) {
@@ -661,8 +665,13 @@ int pt_tracer__stream_usamples(struct pt_tracer *t,
 		if (ret)
 			return ret;
 	}
-	if (dwarf_ring(off))
+	if (dwarf_ring(off)) {
 		ret = stream_ring(t, off, fn, ctx);
+		if (ret)
+			return ret;
+	}
+	if (dwarf_ring(al))
+		ret = stream_ring(t, al, fn, ctx);
 	return ret;
 }
 
@@ -670,9 +679,13 @@ int pt_tracer__set_ustack_copy(struct pt_tracer *t, unsigned int bytes)
 {
 	bool on = dwarf_ring(t->skel->maps.usamples);
 	bool off = dwarf_ring(t->skel->maps.offcpu_usamples);
+	bool al = dwarf_ring(t->skel->maps.alloc_usamples);
 
-	if (bytes > PT_USTACK_MAX || (!on && !off))
+	if (bytes > PT_USTACK_MAX || (!on && !off && !al))
 		return -EINVAL;
+	if (al)
+		__atomic_store_n(&t->skel->bss->alloc_ustack_copy, bytes,
+				 __ATOMIC_RELAXED);
 	if (on)
 		__atomic_store_n(&t->skel->bss->ustack_copy, bytes,
 				 __ATOMIC_RELAXED);

@@ -33,7 +33,8 @@ struct pt_tracer_opts {
 	bool offcpu; /* capture stacks at every switch-out */
 	bool events; /* stream every call through the ring buffer */
 	bool dwarf; /* --call-graph dwarf possible: its ring buffers (on
-		     * CPU with oncpu, at switch-out with offcpu) */
+		     * CPU with oncpu, at switch-out with offcpu, at each
+		     * recorded allocation with alloc) */
 };
 
 /* Returns 0 or -errno with a one-line message in err. */

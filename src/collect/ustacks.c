@@ -34,6 +34,12 @@ struct pending {
 	struct pt_sample_key key;
 };
 
+/* An allocation's unwound stack, by its record's sequence number. */
+struct aseq {
+	uint64_t seq; /* 0: free slot */
+	int32_t id;
+};
+
 struct index {
 	uint32_t *slot;
 	size_t cap; /* a power of two, or 0 */
@@ -50,6 +56,8 @@ struct pt_ustacks {
 	struct index bidx;
 	struct pending *pend; /* open addressing by tid, under half full */
 	size_t npend, cap_pend;
+	struct aseq *aseq; /* open addressing by seq, under half full */
+	size_t naseq, cap_aseq;
 	struct pt_ustacks_stats st;
 };
 
@@ -258,8 +266,59 @@ static struct pending *pending_slot(struct pt_ustacks *s, uint32_t tid)
 	return p;
 }
 
+static void aseq_put(struct aseq *tab, size_t cap, uint64_t seq, int32_t id)
+{
+	size_t j;
+
+	for (j = seq & (cap - 1); tab[j].seq; j = (j + 1) & (cap - 1))
+		;
+	tab[j] = (struct aseq){ .seq = seq, .id = id };
+}
+
+/* Remembers that allocation SEQ's stack is ID. */
+static int aseq_add(struct pt_ustacks *s, uint64_t seq, int32_t id)
+{
+	size_t i;
+
+	if (!seq)
+		return -EINVAL;
+	if ((s->naseq + 1) * 2 > s->cap_aseq) {
+		size_t cap = s->cap_aseq ? s->cap_aseq * 2 : 1024;
+		struct aseq *tab;
+
+		if (cap > 2 * (size_t)MAX_ENTRIES)
+			return -E2BIG;
+		tab = calloc(cap, sizeof(*tab));
+		if (!tab)
+			return -ENOMEM;
+		for (i = 0; i < s->cap_aseq; i++)
+			if (s->aseq[i].seq)
+				aseq_put(tab, cap, s->aseq[i].seq,
+					 s->aseq[i].id);
+		free(s->aseq);
+		s->aseq = tab;
+		s->cap_aseq = cap;
+	}
+	aseq_put(s->aseq, s->cap_aseq, seq, id);
+	s->naseq++;
+	return 0;
+}
+
+int32_t pt_ustacks__alloc_stack(const struct pt_ustacks *s, uint64_t seq)
+{
+	size_t j;
+
+	if (!s || !seq || !s->cap_aseq)
+		return -ENOENT;
+	for (j = seq & (s->cap_aseq - 1); s->aseq[j].seq;
+	     j = (j + 1) & (s->cap_aseq - 1))
+		if (s->aseq[j].seq == seq)
+			return s->aseq[j].id;
+	return -ENOENT;
+}
+
 /* A sample record: on CPU counted now, a switch-out when its weight
- * comes. */
+ * comes, an allocation's stack kept for its block. */
 static int take_sample(struct pt_ustacks *s, const uint8_t *data, size_t size)
 {
 	struct pt_sample_key key = { .part = PT_SAMPLE_ONCPU };
@@ -271,12 +330,15 @@ static int take_sample(struct pt_ustacks *s, const uint8_t *data, size_t size)
 		return -EINVAL;
 	memcpy(&h, data, sizeof(h));
 	if (h.size > PT_USTACK_MAX || h.size > size - sizeof(h) ||
-	    (h.part != PT_SAMPLE_ONCPU && h.part >= PT_PART_NR))
+	    (h.part != PT_SAMPLE_ONCPU && h.part != PT_SAMPLE_ALLOC &&
+	     h.part >= PT_PART_NR))
 		return -EINVAL;
 	s->st.stack_bytes += h.size;
 	id = sample_stack(s, &h, data + sizeof(h));
 	if (id < -1)
 		return id;
+	if (h.part == PT_SAMPLE_ALLOC)
+		return id < 0 ? 0 : aseq_add(s, h.out_ns, id);
 	key.stage = h.stage <= PT_MAX_STAGES ? h.stage : PT_MAX_STAGES;
 	key.ustack = id;
 	key.kstack = h.kstack;
@@ -383,5 +445,6 @@ void pt_ustacks__free(struct pt_ustacks *s)
 	free(s->buckets);
 	free(s->bidx.slot);
 	free(s->pend);
+	free(s->aseq);
 	free(s);
 }

@@ -5,7 +5,9 @@
  * as it arrives from the ring buffers (symbols/unwind.h) and counted per
  * (stage, part, user stack, kernel stack), as the `samples` map counts
  * the frame-pointer ones: on-CPU samples one each, a switch-out by the
- * off-CPU time its weight record brings when the thread runs again.
+ * off-CPU time its weight record brings when the thread runs again. An
+ * allocation's record (--alloc, alloc.bpf.c) is not counted: its stack is
+ * kept by the record's sequence number, for the leak suspects.
  *
  * A sample that CFI does not unwind past its first frame (no unwinder
  * yet, no CFI at its IP) keeps its frame-pointer stack, read from the
@@ -57,6 +59,10 @@ int pt_ustacks__for_each(const struct pt_ustacks *s, pt_sample_cb cb,
 /* The stack of ID, innermost first; returns its frames or -ENOENT. */
 int pt_ustacks__read(const struct pt_ustacks *s, int32_t id,
 		     uint64_t ips[PT_STACK_DEPTH]);
+
+/* The unwound stack of the allocation whose pt_alloc.useq is SEQ (a
+ * PT_SAMPLE_ALLOC record): its id for pt_ustacks__read(), or -ENOENT. */
+int32_t pt_ustacks__alloc_stack(const struct pt_ustacks *s, uint64_t seq);
 
 void pt_ustacks__stats(const struct pt_ustacks *s,
 		       struct pt_ustacks_stats *out);

@@ -347,7 +347,8 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 		.oncpu = s->needs & PT_SINK_ONCPU,
 		.offcpu = s->needs & PT_SINK_OFFCPU,
 		.events = s->needs & PT_SINK_EVENTS,
-		.dwarf = (s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
+		.dwarf = ((s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) ||
+			  o->alloc) &&
 			 o->call_graph != PT_CG_FP,
 	};
 	int ret;
@@ -808,7 +809,7 @@ static int snap_mem(struct pt_session *s, struct pt_snapshot *snap)
 	if (!s->data.mem)
 		return -ENOMEM;
 	ret = pt_mem__collect(s->tracer, s->stages.n, s->o->alloc_sample,
-			      s->usyms, s->data.mem);
+			      s->usyms, s->ustacks, s->data.mem);
 	if (ret)
 		return ret;
 	snap->mem = s->data.mem;

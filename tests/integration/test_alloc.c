@@ -2,10 +2,12 @@
 /*
  * test_alloc.c - --alloc on real uprobes: per-stage heap figures against
  * refpipe's own counts (its --self-report) and a sample program whose heap
- * calls are known exactly (prog_alloc.c).
+ * calls are known exactly (prog_alloc.c); leak suspects' stacks through
+ * code without frame pointers (langs/leak_nofp.c) with --call-graph dwarf.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@
 
 #define TIMEOUT 120.0
 #define PROG_ALLOC PT_BUILD_DIR "/tests/integration/prog_alloc"
+#define LEAK_NOFP_SRC PT_SOURCE_DIR "/tests/integration/langs/leak_nofp.c"
+#define CC "/usr/bin/cc"
 
 static const char *const stage_names[] = {
 	"stage_ingest",	   "stage_parse",    "stage_filter",
@@ -281,6 +285,104 @@ static void test_realloc_memalign(void **state)
 	free(err);
 }
 
+/* The leak site of leak_nofp's stage traced with --call-graph CG: its
+ * frames (innermost first) into FR (strdup'd, *n of them). */
+static void leak_site(const char *prog, const char *cg, char **fr, size_t *n,
+		      size_t max)
+{
+	char json[64], *out = NULL, *err = NULL;
+	char *argv[] = { PTEST_PIPETRACE,
+			 "--alloc",
+			 "--call-graph",
+			 (char *)cg,
+			 "-j",
+			 json,
+			 "-s",
+			 "leak_stage",
+			 "--",
+			 (char *)prog,
+			 NULL };
+	json_object *rep, *top, *site, *stack;
+	size_t i;
+
+	ptest_tmp_path(json, sizeof(json), ".json");
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
+	assert_string_equal(out, "200\n"); /* the program's own output */
+	rep = ptest_take_json(json);
+	assert_true(json_object_object_get_ex(
+		alloc_of(ptest_stage(rep, "leak_stage")), "top_live", &top));
+	assert_true(json_object_array_length(top) >= 1);
+	site = json_object_array_get_idx(top, 0);
+	assert_int_equal(ptest_u64(site, "bytes"), 200 * 1000);
+	assert_int_equal(ptest_u64(site, "count"), 200);
+	assert_true(json_object_object_get_ex(site, "stack", &stack));
+	*n = 0;
+	for (i = 0; i < json_object_array_length(stack) && *n < max; i++) {
+		fr[*n] = strdup(json_object_get_string(
+			json_object_array_get_idx(stack, i)));
+		print_message("  --call-graph %s: leak frame %zu: %s\n", cg, i,
+			      fr[*n]);
+		(*n)++;
+	}
+	json_object_put(rep);
+	free(out);
+	free(err);
+}
+
+/* Whether frame F is function NAME (or a clone of it: NAME.constprop.0). */
+static bool is_func(const char *f, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(f, name, n) && (f[n] == '\0' || f[n] == '.');
+}
+
+/*
+ * Leak suspects through code built without frame pointers: with
+ * --call-graph dwarf the allocation's stack is unwound by CFI like the
+ * samples', and reaches main through the path the program's source
+ * gives, frame by frame (leak_leaf, leak_mid, leak_stage, main). The
+ * frame-pointer walk of the same allocations cannot (that it does not is
+ * what shows the program really lacks them).
+ */
+static void test_leak_stack_dwarf(void **state)
+{
+	static const char *const path[] = { "leak_leaf", "leak_mid",
+					    "leak_stage", "main" };
+	char dir[] = "/tmp/ptest-leak-XXXXXX", prog[64], *fr[64];
+	char *build[] = { CC,	"-O2", "-fomit-frame-pointer", "-g",
+			  "-o", prog,  LEAK_NOFP_SRC,	       NULL };
+	char *rm[] = { "/bin/rm", "-rf", dir, NULL };
+	size_t n, i;
+	bool mid = false;
+
+	PTEST_REQUIRE_TRACING();
+	if (access(CC, X_OK)) {
+		print_message("[  SKIP    ] no %s (Debian: gcc)\n", CC);
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(prog, sizeof(prog), "%s/leak_nofp", dir);
+	ptest_run_ok(build, TIMEOUT, NULL, NULL);
+
+	leak_site(prog, "dwarf", fr, &n, 64);
+	assert_true(n >= 4);
+	for (i = 0; i < 4; i++)
+		assert_true(is_func(fr[i], path[i]));
+	for (i = 0; i < n; i++)
+		free(fr[i]);
+
+	leak_site(prog, "fp", fr, &n, 64);
+	assert_true(n >= 1);
+	assert_true(is_func(fr[0], "leak_leaf"));
+	for (i = 0; i < n; i++) {
+		mid |= is_func(fr[i], "leak_mid");
+		free(fr[i]);
+	}
+	assert_false(mid);
+	ptest_run(rm, 60, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_mmap),
 		cmocka_unit_test(test_sampled),
 		cmocka_unit_test(test_realloc_memalign),
+		cmocka_unit_test(test_leak_stack_dwarf),
 	};
 
 	ptest_filter_from_env();
