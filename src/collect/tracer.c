@@ -241,7 +241,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_map__set_max_entries(t->skel->maps.offcpu_usamples,
 					 PT_DEFAULT_USAMPLES_BYTES);
 	}
-	if (o->dwarf && o->alloc)
+	if (o->alloc_dwarf && o->alloc)
 		bpf_map__set_max_entries(t->skel->maps.alloc_usamples,
 					 PT_DEFAULT_USAMPLES_BYTES);
 	if (o->events) {

@@ -33,8 +33,9 @@ struct pt_tracer_opts {
 	bool offcpu; /* capture stacks at every switch-out */
 	bool events; /* stream every call through the ring buffer */
 	bool dwarf; /* --call-graph dwarf possible: its ring buffers (on
-		     * CPU with oncpu, at switch-out with offcpu, at each
-		     * recorded allocation with alloc) */
+		     * CPU with oncpu, at switch-out with offcpu) */
+	bool alloc_dwarf; /* with alloc, --call-graph dwarf asked for: a
+			   * record of each recorded allocation too */
 };
 
 /* Returns 0 or -errno with a one-line message in err. */

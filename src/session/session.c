@@ -347,9 +347,10 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 		.oncpu = s->needs & PT_SINK_ONCPU,
 		.offcpu = s->needs & PT_SINK_OFFCPU,
 		.events = s->needs & PT_SINK_EVENTS,
-		.dwarf = ((s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) ||
-			  o->alloc) &&
-			 o->call_graph != PT_CG_FP,
+		.dwarf = ((s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
+			  o->call_graph != PT_CG_FP) ||
+			 (o->alloc && o->call_graph == PT_CG_DWARF),
+		.alloc_dwarf = o->alloc && o->call_graph == PT_CG_DWARF,
 	};
 	int ret;
 
