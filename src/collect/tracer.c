@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "pipetrace.skel.h"
 #include "collect/kpid.h"
+#include "collect/pending.h"
 #include "collect/sysclass.h"
 #include "collect/tracer.h"
 #include "collect/umulti.h"
@@ -1024,17 +1025,10 @@ static void add_pending(struct pt_thread_info *v, const struct pt_thread *th,
 			uint64_t now)
 {
 	uint64_t *to = th->depth ? v->busy_ns : v->idle_ns;
-	uint32_t part;
 
 	if (th->exited || !now || now <= th->last_ns)
 		return;
-	if (th->state == PT_T_ONCPU)
-		part = th->sys_nr >= 0 ? PT_PART_SYS : PT_PART_USER;
-	else if (th->state == PT_T_RUNNABLE)
-		part = PT_PART_RUNQ;
-	else
-		part = th->off_part < PT_PART_NR ? th->off_part : PT_PART_OTHER;
-	to[part] += now - th->last_ns;
+	to[pt_pending__part(th)] += now - th->last_ns;
 }
 
 /* Appends a row to *v (length *len). Returns 0 or -ENOMEM. */
@@ -1167,6 +1161,31 @@ int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n)
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int pt_tracer__charge_open(struct pt_tracer *t, uint64_t now,
+			   struct pt_totals *totals, struct pt_pair **pairs,
+			   size_t *npairs)
+{
+	int fd = bpf_map__fd(t->skel->maps.threads), ret = 0;
+	uint32_t key, next;
+	struct pt_thread *th;
+	void *prev = NULL;
+
+	th = malloc(sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	while (!ret && now && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, th))
+			continue; /* deleted meanwhile */
+		pt_pending__stages(th, now, totals, t->stages->n);
+		ret = pt_pending__pairs(th, key, now, t->stages->n, pairs,
+					npairs);
+	}
+	free(th);
+	return ret;
 }
 
 int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,

@@ -870,6 +870,9 @@ static int snap_counters(struct pt_session *s, struct pt_snapshot *snap,
 	if (!ret)
 		ret = pt_tracer__read_pairs(s->tracer, &d->pairs,
 					    &snap->npairs);
+	if (!ret)
+		ret = pt_tracer__charge_open(s->tracer, end, d->totals,
+					     &d->pairs, &snap->npairs);
 	if (!ret && s->o->alloc)
 		ret = snap_mem(s, snap);
 	snap->totals = d->totals;
