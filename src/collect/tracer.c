@@ -780,7 +780,17 @@ __asm__(".text\n"
 	"	mov %rsp, %rbp\n"
 	"	pop %rbp\n"
 	"	ret\n" /* return site, +5 */
-	".size pt_calib_retsite, .-pt_calib_retsite\n");
+	".size pt_calib_retsite, .-pt_calib_retsite\n"
+	".p2align 4\n"
+	".globl pt_calib_nop5\n"
+	".type pt_calib_nop5, @function\n"
+	"pt_calib_nop5:\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_nop5, .-pt_calib_nop5\n");
 /* Where pt_calib_site's probe sites are, from its start. */
 #define PT_CALIB_SITE_ENTRY 9
 #define PT_CALIB_SITE_EXIT 27
@@ -797,6 +807,7 @@ void pt_calib_endbr(void);
 void pt_calib_step(void);
 void pt_calib_site(void);
 void pt_calib_retsite(void);
+void pt_calib_nop5(void);
 
 static const char *const calib_names[PT_PROBE_NR] = {
 	[PT_PROBE_PUSH] = "pt_calib_push",
@@ -804,6 +815,7 @@ static const char *const calib_names[PT_PROBE_NR] = {
 	[PT_PROBE_STEP] = "pt_calib_step",
 	[PT_PROBE_SITE] = "pt_calib_site",
 	[PT_PROBE_RETSITE] = "pt_calib_retsite",
+	[PT_PROBE_NOP5] = "pt_calib_nop5",
 };
 
 struct calib_ctx {
@@ -942,6 +954,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		[PT_PROBE_STEP] = pt_calib_step,
 		[PT_PROBE_SITE] = pt_calib_site,
 		[PT_PROBE_RETSITE] = pt_calib_retsite,
+		[PT_PROBE_NOP5] = pt_calib_nop5,
 	};
 	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
 	struct calib_ctx cc = { 0 };

@@ -191,7 +191,7 @@ static enum costly_kind costly_kind_of(const struct pt_stage *st,
 {
 	if (!exe || strcmp(st->object, exe))
 		return COSTLY_LIB;
-	return st->nentry && st->nexit ? COSTLY_OWN_SITES : COSTLY_OWN;
+	return st->has_sites ? COSTLY_OWN_SITES : COSTLY_OWN;
 }
 
 /* Appends "name" (a library's prefixed by its object's basename) to a
