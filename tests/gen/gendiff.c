@@ -54,6 +54,9 @@ extern char **environ;
 /* A thread's own schedstat is read just before it returns: its exit
  * after that is pipetrace's only. */
 #define THREAD_EDGE_NS 2000000ull
+/* A thread's run-queue time, at least: the wakeup boundary above (a few
+ * ms of 30 seen as sleep). */
+#define RQ_PCT 15
 
 enum fig {
 	F_CALLS,
@@ -190,10 +193,13 @@ static int check_stage(uint64_t seed, json_object *s, json_object *b,
 		    u64(b, "self_cpu_ns"),
 		    time_tol(u64(b, "self_cpu_ns"), n, 0));
 	/* The program books a nap's blocked time (its wall time less its
-	 * CPU and run-queue time): no run-queue term. */
+	 * CPU and run-queue time). Where a wait turns from blocked to
+	 * runnable, pipetrace's wakeup event and schedstat's enqueue can
+	 * disagree (seen: 3-4 ms over a run, either way): bounded by the
+	 * run-queue time. */
 	bad |= hold(F_SLEEP, seed, name, u64(split, "sleep"),
 		    u64(b, "sleep_ns"),
-		    time_tol(u64(b, "sleep_ns"), u64(b, "naps"), 0));
+		    time_tol(u64(b, "sleep_ns"), u64(b, "naps"), rq));
 	return bad;
 }
 
@@ -241,7 +247,7 @@ static int check_threads(uint64_t seed, json_object *rep, json_object *books)
 		 * slice, with other tasks runnable) is pipetrace's only. */
 		bad |= hold_atleast(F_T_RUNQ, seed, where, both(t, "runqueue"),
 				    u64(b, "rq_ns"),
-				    u64(b, "rq_ns") * REL_PCT / 100 +
+				    u64(b, "rq_ns") * RQ_PCT / 100 +
 					    THREAD_EDGE_NS);
 	}
 	return bad;
