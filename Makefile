@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # pipetrace build. Everything built goes under $(OUTPUT); `make V=1` shows
 # the commands. Targets: all (default), demo, test, unit, integration, bench,
-# fuzz, format, clean, install, uninstall.
+# fuzz, format, clean, install, uninstall, soak.
 
 OUTPUT ?= .output
 CC ?= cc
