@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # pipetrace build. Everything built goes under $(OUTPUT); `make V=1` shows
 # the commands. Targets: all (default), demo, test, unit, integration, bench,
-# fuzz, format, clean, install, uninstall.
+# fuzz, format, clean, install, uninstall, soak.
 
 OUTPUT ?= .output
 CC ?= cc
@@ -95,7 +95,7 @@ FIXTURES :=
 -include tests/fixtures/fixtures.mk
 
 .PHONY: all demo test unit integration bench fuzz format clean deps \
-	install uninstall FORCE
+	install uninstall FORCE soak
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -223,6 +223,27 @@ $(CMATRIX_DIR)/%: tests/integration/prog_cmatrix.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CMATRIX_$*) $(WARN) $< -o $@
+
+# The differential test (tests/gen/README.md): gen writes a program from a
+# seed, gendiff runs it under pipetrace and holds the report to its books.
+GEN := $(OUTPUT)/tests/gen/gen
+GENDIFF := $(OUTPUT)/tests/gen/gendiff
+$(GEN): tests/gen/gen.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+$(GENDIFF): $(OUTPUT)/tests/gen/gendiff.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -ljson-c -o $@
+
+$(OUTPUT)/tests/integration/test_gen: | $(GEN) $(GENDIFF)
+
+# SOAK_N seeds from SOAK_FIRST (default 1000 from 1).
+SOAK_N ?= 1000
+SOAK_FIRST ?= 1
+soak: all $(GEN) $(GENDIFF)
+	$(Q)$(GENDIFF) $(SOAK_FIRST) $(SOAK_N)
 
 unit: $(UNIT_BINS) $(FIXTURES)
 	$(Q)scripts/run-tests.sh $(UNIT_BINS)

@@ -261,7 +261,11 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 	t = get_thread(p, mode, PT_T_RUNNABLE, now);
 	if (t && t->state == PT_T_BLOCKED) {
 		account(t, now);
-		t->state = PT_T_RUNNABLE;
+		/* Its switch-in on another CPU may have run since the test
+		 * above (the waker enqueues it before this program runs):
+		 * then it stays on CPU, not runnable while it runs. */
+		__sync_val_compare_and_swap(&t->state, PT_T_BLOCKED,
+					    PT_T_RUNNABLE);
 		if (offcpu_stacks) {
 			__u32 tid = p->pid;
 			struct pt_offcpu *o =

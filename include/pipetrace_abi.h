@@ -259,7 +259,12 @@ enum pt_probe_class {
 			       * jmp), paired by stack pointer: no return
 			       * address is replaced, so exception unwinding
 			       * and stack walks see the program's own */
-	PT_PROBE_NR = 5,
+	PT_PROBE_NOP5 = 5, /* a 5-byte nop first (0f 1f 44 00 00, e.g. a
+			    * PIPETRACE_ENTER() site or a patchable entry),
+			    * with a return probe: not single-stepped, the
+			    * kernel emulates it, and from 6.18 on makes the
+			    * probe a call */
+	PT_PROBE_NR = 6,
 };
 
 /*

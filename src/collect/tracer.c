@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "pipetrace.skel.h"
 #include "collect/kpid.h"
+#include "collect/pending.h"
 #include "collect/sysclass.h"
 #include "collect/tracer.h"
 #include "collect/umulti.h"
@@ -792,7 +793,17 @@ __asm__(".text\n"
 	"	mov %rsp, %rbp\n"
 	"	pop %rbp\n"
 	"	ret\n" /* return site, +5 */
-	".size pt_calib_retsite, .-pt_calib_retsite\n");
+	".size pt_calib_retsite, .-pt_calib_retsite\n"
+	".p2align 4\n"
+	".globl pt_calib_nop5\n"
+	".type pt_calib_nop5, @function\n"
+	"pt_calib_nop5:\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_nop5, .-pt_calib_nop5\n");
 /* Where pt_calib_site's probe sites are, from its start. */
 #define PT_CALIB_SITE_ENTRY 9
 #define PT_CALIB_SITE_EXIT 27
@@ -809,6 +820,7 @@ void pt_calib_endbr(void);
 void pt_calib_step(void);
 void pt_calib_site(void);
 void pt_calib_retsite(void);
+void pt_calib_nop5(void);
 
 static const char *const calib_names[PT_PROBE_NR] = {
 	[PT_PROBE_PUSH] = "pt_calib_push",
@@ -816,6 +828,7 @@ static const char *const calib_names[PT_PROBE_NR] = {
 	[PT_PROBE_STEP] = "pt_calib_step",
 	[PT_PROBE_SITE] = "pt_calib_site",
 	[PT_PROBE_RETSITE] = "pt_calib_retsite",
+	[PT_PROBE_NOP5] = "pt_calib_nop5",
 };
 
 struct calib_ctx {
@@ -954,6 +967,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		[PT_PROBE_STEP] = pt_calib_step,
 		[PT_PROBE_SITE] = pt_calib_site,
 		[PT_PROBE_RETSITE] = pt_calib_retsite,
+		[PT_PROBE_NOP5] = pt_calib_nop5,
 	};
 	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
 	struct calib_ctx cc = { 0 };
@@ -1037,17 +1051,10 @@ static void add_pending(struct pt_thread_info *v, const struct pt_thread *th,
 			uint64_t now)
 {
 	uint64_t *to = th->depth ? v->busy_ns : v->idle_ns;
-	uint32_t part;
 
 	if (th->exited || !now || now <= th->last_ns)
 		return;
-	if (th->state == PT_T_ONCPU)
-		part = th->sys_nr >= 0 ? PT_PART_SYS : PT_PART_USER;
-	else if (th->state == PT_T_RUNNABLE)
-		part = PT_PART_RUNQ;
-	else
-		part = th->off_part < PT_PART_NR ? th->off_part : PT_PART_OTHER;
-	to[part] += now - th->last_ns;
+	to[pt_pending__part(th)] += now - th->last_ns;
 }
 
 /* Appends a row to *v (length *len). Returns 0 or -ENOMEM. */
@@ -1180,6 +1187,31 @@ int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n)
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int pt_tracer__charge_open(struct pt_tracer *t, uint64_t now,
+			   struct pt_totals *totals, struct pt_pair **pairs,
+			   size_t *npairs)
+{
+	int fd = bpf_map__fd(t->skel->maps.threads), ret = 0;
+	uint32_t key, next;
+	struct pt_thread *th;
+	void *prev = NULL;
+
+	th = malloc(sizeof(*th));
+	if (!th)
+		return -ENOMEM;
+	while (!ret && now && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, th))
+			continue; /* deleted meanwhile */
+		pt_pending__stages(th, now, totals, t->stages->n);
+		ret = pt_pending__pairs(th, key, now, t->stages->n, pairs,
+					npairs);
+	}
+	free(th);
+	return ret;
 }
 
 int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,

@@ -121,6 +121,15 @@ int pt_tracer__read_threads(struct pt_tracer *t, uint64_t now,
 			    struct pt_thread_info **out, size_t *n);
 /* Every (thread, stage) pair's wall time: malloc'ed, like the above. */
 int pt_tracer__read_pairs(struct pt_tracer *t, struct pt_pair **out, size_t *n);
+/*
+ * Charges what live threads have open at now (collect/pending.h): the
+ * time since each one's last event to its innermost stage's part, and its
+ * open outermost calls to their stages' and pairs' wall time. Call it
+ * after reading totals and pairs. 0 or -errno.
+ */
+int pt_tracer__charge_open(struct pt_tracer *t, uint64_t now,
+			   struct pt_totals *totals, struct pt_pair **pairs,
+			   size_t *npairs);
 
 /*
  * Attaches the allocator's probes (exits, then entries) and the page-fault

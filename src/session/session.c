@@ -191,7 +191,7 @@ static enum costly_kind costly_kind_of(const struct pt_stage *st,
 {
 	if (!exe || strcmp(st->object, exe))
 		return COSTLY_LIB;
-	return st->nentry && st->nexit ? COSTLY_OWN_SITES : COSTLY_OWN;
+	return st->has_sites ? COSTLY_OWN_SITES : COSTLY_OWN;
 }
 
 /* Appends "name" (a library's prefixed by its object's basename) to a
@@ -872,6 +872,9 @@ static int snap_counters(struct pt_session *s, struct pt_snapshot *snap,
 	if (!ret)
 		ret = pt_tracer__read_pairs(s->tracer, &d->pairs,
 					    &snap->npairs);
+	if (!ret)
+		ret = pt_tracer__charge_open(s->tracer, end, d->totals,
+					     &d->pairs, &snap->npairs);
 	if (!ret && s->o->alloc)
 		ret = snap_mem(s, snap);
 	snap->totals = d->totals;

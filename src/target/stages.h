@@ -46,6 +46,9 @@ struct pt_stage {
 	 * the stage id; fn_size the function's size. */
 	uint64_t *exit_flags;
 	uint32_t fn_size;
+	/* It has PIPETRACE_ENTER() sites (entry and exit), probed or not:
+	 * without --sites they are dropped, this stays. */
+	bool has_sites;
 };
 
 struct pt_stage_set {

@@ -24,6 +24,24 @@ bool pt_x86__is_endbr64(const uint8_t *code, size_t len)
 	       !memcmp(code, endbr64, sizeof(endbr64));
 }
 
+bool pt_x86__is_nop5(const uint8_t *code, size_t len)
+{
+	static const uint8_t nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+
+	return len >= sizeof(nop5) && !memcmp(code, nop5, sizeof(nop5));
+}
+
+bool pt_x86__is_nop(const uint8_t *code, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && code[i] == 0x66)
+		i++;
+	if (i < len && code[i] == 0x90)
+		return true;
+	return i + 1 < len && code[i] == 0x0f && code[i + 1] == 0x1f;
+}
+
 /* The target of a direct branch starting at code[i], or INT64_MIN. */
 static int64_t branch_target(const uint8_t *code, size_t len, size_t i)
 {

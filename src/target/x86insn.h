@@ -20,6 +20,14 @@ size_t pt_x86__push_len(const uint8_t *code, size_t len);
 /* Whether code[0..len) starts with endbr64. */
 bool pt_x86__is_endbr64(const uint8_t *code, size_t len);
 
+/* Whether code[0..len) starts with the 5-byte nop 0f 1f 44 00 00, the one
+ * the kernel turns a uprobe on into a call (x86-64, Linux 6.18). */
+bool pt_x86__is_nop5(const uint8_t *code, size_t len);
+
+/* Whether code[0..len) starts with a nop: 90 (not f3 90, pause), or
+ * 0f 1f /0 (the multi-byte nops), after any 66 prefixes. */
+bool pt_x86__is_nop(const uint8_t *code, size_t len);
+
 /*
  * Whether any direct jump or call in code[0..len) could land on offset
  * target. Every byte is tried as the start of an instruction, so data and

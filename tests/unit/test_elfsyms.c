@@ -165,6 +165,17 @@ static void test_probe_entry_choose(void **state)
 	static const uint8_t endbr_mov[] = { 0xf3, 0x0f, 0x1e, 0xfa,
 					     0x48, 0x89, 0xf8, 0xc3 };
 	static const uint8_t mov[] = { 0x48, 0x89, 0xf8, 0xc3 };
+	/* the 5-byte nop, then a jmp: emulated, not single-stepped; a
+	 * PIPETRACE_ENTER() site starts with its lea (single-stepped) */
+	static const uint8_t nop5[] = {
+		0x0f, 0x1f, 0x44, 0x00, 0x00, 0xeb, 0x10
+	};
+	static const uint8_t enter_lea[] = { 0x48, 0x8d, 0x64, 0x24, 0x80,
+					     0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	/* other nops: emulated like a push, not made a call; pause is no nop */
+	static const uint8_t nop1[] = { 0x90, 0xc3 };
+	static const uint8_t pause[] = { 0xf3, 0x90, 0xc3 };
+	static const uint8_t nop5_other[] = { 0x0f, 0x1f, 0x40, 0x00, 0x90 };
 	static const struct {
 		const char *name;
 		const uint8_t *code;
@@ -181,6 +192,11 @@ static void test_probe_entry_choose(void **state)
 		CASE(endbr_jcc32, PT_PROBE_ENDBR, 0),
 		CASE(endbr_mov, PT_PROBE_ENDBR, 0),
 		CASE(mov, PT_PROBE_STEP, 0),
+		CASE(nop5, PT_PROBE_NOP5, 0),
+		CASE(enter_lea, PT_PROBE_STEP, 0),
+		CASE(nop5_other, PT_PROBE_PUSH, 0),
+		CASE(nop1, PT_PROBE_PUSH, 0),
+		CASE(pause, PT_PROBE_STEP, 0),
 #undef CASE
 	};
 	uint32_t skip;
