@@ -34,6 +34,7 @@ struct pt_tracer_opts {
 	bool events; /* stream every call through the ring buffer */
 	bool dwarf; /* --call-graph dwarf possible: its ring buffers (on
 		     * CPU with oncpu, at switch-out with offcpu) */
+	bool sys_light; /* --syscalls light: no syscall tracepoint */
 };
 
 /* Returns 0 or -errno with a one-line message in err. */

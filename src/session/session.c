@@ -349,6 +349,7 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 		.events = s->needs & PT_SINK_EVENTS,
 		.dwarf = (s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
 			 o->call_graph != PT_CG_FP,
+		.sys_light = o->sys_light,
 	};
 	int ret;
 
@@ -954,6 +955,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 	snap->duration_ns = end - s->start_ns;
 	snap->final = final;
 	snap->calibrated = s->calibrated;
+	snap->sys_light = s->o->sys_light;
 	memcpy(snap->bias_ns, s->bias_ns, sizeof(snap->bias_ns));
 	memcpy(snap->tail_ns, s->tail_ns, sizeof(snap->tail_ns));
 	ret = snap_counters(s, snap, end);
