@@ -116,9 +116,10 @@ for b in dd pipe; do
 			--argjson wr "[$(awk '{print $2}' "$tmp/$b.$v" | paste -sd,)]" \
 			'.[$v] = {cpu_ms: $cm, cpu_ms_min: $cmin, cpu_ms_max: $cmax, wall_ms: $wm, wall_ms_min: $wmin, wall_ms_max: $wmax, cpu_runs: $cr, wall_runs: $wr,
 			  cpu_slowdown_pct: (($cm - .none.cpu_ms) / .none.cpu_ms * 10000 | round / 100),
+			  cpu_slowdown_of_mins_pct: (($cmin - .none.cpu_ms_min) / .none.cpu_ms_min * 10000 | round / 100),
 			  wall_slowdown_pct: (($wm - .none.wall_ms) / .none.wall_ms * 10000 | round / 100)}' <<<"$bj")
-		printf '%-5s %-6s cpu %8.1f ms (%s..%s) %+6.1f%%   wall %8.1f ms (%s..%s) %+6.1f%%\n' "$b" "$v" \
-			"$vm" "$vmin" "$vmax" "$(jq ".$v.cpu_slowdown_pct" <<<"$bj")" \
+		printf '%-5s %-6s cpu %8.1f ms (%s..%s) %+6.1f%% (mins %+6.1f%%)   wall %8.1f ms (%s..%s) %+6.1f%%\n' "$b" "$v" \
+			"$vm" "$vmin" "$vmax" "$(jq ".$v.cpu_slowdown_pct" <<<"$bj")" "$(jq ".$v.cpu_slowdown_of_mins_pct" <<<"$bj")" \
 			"$xm" "$xmin" "$xmax" "$(jq ".$v.wall_slowdown_pct" <<<"$bj")"
 	done
 	printf '%-5s %-6s cpu %8.1f ms (%s..%s)            wall %8.1f ms (%s..%s)\n' "$b" none \
@@ -129,6 +130,6 @@ jq -n --argjson reps "$reps" --argjson loops "$loops" --argjson c "$json" --arg 
 	reps: $reps, load_average: $load,
 	command: {dd: "dd if=/dev/zero of=/dev/null bs=1 count=1000000", pipe: ("perf bench sched pipe -l " + ($loops | tostring))},
 	traced: "refpipe --records 2000000000 --batch 10 --sleep ingest=2000, untraced (none) or under pipetrace -p PID --syscalls exact|light",
-	note: "medians over interleaved rounds; cpu_ms: perf stat task-clock of the bystander (all its processes), wall_ms: its wall time; *_slowdown_pct: median against none",
+	note: "medians over interleaved rounds; cpu_ms: perf stat task-clock of the bystander (all its processes), wall_ms: its wall time; *_slowdown_pct: median against none's; cpu_slowdown_of_mins_pct: the minimums' (robust to a host that slows the VM for seconds at a time)",
 	cases: $c}' >"$OUT/bystander.json"
 echo "bench-bystander: wrote $OUT/bystander.json" >&2

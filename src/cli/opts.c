@@ -157,11 +157,11 @@ void pt_opts__usage(FILE *f)
 	      "                         into calls) instead of its entry and return: about\n"
 	      "                         half the cost per call; the first call of each site\n"
 	      "                         pays the kernel's one-time patching (~70 us)\n"
-	      "      --syscalls exact|light  exact (default): syscall tracepoints give the\n"
-	      "                         user/sys split, io_cpu and fsync counts, but every\n"
-	      "                         task on the machine takes the slow syscall path\n"
-	      "                         while tracing; light: none attached, other tasks\n"
-	      "                         barely notice, and those figures show as '-'\n"
+	      "      --syscalls light|exact  light (default): no syscall tracepoint,\n"
+	      "                         other tasks barely notice; user, sys, io_cpu and\n"
+	      "                         fsync counts show as '-'. exact: syscall\n"
+	      "                         tracepoints give them, but every task on the\n"
+	      "                         machine takes the slow syscall path meanwhile\n"
 	      "\n"
 	      "Memory (per stage heap use, leaks, page faults, RSS):\n"
 	      "      --alloc            probe the target's allocator (malloc, calloc, realloc,\n"
@@ -552,6 +552,7 @@ static void set_defaults(struct pt_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->calibrate = true;
 	o->max_threads = PT_DEFAULT_MAX_THREADS;
+	o->sys_light = true; /* --syscalls light: the others barely notice */
 	o->alloc_sample = 1;
 	o->alloc_max = PT_DEFAULT_MAX_ALLOCS;
 	o->freq_hz = 49;

@@ -61,8 +61,8 @@ struct pt_opts {
 	struct pt_output *outputs; /* -o, in the order given */
 	size_t noutputs;
 	bool addresses; /* --addresses: unnamed code by exact offset */
-	/* --syscalls light: no syscall tracepoint (see README); false:
-	 * exact */
+	/* --syscalls light (the default): no syscall tracepoint (see
+	 * README); false: exact */
 	bool sys_light;
 };
 

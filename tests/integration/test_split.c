@@ -262,12 +262,23 @@ static void test_slow_pipe(void **state)
 {
 	char *args[] = { "--input", "-", "--batch", "100", NULL };
 	json_object *rep, *self, *s;
+	uint64_t wall, runq;
 
 	PTEST_REQUIRE_TRACING();
 	run(*state, args, &rep, &self, feed_slowly);
 	s = stage_of(rep, "stage_ingest");
 	show(s);
-	assert_string_equal(verdict(s), "io");
+	/* A woken reader's wait for a CPU is run queue, which only other
+	 * load makes large: without it, I/O holds >= 60% of the rest. */
+	wall = ptest_u64(s, "wall_ns");
+	runq = part(s, "runqueue");
+	assert_true(part(s, "io") >= 0.6 * (double)(wall - runq));
+	if (runq < 0.3 * wall)
+		assert_string_equal(verdict(s), "io");
+	else
+		print_message(
+			"  verdict not checked: %.0f%% run queue (a busy machine)\n",
+			100.0 * runq / wall);
 	assert_true(ptest_u64(json_object_object_get(s, "io"), "read_bytes") >
 		    0);
 	json_object_put(rep);
