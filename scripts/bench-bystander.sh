@@ -130,6 +130,6 @@ jq -n --argjson reps "$reps" --argjson loops "$loops" --argjson c "$json" --arg 
 	reps: $reps, load_average: $load,
 	command: {dd: "dd if=/dev/zero of=/dev/null bs=1 count=1000000", pipe: ("perf bench sched pipe -l " + ($loops | tostring))},
 	traced: "refpipe --records 2000000000 --batch 10 --sleep ingest=2000, untraced (none) or under pipetrace -p PID --syscalls exact|light",
-	note: "medians over interleaved rounds; cpu_ms: perf stat task-clock of the bystander (all its processes), wall_ms: its wall time; *_slowdown_pct: median against none's; cpu_slowdown_of_mins_pct: the minimums' (robust to a host that slows the VM for seconds at a time)",
+	note: "medians over interleaved rounds; cpu_ms: perf stat task-clock of the bystander (all its processes), wall_ms: its wall time; *_slowdown_pct: median against the median of none; cpu_slowdown_of_mins_pct: the same of the minimums (robust to a host that slows the VM for seconds at a time)",
 	cases: $c}' >"$OUT/bystander.json"
 echo "bench-bystander: wrote $OUT/bystander.json" >&2
