@@ -31,6 +31,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set before load. */
 const volatile __u8 syscall_class[PT_MAX_SYSCALL] = {};
 const volatile __u8 alloc_on = 0;
+const volatile __u8 sys_light = 0;
 
 /* Set by userspace after load. */
 volatile __u32 target_tgid;

@@ -35,6 +35,14 @@
 extern const volatile __u8 syscall_class[PT_MAX_SYSCALL];
 /* --alloc is on. */
 extern const volatile __u8 alloc_on;
+/* --syscalls light: no syscall tracepoint attached; the blocking reason
+ * comes from the task's registers at its switch-out, I/O from its ioac. */
+extern const volatile __u8 sys_light;
+/* Set before load (sysclass.c, defined in syscall.bpf.c): the kernel's
+ * restart functions (a task's restart_block.fn; 0: unused slot) and the
+ * syscall each one continues. */
+extern const volatile __u64 restart_fn[PT_RESTART_FNS];
+extern const volatile __s32 restart_nr[PT_RESTART_FNS];
 
 /* Set by userspace after load (the calibration run traces pipetrace itself
  * before the target is traced). */
@@ -216,6 +224,19 @@ static __always_inline __u32 sys_class(__s32 nr)
 	return syscall_class[nr & (PT_MAX_SYSCALL - 1)];
 }
 
+/* restart_syscall continues the syscall a signal interrupted: that one's
+ * number, from task's restart_block.fn, or nr when unknown. */
+static __always_inline __s32 restarted(struct task_struct *task, __s32 nr)
+{
+	__u64 fn = (__u64)BPF_CORE_READ(task, restart_block.fn);
+	int i;
+
+	for (i = 0; i < PT_RESTART_FNS; i++)
+		if (restart_fn[i] && restart_fn[i] == fn)
+			return restart_nr[i];
+	return nr;
+}
+
 /* The innermost stage active on t, or PT_MAX_STAGES when none is. */
 static __always_inline __u32 innermost(const struct pt_thread *t)
 {
@@ -260,8 +281,35 @@ static __always_inline void account(struct pt_thread *t, __u64 now)
 	}
 	t->busy_ns[part] += delta;
 	st = time_of(innermost(t));
-	if (st)
-		st->part_ns[part] += delta;
+	if (!st)
+		return;
+	st->part_ns[part] += delta;
+	if (part == PT_PART_SYS && pt_sys_is_io(sys_class(t->sys_nr)))
+		st->io_cpu_ns += delta; /* io_cpu: within sys */
+}
+
+/* --syscalls light: charges the current task's I/O counters since t's last
+ * stage entry or exit to its innermost stage (none: outside every stage),
+ * as account() charges time. Called at each stage entry and exit. */
+static __always_inline void charge_ioac(struct pt_thread *t)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 rchar = task->ioac.rchar, wchar = task->ioac.wchar;
+	__u64 syscr = task->ioac.syscr, syscw = task->ioac.syscw;
+	struct pt_stage_time *st = time_of(innermost(t));
+
+	/* A thread's first event finds its counters at 0: nothing charged
+	 * then, as it has no stage open. */
+	if (st && t->ioac_rchar <= rchar && t->ioac_wchar <= wchar) {
+		st->read_bytes += rchar - t->ioac_rchar;
+		st->write_bytes += wchar - t->ioac_wchar;
+		st->io_syscalls +=
+			(syscr - t->ioac_syscr) + (syscw - t->ioac_syscw);
+	}
+	t->ioac_rchar = rchar;
+	t->ioac_wchar = wchar;
+	t->ioac_syscr = syscr;
+	t->ioac_syscw = syscw;
 }
 
 #endif /* PIPETRACE_BPF_H */

@@ -60,11 +60,32 @@ struct {
 	__type(value, struct pt_offcpu);
 } offcpu SEC(".maps");
 
-/* Why a thread that blocks is off CPU, from its syscall and state. */
-static __always_inline __u32 off_part(const struct pt_thread *t,
+/*
+ * --syscalls light: the syscall task is blocked in, from its own saved user
+ * registers (orig_ax: the syscall number on syscall entry; -1 or an
+ * exception's error code otherwise, never seen blocking interruptibly).
+ */
+static __always_inline __s32 blocked_nr(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__s32 nr;
+
+	if (!regs)
+		return -1;
+	nr = (__s32)BPF_CORE_READ(regs, orig_ax);
+	if (sys_class(nr) == PT_SYS_RESTART)
+		nr = restarted(task, nr);
+	return nr;
+}
+
+/* Why thread task that blocks is off CPU, from its syscall and state. */
+static __always_inline __u32 off_part(struct task_struct *task,
+				      const struct pt_thread *t,
 				      unsigned int prev_state)
 {
-	switch (sys_class(t->sys_nr)) {
+	__s32 nr = sys_light ? blocked_nr(task) : t->sys_nr;
+
+	switch (sys_class(nr)) {
 	case PT_SYS_LOCK:
 		return PT_PART_LOCK;
 	case PT_SYS_SLEEP:
@@ -208,7 +229,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 			st->invol_switches++;
 	} else {
 		t->state = PT_T_BLOCKED;
-		t->off_part = off_part(t, prev_state);
+		t->off_part = off_part(prev, t, prev_state);
 		if (st)
 			st->vol_switches++;
 	}

@@ -248,6 +248,8 @@ int BPF_KPROBE(stage_enter)
 	if (!t)
 		return 0;
 	account(t, now);
+	if (sys_light)
+		charge_ioac(t);
 	expire_frames(t, sp, true);
 	d = t->depth;
 	if (d >= PT_MAX_DEPTH) {
@@ -487,6 +489,8 @@ int BPF_KRETPROBE(stage_exit)
 		return 0;
 	}
 	account(t, end);
+	if (sys_light)
+		charge_ioac(t);
 	/*
 	 * Whatever was charged to the stage counts in its latency, so that
 	 * the parts always add up to it: time charged past end (clocks of

@@ -13,24 +13,9 @@
 /* The target's program break as brk(2) last returned it (--alloc). */
 __u64 last_brk;
 
-/* Set before load (sysclass.c): the kernel's restart functions (a task's
- * restart_block.fn; 0: unused slot) and the syscall each one continues. */
+/* Set before load (sysclass.c): see pipetrace.bpf.h. */
 const volatile __u64 restart_fn[PT_RESTART_FNS] = {};
 const volatile __s32 restart_nr[PT_RESTART_FNS] = {};
-
-/* restart_syscall continues the syscall a signal interrupted: that one's
- * number, from the task's restart_block.fn, or nr when unknown. */
-static __always_inline __s32 restarted(__s32 nr)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 fn = (__u64)BPF_CORE_READ(task, restart_block.fn);
-	int i;
-
-	for (i = 0; i < PT_RESTART_FNS; i++)
-		if (restart_fn[i] && restart_fn[i] == fn)
-			return restart_nr[i];
-	return nr;
-}
 
 /* tp_btf programs need no tracefs mounted, unlike tp/. */
 SEC("tp_btf/sys_enter")
@@ -56,7 +41,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!t)
 		return 0;
 	account(t, now);
-	t->sys_nr = cls == PT_SYS_RESTART ? restarted((__s32)id) : (__s32)id;
+	t->sys_nr = cls == PT_SYS_RESTART ?
+			    restarted(bpf_get_current_task_btf(), (__s32)id) :
+			    (__s32)id;
 	if (alloc_on && (cls == PT_SYS_MMAP || cls == PT_SYS_MUNMAP))
 		t->sys_arg = PT_REGS_PARM2_CORE_SYSCALL(regs); /* the length */
 	return 0;

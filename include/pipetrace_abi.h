@@ -176,6 +176,9 @@ struct pt_stage_time {
 	__u64 fsyncs;
 	__u64 vol_switches; /* switched out blocked */
 	__u64 invol_switches; /* switched out runnable (preempted) */
+	/* Of part_ns[PT_PART_SYS]: on CPU inside an I/O syscall (the I/O
+	 * classes); 0 with --syscalls light, which cannot tell it. */
+	__u64 io_cpu_ns;
 };
 
 /* A thread's scheduling state, as the time split follows it. */
@@ -227,6 +230,9 @@ struct pt_thread {
 	char comm[16];
 	__u64 busy_ns[PT_PART_NR]; /* inside any stage */
 	__u64 idle_ns[PT_PART_NR]; /* outside every stage */
+	/* --syscalls light: the task's I/O counters (task->ioac) as of its
+	 * last stage entry or exit, charged from to its innermost stage. */
+	__u64 ioac_rchar, ioac_wchar, ioac_syscr, ioac_syscw;
 };
 
 /*
@@ -515,13 +521,13 @@ _Static_assert(sizeof(struct pt_stage_stats) == 10 * 8 + PT_HIST_BUCKETS * 8,
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
 _Static_assert(sizeof(struct pt_frame) == 24, "pt_frame layout changed");
-_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 24 +
-						   PT_MAX_STAGES + 8 + 16 + 8 +
-						   16 + 2 * PT_PART_NR * 8,
+_Static_assert(sizeof(struct pt_thread) ==
+		       8 + PT_MAX_DEPTH * 24 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
+			       2 * PT_PART_NR * 8 + 4 * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 24 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");
-_Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 6) * 8,
+_Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 7) * 8,
 	       "pt_stage_time must have no padding");
 _Static_assert(sizeof(struct pt_thread_stage) == 8,
 	       "pt_thread_stage must have no padding");

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # .output/bench/results.json from the parts of `make bench` (run by scripts/bench.sh
-# with jq -n): $sys, $mic, $alc are the slurped .output/bench/system.json,
-# .output/bench/micro.json, .output/bench/alloc.json ({} for a part never run); $date,
+# with jq -n): $sys, $mic, $alc, $bys are the slurped .output/bench/system.json,
+# .output/bench/micro.json, .output/bench/alloc.json, .output/bench/bystander.json
+# ({} for a part never run); $date,
 # $kernel, $cpu, $nproc, $vm, $ct describe the run. Adds the ratios of added
 # ns per call and the issue-6 targets, each {target, limit, measured, met}.
 
@@ -63,7 +64,8 @@ def target(text; limit; measured; ok):
   note: "Each case: its repetitions interleaved across tools, median and min. micro cases (f*, a*): ns_per_call per tool, added_ns_per_call = tool - none (see micro_note); other cases: overhead_pct or added ns per event, per tool. Measured, never asserted: targets[].met only compares",
   micro_note: $mic[0].note,
   micro_loops: $mic[0].loops,
-  cases: ($m + $s + (if $alc[0] == {} then {} else {alloc: $alc[0]} end)),
+  cases: ($m + $s + (if $alc[0] == {} then {} else {alloc: $alc[0]} end)
+    + (if $bys[0] == {} then {} else {bystander: $bys[0]} end)),
   ratios: $ratios,
   targets: [
     target("pipetrace latency mode <= 1.05x the kernel floor (empty uprobe + uretprobe), added ns per call, f1us";

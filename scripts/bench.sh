@@ -16,11 +16,16 @@
 #   detach  scripts/bench-detach.sh: attach and      -> .output/bench/detach.json
 #           detach times, 1 to 255 stages, multi-uprobe
 #           links vs. a link per probe (not merged)
+#   bystander scripts/bench-bystander.sh: what    -> .output/bench/bystander.json
+#           tracing refpipe costs untraced programs
+#           (dd bs=1, a pipe ping-pong), --syscalls
+#           exact and light
 #
 #   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
 #                      5 in the alloc part)
-#   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach"); a part
-#                      not run is merged from its JSON of an earlier run
+#   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach
+#                      bystander"); a part not run is merged from its JSON of
+#                      an earlier run
 #
 # System cases (each: per repetition, every variant in turn; medians and
 # minimums over the repetitions):
@@ -63,7 +68,7 @@ PT=.output/pipetrace
 RP=.output/refpipe
 MICRO=.output/bench/micro
 reps=${BENCH_REPS:-7}
-parts=${BENCH_PARTS:-system micro alloc detach}
+parts=${BENCH_PARTS:-system micro alloc detach bystander}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
 scripts/install-deps.sh --bench
@@ -384,11 +389,12 @@ if has_part system; then system_part; fi
 if has_part micro; then scripts/bench-micro.sh || echo "bench: micro part failed" >&2; fi
 if has_part alloc; then scripts/bench-alloc.sh || echo "bench: alloc part failed" >&2; fi
 if has_part detach; then scripts/bench-detach.sh || echo "bench: detach part failed" >&2; fi
+if has_part bystander; then scripts/bench-bystander.sh || echo "bench: bystander part failed" >&2; fi
 
 # ------------------------------------------------------------------ merge
 virt_vm=$(systemd-detect-virt --vm 2>/dev/null || true)
 virt_ct=$(systemd-detect-virt --container 2>/dev/null || true)
-for p in system micro alloc; do
+for p in system micro alloc bystander; do
 	[ -s .output/bench/$p.json ] || echo '{}' >"$tmp/$p.json"
 	[ ! -s .output/bench/$p.json ] || cp .output/bench/$p.json "$tmp/$p.json"
 done
@@ -396,5 +402,5 @@ jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
 	--arg cpu "$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1)" \
 	--argjson nproc "$(nproc)" --arg vm "${virt_vm:-unknown}" --arg ct "${virt_ct:-unknown}" \
 	--slurpfile sys "$tmp/system.json" --slurpfile mic "$tmp/micro.json" --slurpfile alc "$tmp/alloc.json" \
-	-f scripts/bench-merge.jq >.output/bench/results.json
+	--slurpfile bys "$tmp/bystander.json" -f scripts/bench-merge.jq >.output/bench/results.json
 echo "bench: wrote .output/bench/results.json" >&2

@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(make gcc g++ rustc golang-go binutils clang llvm libbpf-dev bpftool
       libelf-dev libdw-dev zlib1g-dev libiberty-dev libcapstone-dev
       libcmocka-dev libexpat1-dev libjson-c-dev pkg-config util-linux
-      xz-utils pigz man-db)
+      xz-utils pigz sqlite3 man-db)
 # `make bench` also wants the peers it compares against.
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(bpftrace uftrace linux-perf hyperfine jq time)

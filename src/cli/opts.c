@@ -157,6 +157,11 @@ void pt_opts__usage(FILE *f)
 	      "                         into calls) instead of its entry and return: about\n"
 	      "                         half the cost per call; the first call of each site\n"
 	      "                         pays the kernel's one-time patching (~70 us)\n"
+	      "      --syscalls light|exact  light (default): no syscall tracepoint,\n"
+	      "                         other tasks barely notice; user, sys, io_cpu and\n"
+	      "                         fsync counts show as '-'. exact: syscall\n"
+	      "                         tracepoints give them, but every task on the\n"
+	      "                         machine takes the slow syscall path meanwhile\n"
 	      "\n"
 	      "Memory (per stage heap use, leaks, page faults, RSS):\n"
 	      "      --alloc            probe the target's allocator (malloc, calloc, realloc,\n"
@@ -211,6 +216,7 @@ enum {
 	OPT_EVENTS,
 	OPT_ADDRESSES,
 	OPT_CALL_GRAPH,
+	OPT_SYSCALLS,
 	OPT_END,
 };
 
@@ -233,6 +239,7 @@ static const struct {
 	{ OPT_FOLDED_OFFCPU, "--folded-offcpu" },
 	{ OPT_EVENTS, "--events" },
 	{ OPT_CALL_GRAPH, "--call-graph" },
+	{ OPT_SYSCALLS, "--syscalls" },
 };
 
 /* Counts option c; -EINVAL with a message the second time a single-value
@@ -309,6 +316,7 @@ static const struct option long_opts[] = {
 	{ "folded-offcpu", required_argument, NULL, OPT_FOLDED_OFFCPU },
 	{ "addresses", no_argument, NULL, OPT_ADDRESSES },
 	{ "call-graph", required_argument, NULL, OPT_CALL_GRAPH },
+	{ "syscalls", required_argument, NULL, OPT_SYSCALLS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -433,7 +441,8 @@ static int opt_memory(struct pt_opts *o, int c, const char *arg, char *err,
 	return 0;
 }
 
-/* How the probes run: --max-threads, --no-calibrate, --sites, -F, -v. */
+/* How the probes run: --max-threads, --no-calibrate, --sites, --syscalls,
+ * -F, -v. */
 static int opt_probe(struct pt_opts *o, int c, const char *arg, char *err,
 		     size_t errlen)
 {
@@ -461,6 +470,14 @@ static int opt_probe(struct pt_opts *o, int c, const char *arg, char *err,
 		return 0;
 	case OPT_SITES:
 		o->sites = true;
+		return 0;
+	case OPT_SYSCALLS:
+		if (strcmp(arg, "exact") && strcmp(arg, "light"))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --syscalls '%s'; give exact or light",
+				arg);
+		o->sys_light = !strcmp(arg, "light");
 		return 0;
 	case 'v':
 		o->verbose = true;
@@ -535,6 +552,7 @@ static void set_defaults(struct pt_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->calibrate = true;
 	o->max_threads = PT_DEFAULT_MAX_THREADS;
+	o->sys_light = true; /* --syscalls light: the others barely notice */
 	o->alloc_sample = 1;
 	o->alloc_max = PT_DEFAULT_MAX_ALLOCS;
 	o->freq_hz = 49;

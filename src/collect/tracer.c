@@ -253,6 +253,11 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_map__set_max_entries(t->skel->maps.events,
 					 PT_DEFAULT_EVENTS_BYTES);
 	}
+	if (o->sys_light) {
+		t->skel->rodata->sys_light = 1;
+		bpf_program__set_autoload(t->skel->progs.sys_enter, false);
+		bpf_program__set_autoload(t->skel->progs.sys_exit, false);
+	}
 	use_multi(t);
 	if (!pt_kpid__initial_ns())
 		t->kpid_iter = t->skel->progs.task_ids;
@@ -354,8 +359,9 @@ static int attach_error(char *err, size_t errlen, const struct pt_stage *s,
 		       strerror(-ret));
 }
 
-/* Attaches the scheduler and syscall tracepoints, once. They are part of
- * what a probed call costs, so calibration runs with them too. Returns 0 or
+/* Attaches the scheduler and syscall tracepoints (not the syscall ones with
+ * --syscalls light), once. They are part of what a probed call costs, so
+ * calibration runs with them too. Returns 0 or
  * -errno with a message in err. */
 static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
 {
@@ -368,7 +374,7 @@ static int attach_tracepoints(struct pt_tracer *t, char *err, size_t errlen)
 	int ret;
 
 	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		if (t->tp_links[i])
+		if (t->tp_links[i] || !bpf_program__autoload(tps[i]))
 			continue;
 		t->tp_links[i] = bpf_program__attach(tps[i]);
 		if (!t->tp_links[i]) {

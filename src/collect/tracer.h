@@ -36,6 +36,7 @@ struct pt_tracer_opts {
 		     * CPU with oncpu, at switch-out with offcpu) */
 	bool alloc_dwarf; /* with alloc, --call-graph dwarf asked for: a
 			   * record of each recorded allocation too */
+	bool sys_light; /* --syscalls light: no syscall tracepoint */
 };
 
 /* Returns 0 or -errno with a one-line message in err. */

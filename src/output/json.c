@@ -34,8 +34,15 @@ static int jadd(json_object *obj, const char *key, json_object *value)
 	return 0;
 }
 
-/* {"on_cpu":..,"user":..,"sys":..,"io":..,...} of a split. */
-static json_object *split_json(const uint64_t part_ns[PT_PART_NR])
+/* Whether part p is unknown: user and sys with --syscalls light. */
+static bool part_unknown(int p, bool light)
+{
+	return light && (p == PT_PART_USER || p == PT_PART_SYS);
+}
+
+/* {"on_cpu":..,"user":..,"sys":..,"io":..,...} of a split (user and sys
+ * null when light). */
+static json_object *split_json(const uint64_t part_ns[PT_PART_NR], bool light)
 {
 	json_object *o = json_object_new_object();
 	int p, ret;
@@ -45,7 +52,9 @@ static json_object *split_json(const uint64_t part_ns[PT_PART_NR])
 	ret = jadd(o, "on_cpu",
 		   juint(part_ns[PT_PART_USER] + part_ns[PT_PART_SYS]));
 	for (p = 0; p < PT_PART_NR; p++)
-		ret |= jadd(o, part_names[p], juint(part_ns[p]));
+		ret |= part_unknown(p, light) ?
+			       json_object_object_add(o, part_names[p], NULL) :
+			       jadd(o, part_names[p], juint(part_ns[p]));
 	if (ret) {
 		json_object_put(o);
 		return NULL;
@@ -53,7 +62,18 @@ static json_object *split_json(const uint64_t part_ns[PT_PART_NR])
 	return o;
 }
 
-static json_object *thread_json(const struct pt_thread_info *th)
+/* The split's "io_cpu": on CPU inside I/O syscalls, within "sys" (null
+ * when light). */
+static int add_io_cpu(json_object *split, uint64_t io_cpu_ns, bool light)
+{
+	if (!split)
+		return -ENOMEM;
+	if (light)
+		return json_object_object_add(split, "io_cpu", NULL);
+	return jadd(split, "io_cpu", juint(io_cpu_ns));
+}
+
+static json_object *thread_json(const struct pt_thread_info *th, bool light)
 {
 	json_object *o = json_object_new_object();
 	int ret = 0;
@@ -72,8 +92,8 @@ static json_object *thread_json(const struct pt_thread_info *th)
 	ret |= jadd(o, "threads", juint(th->nthreads));
 	ret |= jadd(o, "busy_ns", juint(pt_sum_parts(th->busy_ns)));
 	ret |= jadd(o, "idle_ns", juint(pt_sum_parts(th->idle_ns)));
-	ret |= jadd(o, "busy", split_json(th->busy_ns));
-	ret |= jadd(o, "idle", split_json(th->idle_ns));
+	ret |= jadd(o, "busy", split_json(th->busy_ns, light));
+	ret |= jadd(o, "idle", split_json(th->idle_ns, light));
 	if (ret) {
 		json_object_put(o);
 		return NULL;
@@ -82,7 +102,7 @@ static json_object *thread_json(const struct pt_thread_info *th)
 }
 
 /* "alloc":{...} of one memory row. */
-static json_object *mem_json(const struct pt_mem_row *m)
+static json_object *mem_json(const struct pt_mem_row *m, bool light)
 {
 	json_object *o = json_object_new_object(), *top, *site, *stack, *vm;
 	size_t i, f;
@@ -106,7 +126,12 @@ static json_object *mem_json(const struct pt_mem_row *m)
 		ret |= jadd(vm, "munmap_bytes", juint(m->munmap_bytes));
 		ret |= jadd(vm, "brk_grow_bytes", juint(m->brk_grow_bytes));
 	}
-	ret |= jadd(o, "syscalls", vm);
+	if (light) { /* --syscalls light: not seen */
+		json_object_put(vm);
+		ret |= json_object_object_add(o, "syscalls", NULL);
+	} else {
+		ret |= jadd(o, "syscalls", vm);
+	}
 	top = json_object_new_array();
 	for (i = 0; top && i < m->ntop; i++) {
 		site = json_object_new_object();
@@ -139,7 +164,7 @@ static json_object *mem_json(const struct pt_mem_row *m)
 }
 
 static json_object *stage_json(const struct pt_stage_report *row,
-			       const struct pt_mem_row *mem)
+			       const struct pt_mem_row *mem, bool light)
 {
 	const struct pt_totals *t = row->tot;
 	bool items = row->stage->items != PT_ITEMS_NONE;
@@ -194,14 +219,17 @@ static json_object *stage_json(const struct pt_stage_report *row,
 	ret |= jadd(o, "probe_bias_ns", juint(row->bias_ns));
 	ret |= jadd(o, "probe_tail_ns", juint(row->tail_ns));
 	ret |= jadd(o, "self_ns", juint(row->self_ns));
-	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns));
+	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns, light));
+	ret |= add_io_cpu(json_object_object_get(o, "breakdown_ns"),
+			  row->io_cpu_ns, light);
 	ret |= jadd(o, "verdict", json_object_new_string(row->verdict));
 	io = json_object_new_object();
 	if (io) {
 		ret |= jadd(io, "syscalls", juint(t->time.io_syscalls));
 		ret |= jadd(io, "read_bytes", juint(t->time.read_bytes));
 		ret |= jadd(io, "write_bytes", juint(t->time.write_bytes));
-		ret |= jadd(io, "fsyncs", juint(t->time.fsyncs));
+		ret |= light ? json_object_object_add(io, "fsyncs", NULL) :
+			       jadd(io, "fsyncs", juint(t->time.fsyncs));
 	}
 	ret |= jadd(o, "io", io);
 	cs = json_object_new_object();
@@ -213,7 +241,7 @@ static json_object *stage_json(const struct pt_stage_report *row,
 	ret |= jadd(o, "speedup_2x_saves_pct",
 		    json_object_new_double(row->saves_pct));
 	if (mem) {
-		ret |= jadd(o, "alloc", mem_json(mem));
+		ret |= jadd(o, "alloc", mem_json(mem, light));
 		ret |= jadd(o, "page_faults", juint(mem->page_faults));
 	}
 	if (ret) {
@@ -262,7 +290,8 @@ static json_object *report_json(const struct pt_report *r)
 	stages = json_object_new_array();
 	for (i = 0; stages && i < r->n; i++) {
 		json_object *s = stage_json(
-			&r->rows[i], r->snap->mem ? &r->snap->mem[i] : NULL);
+			&r->rows[i], r->snap->mem ? &r->snap->mem[i] : NULL,
+			r->snap->sys_light);
 
 		if (!s || json_object_array_add(stages, s)) {
 			json_object_put(s);
@@ -273,7 +302,8 @@ static json_object *report_json(const struct pt_report *r)
 	ret |= jadd(o, "stages", stages);
 	threads = json_object_new_array();
 	for (i = 0; threads && i < r->snap->nthreads; i++) {
-		json_object *t = thread_json(&r->snap->threads[i]);
+		json_object *t =
+			thread_json(&r->snap->threads[i], r->snap->sys_light);
 
 		if (!t || json_object_array_add(threads, t)) {
 			json_object_put(t);
@@ -289,7 +319,8 @@ static json_object *report_json(const struct pt_report *r)
 			ret |= jadd(a, "sample", juint(r->snap->alloc_sample));
 			ret |= jadd(a, "min_bytes", juint(r->snap->alloc_min));
 			ret |= jadd(a, "outside_stages",
-				    mem_json(&r->snap->mem[r->n]));
+				    mem_json(&r->snap->mem[r->n],
+					     r->snap->sys_light));
 			ret |= jadd(a, "outside_stages_page_faults",
 				    juint(r->snap->mem[r->n].page_faults));
 		}

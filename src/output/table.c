@@ -154,34 +154,50 @@ static void write_thread_table(FILE *f, const struct pt_report *r)
 	}
 }
 
+/* A percentage, or "-" when unknown. */
+static void fmt_known(char *buf, size_t len, double pct, bool unknown)
+{
+	if (unknown)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f", pct);
+}
+
 /* The time split per stage and per thread, and the bottleneck. */
 static void write_split_table(FILE *f, const struct pt_report *r)
 {
 	char bar[BAR_WIDTH + 1], b[32];
 	int w = label_width(r);
+	bool light = r->snap->sys_light;
 	size_t i;
 
-	fprintf(f, "\n%-*s %9s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n", w,
-		"STAGE", "SELF", "CPU%", "SYS%", "IO%", "LOCK%", "SLP%",
-		"RUNQ%", "OTH%", BAR_WIDTH, "SPLIT", "VERDICT", "2x SAVES");
+	fprintf(f,
+		"\n%-*s %9s %5s %5s %5s %5s %5s %5s %5s %5s  %-*s %-8s %8s\n",
+		w, "STAGE", "SELF", "CPU%", "SYS%", "IOC%", "IO%", "LOCK%",
+		"SLP%", "RUNQ%", "OTH%", BAR_WIDTH, "SPLIT", "VERDICT",
+		"2x SAVES");
 	for (i = 0; i < r->n; i++) {
 		const struct pt_stage_report *row = &r->rows[i];
 		const uint64_t *p = row->part_ns;
 		uint64_t t = row->self_ns;
+		char sys[8], ioc[8];
 
 		put_label(f, w, r, row->stage);
 		split_bar(bar, p);
+		fmt_known(sys, sizeof(sys), pct_of(p[PT_PART_SYS], t), light);
+		fmt_known(ioc, sizeof(ioc), pct_of(row->io_cpu_ns, t), light);
 		fprintf(f,
-			" %9s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
+			" %9s %5.1f %5s %5s %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
 			pt_fmt_ns(b, sizeof(b), t),
-			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], t),
-			pct_of(p[PT_PART_SYS], t), pct_of(p[PT_PART_IO], t),
-			pct_of(p[PT_PART_LOCK], t), pct_of(p[PT_PART_SLEEP], t),
-			pct_of(p[PT_PART_RUNQ], t), pct_of(p[PT_PART_OTHER], t),
-			bar, row->verdict, row->saves_pct);
+			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], t), sys, ioc,
+			pct_of(p[PT_PART_IO], t), pct_of(p[PT_PART_LOCK], t),
+			pct_of(p[PT_PART_SLEEP], t), pct_of(p[PT_PART_RUNQ], t),
+			pct_of(p[PT_PART_OTHER], t), bar, row->verdict,
+			row->saves_pct);
 	}
-	fprintf(f,
-		"split: u user, s sys, I io, L lock, S sleep, R run queue, o other\n");
+	fputs(light ? "split: u on CPU (user and sys unknown with --syscalls light; IOC% io_cpu too), I io, L lock, S sleep, R run queue, o other\n" :
+		      "split: u user, s sys (IOC%: the part of it in I/O syscalls), I io, L lock, S sleep, R run queue, o other\n",
+	      f);
 	if (r->snap->nthreads)
 		write_thread_table(f, r);
 	if (r->bottleneck >= 0)

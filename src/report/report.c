@@ -64,6 +64,19 @@ const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])
 	return "mixed";
 }
 
+const char *pt_verdict_io(const uint64_t part_ns[PT_PART_NR],
+			  uint64_t io_cpu_ns)
+{
+	uint64_t p[PT_PART_NR];
+
+	memcpy(p, part_ns, sizeof(p));
+	if (io_cpu_ns > p[PT_PART_SYS])
+		io_cpu_ns = p[PT_PART_SYS];
+	p[PT_PART_SYS] -= io_cpu_ns;
+	p[PT_PART_IO] += io_cpu_ns;
+	return pt_verdict(p);
+}
+
 long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 	       uint64_t elapsed_ns, double *saves_pct)
 {
@@ -218,7 +231,11 @@ static void split_stage(struct pt_stage_report *row)
 	row->self_ns = 0;
 	for (p = 0; p < PT_PART_NR; p++)
 		row->self_ns += row->part_ns[p];
-	row->verdict = pt_verdict(row->part_ns);
+	/* io_cpu is within sys: what the bias took from sys, from it too. */
+	row->io_cpu_ns = row->tot->time.io_cpu_ns;
+	if (row->io_cpu_ns > row->part_ns[PT_PART_SYS])
+		row->io_cpu_ns = row->part_ns[PT_PART_SYS];
+	row->verdict = pt_verdict_io(row->part_ns, row->io_cpu_ns);
 }
 
 /* The report over snapshot s: the figures shown as they are stay there. */

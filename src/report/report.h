@@ -29,6 +29,9 @@ struct pt_stage_report {
 	uint64_t self_ns; /* sum of part_ns */
 	const char *verdict;
 	double saves_pct; /* end-to-end time a 2x faster stage would save */
+	/* Of part_ns[PT_PART_SYS]: on CPU inside I/O syscalls (0, unknown,
+	 * with the snapshot's sys_light) */
+	uint64_t io_cpu_ns;
 };
 
 struct pt_report {
@@ -55,6 +58,10 @@ extern const struct pt_lost_name pt_lost_reasons[PT_LOST_NR];
 /* A split's verdict: the part holding >= 60% of it ("cpu" for user + sys,
  * "io", "lock", "sleep", "runqueue"), else "mixed"; "idle" if empty. */
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
+/* The same, with io_cpu_ns (a share of part_ns[PT_PART_SYS]: on CPU inside
+ * I/O syscalls) counted as "io" rather than "cpu": a stage's verdict. */
+const char *pt_verdict_io(const uint64_t part_ns[PT_PART_NR],
+			  uint64_t io_cpu_ns);
 
 /*
  * Amdahl over the pipeline's threads: with x[t][s] the own time of stage s

@@ -110,6 +110,10 @@ struct pt_snapshot {
 	const struct pt_folded *oncpu; /* samples */
 	const struct pt_folded *offcpu; /* microseconds */
 	struct pt_stackfold_stats stack_stats; /* what folding left out */
+	/* --syscalls light: on-CPU time is all in part_ns[PT_PART_USER]
+	 * (user and sys unknown), io_cpu_ns and fsyncs unknown, io_syscalls
+	 * counts read and write calls only */
+	bool sys_light;
 };
 
 #endif /* PT_SNAPSHOT_H */

@@ -351,6 +351,7 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 			  o->call_graph != PT_CG_FP) ||
 			 (o->alloc && o->call_graph == PT_CG_DWARF),
 		.alloc_dwarf = o->alloc && o->call_graph == PT_CG_DWARF,
+		.sys_light = o->sys_light,
 	};
 	int ret;
 
@@ -959,6 +960,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 	snap->duration_ns = end - s->start_ns;
 	snap->final = final;
 	snap->calibrated = s->calibrated;
+	snap->sys_light = s->o->sys_light;
 	memcpy(snap->bias_ns, s->bias_ns, sizeof(snap->bias_ns));
 	memcpy(snap->tail_ns, s->tail_ns, sizeof(snap->tail_ns));
 	ret = snap_counters(s, snap, end);

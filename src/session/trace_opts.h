@@ -61,6 +61,9 @@ struct pt_opts {
 	struct pt_output *outputs; /* -o, in the order given */
 	size_t noutputs;
 	bool addresses; /* --addresses: unnamed code by exact offset */
+	/* --syscalls light (the default): no syscall tracepoint (see
+	 * README); false: exact */
+	bool sys_light;
 };
 
 #endif /* PT_TRACE_OPTS_H */

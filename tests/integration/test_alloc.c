@@ -178,7 +178,8 @@ static void test_leak(void **state)
  * up to pages; no other stage maps memory. */
 static void test_mmap(void **state)
 {
-	char *pt[] = { "--alloc", NULL };
+	/* mmap and brk are seen by the syscall tracepoints only. */
+	char *pt[] = { "--alloc", "--syscalls", "exact", NULL };
 	char *args[] = { "--records", "5000",	       "--batch", "500",
 			 "--leak",    "filter=200000", NULL };
 	json_object *rep, *self, *vm;

@@ -61,6 +61,7 @@ static void golden_stages(struct golden *g)
 	g->tot[0].time.part_ns[PT_PART_USER] = 3000000;
 	g->tot[0].time.part_ns[PT_PART_SYS] = 1000000;
 	g->tot[0].time.part_ns[PT_PART_IO] = 1050000;
+	g->tot[0].time.io_cpu_ns = 600000; /* of the sys above */
 	golden_latencies(&g->tot[1], 20000, 50);
 	g->tot[1].time.part_ns[PT_PART_LOCK] = 20000000;
 	g->tot[1].time.part_ns[PT_PART_RUNQ] = 5500000;

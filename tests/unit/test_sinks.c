@@ -62,8 +62,9 @@ static void assert_same_text(const char *got, const char *want,
 	}
 }
 
-/* Runs format's sink over the golden snapshot into memory. */
-static char *through_sink(const char *format)
+/* Runs format's sink over the golden snapshot (taken with --syscalls light
+ * if light) into memory. */
+static char *through_sink_mode(const char *format, bool light)
 {
 	static struct golden g;
 	struct pt_snapshot snap;
@@ -73,6 +74,7 @@ static char *through_sink(const char *format)
 	size_t len = 0;
 
 	golden_snapshot(&g, &snap);
+	snap.sys_light = light;
 	assert_int_equal(pt_report__build(&rep, &snap), 0);
 	s.fmt = pt_sink_format__find(format);
 	assert_non_null(s.fmt);
@@ -86,6 +88,11 @@ static char *through_sink(const char *format)
 	fclose(s.f);
 	pt_report__free(&rep);
 	return buf;
+}
+
+static char *through_sink(const char *format)
+{
+	return through_sink_mode(format, false);
 }
 
 static void check_golden(const char *format, const char *file)
@@ -168,6 +175,29 @@ static void test_table_aligned(void **state)
 	free(got);
 }
 
+/* Issue 15: what --syscalls light cannot see is unknown, not 0: user, sys,
+ * io_cpu and fsyncs null in JSON (on_cpu still there), '-' in the table. */
+static void test_light_unknown(void **state)
+{
+	char *json = through_sink_mode("json", true);
+	char *table = through_sink_mode("table", true);
+	const char *row;
+
+	assert_non_null(strstr(json, "\"user\":null"));
+	assert_non_null(strstr(json, "\"sys\":null"));
+	assert_non_null(strstr(json, "\"io_cpu\":null"));
+	assert_non_null(strstr(json, "\"fsyncs\":null"));
+	assert_null(strstr(json, "\"io_cpu\":600000"));
+	/* user + sys of stage_parse, the bias taken out */
+	assert_non_null(strstr(json, "\"on_cpu\":"));
+	/* stage_parse: CPU% known, SYS% and IOC% not. */
+	row = strstr(table, "\nstage_parse  ");
+	assert_non_null(row);
+	assert_non_null(strstr(row, " 79.2     -     -  20.8 "));
+	free(json);
+	free(table);
+}
+
 /* The comparison itself can fail: one changed figure is caught. */
 static void test_golden_detects_change(void **state)
 {
@@ -218,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_golden_detects_change),
 		cmocka_unit_test(test_table_aligned),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_light_unknown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,33 @@ static void test_verdict(void **state)
 			    "cpu");
 }
 
+/* Issue 12: on-CPU time inside I/O syscalls (io_cpu, a share of sys)
+ * counts as I/O. sqlite's autocommit inserts with synchronous=FULL: io
+ * 56%, sys 35% of which 30 points in fsync and write. */
+static void test_verdict_io_cpu(void **state)
+{
+	uint64_t p[PT_PART_NR] = {
+		[PT_PART_USER] = 9, [PT_PART_SYS] = 35, [PT_PART_IO] = 56
+	};
+
+	assert_string_equal(pt_verdict(p), "mixed");
+	assert_string_equal(pt_verdict_io(p, 0), "mixed");
+	assert_string_equal(pt_verdict_io(p, 30), "io");
+	/* 56 + 3 = 59%: just under the threshold. */
+	assert_string_equal(pt_verdict_io(p, 3), "mixed");
+	assert_string_equal(pt_verdict_io(p, 4), "io");
+	/* More io_cpu than sys (the probe's cost taken out of sys) counts
+	 * no more than sys. */
+	p[PT_PART_IO] = 20;
+	p[PT_PART_USER] = 45;
+	assert_string_equal(pt_verdict_io(p, 1000), "mixed");
+	p[PT_PART_USER] = 0;
+	assert_string_equal(pt_verdict_io(p, 1000), "io");
+	/* The parts themselves are left alone. */
+	assert_int_equal(p[PT_PART_SYS], 35);
+	assert_int_equal(p[PT_PART_IO], 20);
+}
+
 static void test_amdahl_single_thread(void **state)
 {
 	/* One thread, three stages of 10, 30, 60 ms in a 100 ms run. */
@@ -228,6 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdict),
+		cmocka_unit_test(test_verdict_io_cpu),
 		cmocka_unit_test(test_amdahl_single_thread),
 		cmocka_unit_test(test_amdahl_threaded),
 		cmocka_unit_test(test_amdahl_workers),
