@@ -4,11 +4,12 @@
 set -euo pipefail
 
 # g++, rustc and golang-go build the C++, Rust and Go programs the tests
-# trace (demangling, return-site probes, Go refused).
+# trace (demangling, return-site probes, Go refused, Go's .gopclntab);
+# linux-perf is what the stack tests check pipetrace's stacks against.
 pkgs=(make gcc g++ rustc golang-go binutils clang llvm libbpf-dev bpftool
       libelf-dev libdw-dev zlib1g-dev libiberty-dev libcapstone-dev
       libcmocka-dev libexpat1-dev libjson-c-dev pkg-config util-linux
-      xz-utils pigz sqlite3 man-db)
+      xz-utils pigz sqlite3 man-db linux-perf)
 # `make bench` also wants the peers it compares against.
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(bpftrace uftrace linux-perf hyperfine jq time)
