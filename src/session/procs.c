@@ -30,6 +30,7 @@ int pt_session__prepare_procs(struct pt_session *s, char *err, size_t errlen)
 	struct pt_pidset found = { 0 };
 	int ret;
 
+	s->target.search_unmapped = s->several;
 	if (o->pid)
 		return pt_procset__check(o->pids, o->npids, err, errlen);
 	if (!o->comm)
@@ -46,6 +47,7 @@ int pt_session__prepare_procs(struct pt_session *s, char *err, size_t errlen)
 		      pt_target__from_pid(&s->target, found.v[0], err, errlen) :
 		      pt_target__from_command(&s->target, o->comm, err, errlen);
 	pt_pidset__free(&found);
+	s->target.search_unmapped = true;
 	if (ret)
 		return ret;
 	if (!s->target.pid && o->alloc)
