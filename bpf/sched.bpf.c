@@ -212,7 +212,8 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 		if (st)
 			st->vol_switches++;
 	}
-	if (offcpu_stacks)
+	/* Stacks are named by the first process's maps: its own only. */
+	if (offcpu_stacks && prev->tgid == target_tgid)
 		offcpu_out(ctx, prev, t, now);
 }
 

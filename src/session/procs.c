@@ -148,6 +148,54 @@ static void relative_times(const struct pt_session *s, struct pt_proc_info *v,
 	}
 }
 
+/* The first of v[0..n) not named exe (one exists). */
+static const struct pt_proc_info *first_other(const struct pt_proc_info *v,
+					      size_t n, const char *exe)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++)
+		if (strcmp(v[i].comm, exe))
+			break;
+	return &v[i];
+}
+
+/* Whether a stage is in the first process's executable. */
+static bool exe_stages(const struct pt_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->stages.n; i++)
+		if (s->target.exe &&
+		    !strcmp(s->stages.v[i].object, s->target.exe))
+			return true;
+	return false;
+}
+
+/*
+ * The stages of the first process's executable are probed in that file
+ * only: says which traced processes ran another program (by name, as the
+ * kernel keeps at most 15 characters of it), whose own functions were
+ * then not probed. Never silent.
+ */
+static void warn_other_programs(const struct pt_session *s,
+				const struct pt_proc_info *v, size_t n)
+{
+	const char *base = s->target.exe ? strrchr(s->target.exe, '/') : NULL;
+	char exe[16];
+	size_t i, others = 0;
+
+	if (!exe_stages(s))
+		return;
+	snprintf(exe, sizeof(exe), "%s", base ? base + 1 : s->target.exe);
+	for (i = 0; i < n; i++)
+		others += strcmp(v[i].comm, exe) != 0;
+	if (others)
+		pt_warn("%zu of the %zu processes traced ran another program than %s (e.g. PID %u, %s): its own functions were not probed, only the stages in %s and the libraries named by -s OBJECT:PATTERN",
+			others, n, exe, first_other(v, n, exe)->pid,
+			first_other(v, n, exe)->comm, exe);
+}
+
 int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 {
 	struct pt_snap_data *d = &s->data;
@@ -164,6 +212,8 @@ int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 		return ret;
 	snap->procs_missed = pt_tracer__procs_full(s->tracer);
 	relative_times(s, d->procs, np);
+	if (snap->final)
+		warn_other_programs(s, d->procs, np);
 	/* One process: the single-process report, unchanged. */
 	if (np < 2)
 		return 0;

@@ -275,6 +275,26 @@ static void test_pigz_pipeline_vs_bpftrace(void **state)
 	json_object_put(rep);
 }
 
+/* Waits (up to 30 s) until pid runs prog_zpipe, past its exec. */
+static void wait_exec(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	for (i = 0; i < 3000; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && !strncmp(comm, "prog_zpipe\n", 11))
+			return;
+		usleep(10000);
+	}
+	fail_msg("PID %d did not start prog_zpipe", (int)pid);
+}
+
 /* A prog_zpipe compressing generated data to /dev/null once released
  * through *go (its fd 3), its count to count. */
 static pid_t start_waiting(const char *count, int *go)
@@ -288,13 +308,18 @@ static pid_t start_waiting(const char *count, int *go)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		dup2(fds[0], 3);
+		/* dup2() onto itself would keep close-on-exec. */
+		if (fds[0] == 3)
+			fcntl(3, F_SETFD, 0);
+		else
+			dup2(fds[0], 3);
 		dup2(open("/dev/null", O_WRONLY), 1);
 		execl(ZPIPE, ZPIPE, "c", count, "wait", (char *)NULL);
 		_exit(127);
 	}
 	close(fds[0]);
 	*go = fds[1];
+	wait_exec(pid);
 	return pid;
 }
 
