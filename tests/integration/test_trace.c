@@ -1003,8 +1003,8 @@ static void test_bad_outputs_fail_before_launch(void **state)
 static void test_repeated_options(void **state)
 {
 	{
-		char *a[] = { PTEST_PIPETRACE, "--comm", "a", "--comm", "b",
-			      NULL };
+		char *a[] = { PTEST_PIPETRACE, "--comm", "a",
+			      "--comm",	       "b",	 NULL };
 
 		expect_error(a, 2, "--comm given twice");
 	}
