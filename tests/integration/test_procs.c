@@ -377,6 +377,53 @@ static void test_pid_list(void **state)
 	json_object_put(rep);
 }
 
+static void test_children_followed(void **state)
+{
+	char c[64], jpath[64], pid[16], cmd[512];
+	char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	char *argv[] = {
+		PTEST_PIPETRACE,     "-p", pid, "--children", "-j", jpath, "-s",
+		"libz.so.1:deflate", NULL
+	};
+	struct ptest_proc tracer, shell;
+	char *log = NULL, *err = NULL;
+	json_object *rep, *procs, *p;
+	uint64_t mine, seen = 0;
+	size_t i;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	/* The shell forks prog_zpipe only once released (after attach);
+	 * `exit 0` keeps it from exec'ing it in its own process. */
+	snprintf(cmd, sizeof(cmd), "read go; %s c %s < %s > /dev/null; exit 0",
+		 ZPIPE, c, input);
+	assert_int_equal(ptest_spawn(&shell, sh, true), 0);
+	snprintf(pid, sizeof(pid), "%d", (int)shell.pid);
+	start_tracer(&tracer, argv, &log);
+	assert_int_equal(write(shell.in_fd, "go\n", 3), 3);
+	close(shell.in_fd);
+	assert_int_equal(ptest_finish(&shell, 120, NULL, &err), 0);
+	/* It ends by itself with the shell, the -p process. */
+	assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	mine = own_count(c);
+	assert_true(mine > 0);
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		if (ptest_u64(p, "ppid") == (uint64_t)shell.pid)
+			seen += proc_calls(p, "deflate");
+	}
+	/* Every call in the shell's child, none elsewhere. */
+	assert_int_equal(seen, mine);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"), mine);
+	free(log);
+	free(err);
+	json_object_put(rep);
+}
+
 static void test_comm_catches_later_process(void **state)
 {
 	char c[64], jpath[64], path[4096];
@@ -467,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_no_follow_is_one_process),
 		cmocka_unit_test(test_pigz_pipeline_vs_bpftrace),
 		cmocka_unit_test(test_pid_list),
+		cmocka_unit_test(test_children_followed),
 		cmocka_unit_test(test_comm_catches_later_process),
 		cmocka_unit_test(test_bad_processes_refused),
 	};
