@@ -385,6 +385,7 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs,
 {
 	struct pt_stage_mem *m;
 
+	/* --alloc is the first process's (its allocator's probes). */
 	if (!target_tgid ||
 	    (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;

@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u8 syscall_class[PT_MAX_SYSCALL] = {};
 const volatile __u8 alloc_on = 0;
 const volatile __u8 sys_light = 0;
+const volatile __u8 procs_on = 0;
 
 /* Set by userspace after load. */
 volatile __u32 target_tgid;
@@ -49,3 +50,4 @@ mem_map_t mem SEC(".maps");
 alloc_calls_map_t alloc_calls SEC(".maps");
 stacks_map_t stacks SEC(".maps");
 samples_map_t samples SEC(".maps");
+procs_map_t procs SEC(".maps");

@@ -20,6 +20,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "pipetrace_abi.h"
+#include "pipetrace_procs.h"
 
 #define TASK_UNINTERRUPTIBLE 0x2
 #define PF_EXITING 0x4
@@ -49,6 +50,8 @@ extern const volatile __s32 restart_nr[PT_RESTART_FNS];
 extern volatile __u32 target_tgid;
 /* enum pt_phase: mismatches count as losses only while armed. */
 extern volatile __u32 phase;
+/* Set before load: several processes, the tgids in `procs` (procs.bpf.c). */
+extern const volatile __u8 procs_on;
 
 /* ------------------------------------------------------ shared maps (common) */
 
@@ -143,6 +146,15 @@ typedef struct {
 } samples_map_t;
 extern samples_map_t samples SEC(".maps");
 
+/* The traced processes beside target_tgid, when procs_on (procs.bpf.c). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PT_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct pt_proc);
+} procs_map_t;
+extern procs_map_t procs SEC(".maps");
+
 /* The value a new thread starts from (all zero). */
 extern const struct pt_thread zero_thread;
 
@@ -196,9 +208,28 @@ get_thread(struct task_struct *task, int mode, __u32 state, __u64 now)
 	if (!t)
 		return NULL;
 	t->sys_nr = -1;
+	t->tgid = task->tgid;
 	t->state = state;
 	t->last_ns = now;
 	return t;
+}
+
+/*
+ * Whether process tgid is traced: the target, or with several processes
+ * one in `procs` that has not exited (one hash lookup, procs_on only).
+ */
+static __always_inline bool traced_tgid(__u32 tgid)
+{
+	struct pt_proc *p;
+
+	if (!tgid)
+		return false; /* also the idle task's */
+	if (tgid == target_tgid)
+		return true;
+	if (!procs_on)
+		return false;
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	return p && !(p->flags & PT_PROC_EXITED);
 }
 
 /* The current thread's state if it belongs to the target, else NULL. */
@@ -207,7 +238,7 @@ static __always_inline struct pt_thread *current_thread(bool create, __u64 now)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct pt_thread *t;
 
-	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
+	if (!traced_tgid((__u32)(pid_tgid >> 32)))
 		return NULL;
 	t = get_thread(bpf_get_current_task_btf(),
 		       create ? GET_CREATE : GET_ONLY, PT_T_ONCPU, now);

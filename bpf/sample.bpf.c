@@ -73,6 +73,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u32 tid = (__u32)pid_tgid, stage = PT_MAX_STAGES;
 	bool kernel = (__s64)PT_REGS_IP(&ctx->regs) < 0;
 
+	/* Stacks are named by the first process's maps: its own only. */
 	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid ||
 	    phase == PT_PHASE_DETACHING)
 		return 0;

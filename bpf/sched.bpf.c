@@ -233,7 +233,8 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 		if (st)
 			st->vol_switches++;
 	}
-	if (offcpu_stacks)
+	/* Stacks are named by the first process's maps: its own only. */
+	if (offcpu_stacks && prev->tgid == target_tgid)
 		offcpu_out(ctx, prev, t, now);
 }
 
@@ -255,16 +256,15 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	__u32 tgid = target_tgid;
+	bool out = traced_tgid(prev->tgid), in = traced_tgid(next->tgid);
 	__u64 now;
 
-	/* No target yet (0 is also the idle task's tgid). */
-	if (!tgid || (prev->tgid != tgid && next->tgid != tgid))
+	if (!out && !in)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (prev->tgid == tgid)
+	if (out)
 		switch_out(ctx, prev, preempt, prev_state, now);
-	if (next->tgid == tgid)
+	if (in)
 		switch_in(next, now);
 	return 0;
 }
@@ -276,7 +276,7 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 	struct pt_thread *t;
 	__u64 now;
 
-	if (!target_tgid || p->tgid != target_tgid)
+	if (!traced_tgid(p->tgid))
 		return 0;
 	now = bpf_ktime_get_ns();
 	t = get_thread(p, mode, PT_T_RUNNABLE, now);
@@ -385,6 +385,7 @@ static __always_inline void keep_exited(__u32 tid, const struct pt_thread *t)
 	}
 	if (s) {
 		__builtin_memcpy(s->comm, t->comm, sizeof(s->comm));
+		s->tgid = t->tgid;
 		add_sum(s, t);
 		return;
 	}
@@ -402,7 +403,7 @@ int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 	__u32 tid = task->pid;
 	struct pt_thread *t;
 
-	if (!target_tgid || task->tgid != target_tgid)
+	if (!traced_tgid(task->tgid))
 		return 0;
 	t = get_thread(task, GET_ONLY, PT_T_ONCPU, now);
 	if (group_dead)

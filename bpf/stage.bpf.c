@@ -22,7 +22,7 @@ const volatile __u64 wake_bytes = 1 << 20;
 volatile __u64 stage_bias_ns[PT_MAX_STAGES];
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
-/* The target_tgid known to have its uprobe area (see has_uprobe_area()). */
+/* The last process known to have its uprobe area (see has_uprobe_area()). */
 __u32 area_tgid;
 /* Exit sites reached by calls entered before their entry site was
  * attached (not losses: those calls were never traced). */
@@ -34,6 +34,17 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pt_stage_stats);
 } stats SEC(".maps");
+
+/* Several processes (procs_on): each stage's calls per process too. A
+ * per-CPU hash: one more lookup per call, no atomics, no histogram. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PT_MAX_PROC_STAGES);
+	__type(key, struct pt_proc_stage_key);
+	__type(value, struct pt_proc_stats);
+} proc_stats SEC(".maps");
+
+static const struct pt_proc_stats zero_proc_stats;
 
 /* Calls streamed one by one (--events). */
 struct {
@@ -74,21 +85,74 @@ static __always_inline void count_items(struct pt_stage_stats *s, __u32 stage,
 	}
 }
 
+/* The current process's counters of stage, created on its first call;
+ * NULL (counted as lost pairs) once the map is full. */
+static __always_inline struct pt_proc_stats *proc_stats_of(__u32 stage)
+{
+	struct pt_proc_stage_key key = {
+		.tgid = (__u32)(bpf_get_current_pid_tgid() >> 32),
+		.stage = stage,
+	};
+	struct pt_proc_stats *p = bpf_map_lookup_elem(&proc_stats, &key);
+
+	if (p)
+		return p;
+	if (bpf_map_update_elem(&proc_stats, &key, &zero_proc_stats,
+				BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&proc_stats, &key)) {
+		count_lost(PT_LOST_PAIRS_FULL, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&proc_stats, &key);
+}
+
+/* Adds one call to its process's counters of stage (procs_on only). */
+static __always_inline void record_proc_call(__u32 stage, __u64 lat,
+					     bool outermost, bool setup,
+					     const struct pt_stage_stats *s,
+					     __u64 items0, __u64 errors0)
+{
+	struct pt_proc_stats *p;
+
+	if (!procs_on)
+		return;
+	p = proc_stats_of(stage);
+	if (!p)
+		return;
+	p->calls++;
+	p->items += s->items - items0;
+	p->errors += s->errors - errors0;
+	if (outermost)
+		p->wall_ns += lat;
+	if (setup) {
+		p->setup_calls++;
+		return;
+	}
+	p->lat_sum_ns += lat;
+	if (p->calls - p->setup_calls == 1 || lat < p->min_ns)
+		p->min_ns = lat;
+	if (lat > p->max_ns)
+		p->max_ns = lat;
+}
+
 /* A call that carried the kernel's uprobe setup (pt_frame.setup) counts,
  * but its latency is kept apart from the function's. */
 static __always_inline void record_call(__u32 stage, __u64 lat, __u64 bias,
 					bool outermost, bool setup, __u64 ret)
 {
 	struct pt_stage_stats *s = bpf_map_lookup_elem(&stats, &stage);
-	__u64 timed;
+	__u64 timed, items0, errors0;
 	__u32 b;
 
 	if (!s)
 		return;
+	items0 = s->items;
+	errors0 = s->errors;
 	s->calls++;
 	if (outermost)
 		s->wall_ns += lat;
 	count_items(s, stage, ret);
+	record_proc_call(stage, lat, outermost, setup, s, items0, errors0);
 	if (setup) {
 		s->setup_calls++;
 		s->setup_ns += lat;
@@ -156,14 +220,15 @@ static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
  */
 static __always_inline bool has_uprobe_area(void)
 {
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
 	struct task_struct *task;
 
-	if (area_tgid == target_tgid)
+	if (area_tgid == tgid)
 		return true;
 	task = (struct task_struct *)bpf_get_current_task();
 	if (!BPF_CORE_READ(task, mm, uprobes_state.xol_area))
 		return false;
-	area_tgid = target_tgid;
+	area_tgid = tgid;
 	return true;
 }
 

@@ -225,7 +225,7 @@ struct pt_thread {
 	__u32 state; /* enum pt_tstate */
 	__u32 off_part; /* enum pt_part while blocked */
 	__s32 sys_nr; /* syscall in progress, or -1 */
-	__u32 pad;
+	__u32 tgid; /* its process */
 	__u64 sys_arg; /* the length of an mmap/munmap in progress (--alloc) */
 	char comm[16];
 	__u64 busy_ns[PT_PART_NR]; /* inside any stage */
@@ -247,6 +247,8 @@ struct pt_thread_sum {
 	__u64 threads;
 	__u64 busy_ns[PT_PART_NR];
 	__u64 idle_ns[PT_PART_NR];
+	__u32 tgid; /* its process (the last one, for a reused tid) */
+	__u32 pad;
 };
 
 /*
@@ -525,7 +527,7 @@ _Static_assert(sizeof(struct pt_thread) ==
 		       8 + PT_MAX_DEPTH * 24 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
 			       2 * PT_PART_NR * 8 + 4 * 8,
 	       "pt_thread must have no padding");
-_Static_assert(sizeof(struct pt_thread_sum) == 24 + 2 * PT_PART_NR * 8,
+_Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");
 _Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 7) * 8,
 	       "pt_stage_time must have no padding");

@@ -121,13 +121,19 @@ static int add_output(struct pt_opts *o, const char *text, char *err,
 
 void pt_opts__usage(FILE *f)
 {
-	fputs("usage: pipetrace [OPTIONS] -p PID\n"
+	fputs("usage: pipetrace [OPTIONS] -p PID[,PID...]\n"
+	      "       pipetrace [OPTIONS] --comm NAME\n"
 	      "       pipetrace [OPTIONS] -- CMD [ARGS...]\n"
 	      "\n"
 	      "Trace the stage functions of a pipeline: calls, items, latency\n"
 	      "percentiles, throughput and concurrency per stage.\n"
 	      "\n"
-	      "  -p, --pid PID          trace a running process\n"
+	      "  -p, --pid PID[,PID...] trace running processes (repeatable)\n"
+	      "      --children         with -p: their descendants too, present and future\n"
+	      "      --comm NAME        trace every process named NAME (/proc/PID/comm),\n"
+	      "                         also those that start while tracing\n"
+	      "      --no-follow        trace the launched command's process only, not the\n"
+	      "                         processes it forks (default: all its descendants)\n"
 	      "  -u, --user USER        run CMD as USER (uid, groups, HOME, USER, LOGNAME)\n"
 	      "  -s, --stage SPEC       trace functions matching SPEC (repeatable):\n"
 	      "                         PATTERN         glob over the main executable's functions,\n"
@@ -217,6 +223,9 @@ enum {
 	OPT_ADDRESSES,
 	OPT_CALL_GRAPH,
 	OPT_SYSCALLS,
+	OPT_CHILDREN,
+	OPT_NO_FOLLOW,
+	OPT_COMM,
 	OPT_END,
 };
 
@@ -226,7 +235,6 @@ static const struct {
 	int c;
 	const char *name;
 } single_opts[] = {
-	{ 'p', "-p" },
 	{ 'd', "-d" },
 	{ 'i', "-i" },
 	{ 'j', "--json" },
@@ -240,6 +248,7 @@ static const struct {
 	{ OPT_EVENTS, "--events" },
 	{ OPT_CALL_GRAPH, "--call-graph" },
 	{ OPT_SYSCALLS, "--syscalls" },
+	{ OPT_COMM, "--comm" },
 };
 
 /* Counts option c; -EINVAL with a message the second time a single-value
@@ -253,10 +262,6 @@ static int once(unsigned char seen[OPT_END], int c, char *err, size_t errlen)
 	for (i = 0; i < sizeof(single_opts) / sizeof(single_opts[0]); i++) {
 		if (single_opts[i].c != c)
 			continue;
-		if (c == 'p')
-			return pt_errf(
-				err, errlen, -EINVAL,
-				"several -p are not supported yet; give one -p PID (one pipetrace per process)");
 		if (c == 'j')
 			return pt_errf(
 				err, errlen, -EINVAL,
@@ -317,6 +322,9 @@ static const struct option long_opts[] = {
 	{ "addresses", no_argument, NULL, OPT_ADDRESSES },
 	{ "call-graph", required_argument, NULL, OPT_CALL_GRAPH },
 	{ "syscalls", required_argument, NULL, OPT_SYSCALLS },
+	{ "children", no_argument, NULL, OPT_CHILDREN },
+	{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
+	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -337,18 +345,82 @@ static int set_path(const char **dst, const char *arg, const char *name,
 	return 0;
 }
 
-/* What to trace and for how long: -p, -u, -s, -d, -i. */
+/* Appends pid to o->pids (o->pid: the first). 0 or -ENOMEM. */
+static int add_pid(struct pt_opts *o, pid_t pid)
+{
+	pid_t *v;
+	size_t i;
+
+	for (i = 0; i < o->npids; i++)
+		if (o->pids[i] == pid)
+			return 0;
+	v = realloc(o->pids, (o->npids + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->pids = v;
+	o->pids[o->npids++] = pid;
+	o->pid = o->pids[0];
+	return 0;
+}
+
+/* -p PID[,PID...], repeatable. */
+static int parse_pids(struct pt_opts *o, const char *arg, char *err,
+		      size_t errlen)
+{
+	char one[32];
+	const char *p = arg, *comma;
+	size_t len;
+	pid_t pid;
+
+	do {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(one))
+			len = sizeof(one) - 1;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (pt_opts__parse_pid(one, &pid))
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad PID '%s' in '-p %s'; give positive process ids, e.g. -p 12,34",
+				one, arg);
+		if (add_pid(o, pid))
+			return pt_errf(err, errlen, -ENOMEM, "out of memory");
+		p = comma ? comma + 1 : NULL;
+	} while (p);
+	return 0;
+}
+
+/* Which processes: -p, --children, --no-follow, --comm. */
+static int opt_procs(struct pt_opts *o, int c, const char *arg, char *err,
+		     size_t errlen)
+{
+	switch (c) {
+	case 'p':
+		return parse_pids(o, arg, err, errlen);
+	case OPT_CHILDREN:
+		o->children = true;
+		return 0;
+	case OPT_NO_FOLLOW:
+		o->no_follow = true;
+		return 0;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) > 15)
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --comm '%s'; give a process name of 1 to 15 characters (as in /proc/PID/comm)",
+				arg);
+		o->comm = arg;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* What to trace and for how long: -u, -s, -d, -i. */
 static int opt_target(struct pt_opts *o, int c, const char *arg, char *err,
 		      size_t errlen)
 {
 	switch (c) {
-	case 'p':
-		if (pt_opts__parse_pid(arg, &o->pid))
-			return pt_errf(
-				err, errlen, -EINVAL,
-				"bad PID '%s'; give a positive process id",
-				arg);
-		return 0;
 	case 'u':
 		if (!*arg)
 			return pt_errf(err, errlen, -EINVAL,
@@ -492,10 +564,7 @@ static int parse_one(struct pt_opts *o, int c, const char *arg, char *err,
 {
 	static int (*const groups[])(struct pt_opts *, int, const char *,
 				     char *, size_t) = {
-		opt_target,
-		opt_output,
-		opt_memory,
-		opt_probe,
+		opt_procs, opt_target, opt_output, opt_memory, opt_probe,
 	};
 	size_t i;
 	int ret;
@@ -536,14 +605,25 @@ static int parse_command(struct pt_opts *o, int argc, char **argv, char *err,
 	if (o->pid && o->argv)
 		return pt_errf(err, errlen, -EINVAL,
 			       "give either -p PID or -- CMD, not both");
+	if (o->comm && (o->pid || o->argv))
+		return pt_errf(err, errlen, -EINVAL,
+			       "give one of -p PID, --comm NAME or -- CMD");
+	if (o->children && !o->pid)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"--children follows the descendants of -p PID; give -p PID too");
+	if (o->no_follow && !o->argv)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"--no-follow is for a launched command (-- CMD); -p traces only the PIDs given unless --children");
 	if (o->pid && o->user)
 		return pt_errf(
 			err, errlen, -EINVAL,
 			"-u USER runs a launched command; a running process (-p) keeps its own user");
-	if (!o->pid && !o->argv)
+	if (!o->pid && !o->argv && !o->comm)
 		return pt_errf(
 			err, errlen, -EINVAL,
-			"nothing to trace; give -p PID or -- CMD [ARGS...]");
+			"nothing to trace; give -p PID, --comm NAME or -- CMD [ARGS...]");
 	return 0;
 }
 
@@ -594,6 +674,9 @@ void pt_opts__free(struct pt_opts *o)
 		spec_free(&o->specs[i]);
 	free(o->specs);
 	o->specs = NULL;
+	free(o->pids);
+	o->pids = NULL;
+	o->npids = 0;
 	o->nspecs = 0;
 	for (i = 0; i < o->noutputs; i++) {
 		free(o->outputs[i].format);

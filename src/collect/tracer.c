@@ -35,6 +35,8 @@ struct pt_tracer {
 	struct pt_uprobes stage_up; /* stages' exits, then entries */
 	struct pt_uprobes calib_up; /* kept until detach */
 	struct bpf_link *tp_links[6]; /* scheduler and syscall tracepoints */
+	bool procs; /* several processes: probes on every process, filtered */
+	struct bpf_link *proc_links[3]; /* procs.bpf.c: fork, exec, exit */
 	struct pt_uprobes warm_up;
 	struct pt_uprobes alloc_up; /* --alloc */
 	struct bpf_link *fault_link; /* page_fault_user, with --alloc */
@@ -105,6 +107,9 @@ static int read_stage(struct pt_tracer *t, uint32_t id, struct pt_totals *out)
 		pt_totals__add_cpu(out, &t->percpu[i], &t->percpu_time[i]);
 	return 0;
 }
+
+static void setup_procs(struct pt_tracer *t, const struct pt_tracer_opts *o);
+static int attach_procs(struct pt_tracer *t, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- lifecycle */
 
@@ -258,6 +263,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_program__set_autoload(t->skel->progs.sys_enter, false);
 		bpf_program__set_autoload(t->skel->progs.sys_exit, false);
 	}
+	setup_procs(t, o);
 	use_multi(t);
 	if (!pt_kpid__initial_ns())
 		t->kpid_iter = t->skel->progs.task_ids;
@@ -318,6 +324,10 @@ void pt_tracer__detach(struct pt_tracer *t)
 	t->nsample_links = 0;
 	/* The allocator's probes first: the hottest. */
 	pt_uprobes__detach(ups, sizeof(ups) / sizeof(ups[0]));
+	for (i = 0; i < sizeof(t->proc_links) / sizeof(t->proc_links[0]); i++) {
+		bpf_link__destroy(t->proc_links[i]);
+		t->proc_links[i] = NULL;
+	}
 	for (i = 0; i < sizeof(t->tp_links) / sizeof(t->tp_links[0]); i++) {
 		bpf_link__destroy(t->tp_links[i]);
 		t->tp_links[i] = NULL;
@@ -540,23 +550,31 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 	size_t failed;
 	int ret;
 
-	ret = pt_kpid__of(t->kpid_iter, tgid, &ktgid, err, errlen);
+	ret = tgid > 0 ? pt_kpid__of(t->kpid_iter, tgid, &ktgid, err, errlen) :
+			 0;
 	if (ret)
 		return ret;
-	t->skel->bss->target_tgid = ktgid;
+	t->skel->bss->target_tgid = tgid > 0 ? ktgid : 0;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
 	/* Scheduler and syscall tracepoints first, so that threads are
-	 * followed from before their first stage call. */
+	 * followed from before their first stage call; then the processes'
+	 * (after thread_exit, which must still see an exiting one traced). */
 	ret = attach_tracepoints(t, err, errlen);
+	if (!ret)
+		ret = attach_procs(t, err, errlen);
 	if (ret) {
 		pt_tracer__detach(t);
 		return ret;
 	}
-	ret = attach_stages(t, tgid, &failed);
+	/* Several processes: every process mapping a file hits its probes
+	 * (the ones not traced return at once), so that a child is traced
+	 * from its first instruction. */
+	ret = attach_stages(t, t->procs ? -1 : tgid, &failed);
 	if (ret) {
 		/* A target that exits while we attach looks like a missing
 		 * file. */
-		if (ret != -ENOMEM && kill(tgid, 0) && errno == ESRCH)
+		if (ret != -ENOMEM && tgid > 0 && kill(tgid, 0) &&
+		    errno == ESRCH)
 			ret = -ESRCH;
 		attach_error(err, errlen, &st->v[failed], ret);
 		pt_tracer__detach(t);
@@ -1078,6 +1096,7 @@ static int add_thread_row(struct pt_thread_info **v, size_t *len, uint32_t tid,
 	r->tid = tid;
 	r->exited = exited;
 	r->nthreads = s->threads;
+	r->pid = s->tgid;
 	r->seen = true;
 	memcpy(r->comm, s->comm, sizeof(r->comm));
 	r->comm[sizeof(r->comm) - 1] = '\0';
@@ -1106,6 +1125,7 @@ static int read_live(struct pt_tracer *t, uint64_t now,
 		if (bpf_map_lookup_elem(fd, &key, th))
 			continue; /* deleted meanwhile */
 		memcpy(s.comm, th->comm, sizeof(s.comm));
+		s.tgid = th->tgid;
 		memcpy(s.busy_ns, th->busy_ns, sizeof(s.busy_ns));
 		memcpy(s.idle_ns, th->idle_ns, sizeof(s.idle_ns));
 		ret = add_thread_row(v, len, key, &s, false);
@@ -1380,5 +1400,180 @@ int pt_tracer__for_each_sample(struct pt_tracer *t, pt_sample_cb cb, void *ctx)
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------ several processes */
+
+/* Before load: the processes' programs and maps, with o->procs only. */
+static void setup_procs(struct pt_tracer *t, const struct pt_tracer_opts *o)
+{
+	struct bpf_program *progs[] = { t->skel->progs.proc_fork,
+					t->skel->progs.proc_exec,
+					t->skel->progs.proc_exit };
+	size_t i;
+
+	t->procs = o->procs;
+	if (o->procs) {
+		t->skel->rodata->procs_on = 1;
+		t->skel->rodata->follow_forks = o->follow;
+		if (o->comm)
+			snprintf((char *)t->skel->rodata->comm_match,
+				 sizeof(t->skel->rodata->comm_match), "%s",
+				 o->comm);
+		return;
+	}
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], false);
+	bpf_map__set_max_entries(t->skel->maps.procs, 1);
+	bpf_map__set_max_entries(t->skel->maps.proc_stats, 1);
+}
+
+static int attach_procs(struct pt_tracer *t, char *err, size_t errlen)
+{
+	struct bpf_program *progs[] = { t->skel->progs.proc_fork,
+					t->skel->progs.proc_exec,
+					t->skel->progs.proc_exit };
+	size_t i;
+	int ret;
+
+	for (i = 0; t->procs && i < sizeof(progs) / sizeof(progs[0]); i++) {
+		if (t->proc_links[i])
+			continue;
+		t->proc_links[i] = bpf_program__attach(progs[i]);
+		if (!t->proc_links[i]) {
+			ret = -errno;
+			return pt_errf(
+				err, errlen, ret,
+				"kernel lacks the %s tracepoint (tp_btf): %s",
+				bpf_program__name(progs[i]), strerror(-ret));
+		}
+	}
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
+			const char *comm, char *err, size_t errlen)
+{
+	struct pt_proc p = { .start_ns = mono_ns() };
+	uint32_t kpid, kppid = 0;
+	int ret;
+
+	if (!t->procs)
+		return 0;
+	ret = pt_kpid__of(t->kpid_iter, pid, &kpid, err, errlen);
+	if (ret)
+		return ret;
+	if (ppid > 0 && pt_kpid__of(t->kpid_iter, ppid, &kppid, err, errlen))
+		kppid = 0; /* outside pipetrace's namespace */
+	p.ppid = kppid;
+	snprintf(p.comm, sizeof(p.comm), "%s", comm ? comm : "");
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &kpid, &p,
+				BPF_NOEXIST) &&
+	    errno != EEXIST)
+		return pt_errf(err, errlen, -errno,
+			       "cannot trace PID %d: %s (at most %d processes)",
+			       pid, strerror(errno), PT_MAX_PROCS);
+	return 0;
+}
+
+uint64_t pt_tracer__procs_full(const struct pt_tracer *t)
+{
+	return t->procs ? t->skel->bss->procs_full : 0;
+}
+
+int pt_tracer__read_procs(struct pt_tracer *t, struct pt_proc_info **out,
+			  size_t *n)
+{
+	int fd = bpf_map__fd(t->skel->maps.procs);
+	struct pt_proc_info *v = NULL, *nv;
+	uint32_t key, next;
+	struct pt_proc p;
+	void *prev = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (t->procs && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &p))
+			continue;
+		nv = realloc(v, (len + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		pt_proc_info__from(&v[len++], key, &p);
+	}
+	if (len)
+		qsort(v, len, sizeof(*v), pt_proc_info__cmp);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* Sums one (process, stage) key's per-CPU counters into *r. */
+static int read_proc_stage(struct pt_tracer *t, int fd,
+			   const struct pt_proc_stage_key *key,
+			   struct pt_proc_stats *cpu,
+			   struct pt_proc_stage_row *r)
+{
+	int i;
+
+	if (bpf_map_lookup_elem(fd, key, cpu))
+		return -errno;
+	memset(r, 0, sizeof(*r));
+	r->pid = key->tgid;
+	r->stage = key->stage;
+	for (i = 0; i < t->ncpus; i++)
+		pt_proc_stage_row__add(r, &cpu[i]);
+	return 0;
+}
+
+int pt_tracer__read_proc_stages(struct pt_tracer *t, size_t nstages,
+				struct pt_proc_stage_row **out, size_t *n)
+{
+	int fd = bpf_map__fd(t->skel->maps.proc_stats);
+	struct pt_proc_stage_row *v = NULL, *nv;
+	struct pt_proc_stage_key key, next;
+	struct pt_proc_stats *cpu;
+	void *prev = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	*n = 0;
+	cpu = calloc((size_t)t->ncpus, sizeof(*cpu));
+	if (!cpu)
+		return -ENOMEM;
+	while (t->procs && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (key.stage >= nstages) /* the calibration's */
+			continue;
+		nv = realloc(v, (len + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			free(cpu);
+			return -ENOMEM;
+		}
+		v = nv;
+		if (!read_proc_stage(t, fd, &key, cpu, &v[len]))
+			len++;
+	}
+	free(cpu);
+	if (len)
+		qsort(v, len, sizeof(*v), pt_proc_stage_row__cmp);
+	*out = v;
+	*n = len;
 	return 0;
 }

@@ -17,7 +17,9 @@
 #include <sys/types.h>
 
 #include "pipetrace_abi.h"
+#include "pipetrace_procs.h"
 #include "collect/allocsites.h"
+#include "report/procs.h"
 #include "report/snapshot.h"
 #include "target/stages.h"
 
@@ -37,6 +39,12 @@ struct pt_tracer_opts {
 	bool alloc_dwarf; /* with alloc, --call-graph dwarf asked for: a
 			   * record of each recorded allocation too */
 	bool sys_light; /* --syscalls light: no syscall tracepoint */
+	/* Several processes: stage probes on every process mapping a file,
+	 * filtered in BPF to the tgids of `procs` (pt_tracer__add_proc());
+	 * follow: their children too; comm: every process of that name. */
+	bool procs;
+	bool follow;
+	const char *comm;
 };
 
 /* Returns 0 or -errno with a one-line message in err. */
@@ -194,5 +202,28 @@ void pt_tracer__close(struct pt_tracer *t);
 /* Folds per-CPU values into one total (exposed for tests). */
 void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
 			const struct pt_stage_time *cpu_time);
+
+/* ------------------------------------------------ several processes (procs) */
+
+/* Traces process pid (pipetrace's PID namespace ids; ppid 0: unknown)
+ * from now on. A no-op without opts.procs. Returns 0 or -errno with a
+ * message in err. */
+int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
+			const char *comm, char *err, size_t errlen);
+/* The traced processes (sorted by pid); *out malloc'ed. 0 or -ENOMEM. */
+int pt_tracer__read_procs(struct pt_tracer *t, struct pt_proc_info **out,
+			  size_t *n);
+/* Each stage's calls per process (sorted by stage, then pid), stages below
+ * nstages only; *out malloc'ed. 0 or -ENOMEM. */
+int pt_tracer__read_proc_stages(struct pt_tracer *t, size_t nstages,
+				struct pt_proc_stage_row **out, size_t *n);
+/* Processes not traced because the procs map was full. */
+uint64_t pt_tracer__procs_full(const struct pt_tracer *t);
+/* An entry of the procs map as the model's row (collect/procs.c). */
+void pt_proc_info__from(struct pt_proc_info *r, uint32_t tgid,
+			const struct pt_proc *p);
+/* Adds one CPU's (process, stage) counters to r. */
+void pt_proc_stage_row__add(struct pt_proc_stage_row *r,
+			    const struct pt_proc_stats *cpu);
 
 #endif /* PT_TRACER_H */

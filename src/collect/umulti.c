@@ -56,7 +56,7 @@ int pt_umulti__attach(int prog_fd, const char *path, const unsigned long *offs,
 	a.cookies = (uint64_t)(uintptr_t)cookies;
 	a.cnt = (uint32_t)n;
 	a.flags = ret ? PT_F_UPROBE_MULTI_RETURN : 0;
-	a.pid = (uint32_t)tgid;
+	a.pid = tgid > 0 ? (uint32_t)tgid : 0; /* 0: every process */
 	fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &a, sizeof(a));
 	return fd < 0 ? -errno : fd;
 }

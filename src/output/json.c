@@ -5,6 +5,7 @@
 #include <string.h>
 #include <json.h>
 
+#include "output/procs_out.h"
 #include "output/sink.h"
 
 /* JSON names of the parts, in enum pt_part order. */
@@ -293,6 +294,9 @@ static json_object *report_json(const struct pt_report *r)
 			&r->rows[i], r->snap->mem ? &r->snap->mem[i] : NULL,
 			r->snap->sys_light);
 
+		if (s && r->snap->nprocs &&
+		    json_object_object_add(s, "pid", pt_json__stage_pid(r, i)))
+			ret = -ENOMEM;
 		if (!s || json_object_array_add(stages, s)) {
 			json_object_put(s);
 			ret = -ENOMEM;
@@ -305,6 +309,8 @@ static json_object *report_json(const struct pt_report *r)
 		json_object *t =
 			thread_json(&r->snap->threads[i], r->snap->sys_light);
 
+		if (t && r->snap->nprocs)
+			ret |= jadd(t, "pid", juint(r->snap->threads[i].pid));
 		if (!t || json_object_array_add(threads, t)) {
 			json_object_put(t);
 			ret = -ENOMEM;
@@ -312,6 +318,8 @@ static json_object *report_json(const struct pt_report *r)
 		}
 	}
 	ret |= jadd(o, "threads", threads);
+	if (r->snap->nprocs)
+		ret |= jadd(o, "processes", pt_json__procs(r));
 	if (r->snap->mem) {
 		json_object *a = json_object_new_object(), *rss;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "output/procs_out.h"
 #include "output/sink.h"
 
 /* "1.23k", "4.5M" for rates and counts in narrow columns. */
@@ -114,11 +115,57 @@ static const char *thread_note(char *buf, size_t len,
 	return buf;
 }
 
+/* One thread's row of the thread table. */
+static void thread_row(FILE *f, const struct pt_thread_info *th)
+{
+	char b[32], note[64], name[32];
+	const uint64_t *p = th->idle_ns;
+	uint64_t idle = pt_sum_parts(p);
+	uint64_t all = pt_sum_parts(th->busy_ns) + idle;
+
+	thread_note(note, sizeof(note), th);
+	/* tid 0: exited threads beyond the rows kept, summed. */
+	if (th->tid)
+		snprintf(name, sizeof(name), "%s", th->comm);
+	else
+		snprintf(name, sizeof(name), "(%llu exited)",
+			 (unsigned long long)th->nthreads);
+	fprintf(f,
+		"%-8u %-16s %9s %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f%s%s\n",
+		th->tid, name, pt_fmt_ns(b, sizeof(b), all),
+		pct_of(all - idle, all), pct_of(idle, all),
+		pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
+		pct_of(p[PT_PART_IO], all), pct_of(p[PT_PART_LOCK], all),
+		pct_of(p[PT_PART_SLEEP], all), pct_of(p[PT_PART_RUNQ], all),
+		pct_of(p[PT_PART_OTHER], all), note[0] ? "  " : "", note);
+}
+
+/* Several processes: each one's threads under its name, then the threads
+ * of no process traced now (tid 0's sum, a reused tid's). */
+static void thread_groups(FILE *f, const struct pt_report *r)
+{
+	const struct pt_snapshot *s = r->snap;
+	size_t i, k, rest = 0;
+
+	for (k = 0; k < s->nprocs; k++) {
+		pt_table__proc_heading(f, r, s->procs[k].pid);
+		for (i = 0; i < s->nthreads; i++)
+			if (s->threads[i].pid == s->procs[k].pid)
+				thread_row(f, &s->threads[i]);
+	}
+	for (i = 0; i < s->nthreads; i++)
+		rest += !pt_procs__find(s->procs, s->nprocs, s->threads[i].pid);
+	if (rest)
+		pt_table__proc_heading(f, r, 0);
+	for (i = 0; rest && i < s->nthreads; i++)
+		if (!pt_procs__find(s->procs, s->nprocs, s->threads[i].pid))
+			thread_row(f, &s->threads[i]);
+}
+
 /* Per thread: its time in the trace, in stages (busy) and outside them
  * (idle), and where the idle time went, each in % of the thread's time. */
 static void write_thread_table(FILE *f, const struct pt_report *r)
 {
-	char b[32], note[64], name[32];
 	size_t i;
 
 	/* Over the six idle columns: 8+1+16+1+9+1+6+1+6+1 characters in. */
@@ -127,31 +174,12 @@ static void write_thread_table(FILE *f, const struct pt_report *r)
 	fprintf(f, "%-8s %-16s %9s %6s %6s %6s %6s %6s %6s %6s %6s  %s\n",
 		"TID", "THREAD", "TIME", "BUSY%", "IDLE%", "CPU%", "IO%",
 		"LOCK%", "SLP%", "RUNQ%", "OTH%", "NOTE");
-	for (i = 0; i < r->snap->nthreads; i++) {
-		const struct pt_thread_info *th = &r->snap->threads[i];
-		const uint64_t *p = th->idle_ns;
-		uint64_t idle = pt_sum_parts(p);
-		uint64_t all = pt_sum_parts(th->busy_ns) + idle;
-
-		thread_note(note, sizeof(note), th);
-		/* tid 0: exited threads beyond the rows kept, summed. */
-		if (th->tid)
-			snprintf(name, sizeof(name), "%s", th->comm);
-		else
-			snprintf(name, sizeof(name), "(%llu exited)",
-				 (unsigned long long)th->nthreads);
-		fprintf(f,
-			"%-8u %-16s %9s %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f%s%s\n",
-			th->tid, name, pt_fmt_ns(b, sizeof(b), all),
-			pct_of(all - idle, all), pct_of(idle, all),
-			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], all),
-			pct_of(p[PT_PART_IO], all),
-			pct_of(p[PT_PART_LOCK], all),
-			pct_of(p[PT_PART_SLEEP], all),
-			pct_of(p[PT_PART_RUNQ], all),
-			pct_of(p[PT_PART_OTHER], all), note[0] ? "  " : "",
-			note);
+	if (r->snap->nprocs) {
+		thread_groups(f, r);
+		return;
 	}
+	for (i = 0; i < r->snap->nthreads; i++)
+		thread_row(f, &r->snap->threads[i]);
 }
 
 /* A percentage, or "-" when unknown. */
@@ -427,7 +455,11 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			fmt_rate(b[7], sizeof(b[7]), row->calls_per_s),
 			items ? fmt_rate(b[8], sizeof(b[8]), row->items_per_s) :
 				"-");
+		if (r->snap->nprocs)
+			pt_table__proc_rows(f, w, r, i);
 	}
+	if (r->snap->nprocs)
+		pt_table__procs(f, r);
 	write_setup_notes(f, r);
 	write_probe_notes(f, r);
 	write_split_table(f, r);

@@ -184,6 +184,9 @@ int pt_interval__next(struct pt_interval *iv, const struct pt_snapshot *cur,
 		out->lost[i] = less(cur->lost[i], iv->prev_lost[i]);
 	out->mem = NULL;
 	out->oncpu = out->offcpu = NULL;
+	/* Per-process counts are cumulative: not shown for an interval. */
+	out->proc_stages = NULL;
+	out->nproc_stages = 0;
 	return keep(iv, cur);
 }
 

@@ -14,6 +14,7 @@
 
 #include "pipetrace_abi.h"
 #include "report/memreport.h"
+#include "report/procs.h"
 #include "target/stages.h"
 
 struct pt_folded;
@@ -51,6 +52,7 @@ static inline uint64_t pt_totals__timed(const struct pt_totals *t)
  * (nthreads of them). */
 struct pt_thread_info {
 	uint32_t tid;
+	uint32_t pid; /* its process (0: not known) */
 	bool exited;
 	/* false: never seen run during the trace (listed by /proc at attach,
 	 * idle throughout, its part from what it waited in: blocked_on) */
@@ -114,6 +116,12 @@ struct pt_snapshot {
 	 * (user and sys unknown), io_cpu_ns and fsyncs unknown, io_syscalls
 	 * counts read and write calls only */
 	bool sys_light;
+	/* Several processes (report/procs.h); nprocs 0 with one. */
+	const struct pt_proc_info *procs; /* sorted by pid */
+	size_t nprocs;
+	const struct pt_proc_stage_row *proc_stages; /* by stage, then pid */
+	size_t nproc_stages;
+	uint64_t procs_missed; /* not traced: too many processes */
 };
 
 #endif /* PT_SNAPSHOT_H */

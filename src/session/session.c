@@ -138,9 +138,13 @@ int pt_session__prepare(struct pt_session *s, char *err, size_t errlen)
 	const struct pt_opts *o = s->o;
 	int ret;
 
-	ret = o->pid ? pt_target__from_pid(&s->target, o->pid, err, errlen) :
-		       pt_target__from_command(&s->target, o->argv[0], err,
-					       errlen);
+	s->several = pt_session__several(o);
+	ret = o->comm ? 0 :
+	      o->pid  ? pt_target__from_pid(&s->target, o->pid, err, errlen) :
+			pt_target__from_command(&s->target, o->argv[0], err,
+						errlen);
+	if (!ret)
+		ret = pt_session__prepare_procs(s, err, errlen);
 	if (!ret && o->user)
 		ret = pt_creds__from_user(o->user, &s->creds, err, errlen);
 	if (!ret)
@@ -161,8 +165,10 @@ int pt_session__prepare(struct pt_session *s, char *err, size_t errlen)
 	if ((s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
 	    pt_ksyms__load(&s->ksyms, err, errlen))
 		pt_warn("%s; kernel frames are shown as addresses", err);
-	s->command = o->pid ? read_cmdline(o->pid, s->target.exe) :
-			      join_argv(o->argv);
+	s->command = o->argv ? join_argv(o->argv) :
+		     s->target.pid ?
+			       read_cmdline(s->target.pid, s->target.exe) :
+			       strdup(o->comm);
 	if (!s->command)
 		return pt_errf(err, errlen, -ENOMEM, "out of memory");
 	pt_debug("start: %zu stages resolved in %.1f ms", s->stages.n,
@@ -352,6 +358,9 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 			 (o->alloc && o->call_graph == PT_CG_DWARF),
 		.alloc_dwarf = o->alloc && o->call_graph == PT_CG_DWARF,
 		.sys_light = o->sys_light,
+		.procs = s->several,
+		.follow = (o->argv && !o->no_follow) || o->children,
+		.comm = o->comm,
 	};
 	int ret;
 
@@ -457,8 +466,9 @@ static int find_target(struct pt_session *s, char *err, size_t errlen)
 	const struct pt_opts *o = s->o;
 	int ret;
 
-	if (o->pid) {
-		s->pid = o->pid;
+	if (!o->argv) {
+		s->pid = s->target.pid;
+		s->next_pid = 1;
 	} else {
 		ret = pt_child__spawn_held_as(&s->child, o->argv, &s->orig_mask,
 					      o->user ? &s->creds : NULL);
@@ -469,8 +479,10 @@ static int find_target(struct pt_session *s, char *err, size_t errlen)
 		s->pid = s->child.pid;
 	}
 	/* -p: the pidfd the target was read through (no PID reuse). */
-	s->pidfd = o->pid ? fcntl(s->target.pidfd, F_DUPFD_CLOEXEC, 0) :
-			    pidfd_open_(s->pid);
+	if (!s->pid || o->comm)
+		return 0; /* --comm: until -d or a signal */
+	s->pidfd = !o->argv ? fcntl(s->target.pidfd, F_DUPFD_CLOEXEC, 0) :
+			      pidfd_open_(s->pid);
 	if (s->pidfd >= 0)
 		return 0;
 	if (errno == ESRCH)
@@ -495,7 +507,7 @@ static int attach_extras(struct pt_session *s, char *err, size_t errlen)
 		if (ret)
 			return ret;
 		/* A launched command's memory starts at its exec. */
-		if (o->pid)
+		if (!o->argv)
 			pt_proc_status__read_rss(s->pid, &s->rss_start, &hwm);
 	}
 	if (s->needs & PT_SINK_ONCPU) {
@@ -507,7 +519,7 @@ static int attach_extras(struct pt_session *s, char *err, size_t errlen)
 				 (unsigned int)getpid();
 		s->next_dither_ns = now_ns();
 	}
-	if (!o->pid)
+	if (o->argv)
 		attach_warmup(s);
 	return 0;
 }
@@ -557,9 +569,9 @@ static void open_syms(struct pt_session *s)
 	uint64_t give_up = now_ns() + 200000000ull;
 	char err[512];
 
-	if (!s->want_syms)
+	if (!s->want_syms || !s->pid)
 		return;
-	if (!s->o->pid)
+	if (s->o->argv)
 		while (!pt_tracer__warmed_up(s->tracer) && now_ns() < give_up &&
 		       !kill(s->pid, 0))
 			usleep(200);
@@ -580,21 +592,25 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 	if (!ret)
 		ret = find_target(s, err, errlen);
 	if (!ret)
+		ret = pt_session__seed_procs(s, err, errlen);
+	if (!ret)
 		ret = pt_tracer__attach(s->tracer, s->pid, err, errlen);
 	if (!ret)
 		ret = pt_target__check_same(&s->target, err, errlen);
 	if (!ret)
 		ret = attach_extras(s, err, errlen);
+	if (!ret)
+		ret = pt_session__scan_procs(s, err, errlen);
 	if (ret)
 		return ret;
 	s->start_ns = now_ns();
 	pt_debug("start: attached at %.1f ms", (s->start_ns - s->t0) / 1e6);
 	pt_tracer__start_offcpu(s->tracer);
 	/* Every thread, also those that will not run while traced. */
-	if (pt_tasks__read(s->pid, &s->tasks, err, errlen))
+	if (s->pid && pt_tasks__read(s->pid, &s->tasks, err, errlen))
 		pt_warn("%s", err);
 	tasks_to_kernel_ids(s, &s->tasks);
-	if (!s->o->pid) {
+	if (s->o->argv) {
 		ret = pt_child__release(&s->child);
 		if (ret) {
 			s->fail_code = 127;
@@ -605,7 +621,7 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 	open_syms(s);
 	pt_info("tracing %zu stage%s of PID %d%s", s->stages.n,
 		s->stages.n == 1 ? "" : "s", s->pid,
-		s->o->pid ? "; Ctrl-C to stop" : "");
+		!s->o->argv ? "; Ctrl-C to stop" : "");
 	return 0;
 }
 
@@ -743,7 +759,7 @@ static int poll_once(struct pt_session *s, uint64_t now, uint64_t next)
 			s->signo = (int)si.ssi_signo;
 		return PT_STOP_SIGNAL;
 	}
-	if (p[1].revents & (POLLIN | POLLHUP))
+	if ((p[1].revents & (POLLIN | POLLHUP)) && !pt_session__next_pidfd(s))
 		return PT_STOP_EXITED;
 	return -1;
 }
@@ -795,6 +811,8 @@ static void snapshot_release(struct pt_session *s)
 	free(d->totals);
 	free(d->threads);
 	free(d->pairs);
+	free(d->procs);
+	free(d->proc_stages);
 	pt_folded__free(d->oncpu);
 	pt_folded__free(d->offcpu);
 	memset(d, 0, sizeof(*d));
@@ -878,6 +896,8 @@ static int snap_counters(struct pt_session *s, struct pt_snapshot *snap,
 					     &d->pairs, &snap->npairs);
 	if (!ret && s->o->alloc)
 		ret = snap_mem(s, snap);
+	if (!ret)
+		ret = pt_session__snap_procs(s, snap);
 	snap->totals = d->totals;
 	snap->threads = d->threads;
 	snap->pairs = d->pairs;
@@ -1009,9 +1029,9 @@ int pt_session__end(struct pt_session *s, enum pt_stop why, bool failed)
 {
 	int status, code = failed ? 1 : 0;
 
-	if (s->o->pid || why == PT_STOP_SIGNAL) {
+	if (!s->o->argv || why == PT_STOP_SIGNAL) {
 		/* A signalled launch leaves the command running, untraced. */
-		if (why == PT_STOP_SIGNAL && !s->o->pid)
+		if (why == PT_STOP_SIGNAL && s->o->argv)
 			code = 128 + s->signo;
 		s->child.pid = -1;
 		return code;

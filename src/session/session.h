@@ -47,6 +47,8 @@ struct pt_snap_data {
 	struct pt_pair *pairs;
 	struct pt_mem_row *mem;
 	struct pt_folded *oncpu, *offcpu;
+	struct pt_proc_info *procs;
+	struct pt_proc_stage_row *proc_stages;
 };
 
 struct pt_session {
@@ -83,6 +85,8 @@ struct pt_session {
 	struct pt_snap_data data;
 	struct pt_interval interval; /* -i: the previous tick's counters */
 	struct pt_task_set tasks; /* the target's threads at attach */
+	bool several; /* several processes (session/procs.c) */
+	size_t next_pid; /* -p PID,PID: the next one to wait for */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);
@@ -99,5 +103,20 @@ void pt_session__detach(struct pt_session *s);
  * 128+N after signal N, else 0 (1 if failed). */
 int pt_session__end(struct pt_session *s, enum pt_stop why, bool failed);
 void pt_session__free(struct pt_session *s);
+
+/* Several processes (session/procs.c), for session.c. */
+bool pt_session__several(const struct pt_opts *o);
+/* -p's PIDs checked; --comm: the target is the first process of that name,
+ * else the executable of that name. 0 or -errno with a message. */
+int pt_session__prepare_procs(struct pt_session *s, char *err, size_t errlen);
+/* Before attach: the target and -p's PIDs to the BPF side. */
+int pt_session__seed_procs(struct pt_session *s, char *err, size_t errlen);
+/* After attach: --children's descendants and --comm's processes now. */
+int pt_session__scan_procs(struct pt_session *s, char *err, size_t errlen);
+/* -p PID,PID: the pidfd moved to the next live PID given; false when none
+ * is left (the trace ends). */
+bool pt_session__next_pidfd(struct pt_session *s);
+/* The processes and their stage counters into snap (with several). */
+int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap);
 
 #endif /* PT_SESSION_H */

@@ -36,7 +36,12 @@ struct pt_opts {
 	bool verbose;
 	bool calibrate; /* measure and subtract the probe's own latency */
 	bool sites; /* probe PIPETRACE_ENTER() sites where there are some */
-	pid_t pid; /* -p; 0 when launching */
+	pid_t pid; /* -p: the first PID; 0 when launching */
+	pid_t *pids; /* -p PID[,PID...], repeatable: npids of them */
+	size_t npids;
+	bool children; /* --children: -p's descendants too */
+	bool no_follow; /* --no-follow: a launched command's process only */
+	const char *comm; /* --comm NAME: every process of that name */
 	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
 	const char *user; /* -u: run CMD as this user; NULL: as pipetrace */
 	struct pt_spec *specs;

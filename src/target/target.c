@@ -371,6 +371,8 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 					       (unsigned long long)m->end);
 			goto out;
 		}
+		if (!strchr(name, '/') && t->search_unmapped)
+			goto search;
 		if (!strchr(name, '/'))
 			return pt_errf(
 				err, errlen, -ENOENT,
@@ -387,6 +389,7 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 		*open_path = strdup(name);
 		goto out;
 	}
+search:
 	found = search_library(name);
 	if (!found)
 		return pt_errf(

@@ -10,6 +10,7 @@
 #ifndef PT_TARGET_H
 #define PT_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,6 +23,9 @@ struct pt_target {
 	struct pt_maps maps; /* the running target's mappings (pid > 0) */
 	int pidfd; /* pid > 0: a pidfd of the process, else -1 */
 	unsigned long long start_time; /* its start, in ticks after boot */
+	/* Several processes: a library not mapped in pid (loaded later, or
+	 * by another process) is searched on disk as for a launch. */
+	bool search_unmapped;
 };
 
 /*

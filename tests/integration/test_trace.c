@@ -1003,9 +1003,10 @@ static void test_bad_outputs_fail_before_launch(void **state)
 static void test_repeated_options(void **state)
 {
 	{
-		char *a[] = { PTEST_PIPETRACE, "-p", "1", "-p", "2", NULL };
+		char *a[] = { PTEST_PIPETRACE, "--comm", "a",
+			      "--comm",	       "b",	 NULL };
 
-		expect_error(a, 2, "several -p are not supported yet");
+		expect_error(a, 2, "--comm given twice");
 	}
 	{
 		char *a[] = { PTEST_PIPETRACE, "-d", "1", "-d", "2", "--",

@@ -297,8 +297,8 @@ static void test_outputs_and_repeats(void **state)
 		char *argv[8];
 		const char *says;
 	} bad[] = {
-		{ { "pipetrace", "-p", "1", "-p", "2" },
-		  "several -p are not supported yet" },
+		{ { "pipetrace", "--comm", "a", "--comm", "b" },
+		  "--comm given twice" },
 		{ { "pipetrace", "-j", "a", "-j", "b", "-p", "1" },
 		  "--json given twice" },
 		{ { "pipetrace", "--folded", "a", "--folded", "b", "-p", "1" },
@@ -347,6 +347,65 @@ static void test_outputs_and_repeats(void **state)
 	}
 }
 
+/* Several processes: -p PID,PID and repeated -p, --children, --comm,
+ * --no-follow, and what they refuse. */
+static void test_several_processes(void **state)
+{
+	char *a1[] = { "pipetrace", "-p", "12,34",	"-p", "56",
+		       "-p",	    "12", "--children", NULL };
+	char *a2[] = { "pipetrace", "--comm", "pigz", NULL };
+	char *a3[] = { "pipetrace", "--no-follow", "--", "sh", NULL };
+	static const struct {
+		char *argv[6];
+		const char *says;
+	} bad[] = {
+		{ { "pipetrace", "-p", "12,", NULL },
+		  "bad PID '' in '-p 12,'" },
+		{ { "pipetrace", "-p", "1,x", NULL }, "bad PID 'x'" },
+		{ { "pipetrace", "-p", ",1", NULL }, "bad PID ''" },
+		{ { "pipetrace", "--comm", "", NULL }, "bad --comm ''" },
+		{ { "pipetrace", "--comm", "0123456789abcdef", NULL },
+		  "1 to 15 characters" },
+		{ { "pipetrace", "--children", "--", "sh", NULL },
+		  "give -p PID too" },
+		{ { "pipetrace", "--no-follow", "-p", "1", NULL },
+		  "--no-follow is for a launched command" },
+		{ { "pipetrace", "--comm", "sh", "-p", "1", NULL },
+		  "give one of -p PID, --comm NAME or -- CMD" },
+	};
+	struct pt_opts o;
+	char err[256];
+	size_t i;
+	int argc;
+
+	(void)state;
+	assert_int_equal(parse(a1, ARGC(a1), &o, err), 0);
+	assert_int_equal(o.npids, 3);
+	assert_int_equal(o.pids[0], 12);
+	assert_int_equal(o.pids[1], 34);
+	assert_int_equal(o.pids[2], 56);
+	assert_int_equal(o.pid, 12);
+	assert_true(o.children);
+	pt_opts__free(&o);
+	assert_int_equal(parse(a2, ARGC(a2), &o, err), 0);
+	assert_string_equal(o.comm, "pigz");
+	assert_int_equal(o.pid, 0);
+	pt_opts__free(&o);
+	assert_int_equal(parse(a3, ARGC(a3), &o, err), 0);
+	assert_true(o.no_follow);
+	pt_opts__free(&o);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (argc = 0; bad[i].argv[argc]; argc++)
+			;
+		assert_int_equal(parse((char **)bad[i].argv, argc, &o, err),
+				 -EINVAL);
+		if (!strstr(err, bad[i].says))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err,
+				 bad[i].says);
+		pt_opts__free(&o);
+	}
+}
+
 static void test_help_version(void **state)
 {
 	char *a1[] = { "pipetrace", "--help", NULL };
@@ -373,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_and_stacks),
 		cmocka_unit_test(test_call_graph),
 		cmocka_unit_test(test_outputs_and_repeats),
+		cmocka_unit_test(test_several_processes),
 		cmocka_unit_test(test_help_version),
 	};
 

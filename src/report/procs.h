@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procs.h - several processes traced at once (a launched command and its
+ * descendants, -p PID,PID, --children, --comm): each process, and each
+ * stage's calls in each process. Keyed by the kernel's tgid, as the
+ * threads are; with one process traced these stay empty and the report is
+ * exactly the single-process one.
+ */
+#ifndef PT_REPORT_PROCS_H
+#define PT_REPORT_PROCS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A traced process. */
+struct pt_proc_info {
+	uint32_t pid, ppid; /* ppid 0: not known */
+	char comm[16]; /* its name after its last exec while traced */
+	bool exited;
+	bool followed; /* traced from its fork (a traced one's child) */
+	int exit_status; /* exited: the code, or 128+N if killed by N */
+	uint64_t start_ns,
+		end_ns; /* since attach (0: before); end: exited only */
+};
+
+/* One stage's calls in one process (no histogram: the stage has it). */
+struct pt_proc_stage_row {
+	uint32_t pid, stage;
+	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
+	uint64_t setup_calls; /* calls not in lat_sum_ns, min_ns, max_ns */
+};
+
+/* Orders by pid. */
+int pt_proc_info__cmp(const void *a, const void *b);
+/* Orders by stage, then pid. */
+int pt_proc_stage_row__cmp(const void *a, const void *b);
+/* The process pid in v[0..n), or NULL. */
+const struct pt_proc_info *pt_procs__find(const struct pt_proc_info *v,
+					  size_t n, uint32_t pid);
+
+#endif /* PT_REPORT_PROCS_H */

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_procs.c - several processes on real uprobes, held to the programs'
+ * own truth: a shell pipeline of two prog_zpipe processes (each counts its
+ * own deflate() or inflate() calls) traced from the launched shell; a
+ * pipeline of Debian's pigz counted by bpftrace on the same run; -p A,B on
+ * two running instances; --comm catching a process started after
+ * pipetrace; --no-follow keeping the launched process alone; bad -p and
+ * --comm refused with one line before anything is attached. Every traced
+ * pipeline's output and exit status are compared with an untraced run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/ptest.h"
+
+#define ZPIPE PT_BUILD_DIR "/tests/integration/prog_zpipe"
+
+/* The input every pipeline reads: 3 MB of base64 text, made once. */
+static char input[64];
+
+static int make_input(void **state)
+{
+	char cmd[160];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	(void)state;
+	ptest_tmp_path(input, sizeof(input), ".in");
+	snprintf(cmd, sizeof(cmd), "head -c 2300000 /dev/urandom | base64 > %s",
+		 input);
+	return ptest_run(argv, 30, NULL, NULL);
+}
+
+static int drop_input(void **state)
+{
+	(void)state;
+	unlink(input);
+	return 0;
+}
+
+/* The whole of a small file, NUL-terminated (free it). */
+static char *slurp(const char *path)
+{
+	char *buf = calloc(1, 4096);
+	ssize_t n;
+	int fd;
+
+	assert_non_null(buf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	n = read(fd, buf, 4095);
+	close(fd);
+	assert_true(n >= 0);
+	return buf;
+}
+
+/* The number a prog_zpipe wrote to path (its own count of calls). */
+static uint64_t own_count(const char *path)
+{
+	char *s = slurp(path);
+	uint64_t v = strtoull(s, NULL, 10);
+
+	free(s);
+	unlink(path);
+	return v;
+}
+
+/* The element of rep's `processes` whose pid is pid, or NULL. */
+static json_object *process(json_object *rep, uint64_t pid)
+{
+	json_object *procs, *p;
+	size_t i;
+
+	if (!json_object_object_get_ex(rep, "processes", &procs))
+		fail_msg("no processes in the report");
+	for (i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		if (ptest_u64(p, "pid") == pid)
+			return p;
+	}
+	return NULL;
+}
+
+/* Calls of stage name in process p (0 when it has no row). */
+static uint64_t proc_calls(json_object *p, const char *name)
+{
+	json_object *stages, *s, *n;
+	size_t i;
+
+	assert_true(json_object_object_get_ex(p, "stages", &stages));
+	for (i = 0; i < json_object_array_length(stages); i++) {
+		s = json_object_array_get_idx(stages, i);
+		if (json_object_object_get_ex(s, "stage", &n) &&
+		    !strcmp(json_object_get_string(n), name))
+			return ptest_u64(s, "calls");
+	}
+	return 0;
+}
+
+/* The pid a stage's calls were all in (its JSON `pid`). */
+static uint64_t stage_pid(json_object *rep, const char *name)
+{
+	json_object *s = ptest_stage(rep, name), *pid;
+
+	assert_non_null(s);
+	assert_true(json_object_object_get_ex(s, "pid", &pid));
+	assert_non_null(pid);
+	return (uint64_t)json_object_get_int64(pid);
+}
+
+/* Runs `sh -c pipeline` untraced then under pipetrace pt_args (NULL
+ * ended, at most 8); the two outputs (a file each, %1$s in pipeline) and
+ * exit statuses must be the same. Returns the report. */
+static json_object *trace_pipeline(const char *pipeline, char **pt_args)
+{
+	char out0[64], out1[64], jpath[64], cmd0[512], cmd1[512];
+	char *plain[] = { "/bin/sh", "-c", cmd0, NULL };
+	char *argv[20] = { PTEST_PIPETRACE, "-j", jpath };
+	char *a, *b, *err = NULL;
+	int n = 3, i, code0, code1;
+	json_object *rep;
+
+	ptest_tmp_path(out0, sizeof(out0), ".out");
+	ptest_tmp_path(out1, sizeof(out1), ".out");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	snprintf(cmd0, sizeof(cmd0), pipeline, out0, input);
+	snprintf(cmd1, sizeof(cmd1), pipeline, out1, input);
+	code0 = ptest_run(plain, 120, NULL, NULL);
+	for (i = 0; pt_args[i]; i++)
+		argv[n++] = pt_args[i];
+	argv[n++] = "--";
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = cmd1;
+	argv[n] = NULL;
+	code1 = ptest_run(argv, 180, NULL, &err);
+	if (code1 != code0)
+		fail_msg("traced exit %d, untraced %d; stderr: %s", code1,
+			 code0, err ? err : "");
+	a = slurp(out0);
+	b = slurp(out1);
+	assert_true(a[0] != '\0');
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	free(err);
+	unlink(out0);
+	unlink(out1);
+	rep = ptest_take_json(jpath);
+	return rep;
+}
+
+static void test_zpipe_pipeline_followed(void **state)
+{
+	char c[64], d[64], pipeline[512];
+	char *args[] = { "-s", "libz.so.1:deflate", "-s", "libz.so.1:inflate",
+			 NULL };
+	uint64_t deflates, inflates, dpid, ipid;
+	json_object *rep, *dp, *ip;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(d, sizeof(d), ".count");
+	/* Exit status 3 from the last stage: it must come through too. */
+	snprintf(pipeline, sizeof(pipeline),
+		 "%s c %s < %%2$s | %s d %s | md5sum > %%1$s; exit 3", ZPIPE, c,
+		 ZPIPE, d);
+	rep = trace_pipeline(pipeline, args);
+	deflates = own_count(c);
+	inflates = own_count(d);
+	assert_true(deflates > 0 && inflates > 0);
+	/* Each stage's calls in one process, that process's own count. */
+	dpid = stage_pid(rep, "deflate");
+	ipid = stage_pid(rep, "inflate");
+	assert_int_not_equal(dpid, ipid);
+	dp = process(rep, dpid);
+	ip = process(rep, ipid);
+	assert_non_null(dp);
+	assert_non_null(ip);
+	assert_int_equal(proc_calls(dp, "deflate"), deflates);
+	assert_int_equal(proc_calls(ip, "inflate"), inflates);
+	assert_int_equal(proc_calls(dp, "inflate"), 0);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"),
+			 deflates);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "inflate"), "calls"),
+			 inflates);
+	assert_int_equal(ptest_u64(dp, "exit_status"), 0);
+	json_object_put(rep);
+}
+
+static void test_no_follow_is_one_process(void **state)
+{
+	char c[64], d[64], pipeline[512];
+	char *args[] = { "--no-follow", "-s", "libz.so.1:deflate", NULL };
+	json_object *rep, *procs;
+	uint64_t deflates;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(d, sizeof(d), ".count");
+	snprintf(pipeline, sizeof(pipeline),
+		 "%s c %s < %%2$s | %s d %s | md5sum > %%1$s", ZPIPE, c, ZPIPE,
+		 d);
+	rep = trace_pipeline(pipeline, args);
+	deflates = own_count(c);
+	own_count(d);
+	assert_true(deflates > 0);
+	/* The shell alone, as before: none of its children's calls. */
+	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"), 0);
+	assert_false(json_object_object_get_ex(rep, "processes", &procs));
+	json_object_put(rep);
+}
+
+/* "@[PID]: N" lines of bpftrace's map output: the count for pid. */
+static uint64_t bpftrace_count(const char *log, uint64_t pid)
+{
+	char key[32];
+	const char *p;
+
+	snprintf(key, sizeof(key), "@[%llu]: ", (unsigned long long)pid);
+	p = log ? strstr(log, key) : NULL;
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+static void test_pigz_pipeline_vs_bpftrace(void **state)
+{
+	char *bt[] = {
+		"/bin/sh", "-c",
+		"exec bpftrace -e 'uprobe:/lib/x86_64-linux-gnu/libz.so.1:deflate /comm == \"pigz\"/ { @[pid] = count(); }' 1>&2",
+		NULL
+	};
+	char *args[] = { "-s", "libz.so.1:deflate", NULL };
+	struct ptest_proc p;
+	json_object *rep;
+	char *log = NULL;
+	uint64_t dpid, truth;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	if (access("/usr/bin/pigz", X_OK) ||
+	    access("/usr/bin/bpftrace", X_OK)) {
+		print_message("[  SKIP    ] pigz or bpftrace not installed\n");
+		skip();
+	}
+	assert_int_equal(ptest_spawn(&p, bt, false), 0);
+	if (!ptest_wait_stderr(&p, "Attaching", 60, &log))
+		fail_msg("bpftrace did not attach: %s", log ? log : "");
+	rep = trace_pipeline(
+		"cat %2$s | pigz -9 -p1 | pigz -dc | md5sum > %1$s", args);
+	kill(p.pid, SIGINT);
+	ptest_finish(&p, 60, NULL, &log);
+	dpid = stage_pid(rep, "deflate");
+	truth = bpftrace_count(log, dpid);
+	if (!truth)
+		fail_msg("bpftrace saw no deflate in PID %llu: %s",
+			 (unsigned long long)dpid, log ? log : "");
+	assert_int_equal(proc_calls(process(rep, dpid), "deflate"), truth);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"),
+			 truth);
+	free(log);
+	json_object_put(rep);
+}
+
+/* Waits (up to 30 s) until pid runs prog_zpipe, past its exec. */
+static void wait_exec(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	for (i = 0; i < 3000; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && !strncmp(comm, "prog_zpipe\n", 11))
+			return;
+		usleep(10000);
+	}
+	fail_msg("PID %d did not start prog_zpipe", (int)pid);
+}
+
+/* A prog_zpipe compressing generated data to /dev/null once released
+ * through *go (its fd 3), its count to count. */
+static pid_t start_waiting(const char *count, int *go)
+{
+	int fds[2];
+	pid_t pid;
+
+	/* Close-on-exec: the child holds no write end, so it sees EOF (and
+	 * exits) if this test dies before releasing it. */
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* dup2() onto itself would keep close-on-exec. */
+		if (fds[0] == 3)
+			fcntl(3, F_SETFD, 0);
+		else
+			dup2(fds[0], 3);
+		dup2(open("/dev/null", O_WRONLY), 1);
+		execl(ZPIPE, ZPIPE, "c", count, "wait", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	*go = fds[1];
+	wait_exec(pid);
+	return pid;
+}
+
+static int reap(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Starts pipetrace argv and waits until it has attached. */
+static void start_tracer(struct ptest_proc *tracer, char **argv, char **log)
+{
+	assert_int_equal(ptest_spawn(tracer, argv, false), 0);
+	if (!ptest_wait_stderr(tracer, "tracing ", 120, log))
+		fail_msg("pipetrace did not attach: %s", *log ? *log : "");
+}
+
+static void test_pid_list(void **state)
+{
+	char c1[64], c2[64], jpath[64], pids[32];
+	char *argv[] = { PTEST_PIPETRACE,     "-p", pids, "-j", jpath, "-s",
+			 "libz.so.1:deflate", NULL };
+	struct ptest_proc tracer;
+	char *log = NULL;
+	json_object *rep;
+	pid_t a, b;
+	int ga, gb;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c1, sizeof(c1), ".count");
+	ptest_tmp_path(c2, sizeof(c2), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	a = start_waiting(c1, &ga);
+	b = start_waiting(c2, &gb);
+	snprintf(pids, sizeof(pids), "%d,%d", (int)a, (int)b);
+	start_tracer(&tracer, argv, &log);
+	/* B first: the trace must outlive A's exit. */
+	assert_int_equal(write(gb, "g", 1), 1);
+	close(gb);
+	assert_int_equal(reap(b), 0);
+	assert_int_equal(write(ga, "g", 1), 1);
+	close(ga);
+	assert_int_equal(reap(a), 0);
+	/* It ends by itself once the last PID given has exited. */
+	assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)a), "deflate"),
+			 own_count(c1));
+	assert_int_equal(proc_calls(process(rep, (uint64_t)b), "deflate"),
+			 own_count(c2));
+	free(log);
+	json_object_put(rep);
+}
+
+static void test_children_followed(void **state)
+{
+	char c[64], jpath[64], pid[16], cmd[512];
+	char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	char *argv[] = {
+		PTEST_PIPETRACE,     "-p", pid, "--children", "-j", jpath, "-s",
+		"libz.so.1:deflate", NULL
+	};
+	struct ptest_proc tracer, shell;
+	char *log = NULL, *err = NULL;
+	json_object *rep, *procs, *p;
+	uint64_t mine, seen = 0;
+	size_t i;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	/* The shell forks prog_zpipe only once released (after attach);
+	 * `exit 0` keeps it from exec'ing it in its own process. */
+	snprintf(cmd, sizeof(cmd), "read go; %s c %s < %s > /dev/null; exit 0",
+		 ZPIPE, c, input);
+	assert_int_equal(ptest_spawn(&shell, sh, true), 0);
+	snprintf(pid, sizeof(pid), "%d", (int)shell.pid);
+	start_tracer(&tracer, argv, &log);
+	assert_int_equal(write(shell.in_fd, "go\n", 3), 3);
+	close(shell.in_fd);
+	assert_int_equal(ptest_finish(&shell, 120, NULL, &err), 0);
+	/* It ends by itself with the shell, the -p process. */
+	assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	mine = own_count(c);
+	assert_true(mine > 0);
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		if (ptest_u64(p, "ppid") == (uint64_t)shell.pid)
+			seen += proc_calls(p, "deflate");
+	}
+	/* Every call in the shell's child, none elsewhere. */
+	assert_int_equal(seen, mine);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"), mine);
+	free(log);
+	free(err);
+	json_object_put(rep);
+}
+
+static void test_comm_catches_later_process(void **state)
+{
+	char c[64], jpath[64], path[4096];
+	char *argv[] = { PTEST_PIPETRACE, "--comm", "prog_zpipe",	 "-j",
+			 jpath,		  "-s",	    "libz.so.1:deflate", NULL };
+	struct ptest_proc tracer;
+	char *log = NULL;
+	const char *old = getenv("PATH");
+	json_object *rep, *procs, *p;
+	uint64_t mine;
+	pid_t z;
+	int go;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	/* None runs yet: the name is looked up in PATH. */
+	snprintf(path, sizeof(path), "%s/tests/integration:%s", PT_BUILD_DIR,
+		 old ? old : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
+	start_tracer(&tracer, argv, &log);
+	z = start_waiting(c, &go);
+	assert_int_equal(write(go, "g", 1), 1);
+	close(go);
+	assert_int_equal(reap(z), 0);
+	kill(tracer.pid, SIGINT);
+	assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	mine = own_count(c);
+	/* One process only in the report: no `processes` (the table and
+	 * JSON of one process); else it must be ours. */
+	if (json_object_object_get_ex(rep, "processes", &procs)) {
+		p = process(rep, (uint64_t)z);
+		assert_non_null(p);
+		assert_int_equal(proc_calls(p, "deflate"), mine);
+	}
+	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"), mine);
+	setenv("PATH", old ? old : "/usr/bin:/bin", 1);
+	free(log);
+	json_object_put(rep);
+}
+
+/* Exits non-zero with one "pipetrace: error: ...; ..." line, nothing
+ * attached. */
+static void assert_refused(char **argv, const char *says)
+{
+	char *err = NULL;
+	int code = ptest_run(argv, 60, NULL, &err);
+
+	assert_int_not_equal(code, 0);
+	assert_non_null(err);
+	if (!strstr(err, says) || ptest_count_lines(err) != 1 ||
+	    strncmp(err, "pipetrace: error: ", 18) || strstr(err, "tracing "))
+		fail_msg("exit %d, stderr '%s' (wanted one line saying '%s')",
+			 code, err, says);
+	free(err);
+}
+
+static void test_bad_processes_refused(void **state)
+{
+	char dead[48], list[64];
+	char *a1[] = {
+		PTEST_PIPETRACE, "-s", "libz.so.1:deflate", "-p", list, NULL
+	};
+	char *a2[] = { PTEST_PIPETRACE,	    "--comm", "", "-s",
+		       "libz.so.1:deflate", NULL };
+	pid_t gone;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	gone = fork();
+	assert_true(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	assert_int_equal(reap(gone), 0);
+	snprintf(dead, sizeof(dead), "%d", (int)gone);
+	/* A live one first: the dead one is found all the same. */
+	snprintf(list, sizeof(list), "%d,%s", (int)getpid(), dead);
+	assert_refused(a1, "no such PID");
+	assert_refused(a2, "bad --comm ''");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_zpipe_pipeline_followed),
+		cmocka_unit_test(test_no_follow_is_one_process),
+		cmocka_unit_test(test_pigz_pipeline_vs_bpftrace),
+		cmocka_unit_test(test_pid_list),
+		cmocka_unit_test(test_children_followed),
+		cmocka_unit_test(test_comm_catches_later_process),
+		cmocka_unit_test(test_bad_processes_refused),
+	};
+
+	ptest_filter_from_env();
+	return cmocka_run_group_tests(tests, make_input, drop_input);
+}
