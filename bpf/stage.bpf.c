@@ -20,6 +20,9 @@ const volatile __u64 wake_bytes = 1 << 20;
 
 /* Latency the probes themselves add to a call, per stage (calibrated). */
 volatile __u64 stage_bias_ns[PT_MAX_STAGES];
+/* What a call's probes cost the call enclosing it, per stage (calibrated:
+ * entry and return in full, see nest_into()). */
+volatile __u64 stage_nest_ns[PT_MAX_STAGES];
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
 /* The target_tgid known to have its uprobe area (see has_uprobe_area()). */
@@ -272,6 +275,7 @@ int BPF_KPROBE(stage_enter)
 	f->outermost = *active == 0;
 	f->plain = !!(cookie & (PT_COOKIE_SITE | PT_COOKIE_RET));
 	f->sp = sp;
+	f->nest_ns = 0;
 	/* A nop5 entry site is emulated: it creates no area. */
 	f->setup = !(cookie & PT_COOKIE_SITE) && !has_uprobe_area();
 	*active += 1;
@@ -379,6 +383,7 @@ static __always_inline void close_call(const struct pt_frame *f, __u32 stage,
 	if (bias > lat)
 		bias = lat;
 	lat -= bias;
+	lat -= f->nest_ns < lat ? f->nest_ns : lat; /* see nest_into() */
 	record_call(stage, lat, bias, outermost, f->setup, ret);
 	if (outermost)
 		add_pair(tid, stage, lat);
@@ -478,6 +483,36 @@ static __always_inline bool exit_unstored(struct pt_thread *t, __u64 sp,
 	return true;
 }
 
+/*
+ * Nested stages' probes. The probes of a call nested in another cost the
+ * enclosing call their whole path (the entry trap, the return trampoline,
+ * both programs), more than the nested call's own bias: passes that cost,
+ * and that of the calls nested in f, to the call enclosing f (t's innermost
+ * now that f is popped), which takes it off its latency (close_call()).
+ * What of it lay outside f's interval was charged to the enclosing stage's
+ * own time: counted there (nest_ns) to be taken off it, as its bias is.
+ */
+static __always_inline void
+nest_into(struct pt_thread *t, const struct pt_frame *f, __u32 stage, __u64 end)
+{
+	__u64 cost = stage_nest_ns[stage & (PT_MAX_STAGES - 1)], bias, lat;
+	struct pt_stage_time *st;
+	struct pt_frame *p;
+	__u32 d = t->depth;
+
+	if (d == 0 || d > PT_MAX_DEPTH)
+		return;
+	p = &t->frames[(d - 1) & (PT_MAX_DEPTH - 1)];
+	p->nest_ns += cost + f->nest_ns;
+	/* The bias close_call() takes off f's own latency and time. */
+	lat = end > f->start_ns ? end - f->start_ns : 0;
+	bias = f->setup ? 0 : stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
+	bias = bias < lat ? bias : lat;
+	st = time_of(p->stage);
+	if (st && cost > bias)
+		st->nest_ns += cost - bias;
+}
+
 /* A return probe, or a plain one at an exit site or return instruction. */
 SEC("uretprobe")
 int BPF_KRETPROBE(stage_exit)
@@ -520,6 +555,7 @@ int BPF_KRETPROBE(stage_exit)
 	if (cookie & PT_COOKIE_TAIL)
 		ret = PT_ITEMS_UNSET;
 	close_call(&f, stage, tid, end, ret);
+	nest_into(t, &f, stage, end);
 	return 0;
 }
 

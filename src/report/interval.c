@@ -66,6 +66,7 @@ static void totals_delta(struct pt_totals *d, const struct pt_totals *c,
 	d->time.vol_switches = less(c->time.vol_switches, p->time.vol_switches);
 	d->time.invol_switches =
 		less(c->time.invol_switches, p->time.invol_switches);
+	d->time.nest_ns = less(c->time.nest_ns, p->time.nest_ns);
 	interval_extremes(d, c, p);
 }
 
