@@ -20,6 +20,9 @@ const volatile __u64 wake_bytes = 1 << 20;
 
 /* Latency the probes themselves add to a call, per stage (calibrated). */
 volatile __u64 stage_bias_ns[PT_MAX_STAGES];
+/* What a call's probes cost the call enclosing it, per stage (calibrated:
+ * entry and return in full, see nest_into()). */
+volatile __u64 stage_nest_ns[PT_MAX_STAGES];
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
 /* The last process known to have its uprobe area (see has_uprobe_area()). */
@@ -263,22 +266,31 @@ static __always_inline bool frame_dead(const struct pt_frame *f, __u64 sp,
 }
 
 /*
+ * The frame loops below are global functions, not inlined: the verifier
+ * checks each once on its own instead of unrolling all three on every path
+ * of stage_exit (380,000 instructions processed, a quarter of a second of
+ * load time). To the verifier their pointer arguments may be NULL.
+ */
+
+/*
  * Drops t's frames that the stack has been unwound past, as an event at
  * stack pointer sp shows (an exception or a longjmp out of them, or a
  * return the kernel dropped), counted as unwound. Frames deeper than
  * PT_MAX_DEPTH were not stored: they go once a stored frame is passed.
  */
-static __always_inline void expire_frames(struct pt_thread *t, __u64 sp,
-					  bool at_entry)
+__noinline int pt_expire_frames(struct pt_thread *t, __u64 sp, int at_entry)
 {
-	__u32 d = t->depth, k, idx;
+	__u32 d, k, idx;
 	struct pt_frame *f;
 
+	if (!t)
+		return 0;
+	d = t->depth;
 	/* Unstored frames lie below the stored ones: all are gone once
 	 * the stack is back at the innermost stored frame. */
 	if (d > PT_MAX_DEPTH) {
 		if (t->frames[PT_MAX_DEPTH - 1].sp > sp)
-			return;
+			return 0;
 		d = PT_MAX_DEPTH;
 	}
 	for (k = 0; k < PT_MAX_DEPTH; k++) {
@@ -294,6 +306,7 @@ static __always_inline void expire_frames(struct pt_thread *t, __u64 sp,
 		d--;
 	}
 	t->depth = d;
+	return 0;
 }
 
 SEC("uprobe")
@@ -315,7 +328,7 @@ int BPF_KPROBE(stage_enter)
 	account(t, now);
 	if (sys_light)
 		charge_ioac(t);
-	expire_frames(t, sp, true);
+	pt_expire_frames(t, sp, true);
 	d = t->depth;
 	if (d >= PT_MAX_DEPTH) {
 		/* Not stored; the matching exit only pops the count. */
@@ -329,6 +342,7 @@ int BPF_KPROBE(stage_enter)
 	f->outermost = *active == 0;
 	f->plain = !!(cookie & (PT_COOKIE_SITE | PT_COOKIE_RET));
 	f->sp = sp;
+	f->nest_ns = 0;
 	/* A nop5 entry site is emulated: it creates no area. */
 	f->setup = !(cookie & PT_COOKIE_SITE) && !has_uprobe_area();
 	*active += 1;
@@ -382,11 +396,13 @@ static __always_inline void exit_unopened(__u32 cookie)
 /* The frame, at or below top, of t's innermost open call of stage:
  * normally the top one, deeper only if exits went missing. PT_MAX_DEPTH
  * when there is none. */
-static __always_inline __u32 find_frame(const struct pt_thread *t, __u32 stage,
-					__u32 top)
+__noinline __u32 pt_find_frame(const struct pt_thread *t, __u32 stage,
+			       __u32 top)
 {
 	__u32 k, idx, found = PT_MAX_DEPTH;
 
+	if (!t)
+		return found;
 	for (k = 0; k < PT_MAX_DEPTH; k++) {
 		if (k > top)
 			break;
@@ -401,22 +417,26 @@ static __always_inline __u32 find_frame(const struct pt_thread *t, __u32 stage,
 }
 
 /* Frames above found, up to top, never saw their exit: drop them. */
-static __always_inline void drop_frames(struct pt_thread *t, __u32 found,
-					__u32 top)
+__noinline int pt_drop_frames(struct pt_thread *t, __u32 found, __u32 top)
 {
-	__u32 k, idx;
+	__u32 i, k, idx;
 
-	for (k = found + 1; k < PT_MAX_DEPTH; k++) {
-		if (k > top)
+	if (!t)
+		return 0;
+	for (i = 0; i < PT_MAX_DEPTH; i++) {
+		k = found + 1 + i;
+		if (k >= PT_MAX_DEPTH || k > top)
 			break;
-		idx = k & (PT_MAX_DEPTH - 1);
-		/* Keep clang from turning the index into a pointer walk the
-		 * verifier cannot bound. */
+		/* Keep clang from dropping the mask (k < PT_MAX_DEPTH) the
+		 * verifier needs to bound the index. */
+		idx = k;
 		opaque(idx);
-		idx = t->frames[idx].stage & (PT_MAX_STAGES - 1);
+		idx = t->frames[idx & (PT_MAX_DEPTH - 1)].stage &
+		      (PT_MAX_STAGES - 1);
 		t->active[idx] -= 1;
 		count_lost(PT_LOST_UNMATCHED, 1);
 	}
+	return 0;
 }
 
 /* Records the call of frame f (already popped), ended at end. */
@@ -430,6 +450,7 @@ static __always_inline void close_call(const struct pt_frame *f, __u32 stage,
 	if (bias > lat)
 		bias = lat;
 	lat -= bias;
+	lat -= f->nest_ns < lat ? f->nest_ns : lat; /* see nest_into() */
 	record_call(stage, lat, bias, outermost, f->setup, ret);
 	if (outermost)
 		add_pair(tid, stage, lat);
@@ -488,13 +509,13 @@ static __always_inline bool pop_frame(struct pt_thread *t, __u32 stage,
 {
 	__u32 d = t->depth, found;
 
-	found = find_frame(t, stage, d - 1);
+	found = pt_find_frame(t, stage, d - 1);
 	if (found >= PT_MAX_DEPTH) {
 		if (phase == PT_PHASE_ARMED)
 			count_lost(PT_LOST_UNMATCHED, 1);
 		return false;
 	}
-	drop_frames(t, found, d - 1);
+	pt_drop_frames(t, found, d - 1);
 	t->active[stage & (PT_MAX_STAGES - 1)] -= 1;
 	t->depth = found;
 	*out = t->frames[found & (PT_MAX_DEPTH - 1)];
@@ -527,6 +548,36 @@ static __always_inline bool exit_unstored(struct pt_thread *t, __u64 sp,
 	 * out with the stack still in use is no tail call). */
 	exit_unopened(cookie);
 	return true;
+}
+
+/*
+ * Nested stages' probes. The probes of a call nested in another cost the
+ * enclosing call their whole path (the entry trap, the return trampoline,
+ * both programs), more than the nested call's own bias: passes that cost,
+ * and that of the calls nested in f, to the call enclosing f (t's innermost
+ * now that f is popped), which takes it off its latency (close_call()).
+ * What of it lay outside f's interval was charged to the enclosing stage's
+ * own time: counted there (nest_ns) to be taken off it, as its bias is.
+ */
+static __always_inline void
+nest_into(struct pt_thread *t, const struct pt_frame *f, __u32 stage, __u64 end)
+{
+	__u64 cost = stage_nest_ns[stage & (PT_MAX_STAGES - 1)], bias, lat;
+	struct pt_stage_time *st;
+	struct pt_frame *p;
+	__u32 d = t->depth;
+
+	if (d == 0 || d > PT_MAX_DEPTH)
+		return;
+	p = &t->frames[(d - 1) & (PT_MAX_DEPTH - 1)];
+	p->nest_ns += cost + f->nest_ns;
+	/* The bias close_call() takes off f's own latency and time. */
+	lat = end > f->start_ns ? end - f->start_ns : 0;
+	bias = f->setup ? 0 : stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
+	bias = bias < lat ? bias : lat;
+	st = time_of(p->stage);
+	if (st && cost > bias)
+		st->nest_ns += cost - bias;
 }
 
 /* A return probe, or a plain one at an exit site or return instruction. */
@@ -567,12 +618,13 @@ int BPF_KRETPROBE(stage_exit)
 		t->last_ns = now; /* the probe's return: nobody's time */
 	sp = exit_sp(ctx, (__u32)cookie);
 	if (sp)
-		expire_frames(t, sp, false);
+		pt_expire_frames(t, sp, false);
 	if (exit_unstored(t, sp, (__u32)cookie) || !pop_frame(t, stage, &f))
 		return 0;
 	if (cookie & PT_COOKIE_TAIL)
 		ret = PT_ITEMS_UNSET;
 	close_call(&f, stage, tid, end, ret);
+	nest_into(t, &f, stage, end);
 	return 0;
 }
 

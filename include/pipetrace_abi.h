@@ -179,6 +179,10 @@ struct pt_stage_time {
 	/* Of part_ns[PT_PART_SYS]: on CPU inside an I/O syscall (the I/O
 	 * classes); 0 with --syscalls light, which cannot tell it. */
 	__u64 io_cpu_ns;
+	/* The calibrated cost of nested stage calls' probes that fell in
+	 * this stage's own time (outside the nested calls' intervals): taken
+	 * out of it, like the stage's own bias. */
+	__u64 nest_ns;
 };
 
 /* A thread's scheduling state, as the time split follows it. */
@@ -211,6 +215,10 @@ struct pt_frame {
 	 * that sees the stack above it proves the call was unwound past
 	 * (an exception, a longjmp). */
 	__u64 sp;
+	/* The calibrated cost of the probes of the stage calls nested in
+	 * this one, as its interval saw them (entry and return in full):
+	 * taken out of its latency (stage_nest_ns). */
+	__u64 nest_ns;
 };
 
 /* Per-thread state, keyed by tid in the `threads` hash map, while the
@@ -522,14 +530,14 @@ _Static_assert(sizeof(struct pt_stage_stats) == 10 * 8 + PT_HIST_BUCKETS * 8,
 /* Per-CPU map values are limited to 32 KiB by the kernel allocator. */
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
-_Static_assert(sizeof(struct pt_frame) == 24, "pt_frame layout changed");
-_Static_assert(sizeof(struct pt_thread) ==
-		       8 + PT_MAX_DEPTH * 24 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
-			       2 * PT_PART_NR * 8 + 4 * 8,
+_Static_assert(sizeof(struct pt_frame) == 32, "pt_frame layout changed");
+_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 32 +
+						   PT_MAX_STAGES + 8 + 16 + 8 +
+						   16 + 2 * PT_PART_NR * 8 + 4 * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");
-_Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 7) * 8,
+_Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 8) * 8,
 	       "pt_stage_time must have no padding");
 _Static_assert(sizeof(struct pt_thread_stage) == 8,
 	       "pt_thread_stage must have no padding");

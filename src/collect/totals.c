@@ -23,6 +23,7 @@ void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
 	t->time.vol_switches += cpu_time->vol_switches;
 	t->time.invol_switches += cpu_time->invol_switches;
 	t->time.io_cpu_ns += cpu_time->io_cpu_ns;
+	t->time.nest_ns += cpu_time->nest_ns;
 	t->bias_ns += cpu->bias_ns;
 
 	if (cpu->calls > cpu->setup_calls) {

@@ -981,6 +981,81 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------------ nested probes' cost */
+
+/*
+ * What a probed call costs the call enclosing it (the whole entry and
+ * return path, not only the bias inside its own interval): calls of the
+ * probed calibration function fn less calls of an unprobed twin, timed in
+ * short batches; the fastest tenth's, so that no batch with a switch-out
+ * or an interrupt in it counts (on a busy machine most have one).
+ */
+#define PT_NEST_BATCH 4
+#define PT_NEST_BATCHES 200
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+	".p2align 4\n"
+	".type pt_calib_twin, @function\n"
+	"pt_calib_twin:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size pt_calib_twin, .-pt_calib_twin\n");
+#endif
+void pt_calib_twin(void);
+
+static uint64_t nest_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The time of a batch of PT_NEST_BATCH calls of fn: the 10th percentile. */
+static uint64_t nest_batch_ns(void (*fn)(void))
+{
+	uint64_t v[PT_NEST_BATCHES], t0;
+	int i, k;
+
+	for (i = 0; i < PT_NEST_BATCHES; i++) {
+		t0 = nest_now();
+		for (k = 0; k < PT_NEST_BATCH; k++)
+			fn();
+		v[i] = nest_now() - t0;
+	}
+	qsort(v, PT_NEST_BATCHES, sizeof(v[0]), cmp_u64);
+	return v[PT_NEST_BATCHES / 10];
+}
+
+/* Sets *nest to what a call of fn, probed as stage id, costs its caller,
+ * then forgets those calls. Returns 0 or -errno. */
+static int calibrate_nest(struct pt_tracer *t, uint32_t id, void (*fn)(void),
+			  uint64_t *nest)
+{
+	static void (*volatile twin)(void) = pt_calib_twin;
+	uint64_t probed, plain;
+
+	plain = nest_batch_ns(twin);
+	probed = nest_batch_ns(fn);
+	plain = (plain + nest_batch_ns(twin)) / 2;
+	*nest = probed > plain ? (probed - plain) / PT_NEST_BATCH : 0;
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id,
+				   t->percpu, BPF_ANY) ?
+		       -errno :
+		       0;
+}
+
 int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			 uint64_t tail_ns[PT_PROBE_NR], char *err,
 			 size_t errlen)
@@ -994,6 +1069,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		[PT_PROBE_NOP5] = pt_calib_nop5,
 	};
 	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
+	uint64_t nest_ns[PT_PROBE_NR] = { 0 };
 	struct calib_ctx cc = { 0 };
 	struct pt_elf *elf = NULL;
 	bool used;
@@ -1039,6 +1115,10 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			"calibration: %s: median probe latency %llu ns, mean %llu ns above",
 			calib_names[i], (unsigned long long)bias_ns[i],
 			(unsigned long long)tail_ns[i]);
+		if (!ret)
+			ret = calibrate_nest(t, id, fns[i], &nest_ns[i]);
+		pt_debug("calibration: %s: a nested call's probes cost %llu ns",
+			 calib_names[i], (unsigned long long)nest_ns[i]);
 	}
 	t->skel->bss->target_tgid = 0;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
@@ -1051,9 +1131,12 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			"probe calibration failed: %s; use --no-calibrate",
 			strerror(-ret));
 	}
-	for (s = 0; s < t->stages->n; s++)
+	for (s = 0; s < t->stages->n; s++) {
 		t->skel->bss->stage_bias_ns[s] =
 			pt_stage__bias(&t->stages->v[s], bias_ns);
+		t->skel->bss->stage_nest_ns[s] =
+			pt_stage__bias(&t->stages->v[s], nest_ns);
+	}
 	return 0;
 }
 

@@ -67,6 +67,7 @@ static void totals_delta(struct pt_totals *d, const struct pt_totals *c,
 	d->time.invol_switches =
 		less(c->time.invol_switches, p->time.invol_switches);
 	d->time.io_cpu_ns = less(c->time.io_cpu_ns, p->time.io_cpu_ns);
+	d->time.nest_ns = less(c->time.nest_ns, p->time.nest_ns);
 	interval_extremes(d, c, p);
 }
 

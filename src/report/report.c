@@ -213,11 +213,12 @@ static void explain_bottleneck(struct pt_report *r)
 
 /* ------------------------------------------------------------------ build */
 
-/* The stage's own time split, with the probes' own cost taken out of its
- * on-CPU time (where the probe ran), user first. */
+/* The stage's own time split, with the probes' own cost (its own and that
+ * of nested stage calls, time.nest_ns) taken out of its on-CPU time (where
+ * the probe ran), user first. */
 static void split_stage(struct pt_stage_report *row)
 {
-	uint64_t bias = row->tot->bias_ns, take;
+	uint64_t bias = row->tot->bias_ns + row->tot->time.nest_ns, take;
 	int p;
 
 	memcpy(row->part_ns, row->tot->time.part_ns, sizeof(row->part_ns));
