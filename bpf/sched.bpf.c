@@ -7,6 +7,7 @@
  */
 #include "pipetrace.bpf.h"
 #include "stacks.bpf.h"
+#include "pipes.bpf.h"
 
 /* --folded-offcpu: a stack at every switch-out of a target thread. */
 const volatile __u8 offcpu_stacks = 0;
@@ -211,6 +212,8 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 		t->off_part = off_part(t, prev_state);
 		if (st)
 			st->vol_switches++;
+		if (t->off_part == PT_PART_IO)
+			pipes_out(prev, innermost(t), now);
 	}
 	if (offcpu_stacks)
 		offcpu_out(ctx, prev, t, now);
@@ -225,6 +228,7 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 		return;
 	if (offcpu_stacks)
 		offcpu_in(next->pid, now);
+	pipes_in(next->pid, now);
 	account(t, now);
 	t->state = PT_T_ONCPU;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), next->comm);
@@ -262,6 +266,7 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 	if (t && t->state == PT_T_BLOCKED) {
 		account(t, now);
 		t->state = PT_T_RUNNABLE;
+		pipes_wake(p->pid, now);
 		if (offcpu_stacks) {
 			__u32 tid = p->pid;
 			struct pt_offcpu *o =

@@ -6,6 +6,7 @@
 #include <json.h>
 
 #include "output/sink.h"
+#include "report/pipeline.h"
 
 /* JSON names of the parts, in enum pt_part order. */
 static const char *const part_names[PT_PART_NR] = {
@@ -322,6 +323,7 @@ static json_object *report_json(const struct pt_report *r)
 	} else {
 		ret |= json_object_object_add(o, "bottleneck", NULL);
 	}
+	ret |= pt_pipeline__json(o, r);
 	if (ret) {
 		json_object_put(o);
 		return NULL;

@@ -78,6 +78,8 @@ struct pt_rss {
 	bool end_known; /* false: the target's end was not seen */
 };
 
+struct pt_pipeline;
+
 struct pt_snapshot {
 	pid_t pid;
 	const char *command;
@@ -110,6 +112,9 @@ struct pt_snapshot {
 	const struct pt_folded *oncpu; /* samples */
 	const struct pt_folded *offcpu; /* microseconds */
 	struct pt_stackfold_stats stack_stats; /* what folding left out */
+	/* the processes and pipes around the target (report/pipeline.h),
+	 * final snapshot only; NULL when not collected */
+	const struct pt_pipeline *pipeline;
 };
 
 #endif /* PT_SNAPSHOT_H */

@@ -26,6 +26,7 @@
 
 #include "session/trace_opts.h"
 #include "collect/allocsites.h"
+#include "collect/pipewait.h"
 #include "collect/tasks.h"
 #include "collect/tracer.h"
 #include "collect/ustacks.h"
@@ -83,6 +84,8 @@ struct pt_session {
 	struct pt_snap_data data;
 	struct pt_interval interval; /* -i: the previous tick's counters */
 	struct pt_task_set tasks; /* the target's threads at attach */
+	struct pt_pipewait pipes; /* the pipes around the target */
+	bool pipes_on; /* pipes.g was read */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);

@@ -113,8 +113,10 @@ static void run_ingest(struct rp_pipeline *p, int out)
 		rp_batch_free(p, RP_OUTSIDE, b);
 	}
 	if (err)
-		rp_fail(p, "cannot write to the transform process: %s; see its "
-			   "error", strerror(-err));
+		rp_fail(p,
+			"cannot write to the transform process: %s; see its "
+			"error",
+			strerror(-err));
 }
 
 /* ------------------------------------------------------------- transform */
@@ -170,8 +172,10 @@ static void run_transform(struct rp_pipeline *p, int in, int out)
 			break;
 	}
 	if (ret < 0)
-		rp_fail(p, "transform process: pipe: %s; see the other "
-			   "processes' errors", strerror(-ret));
+		rp_fail(p,
+			"transform process: pipe: %s; see the other "
+			"processes' errors",
+			strerror(-ret));
 }
 
 /* ------------------------------------------------------------------ sink */
@@ -204,8 +208,10 @@ static void run_sink(struct rp_pipeline *p, int in)
 		stage_sink(p, b); /* frees b */
 	}
 	if (ret < 0)
-		rp_fail(p, "sink process: pipe: %s; see the other processes' "
-			   "errors", strerror(-ret));
+		rp_fail(p,
+			"sink process: pipe: %s; see the other processes' "
+			"errors",
+			strerror(-ret));
 }
 
 /* ------------------------------------------------------------ children */
@@ -286,7 +292,8 @@ int rp_run_procs(struct rp_pipeline *p)
 		close(a[1]);
 		return -errno;
 	}
-	ing = child_start(p, "ingest", -1, a[1], (const int[]){ a[0], b[0], b[1] });
+	ing = child_start(p, "ingest", -1, a[1],
+			  (const int[]){ a[0], b[0], b[1] });
 	snk = ing < 0 ? -1 :
 			child_start(p, "sink", b[0], -1,
 				    (const int[]){ a[0], a[1], b[1] });
