@@ -234,6 +234,43 @@ static const char *stage_of(const struct pt_report *r,
 	return r->rows[r->bottleneck].stage->name;
 }
 
+/* Stage i's pipe waits (i == r->n: outside every stage), or NULL. */
+static const uint64_t *stage_waits(const struct pt_report *r, size_t i)
+{
+	const struct pt_pipeline *pl = r->snap->pipeline;
+	size_t k = i < r->n ? i : PT_MAX_STAGES;
+
+	if (!pl->stage_wait_ns || k >= pl->nstage_wait)
+		return NULL;
+	return pl->stage_wait_ns[k];
+}
+
+/* The part of each stage's io that was a pipe wait, where there was one. */
+static void print_stage_waits(FILE *f, const struct pt_report *r)
+{
+	char a[32], b[32], c[32];
+
+	for (size_t i = 0; i <= r->n; i++) {
+		const uint64_t *w = stage_waits(r, i);
+
+		if (!w || !(w[0] | w[1]))
+			continue;
+		if (i < r->n)
+			fprintf(f,
+				"  %s: io %s, of it pipe_read %s, pipe_write %s\n",
+				r->rows[i].stage->name,
+				pt_fmt_ns(a, sizeof(a),
+					  r->rows[i].part_ns[PT_PART_IO]),
+				pt_fmt_ns(b, sizeof(b), w[0]),
+				pt_fmt_ns(c, sizeof(c), w[1]));
+		else
+			fprintf(f,
+				"  outside stages: pipe_read %s, pipe_write %s\n",
+				pt_fmt_ns(b, sizeof(b), w[0]),
+				pt_fmt_ns(c, sizeof(c), w[1]));
+	}
+}
+
 void pt_pipeline__print(FILE *f, const struct pt_report *r)
 {
 	const struct pt_pipeline *pl = r->snap->pipeline;
@@ -250,6 +287,7 @@ void pt_pipeline__print(FILE *f, const struct pt_report *r)
 	if (pl->lost)
 		fprintf(f, "  (%llu pipe waits not kept: map full)\n",
 			(unsigned long long)pl->lost);
+	print_stage_waits(f, r);
 	if (pt_pipeline__analyze(pl, &v))
 		return;
 	pt_pipeline__line(pl, &v, stage_of(r, &pl->nodes[v.node]), line,
@@ -349,6 +387,33 @@ static json_object *verdict_json(const struct pt_report *r,
 	return o;
 }
 
+/* [{"stage": name or null (outside), "pipe_read_ns", "pipe_write_ns"}] */
+static json_object *stage_waits_json(const struct pt_report *r)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i <= r->n; i++) {
+		const uint64_t *w = stage_waits(r, i);
+		json_object *o = json_object_new_object();
+		int ret = !o;
+
+		if (!ret) {
+			ret |= jset(o, "stage",
+				    i < r->n ? json_object_new_string(
+						       r->rows[i].stage->name) :
+					       NULL);
+			ret |= jset(o, "pipe_read_ns", ju(w ? w[0] : 0));
+			ret |= jset(o, "pipe_write_ns", ju(w ? w[1] : 0));
+		}
+		if (ret || json_object_array_add(a, o)) {
+			json_object_put(o);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 int pt_pipeline__json(json_object *root, const struct pt_report *r)
 {
 	const struct pt_pipeline *pl = r->snap->pipeline;
@@ -373,6 +438,7 @@ int pt_pipeline__json(json_object *root, const struct pt_report *r)
 	ret |= jset(root, "pipes", pipes);
 	ret |= jset(o, "processes", procs);
 	ret |= jset(o, "lost", ju(pl->lost));
+	ret |= jset(o, "stage_pipe_waits", stage_waits_json(r));
 	ret |= jset(o, "bottleneck", verdict_json(r, pl));
 	ret |= jset(root, "pipeline", o);
 	return ret ? -ENOMEM : 0;

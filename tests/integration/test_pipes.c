@@ -404,6 +404,32 @@ static json_object *pigz_trace(struct pigz_run *r, bool trace_cat,
 	return ptest_take_json(r->json);
 }
 
+/* The time split: stage's pipe waits are part of its io (both run to the
+ * wakeup), and cat's write(2) blocks on nothing but the pipe. */
+static void check_stage_waits(json_object *rep, const char *stage)
+{
+	json_object *a = member(member(rep, "pipeline"), "stage_pipe_waits");
+	json_object *st = ptest_stage(rep, stage);
+	uint64_t io, pr = 0, pw = 0;
+
+	assert_non_null(st);
+	io = ptest_u64(member(st, "breakdown_ns"), "io");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		json_object *n = member(o, "stage");
+
+		if (n && !strcmp(json_object_get_string(n), stage)) {
+			pr = ptest_u64(o, "pipe_read_ns");
+			pw = ptest_u64(o, "pipe_write_ns");
+		}
+	}
+	print_message("  stage %s: io %.1f ms, pipe_read %.1f ms, pipe_write "
+		      "%.1f ms\n",
+		      stage, io / 1e6, pr / 1e6, pw / 1e6);
+	assert_true(pr + pw <= io);
+	assert_true(pw >= io - io / 20);
+}
+
 /* Blocked time by schedstat: wall - on CPU - run queue. */
 static uint64_t blocked_ns(const struct cpu_reading *a,
 			   const struct cpu_reading *b)
@@ -477,6 +503,7 @@ static void test_pigz_cat_blocked(void **state)
 		assert_int_equal(ptest_u64(e, "bytes"), (uint64_t)st.st_size);
 	}
 	assert_int_equal(bottleneck_pid(rep), r.pigz);
+	check_stage_waits(rep, "write");
 	json_object_put(rep);
 	pigz_cleanup(&r);
 }
