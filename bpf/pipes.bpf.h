@@ -157,8 +157,10 @@ static __always_inline void pipes_wake(__u32 tid, __u64 now)
 }
 
 /* Target thread tid runs again: its wait on the pipe, up to its wakeup
- * (the run-queue wait after it is not the pipe's), is charged. */
-static __always_inline void pipes_in(__u32 tid, __u64 now)
+ * (the run-queue wait after it is not the pipe's), is charged, unless it
+ * began before since (~0: nothing counts yet), as off-CPU stacks do: a
+ * launched target's wait to be released is pipetrace's, not its own. */
+static __always_inline void pipes_in(__u32 tid, __u64 now, __u64 since)
 {
 	struct pt_pipe_block *b = bpf_map_lookup_elem(&pipe_blocked, &tid);
 	struct pt_pipe_stage *ps;
@@ -168,6 +170,10 @@ static __always_inline void pipes_in(__u32 tid, __u64 now)
 
 	if (!b)
 		return;
+	if (since == ~0ULL || b->out_ns < since) {
+		bpf_map_delete_elem(&pipe_blocked, &tid);
+		return;
+	}
 	end = b->wake_ns && b->wake_ns <= now ? b->wake_ns : now;
 	wait = end > b->out_ns ? end - b->out_ns : 0;
 	w = pipes_entry(&b->key, b->kind);

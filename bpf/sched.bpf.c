@@ -228,7 +228,7 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 		return;
 	if (offcpu_stacks)
 		offcpu_in(next->pid, now);
-	pipes_in(next->pid, now);
+	pipes_in(next->pid, now, offcpu_since_ns);
 	account(t, now);
 	t->state = PT_T_ONCPU;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), next->comm);

@@ -19,7 +19,7 @@
 
 #define FDINFO_MAX 4096 /* fdinfo of a pipe: a few lines */
 #define SCHEDSTAT_MAX 256
-#define NAME_MAX_SHOWN 48
+#define NAME_MAX_SHOWN 32
 
 /* ---------------------------------------------------------------- parsers */
 
