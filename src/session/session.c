@@ -1066,8 +1066,7 @@ void pt_session__free(struct pt_session *s)
 	snapshot_release(s);
 	pt_interval__free(&s->interval);
 	pt_tasks__free(&s->tasks);
-	if (s->pipes_on)
-		pt_pipewait__free(&s->pipes);
+	pt_pipewait__free(&s->pipes);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->sigfd >= 0)

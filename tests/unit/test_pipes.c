@@ -4,6 +4,7 @@
  * hostile text, and the graph of real pipes and a FIFO made here, held by
  * child processes.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -131,6 +132,29 @@ static pid_t holder(int keep)
 	return pid;
 }
 
+/* Waits (up to 10 s) until pid holds exactly n fds: it has closed what it
+ * inherited. */
+static void settled(pid_t pid, int n)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		int k = 0;
+
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			k += de->d_name[0] != '.';
+		closedir(d);
+		if (k == n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("pid %d never held just %d fds", (int)pid, n);
+}
+
 static void reap(pid_t pid)
 {
 	kill(pid, SIGKILL);
@@ -163,7 +187,8 @@ static void test_real_pipe(void **state)
 	r = holder(p[0]);
 	close(p[0]);
 	close(p[1]);
-	usleep(50000); /* both children have closed their other end */
+	settled(w, 4); /* 0, 1, 2 and its end */
+	settled(r, 4);
 	assert_int_equal(pt_pipes__discover(&g, &w, 1), 0);
 	e = edge_to(&g, w, r);
 	assert_non_null(e);
@@ -202,7 +227,8 @@ static void test_real_fifo(void **state)
 	b = holder(wo);
 	close(rw);
 	close(wo);
-	usleep(50000);
+	settled(a, 4);
+	settled(b, 4);
 	assert_int_equal(pt_pipes__discover(&g, &b, 1), 0);
 	e = edge_to(&g, b, a);
 	assert_non_null(e);
@@ -224,7 +250,7 @@ static void test_no_pipes(void **state)
 	struct pt_pipe_graph g = { 0 };
 	pid_t lone = holder(-1);
 
-	usleep(20000);
+	settled(lone, 3);
 	assert_int_equal(pt_pipes__discover(&g, &lone, 1), 0);
 	assert_int_equal(g.nedges, 0);
 	assert_non_null(pt_pipes__proc(&g, lone));
