@@ -25,16 +25,18 @@ static double pct(uint64_t part, uint64_t whole)
 
 uint64_t pt_pl_busy(const struct pt_pl_node *n)
 {
-	uint64_t waits = n->wait_ns[0] + n->wait_ns[1] + n->wait_runq_ns[0] +
-			 n->wait_runq_ns[1],
-		 b;
+	uint64_t idle;
 
-	if (n->traced)
-		return waits < n->span_ns ? n->span_ns - waits : 0;
-	if (!n->cpu_known)
-		return 0;
-	b = n->oncpu_ns + n->runq_ns;
-	return b < n->span_ns ? b : n->span_ns;
+	if (!n->traced)
+		return n->cpu_known && n->oncpu_ns < n->span_ns ? n->oncpu_ns :
+		       n->cpu_known				? n->span_ns :
+								  0;
+	/* all of its run-queue time when schedstat gave it, else the part
+	 * right after its pipe waits */
+	idle = n->wait_ns[0] + n->wait_ns[1] +
+	       (n->cpu_known ? n->runq_ns :
+			       n->wait_runq_ns[0] + n->wait_runq_ns[1]);
+	return idle < n->span_ns ? n->span_ns - idle : 0;
 }
 
 static bool has_edge(const struct pt_pipeline *pl, pid_t pid)

@@ -6,10 +6,13 @@
  * Each process (node) is seen over a span: its on-CPU and run-queue time
  * (schedstat), and for a traced process its waits on each pipe, per
  * direction (BPF). Processes joined by pipes run concurrently, so the run
- * lasts about as long as its busiest process is busy (busy: the span less
- * its pipe waits and the run-queue waits right after them; for a process whose waits are not traced, its on-CPU
- * plus run-queue time, a lower bound). Making process k twice as fast
- * saves max_p B_p - max(B_k / 2, max_{p != k} B_p), the Amdahl reasoning of
+ * lasts about as long as its busiest process is busy. Busy: on CPU, or
+ * blocked on anything but a pipe: a traced process's span less its pipe
+ * waits and its run-queue time; for one whose waits are not traced, its
+ * on-CPU time (a lower bound). Time waiting for a CPU is not busy: on a
+ * loaded machine every process waits for one, and a faster process would
+ * not wait less. Making process k twice as fast saves
+ * max_p B_p - max(B_k / 2, max_{p != k} B_p), the Amdahl reasoning of
  * report.c with processes for threads; the bottleneck is the process whose
  * speed-up saves most. Only processes with a pipe take part (unless none
  * has one). Data is keyed by pid, any number of nodes and edges; a cycle

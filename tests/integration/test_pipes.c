@@ -488,9 +488,15 @@ static void test_pigz_cat_blocked(void **state)
 	rd = ptest_u64(node, "pipe_read_ns");
 	wr = ptest_u64(node, "pipe_write_ns");
 	blocked = blocked_ns(&a, &b);
-	print_message("  cat: span %.0f ms, blocked (schedstat) %.1f ms, pipe "
-		      "read %.1f ms, write %.1f ms\n",
-		      span / 1e6, blocked / 1e6, rd / 1e6, wr / 1e6);
+	print_message("  cat: span %.0f ms, on CPU %.1f ms, run queue %.1f ms, "
+		      "blocked (schedstat) %.1f ms, pipe read %.1f ms, write "
+		      "%.1f ms, their run queue %.1f ms\n",
+		      span / 1e6, (b.cpu_ns - a.cpu_ns) / 1e6,
+		      (b.runq_ns - a.runq_ns) / 1e6, blocked / 1e6, rd / 1e6,
+		      wr / 1e6,
+		      (ptest_u64(node, "pipe_read_runqueue_ns") +
+		       ptest_u64(node, "pipe_write_runqueue_ns")) /
+			      1e6);
 	assert_near("cat pipe waits", rd + wr, blocked, span / 10 + 30 * MS);
 	assert_true(wr > rd);
 	assert_true(wr > span / 2);

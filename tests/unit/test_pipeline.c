@@ -180,20 +180,46 @@ static void test_nothing_known(void **state)
 	assert_int_equal(pt_pipeline__analyze(&pl, &v), -ENOENT);
 }
 
-/* Busy: a traced process's span less its pipe waits and the run-queue
- * waits after them; an untraced one's CPU and run queue, at most its
- * span. */
+/* Busy: a traced process's span less its pipe waits and its run-queue
+ * time (all of it from schedstat, else the part after its pipe waits); an
+ * untraced one's CPU time, at most its span. Waiting for a CPU is not
+ * busy. */
 static void test_busy(void **state)
 {
 	struct pt_pl_node t = traced_node(1, "t", 300 * MS, 100 * MS);
 	struct pt_pl_node u = cpu_node(2, "u", 900 * MS);
 
+	t.oncpu_ns = 450 * MS;
+	t.runq_ns = 150 * MS;
 	t.wait_runq_ns[0] = 50 * MS;
+	assert_true(pt_pl_busy(&t) == 450 * MS);
+	t.cpu_known = false;
 	assert_true(pt_pl_busy(&t) == 550 * MS);
 	u.runq_ns = 300 * MS;
+	assert_true(pt_pl_busy(&u) == 900 * MS);
+	u.oncpu_ns = 2 * SPAN;
 	assert_true(pt_pl_busy(&u) == SPAN);
 	t.wait_ns[1] = 2 * SPAN;
 	assert_true(pt_pl_busy(&t) == 0);
+}
+
+/* A loaded machine: the downstream process waits for a CPU after every
+ * wakeup, 95% of the span, yet uses 1% of it; the CPU-bound traced
+ * process (on CPU 40%, waiting for a CPU 58%) is the bottleneck. */
+static void test_runqueue_is_not_busy(void **state)
+{
+	struct pt_pl_node n[] = { traced_node(1, "pigz -9", 10 * MS, 10 * MS),
+				  cpu_node(2, "pigz -dc", 10 * MS) };
+	struct pt_pl_edge e[] = { edge(1, 2) };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pl_verdict v;
+
+	n[0].oncpu_ns = 400 * MS;
+	n[0].runq_ns = 580 * MS;
+	n[1].runq_ns = 950 * MS;
+	assert_int_equal(pt_pipeline__analyze(&pl, &v), 0);
+	assert_int_equal(v.node, 0);
+	assert_int_equal(v.tie, -1);
 }
 
 int main(void)
@@ -207,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_process_without_pipes),
 		cmocka_unit_test(test_nothing_known),
 		cmocka_unit_test(test_busy),
+		cmocka_unit_test(test_runqueue_is_not_busy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
