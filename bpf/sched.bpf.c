@@ -7,6 +7,7 @@
  */
 #include "pipetrace.bpf.h"
 #include "stacks.bpf.h"
+#include "pipes.bpf.h"
 
 /* --folded-offcpu: a stack at every switch-out of a target thread. */
 const volatile __u8 offcpu_stacks = 0;
@@ -232,6 +233,8 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 		t->off_part = off_part(prev, t, prev_state);
 		if (st)
 			st->vol_switches++;
+		if (t->off_part == PT_PART_IO)
+			pipes_out(prev, innermost(t), now);
 	}
 	/* Stacks are named by the first process's maps: its own only. */
 	if (offcpu_stacks && prev->tgid == target_tgid)
@@ -247,6 +250,7 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 		return;
 	if (offcpu_stacks)
 		offcpu_in(next->pid, now);
+	pipes_in(next->pid, now, offcpu_since_ns);
 	account(t, now);
 	t->state = PT_T_ONCPU;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), next->comm);
@@ -287,6 +291,7 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 		 * then it stays on CPU, not runnable while it runs. */
 		__sync_val_compare_and_swap(&t->state, PT_T_BLOCKED,
 					    PT_T_RUNNABLE);
+		pipes_wake(p->pid, now);
 		if (offcpu_stacks) {
 			__u32 tid = p->pid;
 			struct pt_offcpu *o =

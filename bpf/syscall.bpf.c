@@ -7,6 +7,7 @@
  * (syscall_class[], filled by userspace): no syscall number here.
  */
 #include "pipetrace.bpf.h"
+#include "pipes.bpf.h"
 
 #define ERESTART_RESTARTBLOCK 516 /* the kernel's, not in user headers */
 
@@ -108,6 +109,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	cls = sys_class(t->sys_nr);
 	if (alloc_on)
 		count_vm_call(t, cls, ret);
+	if (pt_sys_is_io(cls))
+		pipes_sys_exit(regs, ret);
 	t->sys_nr = -1;
 	/* Interrupted, to be continued by restart_syscall: counted then. */
 	if (!pt_sys_is_io(cls) || ret == -ERESTART_RESTARTBLOCK)

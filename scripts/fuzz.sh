@@ -6,17 +6,18 @@
 # (tests/fuzz/fuzz_folded.c, which also checks the flame graph SVG is
 # well-formed), /proc/kallsyms (fuzz_kallsyms.c), /proc/PID/cmdline,
 # status and stat (fuzz_procinfo.c), the command line and -s specs
-# (fuzz_opts.c) and the symbolizer on a hostile object and debug file
-# mapped into the harness (fuzz_symbolize.c) and a Go binary's .gopclntab
-# (fuzz_gopclntab.c). Builds each
+# (fuzz_opts.c), the pipe graph's /proc/PID/fd links, fdinfo and
+# schedstat (fuzz_pipes.c), the symbolizer on a hostile object and debug
+# file mapped into the harness (fuzz_symbolize.c) and a Go binary's
+# .gopclntab (fuzz_gopclntab.c). Builds each
 # harness with clang + libFuzzer + ASan + UBSan into $OUTPUT/fuzz/, seeds
 # its corpus from the fixtures, runs it for SECONDS (default 60) and exits
 # non-zero if any target crashed.
 #
 #   scripts/fuzz.sh [SECONDS] [NAME...]
 #
-# With NAMEs (procmaps, elf, folded, kallsyms, procinfo, opts, symbolize,
-# gopclntab)
+# With NAMEs (procmaps, elf, folded, kallsyms, procinfo, opts, pipes,
+# symbolize, gopclntab)
 # only those run.
 # The corpora under $OUTPUT/fuzz/corpus/ are kept between runs; crashing
 # inputs go to $OUTPUT/fuzz/artifacts/. Reproduce one with
@@ -83,6 +84,9 @@ echo "  FUZZCC   $out/fuzz_procinfo" # /proc/PID/cmdline, status, stat
 echo "  FUZZCC   $out/fuzz_opts" # trace and list options, -s specs
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_opts.c src/cli/opts.c src/cli/cmd_list.c \
 	src/target/spec.c "${core[@]}" -o "$out/fuzz_opts"
+echo "  FUZZCC   $out/fuzz_pipes" # /proc/PID/fd links, fdinfo, schedstat
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_pipes.c src/collect/pipes.c \
+	src/util/readfile.c "${core[@]}" -o "$out/fuzz_pipes"
 echo "  FUZZCC   $out/fuzz_symbolize" # symbolize.c on hostile objects
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_symbolize.c src/symbols/symbolize.c \
 	src/symbols/procmaps.c src/symbols/gopclntab.c src/util/readfile.c "${core[@]}" \
@@ -132,6 +136,12 @@ rm -rf "$gotmp"
 cp /proc/self/status "$out/corpus/procinfo/seed-status"
 cp /proc/self/stat "$out/corpus/procinfo/seed-stat"
 printf 'a\0b c\0\033[2J\0' >"$out/corpus/procinfo/seed-cmdline"
+# Pipe graph: a link, this shell's fdinfo and schedstat.
+mkdir -p "$out/corpus/pipes"
+printf 'pipe:[4026532]' >"$out/corpus/pipes/seed-link"
+printf 'socket:[1]' >"$out/corpus/pipes/seed-socket"
+cp /proc/self/fdinfo/0 "$out/corpus/pipes/seed-fdinfo"
+cp /proc/self/schedstat "$out/corpus/pipes/seed-schedstat"
 # Command lines, one argument a line.
 printf '%s\n' -p 1 -s 'libc.so.6:write,items=s64' --max-threads 4 \
 	>"$out/corpus/opts/seed-pid"
@@ -181,6 +191,7 @@ run folded ""
 run kallsyms ""
 run procinfo ""
 run opts ""
+run pipes ""
 run symbolize ""
 run gopclntab ""
 exit $status

@@ -20,6 +20,7 @@
 #include "pipetrace.skel.h"
 #include "collect/kpid.h"
 #include "collect/pending.h"
+#include "collect/pipewait.h"
 #include "collect/sysclass.h"
 #include "collect/tracer.h"
 #include "collect/umulti.h"
@@ -270,6 +271,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	else
 		bpf_program__set_autoload(t->skel->progs.task_ids, false);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
+	t->skel->rodata->pipes_splice_nr = (int32_t)pt_pipewait__splice_nr();
 	set_restarts(t);
 	for (i = 0; i < stages->n; i++) {
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
@@ -1659,4 +1661,11 @@ int pt_tracer__read_proc_stages(struct pt_tracer *t, size_t nstages,
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int pt_tracer__map_fd(const struct pt_tracer *t, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
 }

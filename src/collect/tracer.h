@@ -199,6 +199,10 @@ int pt_tracer__for_each_sample(struct pt_tracer *t, pt_sample_cb cb, void *ctx);
 
 void pt_tracer__close(struct pt_tracer *t);
 
+/* The fd of BPF map `name` (read by a concern of its own, pipewait.c), or
+ * -ENOENT. */
+int pt_tracer__map_fd(const struct pt_tracer *t, const char *name);
+
 /* Folds per-CPU values into one total (exposed for tests). */
 void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
 			const struct pt_stage_time *cpu_time);

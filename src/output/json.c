@@ -7,6 +7,7 @@
 
 #include "output/procs_out.h"
 #include "output/sink.h"
+#include "report/pipeline.h"
 
 /* JSON names of the parts, in enum pt_part order. */
 static const char *const part_names[PT_PART_NR] = {
@@ -361,6 +362,7 @@ static json_object *report_json(const struct pt_report *r)
 	} else {
 		ret |= json_object_object_add(o, "bottleneck", NULL);
 	}
+	ret |= pt_pipeline__json(o, r);
 	if (ret) {
 		json_object_put(o);
 		return NULL;

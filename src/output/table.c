@@ -10,6 +10,7 @@
 
 #include "output/procs_out.h"
 #include "output/sink.h"
+#include "report/pipeline.h"
 
 /* "1.23k", "4.5M" for rates and counts in narrow columns. */
 static const char *fmt_rate(char *buf, size_t len, double v)
@@ -232,6 +233,7 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 		fprintf(f, "\nbottleneck: %s: %s\n",
 			r->rows[r->bottleneck].stage->name,
 			r->bottleneck_reason);
+	pt_pipeline__print(f, r);
 }
 
 /* "812B", "1.2KiB", "3.4MiB", "2.0GiB" into buf. */

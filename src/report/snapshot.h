@@ -80,6 +80,8 @@ struct pt_rss {
 	bool end_known; /* false: the target's end was not seen */
 };
 
+struct pt_pipeline;
+
 struct pt_snapshot {
 	pid_t pid;
 	const char *command;
@@ -122,6 +124,9 @@ struct pt_snapshot {
 	const struct pt_proc_stage_row *proc_stages; /* by stage, then pid */
 	size_t nproc_stages;
 	uint64_t procs_missed; /* not traced: too many processes */
+	/* the processes and pipes around the target (report/pipeline.h),
+	 * final snapshot only; NULL when not collected */
+	const struct pt_pipeline *pipeline;
 };
 
 #endif /* PT_SNAPSHOT_H */

@@ -584,6 +584,37 @@ static void open_syms(struct pt_session *s)
 	pt_debug("start: symbols opened at %.1f ms", (now_ns() - s->t0) / 1e6);
 }
 
+/* The pipes around the target (collect/pipewait.h): a failure costs only
+ * the pipeline's part of the report. */
+static void pipes_begin(struct pt_session *s)
+{
+	int ret = pt_pipewait__begin(&s->pipes, &s->pid, 1);
+
+	s->pipes_on = !ret;
+	if (ret)
+		pt_warn("cannot read the target's pipes: %s", strerror(-ret));
+}
+
+static const struct pt_pipeline *pipes_end(struct pt_session *s,
+					   uint64_t span_ns)
+{
+	struct pt_pipewait_fds fds = {
+		.waits = pt_tracer__map_fd(s->tracer, "pipe_waits"),
+		.stage = pt_tracer__map_fd(s->tracer, "pipe_stage"),
+		.lost = pt_tracer__map_fd(s->tracer, "pipe_lost"),
+	};
+	int ret;
+
+	if (!s->pipes_on)
+		return NULL;
+	ret = pt_pipewait__end(&s->pipes, &fds, s->stages.n, span_ns);
+	if (ret) {
+		pt_warn("cannot read the pipe waits: %s", strerror(-ret));
+		return NULL;
+	}
+	return &s->pipes.pl;
+}
+
 int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 {
 	int ret;
@@ -610,6 +641,7 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 	if (s->pid && pt_tasks__read(s->pid, &s->tasks, err, errlen))
 		pt_warn("%s", err);
 	tasks_to_kernel_ids(s, &s->tasks);
+	pipes_begin(s);
 	if (s->o->argv) {
 		ret = pt_child__release(&s->child);
 		if (ret) {
@@ -727,6 +759,8 @@ static uint64_t next_wake(const struct pt_session *s, uint64_t now,
 		next = s->next_syms_ns;
 	if (s->next_dither_ns && (!next || s->next_dither_ns < next))
 		next = s->next_dither_ns;
+	if (s->pipes_on && (!next || s->pipes.next_sample_ns < next))
+		next = s->pipes.next_sample_ns;
 	/* Streamed events wake us only in bulk: drain them often. */
 	if (((s->needs & PT_SINK_EVENTS) || s->ustacks) &&
 	    (!next || now + EVENTS_DRAIN_NS < next))
@@ -789,6 +823,8 @@ enum pt_stop pt_session__run(struct pt_session *s)
 		}
 		refresh_syms(s, now);
 		dither_sampling(s, now);
+		if (s->pipes_on)
+			pt_pipewait__tick(&s->pipes, now);
 		drain_events(s);
 		why = poll_once(s, now, next_wake(s, now, deadline, tick_at));
 		if (why >= 0)
@@ -988,8 +1024,10 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 		return pt_errf(err, errlen, ret,
 			       "cannot read the BPF counters: %s",
 			       strerror(-ret));
-	if (final)
+	if (final) {
 		snap_stacks(s, snap);
+		snap->pipeline = pipes_end(s, snap->duration_ns);
+	}
 	return 0;
 }
 
@@ -1055,6 +1093,7 @@ void pt_session__free(struct pt_session *s)
 	snapshot_release(s);
 	pt_interval__free(&s->interval);
 	pt_tasks__free(&s->tasks);
+	pt_pipewait__free(&s->pipes);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	if (s->sigfd >= 0)

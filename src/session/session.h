@@ -26,6 +26,7 @@
 
 #include "session/trace_opts.h"
 #include "collect/allocsites.h"
+#include "collect/pipewait.h"
 #include "collect/tasks.h"
 #include "collect/tracer.h"
 #include "collect/ustacks.h"
@@ -87,6 +88,8 @@ struct pt_session {
 	struct pt_task_set tasks; /* the target's threads at attach */
 	bool several; /* several processes (session/procs.c) */
 	size_t next_pid; /* -p PID,PID: the next one to wait for */
+	struct pt_pipewait pipes; /* the pipes around the target */
+	bool pipes_on; /* pipes.g was read */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);

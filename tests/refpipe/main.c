@@ -210,6 +210,13 @@ int main(int argc, char **argv)
 			"cannot start --lock worker threads: %s; "
 			"lower --workers or raise the thread limit",
 			strerror(-err));
+	} else if (opts.procs) {
+		err = rp_run_procs(&pl);
+		if (err)
+			rp_fail(&pl,
+				"cannot start the --procs processes: %s; "
+				"raise the process limit or drop --procs",
+				strerror(-err));
 	} else if (opts.threads) {
 		err = rp_run_threads(&pl);
 		if (err)

@@ -34,6 +34,10 @@ static const char usage_text[] =
 	"  --window W           rolling window per sensor (default 16)\n"
 	"  --features MODE      naive or incremental (default incremental)\n"
 	"  --threads            one thread per stage, joined by queues\n"
+	"  --procs              three processes joined by pipes: ingest |\n"
+	"                       parse..features | sink (this process is the\n"
+	"                       middle one); --self-report FILE also writes\n"
+	"                       FILE.ingest and FILE.sink\n"
 	"  --cpu-burn STAGE=US  spin US microseconds of thread CPU per call\n"
 	"  --sleep STAGE=US     sleep US microseconds per call\n"
 	"  --leak STAGE=BYTES   malloc BYTES per call, never freed\n"
@@ -199,6 +203,7 @@ enum {
 	OPT_WORKERS,
 	OPT_SEED,
 	OPT_SELF_REPORT,
+	OPT_PROCS,
 };
 
 static const struct option long_opts[] = {
@@ -217,6 +222,7 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "self-report", required_argument, NULL, OPT_SELF_REPORT },
+	{ "procs", no_argument, NULL, OPT_PROCS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -279,6 +285,9 @@ int rp_parse_options(int argc, char **argv, struct rp_opts *o)
 			break;
 		case OPT_THREADS:
 			o->threads = true;
+			break;
+		case OPT_PROCS:
+			o->procs = true;
 			break;
 		case OPT_CPU_BURN:
 			err = opt_stage_num("cpu-burn", optarg,
@@ -354,6 +363,9 @@ int rp_parse_options(int argc, char **argv, struct rp_opts *o)
 	if (workers_set && !lock_set)
 		return usage_error("--workers without --lock does nothing; "
 				   "add --lock STAGE");
+	if (o->procs && (o->threads || lock_set))
+		return usage_error("--procs runs one thread per process; drop "
+				   "--threads and --lock");
 	if (o->input && !records_set)
 		o->records = UINT64_MAX;
 	return 0;

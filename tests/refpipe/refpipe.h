@@ -95,6 +95,7 @@ struct rp_opts {
 	enum rp_features_mode features;
 	bool fsync;
 	bool threads;
+	bool procs; /* --procs: ingest | parse..features | sink, 3 processes */
 	uint32_t workers; /* --workers: threads of the --lock stage (1..64) */
 	struct rp_knobs knobs[RP_NSTAGES];
 };
@@ -218,6 +219,16 @@ struct rp_lockpool {
 };
 
 /* Everything one run needs; stages get a pointer to it. */
+/* --procs: one process of the pipeline and its own pipe truth, each wait
+ * timed with CLOCK_MONOTONIC around its read(2)/write(2) calls. */
+struct rp_proc {
+	const char *role; /* NULL: not --procs; "ingest", "transform", "sink" */
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC: its run */
+	uint64_t read_wait_ns, write_wait_ns; /* inside pipe read/write */
+	uint64_t read_bytes, write_bytes, read_calls, write_calls;
+	uint64_t cpu_ns; /* CLOCK_PROCESS_CPUTIME_ID at its end */
+};
+
 struct rp_pipeline {
 	const struct rp_opts *opts;
 	struct rp_source src; /* ingest only */
@@ -228,6 +239,7 @@ struct rp_pipeline {
 	struct rp_lockpool pool; /* the --lock stage only */
 	struct rp_stats stats[RP_NSTAGES];
 	struct rp_alloc_stats outside_alloc; /* heap calls outside stages */
+	struct rp_proc proc; /* --procs: this process's part */
 	int stop; /* atomic: ingest ends the stream early */
 	int failed; /* atomic: errmsg is set */
 	char errmsg[512]; /* first runtime error, for main to print */
@@ -282,6 +294,10 @@ void rp_lock_stop(struct rp_pipeline *p);
 
 /* threads.c: run with one thread per stage; returns 0 or -errno. */
 int rp_run_threads(struct rp_pipeline *p);
+int rp_run_procs(struct rp_pipeline *p);
+struct rp_batch *rp_batch_new(struct rp_pipeline *p);
+void rp_batch_free(struct rp_pipeline *p, enum rp_stage st, struct rp_batch *b);
+int rp_batch_reserve(struct rp_pipeline *p, struct rp_batch *b, size_t need);
 
 /*
  * report.c: write the self-report to tmp_fd (which it closes) and rename

@@ -49,6 +49,26 @@ static void add_u64(struct json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
 }
 
+/* --procs: "process": this process's role and its pipe waits. */
+static void report_proc(struct json_object *root, const struct rp_proc *pr)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return;
+	json_object_object_add(o, "role", json_object_new_string(pr->role));
+	add_u64(o, "pid", (uint64_t)getpid());
+	add_u64(o, "wall_ns", pr->end_ns - pr->start_ns);
+	add_u64(o, "cpu_ns", pr->cpu_ns);
+	add_u64(o, "pipe_read_wait_ns", pr->read_wait_ns);
+	add_u64(o, "pipe_write_wait_ns", pr->write_wait_ns);
+	add_u64(o, "pipe_read_bytes", pr->read_bytes);
+	add_u64(o, "pipe_write_bytes", pr->write_bytes);
+	add_u64(o, "pipe_read_calls", pr->read_calls);
+	add_u64(o, "pipe_write_calls", pr->write_calls);
+	json_object_object_add(root, "process", o);
+}
+
 /* Build the report object; NULL if out of memory. */
 static struct json_object *report_build(const struct rp_pipeline *p)
 {
@@ -99,6 +119,8 @@ static struct json_object *report_build(const struct rp_pipeline *p)
 	add_u64(root, "records_out", p->stats[RP_SINK].items);
 	json_object_object_add(root, "threads",
 			       json_object_new_boolean(p->opts->threads));
+	if (p->proc.role)
+		report_proc(root, &p->proc);
 	outside = json_object_new_object();
 	if (outside) {
 		add_u64(outside, "calls", p->outside_alloc.alloc_calls);

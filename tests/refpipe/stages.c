@@ -231,6 +231,22 @@ static struct rp_batch *batch_new(struct rp_pipeline *p)
 	return b;
 }
 
+/* --procs: batches that cross a pipe (procs.c). */
+struct rp_batch *rp_batch_new(struct rp_pipeline *p)
+{
+	return batch_new(p);
+}
+
+void rp_batch_free(struct rp_pipeline *p, enum rp_stage st, struct rp_batch *b)
+{
+	batch_free(p, st, b);
+}
+
+int rp_batch_reserve(struct rp_pipeline *p, struct rp_batch *b, size_t need)
+{
+	return text_reserve(p, b, need);
+}
+
 /* --------------------------------------------------------------- ingest */
 
 /* splitmix64: the generator's only source of randomness. */

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_pipes.c - pipes between processes, traced for real and held to the
+ * processes' own truth:
+ *
+ * - refpipe --procs (ingest | transform | sink as three processes) with
+ *   one slow stage: the traced transform process's pipe waits against the
+ *   waits it timed itself around read(2)/write(2), the bytes on each edge
+ *   against the bytes it counted (exactly), the bottleneck process against
+ *   the one made slow;
+ * - cat FIFO | pigz -9 -p1 | pigz -dc | sha256sum, with pipetrace -p on
+ *   the compressing pigz (CPU-bound: small pipe waits, and it is the
+ *   bottleneck), then on cat (blocked on its full output pipe): the pipe
+ *   waits against the blocked time schedstat gives (wall - on CPU - run
+ *   queue, read by this test while the process runs), and the pipeline's
+ *   checksum and exit status those of an untraced run.
+ *
+ * Tolerances are shares of the run, not absolute times, so that they hold
+ * on a loaded machine.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "lib/ptest.h"
+
+#define MS 1000000ull
+
+/* ------------------------------------------------------------ helpers */
+
+static json_object *member(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("no \"%s\" in %s", key, json_object_to_json_string(o));
+	return v;
+}
+
+/* The node of pid in the report's pipeline.processes. */
+static json_object *node_of(json_object *rep, pid_t pid)
+{
+	json_object *procs = member(member(rep, "pipeline"), "processes");
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *n = json_object_array_get_idx(procs, i);
+
+		if ((pid_t)ptest_u64(n, "pid") == pid)
+			return n;
+	}
+	fail_msg("pid %d not in the pipeline", (int)pid);
+	return NULL;
+}
+
+/* The edge writer -> reader of the report's pipes. */
+static json_object *edge_of(json_object *rep, pid_t w, pid_t r)
+{
+	json_object *pipes = member(rep, "pipes");
+
+	for (size_t i = 0; i < json_object_array_length(pipes); i++) {
+		json_object *e = json_object_array_get_idx(pipes, i);
+
+		if ((pid_t)ptest_u64(e, "writer_pid") == w &&
+		    (pid_t)ptest_u64(e, "reader_pid") == r)
+			return e;
+	}
+	fail_msg("no pipe %d -> %d in %s", (int)w, (int)r,
+		 json_object_to_json_string(pipes));
+	return NULL;
+}
+
+static pid_t bottleneck_pid(json_object *rep)
+{
+	json_object *b = member(member(rep, "pipeline"), "bottleneck");
+
+	if (!b)
+		fail_msg("no pipeline bottleneck");
+	print_message("  pipeline: %s\n",
+		      json_object_get_string(member(b, "reason")));
+	return (pid_t)ptest_u64(b, "pid");
+}
+
+static void assert_near(const char *what, uint64_t got, uint64_t want,
+			uint64_t tol)
+{
+	uint64_t d = got > want ? got - want : want - got;
+
+	print_message("  %s: pipetrace %.1f ms, truth %.1f ms (tolerance "
+		      "%.1f ms)\n",
+		      what, got / 1e6, want / 1e6, tol / 1e6);
+	if (d > tol)
+		fail_msg("%s: %.1f ms, truth %.1f ms: off by more than %.1f ms",
+			 what, got / 1e6, want / 1e6, tol / 1e6);
+}
+
+/* ----------------------------------------------------------- refpipe */
+
+/*
+ * pipetrace -- refpipe --procs with `slow` (a --cpu-burn), then each check
+ * of the traced (transform) process against its self-report; returns the
+ * bottleneck's role.
+ */
+static void run_procs(const char *slow, const char *want_role)
+{
+	char jpath[64], spath[64], ipath[80], kpath[80];
+	char *argv[] = { PTEST_PIPETRACE, "--json",  jpath,	   "--",
+			 PTEST_REFPIPE,	  "--procs", "--records",  "100000",
+			 "--batch",	  "512",     "--cpu-burn", (char *)slow,
+			 "--self-report", spath,     NULL };
+	json_object *rep, *self, *ing, *snk, *me, *node;
+	uint64_t wall, tol;
+	pid_t tp, ip, kp, want;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	snprintf(ipath, sizeof(ipath), "%s.ingest", spath);
+	snprintf(kpath, sizeof(kpath), "%s.sink", spath);
+	ptest_run_ok(argv, 120, NULL, NULL);
+	rep = ptest_take_json(jpath);
+	self = ptest_take_json(spath);
+	ing = ptest_take_json(ipath);
+	snk = ptest_take_json(kpath);
+	me = member(self, "process");
+	tp = (pid_t)ptest_u64(me, "pid");
+	ip = (pid_t)ptest_u64(member(ing, "process"), "pid");
+	kp = (pid_t)ptest_u64(member(snk, "process"), "pid");
+	assert_int_equal((pid_t)ptest_u64(rep, "pid"), tp);
+
+	/* Waits: until woken (pipe_*_ns) and then for a CPU; the process's
+	 * own clock around read/write sees both, plus the copying. */
+	node = node_of(rep, tp);
+	wall = ptest_u64(me, "wall_ns");
+	tol = wall / 10 + 30 * MS;
+	assert_true(json_object_get_boolean(member(node, "traced")));
+	assert_near("transform read wait",
+		    ptest_u64(node, "pipe_read_ns") +
+			    ptest_u64(node, "pipe_read_runqueue_ns"),
+		    ptest_u64(me, "pipe_read_wait_ns"), tol);
+	assert_near("transform write wait",
+		    ptest_u64(node, "pipe_write_ns") +
+			    ptest_u64(node, "pipe_write_runqueue_ns"),
+		    ptest_u64(me, "pipe_write_wait_ns"), tol);
+
+	/* Bytes: the syscalls' return values, exactly the process's own. */
+	assert_int_equal(ptest_u64(edge_of(rep, ip, tp), "bytes"),
+			 ptest_u64(me, "pipe_read_bytes"));
+	assert_int_equal(ptest_u64(edge_of(rep, tp, kp), "bytes"),
+			 ptest_u64(me, "pipe_write_bytes"));
+	assert_true(ptest_u64(me, "pipe_write_bytes") > 0);
+
+	want = !strcmp(want_role, "ingest") ? ip : kp;
+	assert_int_equal(bottleneck_pid(rep), want);
+	/* Nothing lost on the way: every record reached the sink. */
+	assert_int_equal(
+		ptest_u64(snk, "records_out"),
+		ptest_u64(ing, "records_in") -
+			(ptest_u64(ptest_stage(self, "stage_parse"), "items") -
+			 ptest_u64(ptest_stage(self, "stage_filter"),
+				   "items")));
+	json_object_put(rep);
+	json_object_put(self);
+	json_object_put(ing);
+	json_object_put(snk);
+}
+
+/* A slow producer: the transform process is starved on its input. */
+static void test_procs_slow_ingest(void **state)
+{
+	run_procs("ingest=4000", "ingest");
+}
+
+/* A slow consumer: the transform process is held back on its output. */
+static void test_procs_slow_sink(void **state)
+{
+	run_procs("sink=4000", "sink");
+}
+
+/* -------------------------------------------------------------- pigz */
+
+struct cpu_reading {
+	uint64_t t_ns, cpu_ns, runq_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* pid's schedstat summed over its threads; false once it is gone. */
+static bool read_cpu(pid_t pid, struct cpu_reading *c)
+{
+	char path[96], buf[128];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	c->t_ns = mono_ns();
+	c->cpu_ns = c->runq_ns = 0;
+	while ((de = readdir(d))) {
+		unsigned long long a, b;
+		FILE *f;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat",
+			 (int)pid, de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%llu %llu", &a, &b) == 2) {
+			c->cpu_ns += a;
+			c->runq_ns += b;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return true;
+}
+
+/* The child of parent whose command line starts with args (NUL-separated,
+ * len bytes), waiting up to 10 s for it. */
+static pid_t find_child(pid_t parent, const char *args, size_t len)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		pid_t found = 0;
+
+		while (d && !found && (de = readdir(d))) {
+			char path[64], buf[256];
+			int ppid = 0, fd;
+			ssize_t n;
+			FILE *f;
+
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.16s/stat",
+				 de->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			if (fgets(buf, sizeof(buf), f) && strrchr(buf, ')'))
+				sscanf(strrchr(buf, ')') + 2, "%*c %d", &ppid);
+			fclose(f);
+			if (ppid != parent)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.16s/cmdline",
+				 de->d_name);
+			fd = open(path, O_RDONLY);
+			n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+			if (fd >= 0)
+				close(fd);
+			if (n >= (ssize_t)len && !memcmp(buf, args, len))
+				found = atoi(de->d_name);
+		}
+		if (d)
+			closedir(d);
+		if (found)
+			return found;
+		usleep(10000);
+	}
+	fail_msg("no child of %d runs the command", (int)parent);
+	return 0;
+}
+
+struct pigz_run {
+	char dir[64], fifo[96], input[96], sum[96], json[96];
+	pid_t sh, cat, pigz, unpigz;
+};
+
+/* Input data (~12 MiB of refpipe's CSV) and the FIFO cat reads. */
+static void pigz_setup(struct pigz_run *r)
+{
+	char *gen[] = { PTEST_REFPIPE, "--records", "250000",
+			"--output",    r->input,    NULL };
+
+	snprintf(r->dir, sizeof(r->dir), "/tmp/pt-pipes-XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	snprintf(r->fifo, sizeof(r->fifo), "%s/in", r->dir);
+	snprintf(r->input, sizeof(r->input), "%s/data.csv", r->dir);
+	snprintf(r->sum, sizeof(r->sum), "%s/sum", r->dir);
+	snprintf(r->json, sizeof(r->json), "%s/report.json", r->dir);
+	ptest_run_ok(gen, 60, NULL, NULL);
+	assert_int_equal(mkfifo(r->fifo, 0600), 0);
+}
+
+/* Starts the pipeline (cat blocks opening the FIFO) and finds its
+ * processes. */
+static void pigz_start(struct pigz_run *r, struct ptest_proc *sh)
+{
+	char cmd[512];
+	char *argv[] = { "/bin/bash", "-c", cmd, NULL };
+
+	snprintf(cmd, sizeof(cmd),
+		 "set -o pipefail; cat %s | pigz -9 -p1 | pigz -dc | "
+		 "sha256sum > %s",
+		 r->fifo, r->sum);
+	assert_int_equal(ptest_spawn(sh, argv, false), 0);
+	r->sh = sh->pid;
+	r->cat = find_child(r->sh, "cat", 4);
+	r->pigz = find_child(r->sh, "pigz\0-9", 8);
+	r->unpigz = find_child(r->sh, "pigz\0-dc", 9);
+}
+
+/* Feeds the FIFO with the input, reading `watch`'s schedstat every 20 ms
+ * until it is gone: first and last reading. */
+static void pigz_feed(struct pigz_run *r, pid_t watch,
+		      struct cpu_reading *first, struct cpu_reading *last)
+{
+	int in = open(r->input, O_RDONLY), out;
+	char buf[1 << 16];
+	ssize_t n;
+	pid_t feeder;
+
+	assert_true(in >= 0);
+	assert_true(read_cpu(watch, first));
+	feeder = fork();
+	assert_true(feeder >= 0);
+	if (feeder == 0) {
+		out = open(r->fifo, O_WRONLY);
+		while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				_exit(1);
+		_exit(out < 0);
+	}
+	close(in);
+	*last = *first;
+	while (read_cpu(watch, last))
+		usleep(20000);
+	assert_int_equal(waitpid(feeder, NULL, 0), feeder);
+}
+
+/* Its checksum is the input's (pigz | pigz -dc is the identity), and the
+ * pipeline exits 0, as untraced. */
+static void pigz_check_output(struct pigz_run *r, struct ptest_proc *sh)
+{
+	char cmd[160], *want = NULL, *got = NULL, *shout = NULL;
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	assert_int_equal(ptest_finish(sh, 120, &shout, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "sha256sum < %s", r->input);
+	ptest_run_ok(argv, 60, &want, NULL);
+	snprintf(cmd, sizeof(cmd), "cat %s", r->sum);
+	ptest_run_ok(argv, 10, &got, NULL);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	free(shout);
+}
+
+static void pigz_cleanup(struct pigz_run *r)
+{
+	unlink(r->fifo);
+	unlink(r->input);
+	unlink(r->sum);
+	unlink(r->json);
+	rmdir(r->dir);
+}
+
+/* Traces `which` of the pipeline with stage spec; returns the report. */
+static json_object *pigz_trace(struct pigz_run *r, bool trace_cat,
+			       struct cpu_reading *first,
+			       struct cpu_reading *last)
+{
+	char *extra[] = { "-s",
+			  trace_cat ? "libc.so.6:write" : "libz.so.1:deflate",
+			  "-j", r->json, NULL };
+	struct ptest_proc sh, tracer;
+	char *log = NULL, *out = NULL;
+	pid_t target;
+	int code;
+
+	pigz_start(r, &sh);
+	target = trace_cat ? r->cat : r->pigz;
+	ptest_attach(&tracer, target, extra, &log);
+	pigz_feed(r, target, first, last);
+	code = ptest_finish(&tracer, 120, &out, &log);
+	if (code)
+		fail_msg("pipetrace exited %d: %s", code, log);
+	pigz_check_output(r, &sh);
+	free(log);
+	free(out);
+	return ptest_take_json(r->json);
+}
+
+/* The time split: stage's pipe waits are part of its io (both run to the
+ * wakeup), and cat's write(2) blocks on nothing but the pipe. */
+static void check_stage_waits(json_object *rep, const char *stage)
+{
+	json_object *a = member(member(rep, "pipeline"), "stage_pipe_waits");
+	json_object *st = ptest_stage(rep, stage);
+	uint64_t io, pr = 0, pw = 0;
+
+	assert_non_null(st);
+	io = ptest_u64(member(st, "breakdown_ns"), "io");
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		json_object *n = member(o, "stage");
+
+		if (n && !strcmp(json_object_get_string(n), stage)) {
+			pr = ptest_u64(o, "pipe_read_ns");
+			pw = ptest_u64(o, "pipe_write_ns");
+		}
+	}
+	print_message("  stage %s: io %.1f ms, pipe_read %.1f ms, pipe_write "
+		      "%.1f ms\n",
+		      stage, io / 1e6, pr / 1e6, pw / 1e6);
+	assert_true(pr + pw <= io);
+	assert_true(pw >= io - io / 20);
+}
+
+/* Blocked time by schedstat: wall - on CPU - run queue. */
+static uint64_t blocked_ns(const struct cpu_reading *a,
+			   const struct cpu_reading *b)
+{
+	uint64_t wall = b->t_ns - a->t_ns,
+		 busy = (b->cpu_ns - a->cpu_ns) + (b->runq_ns - a->runq_ns);
+
+	return busy < wall ? wall - busy : 0;
+}
+
+/* The compressing pigz: CPU-bound, so little wait either way (its
+ * blocked time by schedstat bounds them), and the bottleneck. */
+static void test_pigz_middle(void **state)
+{
+	struct cpu_reading a, b;
+	struct pigz_run r;
+	json_object *rep, *node;
+	uint64_t span, rd, wr, blocked;
+
+	PTEST_REQUIRE_TRACING();
+	pigz_setup(&r);
+	rep = pigz_trace(&r, false, &a, &b);
+	node = node_of(rep, r.pigz);
+	span = b.t_ns - a.t_ns;
+	rd = ptest_u64(node, "pipe_read_ns");
+	wr = ptest_u64(node, "pipe_write_ns");
+	blocked = blocked_ns(&a, &b);
+	print_message("  pigz -9: span %.0f ms, blocked (schedstat) %.1f ms, "
+		      "pipe read %.1f ms, write %.1f ms\n",
+		      span / 1e6, blocked / 1e6, rd / 1e6, wr / 1e6);
+	assert_true(rd + wr <= blocked + span / 20 + 20 * MS);
+	assert_true(rd < span / 5 && wr < span / 5);
+	assert_int_equal(bottleneck_pid(rep), r.pigz);
+	edge_of(rep, r.cat, r.pigz);
+	edge_of(rep, r.pigz, r.unpigz);
+	json_object_put(rep);
+	pigz_cleanup(&r);
+}
+
+/* cat: blocked on the full pipe into the slow pigz. All its blocking is
+ * on pipes (the FIFO it reads, the pipe it writes), so its pipe waits are
+ * its blocked time by schedstat; the write side is most of it, and pigz
+ * -9 is the bottleneck. */
+static void test_pigz_cat_blocked(void **state)
+{
+	struct cpu_reading a, b;
+	struct pigz_run r;
+	json_object *rep, *node, *e;
+	uint64_t span, rd, wr, blocked;
+
+	PTEST_REQUIRE_TRACING();
+	pigz_setup(&r);
+	rep = pigz_trace(&r, true, &a, &b);
+	node = node_of(rep, r.cat);
+	span = b.t_ns - a.t_ns;
+	rd = ptest_u64(node, "pipe_read_ns");
+	wr = ptest_u64(node, "pipe_write_ns");
+	blocked = blocked_ns(&a, &b);
+	print_message("  cat: span %.0f ms, on CPU %.1f ms, run queue %.1f ms, "
+		      "blocked (schedstat) %.1f ms, pipe read %.1f ms, write "
+		      "%.1f ms, their run queue %.1f ms\n",
+		      span / 1e6, (b.cpu_ns - a.cpu_ns) / 1e6,
+		      (b.runq_ns - a.runq_ns) / 1e6, blocked / 1e6, rd / 1e6,
+		      wr / 1e6,
+		      (ptest_u64(node, "pipe_read_runqueue_ns") +
+		       ptest_u64(node, "pipe_write_runqueue_ns")) /
+			      1e6);
+	assert_near("cat pipe waits", rd + wr, blocked, span / 10 + 30 * MS);
+	assert_true(wr > rd);
+	assert_true(wr > span / 2);
+	e = edge_of(rep, r.cat, r.pigz);
+	assert_int_equal(ptest_u64(e, "writer_blocked_ns"), wr);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(r.input, &st), 0);
+		assert_int_equal(ptest_u64(e, "bytes"), (uint64_t)st.st_size);
+	}
+	assert_int_equal(bottleneck_pid(rep), r.pigz);
+	check_stage_waits(rep, "write");
+	json_object_put(rep);
+	pigz_cleanup(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_procs_slow_ingest),
+		cmocka_unit_test(test_procs_slow_sink),
+		cmocka_unit_test(test_pigz_middle),
+		cmocka_unit_test(test_pigz_cat_blocked),
+	};
+
+	ptest_filter_from_env();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

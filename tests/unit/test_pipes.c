@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_pipes.c - the pipe graph (collect/pipes.c): its /proc parsers on
+ * hostile text, and the graph of real pipes and a FIFO made here, held by
+ * child processes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "collect/pipes.h"
+
+#define LIT(s) s, sizeof(s) - 1
+
+static void test_parse_link(void **state)
+{
+	uint32_t kind = 0;
+	uint64_t ino = 0;
+
+	assert_int_equal(pt_pipes__parse_link(LIT("pipe:[4026]"), &kind, &ino),
+			 0);
+	assert_int_equal(kind, PT_PIPE_KIND_FIFO);
+	assert_int_equal(ino, 4026);
+	assert_int_equal(
+		pt_pipes__parse_link(LIT("socket:[18446744073709551615]"),
+				     &kind, &ino),
+		0);
+	assert_int_equal(kind, PT_PIPE_KIND_SOCK);
+	assert_true(ino == UINT64_MAX);
+}
+
+static void test_parse_link_hostile(void **state)
+{
+	static const char *const bad[] = {
+		"pipe:[",     "pipe:[]",	"pipe:[12",
+		"pipe:[12]x", "pipe:[-1]",	"pipe:[18446744073709551616]",
+		"pipe:[ 1]",  "anon_inode:[1]", "/tmp/fifo",
+		"",	      "socket:[1]]",
+	};
+	uint32_t kind = 7;
+	uint64_t ino = 7;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(pt_pipes__parse_link(bad[i], strlen(bad[i]),
+						      &kind, &ino),
+				 -EINVAL);
+	/* Nothing written on failure; a buffer without its NUL is read
+	 * only to its length. */
+	assert_int_equal(kind, 7);
+	assert_int_equal(ino, 7);
+	assert_int_equal(pt_pipes__parse_link("pipe:[5]", 7, &kind, &ino),
+			 -EINVAL);
+}
+
+static void test_parse_fdinfo(void **state)
+{
+	unsigned int f = 0;
+
+	assert_int_equal(
+		pt_pipes__parse_fdinfo(
+			LIT("pos:\t0\nflags:\t02000001\nmnt_id:\t15\n"), &f),
+		0);
+	assert_int_equal(f, 02000001);
+	assert_int_equal(f & O_ACCMODE, O_WRONLY);
+	assert_int_equal(pt_pipes__parse_fdinfo(LIT("flags:\t0"), &f), 0);
+	assert_int_equal(f, 0);
+	assert_int_equal(pt_pipes__parse_fdinfo(LIT("pos:\t0\n"), &f), -EINVAL);
+	assert_int_equal(pt_pipes__parse_fdinfo(LIT("flags:\t08\n"), &f),
+			 -EINVAL);
+	assert_int_equal(pt_pipes__parse_fdinfo(LIT("flags:\t\n"), &f),
+			 -EINVAL);
+	assert_int_equal(pt_pipes__parse_fdinfo(LIT("flags:\t777777777777\n"),
+						&f),
+			 -EINVAL);
+	assert_int_equal(pt_pipes__parse_fdinfo(LIT("xflags:\t1\n"), &f),
+			 -EINVAL);
+}
+
+static void test_parse_schedstat(void **state)
+{
+	uint64_t c = 0, r = 0;
+
+	assert_int_equal(pt_pipes__parse_schedstat(LIT("123 456 7\n"), &c, &r),
+			 0);
+	assert_int_equal(c, 123);
+	assert_int_equal(r, 456);
+	assert_int_equal(pt_pipes__parse_schedstat(LIT("123"), &c, &r),
+			 -EINVAL);
+	assert_int_equal(pt_pipes__parse_schedstat(LIT("a 1 1"), &c, &r),
+			 -EINVAL);
+	assert_int_equal(pt_pipes__parse_schedstat(LIT(" 1 1"), &c, &r),
+			 -EINVAL);
+	assert_int_equal(pt_pipes__parse_schedstat(LIT(""), &c, &r), -EINVAL);
+}
+
+/* ------------------------------------------------------- real processes */
+
+/* A child that keeps fd `keep` (as its fd 3; -1: none) and no other until
+ * killed (or this test dies); its standard fds on /dev/null, so that the
+ * pipes of whoever runs the test are not its. */
+static pid_t holder(int keep)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int fd = 0; fd < 3; fd++)
+			dup2(null, fd);
+		/* keep, as fd 3; nothing else this test inherited */
+		if (keep >= 0)
+			dup2(keep, 3);
+		close_range(keep >= 0 ? 4 : 3, ~0u, 0);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+/* Waits (up to 10 s) until pid holds exactly n fds: it has closed what it
+ * inherited. */
+static void settled(pid_t pid, int n)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		int k = 0;
+
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			k += de->d_name[0] != '.';
+		closedir(d);
+		if (k == n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("pid %d never held just %d fds", (int)pid, n);
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static const struct pt_pipe_edge *edge_to(const struct pt_pipe_graph *g,
+					  pid_t w, pid_t r)
+{
+	for (size_t i = 0; i < g->nedges; i++)
+		if (g->edges[i].writer == w && g->edges[i].reader == r)
+			return &g->edges[i];
+	return NULL;
+}
+
+/* writer | reader, with the writer traced: the reader is found among all
+ * processes, the edge has the pipe's inode, and this process (which made
+ * the pipe and closed it) is not in it. */
+static void test_real_pipe(void **state)
+{
+	struct pt_pipe_graph g = { 0 };
+	const struct pt_pipe_edge *e;
+	struct stat st;
+	int p[2];
+	pid_t w, r;
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fstat(p[0], &st), 0);
+	w = holder(p[1]);
+	r = holder(p[0]);
+	close(p[0]);
+	close(p[1]);
+	settled(w, 4); /* 0, 1, 2 and its end */
+	settled(r, 4);
+	assert_int_equal(pt_pipes__discover(&g, &w, 1), 0);
+	e = edge_to(&g, w, r);
+	assert_non_null(e);
+	assert_true(e->ino == (uint64_t)st.st_ino);
+	assert_int_equal(e->kind, PT_PIPE_KIND_FIFO);
+	assert_null(edge_to(&g, r, w));
+	assert_non_null(pt_pipes__proc(&g, r));
+	assert_false(pt_pipes__proc(&g, r)->traced);
+	assert_true(pt_pipes__proc(&g, w)->traced);
+	assert_null(pt_pipes__proc(&g, getpid()));
+	pt_pipes__free(&g);
+	reap(w);
+	reap(r);
+}
+
+/* A named FIFO, known by its path's inode; an O_RDWR end reads and
+ * writes. */
+static void test_real_fifo(void **state)
+{
+	char path[] = "/tmp/pt_test_pipes_XXXXXX";
+	struct pt_pipe_graph g = { 0 };
+	const struct pt_pipe_edge *e;
+	struct stat st;
+	int rw, wo;
+	pid_t a, b;
+
+	assert_non_null(mkdtemp(path));
+	strcat(path, "/f");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	rw = open(path, O_RDWR);
+	assert_true(rw >= 0);
+	wo = open(path, O_WRONLY);
+	assert_true(wo >= 0);
+	assert_int_equal(stat(path, &st), 0);
+	a = holder(rw);
+	b = holder(wo);
+	close(rw);
+	close(wo);
+	settled(a, 4);
+	settled(b, 4);
+	assert_int_equal(pt_pipes__discover(&g, &b, 1), 0);
+	e = edge_to(&g, b, a);
+	assert_non_null(e);
+	assert_true(e->ino == (uint64_t)st.st_ino);
+	assert_int_equal(e->kind, PT_PIPE_KIND_NAMED);
+	/* a reads and writes (O_RDWR), b only writes: nothing into b */
+	assert_null(edge_to(&g, a, b));
+	pt_pipes__free(&g);
+	reap(a);
+	reap(b);
+	unlink(path);
+	*strrchr(path, '/') = 0;
+	rmdir(path);
+}
+
+/* A process no pipe joins to anything: one node, no edge. */
+static void test_no_pipes(void **state)
+{
+	struct pt_pipe_graph g = { 0 };
+	pid_t lone = holder(-1);
+
+	settled(lone, 3);
+	assert_int_equal(pt_pipes__discover(&g, &lone, 1), 0);
+	assert_int_equal(g.nedges, 0);
+	assert_non_null(pt_pipes__proc(&g, lone));
+	pt_pipes__free(&g);
+	reap(lone);
+}
+
+/* A pid that does not exist: an error, nothing else. */
+static void test_gone(void **state)
+{
+	struct pt_pipe_graph g = { 0 };
+	pid_t gone = fork();
+
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	assert_int_equal(pt_pipes__scan_pid(&g, gone, NULL, 0), -ENOENT);
+	assert_int_equal(g.nends, 0);
+	pt_pipes__free(&g);
+}
+
+/* ------------------------------------------------------------ synthetic */
+
+/* Edges from ends: a cycle a -> b -> a, an end shared by the same process
+ * (no edge to itself), and two untraced processes (no edge). */
+static void test_link_synthetic(void **state)
+{
+	struct pt_pipe_end ends[] = {
+		{ 1, 10, PT_PIPE_KIND_FIFO, PT_PIPE_W },
+		{ 2, 10, PT_PIPE_KIND_FIFO, PT_PIPE_R },
+		{ 2, 11, PT_PIPE_KIND_FIFO, PT_PIPE_W },
+		{ 1, 11, PT_PIPE_KIND_FIFO, PT_PIPE_R },
+		{ 1, 12, PT_PIPE_KIND_FIFO, PT_PIPE_R | PT_PIPE_W },
+		{ 3, 13, PT_PIPE_KIND_FIFO, PT_PIPE_W },
+		{ 4, 13, PT_PIPE_KIND_FIFO, PT_PIPE_R },
+	};
+	struct pt_pipe_proc procs[] = { { .pid = 1, .traced = true },
+					{ .pid = 2 },
+					{ .pid = 3 },
+					{ .pid = 4 } };
+	struct pt_pipe_graph g = {
+		.ends = ends, .nends = 7, .procs = procs, .nprocs = 4
+	};
+
+	assert_int_equal(pt_pipes__link(&g), 0);
+	assert_int_equal(g.nedges, 2);
+	assert_non_null(edge_to(&g, 1, 2));
+	assert_non_null(edge_to(&g, 2, 1));
+	assert_true(edge_to(&g, 1, 2)->ino == 10);
+	assert_true(edge_to(&g, 2, 1)->ino == 11);
+	free(g.edges);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_link),
+		cmocka_unit_test(test_parse_link_hostile),
+		cmocka_unit_test(test_parse_fdinfo),
+		cmocka_unit_test(test_parse_schedstat),
+		cmocka_unit_test(test_real_pipe),
+		cmocka_unit_test(test_real_fifo),
+		cmocka_unit_test(test_no_pipes),
+		cmocka_unit_test(test_gone),
+		cmocka_unit_test(test_link_synthetic),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
