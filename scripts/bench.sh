@@ -152,7 +152,7 @@ system_part() {
 				perf bench sched pipe -T -l "$1" >>"$tmp/sp.perf_offcpu_dwarf"
 			{ time perf script -i "$tmp/sw.data" >/dev/null 2>&1; } 2>"$tmp/sw.time"
 			read -r u s <"$tmp/sw.time"
-			calc '%.3f' "($u + $s) * 1e6 / $1" >>"$tmp/sp.perf_offcpu_dwarf.script"
+			echo "$(calc '%.3f' "($u + $s) * 1e6 / $1")" >>"$tmp/sp.perf_offcpu_dwarf.script"
 		}
 		local stage='libc.so.6:__libc_start_main'
 		for ((i = 0; i < reps; i++)); do
