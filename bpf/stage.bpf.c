@@ -43,107 +43,7 @@ struct {
 
 /* ------------------------------------------------------------ accounting */
 
-/* Adds a return value to the stage's items or errors, by the stage's mode. */
-static __always_inline void count_items(struct pt_stage_stats *s, __u32 stage,
-					__u64 ret)
-{
-	switch (stage_items_mode[stage & (PT_MAX_STAGES - 1)]) {
-	case PT_ITEMS_S32:
-		if ((__s32)ret < 0)
-			s->errors++;
-		else
-			s->items += (__u32)ret;
-		break;
-	case PT_ITEMS_U32:
-		s->items += (__u32)ret;
-		break;
-	case PT_ITEMS_S64:
-		if (ret == PT_ITEMS_UNSET)
-			break;
-		if ((__s64)ret < 0)
-			s->errors++;
-		else
-			s->items += ret;
-		break;
-	case PT_ITEMS_U64:
-		if (ret != PT_ITEMS_UNSET) /* a tail call's: no value */
-			s->items += ret;
-		break;
-	default:
-		break;
-	}
-}
-
-/* A call that carried the kernel's uprobe setup (pt_frame.setup) counts,
- * but its latency is kept apart from the function's. */
-static __always_inline void record_call(__u32 stage, __u64 lat, __u64 bias,
-					bool outermost, bool setup, __u64 ret)
-{
-	struct pt_stage_stats *s = bpf_map_lookup_elem(&stats, &stage);
-	__u64 timed;
-	__u32 b;
-
-	if (!s)
-		return;
-	s->calls++;
-	if (outermost)
-		s->wall_ns += lat;
-	count_items(s, stage, ret);
-	if (setup) {
-		s->setup_calls++;
-		s->setup_ns += lat;
-		return;
-	}
-	timed = s->calls - s->setup_calls;
-	s->lat_sum_ns += lat;
-	s->bias_ns += bias;
-	if (timed == 1 || lat < s->min_ns)
-		s->min_ns = lat;
-	if (lat > s->max_ns)
-		s->max_ns = lat;
-	b = pt_hist_bucket(lat);
-	if (b >= PT_HIST_BUCKETS)
-		b = PT_HIST_BUCKETS - 1;
-	s->hist[b]++;
-}
-
-/* Adds an outermost call's wall time to its (thread, stage) pair. */
-static __always_inline void add_pair(__u32 tid, __u32 stage, __u64 lat)
-{
-	struct pt_thread_stage key = { .tid = tid, .stage = stage };
-	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key);
-
-	if (v) {
-		*v += lat;
-		return;
-	}
-	if (bpf_map_update_elem(&thread_stage, &key, &lat, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&thread_stage, &key))
-		count_lost(PT_LOST_PAIRS_FULL, 1);
-}
-
-/* Streams one completed call; a full ring buffer is counted as lost. */
-static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
-					__u32 tid, __u32 stage)
-{
-	struct pt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	__u64 flags;
-
-	if (!e) {
-		count_lost(PT_LOST_EVENTS, 1);
-		return;
-	}
-	e->start_ns = start;
-	e->lat_ns = lat;
-	e->ret = ret;
-	e->tid = tid;
-	e->stage = stage;
-	/* Waking the consumer costs more than the probe: batch it. */
-	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
-			BPF_RB_FORCE_WAKEUP :
-			BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
-}
+#include "stagecall.bpf.h"
 
 /* ------------------------------------------------------------------ entry */
 
@@ -350,24 +250,6 @@ static __always_inline void drop_frames(struct pt_thread *t, __u32 found,
 		t->active[idx] -= 1;
 		count_lost(PT_LOST_UNMATCHED, 1);
 	}
-}
-
-/* Records the call of frame f (already popped), ended at end. */
-static __always_inline void close_call(const struct pt_frame *f, __u32 stage,
-				       __u32 tid, __u64 end, __u64 ret)
-{
-	__u64 lat = end > f->start_ns ? end - f->start_ns : 0, bias;
-	bool outermost = f->outermost;
-
-	bias = f->setup ? 0 : stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
-	if (bias > lat)
-		bias = lat;
-	lat -= bias;
-	record_call(stage, lat, bias, outermost, f->setup, ret);
-	if (outermost)
-		add_pair(tid, stage, lat);
-	if (stream_on)
-		stream_call(f->start_ns, lat, ret, tid, stage);
 }
 
 /* Register number reg (x86 encoding) of the probed context; read through

@@ -46,6 +46,11 @@ struct pt_stage {
 	 * the stage id; fn_size the function's size. */
 	uint64_t *exit_flags;
 	uint32_t fn_size;
+	/* A Go function (PT_PROBE_RETSITE, PT_COOKIE_GO): frames paired by
+	 * goroutine; go_layout where the runtime's g holds its stack and id,
+	 * from the binary's DWARF. */
+	bool go;
+	struct pt_go_layout go_layout;
 };
 
 struct pt_stage_set {

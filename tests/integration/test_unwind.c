@@ -4,7 +4,8 @@
  * Rust panics through traced functions (return-site probes), longjmp and
  * siglongjmp out of traced functions, recursion deeper than the kernel's
  * return-probe limit (return probes, and return sites in the C++ program;
- * frames re-synchronised on the stack pointer), and Go refused. Each
+ * frames re-synchronised on the stack pointer), and Go's goroutines
+ * (return sites paired by goroutine, stacks that grow, panics). Each
  * program is traced with a glob over all its own functions, launched (--)
  * and attached (-p): its stdout and exit status must be byte-identical to
  * an untraced run, and calls exact where they can be counted. The C++,
@@ -272,16 +273,68 @@ static void test_rust_panics(void **state)
 
 /* ----------------------------------------------------------------- Go */
 
-static void test_go_refused(void **state)
+/* A count the Go program printed: the number after "name " at a line's
+ * start. */
+static uint64_t printed(const char *out, const char *name)
 {
-	char path[128], cache[128], gopath[128], *out = NULL, *err = NULL;
+	size_t n = strlen(name);
+	const char *p = out;
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return strtoull(p + n + 1, NULL, 10);
+	fail_msg("the Go program printed no %s count", name);
+	return 0;
+}
+
+/* The Go program, its untraced run's output in it, for check_go(). */
+static const struct prog *go_prog;
+
+static void check_go(json_object *rep)
+{
+	static const char *const timed[] = { "main.work", "main.guard",
+					     "main.middle", "main.thrower",
+					     "main.deep" };
+	const char *go_out = go_prog->out;
+	uint64_t panics = printed(go_out, "panic");
+	size_t i;
+
+	assert_int_equal(go_prog->code, 3);
+	for (i = 0; i < sizeof(timed) / sizeof(timed[0]); i++) {
+		json_object *st = ptest_stage(rep, timed[i]), *c;
+
+		assert_non_null(st);
+		assert_string_equal(probe(rep, timed[i]), "retsite");
+		assert_true(json_object_object_get_ex(st, "pairing", &c));
+		assert_string_equal(json_object_get_string(c), "goroutine");
+	}
+	assert_int_equal(calls(rep, "main.work"), printed(go_out, "work"));
+	assert_int_equal(calls(rep, "main.guard"), printed(go_out, "guard"));
+	/* A panicking call never returns: it is unwound past, as its
+	 * caller middle is. */
+	assert_int_equal(calls(rep, "main.middle"),
+			 printed(go_out, "middle") - panics);
+	assert_int_equal(calls(rep, "main.thrower"),
+			 printed(go_out, "thrower") - panics);
+	assert_int_equal(lost(rep, "unwound"), 2 * panics);
+	/* 200 deep: the outermost frames timed, the deeper ones counted as
+	 * lost; each call once, however often its stack grew. */
+	assert_int_equal(calls(rep, "main.deep") + lost(rep, "depth"),
+			 printed(go_out, "deep"));
+	assert_true(calls(rep, "main.deep") > 0);
+	assert_int_equal(lost(rep, "unmatched"), 0);
+	/* At most main.main, entered before -p attached, returns unseen
+	 * (and it ends in os.Exit). */
+	assert_true(ptest_u64(rep, "calls_in_flight_at_attach") <= 1);
+}
+
+static void test_go_goroutines(void **state)
+{
+	char path[128], cache[128], gopath[128];
 	char *argv[] = { GO, "build", "-o", path, LANGS "/grow.go", NULL };
-	char *traced[] = { PTEST_PIPETRACE, "-s", "main.*", "--", path, NULL };
-	char pid[16], *by_pid[] = { PTEST_PIPETRACE, "-p", pid, "-s",
-				    "main.*",	     NULL };
-	struct prog p = { .path = path };
-	struct ptest_proc target;
-	int code;
+	/* Every function of the program's own (the runtime's are many more
+	 * than a trace holds stages). */
+	struct prog p = { .path = path, .spec = "main.*" };
 
 	PTEST_REQUIRE_TRACING();
 	REQUIRE_TOOL(GO, "golang-go");
@@ -294,35 +347,8 @@ static void test_go_refused(void **state)
 	setenv("GO111MODULE", "off", 1);
 	setenv("GOFLAGS", "", 1);
 	build(argv);
-	run_untraced(&p);
-	/* Launched: refused before the command runs. */
-	code = ptest_run(traced, TIMEOUT, &out, &err);
-	assert_int_equal(code, 1);
-	assert_string_equal(out, "");
-	assert_non_null(strstr(err, "is a Go program"));
-	assert_int_equal(ptest_count_lines(err), 1);
-	free(out);
-	free(err);
-	/* Attached: refused, and the process runs on as untraced. */
-	assert_int_equal(ptest_spawn(&target, (char *[]){ path, "wait", NULL },
-				     true),
-			 0);
-	snprintf(pid, sizeof(pid), "%d", target.pid);
-	out = err = NULL;
-	code = ptest_run(by_pid, TIMEOUT, NULL, &err);
-	assert_int_equal(code, 1);
-	assert_non_null(strstr(err, "is a Go program"));
-	free(err);
-	err = NULL;
-	assert_int_equal(write(target.in_fd, "x", 1), 1);
-	close(target.in_fd);
-	target.in_fd = -1;
-	code = ptest_finish(&target, TIMEOUT, &out, &err);
-	assert_int_equal(code, p.code);
-	assert_string_equal(out, p.out);
-	free(out);
-	free(err);
-	free(p.out);
+	go_prog = &p;
+	trace_both(&p, check_go);
 }
 
 /* -------------------------------------------------------------- longjmp */
@@ -377,7 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_rust_panics),
-		cmocka_unit_test(test_go_refused),
+		cmocka_unit_test(test_go_goroutines),
 		cmocka_unit_test(test_longjmp),
 		cmocka_unit_test(test_deep_recursion),
 	};
