@@ -387,8 +387,10 @@ int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 	if (!t)
 		return 0;
 	account(t, now);
+	/* Calls still open end with the thread (cancelled, pthread_exit):
+	 * unwound past. */
 	if (t->depth && phase == PT_PHASE_ARMED)
-		count_lost(PT_LOST_UNMATCHED,
+		count_lost(PT_LOST_UNWOUND,
 			   t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH);
 	keep_exited(tid, t);
 	bpf_map_delete_elem(&threads, &tid);

@@ -130,16 +130,20 @@ static void test_cf_protection(void **state)
 
 /* Threads cancelled inside probed functions (uprobe + uretprobe): the
  * forced unwind passes the replaced return addresses; the program runs as
- * untraced, the stages' calls never complete (and are counted lost). */
+ * untraced, the stages' calls never complete: each thread exits with two
+ * calls open, counted as unwound past. */
 static void test_thread_cancel(void **state)
 {
-	char *plain[] = { PT_BUILD_DIR "/tests/integration/prog_cancel", "10",
-			  NULL };
-	char *argv[] = { PTEST_PIPETRACE, "-s", "middle", "-s", "blocker", "--",
-			 plain[0],	  "10", NULL };
+	char jpath[64],
+		*plain[] = { PT_BUILD_DIR "/tests/integration/prog_cancel",
+			     "10", NULL };
+	char *argv[] = { PTEST_PIPETRACE, "-s", "middle", "-s", "blocker", "-j",
+			 jpath,		  "--", plain[0], "10", NULL };
 	char *want = NULL, *out = NULL, *err = NULL;
+	json_object *rep, *lost;
 
 	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_run_ok(plain, TIMEOUT, &want, &err);
 	free(err);
 	err = NULL;
@@ -147,6 +151,13 @@ static void test_thread_cancel(void **state)
 	print_message("  untraced %s  traced   %s", want, out);
 	assert_string_equal(want, "cancelled 10\n");
 	assert_string_equal(out, want);
+	rep = ptest_take_json(jpath);
+	lost = json_object_object_get(rep, "lost");
+	assert_int_equal(ptest_u64(ptest_stage(rep, "middle"), "calls"), 0);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "blocker"), "calls"), 0);
+	assert_int_equal(ptest_u64(lost, "unwound"), 20);
+	assert_int_equal(ptest_u64(lost, "unmatched"), 0);
+	json_object_put(rep);
 	free(want);
 	free(out);
 	free(err);
