@@ -2,7 +2,8 @@
 /*
  * test_unwind.c - the traced program is never harmed: C++ exceptions and
  * Rust panics through traced functions (return-site probes), longjmp and
- * siglongjmp out of traced functions, recursion deeper than the kernel's
+ * siglongjmp out of traced functions, swapcontext and setcontext out of
+ * them never to return, recursion deeper than the kernel's
  * return-probe limit (return probes, and return sites in the C++ program;
  * frames re-synchronised on the stack pointer), and Go's goroutines
  * (return sites paired by goroutine, stacks that grow, panics). Each
@@ -27,6 +28,7 @@
 
 #define LONGJMP PT_BUILD_DIR "/tests/integration/prog_longjmp"
 #define DEEP PT_BUILD_DIR "/tests/integration/prog_deep"
+#define CONTEXT PT_BUILD_DIR "/tests/integration/prog_context"
 #define LANGS PT_SOURCE_DIR "/tests/integration/langs"
 #define TIMEOUT 120.0
 
@@ -372,6 +374,32 @@ static void test_longjmp(void **state)
 	trace_both(&p, check_longjmp);
 }
 
+/* ----------------------------------------------------------- ucontext */
+
+static void check_context(json_object *rep)
+{
+	/* Of 100 calls of visit (and hop), the 50 odd ones leave by
+	 * swapcontext to a coroutine that calls co_stage and setcontext()s
+	 * back to main: visit, hop and coroutine never return. */
+	assert_int_equal(calls(rep, "visit"), 50);
+	assert_int_equal(calls(rep, "hop"), 50);
+	assert_int_equal(calls(rep, "co_stage"), 50);
+	assert_int_equal(calls(rep, "coroutine"), 0);
+	/* Every later call seen. */
+	assert_int_equal(calls(rep, "after"), 50);
+	assert_int_equal(lost(rep, "unwound"), 150);
+	assert_int_equal(lost(rep, "unmatched"), 0);
+	assert_int_equal(lost(rep, "depth"), 0);
+}
+
+static void test_swapcontext(void **state)
+{
+	struct prog p = { .path = CONTEXT, .spec = "*" };
+
+	PTEST_REQUIRE_TRACING();
+	trace_both(&p, check_context);
+}
+
 /* ------------------------------------------------------- deep recursion */
 
 static void check_deep(json_object *rep)
@@ -405,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_rust_panics),
 		cmocka_unit_test(test_go_goroutines),
 		cmocka_unit_test(test_longjmp),
+		cmocka_unit_test(test_swapcontext),
 		cmocka_unit_test(test_deep_recursion),
 	};
 
