@@ -11,7 +11,8 @@
  * frame at its distance below g.stack.hi, which a stack copy keeps. A
  * function whose stack must grow calls runtime.morestack before its frame
  * exists and is entered again from the top: that second entry is no call.
- * Frames a panic or runtime.Goexit unwound past expire, counted unwound.
+ * Frames a panic unwound past expire, counted unwound, as do those of a
+ * goroutine that ends (runtime.goexit1: runtime.Goexit) with calls open.
  */
 #include "pipetrace.bpf.h"
 
@@ -59,9 +60,11 @@ struct go_state {
 
 static const struct go_state go_zero = {};
 
-/* By g: the goroutines that called a stage (least recently used go). */
+/* By g: the goroutines inside a stage call (freed when none is open).
+ * Full: the goroutine is not tracked, counted as threads_full. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
 	__type(key, __u64);
 	__type(value, struct go_state);
@@ -115,6 +118,8 @@ static __always_inline struct go_state *go_state_of(__u64 g, bool create)
 	if (!s && create) {
 		bpf_map_update_elem(&goroutines, &g, &go_zero, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&goroutines, &g);
+		if (!s)
+			count_lost(PT_LOST_THREADS_FULL, 1);
 	}
 	if (!s)
 		return NULL;
@@ -289,6 +294,13 @@ int BPF_KPROBE(go_exit)
 	/* At a ret, a jmp out or the morestack call, sp is where the
 	 * entry saw it: on the return address. */
 	off = stack_off(g, PT_REGS_SP(ctx));
+	if (cookie & PT_COOKIE_GOEXIT) {
+		/* The goroutine ends: what it has open never returns. */
+		if (s->depth)
+			drop_all(s);
+		bpf_map_delete_elem(&goroutines, &g);
+		return 0;
+	}
 	if (cookie & PT_COOKIE_GROW) {
 		s->regrow_off = off;
 		s->regrow_stage = stage + 1;
@@ -302,6 +314,8 @@ int BPF_KPROBE(go_exit)
 		return 0;
 	}
 	go_pop(s, found, &f);
+	if (!s->depth)
+		bpf_map_delete_elem(&goroutines, &g);
 	ret = cookie & PT_COOKIE_TAIL ? PT_ITEMS_UNSET : PT_REGS_RC(ctx);
 	pf.stage = stage;
 	pf.outermost = f.outermost;

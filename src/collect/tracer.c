@@ -135,6 +135,24 @@ static void use_multi(struct pt_tracer *t)
 			progs[i], (enum bpf_attach_type)PT_TRACE_UPROBE_MULTI);
 }
 
+/* Go stages' programs load only with Go stages; the runtime's g layout
+ * (one Go program: one layout) before load. */
+static void set_go(struct pt_tracer *t, const struct pt_stage_set *st)
+{
+	bool go = false;
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		if (!st->v[i].go)
+			continue;
+		t->skel->rodata->go_stack_hi = st->v[i].go_layout.stack_hi;
+		t->skel->rodata->go_goid = st->v[i].go_layout.goid;
+		go = true;
+	}
+	bpf_program__set_autoload(t->skel->progs.go_enter, go);
+	bpf_program__set_autoload(t->skel->progs.go_exit, go);
+}
+
 /* What restart_syscall continues, from /proc/kallsyms: without it (no
  * addresses shown), a sleep resumed after SIGSTOP/SIGCONT counts as other. */
 static void set_restarts(struct pt_tracer *t)
@@ -260,12 +278,8 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	for (i = 0; i < stages->n; i++) {
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
 		t->skel->rodata->stage_fn_size[i] = stages->v[i].fn_size;
-		if (stages->v[i].go) { /* one Go program: one layout */
-			t->skel->rodata->go_stack_hi =
-				stages->v[i].go_layout.stack_hi;
-			t->skel->rodata->go_goid = stages->v[i].go_layout.goid;
-		}
 	}
+	set_go(t, stages);
 
 	ret = pipetrace__load(t->skel);
 	if (ret) {

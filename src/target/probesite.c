@@ -530,6 +530,24 @@ int pt_stage__use_gosites(struct pt_stage *s, const char *path, uint64_t size,
 	return ret;
 }
 
+int pt_stage__add_goexit(struct pt_stage *s, uint64_t file_off)
+{
+	size_t n = s->nentry + s->nexit;
+	uint64_t *sites, *flags;
+
+	sites = realloc(s->sites, (n + 1) * sizeof(*sites));
+	if (!sites)
+		return -ENOMEM;
+	s->sites = sites;
+	flags = realloc(s->exit_flags, (s->nexit + 1) * sizeof(*flags));
+	if (!flags)
+		return -ENOMEM;
+	s->exit_flags = flags;
+	sites[n] = file_off;
+	flags[s->nexit++] = PT_COOKIE_GOEXIT;
+	return 0;
+}
+
 const char *pt_probe_rets__why(int err)
 {
 	switch (err) {

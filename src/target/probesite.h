@@ -107,6 +107,9 @@ int pt_probe_gorets__find(const uint8_t *code, size_t len, struct pt_rets *out);
  */
 int pt_stage__use_gosites(struct pt_stage *s, const char *path, uint64_t size,
 			  const struct pt_go_layout *g);
+/* Adds to s, a Go stage, an exit site at file_off, runtime.goexit1's
+ * (PT_COOKIE_GOEXIT): where a goroutine ends. Returns 0 or -ENOMEM. */
+int pt_stage__add_goexit(struct pt_stage *s, uint64_t file_off);
 /* Why a pt_stage__use_retsites() error refuses the function: a phrase. */
 const char *pt_probe_rets__why(int err);
 

@@ -82,6 +82,8 @@ struct match_ctx {
 	const char *cold_name; /* the first cold fragment matched */
 	int lang; /* enum pt_lang of the object and the executable */
 	struct pt_go_layout go; /* PT_LANG_GO: what the g holds where */
+	uint64_t goexit_off; /* runtime.goexit1's file offset, or 0 */
+	bool goexit_added; /* probed (once, with the first Go stage) */
 	int err;
 	char shown_name[PT_DEMANGLE_BUF]; /* add_stage()'s scratch */
 };
@@ -174,6 +176,10 @@ static int use_gosites(struct match_ctx *c, struct pt_stage *s, uint64_t size)
 {
 	int ret = pt_stage__use_gosites(s, c->open_path, size, &c->go);
 
+	if (ret == 0 && c->goexit_off && !c->goexit_added) {
+		c->goexit_added = true;
+		ret = pt_stage__add_goexit(s, c->goexit_off);
+	}
 	if (ret == 0 || ret == -ENOMEM)
 		return ret;
 	pt_warn("%s: not traced: %s, and a return probe would kill the Go program when the goroutine's stack grows",
@@ -374,6 +380,16 @@ static int no_match(const struct pt_target *t, const struct match_ctx *c,
 		spec->text, shown, shown);
 }
 
+/* Where a goroutine ends: runtime.goexit1 (ABIInternal, g in %r14). */
+static int find_goexit(const struct pt_sym *sym, void *arg)
+{
+	struct match_ctx *c = arg;
+
+	if (sym->kind == PT_SYM_FUNC && !strcmp(sym->name, "runtime.goexit1"))
+		c->goexit_off = sym->file_off;
+	return 0;
+}
+
 /*
  * How c's object must be probed (c->lang), by evidence in it and in the
  * target's executable. Go code gets plain probes at entry and return
@@ -385,7 +401,7 @@ static int no_match(const struct pt_target *t, const struct match_ctx *c,
 static int object_lang(const struct pt_target *t, struct match_ctx *c,
 		       char *err, size_t errlen)
 {
-	int obj = pt_probe_lang__of(c->open_path), exe = PT_LANG_PLAIN;
+	int obj = pt_probe_lang__of(c->open_path), exe = PT_LANG_PLAIN, ret;
 
 	if (t->exe_open && strcmp(t->exe_open, c->open_path))
 		exe = pt_probe_lang__of(t->exe_open);
@@ -395,8 +411,14 @@ static int object_lang(const struct pt_target *t, struct match_ctx *c,
 			err, errlen, -EPROTONOSUPPORT,
 			"%s: not Go code, in the Go program %s: only a Go program's own Go functions are traced",
 			c->shown, t->exe);
-	if (c->lang == PT_LANG_GO && pt_elf__go_layout(c->elf, &c->go))
+	if (c->lang != PT_LANG_GO)
+		return 0;
+	if (pt_elf__go_layout(c->elf, &c->go))
 		c->go.stack_hi = c->go.goid = -1; /* paired by depth only */
+	ret = pt_elf__for_each_func(c->elf, find_goexit, c);
+	if (ret < 0)
+		return pt_errf(err, errlen, ret, "%s: cannot read symbols: %s",
+			       c->shown, strerror(-ret));
 	return 0;
 }
 

@@ -318,7 +318,13 @@ static void check_go(json_object *rep)
 			 printed(go_out, "middle") - panics);
 	assert_int_equal(calls(rep, "main.thrower"),
 			 printed(go_out, "thrower") - panics);
-	assert_int_equal(lost(rep, "unwound"), 2 * panics);
+	/* Goroutines ended by runtime.Goexit in leaver, called by quitter:
+	 * neither returns. */
+	assert_int_equal(calls(rep, "main.quitter"), 0);
+	assert_int_equal(calls(rep, "main.leaver"), 0);
+	assert_int_equal(lost(rep, "unwound"),
+			 2 * panics + printed(go_out, "quitter") +
+				 printed(go_out, "leaver"));
 	/* 200 deep: the outermost frames timed, the deeper ones counted as
 	 * lost; each call once, however often its stack grew. */
 	assert_int_equal(calls(rep, "main.deep") + lost(rep, "depth"),
@@ -330,19 +336,24 @@ static void check_go(json_object *rep)
 	assert_true(ptest_u64(rep, "calls_in_flight_at_attach") <= 1);
 }
 
-static void test_go_goroutines(void **state)
+/* Builds grow.go at path (with -ldflags ldflags, if not NULL) offline and
+ * traces it both ways with a glob over its own functions. */
+static void trace_go(const char *name, const char *ldflags)
 {
-	char path[128], cache[128], gopath[128];
-	char *argv[] = { GO, "build", "-o", path, LANGS "/grow.go", NULL };
+	char path[128], cache[128], gopath[128], flags[64];
+	char *argv[] = {
+		GO, "build", "-o", path, flags, LANGS "/grow.go", NULL
+	};
 	/* Every function of the program's own (the runtime's are many more
 	 * than a trace holds stages). */
 	struct prog p = { .path = path, .spec = "main.*" };
 
 	PTEST_REQUIRE_TRACING();
 	REQUIRE_TOOL(GO, "golang-go");
-	snprintf(path, sizeof(path), "%s/grow", scratch);
+	snprintf(path, sizeof(path), "%s/%s", scratch, name);
 	snprintf(cache, sizeof(cache), "%s/gocache", scratch);
 	snprintf(gopath, sizeof(gopath), "%s/gopath", scratch);
+	snprintf(flags, sizeof(flags), "-ldflags=%s", ldflags ? ldflags : "");
 	/* Offline: one file, no modules. */
 	setenv("GOCACHE", cache, 1);
 	setenv("GOPATH", gopath, 1);
@@ -351,6 +362,18 @@ static void test_go_goroutines(void **state)
 	build(argv);
 	go_prog = &p;
 	trace_both(&p, check_go);
+}
+
+/* Frames at their distance below g.stack.hi (from DWARF). */
+static void test_go_goroutines(void **state)
+{
+	trace_go("grow", NULL);
+}
+
+/* Without DWARF (-w): frames paired by goroutine and depth only. */
+static void test_go_no_dwarf(void **state)
+{
+	trace_go("grow-w", "-w");
 }
 
 /* -------------------------------------------------------------- longjmp */
@@ -432,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_rust_panics),
 		cmocka_unit_test(test_go_goroutines),
+		cmocka_unit_test(test_go_no_dwarf),
 		cmocka_unit_test(test_longjmp),
 		cmocka_unit_test(test_swapcontext),
 		cmocka_unit_test(test_deep_recursion),

@@ -4,13 +4,16 @@
 // work 500 times, recurse 200 deep 5 times with a 512-byte local (the
 // stack grows: runtime.morestack re-enters deep from the top), and call
 // guard 100 times, which calls middle, which calls thrower, which panics
-// on odd calls; guard's deferred function recovers. With "wait", waits for
-// a byte on stdin first. Prints its own call counts; exits 3.
+// on odd calls; guard's deferred function recovers. Before them, 8
+// goroutines run quitter, which calls leaver, which ends the goroutine
+// with runtime.Goexit. With "wait", waits for a byte on stdin first.
+// Prints its own call counts; exits 3.
 package main
 
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -23,7 +26,7 @@ const (
 	guards     = 100
 )
 
-var nwork, ndeep, nguard, nmiddle, nthrower, npanic int64
+var nwork, ndeep, nguard, nmiddle, nthrower, npanic, nquit, nleave int64
 
 //go:noinline
 func work(i int) int {
@@ -71,6 +74,31 @@ func guard(i int) (r int) {
 }
 
 //go:noinline
+func leaver() {
+	atomic.AddInt64(&nleave, 1)
+	runtime.Goexit()
+}
+
+//go:noinline
+func quitter() {
+	atomic.AddInt64(&nquit, 1)
+	leaver()
+}
+
+// Runs quitter in 8 goroutines and waits until they are gone (past
+// runtime.goexit1: no longer counted by runtime.NumGoroutine).
+func quitters() {
+	base := runtime.NumGoroutine()
+	for g := 0; g < goroutines; g++ {
+		go quitter()
+	}
+	for atomic.LoadInt64(&nleave) < goroutines ||
+		runtime.NumGoroutine() > base {
+		runtime.Gosched()
+	}
+}
+
+//go:noinline
 func worker(g int, sum *int) {
 	for i := 0; i < works; i++ {
 		*sum += work(i)
@@ -88,6 +116,7 @@ func main() {
 		b := make([]byte, 1)
 		os.Stdin.Read(b)
 	}
+	quitters()
 	var wg sync.WaitGroup
 	sums := make([]int, goroutines)
 	for g := 0; g < goroutines; g++ {
@@ -108,6 +137,8 @@ func main() {
 	fmt.Printf("middle %d\n", nmiddle)
 	fmt.Printf("thrower %d\n", nthrower)
 	fmt.Printf("panic %d\n", npanic)
+	fmt.Printf("quitter %d\n", nquit)
+	fmt.Printf("leaver %d\n", nleave)
 	fmt.Printf("sum %d\n", total)
 	os.Exit(3)
 }
