@@ -289,8 +289,13 @@ int BPF_KPROBE(go_exit)
 	if (!g || stage >= PT_MAX_STAGES)
 		return 0;
 	s = go_state_of(g, false);
-	if (!s)
+	if (!s) {
+		/* No call open on g: one entered before attach returns. */
+		if (!(cookie &
+		      (PT_COOKIE_GROW | PT_COOKIE_GOEXIT | PT_COOKIE_TAIL)))
+			__sync_fetch_and_add(&inflight_exits, 1);
 		return 0;
+	}
 	/* At a ret, a jmp out or the morestack call, sp is where the
 	 * entry saw it: on the return address. */
 	off = stack_off(g, PT_REGS_SP(ctx));
