@@ -16,6 +16,9 @@ const volatile __u8 offcpu_stacks = 0;
  * launched target held before its exec) are not the program's: nothing
  * counts until userspace sets it. */
 volatile __u64 offcpu_since_ns = ~0ULL;
+/* signal_struct.flags: the whole process is exiting (linux/sched/signal.h). */
+#define SIGNAL_GROUP_EXIT 0x00000004
+
 /* The target's memory when its last thread exited. */
 struct pt_exit_mem exit_mem;
 /* Stage ids in use (set before load): the pairs an exit folds. */
@@ -398,6 +401,18 @@ static __always_inline void keep_exited(__u32 tid, const struct pt_thread *t)
 	bpf_loop(nstages, fold_pair, &tid, 0);
 }
 
+/* Why calls still open when task exits are lost: unwound past if the
+ * thread ends alone (cancelled, pthread_exit), unmatched if the process
+ * exits (its last thread, or exit_group with others). */
+static __always_inline __u32 open_at_exit(struct task_struct *task,
+					  bool group_dead)
+{
+	if (group_dead ||
+	    (BPF_CORE_READ(task, signal, flags) & SIGNAL_GROUP_EXIT))
+		return PT_LOST_UNMATCHED;
+	return PT_LOST_UNWOUND;
+}
+
 /* A target thread exits: close its time, count calls that never returned,
  * keep its figures for the report and free its slot for another thread
  * (get_thread() creates none for it after this). */
@@ -419,7 +434,7 @@ int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 		return 0;
 	account(t, now);
 	if (t->depth && phase == PT_PHASE_ARMED)
-		count_lost(PT_LOST_UNMATCHED,
+		count_lost(open_at_exit(task, group_dead),
 			   t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH);
 	keep_exited(tid, t);
 	bpf_map_delete_elem(&threads, &tid);

@@ -495,6 +495,16 @@ struct pt_event {
 #define PT_COOKIE_REG_MASK 0x0f000000u
 /* The stage id in a cookie. */
 #define PT_COOKIE_STAGE 0x0000ffffu
+/* With PT_COOKIE_RET: a Go function's probe (the go_enter and go_exit
+ * programs), its frames paired by goroutine (the g in %r14). */
+#define PT_COOKIE_GO 0x00800000u
+/* With PT_COOKIE_GO on an exit program: the call to runtime.morestack in
+ * the function's prologue, after which it is entered again from the top
+ * (on a moved stack, or after a preemption): no exit. */
+#define PT_COOKIE_GROW 0x00400000u
+/* With PT_COOKIE_GO on an exit program: runtime.goexit1, where a goroutine
+ * ends (returned, or runtime.Goexit): its open calls are unwound past. */
+#define PT_COOKIE_GOEXIT 0x00200000u
 
 /* ----------------------------------------------------------- lost events */
 
@@ -572,7 +582,8 @@ _Static_assert(sizeof(struct pt_probe_sys) == 16,
 _Static_assert(PT_MAX_STAGES - 1 <= PT_COOKIE_STAGE,
 	       "stage ids overlap the cookie's flags");
 _Static_assert(((PT_COOKIE_SITE | PT_COOKIE_RET | PT_COOKIE_TAIL |
-		 PT_COOKIE_IND | PT_COOKIE_REG_MASK) &
+		 PT_COOKIE_IND | PT_COOKIE_REG_MASK | PT_COOKIE_GO |
+		 PT_COOKIE_GROW | PT_COOKIE_GOEXIT) &
 		PT_COOKIE_STAGE) == 0,
 	       "cookie flags overlap the stage id");
 _Static_assert((PT_MAX_DEPTH & (PT_MAX_DEPTH - 1)) == 0,

@@ -20,12 +20,15 @@
 #           tracing refpipe costs untraced programs
 #           (dd bs=1, a pipe ping-pong), --syscalls
 #           exact and light
+#   go      scripts/bench-go.sh: per-call cost of Go -> .output/bench/go.json
+#           stages (entry and return-instruction uprobes) vs. a C
+#           uprobe+uretprobe pair (merged as "go")
 #
 #   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
 #                      5 in the alloc part)
 #   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach
-#                      bystander"); a part not run is merged from its JSON of
-#                      an earlier run
+#                      bystander go"); a part not run is merged from its
+#                      JSON of an earlier run
 #
 # System cases (each: per repetition, every variant in turn; medians and
 # minimums over the repetitions):
@@ -68,7 +71,7 @@ PT=.output/pipetrace
 RP=.output/refpipe
 MICRO=.output/bench/micro
 reps=${BENCH_REPS:-7}
-parts=${BENCH_PARTS:-system micro alloc detach bystander}
+parts=${BENCH_PARTS:-system micro alloc detach bystander go}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
 scripts/install-deps.sh --bench
@@ -390,6 +393,7 @@ if has_part micro; then scripts/bench-micro.sh || echo "bench: micro part failed
 if has_part alloc; then scripts/bench-alloc.sh || echo "bench: alloc part failed" >&2; fi
 if has_part detach; then scripts/bench-detach.sh || echo "bench: detach part failed" >&2; fi
 if has_part bystander; then scripts/bench-bystander.sh || echo "bench: bystander part failed" >&2; fi
+if has_part go; then scripts/bench-go.sh || echo "bench: go part failed" >&2; fi
 
 # ------------------------------------------------------------------ merge
 virt_vm=$(systemd-detect-virt --vm 2>/dev/null || true)
@@ -403,4 +407,8 @@ jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
 	--argjson nproc "$(nproc)" --arg vm "${virt_vm:-unknown}" --arg ct "${virt_ct:-unknown}" \
 	--slurpfile sys "$tmp/system.json" --slurpfile mic "$tmp/micro.json" --slurpfile alc "$tmp/alloc.json" \
 	--slurpfile bys "$tmp/bystander.json" -f scripts/bench-merge.jq >.output/bench/results.json
+if [ -s .output/bench/go.json ]; then
+	jq --slurpfile go .output/bench/go.json '. + {go: $go[0]}' .output/bench/results.json >"$tmp/results.json"
+	mv "$tmp/results.json" .output/bench/results.json
+fi
 echo "bench: wrote .output/bench/results.json" >&2

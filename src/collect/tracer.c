@@ -125,7 +125,8 @@ static void use_multi(struct pt_tracer *t)
 	struct bpf_program *progs[] = {
 		t->skel->progs.stage_enter, t->skel->progs.stage_exit,
 		t->skel->progs.warmup,	    t->skel->progs.alloc_enter,
-		t->skel->progs.alloc_exit,
+		t->skel->progs.alloc_exit,  t->skel->progs.go_enter,
+		t->skel->progs.go_exit,
 	};
 	const char *env = getenv("PIPETRACE_UPROBE_MULTI");
 	int ok = env && !strcmp(env, "0") ? 0 : pt_umulti__probe();
@@ -139,6 +140,24 @@ static void use_multi(struct pt_tracer *t)
 	for (i = 0; t->multi && i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_expected_attach_type(
 			progs[i], (enum bpf_attach_type)PT_TRACE_UPROBE_MULTI);
+}
+
+/* Go stages' programs load only with Go stages; the runtime's g layout
+ * (one Go program: one layout) before load. */
+static void set_go(struct pt_tracer *t, const struct pt_stage_set *st)
+{
+	bool go = false;
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		if (!st->v[i].go)
+			continue;
+		t->skel->rodata->go_stack_hi = st->v[i].go_layout.stack_hi;
+		t->skel->rodata->go_goid = st->v[i].go_layout.goid;
+		go = true;
+	}
+	bpf_program__set_autoload(t->skel->progs.go_enter, go);
+	bpf_program__set_autoload(t->skel->progs.go_exit, go);
 }
 
 /* What restart_syscall continues, from /proc/kallsyms: without it (no
@@ -277,6 +296,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
 		t->skel->rodata->stage_fn_size[i] = stages->v[i].fn_size;
 	}
+	set_go(t, stages);
 
 	ret = pipetrace__load(t->skel);
 	if (ret) {
@@ -467,7 +487,25 @@ static int probe_list__attach(const struct probe_list *pl, struct pt_uprobes *u,
 /* The stages' probes in three batches, attached in this order so that an
  * entry never misses its exit: return probes, exit sites (plain probes on
  * the exit program: the return value is still in %rax there), entries. */
-enum stage_batch { SB_RETURNS, SB_EXIT_SITES, SB_ENTRIES, SB_NR };
+enum stage_batch {
+	SB_RETURNS,
+	SB_EXIT_SITES,
+	SB_ENTRIES,
+	SB_GO_EXITS, /* Go stages' exits and entries (stage_go.bpf.c) */
+	SB_GO_ENTRIES,
+	SB_NR
+};
+
+/* The program batch k is attached to. */
+static struct bpf_program *batch_prog(const struct pt_tracer *t,
+				      enum stage_batch k)
+{
+	if (k == SB_GO_EXITS || k == SB_GO_ENTRIES)
+		return k == SB_GO_ENTRIES ? t->skel->progs.go_enter :
+					    t->skel->progs.go_exit;
+	return k == SB_ENTRIES ? t->skel->progs.stage_enter :
+				 t->skel->progs.stage_exit;
+}
 
 /* Whether stage s is probed by plain uprobes only (no return probe). */
 static bool plain_probes(const struct pt_stage *s)
@@ -485,7 +523,7 @@ static uint64_t stage_cookie(const struct pt_stage *s, size_t i, size_t j)
 		return c | PT_COOKIE_SITE;
 	if (s->probe_class != PT_PROBE_RETSITE)
 		return c;
-	c |= PT_COOKIE_RET;
+	c |= PT_COOKIE_RET | (s->go ? PT_COOKIE_GO : 0);
 	return j < s->nentry ? c : c | s->exit_flags[j - s->nentry];
 }
 
@@ -497,6 +535,11 @@ static void add_stage_probes(const struct pt_stage_set *st, size_t i,
 	bool site = plain_probes(s);
 	size_t j, first = 0, n = 1;
 
+	/* A Go stage's batches are the plain ones, on Go's programs. */
+	if (s->go != (k == SB_GO_EXITS || k == SB_GO_ENTRIES))
+		return;
+	if (s->go)
+		k = k == SB_GO_EXITS ? SB_EXIT_SITES : SB_ENTRIES;
 	if ((k == SB_RETURNS && site) || (k == SB_EXIT_SITES && !site))
 		return;
 	if (site) {
@@ -529,9 +572,7 @@ static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t *stage)
 		for (i = 0; i < st->n; i++)
 			add_stage_probes(st, i, (enum stage_batch)k, &pl);
 		ret = probe_list__attach(&pl, &t->stage_up,
-					 k == SB_ENTRIES ?
-						 t->skel->progs.stage_enter :
-						 t->skel->progs.stage_exit,
+					 batch_prog(t, (enum stage_batch)k),
 					 k == SB_RETURNS, tgid, stage);
 	}
 	probe_list__free(&pl);

@@ -218,6 +218,9 @@ static json_object *stage_json(const struct pt_stage_report *row,
 	ret |= jadd(o, "probe_class",
 		    json_object_new_string(
 			    pt_probe_class__name(row->stage->probe_class)));
+	ret |= jadd(o, "pairing",
+		    json_object_new_string(row->stage->go ? "goroutine" :
+							    "thread"));
 	ret |= jadd(o, "probe_bias_ns", juint(row->bias_ns));
 	ret |= jadd(o, "probe_tail_ns", juint(row->tail_ns));
 	ret |= jadd(o, "self_ns", juint(row->self_ns));

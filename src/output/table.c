@@ -344,22 +344,30 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 	}
 }
 
-/* Names the stages timed by return-site probes (PT_PROBE_RETSITE): code
- * exceptions unwind through, which a return probe would break. */
-static void write_probe_notes(FILE *f, const struct pt_report *r)
+/* Names the stages timed by return-site probes (PT_PROBE_RETSITE) of Go
+ * (go) or not: code exceptions unwind through, which a return probe would
+ * break; Go code, which a return probe would kill. */
+static void write_probe_note(FILE *f, const struct pt_report *r, bool go)
 {
 	size_t i, n = 0, shown = 0;
 
 	for (i = 0; i < r->n; i++)
-		n += r->rows[i].stage->probe_class == PT_PROBE_RETSITE;
+		n += r->rows[i].stage->probe_class == PT_PROBE_RETSITE &&
+		     r->rows[i].stage->go == go;
 	if (!n)
 		return;
-	fprintf(f,
-		"  %zu stage%s timed at %s return instructions, no return probe (exceptions unwind through %s):",
-		n, n == 1 ? "" : "s", n == 1 ? "its" : "their",
-		n == 1 ? "it" : "them");
+	if (go)
+		fprintf(f,
+			"  %zu Go stage%s timed at entry and return instructions, frames paired by goroutine, no return probe; time not split by cause (goroutines change threads):",
+			n, n == 1 ? "" : "s");
+	else
+		fprintf(f,
+			"  %zu stage%s timed at %s return instructions, no return probe (exceptions unwind through %s):",
+			n, n == 1 ? "" : "s", n == 1 ? "its" : "their",
+			n == 1 ? "it" : "them");
 	for (i = 0; i < r->n && shown < 8; i++) {
-		if (r->rows[i].stage->probe_class != PT_PROBE_RETSITE)
+		if (r->rows[i].stage->probe_class != PT_PROBE_RETSITE ||
+		    r->rows[i].stage->go != go)
 			continue;
 		fprintf(f, "%s %s", shown ? "," : "", r->rows[i].stage->name);
 		shown++;
@@ -367,6 +375,12 @@ static void write_probe_notes(FILE *f, const struct pt_report *r)
 	if (n > shown)
 		fprintf(f, " and %zu more", n - shown);
 	fputs("\n", f);
+}
+
+static void write_probe_notes(FILE *f, const struct pt_report *r)
+{
+	write_probe_note(f, r, false);
+	write_probe_note(f, r, true);
 }
 
 /* "lost: N what, N what, ...": every reason, in the ABI's order. */

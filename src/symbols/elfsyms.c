@@ -1126,3 +1126,90 @@ int pt_elf__code_section(struct pt_elf *e, const char *name, uint64_t *off)
 	}
 	return -ENOENT;
 }
+
+/* ------------------------------------------------------ Go runtime layout */
+
+/* Largest runtime.g believed: its fields' offsets are bounded by it. */
+#define GO_G_MAX 4096
+
+/* The DW_AT_data_member_location of member name of struct die, and the
+ * member's type in *type. Returns 0 or -ENOENT. */
+static int go_member(Dwarf_Die *die, const char *name, Dwarf_Word *loc,
+		     Dwarf_Die *type, uint64_t *budget)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Die m;
+
+	if (dwarf_child(die, &m) != 0)
+		return -ENOENT;
+	do {
+		if (!(*budget)--)
+			return -ENOENT;
+		if (dwarf_tag(&m) != DW_TAG_member ||
+		    !die_attr_is(&m, DW_AT_name, name))
+			continue;
+		if (!dwarf_attr(&m, DW_AT_data_member_location, &attr) ||
+		    dwarf_formudata(&attr, loc) ||
+		    !dwarf_attr(&m, DW_AT_type, &attr) ||
+		    !dwarf_formref_die(&attr, type))
+			return -ENOENT;
+		return 0;
+	} while (dwarf_siblingof(&m, &m) == 0);
+	return -ENOENT;
+}
+
+/* The layout of struct die if it is runtime.g, else -ENOENT. */
+static int go_g_layout(Dwarf_Die *die, struct pt_go_layout *out,
+		       uint64_t *budget)
+{
+	Dwarf_Word stack, hi, goid;
+	Dwarf_Die type, unused;
+	int size = dwarf_bytesize(die);
+
+	if (dwarf_tag(die) != DW_TAG_structure_type ||
+	    !die_attr_is(die, DW_AT_name, "runtime.g"))
+		return -ENOENT;
+	if (go_member(die, "stack", &stack, &type, budget) ||
+	    !die_attr_is(&type, DW_AT_name, "runtime.stack") ||
+	    go_member(&type, "hi", &hi, &unused, budget))
+		return -ENOENT;
+	/* Hostile DWARF: fields must lie inside a g of a believable size. */
+	if (size <= 0 || size > GO_G_MAX || stack > GO_G_MAX || hi > GO_G_MAX ||
+	    stack + hi + 8 > (Dwarf_Word)size)
+		return -ENOENT;
+	out->stack_hi = (int32_t)(stack + hi);
+	out->goid = -1;
+	if (!go_member(die, "goid", &goid, &unused, budget) &&
+	    goid + 8 <= (Dwarf_Word)size)
+		out->goid = (int32_t)goid;
+	return 0;
+}
+
+int pt_elf__go_layout(struct pt_elf *e, struct pt_go_layout *out)
+{
+	uint64_t budget;
+	Dwarf_Off cuoff = 0, next;
+	Dwarf_Die cu, die;
+	size_t hsize;
+	int err = open_dwarf(e);
+
+	if (err)
+		return err;
+	budget = e->die_budget;
+	while (dwarf_nextcu(e->dwarf, cuoff, &next, &hsize, NULL, NULL, NULL) ==
+		       0 &&
+	       cuoff + hsize >= cuoff) {
+		if (dwarf_offdie(e->dwarf, cuoff + hsize, &cu) &&
+		    dwarf_child(&cu, &die) == 0)
+			do {
+				if (!budget--)
+					return -ENOENT;
+				if (!go_g_layout(&die, out, &budget))
+					return 0;
+			} while (dwarf_siblingof(&die, &die) == 0);
+		if (next <= cuoff)
+			break;
+		cuoff = next;
+	}
+	return -ENOENT;
+}

@@ -147,4 +147,19 @@ int pt_elf__code_section(struct pt_elf *e, const char *name, uint64_t *off);
 int pt_elf__func_items_mode(struct pt_elf *e, const char *func,
 			    enum pt_items_mode *mode);
 
+/* Where the Go runtime's g (a goroutine) keeps what pipetrace reads: byte
+ * offsets, -1 where unknown. */
+struct pt_go_layout {
+	int32_t stack_hi; /* g.stack.hi: the stack's upper end */
+	int32_t goid; /* g.goid: the goroutine's id (a g is reused) */
+};
+
+/*
+ * The layout of the Go runtime's g from the object's DWARF (runtime.g's
+ * member stack, a runtime.stack, its member hi; its member goid). Returns
+ * 0 and fills *out, -ENOENT when there is no DWARF or no believable
+ * runtime.g, -ENOTSUP, -EINVAL.
+ */
+int pt_elf__go_layout(struct pt_elf *e, struct pt_go_layout *out);
+
 #endif /* PIPETRACE_ELFSYMS_H */

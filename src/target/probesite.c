@@ -249,10 +249,63 @@ static uint32_t exit_flags(const cs_insn *in, uint64_t size)
 	return PT_EXIT_REFUSED;
 }
 
-int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out)
+/*
+ * Go's exits: ret, and a direct jmp out of the function; an indirect jmp
+ * in compiled Go is a jump table's (Go makes no indirect tail calls), and
+ * one that did leave would only leave its frame to expire. The direct
+ * call after which the next branch is a jmp back to the function's start
+ * is the prologue's call to runtime.morestack (PT_COOKIE_GROW).
+ */
+struct go_scan {
+	uint64_t call; /* offset of the last direct call out, or UINT64_MAX */
+};
+
+/* Whether in is a branch: a jump (conditional or not), call or ret. */
+static bool is_branch(const cs_insn *in)
 {
+	uint8_t i;
+
+	for (i = 0; i < in->detail->groups_count; i++)
+		if (in->detail->groups[i] == CS_GRP_JUMP ||
+		    in->detail->groups[i] == CS_GRP_CALL ||
+		    in->detail->groups[i] == CS_GRP_RET)
+			return true;
+	return false;
+}
+
+static uint32_t go_exit_flags(const cs_insn *in, uint64_t size,
+			      struct go_scan *g)
+{
+	const cs_x86 *x = &in->detail->x86;
+	const cs_x86_op *op = &x->operands[0];
+	bool direct = x->op_count == 1 && op->type == X86_OP_IMM;
+	uint64_t call = g->call;
+	uint32_t f = 0;
+
+	if (is_branch(in))
+		g->call = UINT64_MAX;
+	if (in->id == X86_INS_CALL && direct && (uint64_t)op->imm >= size)
+		g->call = in->address;
+	if (in->id == X86_INS_RET)
+		f = PT_COOKIE_RET;
+	else if (in->id == X86_INS_JMP && direct && (uint64_t)op->imm >= size)
+		f = PT_COOKIE_RET | PT_COOKIE_TAIL;
+	else if (in->id == X86_INS_JMP && direct && op->imm == 0 &&
+		 call != UINT64_MAX)
+		return PT_COOKIE_GROW; /* for the call, not this jmp */
+	if (f && prefix_refused(x))
+		return PT_EXIT_REFUSED;
+	return f;
+}
+
+/* Decodes code[0..len) into out: exits by exit_flags(), or Go's by
+ * go_exit_flags() when go. */
+static int find_exits(const uint8_t *code, size_t len, bool go,
+		      struct pt_rets *out)
+{
+	struct go_scan g = { .call = UINT64_MAX };
 	const uint8_t *p = code;
-	uint64_t addr = 0;
+	uint64_t addr = 0, at;
 	size_t left = len;
 	uint32_t flags;
 	cs_insn *in;
@@ -267,11 +320,15 @@ int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out)
 	if (!in)
 		ret = -ENOMEM;
 	while (!ret && left && cs_disasm_iter(h, &p, &left, &addr, in)) {
-		flags = exit_flags(in, len);
+		/* A morestack call is known at the jmp that follows it. */
+		at = g.call;
+		flags = go ? go_exit_flags(in, len, &g) : exit_flags(in, len);
+		if (flags != PT_COOKIE_GROW)
+			at = in->address;
 		if (flags == PT_EXIT_REFUSED)
 			ret = -EOPNOTSUPP;
 		else if (flags)
-			ret = rets_add(out, in->address, flags);
+			ret = rets_add(out, at, flags);
 	}
 	/* An undecodable byte: the instruction boundaries after it are not
 	 * known, and a probe inside an instruction would corrupt it. */
@@ -285,6 +342,16 @@ int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out)
 		memset(out, 0, sizeof(*out));
 	}
 	return ret;
+}
+
+int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out)
+{
+	return find_exits(code, len, false, out);
+}
+
+int pt_probe_gorets__find(const uint8_t *code, size_t len, struct pt_rets *out)
+{
+	return find_exits(code, len, true, out);
 }
 
 /* ----------------------------------------------------------------- languages */
@@ -370,7 +437,7 @@ const char *pt_probe_lang__why(int lang)
 	case PT_LANG_UNWIND:
 		return "C++ or Rust code: exceptions and panics unwind through its functions";
 	case PT_LANG_GO:
-		return "Go program";
+		return "Go code: goroutine stacks move when they grow";
 	default:
 		return "C";
 	}
@@ -447,6 +514,48 @@ int pt_stage__use_retsites(struct pt_stage *s, const char *path, uint64_t size)
 	ret = set_retsites(s, &rets, size);
 	free(rets.v);
 	return ret;
+}
+
+int pt_stage__use_gosites(struct pt_stage *s, const char *path, uint64_t size,
+			  const struct pt_go_layout *g)
+{
+	struct pt_rets rets;
+	uint8_t *code;
+	int ret;
+
+	/* Go code has no endbr64: the entry is the function's start, where
+	 * the morestack path jumps back to. */
+	if (s->entry_skip)
+		return -EILSEQ;
+	ret = read_function(s, path, size, &code);
+	if (!ret)
+		ret = pt_probe_gorets__find(code, size, &rets);
+	free(code);
+	if (ret)
+		return ret;
+	ret = set_retsites(s, &rets, size);
+	free(rets.v);
+	s->go = true;
+	s->go_layout = *g;
+	return ret;
+}
+
+int pt_stage__add_goexit(struct pt_stage *s, uint64_t file_off)
+{
+	size_t n = s->nentry + s->nexit;
+	uint64_t *sites, *flags;
+
+	sites = realloc(s->sites, (n + 1) * sizeof(*sites));
+	if (!sites)
+		return -ENOMEM;
+	s->sites = sites;
+	flags = realloc(s->exit_flags, (s->nexit + 1) * sizeof(*flags));
+	if (!flags)
+		return -ENOMEM;
+	s->exit_flags = flags;
+	sites[n] = file_off;
+	flags[s->nexit++] = PT_COOKIE_GOEXIT;
+	return 0;
 }
 
 const char *pt_probe_rets__why(int err)

@@ -92,6 +92,24 @@ int pt_probe_rets__find(const uint8_t *code, size_t len, struct pt_rets *out);
  * than PT_RETSITE_MAX_FN), -EILSEQ, -EOPNOTSUPP, -EIO or -ENOMEM.
  */
 int pt_stage__use_retsites(struct pt_stage *s, const char *path, uint64_t size);
+/*
+ * Go (PT_LANG_GO): as pt_probe_rets__find(), Go's exits (a ret, a direct
+ * jmp out) and, flagged PT_COOKIE_GROW, the prologue's call to
+ * runtime.morestack (a direct call out whose next branch jumps back to the
+ * function's start).
+ */
+int pt_probe_gorets__find(const uint8_t *code, size_t len, struct pt_rets *out);
+/*
+ * Makes s, a Go function of size bytes in path, a return-site stage whose
+ * frames are paired by goroutine (s->go): sites[0] its entry, sites[1..]
+ * its exits and morestack calls; g is the runtime's g layout (stack_hi
+ * -1: frames paired by depth only). Returns as pt_stage__use_retsites().
+ */
+int pt_stage__use_gosites(struct pt_stage *s, const char *path, uint64_t size,
+			  const struct pt_go_layout *g);
+/* Adds to s, a Go stage, an exit site at file_off, runtime.goexit1's
+ * (PT_COOKIE_GOEXIT): where a goroutine ends. Returns 0 or -ENOMEM. */
+int pt_stage__add_goexit(struct pt_stage *s, uint64_t file_off);
 /* Why a pt_stage__use_retsites() error refuses the function: a phrase. */
 const char *pt_probe_rets__why(int err);
 
@@ -110,7 +128,8 @@ enum pt_lang {
 	PT_LANG_UNWIND = 1, /* exceptions/panics unwind through it: C++
 			     * (.gcc_except_table, libstdc++) or Rust
 			     * (libgcc_s): return-site probes */
-	PT_LANG_GO = 2, /* Go (.gopclntab, .go.buildinfo): refused */
+	PT_LANG_GO = 2, /* Go (.gopclntab, .go.buildinfo): return-site
+			 * probes, frames paired by goroutine */
 };
 
 /* The enum pt_lang of the ELF file at path, or -errno. */

@@ -81,6 +81,9 @@ struct match_ctx {
 	size_t matched, ifuncs, unsafe, cold, refused;
 	const char *cold_name; /* the first cold fragment matched */
 	int lang; /* enum pt_lang of the object and the executable */
+	struct pt_go_layout go; /* PT_LANG_GO: what the g holds where */
+	uint64_t goexit_off; /* runtime.goexit1's file offset, or 0 */
+	bool goexit_added; /* probed (once, with the first Go stage) */
 	int err;
 	char shown_name[PT_DEMANGLE_BUF]; /* add_stage()'s scratch */
 };
@@ -167,6 +170,26 @@ static int use_retsites(struct match_ctx *c, struct pt_stage *s, uint64_t size)
 	return 1; /* not a match */
 }
 
+/* Probes s, the last stage of c->out, a Go function, on its entry and
+ * return instructions (use_retsites()'s Go counterpart). */
+static int use_gosites(struct match_ctx *c, struct pt_stage *s, uint64_t size)
+{
+	int ret = pt_stage__use_gosites(s, c->open_path, size, &c->go);
+
+	if (ret == 0 && c->goexit_off && !c->goexit_added) {
+		c->goexit_added = true;
+		ret = pt_stage__add_goexit(s, c->goexit_off);
+	}
+	if (ret == 0 || ret == -ENOMEM)
+		return ret;
+	pt_warn("%s: not traced: %s, and a return probe would kill the Go program when the goroutine's stack grows",
+		s->name, pt_probe_rets__why(ret));
+	stage_free(s);
+	c->out->n--;
+	c->refused++;
+	return 1; /* not a match */
+}
+
 static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 {
 	struct pt_stage_set *out = c->out;
@@ -205,6 +228,8 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 		return -ENOMEM;
 	if (c->lang == PT_LANG_UNWIND)
 		return use_retsites(c, s, sym->size);
+	if (c->lang == PT_LANG_GO)
+		return use_gosites(c, s, sym->size);
 	return pt_stage__add_sites(s, c->sites, c->nsites, sym->size);
 }
 
@@ -355,26 +380,45 @@ static int no_match(const struct pt_target *t, const struct match_ctx *c,
 		spec->text, shown, shown);
 }
 
+/* Where a goroutine ends: runtime.goexit1 (ABIInternal, g in %r14). */
+static int find_goexit(const struct pt_sym *sym, void *arg)
+{
+	struct match_ctx *c = arg;
+
+	if (sym->kind == PT_SYM_FUNC && !strcmp(sym->name, "runtime.goexit1"))
+		c->goexit_off = sym->file_off;
+	return 0;
+}
+
 /*
  * How c's object must be probed (c->lang), by evidence in it and in the
- * target's executable: Go is refused (goroutine stacks move and
- * goroutines change threads, so neither the kernel's return probes nor
- * frames paired by thread and stack pointer are safe). Returns 0 or -errno
- * with a message.
+ * target's executable. Go code gets plain probes at entry and return
+ * instructions, paired by goroutine (goroutine stacks move and goroutines
+ * change threads: neither the kernel's return probes nor frames paired by
+ * thread survive that); other code in a Go program (cgo, on the system
+ * stack) is refused. Returns 0 or -errno with a message.
  */
 static int object_lang(const struct pt_target *t, struct match_ctx *c,
 		       char *err, size_t errlen)
 {
-	int obj = pt_probe_lang__of(c->open_path), exe = PT_LANG_PLAIN;
+	int obj = pt_probe_lang__of(c->open_path), exe = PT_LANG_PLAIN, ret;
 
 	if (t->exe_open && strcmp(t->exe_open, c->open_path))
 		exe = pt_probe_lang__of(t->exe_open);
 	c->lang = obj > exe ? obj : exe;
-	if (c->lang == PT_LANG_GO)
+	if (c->lang == PT_LANG_GO && obj != PT_LANG_GO)
 		return pt_errf(
 			err, errlen, -EPROTONOSUPPORT,
-			"%s is a Go program: its goroutine stacks move and change threads, which neither return probes nor pipetrace's frame pairing survive; Go targets are not traced",
-			obj == PT_LANG_GO ? c->shown : t->exe);
+			"%s: not Go code, in the Go program %s: only a Go program's own Go functions are traced",
+			c->shown, t->exe);
+	if (c->lang != PT_LANG_GO)
+		return 0;
+	if (pt_elf__go_layout(c->elf, &c->go))
+		c->go.stack_hi = c->go.goid = -1; /* paired by depth only */
+	ret = pt_elf__for_each_func(c->elf, find_goexit, c);
+	if (ret < 0)
+		return pt_errf(err, errlen, ret, "%s: cannot read symbols: %s",
+			       c->shown, strerror(-ret));
 	return 0;
 }
 

@@ -49,6 +49,11 @@ struct pt_stage {
 	/* It has PIPETRACE_ENTER() sites (entry and exit), probed or not:
 	 * without --sites they are dropped, this stays. */
 	bool has_sites;
+	/* A Go function (PT_PROBE_RETSITE, PT_COOKIE_GO): frames paired by
+	 * goroutine; go_layout where the runtime's g holds its stack and id,
+	 * from the binary's DWARF. */
+	bool go;
+	struct pt_go_layout go_layout;
 };
 
 struct pt_stage_set {

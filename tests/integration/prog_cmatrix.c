@@ -5,10 +5,14 @@
  * a glob over its functions: its output and exit status must be those of
  * an untraced run, and cm_leaf is called exactly N times.
  *
- *   prog_cmatrix N   prints "cm N SUM" and exits 3
+ *   prog_cmatrix N        prints "cm N SUM" and exits 3
+ *   prog_cmatrix N wait   the same, once a byte has come on stdin (the
+ *                         test attaches with -p meanwhile)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 long cm_leaf(long x);
 long cm_recurse(long depth, long x);
@@ -60,6 +64,10 @@ __attribute__((noinline)) long cm_dispatch(int op, long x)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000, sum = 0, i;
+	char go;
+
+	if (argc > 2 && !strcmp(argv[2], "wait") && read(0, &go, 1) != 1)
+		return 1;
 
 	for (i = 0; i < n; i++)
 		sum += cm_dispatch((int)i, cm_leaf(i)) + cm_recurse(i % 40, i);

@@ -6,7 +6,7 @@
  * stripped (its functions only in .dynsym, -rdynamic) and with
  * -fcf-protection=full (endbr64 at every entry). Each traced run prints
  * exactly what the untraced one does, exits with its status (3), and counts
- * cm_leaf's calls exactly.
+ * cm_leaf's calls exactly, launched (--) and attached (-p) alike.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,12 +58,52 @@ static void trace_unharmed(const char *bin, const char *glob)
 	free(err);
 }
 
+/* trace_unharmed() with pipetrace attached by PID (-p) to bin waiting
+ * for a byte on stdin before its work. */
+static void attach_unharmed(const char *bin, const char *glob)
+{
+	char jpath[64], *plain_out = NULL, *out = NULL, *err = NULL;
+	char *log = NULL, *tout = NULL;
+	char *plain[] = { (char *)bin, CALLS, NULL };
+	char *waiting[] = { (char *)bin, CALLS, "wait", NULL };
+	char *extra[] = { "-j", jpath, "-s", (char *)glob, NULL };
+	struct ptest_proc target, tracer;
+	json_object *rep, *leaf;
+	int code;
+
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_run(plain, TIMEOUT, &plain_out, &err), 3);
+	assert_int_equal(ptest_spawn(&target, waiting, true), 0);
+	ptest_attach(&tracer, target.pid, extra, &log);
+	assert_int_equal(write(target.in_fd, "x", 1), 1);
+	close(target.in_fd);
+	target.in_fd = -1;
+	code = ptest_finish(&target, TIMEOUT, &out, &err);
+	print_message("  -p %s -s '%s': exit %d, %s", bin, glob, code, out);
+	assert_int_equal(code, 3);
+	assert_string_equal(out, plain_out);
+	code = ptest_finish(&tracer, TIMEOUT, &tout, &log);
+	if (code != 0)
+		fail_msg("pipetrace -p exited %d: %s", code, log);
+	rep = ptest_take_json(jpath);
+	leaf = ptest_stage(rep, "cm_leaf");
+	assert_non_null(leaf);
+	assert_int_equal(ptest_u64(leaf, "calls"), 3000);
+	json_object_put(rep);
+	free(plain_out);
+	free(out);
+	free(err);
+	free(log);
+	free(tout);
+}
+
 #define MATRIX PT_BUILD_DIR "/tests/integration/cmatrix/"
 
 static void test_pie(void **state)
 {
 	PTEST_REQUIRE_TRACING();
 	trace_unharmed(MATRIX "pie", "*");
+	attach_unharmed(MATRIX "pie", "*");
 }
 
 /* All of libc is in it: its own functions, by their prefix. */
@@ -71,32 +111,39 @@ static void test_static(void **state)
 {
 	PTEST_REQUIRE_TRACING();
 	trace_unharmed(MATRIX "static", "cm_*");
+	attach_unharmed(MATRIX "static", "cm_*");
 }
 
 static void test_stripped(void **state)
 {
 	PTEST_REQUIRE_TRACING();
 	trace_unharmed(MATRIX "stripped", "*");
+	attach_unharmed(MATRIX "stripped", "*");
 }
 
 static void test_cf_protection(void **state)
 {
 	PTEST_REQUIRE_TRACING();
 	trace_unharmed(MATRIX "cet", "*");
+	attach_unharmed(MATRIX "cet", "*");
 }
 
 /* Threads cancelled inside probed functions (uprobe + uretprobe): the
  * forced unwind passes the replaced return addresses; the program runs as
- * untraced, the stages' calls never complete (and are counted lost). */
+ * untraced, the stages' calls never complete: each thread exits with two
+ * calls open, counted as unwound past. */
 static void test_thread_cancel(void **state)
 {
-	char *plain[] = { PT_BUILD_DIR "/tests/integration/prog_cancel", "10",
-			  NULL };
-	char *argv[] = { PTEST_PIPETRACE, "-s", "middle", "-s", "blocker", "--",
-			 plain[0],	  "10", NULL };
+	char jpath[64],
+		*plain[] = { PT_BUILD_DIR "/tests/integration/prog_cancel",
+			     "10", NULL };
+	char *argv[] = { PTEST_PIPETRACE, "-s", "middle", "-s", "blocker", "-j",
+			 jpath,		  "--", plain[0], "10", NULL };
 	char *want = NULL, *out = NULL, *err = NULL;
+	json_object *rep, *lost;
 
 	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_run_ok(plain, TIMEOUT, &want, &err);
 	free(err);
 	err = NULL;
@@ -104,6 +151,13 @@ static void test_thread_cancel(void **state)
 	print_message("  untraced %s  traced   %s", want, out);
 	assert_string_equal(want, "cancelled 10\n");
 	assert_string_equal(out, want);
+	rep = ptest_take_json(jpath);
+	lost = json_object_object_get(rep, "lost");
+	assert_int_equal(ptest_u64(ptest_stage(rep, "middle"), "calls"), 0);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "blocker"), "calls"), 0);
+	assert_int_equal(ptest_u64(lost, "unwound"), 20);
+	assert_int_equal(ptest_u64(lost, "unmatched"), 0);
+	json_object_put(rep);
 	free(want);
 	free(out);
 	free(err);

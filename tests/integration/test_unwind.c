@@ -2,9 +2,11 @@
 /*
  * test_unwind.c - the traced program is never harmed: C++ exceptions and
  * Rust panics through traced functions (return-site probes), longjmp and
- * siglongjmp out of traced functions, recursion deeper than the kernel's
+ * siglongjmp out of traced functions, swapcontext and setcontext out of
+ * them never to return, recursion deeper than the kernel's
  * return-probe limit (return probes, and return sites in the C++ program;
- * frames re-synchronised on the stack pointer), and Go refused. Each
+ * frames re-synchronised on the stack pointer), and Go's goroutines
+ * (return sites paired by goroutine, stacks that grow, panics). Each
  * program is traced with a glob over all its own functions, launched (--)
  * and attached (-p): its stdout and exit status must be byte-identical to
  * an untraced run, and calls exact where they can be counted. The C++,
@@ -26,6 +28,7 @@
 
 #define LONGJMP PT_BUILD_DIR "/tests/integration/prog_longjmp"
 #define DEEP PT_BUILD_DIR "/tests/integration/prog_deep"
+#define CONTEXT PT_BUILD_DIR "/tests/integration/prog_context"
 #define LANGS PT_SOURCE_DIR "/tests/integration/langs"
 #define TIMEOUT 120.0
 
@@ -272,57 +275,105 @@ static void test_rust_panics(void **state)
 
 /* ----------------------------------------------------------------- Go */
 
-static void test_go_refused(void **state)
+/* A count the Go program printed: the number after "name " at a line's
+ * start. */
+static uint64_t printed(const char *out, const char *name)
 {
-	char path[128], cache[128], gopath[128], *out = NULL, *err = NULL;
-	char *argv[] = { GO, "build", "-o", path, LANGS "/grow.go", NULL };
-	char *traced[] = { PTEST_PIPETRACE, "-s", "main.*", "--", path, NULL };
-	char pid[16], *by_pid[] = { PTEST_PIPETRACE, "-p", pid, "-s",
-				    "main.*",	     NULL };
-	struct prog p = { .path = path };
-	struct ptest_proc target;
-	int code;
+	size_t n = strlen(name);
+	const char *p = out;
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return strtoull(p + n + 1, NULL, 10);
+	fail_msg("the Go program printed no %s count", name);
+	return 0;
+}
+
+/* The Go program, its untraced run's output in it, for check_go(). */
+static const struct prog *go_prog;
+
+static void check_go(json_object *rep)
+{
+	static const char *const timed[] = { "main.work", "main.guard",
+					     "main.middle", "main.thrower",
+					     "main.deep" };
+	const char *go_out = go_prog->out;
+	uint64_t panics = printed(go_out, "panic");
+	size_t i;
+
+	assert_int_equal(go_prog->code, 3);
+	for (i = 0; i < sizeof(timed) / sizeof(timed[0]); i++) {
+		json_object *st = ptest_stage(rep, timed[i]), *c;
+
+		assert_non_null(st);
+		assert_string_equal(probe(rep, timed[i]), "retsite");
+		assert_true(json_object_object_get_ex(st, "pairing", &c));
+		assert_string_equal(json_object_get_string(c), "goroutine");
+	}
+	assert_int_equal(calls(rep, "main.work"), printed(go_out, "work"));
+	assert_int_equal(calls(rep, "main.guard"), printed(go_out, "guard"));
+	/* A panicking call never returns: it is unwound past, as its
+	 * caller middle is. */
+	assert_int_equal(calls(rep, "main.middle"),
+			 printed(go_out, "middle") - panics);
+	assert_int_equal(calls(rep, "main.thrower"),
+			 printed(go_out, "thrower") - panics);
+	/* Goroutines ended by runtime.Goexit in leaver, called by quitter:
+	 * neither returns. */
+	assert_int_equal(calls(rep, "main.quitter"), 0);
+	assert_int_equal(calls(rep, "main.leaver"), 0);
+	assert_int_equal(lost(rep, "unwound"),
+			 2 * panics + printed(go_out, "quitter") +
+				 printed(go_out, "leaver"));
+	/* 200 deep: the outermost frames timed, the deeper ones counted as
+	 * lost; each call once, however often its stack grew. */
+	assert_int_equal(calls(rep, "main.deep") + lost(rep, "depth"),
+			 printed(go_out, "deep"));
+	assert_true(calls(rep, "main.deep") > 0);
+	assert_int_equal(lost(rep, "unmatched"), 0);
+	/* At most main.main, entered before -p attached, returns unseen
+	 * (and it ends in os.Exit). */
+	assert_true(ptest_u64(rep, "calls_in_flight_at_attach") <= 1);
+}
+
+/* Builds grow.go at path (with -ldflags ldflags, if not NULL) offline and
+ * traces it both ways with a glob over its own functions. */
+static void trace_go(const char *name, const char *ldflags)
+{
+	char path[128], cache[128], gopath[128], flags[64];
+	char *argv[] = {
+		GO, "build", "-o", path, flags, LANGS "/grow.go", NULL
+	};
+	/* Every function of the program's own (the runtime's are many more
+	 * than a trace holds stages). */
+	struct prog p = { .path = path, .spec = "main.*" };
 
 	PTEST_REQUIRE_TRACING();
 	REQUIRE_TOOL(GO, "golang-go");
-	snprintf(path, sizeof(path), "%s/grow", scratch);
+	snprintf(path, sizeof(path), "%s/%s", scratch, name);
 	snprintf(cache, sizeof(cache), "%s/gocache", scratch);
 	snprintf(gopath, sizeof(gopath), "%s/gopath", scratch);
+	snprintf(flags, sizeof(flags), "-ldflags=%s", ldflags ? ldflags : "");
 	/* Offline: one file, no modules. */
 	setenv("GOCACHE", cache, 1);
 	setenv("GOPATH", gopath, 1);
 	setenv("GO111MODULE", "off", 1);
 	setenv("GOFLAGS", "", 1);
 	build(argv);
-	run_untraced(&p);
-	/* Launched: refused before the command runs. */
-	code = ptest_run(traced, TIMEOUT, &out, &err);
-	assert_int_equal(code, 1);
-	assert_string_equal(out, "");
-	assert_non_null(strstr(err, "is a Go program"));
-	assert_int_equal(ptest_count_lines(err), 1);
-	free(out);
-	free(err);
-	/* Attached: refused, and the process runs on as untraced. */
-	assert_int_equal(ptest_spawn(&target, (char *[]){ path, "wait", NULL },
-				     true),
-			 0);
-	snprintf(pid, sizeof(pid), "%d", target.pid);
-	out = err = NULL;
-	code = ptest_run(by_pid, TIMEOUT, NULL, &err);
-	assert_int_equal(code, 1);
-	assert_non_null(strstr(err, "is a Go program"));
-	free(err);
-	err = NULL;
-	assert_int_equal(write(target.in_fd, "x", 1), 1);
-	close(target.in_fd);
-	target.in_fd = -1;
-	code = ptest_finish(&target, TIMEOUT, &out, &err);
-	assert_int_equal(code, p.code);
-	assert_string_equal(out, p.out);
-	free(out);
-	free(err);
-	free(p.out);
+	go_prog = &p;
+	trace_both(&p, check_go);
+}
+
+/* Frames at their distance below g.stack.hi (from DWARF). */
+static void test_go_goroutines(void **state)
+{
+	trace_go("grow", NULL);
+}
+
+/* Without DWARF (-w): frames paired by goroutine and depth only. */
+static void test_go_no_dwarf(void **state)
+{
+	trace_go("grow-w", "-w");
 }
 
 /* -------------------------------------------------------------- longjmp */
@@ -344,6 +395,32 @@ static void test_longjmp(void **state)
 
 	PTEST_REQUIRE_TRACING();
 	trace_both(&p, check_longjmp);
+}
+
+/* ----------------------------------------------------------- ucontext */
+
+static void check_context(json_object *rep)
+{
+	/* Of 100 calls of visit (and hop), the 50 odd ones leave by
+	 * swapcontext to a coroutine that calls co_stage and setcontext()s
+	 * back to main: visit, hop and coroutine never return. */
+	assert_int_equal(calls(rep, "visit"), 50);
+	assert_int_equal(calls(rep, "hop"), 50);
+	assert_int_equal(calls(rep, "co_stage"), 50);
+	assert_int_equal(calls(rep, "coroutine"), 0);
+	/* Every later call seen. */
+	assert_int_equal(calls(rep, "after"), 50);
+	assert_int_equal(lost(rep, "unwound"), 150);
+	assert_int_equal(lost(rep, "unmatched"), 0);
+	assert_int_equal(lost(rep, "depth"), 0);
+}
+
+static void test_swapcontext(void **state)
+{
+	struct prog p = { .path = CONTEXT, .spec = "*" };
+
+	PTEST_REQUIRE_TRACING();
+	trace_both(&p, check_context);
 }
 
 /* ------------------------------------------------------- deep recursion */
@@ -377,8 +454,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cxx_exceptions),
 		cmocka_unit_test(test_rust_panics),
-		cmocka_unit_test(test_go_refused),
+		cmocka_unit_test(test_go_goroutines),
+		cmocka_unit_test(test_go_no_dwarf),
 		cmocka_unit_test(test_longjmp),
+		cmocka_unit_test(test_swapcontext),
 		cmocka_unit_test(test_deep_recursion),
 	};
 

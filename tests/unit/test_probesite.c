@@ -112,6 +112,40 @@ static void test_undecodable_refused(void **state)
 	assert_int_equal(pt_probe_rets__find(cut, sizeof(cut), &r), -EILSEQ);
 }
 
+static void test_go_exits(void **state)
+{
+	/* Go's shape: cmp 0x10(%r14),%rsp; jbe 0x10; sub $8,%rsp;
+	 * add $8,%rsp; ret; morestack at 0x10: call out; mov 0x8(%rsp),%rax;
+	 * jmp 0 (back to the start); then jmp out (a tail call) and
+	 * jmp *%rax (a jump table's in Go: no exit). */
+	static const uint8_t code[] = {
+		0x49, 0x3b, 0x66, 0x10, 0x76, 0x0a, 0x48, 0x83, 0xec,
+		0x08, 0x48, 0x83, 0xc4, 0x08, 0xc3, 0x90, 0xe8, 0x00,
+		0x01, 0x00, 0x00, 0x48, 0x8b, 0x44, 0x24, 0x08, 0xeb,
+		0xe4, 0xe9, 0x00, 0x01, 0x00, 0x00, 0xff, 0xe0,
+	};
+	/* The same call with a branch before the jmp 0: no morestack. */
+	static const uint8_t other[] = { 0xe8, 0x00, 0x01, 0x00, 0x00,
+					 0x74, 0x00, 0xeb, 0xf7 };
+	struct pt_rets r;
+
+	assert_int_equal(pt_probe_gorets__find(code, sizeof(code), &r), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.v[0].off, 0x0e);
+	assert_int_equal(r.v[0].flags, PT_COOKIE_RET);
+	assert_int_equal(r.v[1].off, 0x10);
+	assert_int_equal(r.v[1].flags, PT_COOKIE_GROW);
+	assert_int_equal(r.v[2].off, 0x1c);
+	assert_int_equal(r.v[2].flags, PT_COOKIE_RET | PT_COOKIE_TAIL);
+	free(r.v);
+	assert_int_equal(pt_probe_gorets__find(other, sizeof(other), &r), 0);
+	assert_int_equal(r.n, 0);
+	free(r.v);
+	/* Hostile bytes: refused as C's are. */
+	assert_int_equal(pt_probe_gorets__find(code, 2, &r), -EILSEQ);
+	assert_null(r.v);
+}
+
 static void test_lang(void **state)
 {
 	const char *libstdcxx = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6";
@@ -141,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_indirect_jmps),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_undecodable_refused),
+		cmocka_unit_test(test_go_exits),
 		cmocka_unit_test(test_lang),
 	};
 
