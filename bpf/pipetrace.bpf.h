@@ -41,6 +41,9 @@ extern const volatile __u8 alloc_on;
 extern volatile __u32 target_tgid;
 /* enum pt_phase: mismatches count as losses only while armed. */
 extern volatile __u32 phase;
+/* pipetrace's own thread while it calls its calibration functions during
+ * the trace (a short burst: it makes no other call then), or 0. */
+extern volatile __u32 calib_tid;
 
 /* ------------------------------------------------------ shared maps (common) */
 
@@ -199,7 +202,8 @@ static __always_inline struct pt_thread *current_thread(bool create, __u64 now)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct pt_thread *t;
 
-	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid)
+	if (!target_tgid || ((__u32)(pid_tgid >> 32) != target_tgid &&
+			     (!calib_tid || (__u32)pid_tgid != calib_tid)))
 		return NULL;
 	t = get_thread(bpf_get_current_task_btf(),
 		       create ? GET_CREATE : GET_ONLY, PT_T_ONCPU, now);

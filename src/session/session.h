@@ -83,6 +83,7 @@ struct pt_session {
 	struct pt_snap_data data;
 	struct pt_interval interval; /* -i: the previous tick's counters */
 	struct pt_task_set tasks; /* the target's threads at attach */
+	uint64_t next_calib_ns; /* the next calibration burst, or 0 */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);
