@@ -202,12 +202,10 @@ static void explain_bottleneck(struct pt_report *r)
 
 /* The stage's own time split, with the probes' own cost taken out of its
  * on-CPU time (where the probe ran), user first: what each call had taken
- * off, and the rest of the probe's median (shift_ns, see build_row()). */
-static void split_stage(struct pt_stage_report *row, uint64_t shift_ns)
+ * off, so that the parts add up to the stage's wall time. */
+static void split_stage(struct pt_stage_report *row)
 {
-	uint64_t bias = row->tot->bias_ns +
-			shift_ns * pt_totals__timed(row->tot),
-		 take;
+	uint64_t bias = row->tot->bias_ns, take;
 	int p;
 
 	memcpy(row->part_ns, row->tot->time.part_ns, sizeof(row->part_ns));
@@ -282,7 +280,7 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 		row->items_per_s = (double)t->items / secs;
 		row->concurrency = (double)t->wall_ns / 1e9 / secs;
 	}
-	split_stage(row, shift);
+	split_stage(row);
 }
 
 /* Each stage's Amdahl saving and the bottleneck. 0 or -ENOMEM. */
