@@ -37,6 +37,7 @@ const volatile __u8 procs_on = 0;
 /* Set by userspace after load. */
 volatile __u32 target_tgid;
 volatile __u32 phase;
+volatile __u32 calib_tid;
 
 const struct pt_thread zero_thread = {};
 

@@ -52,6 +52,9 @@ extern volatile __u32 target_tgid;
 extern volatile __u32 phase;
 /* Set before load: several processes, the tgids in `procs` (procs.bpf.c). */
 extern const volatile __u8 procs_on;
+/* pipetrace's own thread while it calls its calibration functions during
+ * the trace (a short burst: it makes no other call then), or 0. */
+extern volatile __u32 calib_tid;
 
 /* ------------------------------------------------------ shared maps (common) */
 
@@ -238,7 +241,9 @@ static __always_inline struct pt_thread *current_thread(bool create, __u64 now)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct pt_thread *t;
 
-	if (!traced_tgid((__u32)(pid_tgid >> 32)))
+	/* pipetrace's own thread only in a calibration burst (calib_tid). */
+	if (!traced_tgid((__u32)(pid_tgid >> 32)) &&
+	    (!calib_tid || (__u32)pid_tgid != calib_tid))
 		return NULL;
 	t = get_thread(bpf_get_current_task_btf(),
 		       create ? GET_CREATE : GET_ONLY, PT_T_ONCPU, now);

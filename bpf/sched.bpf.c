@@ -214,6 +214,66 @@ static __always_inline void offcpu_in(__u32 tid, __u64 now)
 
 /* ------------------------------------------------------------ switches */
 
+/* How far past a probed address the thread resumes after its probe: the
+ * length of the probed instruction, emulated or stepped. */
+#define PROBE_RESUME_MAX 16
+/* The size of the uprobe area (return trampoline, step slots). */
+#define XOL_AREA_SIZE 4096
+
+/*
+ * Whether target thread task, inside a stage (t), is being switched out
+ * inside its innermost call's own probes: on its way back from the entry
+ * probe (at or just past the probed address) or in the uprobe area (a
+ * step slot, the return trampoline before the exit probe). Preempted
+ * there, it waits for the probe, outside the function's own clock.
+ */
+static __always_inline bool in_probe(struct task_struct *task,
+				     const struct pt_thread *t)
+{
+	struct pt_regs *regs;
+	__u64 ip, xol;
+
+	if (!t->depth || t->depth > PT_MAX_DEPTH)
+		return false;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return false;
+	ip = BPF_CORE_READ(regs, ip);
+	if (t->entry_ip && ip - t->entry_ip < PROBE_RESUME_MAX)
+		return true;
+	xol = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	return xol && ip - xol < XOL_AREA_SIZE;
+}
+
+/*
+ * Target thread t, preempted inside its innermost call's probe at
+ * t->probe_out_ns, runs again: that wait is the probe's, taken out of the
+ * call (pt_frame.wait_ns) and charged where the thread was before the
+ * call, the enclosing stage or none (whose own clocks did run).
+ */
+static __always_inline void end_probe_wait(struct pt_thread *t, __u64 now)
+{
+	__u32 d = t->depth;
+	struct pt_stage_time *st = NULL;
+	__u64 delta;
+
+	t->probe_out_ns = 0;
+	if (now <= t->last_ns)
+		return;
+	delta = now - t->last_ns;
+	t->last_ns = now;
+	if (d >= 1 && d <= PT_MAX_DEPTH)
+		t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].wait_ns += delta;
+	if (d >= 2 && d <= PT_MAX_DEPTH)
+		st = time_of(t->frames[(d - 2) & (PT_MAX_DEPTH - 1)].stage);
+	if (!st) {
+		t->idle_ns[PT_PART_RUNQ] += delta;
+		return;
+	}
+	t->busy_ns[PT_PART_RUNQ] += delta;
+	st->part_ns[PT_PART_RUNQ] += delta;
+}
+
 /* Target thread prev leaves the CPU: runnable if preempted, else blocked
  * (and on what). */
 static __always_inline void switch_out(void *ctx, struct task_struct *prev,
@@ -228,6 +288,10 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 	account(t, now);
 	st = time_of(innermost(t));
 	if (preempt || prev_state == 0) {
+		if (in_probe(prev, t))
+			t->probe_out_ns = now;
+		else
+			t->entry_ip = 0; /* it has left the entry probe */
 		t->state = PT_T_RUNNABLE;
 		if (st)
 			st->invol_switches++;
@@ -254,7 +318,10 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 	if (offcpu_stacks)
 		offcpu_in(next->pid, now);
 	pipes_in(next->pid, now, offcpu_since_ns);
-	account(t, now);
+	if (t->probe_out_ns)
+		end_probe_wait(t, now);
+	else
+		account(t, now);
 	t->state = PT_T_ONCPU;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), next->comm);
 }

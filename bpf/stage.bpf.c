@@ -190,6 +190,9 @@ int BPF_KPROBE(stage_enter)
 	f->plain = !!(cookie & (PT_COOKIE_SITE | PT_COOKIE_RET));
 	f->sp = sp;
 	f->nest_ns = 0;
+	/* Waits inside its probes are not the call's (sched.bpf.c). */
+	f->wait_ns = 0;
+	t->entry_ip = PT_REGS_IP(ctx);
 	/* A nop5 entry site is emulated: it creates no area. */
 	f->setup = !(cookie & PT_COOKIE_SITE) && !has_uprobe_area();
 	*active += 1;
@@ -451,6 +454,8 @@ int BPF_KRETPROBE(stage_exit)
 		return 0;
 	if (cookie & PT_COOKIE_TAIL)
 		ret = PT_ITEMS_UNSET;
+	/* Preempted inside its own probes: the probe's time. */
+	f.start_ns += f.wait_ns;
 	close_call(&f, stage, tid, end, ret);
 	nest_into(t, &f, stage, end);
 	return 0;

@@ -219,6 +219,10 @@ struct pt_frame {
 	 * this one, as its interval saw them (entry and return in full):
 	 * taken out of its latency (stage_nest_ns). */
 	__u64 nest_ns;
+	/* Run-queue time inside this call's own probes (preempted on the
+	 * way back from its entry probe, or in its return trampoline): the
+	 * probe's, not the call's (sched.bpf.c). */
+	__u64 wait_ns;
 };
 
 /* Per-thread state, keyed by tid in the `threads` hash map, while the
@@ -241,6 +245,11 @@ struct pt_thread {
 	/* --syscalls light: the task's I/O counters (task->ioac) as of its
 	 * last stage entry or exit, charged from to its innermost stage. */
 	__u64 ioac_rchar, ioac_wchar, ioac_syscr, ioac_syscw;
+	/* The address its last entry probe was at: preempted just past it,
+	 * or in the uprobe area, the thread waits inside its innermost
+	 * call's probe (see pt_frame.wait_ns). */
+	__u64 entry_ip;
+	__u64 probe_out_ns; /* preempted inside a probe then, or 0 */
 };
 
 /*
@@ -540,10 +549,11 @@ _Static_assert(sizeof(struct pt_stage_stats) == 10 * 8 + PT_HIST_BUCKETS * 8,
 /* Per-CPU map values are limited to 32 KiB by the kernel allocator. */
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
-_Static_assert(sizeof(struct pt_frame) == 32, "pt_frame layout changed");
-_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 32 +
+_Static_assert(sizeof(struct pt_frame) == 40, "pt_frame layout changed");
+_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 40 +
 						   PT_MAX_STAGES + 8 + 16 + 8 +
-						   16 + 2 * PT_PART_NR * 8 + 4 * 8,
+						   16 + 2 * PT_PART_NR * 8 + 4 * 8 +
+						   16,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
@@ -26,8 +27,14 @@
 #include "collect/umulti.h"
 #include "collect/uprobes.h"
 
-/* Calls of the calibration function measured at start. */
-#define PT_CALIBRATION_CALLS 2000
+/* Calibration at start: bursts of calls of each class's function, a yield
+ * of the CPU between them, so that no one moment of a busy machine makes
+ * the figures. */
+#define PT_CALIB_BURSTS 9
+#define PT_CALIB_BURST_CALLS 250
+/* Bursts whose figures make the running ones, per class: the last minute
+ * or so of pt_tracer__recalibrate(). */
+#define PT_CALIB_KEEP 256
 
 struct pt_tracer {
 	struct pipetrace *skel;
@@ -51,6 +58,7 @@ struct pt_tracer {
 	/* task_ids (kpid.h), when pipetrace runs in a PID namespace that is
 	 * not the initial one; else NULL: its ids are the kernel's. */
 	struct bpf_program *kpid_iter;
+	struct pt_calib *cal; /* calibration's running figures, or NULL */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -365,6 +373,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	pipetrace__destroy(t->skel);
 	free(t->sample_links);
 	free(t->sample_fds);
+	free(t->cal);
 	free(t->percpu);
 	free(t->percpu_time);
 	free(t);
@@ -984,43 +993,129 @@ static int attach_calib(struct pt_tracer *t, enum pt_probe_class c, uint32_t id,
 	return ret;
 }
 
-/* Probes pipetrace's own function at off as class c, stage id, calls it,
- * and sets *median to the median latency seen and *tail to how far its
- * mean lies above that median. Returns 0 or -errno. */
-static int calibrate_one(struct pt_tracer *t, uint32_t id, uint64_t off,
-			 enum pt_probe_class c, void (*fn)(void),
-			 uint64_t *median, uint64_t *tail)
+static void (*const calib_fns[PT_PROBE_NR])(void) = {
+	[PT_PROBE_PUSH] = pt_calib_push,
+	[PT_PROBE_ENDBR] = pt_calib_endbr,
+	[PT_PROBE_STEP] = pt_calib_step,
+	[PT_PROBE_SITE] = pt_calib_site,
+	[PT_PROBE_RETSITE] = pt_calib_retsite,
+	[PT_PROBE_NOP5] = pt_calib_nop5,
+};
+
+/* What calibration found, per class of probe, burst by burst. */
+struct pt_calib {
+	uint64_t median[PT_PROBE_NR][PT_CALIB_KEEP]; /* bursts' medians */
+	uint64_t tail[PT_PROBE_NR][PT_CALIB_KEEP]; /* their means above */
+	uint64_t n[PT_PROBE_NR]; /* bursts so far (a ring past KEEP) */
+	uint64_t low[PT_PROBE_NR]; /* the fastest call of any burst */
+	uint64_t nest[PT_PROBE_NR]; /* a nested call's probes, to its caller */
+	uint64_t off[PT_PROBE_NR]; /* the calibration functions */
+	bool used[PT_PROBE_NR];
+	uint32_t id; /* their stage id */
+	uint32_t tid; /* pipetrace's, as the kernel counts it */
+	struct pt_totals tot; /* scratch */
+};
+
+static int cmp_u64(const void *a, const void *b)
 {
-	struct pt_totals *tot;
-	int ret = 0, i;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of the n (at most PT_CALIB_KEEP) values of v. */
+static uint64_t median_of(const uint64_t *v, uint64_t n)
+{
+	uint64_t tmp[PT_CALIB_KEEP];
+
+	if (n > PT_CALIB_KEEP)
+		n = PT_CALIB_KEEP;
+	if (!n)
+		return 0;
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), cmp_u64);
+	return tmp[n / 2];
+}
+
+/* Calls class c's function one burst's worth, then reads and clears the
+ * calibration stage's counters into the burst's figures. 0 or -errno. */
+static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
+{
+	struct pt_calib *cal = t->cal;
+	struct pt_totals *tot = &cal->tot;
+	uint64_t slot = cal->n[c] % PT_CALIB_KEEP;
+	int ret, i;
+
+	for (i = 0; i < PT_CALIB_BURST_CALLS; i++)
+		calib_fns[c]();
+	ret = read_stage(t, cal->id, tot);
+	if (!ret && tot->calls != PT_CALIB_BURST_CALLS)
+		ret = -EIO;
+	if (!ret) {
+		cal->median[c][slot] =
+			pt_hist_percentile(tot->hist, pt_totals__timed(tot), 50,
+					   tot->min_ns, tot->max_ns);
+		cal->tail[c][slot] = probe_tail(tot, cal->median[c][slot]);
+		if (!cal->n[c] || tot->min_ns < cal->low[c])
+			cal->low[c] = tot->min_ns;
+		cal->n[c]++;
+	}
+	/* Forget this burst's counters for the next one. */
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &cal->id,
+			    t->percpu, BPF_ANY);
+	return ret;
+}
+
+/*
+ * The figures so far: per class, bias_ns the median of the bursts'
+ * medians, tail_ns the median of how far each burst's mean lies above its
+ * median. Each stage's calls have the least the probe ever cost taken off
+ * from now on, so that no call reads faster than it ran; the report takes
+ * the rest of the median off the percentiles and the tail off the mean.
+ */
+static void calib_figures(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			  uint64_t tail_ns[PT_PROBE_NR])
+{
+	struct pt_calib *cal = t->cal;
+	size_t s;
+	int c;
+
+	for (c = 0; c < PT_PROBE_NR; c++) {
+		bias_ns[c] = median_of(cal->median[c], cal->n[c]);
+		tail_ns[c] = median_of(cal->tail[c], cal->n[c]);
+	}
+	for (s = 0; s < t->stages->n; s++) {
+		t->skel->bss->stage_bias_ns[s] =
+			pt_stage__bias(&t->stages->v[s], cal->low);
+		t->skel->bss->stage_nest_ns[s] =
+			pt_stage__bias(&t->stages->v[s], cal->nest);
+	}
+}
+
+/* Probes pipetrace's own function of class c as the calibration stage and
+ * calls it in bursts, the CPU yielded between them. 0 or -errno. */
+static int calibrate_one(struct pt_tracer *t, enum pt_probe_class c)
+{
+	void (*fn)(void) = calib_fns[c];
+	int ret, k;
 
 	/* The sites must be where the assembler above put them. */
 	if (c == PT_PROBE_SITE &&
 	    (memcmp((const char *)fn + PT_CALIB_SITE_ENTRY, calib_nop5, 5) ||
 	     memcmp((const char *)fn + PT_CALIB_SITE_EXIT, calib_nop5, 5)))
 		return -EFAULT;
-	tot = malloc(sizeof(*tot));
-	if (!tot)
-		return -ENOMEM;
-	ret = attach_calib(t, c, id, off);
-	if (ret)
-		goto out;
-	for (i = 0; i < PT_CALIBRATION_CALLS; i++)
-		fn();
-	ret = read_stage(t, id, tot);
-	if (!ret && tot->calls != PT_CALIBRATION_CALLS)
-		ret = -EIO;
-	if (!ret)
-		*median = pt_hist_percentile(tot->hist, pt_totals__timed(tot),
-					     50, tot->min_ns, tot->max_ns);
-	if (!ret)
-		*tail = probe_tail(tot, *median);
-	/* Forget this run's counters for the next one. */
-	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id, t->percpu,
-			    BPF_ANY);
-out:
-	free(tot);
+	ret = attach_calib(t, c, t->cal->id, t->cal->off[c]);
+	for (k = 0; !ret && k < PT_CALIB_BURSTS; k++) {
+		ret = calib_burst(t, c);
+		sched_yield();
+	}
+	pt_debug(
+		"calibration: %s: median probe latency %llu ns, mean %llu ns above, least %llu ns",
+		calib_names[c],
+		(unsigned long long)median_of(t->cal->median[c], t->cal->n[c]),
+		(unsigned long long)median_of(t->cal->tail[c], t->cal->n[c]),
+		(unsigned long long)t->cal->low[c]);
 	return ret;
 }
 
@@ -1055,13 +1150,6 @@ static uint64_t nest_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* The time of a batch of PT_NEST_BATCH calls of fn: the 10th percentile. */
@@ -1099,32 +1187,15 @@ static int calibrate_nest(struct pt_tracer *t, uint32_t id, void (*fn)(void),
 		       0;
 }
 
-int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
-			 uint64_t tail_ns[PT_PROBE_NR], char *err,
-			 size_t errlen)
+/* Finds the calibration functions in pipetrace's own file into cal->off,
+ * and the classes that the stages use. 0 or -errno with a message. */
+static int calib_prepare(struct pt_tracer *t, char *err, size_t errlen)
 {
-	static void (*const fns[PT_PROBE_NR])(void) = {
-		[PT_PROBE_PUSH] = pt_calib_push,
-		[PT_PROBE_ENDBR] = pt_calib_endbr,
-		[PT_PROBE_STEP] = pt_calib_step,
-		[PT_PROBE_SITE] = pt_calib_site,
-		[PT_PROBE_RETSITE] = pt_calib_retsite,
-		[PT_PROBE_NOP5] = pt_calib_nop5,
-	};
-	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
-	uint64_t nest_ns[PT_PROBE_NR] = { 0 };
 	struct calib_ctx cc = { 0 };
 	struct pt_elf *elf = NULL;
-	bool used;
-	int ret, i;
 	size_t s;
+	int ret, i;
 
-	memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
-	memset(tail_ns, 0, PT_PROBE_NR * sizeof(*tail_ns));
-	if (!PT_CAN_CALIBRATE)
-		return pt_errf(
-			err, errlen, -EOPNOTSUPP,
-			"probe calibration is implemented for x86-64 only");
 	ret = pt_elf__open("/proc/self/exe", &elf);
 	if (!ret)
 		ret = pt_elf__for_each_func(elf, find_calib, &cc);
@@ -1133,54 +1204,98 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		return pt_errf(
 			err, errlen, ret < 0 ? ret : -ENOENT,
 			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
+	t->cal = calloc(1, sizeof(*t->cal));
+	if (!t->cal)
+		return pt_errf(
+			err, errlen, -ENOMEM,
+			"out of memory for calibration; use --no-calibrate");
+	memcpy(t->cal->off, cc.off, sizeof(cc.off));
+	t->cal->id = (uint32_t)t->stages->n;
+	for (i = 0; i < PT_PROBE_NR; i++) {
+		/* Only the classes in use (each takes tens of ms), and push,
+		 * the yardstick for single-step warnings. */
+		for (s = 0, t->cal->used[i] = i == PT_PROBE_PUSH;
+		     s < t->stages->n; s++)
+			t->cal->used[i] |= pt_stage__calibrates(
+				&t->stages->v[s], (enum pt_probe_class)i);
+	}
+	return 0;
+}
 
-	ret = pt_kpid__of(t->kpid_iter, getpid(), &ktgid, err, errlen);
+int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			 uint64_t tail_ns[PT_PROBE_NR], char *err,
+			 size_t errlen)
+{
+	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
+	int ret, i;
+
+	memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
+	memset(tail_ns, 0, PT_PROBE_NR * sizeof(*tail_ns));
+	if (!PT_CAN_CALIBRATE)
+		return pt_errf(
+			err, errlen, -EOPNOTSUPP,
+			"probe calibration is implemented for x86-64 only");
+	ret = calib_prepare(t, err, errlen);
+	if (!ret)
+		ret = pt_kpid__of(t->kpid_iter, getpid(), &ktgid, err, errlen);
 	if (!ret)
 		ret = pt_kpid__of(t->kpid_iter, gettid(), &tid, err, errlen);
 	if (!ret)
 		ret = attach_tracepoints(t, err, errlen);
-	if (ret)
+	if (ret) {
+		free(t->cal);
+		t->cal = NULL;
 		return ret;
+	}
+	t->cal->tid = tid;
 	t->skel->bss->target_tgid = ktgid;
 	t->skel->bss->stage_bias_ns[id] = 0;
 	t->skel->bss->phase = PT_PHASE_ARMED;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
-		/* Only the classes in use (each takes tens of ms), and push,
-		 * the yardstick for single-step warnings. */
-		for (s = 0, used = i == PT_PROBE_PUSH; s < t->stages->n; s++)
-			used |= pt_stage__calibrates(&t->stages->v[s],
-						     (enum pt_probe_class)i);
-		if (!used)
+		if (!t->cal->used[i])
 			continue;
-		ret = calibrate_one(t, id, cc.off[i], (enum pt_probe_class)i,
-				    fns[i], &bias_ns[i], &tail_ns[i]);
-		pt_debug(
-			"calibration: %s: median probe latency %llu ns, mean %llu ns above",
-			calib_names[i], (unsigned long long)bias_ns[i],
-			(unsigned long long)tail_ns[i]);
+		ret = calibrate_one(t, (enum pt_probe_class)i);
 		if (!ret)
-			ret = calibrate_nest(t, id, fns[i], &nest_ns[i]);
+			ret = calibrate_nest(t, id, calib_fns[i], &t->cal->nest[i]);
 		pt_debug("calibration: %s: a nested call's probes cost %llu ns",
-			 calib_names[i], (unsigned long long)nest_ns[i]);
+			 calib_names[i], (unsigned long long)t->cal->nest[i]);
 	}
 	t->skel->bss->target_tgid = 0;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &tid);
 	if (ret) {
-		memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
-		memset(tail_ns, 0, PT_PROBE_NR * sizeof(*tail_ns));
+		free(t->cal);
+		t->cal = NULL;
 		return pt_errf(
 			err, errlen, ret,
 			"probe calibration failed: %s; use --no-calibrate",
 			strerror(-ret));
 	}
-	for (s = 0; s < t->stages->n; s++) {
-		t->skel->bss->stage_bias_ns[s] =
-			pt_stage__bias(&t->stages->v[s], bias_ns);
-		t->skel->bss->stage_nest_ns[s] =
-			pt_stage__bias(&t->stages->v[s], nest_ns);
-	}
+	calib_figures(t, bias_ns, tail_ns);
 	return 0;
+}
+
+int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			   uint64_t tail_ns[PT_PROBE_NR])
+{
+	struct pt_thread_stage pair = { 0 };
+	int ret = 0, i;
+
+	if (!t->cal)
+		return 0;
+	t->skel->bss->calib_tid = t->cal->tid;
+	for (i = 0; i < PT_PROBE_NR && !ret; i++)
+		if (t->cal->used[i])
+			ret = calib_burst(t, (enum pt_probe_class)i);
+	t->skel->bss->calib_tid = 0;
+	/* pipetrace is no thread of the target's. */
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &t->cal->tid);
+	pair.tid = t->cal->tid;
+	pair.stage = t->cal->id;
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.thread_stage), &pair);
+	if (!ret)
+		calib_figures(t, bias_ns, tail_ns);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ reading */

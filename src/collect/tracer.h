@@ -66,6 +66,16 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			 uint64_t tail_ns[PT_PROBE_NR], char *err,
 			 size_t errlen);
 
+/*
+ * One more burst of calibration calls per class, during the trace (after a
+ * successful pt_tracer__calibrate(); else nothing), folded into the
+ * figures: bias_ns and tail_ns get the medians over the recent bursts, and
+ * the stages' calls from now on have the least the probe ever cost taken
+ * off. Returns 0 or -errno (the figures are then unchanged).
+ */
+int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
+			   uint64_t tail_ns[PT_PROBE_NR]);
+
 /* The kernel's id of task `id` of pipetrace's PID namespace (the same id
  * in the initial namespace), as the BPF side counts it: 0 or -errno. */
 int pt_tracer__kernel_tid(struct pt_tracer *t, pid_t id, uint32_t *out);

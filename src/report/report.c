@@ -213,9 +213,10 @@ static void explain_bottleneck(struct pt_report *r)
 
 /* ------------------------------------------------------------------ build */
 
-/* The stage's own time split, with the probes' own cost (its own and that
- * of nested stage calls, time.nest_ns) taken out of its on-CPU time (where
- * the probe ran), user first. */
+/* The stage's own time split, with the probes' own cost (what each call
+ * had taken off, and that of nested stage calls, time.nest_ns) taken out
+ * of its on-CPU time (where the probe ran), user first, so that the parts
+ * add up to the stage's wall time. */
 static void split_stage(struct pt_stage_report *row)
 {
 	uint64_t bias = row->tot->bias_ns + row->tot->time.nest_ns, take;
@@ -251,13 +252,23 @@ static void report_init(struct pt_report *r, const struct pt_snapshot *s)
 	r->npairs = s->npairs;
 }
 
+/* Percentile pct of t's timed calls less shift, but not below their min. */
+static uint64_t less_probe(const struct pt_totals *t, uint64_t timed,
+			   double pct, uint64_t shift)
+{
+	uint64_t v =
+		pt_hist_percentile(t->hist, timed, pct, t->min_ns, t->max_ns);
+
+	return v > t->min_ns + shift ? v - shift : t->min_ns;
+}
+
 /* Row i's latency and rate figures. */
 static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 		      size_t i, double secs)
 {
 	struct pt_stage_report *row = &r->rows[i];
 	const struct pt_totals *t = &s->totals[i];
-	uint64_t timed;
+	uint64_t timed, shift = 0;
 
 	row->stage = &s->stages->v[i];
 	row->tot = t;
@@ -267,20 +278,20 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 	}
 	timed = pt_totals__timed(t);
 	if (timed) {
-		/* Each call had the probe's median cost taken off, but no
-		 * more than its whole latency (bias_ns sums what was). The
-		 * mean is the measured one less the probe's mean cost: median
-		 * and tail. */
+		/* Each call had the least the probe ever cost taken off
+		 * (bias_ns sums what was): none reads faster than it ran, and
+		 * min is a floor. The percentiles have the rest of the
+		 * probe's median off (shift), the mean its mean cost: median
+		 * and tail; neither goes below min. */
 		uint64_t raw = (t->lat_sum_ns + t->bias_ns) / timed;
 		uint64_t cost = row->bias_ns + row->tail_ns;
+		uint64_t done = t->bias_ns / timed;
 
+		shift = row->bias_ns > done ? row->bias_ns - done : 0;
 		row->mean_ns = raw > t->min_ns + cost ? raw - cost : t->min_ns;
-		row->p50_ns = pt_hist_percentile(t->hist, timed, 50, t->min_ns,
-						 t->max_ns);
-		row->p95_ns = pt_hist_percentile(t->hist, timed, 95, t->min_ns,
-						 t->max_ns);
-		row->p99_ns = pt_hist_percentile(t->hist, timed, 99, t->min_ns,
-						 t->max_ns);
+		row->p50_ns = less_probe(t, timed, 50, shift);
+		row->p95_ns = less_probe(t, timed, 95, shift);
+		row->p99_ns = less_probe(t, timed, 99, shift);
 	}
 	if (secs > 0) {
 		row->calls_per_s = (double)t->calls / secs;

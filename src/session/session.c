@@ -309,6 +309,10 @@ static void note_siteless(const struct pt_stage_set *set)
 			n, n == 1 ? "" : "s", names);
 }
 
+/* A burst of calibration calls this often while tracing: the probe's cost
+ * as the machine's load changes, not only at start. */
+#define RECALIB_NS 200000000ull
+
 /* Measures the probe's own cost; a failure only warns. */
 static void calibrate(struct pt_session *s)
 {
@@ -318,6 +322,8 @@ static void calibrate(struct pt_session *s)
 	ret = pt_tracer__calibrate(s->tracer, s->bias_ns, s->tail_ns, err,
 				   sizeof(err));
 	s->calibrated = ret == 0;
+	if (!ret)
+		s->next_calib_ns = now_ns() + RECALIB_NS;
 	if (ret)
 		pt_warn("%s; latencies include the probe's own cost", err);
 	pt_debug("start: calibrated at %.1f ms", (now_ns() - s->t0) / 1e6);
@@ -726,6 +732,20 @@ static void drain_events(struct pt_session *s)
 	pt_sinks__fail(&s->sinks, PT_SINK_EVENTS, n);
 }
 
+/* A calibration burst when one is due (see RECALIB_NS). */
+static void recalibrate(struct pt_session *s, uint64_t now)
+{
+	int ret;
+
+	if (!s->next_calib_ns || now < s->next_calib_ns)
+		return;
+	ret = pt_tracer__recalibrate(s->tracer, s->bias_ns, s->tail_ns);
+	if (ret)
+		pt_debug("calibration burst: %s (figures kept)",
+			 strerror(-ret));
+	s->next_calib_ns = now + RECALIB_NS;
+}
+
 /* An interval's report (-i) to the sinks that print them. */
 static void tick(struct pt_session *s)
 {
@@ -761,6 +781,8 @@ static uint64_t next_wake(const struct pt_session *s, uint64_t now,
 		next = s->next_dither_ns;
 	if (s->pipes_on && (!next || s->pipes.next_sample_ns < next))
 		next = s->pipes.next_sample_ns;
+	if (s->next_calib_ns && (!next || s->next_calib_ns < next))
+		next = s->next_calib_ns;
 	/* Streamed events wake us only in bulk: drain them often. */
 	if (((s->needs & PT_SINK_EVENTS) || s->ustacks) &&
 	    (!next || now + EVENTS_DRAIN_NS < next))
@@ -825,6 +847,7 @@ enum pt_stop pt_session__run(struct pt_session *s)
 		dither_sampling(s, now);
 		if (s->pipes_on)
 			pt_pipewait__tick(&s->pipes, now);
+		recalibrate(s, now);
 		drain_events(s);
 		why = poll_once(s, now, next_wake(s, now, deadline, tick_at));
 		if (why >= 0)

@@ -90,6 +90,7 @@ struct pt_session {
 	size_t next_pid; /* -p PID,PID: the next one to wait for */
 	struct pt_pipewait pipes; /* the pipes around the target */
 	bool pipes_on; /* pipes.g was read */
+	uint64_t next_calib_ns; /* the next calibration burst, or 0 */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);
