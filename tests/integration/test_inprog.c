@@ -191,7 +191,11 @@ static void run(enum mode m)
 	snprintf(path, sizeof(path), "%s.in", out);
 	in = wait_number(path);
 	if (m == BY_DURATION) {
+		/* -d counts from the end of the attach, after t0; an attach
+		 * slower than -d (a loaded machine) leaves only in itself. */
 		t_end_lo = t0 + 1500000000ull;
+		if (t_end_lo < in)
+			t_end_lo = in;
 	} else {
 		while (mono_ns() < in + (uint64_t)(OPEN_S * 1e9))
 			usleep(10000);
