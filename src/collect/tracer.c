@@ -1275,6 +1275,14 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	return 0;
 }
 
+void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR])
+{
+	if (t->cal)
+		memcpy(out, t->cal->nest, PT_PROBE_NR * sizeof(*out));
+	else
+		memset(out, 0, PT_PROBE_NR * sizeof(*out));
+}
+
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			   uint64_t tail_ns[PT_PROBE_NR])
 {

@@ -73,6 +73,11 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
  * the stages' calls from now on have the least the probe ever cost taken
  * off. Returns 0 or -errno (the figures are then unchanged).
  */
+/* What a probed call of each class costs the call enclosing it (the
+ * figure taken off an enclosing stage per nested call), as calibrated at
+ * start; zeros without calibration. */
+void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR]);
+
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			   uint64_t tail_ns[PT_PROBE_NR]);
 

@@ -44,6 +44,21 @@ static bool part_unknown(int p, bool light)
 
 /* {"on_cpu":..,"user":..,"sys":..,"io":..,...} of a split (user and sys
  * null when light). */
+/* Per probe class, what a nested probed call costs its caller. */
+static json_object *nested_json(const uint64_t nest_ns[PT_PROBE_NR])
+{
+	json_object *o = json_object_new_object();
+	int c;
+
+	for (c = 0; o && c < PT_PROBE_NR; c++)
+		if (jadd(o, pt_probe_class__name((enum pt_probe_class)c),
+			 juint(nest_ns[c]))) {
+			json_object_put(o);
+			return NULL;
+		}
+	return o;
+}
+
 static json_object *split_json(const uint64_t part_ns[PT_PART_NR], bool light)
 {
 	json_object *o = json_object_new_object();
@@ -289,8 +304,11 @@ static json_object *report_json(const struct pt_report *r)
 				pt_probe_class__name((enum pt_probe_class)c),
 				juint(r->snap->bias_ns[c]));
 		ret |= jadd(o, "calibration_ns", cal);
+		ret |= jadd(o, "calibration_nested_ns",
+			    nested_json(r->snap->nest_ns));
 	} else {
 		ret |= json_object_object_add(o, "calibration_ns", NULL);
+		ret |= json_object_object_add(o, "calibration_nested_ns", NULL);
 	}
 	stages = json_object_new_array();
 	for (i = 0; stages && i < r->n; i++) {

@@ -98,6 +98,8 @@ struct pt_snapshot {
 	bool calibrated;
 	uint64_t bias_ns[PT_PROBE_NR];
 	uint64_t tail_ns[PT_PROBE_NR];
+	/* a nested probed call's cost to its caller, per class */
+	uint64_t nest_ns[PT_PROBE_NR];
 	uint64_t lost[PT_LOST_NR];
 	uint64_t inflight_exits; /* exit sites of calls entered before attach */
 	const struct pt_thread_info *threads; /* sorted by tid */

@@ -62,8 +62,27 @@ static uint64_t latency(json_object *stage, const char *key)
  * Holds pipetrace's report to refpipe's self-report for every stage: calls
  * and items exactly (minus `missed` calls of stage_ingest, entered before
  * attach), mean latency within 3% or 2 us (plus, above the truth, the
- * stage's run-queue time per call).
+ * stage's run-queue time per call) of the self-report's less the nested
+ * stages' probe cost pipetrace takes off.
  */
+/*
+ * What the probes of stages nested in stage cost it per call, as
+ * pipetrace takes them off (calibration_nested_ns): refpipe's own clock
+ * includes them, so its figure is that much above pipetrace's. Only
+ * libc.so.6:write is nested here (in stage_sink), when traced.
+ */
+static double nested_cost(json_object *rep, json_object *s, const char *stage)
+{
+	json_object *w = ptest_stage(rep, "write"), *nest, *cls;
+
+	if (!w || strcmp(stage, "stage_sink") ||
+	    !json_object_object_get_ex(rep, "calibration_nested_ns", &nest) ||
+	    !json_object_object_get_ex(w, "probe_class", &cls))
+		return 0;
+	return (double)ptest_u64(nest, json_object_get_string(cls)) *
+	       (double)ptest_u64(w, "calls") / (double)ptest_u64(s, "calls");
+}
+
 static void check_truth(json_object *rep, json_object *self,
 			uint64_t ingest_missed, bool sites)
 {
@@ -74,7 +93,7 @@ static void check_truth(json_object *rep, json_object *self,
 		json_object *s = ptest_stage(rep, refpipe_stages[i]);
 		json_object *t = truth_stage(self, refpipe_stages[i]);
 		uint64_t missed = i == 0 ? ingest_missed : 0;
-		double truth_mean, mean, tol;
+		double truth_mean, mean, tol, nest;
 
 		if (!s)
 			fail_msg("report has no stage %s", refpipe_stages[i]);
@@ -87,8 +106,16 @@ static void check_truth(json_object *rep, json_object *self,
 		assert_int_equal(ptest_u64(s, "items"), ptest_u64(t, "items"));
 		truth_mean = (double)ptest_u64(t, "wall_ns") /
 			     (double)ptest_u64(t, "calls");
+		/* Untraced, the stage would not pay its nested probes:
+		 * pipetrace takes their calibrated cost off, and the run-queue
+		 * waits inside them (README), which on a loaded machine can
+		 * be as much again; so below the truth by up to that too. */
+		nest = nested_cost(rep, s, refpipe_stages[i]);
+		truth_mean -= nest;
 		mean = (double)latency(s, "mean");
 		tol = fmax(0.03 * truth_mean, 2000.0);
+		if (mean < truth_mean)
+			tol += nest;
 		/* Through nop5 sites the first call of each one pays the
 		 * kernel's one-time patching (README): one call, the
 		 * slowest, may be all excess. */
