@@ -305,8 +305,10 @@ static struct pt_pipe_proc *add_proc(struct pt_pipe_graph *g, pid_t pid,
 	struct pt_pipe_proc *p;
 
 	for (size_t i = 0; i < g->nprocs; i++)
-		if (g->procs[i].pid == pid)
+		if (g->procs[i].pid == pid) {
+			g->procs[i].traced |= traced;
 			return &g->procs[i];
+		}
 	if (g->nprocs == g->procs_cap) {
 		size_t cap = g->procs_cap ? 2 * g->procs_cap : 8;
 
@@ -448,21 +450,48 @@ static bool has_end(const struct pt_pipe_graph *g, pid_t pid, uint64_t ino)
 	return false;
 }
 
+/* Drops pid's ends in g that fresh (its fds now) lacks: a pipe it has
+ * closed since (a shell that made a pipe for its children). Whether any. */
+static bool drop_closed(struct pt_pipe_graph *g, pid_t pid,
+			const struct pt_pipe_graph *fresh)
+{
+	size_t k = 0;
+	bool dropped = false;
+
+	for (size_t i = 0; i < g->nends; i++) {
+		const struct pt_pipe_end *e = &g->ends[i];
+
+		if (e->pid == pid && !has_end(fresh, pid, e->ino)) {
+			dropped = true;
+			continue;
+		}
+		g->ends[k++] = *e;
+	}
+	g->nends = k;
+	return dropped;
+}
+
 int pt_pipes__refresh(struct pt_pipe_graph *g, const pid_t *traced,
 		      size_t ntraced)
 {
 	struct pt_pipe_graph t = { 0 };
-	bool fresh = false;
+	bool fresh = false, dropped = false;
 	int ret = 0;
 
-	for (size_t i = 0; i < ntraced && ret != -ENOMEM; i++)
+	for (size_t i = 0; i < ntraced && ret != -ENOMEM; i++) {
 		ret = pt_pipes__scan_pid(&t, traced[i], NULL, 0);
+		/* a process gone keeps the pipes it was last seen with */
+		if (!ret)
+			dropped |= drop_closed(g, traced[i], &t);
+	}
 	for (size_t i = 0; i < t.nends && !fresh; i++)
 		fresh = !has_end(g, t.ends[i].pid, t.ends[i].ino);
 	pt_pipes__free(&t);
 	if (ret == -ENOMEM)
 		return ret;
-	return fresh ? pt_pipes__discover(g, traced, ntraced) : 0;
+	if (fresh)
+		return pt_pipes__discover(g, traced, ntraced);
+	return dropped ? pt_pipes__link(g) : 0;
 }
 
 static bool traced_pid(const struct pt_pipe_graph *g, pid_t pid)
