@@ -228,13 +228,26 @@ void pt_pipeline__edge_line(const struct pt_pipeline *pl,
 
 /* --------------------------------------------------------------- sinks */
 
-/* The bottleneck stage of the traced process, when there is one. */
+/* The stage of traced process n with the most wall time there (several
+ * processes), else the report's bottleneck stage; NULL if none. */
 static const char *stage_of(const struct pt_report *r,
 			    const struct pt_pl_node *n)
 {
+	const struct pt_snapshot *s = r->snap;
+	const struct pt_proc_stage_row *best = NULL;
+
 	if (!n->traced || r->bottleneck < 0)
 		return NULL;
-	return r->rows[r->bottleneck].stage->name;
+	if (!s->nprocs)
+		return r->rows[r->bottleneck].stage->name;
+	for (size_t i = 0; i < s->nproc_stages; i++) {
+		const struct pt_proc_stage_row *p = &s->proc_stages[i];
+
+		if ((pid_t)p->pid == n->pid && p->stage < r->n && p->calls &&
+		    (!best || p->wall_ns > best->wall_ns))
+			best = p;
+	}
+	return best ? r->rows[best->stage].stage->name : NULL;
 }
 
 /* Stage i's pipe waits (i == r->n: outside every stage), or NULL. */
