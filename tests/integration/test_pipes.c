@@ -3,17 +3,21 @@
  * test_pipes.c - pipes between processes, traced for real and held to the
  * processes' own truth:
  *
- * - refpipe --procs (ingest | transform | sink as three processes) with
- *   one slow stage: the traced transform process's pipe waits against the
- *   waits it timed itself around read(2)/write(2), the bytes on each edge
- *   against the bytes it counted (exactly), the bottleneck process against
- *   the one made slow;
+ * - refpipe --procs (ingest | transform | sink as three processes)
+ *   launched with one slow stage, all three followed: each process's pipe
+ *   waits against the waits it timed itself around read(2)/write(2), its
+ *   stage calls against its own counts (exactly), the bytes on each edge
+ *   against the bytes both ends counted (exactly, --syscalls exact; null
+ *   in light mode), the bottleneck process against the one made slow;
  * - cat FIFO | pigz -9 -p1 | pigz -dc | sha256sum, with pipetrace -p on
  *   the compressing pigz (CPU-bound: small pipe waits, and it is the
  *   bottleneck), then on cat (blocked on its full output pipe): the pipe
  *   waits against the blocked time schedstat gives (wall - on CPU - run
  *   queue, read by this test while the process runs), and the pipeline's
- *   checksum and exit status those of an untraced run.
+ *   checksum and exit status those of an untraced run;
+ * - cat | pigz -9 -p1 | pigz -dc | cksum launched under pipetrace with
+ *   default options: output and status as untraced, the graph's edges
+ *   between the pids /proc gives, pigz -9 the bottleneck.
  *
  * Tolerances are shares of the run, not absolute times, so that they hold
  * on a loaded machine.
