@@ -596,29 +596,20 @@ static void open_syms(struct pt_session *s)
 static int traced_now(struct pt_session *s, pid_t **v, size_t *n)
 {
 	struct pt_proc_info *p = NULL;
-	size_t np = 0, k = 0;
+	size_t np = 0;
 	int ret;
 
 	*n = 0;
-	*v = calloc(1, sizeof(**v));
-	if (!*v)
-		return -ENOMEM;
-	if (!s->several) {
-		(*v)[0] = s->pid;
-		*n = s->pid > 0;
-		return 0;
-	}
-	ret = pt_tracer__read_procs(s->tracer, &p, &np);
-	if (!ret && np) {
-		free(*v);
-		*v = calloc(np, sizeof(**v));
-		ret = *v ? 0 : -ENOMEM;
-	}
+	ret = s->several ? pt_tracer__read_procs(s->tracer, &p, &np) : 0;
+	*v = ret ? NULL : calloc(np + 1, sizeof(**v));
+	if (!ret && !*v)
+		ret = -ENOMEM;
+	if (!ret && !s->several && s->pid > 0)
+		(*v)[(*n)++] = s->pid;
 	for (size_t i = 0; !ret && i < np; i++)
 		if (!p[i].exited)
-			(*v)[k++] = (pid_t)p[i].pid;
+			(*v)[(*n)++] = (pid_t)p[i].pid;
 	free(p);
-	*n = k;
 	return ret;
 }
 
