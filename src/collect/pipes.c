@@ -305,8 +305,10 @@ static struct pt_pipe_proc *add_proc(struct pt_pipe_graph *g, pid_t pid,
 	struct pt_pipe_proc *p;
 
 	for (size_t i = 0; i < g->nprocs; i++)
-		if (g->procs[i].pid == pid)
+		if (g->procs[i].pid == pid) {
+			g->procs[i].traced |= traced;
 			return &g->procs[i];
+		}
 	if (g->nprocs == g->procs_cap) {
 		size_t cap = g->procs_cap ? 2 * g->procs_cap : 8;
 
@@ -448,21 +450,81 @@ static bool has_end(const struct pt_pipe_graph *g, pid_t pid, uint64_t ino)
 	return false;
 }
 
+/* The mode pid holds ino in, in g (0: none). */
+static uint32_t mode_of(const struct pt_pipe_graph *g, pid_t pid, uint64_t ino)
+{
+	for (size_t i = 0; i < g->nends; i++)
+		if (g->ends[i].pid == pid && g->ends[i].ino == ino)
+			return g->ends[i].mode;
+	return 0;
+}
+
+/* The directions of `mode` in which a process other than pid holds ino. */
+static uint32_t others_mode(const struct pt_pipe_graph *g, pid_t pid,
+			    uint64_t ino, uint32_t mode)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < g->nends; i++)
+		if (g->ends[i].pid != pid && g->ends[i].ino == ino)
+			m |= g->ends[i].mode;
+	return m & mode;
+}
+
+/*
+ * Brings pid's ends in g to its fds now (fresh). A direction it has closed
+ * since is dropped where another process holds that end (a shell that made
+ * a pipe for its children), and kept where none does (a process that
+ * closed its end when done with it: the pipe was its). Whether any
+ * changed.
+ */
+static bool update_ends(struct pt_pipe_graph *g, pid_t pid,
+			const struct pt_pipe_graph *fresh)
+{
+	bool changed = false;
+	size_t k = 0;
+
+	for (size_t i = 0; i < g->nends; i++) {
+		struct pt_pipe_end e = g->ends[i];
+
+		if (e.pid == pid) {
+			uint32_t now = mode_of(fresh, pid, e.ino);
+			uint32_t closed = e.mode & ~now;
+			uint32_t mode =
+				now | (closed & ~others_mode(g, pid, e.ino,
+							     closed));
+
+			changed |= mode != e.mode;
+			e.mode = mode;
+		}
+		if (e.mode)
+			g->ends[k++] = e;
+	}
+	g->nends = k;
+	return changed;
+}
+
 int pt_pipes__refresh(struct pt_pipe_graph *g, const pid_t *traced,
 		      size_t ntraced)
 {
 	struct pt_pipe_graph t = { 0 };
-	bool fresh = false;
+	bool fresh = false, changed = false;
 	int ret = 0;
 
-	for (size_t i = 0; i < ntraced && ret != -ENOMEM; i++)
+	for (size_t i = 0; i < ntraced && ret != -ENOMEM; i++) {
 		ret = pt_pipes__scan_pid(&t, traced[i], NULL, 0);
+		/* a process gone keeps the pipes it was last seen with */
+		if (!ret)
+			changed |= update_ends(g, traced[i], &t);
+	}
 	for (size_t i = 0; i < t.nends && !fresh; i++)
 		fresh = !has_end(g, t.ends[i].pid, t.ends[i].ino);
 	pt_pipes__free(&t);
 	if (ret == -ENOMEM)
 		return ret;
-	return fresh ? pt_pipes__discover(g, traced, ntraced) : 0;
+	if (fresh)
+		return pt_pipes__discover(g, traced, ntraced);
+	return changed ? pt_pipes__link(g) : 0;
 }
 
 static bool traced_pid(const struct pt_pipe_graph *g, pid_t pid)

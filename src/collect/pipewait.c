@@ -11,6 +11,8 @@
 
 #include "pipetrace_abi.h"
 #include "collect/pipewait.h"
+#include "report/procs.h"
+#include "report/snapshot.h"
 
 #define SAMPLE_EVERY_NS 100000000ull
 
@@ -21,12 +23,32 @@ long pt_pipewait__splice_nr(void)
 
 int pt_pipewait__begin(struct pt_pipewait *pw, const pid_t *traced, size_t n)
 {
+	int ret;
+
 	memset(pw, 0, sizeof(*pw));
-	if (n > PT_PIPEWAIT_MAX_TRACED)
-		return -E2BIG;
-	memcpy(pw->traced, traced, n * sizeof(*traced));
+	ret = pt_pipewait__track(pw, traced, n);
+	return ret ? ret : pt_pipes__discover(&pw->g, traced, n);
+}
+
+int pt_pipewait__track(struct pt_pipewait *pw, const pid_t *pids, size_t n)
+{
+	pid_t *v = malloc((n ? n : 1) * sizeof(*v));
+	struct pt_pipe_graph *g = &pw->g;
+	bool flipped = false;
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, pids, n * sizeof(*v));
+	free(pw->traced);
+	pw->traced = v;
 	pw->ntraced = n;
-	return pt_pipes__discover(&pw->g, traced, n);
+	/* One seen so far at the other end of a traced one's pipe: traced
+	 * now (its own pipes are looked for at the next tick). */
+	for (size_t i = 0; i < g->nprocs; i++)
+		for (size_t k = 0; k < n && !g->procs[i].traced; k++)
+			if (g->procs[i].pid == pids[k])
+				g->procs[i].traced = flipped = true;
+	return flipped ? pt_pipes__link(g) : 0;
 }
 
 uint64_t pt_pipewait__tick(struct pt_pipewait *pw, uint64_t now)
@@ -59,7 +81,7 @@ static const char *kind_name(uint32_t kind)
 }
 
 static void fill_edge(struct pt_pl_edge *e, const struct pt_pipe_edge *g,
-		      const struct pt_pipe_graph *gr, int fd)
+		      const struct pt_pipe_graph *gr, int fd, bool bytes)
 {
 	const struct pt_pipe_proc *w = pt_pipes__proc(gr, g->writer);
 	const struct pt_pipe_proc *r = pt_pipes__proc(gr, g->reader);
@@ -81,31 +103,89 @@ static void fill_edge(struct pt_pl_edge *e, const struct pt_pipe_edge *g,
 		if (!e->writer_known)
 			e->bytes = v.bytes;
 	}
-	e->bytes_known = e->writer_known || e->reader_known;
+	/* counted at sys_exit only: unknown in light mode, never 0 */
+	e->bytes_known = bytes && (e->writer_known || e->reader_known);
 }
 
-/* Node of process p: its span and CPU from the readings; for a traced one
- * its waits on every pipe it holds. */
-static void fill_node(struct pt_pl_node *n, const struct pt_pipe_proc *p,
-		      const struct pt_pipe_graph *g, int fd, uint64_t span)
+/* Traced process pid's life within the trace: [*start, *end) since attach,
+ * from the processes' table when there is one, else the whole span. */
+static void life_of(const struct pt_pipewait_end *e, pid_t pid,
+		    uint64_t *start, uint64_t *end)
 {
+	*start = 0;
+	*end = e->span_ns;
+	for (size_t i = 0; i < e->nprocs; i++) {
+		const struct pt_proc_info *p = &e->procs[i];
+
+		if ((pid_t)p->pid != pid)
+			continue;
+		*start = p->start_ns < e->span_ns ? p->start_ns : e->span_ns;
+		if (p->exited && p->end_ns < *end)
+			*end = p->end_ns;
+		if (*end < *start)
+			*end = *start;
+	}
+}
+
+/* A traced process's on-CPU, run-queue and other time from its threads'
+ * split (the BPF side's, exact to its end); false if none is there. */
+static bool from_threads(struct pt_pl_node *n, const struct pt_pipewait_end *e)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < e->nthreads; i++) {
+		const struct pt_thread_info *t = &e->threads[i];
+
+		if ((pid_t)t->pid != n->pid)
+			continue;
+		found = true;
+		n->oncpu_ns += t->busy_ns[PT_PART_USER] +
+			       t->busy_ns[PT_PART_SYS] +
+			       t->idle_ns[PT_PART_USER] +
+			       t->idle_ns[PT_PART_SYS];
+		n->runq_ns += t->busy_ns[PT_PART_RUNQ] +
+			      t->idle_ns[PT_PART_RUNQ];
+		n->other_ns += t->busy_ns[PT_PART_OTHER] +
+			       t->idle_ns[PT_PART_OTHER];
+	}
+	n->cpu_known = n->other_known = found;
+	return found;
+}
+
+/* Node of process p: its span and CPU time (a traced one's from its
+ * threads, else from schedstat: a process started since attach from 0);
+ * for a traced one its waits on every pipe it holds. */
+static void fill_node(struct pt_pl_node *n, const struct pt_pipe_proc *p,
+		      const struct pt_pipe_graph *g,
+		      const struct pt_pipewait_end *e)
+{
+	uint64_t start, end, cpu0 = p->cpu0_ns, runq0 = p->runq0_ns;
 	struct pt_pipe_wait v;
 
 	memset(n, 0, sizeof(*n));
 	n->pid = p->pid;
 	n->name = p->name;
 	n->traced = p->traced;
-	n->span_ns = p->traced ? span : p->t1_ns - p->t0_ns;
-	n->cpu_known = p->t1_ns > p->t0_ns;
-	n->oncpu_ns = p->cpu1_ns - p->cpu0_ns;
-	n->runq_ns = p->runq1_ns - p->runq0_ns;
+	n->span_ns = p->t1_ns - p->t0_ns;
+	if (p->traced) {
+		life_of(e, p->pid, &start, &end);
+		n->span_ns = end - start;
+		if (start)
+			cpu0 = runq0 = 0;
+	}
+	if (!p->traced || !from_threads(n, e)) {
+		n->cpu_known = p->t1_ns > p->t0_ns;
+		n->oncpu_ns = p->cpu1_ns - cpu0;
+		n->runq_ns = p->runq1_ns - runq0;
+	}
 	if (!p->traced)
 		return;
 	for (size_t i = 0; i < g->nends; i++) {
 		if (g->ends[i].pid != p->pid)
 			continue;
 		for (uint32_t d = 0; d < PT_PIPE_DIR_NR; d++)
-			if (!lookup(fd, p->pid, g->ends[i].ino, d, &v)) {
+			if (!lookup(e->fds.waits, p->pid, g->ends[i].ino, d,
+				    &v)) {
 				n->wait_ns[d] += v.wait_ns;
 				n->wait_runq_ns[d] += v.runq_ns;
 			}
@@ -152,8 +232,7 @@ static int read_stages(struct pt_pipewait *pw, int fd, size_t nstages)
 	return 0;
 }
 
-int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_fds *fds,
-		     size_t nstages, uint64_t span)
+int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_end *e)
 {
 	struct pt_pipe_graph *g = &pw->g;
 	struct pt_pipeline *pl = &pw->pl;
@@ -168,17 +247,20 @@ int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_fds *fds,
 	pl->nedges = g->nedges;
 	for (size_t i = 0; i < g->nprocs; i++)
 		if (g->procs[i].traced || on_edge(g, g->procs[i].pid))
-			fill_node(&pl->nodes[pl->nnodes++], &g->procs[i], g,
-				  fds->waits, span);
+			fill_node(&pl->nodes[pl->nnodes++], &g->procs[i], g, e);
 	for (size_t i = 0; i < g->nedges; i++)
-		fill_edge(&pl->edges[i], &g->edges[i], g, fds->waits);
-	if (!bpf_map_lookup_elem(fds->lost, &k0, &zero))
+		fill_edge(&pl->edges[i], &g->edges[i], g, e->fds.waits,
+			  e->bytes);
+	if (!bpf_map_lookup_elem(e->fds.lost, &k0, &zero))
 		pl->lost = zero;
-	return read_stages(pw, fds->stage, nstages);
+	return read_stages(pw, e->fds.stage, e->nstages);
 }
 
 void pt_pipewait__free(struct pt_pipewait *pw)
 {
 	pt_pipeline__free(&pw->pl);
 	pt_pipes__free(&pw->g);
+	free(pw->traced);
+	pw->traced = NULL;
+	pw->ntraced = 0;
 }

@@ -35,7 +35,8 @@ uint64_t pt_pl_busy(const struct pt_pl_node *n)
 	 * right after its pipe waits */
 	idle = n->wait_ns[0] + n->wait_ns[1] +
 	       (n->cpu_known ? n->runq_ns :
-			       n->wait_runq_ns[0] + n->wait_runq_ns[1]);
+			       n->wait_runq_ns[0] + n->wait_runq_ns[1]) +
+	       (n->other_known ? n->other_ns : 0);
 	return idle < n->span_ns ? n->span_ns - idle : 0;
 }
 
@@ -210,9 +211,9 @@ void pt_pipeline__edge_line(const struct pt_pipeline *pl,
 	       node_name(pl, e->writer, a, sizeof(a)),
 	       node_name(pl, e->reader, b, sizeof(b)), e->kind,
 	       (unsigned long long)e->ino);
-	if (e->bytes_known)
-		append(buf, len, &off, ", %s",
-		       fmt_size(sz, sizeof(sz), e->bytes));
+	/* not counted (--syscalls light): "-", never 0 */
+	append(buf, len, &off, ", %s",
+	       e->bytes_known ? fmt_size(sz, sizeof(sz), e->bytes) : "- B");
 	if (e->writer_known && w)
 		append(buf, len, &off, ", writer blocked %.0f%%",
 		       pct(e->writer_wait_ns, w->span_ns));
@@ -227,13 +228,26 @@ void pt_pipeline__edge_line(const struct pt_pipeline *pl,
 
 /* --------------------------------------------------------------- sinks */
 
-/* The bottleneck stage of the traced process, when there is one. */
+/* The stage of traced process n with the most wall time there (several
+ * processes), else the report's bottleneck stage; NULL if none. */
 static const char *stage_of(const struct pt_report *r,
 			    const struct pt_pl_node *n)
 {
+	const struct pt_snapshot *s = r->snap;
+	const struct pt_proc_stage_row *best = NULL;
+
 	if (!n->traced || r->bottleneck < 0)
 		return NULL;
-	return r->rows[r->bottleneck].stage->name;
+	if (!s->nprocs)
+		return r->rows[r->bottleneck].stage->name;
+	for (size_t i = 0; i < s->nproc_stages; i++) {
+		const struct pt_proc_stage_row *p = &s->proc_stages[i];
+
+		if ((pid_t)p->pid == n->pid && p->stage < r->n && p->calls &&
+		    (!best || p->wall_ns > best->wall_ns))
+			best = p;
+	}
+	return best ? r->rows[best->stage].stage->name : NULL;
 }
 
 /* Stage i's pipe waits (i == r->n: outside every stage), or NULL. */
@@ -350,6 +364,7 @@ static json_object *node_json(const struct pt_pl_node *n)
 		    n->traced ? ju(n->wait_runq_ns[0]) : NULL);
 	ret |= jset(o, "pipe_write_runqueue_ns",
 		    n->traced ? ju(n->wait_runq_ns[1]) : NULL);
+	ret |= jset(o, "other_ns", n->other_known ? ju(n->other_ns) : NULL);
 	ret |= jset(o, "busy_ns", ju(pt_pl_busy(n)));
 	if (ret) {
 		json_object_put(o);

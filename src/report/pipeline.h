@@ -7,8 +7,9 @@
  * (schedstat), and for a traced process its waits on each pipe, per
  * direction (BPF). Processes joined by pipes run concurrently, so the run
  * lasts about as long as its busiest process is busy. Busy: on CPU, or
- * blocked on anything but a pipe: a traced process's span less its pipe
- * waits and its run-queue time; for one whose waits are not traced, its
+ * blocked on anything but a pipe: a traced process's span (its life
+ * within the trace) less its pipe waits, its run-queue time and its time
+ * blocked in wait4, pause and the like (part `other`); for one whose waits are not traced, its
  * on-CPU time (a lower bound). Time waiting for a CPU is not busy: on a
  * loaded machine every process waits for one, and a faster process would
  * not wait less. Making process k twice as fast saves
@@ -37,6 +38,10 @@ struct pt_pl_node {
 	bool cpu_known; /* oncpu/runq read over span_ns */
 	uint64_t span_ns;
 	uint64_t oncpu_ns, runq_ns;
+	/* traced, from its threads: blocked on none of the above (wait4,
+	 * pause: a shell waiting for its children is not busy) */
+	bool other_known;
+	uint64_t other_ns;
 	uint64_t wait_ns[2]; /* pipe read (starved), write (pushed back) */
 	uint64_t wait_runq_ns[2]; /* waiting for a CPU right after them */
 };

@@ -590,30 +590,84 @@ static void open_syms(struct pt_session *s)
 	pt_debug("start: symbols opened at %.1f ms", (now_ns() - s->t0) / 1e6);
 }
 
-/* The pipes around the target (collect/pipewait.h): a failure costs only
- * the pipeline's part of the report. */
+/* The traced processes alive now into *v (malloc'ed): with several, the
+ * BPF side's table (followed children, -p, --comm matches); else the
+ * target. 0 or -errno. */
+static int traced_now(struct pt_session *s, pid_t **v, size_t *n)
+{
+	struct pt_proc_info *p = NULL;
+	size_t np = 0;
+	int ret;
+
+	*n = 0;
+	ret = s->several ? pt_tracer__read_procs(s->tracer, &p, &np) : 0;
+	*v = ret ? NULL : calloc(np + 1, sizeof(**v));
+	if (!ret && !*v)
+		ret = -ENOMEM;
+	if (!ret && !s->several && s->pid > 0)
+		(*v)[(*n)++] = s->pid;
+	for (size_t i = 0; !ret && i < np; i++)
+		if (!p[i].exited)
+			(*v)[(*n)++] = (pid_t)p[i].pid;
+	free(p);
+	return ret;
+}
+
+/* The pipes around the traced processes (collect/pipewait.h): a failure
+ * costs only the pipeline's part of the report. */
 static void pipes_begin(struct pt_session *s)
 {
-	int ret = pt_pipewait__begin(&s->pipes, &s->pid, 1);
+	pid_t *v;
+	size_t n;
+	int ret = traced_now(s, &v, &n);
 
+	if (!ret)
+		ret = pt_pipewait__begin(&s->pipes, v, n);
+	free(v);
 	s->pipes_on = !ret;
 	if (ret)
 		pt_warn("cannot read the target's pipes: %s", strerror(-ret));
 }
 
-static const struct pt_pipeline *pipes_end(struct pt_session *s,
-					   uint64_t span_ns)
+/* Every 100 ms: the processes traced now, their pipes, everyone's CPU. */
+static void pipes_tick(struct pt_session *s, uint64_t now)
 {
-	struct pt_pipewait_fds fds = {
-		.waits = pt_tracer__map_fd(s->tracer, "pipe_waits"),
-		.stage = pt_tracer__map_fd(s->tracer, "pipe_stage"),
-		.lost = pt_tracer__map_fd(s->tracer, "pipe_lost"),
+	pid_t *v;
+	size_t n;
+
+	if (!s->pipes_on)
+		return;
+	if (s->several && now >= s->pipes.next_sample_ns &&
+	    !traced_now(s, &v, &n)) {
+		if (pt_pipewait__track(&s->pipes, v, n))
+			pt_debug("pipes: out of memory for the processes");
+		free(v);
+	}
+	pt_pipewait__tick(&s->pipes, now);
+}
+
+static const struct pt_pipeline *pipes_end(struct pt_session *s,
+					   const struct pt_snapshot *snap)
+{
+	struct pt_pipewait_end e = {
+		.fds = {
+			.waits = pt_tracer__map_fd(s->tracer, "pipe_waits"),
+			.stage = pt_tracer__map_fd(s->tracer, "pipe_stage"),
+			.lost = pt_tracer__map_fd(s->tracer, "pipe_lost"),
+		},
+		.nstages = s->stages.n,
+		.span_ns = snap->duration_ns,
+		.bytes = !s->o->sys_light,
+		.procs = snap->procs,
+		.nprocs = snap->nprocs,
+		.threads = snap->threads,
+		.nthreads = snap->nthreads,
 	};
 	int ret;
 
 	if (!s->pipes_on)
 		return NULL;
-	ret = pt_pipewait__end(&s->pipes, &fds, s->stages.n, span_ns);
+	ret = pt_pipewait__end(&s->pipes, &e);
 	if (ret) {
 		pt_warn("cannot read the pipe waits: %s", strerror(-ret));
 		return NULL;
@@ -845,8 +899,7 @@ enum pt_stop pt_session__run(struct pt_session *s)
 		}
 		refresh_syms(s, now);
 		dither_sampling(s, now);
-		if (s->pipes_on)
-			pt_pipewait__tick(&s->pipes, now);
+		pipes_tick(s, now);
 		recalibrate(s, now);
 		drain_events(s);
 		why = poll_once(s, now, next_wake(s, now, deadline, tick_at));
@@ -1050,7 +1103,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 			       strerror(-ret));
 	if (final) {
 		snap_stacks(s, snap);
-		snap->pipeline = pipes_end(s, snap->duration_ns);
+		snap->pipeline = pipes_end(s, snap);
 	}
 	return 0;
 }

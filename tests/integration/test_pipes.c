@@ -3,17 +3,21 @@
  * test_pipes.c - pipes between processes, traced for real and held to the
  * processes' own truth:
  *
- * - refpipe --procs (ingest | transform | sink as three processes) with
- *   one slow stage: the traced transform process's pipe waits against the
- *   waits it timed itself around read(2)/write(2), the bytes on each edge
- *   against the bytes it counted (exactly), the bottleneck process against
- *   the one made slow;
+ * - refpipe --procs (ingest | transform | sink as three processes)
+ *   launched with one slow stage, all three followed: each process's pipe
+ *   waits against the waits it timed itself around read(2)/write(2), its
+ *   stage calls against its own counts (exactly), the bytes on each edge
+ *   against the bytes both ends counted (exactly, --syscalls exact; null
+ *   in light mode), the bottleneck process against the one made slow;
  * - cat FIFO | pigz -9 -p1 | pigz -dc | sha256sum, with pipetrace -p on
  *   the compressing pigz (CPU-bound: small pipe waits, and it is the
  *   bottleneck), then on cat (blocked on its full output pipe): the pipe
  *   waits against the blocked time schedstat gives (wall - on CPU - run
  *   queue, read by this test while the process runs), and the pipeline's
- *   checksum and exit status those of an untraced run.
+ *   checksum and exit status those of an untraced run;
+ * - cat | pigz -9 -p1 | pigz -dc | cksum launched under pipetrace with
+ *   default options: output and status as untraced, the graph's edges
+ *   between the pids /proc gives, pigz -9 the bottleneck.
  *
  * Tolerances are shares of the run, not absolute times, so that they hold
  * on a loaded machine.
@@ -109,21 +113,103 @@ static void assert_near(const char *what, uint64_t got, uint64_t want,
 
 /* ----------------------------------------------------------- refpipe */
 
+/* Calls of stage name in process pid of the report (JSON `processes`; 0
+ * when that process has no row for it). */
+static uint64_t proc_calls(json_object *rep, pid_t pid, const char *name)
+{
+	json_object *procs = member(rep, "processes"), *stages;
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *p = json_object_array_get_idx(procs, i);
+
+		if ((pid_t)ptest_u64(p, "pid") != pid)
+			continue;
+		stages = member(p, "stages");
+		for (size_t k = 0; k < json_object_array_length(stages); k++) {
+			json_object *st = json_object_array_get_idx(stages, k);
+
+			if (!strcmp(json_object_get_string(member(st, "stage")),
+				    name))
+				return ptest_u64(st, "calls");
+		}
+		return 0;
+	}
+	fail_msg("pid %d not in the report's processes", (int)pid);
+	return 0;
+}
+
+/* One process of refpipe --procs against its own self-report: its pipe
+ * waits (until woken, then for a CPU; its own clock around read/write sees
+ * both, plus the copying) and each stage's calls, exactly. */
+static void check_proc(json_object *rep, json_object *self)
+{
+	static const char *const stages[] = {
+		"stage_ingest",	   "stage_parse",    "stage_filter",
+		"stage_normalize", "stage_features", "stage_sink",
+	};
+	json_object *me = member(self, "process"), *node;
+	pid_t pid = (pid_t)ptest_u64(me, "pid");
+	uint64_t tol = ptest_u64(me, "wall_ns") / 10 + 30 * MS;
+	print_message("  %s (pid %d):\n",
+		      json_object_get_string(member(me, "role")), (int)pid);
+	node = node_of(rep, pid);
+	assert_true(json_object_get_boolean(member(node, "traced")));
+	assert_near("read wait",
+		    ptest_u64(node, "pipe_read_ns") +
+			    ptest_u64(node, "pipe_read_runqueue_ns"),
+		    ptest_u64(me, "pipe_read_wait_ns"), tol);
+	assert_near("write wait",
+		    ptest_u64(node, "pipe_write_ns") +
+			    ptest_u64(node, "pipe_write_runqueue_ns"),
+		    ptest_u64(me, "pipe_write_wait_ns"), tol);
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		print_message("  %s: %llu calls\n", stages[i],
+			      (unsigned long long)proc_calls(rep, pid,
+							     stages[i]));
+		assert_int_equal(proc_calls(rep, pid, stages[i]),
+				 ptest_u64(ptest_stage(self, stages[i]),
+					   "calls"));
+	}
+}
+
+/* Edge w -> r's bytes: exactly what both ends counted (--syscalls
+ * exact), or null (light: not counted, never a 0). */
+static void check_bytes(json_object *rep, json_object *wself,
+			json_object *rself, bool exact)
+{
+	json_object *wp = member(wself, "process"), *rp = member(rself, "process");
+	json_object *e = edge_of(rep, (pid_t)ptest_u64(wp, "pid"),
+				 (pid_t)ptest_u64(rp, "pid"));
+
+	assert_true(ptest_u64(wp, "pipe_write_bytes") > 0);
+	assert_int_equal(ptest_u64(wp, "pipe_write_bytes"),
+			 ptest_u64(rp, "pipe_read_bytes"));
+	if (!exact) {
+		assert_null(member(e, "bytes"));
+		return;
+	}
+	assert_int_equal(ptest_u64(e, "bytes"),
+			 ptest_u64(wp, "pipe_write_bytes"));
+}
+
 /*
- * pipetrace -- refpipe --procs with `slow` (a --cpu-burn), then each check
- * of the traced (transform) process against its self-report; returns the
- * bottleneck's role.
+ * pipetrace -- refpipe --procs with `slow` (a --cpu-burn): the three
+ * processes are followed; each one's waits and stage calls against its
+ * self-report, the bytes of both pipes, the bottleneck process against the
+ * one made slow (role want_role).
  */
-static void run_procs(const char *slow, const char *want_role)
+static void run_procs(const char *slow, const char *want_role, bool exact)
 {
 	char jpath[64], spath[64], ipath[80], kpath[80];
-	char *argv[] = { PTEST_PIPETRACE, "--json",  jpath,	   "--",
-			 PTEST_REFPIPE,	  "--procs", "--records",  "100000",
-			 "--batch",	  "512",     "--cpu-burn", (char *)slow,
-			 "--self-report", spath,     NULL };
-	json_object *rep, *self, *ing, *snk, *me, *node;
-	uint64_t wall, tol;
-	pid_t tp, ip, kp, want;
+	char *argv[] = { PTEST_PIPETRACE, "--syscalls",
+			 exact ? "exact" : "light",
+			 "--json",	  jpath,	   "--",
+			 PTEST_REFPIPE,	  "--procs",	   "--records",
+			 "100000",	  "--batch",	   "512",
+			 "--cpu-burn",	  (char *)slow,	   "--self-report",
+			 spath,		  NULL };
+	json_object *rep, *self, *ing, *snk;
+	pid_t want;
 
 	PTEST_REQUIRE_TRACING();
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
@@ -135,35 +221,17 @@ static void run_procs(const char *slow, const char *want_role)
 	self = ptest_take_json(spath);
 	ing = ptest_take_json(ipath);
 	snk = ptest_take_json(kpath);
-	me = member(self, "process");
-	tp = (pid_t)ptest_u64(me, "pid");
-	ip = (pid_t)ptest_u64(member(ing, "process"), "pid");
-	kp = (pid_t)ptest_u64(member(snk, "process"), "pid");
-	assert_int_equal((pid_t)ptest_u64(rep, "pid"), tp);
+	assert_int_equal((pid_t)ptest_u64(rep, "pid"),
+			 (pid_t)ptest_u64(member(self, "process"), "pid"));
+	check_proc(rep, ing);
+	check_proc(rep, self);
+	check_proc(rep, snk);
+	check_bytes(rep, ing, self, exact);
+	check_bytes(rep, self, snk, exact);
 
-	/* Waits: until woken (pipe_*_ns) and then for a CPU; the process's
-	 * own clock around read/write sees both, plus the copying. */
-	node = node_of(rep, tp);
-	wall = ptest_u64(me, "wall_ns");
-	tol = wall / 10 + 30 * MS;
-	assert_true(json_object_get_boolean(member(node, "traced")));
-	assert_near("transform read wait",
-		    ptest_u64(node, "pipe_read_ns") +
-			    ptest_u64(node, "pipe_read_runqueue_ns"),
-		    ptest_u64(me, "pipe_read_wait_ns"), tol);
-	assert_near("transform write wait",
-		    ptest_u64(node, "pipe_write_ns") +
-			    ptest_u64(node, "pipe_write_runqueue_ns"),
-		    ptest_u64(me, "pipe_write_wait_ns"), tol);
-
-	/* Bytes: the syscalls' return values, exactly the process's own. */
-	assert_int_equal(ptest_u64(edge_of(rep, ip, tp), "bytes"),
-			 ptest_u64(me, "pipe_read_bytes"));
-	assert_int_equal(ptest_u64(edge_of(rep, tp, kp), "bytes"),
-			 ptest_u64(me, "pipe_write_bytes"));
-	assert_true(ptest_u64(me, "pipe_write_bytes") > 0);
-
-	want = !strcmp(want_role, "ingest") ? ip : kp;
+	want = (pid_t)ptest_u64(
+		member(!strcmp(want_role, "ingest") ? ing : snk, "process"),
+		"pid");
 	assert_int_equal(bottleneck_pid(rep), want);
 	/* Nothing lost on the way: every record reached the sink. */
 	assert_int_equal(
@@ -178,16 +246,18 @@ static void run_procs(const char *slow, const char *want_role)
 	json_object_put(snk);
 }
 
-/* A slow producer: the transform process is starved on its input. */
+/* A slow producer: the transform process is starved on its input; bytes
+ * counted (--syscalls exact). */
 static void test_procs_slow_ingest(void **state)
 {
-	run_procs("ingest=4000", "ingest");
+	run_procs("ingest=4000", "ingest", true);
 }
 
-/* A slow consumer: the transform process is held back on its output. */
+/* A slow consumer: the transform process is held back on its output; the
+ * default light mode, where pipe bytes are not counted. */
 static void test_procs_slow_sink(void **state)
 {
-	run_procs("sink=4000", "sink");
+	run_procs("sink=4000", "sink", false);
 }
 
 /* -------------------------------------------------------------- pigz */
@@ -385,7 +455,11 @@ static json_object *pigz_trace(struct pigz_run *r, bool trace_cat,
 {
 	char *extra[] = { "-s",
 			  trace_cat ? "libc.so.6:write" : "libz.so.1:deflate",
-			  "-j", r->json, NULL };
+			  "-j",
+			  r->json,
+			  "--syscalls",
+			  "exact", /* the bytes */
+			  NULL };
 	struct ptest_proc sh, tracer;
 	char *log = NULL, *out = NULL;
 	pid_t target;
@@ -514,6 +588,71 @@ static void test_pigz_cat_blocked(void **state)
 	pigz_cleanup(&r);
 }
 
+/*
+ * The whole pipeline launched under pipetrace, default options: cat IN |
+ * pigz -9 -p1 | pigz -dc | cksum, every process followed. Its output and
+ * exit status are an untraced run's; the graph has cat -> pigz -9 ->
+ * pigz -dc with the pids /proc gives, both ends of each traced; pigz -9,
+ * CPU-bound, is the bottleneck, on CPU longest; cat is blocked on its
+ * full output more than it runs, pigz -dc starved on its empty input.
+ */
+static void test_pigz_launched(void **state)
+{
+	char cmd[512];
+	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
+	struct pigz_run r;
+	char *argv[] = { PTEST_PIPETRACE, "-s", "libz.so.1:deflate", "-j",
+			 r.json, "--", "/bin/sh", "-c", cmd, NULL };
+	char *want = NULL, *got = NULL, *log = NULL;
+	struct ptest_proc tr;
+	json_object *rep, *cat, *pz, *unpz, *e;
+	uint64_t cat_cpu, pz_cpu, unpz_cpu;
+
+	PTEST_REQUIRE_TRACING();
+	pigz_setup(&r);
+	snprintf(cmd, sizeof(cmd),
+		 "cat %s | pigz -9 -p1 | pigz -dc | cksum", r.input);
+	assert_int_equal(ptest_run(plain, 120, &want, NULL), 0);
+	assert_int_equal(ptest_spawn(&tr, argv, false), 0);
+	r.sh = find_child(tr.pid, "/bin/sh\0-c", 11);
+	r.cat = find_child(r.sh, "cat", 4);
+	r.pigz = find_child(r.sh, "pigz\0-9", 8);
+	r.unpigz = find_child(r.sh, "pigz\0-dc", 9);
+	if (ptest_finish(&tr, 120, &got, &log))
+		fail_msg("pipetrace: %s", log);
+	assert_string_equal(got, want);
+	rep = ptest_take_json(r.json);
+	e = edge_of(rep, r.cat, r.pigz);
+	assert_true(ptest_u64(e, "writer_blocked_ns") > 0);
+	assert_null(member(e, "bytes")); /* light: not counted */
+	e = edge_of(rep, r.pigz, r.unpigz);
+	assert_true(ptest_u64(e, "reader_starved_ns") > 0);
+	cat = node_of(rep, r.cat);
+	pz = node_of(rep, r.pigz);
+	unpz = node_of(rep, r.unpigz);
+	assert_true(json_object_get_boolean(member(cat, "traced")) &&
+		    json_object_get_boolean(member(pz, "traced")) &&
+		    json_object_get_boolean(member(unpz, "traced")));
+	cat_cpu = ptest_u64(cat, "on_cpu_ns");
+	pz_cpu = ptest_u64(pz, "on_cpu_ns");
+	unpz_cpu = ptest_u64(unpz, "on_cpu_ns");
+	print_message("  on CPU: cat %.0f ms, pigz -9 %.0f ms, pigz -dc %.0f "
+		      "ms; cat blocked writing %.0f ms, pigz -dc starved "
+		      "%.0f ms\n",
+		      cat_cpu / 1e6, pz_cpu / 1e6, unpz_cpu / 1e6,
+		      ptest_u64(cat, "pipe_write_ns") / 1e6,
+		      ptest_u64(unpz, "pipe_read_ns") / 1e6);
+	assert_true(pz_cpu > cat_cpu && pz_cpu > unpz_cpu);
+	assert_true(ptest_u64(cat, "pipe_write_ns") > cat_cpu);
+	assert_true(ptest_u64(unpz, "pipe_read_ns") > unpz_cpu);
+	assert_int_equal(bottleneck_pid(rep), r.pigz);
+	json_object_put(rep);
+	free(want);
+	free(got);
+	free(log);
+	pigz_cleanup(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_procs_slow_sink),
 		cmocka_unit_test(test_pigz_middle),
 		cmocka_unit_test(test_pigz_cat_blocked),
+		cmocka_unit_test(test_pigz_launched),
 	};
 
 	ptest_filter_from_env();

@@ -222,6 +222,49 @@ static void test_runqueue_is_not_busy(void **state)
 	assert_int_equal(v.tie, -1);
 }
 
+/* sh -c 'a | b': the shell, traced, holds only its stderr pipe and waits
+ * for its children (part other, 98% of its span): not busy, so the
+ * CPU-bound child is the bottleneck, not the shell. */
+static void test_waiting_shell_is_not_busy(void **state)
+{
+	struct pt_pl_node n[] = { traced_node(1, "sh", 0, 0),
+				  traced_node(2, "pigz -9", 0, 0),
+				  cpu_node(3, "tty reader", 0) };
+	struct pt_pl_edge e[] = { edge(1, 3), edge(2, 3) };
+	struct pt_pipeline pl = { n, 3, e, 2, 0, NULL, 0 };
+	struct pt_pl_verdict v;
+
+	n[0].oncpu_ns = 20 * MS;
+	n[0].other_known = true;
+	n[0].other_ns = 980 * MS;
+	n[1].oncpu_ns = 700 * MS;
+	n[1].runq_ns = 300 * MS;
+	assert_true(pt_pl_busy(&n[0]) == 20 * MS);
+	assert_int_equal(pt_pipeline__analyze(&pl, &v), 0);
+	assert_int_equal(v.node, 1);
+	n[0].other_known = false;
+	assert_true(pt_pl_busy(&n[0]) == SPAN);
+}
+
+/* Bytes not counted (--syscalls light): "- B" in the line, never "0 B". */
+static void test_bytes_unknown(void **state)
+{
+	struct pt_pl_node n[] = { traced_node(1, "cat", 0, 0),
+				  traced_node(2, "wc", 0, 0) };
+	struct pt_pl_edge e[] = { edge(1, 2) };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	char line[512];
+
+	e[0].writer_known = e[0].reader_known = true;
+	pt_pipeline__edge_line(&pl, &e[0], line, sizeof(line));
+	assert_non_null(strstr(line, ", - B,"));
+	assert_null(strstr(line, "0 B"));
+	e[0].bytes_known = true;
+	e[0].bytes = 0;
+	pt_pipeline__edge_line(&pl, &e[0], line, sizeof(line));
+	assert_non_null(strstr(line, ", 0 B,"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +277,8 @@ int main(void)
 		cmocka_unit_test(test_nothing_known),
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_runqueue_is_not_busy),
+		cmocka_unit_test(test_waiting_shell_is_not_busy),
+		cmocka_unit_test(test_bytes_unknown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

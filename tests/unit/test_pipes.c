@@ -304,6 +304,65 @@ static void test_link_synthetic(void **state)
 	free(g.edges);
 }
 
+/*
+ * The graph over a trace, this process traced: a pipe it made for two
+ * children (a shell's) leaves it once it has closed both ends, the
+ * children's edge staying; a pipe it wrote into and then closed, which no
+ * one else writes, stays its (a process done with its output).
+ */
+static void test_refresh_closed(void **state)
+{
+	struct pt_pipe_graph g = { 0 };
+	pid_t self = getpid(), a, b, r;
+	int p[2], q[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	a = holder(p[1]);
+	b = holder(p[0]);
+	r = holder(q[0]);
+	close(q[0]);
+	settled(a, 4);
+	settled(b, 4);
+	settled(r, 4);
+	assert_int_equal(pt_pipes__discover(&g, &self, 1), 0);
+	assert_non_null(edge_to(&g, self, b));
+	assert_non_null(edge_to(&g, self, r));
+	close(p[0]);
+	close(p[1]);
+	close(q[1]);
+	assert_int_equal(pt_pipes__refresh(&g, &self, 1), 0);
+	assert_null(edge_to(&g, self, b));
+	assert_null(edge_to(&g, a, self));
+	assert_non_null(edge_to(&g, self, r));
+	pt_pipes__free(&g);
+	reap(a);
+	reap(b);
+	reap(r);
+}
+
+/* A traced process that is gone keeps the pipes it was last seen with. */
+static void test_refresh_gone(void **state)
+{
+	struct pt_pipe_graph g = { 0 };
+	pid_t self = getpid(), both[2], w;
+	int q[2];
+
+	assert_int_equal(pipe(q), 0);
+	w = holder(q[1]);
+	close(q[1]);
+	settled(w, 4);
+	both[0] = self;
+	both[1] = w;
+	assert_int_equal(pt_pipes__discover(&g, both, 2), 0);
+	assert_non_null(edge_to(&g, w, self));
+	reap(w);
+	assert_int_equal(pt_pipes__refresh(&g, both, 2), 0);
+	assert_non_null(edge_to(&g, w, self));
+	close(q[0]);
+	pt_pipes__free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +375,8 @@ int main(void)
 		cmocka_unit_test(test_no_pipes),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_link_synthetic),
+		cmocka_unit_test(test_refresh_closed),
+		cmocka_unit_test(test_refresh_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
