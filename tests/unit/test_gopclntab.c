@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "symbols/elfsyms.h"
 #include "symbols/gopclntab.h"
 #include "symbols/symbolize.h"
 
@@ -357,6 +358,87 @@ static void test_every_function(void **state)
 	free(y);
 }
 
+/* What pt_elf__for_each_func() gives for the functions named in it. */
+struct elf_funcs {
+	const char *const *names;
+	size_t n, all;
+	struct pt_sym found[8];
+	bool seen[8];
+};
+
+static int collect_func(const struct pt_sym *sym, void *arg)
+{
+	struct elf_funcs *f = arg;
+	size_t i;
+
+	f->all++;
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(sym->name, f->names[i]))
+			continue;
+		assert_false(f->seen[i]);
+		f->seen[i] = true;
+		f->found[i] = *sym;
+	}
+	return 0;
+}
+
+static void elf_funcs(const char *path, struct elf_funcs *f)
+{
+	struct pt_elf *e;
+	size_t i;
+
+	assert_int_equal(pt_elf__open(path, &e), 0);
+	assert_int_equal(pt_elf__for_each_func(e, collect_func, f), 0);
+	for (i = 0; i < f->n; i++) {
+		uint64_t off;
+
+		assert_true(f->seen[i]);
+		assert_int_equal(pt_elf__addr_to_offset(e, f->found[i].addr,
+							&off),
+				 0);
+		assert_int_equal(off, f->found[i].file_off);
+		f->found[i].name = NULL; /* freed with e */
+	}
+	pt_elf__close(e);
+}
+
+/*
+ * Without .symtab, the functions a stage spec can name come from the
+ * table: at the unstripped build's symbol address, from it to the next
+ * function's entry (the symbol's size plus the padding to the next one,
+ * under 32 bytes; main.main, the last, ends at the end of the text).
+ * With .symtab, its sizes are used.
+ */
+static void test_elf_funcs_fallback(void **state)
+{
+	static const char *const names[] = { "main.leaf", "main.middle",
+					     "main.outer", "main.main" };
+	const size_t n = sizeof(names) / sizeof(names[0]);
+	struct elf_funcs sw = { .names = names, .n = n };
+	struct elf_funcs full = { .names = names, .n = n };
+	struct gofx *g = *state;
+	struct pt_gotab *t;
+	uint64_t value, size;
+	size_t i;
+
+	REQUIRE_GO(g);
+	check_same_text(g);
+	elf_funcs(g->stripped, &sw);
+	elf_funcs(g->full, &full);
+	t = open_table(g->stripped);
+	assert_true(sw.all > 100 && sw.all <= pt_gotab__count(t));
+	pt_gotab__free(t);
+	for (i = 0; i < n; i++) {
+		ptest_readelf_symbol(g->full, names[i], &value, &size);
+		assert_int_equal(full.found[i].addr, value);
+		assert_int_equal(full.found[i].size, size);
+		assert_int_equal(sw.found[i].addr, value);
+		assert_true(sw.found[i].size >= size);
+		assert_true(sw.found[i].size < size + 32);
+		assert_int_equal(sw.found[i].kind, PT_SYM_FUNC);
+	}
+}
+
 /* A running stripped Go process is named through the symbolizer. */
 static void test_live_process(void **state)
 {
@@ -567,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_magic),
 		cmocka_unit_test(test_known_functions),
 		cmocka_unit_test(test_every_function),
+		cmocka_unit_test(test_elf_funcs_fallback),
 		cmocka_unit_test(test_live_process),
 		cmocka_unit_test(test_synthetic),
 		cmocka_unit_test(test_hostile_headers),
