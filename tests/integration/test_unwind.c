@@ -381,7 +381,25 @@ static void test_go_no_dwarf(void **state)
  * found in .gopclntab's function table, frames paired by depth. */
 static void test_go_stripped(void **state)
 {
+	static const char *const funcs[] = { "main.work", "main.deep",
+					     "main.guard", "main.main" };
+	char path[128], *out = NULL;
+	char *argv[] = { PTEST_PIPETRACE, "list", path, "main.*", NULL };
+	size_t i;
+
 	trace_go("grow-sw", "-s -w");
+	/* list shows them too, with their sizes from the table. */
+	snprintf(path, sizeof(path), "%s/grow-sw", scratch);
+	ptest_run_ok(argv, TIMEOUT, &out, NULL);
+	for (i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), " %s\n", funcs[i]);
+		if (!strstr(out, want))
+			fail_msg("pipetrace list: no %s in:\n%s", funcs[i],
+				 out);
+	}
+	free(out);
 }
 
 /* -------------------------------------------------------------- longjmp */
