@@ -33,6 +33,7 @@ const volatile __u8 syscall_class[PT_MAX_SYSCALL] = {};
 const volatile __u8 alloc_on = 0;
 const volatile __u8 sys_light = 0;
 const volatile __u8 procs_on = 0;
+const volatile __u8 go_on = 0;
 
 /* Set by userspace after load. */
 volatile __u32 target_tgid;
@@ -44,6 +45,7 @@ const struct pt_thread zero_thread = {};
 stage_time_map_t stage_time SEC(".maps");
 probe_sys_map_t probe_sys SEC(".maps");
 threads_map_t threads SEC(".maps");
+goroutines_map_t goroutines SEC(".maps");
 refused_map_t refused SEC(".maps");
 thread_stage_map_t thread_stage SEC(".maps");
 lost_map_t lost SEC(".maps");

@@ -161,6 +161,38 @@ extern procs_map_t procs SEC(".maps");
 /* The value a new thread starts from (all zero). */
 extern const struct pt_thread zero_thread;
 
+/* Go stages (stage_go.bpf.c): a goroutine's open calls, kept by its g. */
+struct go_frame {
+	__u64 start_ns;
+	__u64 off; /* g.stack.hi - sp at entry; 0: unknown */
+	__u16 stage;
+	__u8 outermost;
+	__u8 pad[5];
+};
+
+struct go_state {
+	__u64 goid; /* the goroutine the g ran when last seen */
+	__u64 regrow_off; /* a morestack call's off ... */
+	__u32 regrow_stage; /* ... and its stage + 1 (0: none) */
+	__u32 depth; /* may exceed PT_MAX_DEPTH (not stored) */
+	struct go_frame frames[PT_MAX_DEPTH];
+	__u8 active[PT_MAX_STAGES]; /* open calls per stage */
+};
+
+/* By g: the goroutines inside a stage call (freed when none is open).
+ * Full: the goroutine is not tracked, counted as threads_full. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
+	__type(key, __u64);
+	__type(value, struct go_state);
+} goroutines_map_t;
+extern goroutines_map_t goroutines SEC(".maps");
+
+/* Set before load: there are Go stages (goroutines is in use). */
+extern const volatile __u8 go_on;
+
 /* ------------------------------------------------------------------ helpers */
 
 static __always_inline void count_lost(__u32 reason, __u64 n)
@@ -346,6 +378,19 @@ static __always_inline void charge_ioac(struct pt_thread *t)
 	t->ioac_wchar = wchar;
 	t->ioac_syscr = syscr;
 	t->ioac_syscw = syscw;
+}
+
+/* The stage of s's innermost open call (the innermost stored when deeper
+ * than PT_MAX_DEPTH), or PT_MAX_STAGES when none is open. */
+static __always_inline __u32 go_innermost(const struct go_state *s)
+{
+	__u32 d = s->depth;
+
+	if (d == 0)
+		return PT_MAX_STAGES;
+	if (d > PT_MAX_DEPTH)
+		d = PT_MAX_DEPTH;
+	return s->frames[(d - 1) & (PT_MAX_DEPTH - 1)].stage;
 }
 
 #endif /* PIPETRACE_BPF_H */

@@ -63,7 +63,29 @@ static __always_inline void send_usample(struct bpf_perf_event_data *ctx,
 		count_lost(PT_LOST_USAMPLES, 1);
 }
 
-/* The target's threads only, tagged with their innermost stage. */
+/*
+ * The stage of the goroutine a Go thread runs, R14 its user %r14 in a
+ * sample in user mode: its g is in %r14 (Go code,
+ * ABIInternal; C code called through cgo keeps it, callee-saved), and a Go
+ * stage's frames are kept by g. PT_MAX_STAGES when g has no call open, or
+ * r14 is no g with one (another binary's code, the runtime's g0).
+ */
+static __always_inline __u32 go_stage(__u64 g, bool kernel)
+{
+	const struct go_state *s;
+	struct pt_regs r;
+
+	if (kernel) {
+		if (task_user_regs(&r))
+			return PT_MAX_STAGES;
+		g = r.r14;
+	}
+	s = g ? bpf_map_lookup_elem(&goroutines, &g) : NULL;
+	return s ? go_innermost(s) : PT_MAX_STAGES;
+}
+
+/* The target's threads only, tagged with their innermost stage (a C
+ * stage's by thread, else a Go stage's by goroutine). */
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
@@ -72,6 +94,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	struct pt_thread *t;
 	__u32 tid = (__u32)pid_tgid, stage = PT_MAX_STAGES;
 	bool kernel = (__s64)PT_REGS_IP(&ctx->regs) < 0;
+	__u64 r14 = ctx->regs.r14; /* read here: no modified ctx pointer */
 
 	/* Stacks are named by the first process's maps: its own only. */
 	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid ||
@@ -80,6 +103,8 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (t && !t->exited)
 		stage = innermost(t);
+	if (stage >= PT_MAX_STAGES && go_on)
+		stage = go_stage(r14, kernel);
 	key.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
 	/* A sample in user mode has no kernel stack. */
 	get_stacks(ctx, &key.ustack, &key.kstack, kernel);

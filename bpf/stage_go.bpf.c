@@ -48,34 +48,7 @@ static const struct pt_proc_stats zero_proc_stats;
 const volatile __s32 go_stack_hi = -1;
 const volatile __s32 go_goid = -1;
 
-struct go_frame {
-	__u64 start_ns;
-	__u64 off; /* g.stack.hi - sp at entry; 0: unknown */
-	__u16 stage;
-	__u8 outermost;
-	__u8 pad[5];
-};
-
-struct go_state {
-	__u64 goid; /* the goroutine the g ran when last seen */
-	__u64 regrow_off; /* a morestack call's off ... */
-	__u32 regrow_stage; /* ... and its stage + 1 (0: none) */
-	__u32 depth; /* may exceed PT_MAX_DEPTH (not stored) */
-	struct go_frame frames[PT_MAX_DEPTH];
-	__u8 active[PT_MAX_STAGES]; /* open calls per stage */
-};
-
 static const struct go_state go_zero = {};
-
-/* By g: the goroutines inside a stage call (freed when none is open).
- * Full: the goroutine is not tracked, counted as threads_full. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
-	__type(key, __u64);
-	__type(value, struct go_state);
-} goroutines SEC(".maps");
 
 /* The user word at g + off, or 0. */
 static __always_inline __u64 g_word(__u64 g, __s32 off)

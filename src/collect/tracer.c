@@ -164,6 +164,7 @@ static void set_go(struct pt_tracer *t, const struct pt_stage_set *st)
 		t->skel->rodata->go_goid = st->v[i].go_layout.goid;
 		go = true;
 	}
+	t->skel->rodata->go_on = go;
 	bpf_program__set_autoload(t->skel->progs.go_enter, go);
 	bpf_program__set_autoload(t->skel->progs.go_exit, go);
 }

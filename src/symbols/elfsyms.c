@@ -29,6 +29,7 @@
 #include <libelf.h>
 
 #include "symbols/elfsyms.h"
+#include "symbols/gopclntab.h"
 #include "pipetrace/stage.h"
 
 /* ------------------------------------------------------------ host target */
@@ -108,6 +109,7 @@ struct pt_elf {
 	char **names; /* heap copies (version suffix stripped) */
 	size_t nnames, names_cap;
 	struct name_set set;
+	struct pt_gotab *gotab; /* names of a Go binary without .symtab */
 
 	/* DWARF, opened on first use. */
 	bool dwarf_tried;
@@ -365,6 +367,7 @@ void pt_elf__close(struct pt_elf *e)
 	free(e->names);
 	free(e->funcs);
 	free(e->set.slot);
+	pt_gotab__free(e->gotab);
 	free(e->xsegs);
 	free(e->path);
 	free(e);
@@ -644,10 +647,75 @@ static int load_symtab(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 	return 0;
 }
 
-/* Collect the functions once: .symtab first, then .dynsym; 0 or -errno. */
+/*
+ * Add function I of the Go table (TABLE 2) unless its name is taken or
+ * unprintable or its entry is in no executable segment; 0 or -ENOMEM.
+ */
+static int add_go_func(struct pt_elf *e, size_t i)
+{
+	struct func f = { .table = 2 };
+	uint64_t entry, end, last;
+	const char *name;
+	size_t len, *slot;
+
+	if (pt_gotab__func(e->gotab, i, &entry, &end, &name))
+		return 0;
+	len = strnlen(name, PT_SYM_NAME_MAX + 1);
+	if (!len || len > PT_SYM_NAME_MAX || !name_chars_ok(name, len) ||
+	    end <= entry || pt_elf__addr_to_offset(e, entry, &f.sym.file_off) ||
+	    pt_elf__addr_to_offset(e, end - 1, &last) ||
+	    last - f.sym.file_off != end - 1 - entry)
+		return 0;
+	if (name_set_reserve(e))
+		return -ENOMEM;
+	slot = name_slot(e, name, len);
+	if (*slot)
+		return 0;
+	if (grow((void **)&e->funcs, &e->funcs_cap, e->nfuncs,
+		 sizeof(*e->funcs)))
+		return -ENOMEM;
+	f.sym.name = name;
+	f.sym.addr = entry;
+	f.sym.size = end - entry;
+	f.sym.kind = PT_SYM_FUNC;
+	f.sym.global = true;
+	e->funcs[e->nfuncs++] = f;
+	*slot = e->nfuncs;
+	e->set.n++;
+	return 0;
+}
+
+/*
+ * A Go binary without .symtab (`go build -ldflags='-s -w'`): its functions
+ * from .gopclntab, each from its entry to the next one's (the table's last
+ * entry is the end of the text). No table, or one that does not parse, adds
+ * nothing; 0 or -ENOMEM.
+ */
+static int load_gotab(struct pt_elf *e)
+{
+	size_t i, n;
+	int err;
+
+	err = pt_gotab__elf(e->elf, &e->gotab);
+	if (err)
+		return err == -ENOMEM ? err : 0;
+	n = pt_gotab__count(e->gotab);
+	for (i = 0; i < n; i++) {
+		err = add_go_func(e, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Collect the functions once: .symtab first, then .dynsym, then, when there
+ * is no .symtab, a Go binary's .gopclntab; 0 or -errno.
+ */
 static int load_funcs(struct pt_elf *e)
 {
 	static const Elf64_Word order[] = { SHT_SYMTAB, SHT_DYNSYM };
+	bool have_symtab = false;
 	size_t pass;
 	int err = 0;
 
@@ -664,8 +732,12 @@ static int load_funcs(struct pt_elf *e)
 				err = -EINVAL;
 			else if (sh.sh_type == order[pass])
 				err = load_symtab(e, scn, &sh, (int)pass);
+			if (sh.sh_type == SHT_SYMTAB)
+				have_symtab = true;
 		}
 	}
+	if (!err && !have_symtab)
+		err = load_gotab(e);
 	e->funcs_err = err;
 	return err;
 }

@@ -71,8 +71,11 @@ typedef int (*pt_sym_cb)(const struct pt_sym *sym, void *ctx);
  * (.symtab wins), in file order. Symbols whose address is in no executable
  * PT_LOAD segment are skipped, as are names that are empty, longer than
  * PT_SYM_NAME_MAX or hold anything but printable ASCII without space (no
- * real symbol does; the caller prints these names). Returns 0, -errno, or
- * CB's value.
+ * real symbol does; the caller prints these names). An object without
+ * .symtab that holds a Go function table (.gopclntab: `go build
+ * -ldflags='-s -w'`) adds its functions after .dynsym's: each from its entry
+ * to the next one's (padding included), global. Returns 0, -errno, or CB's
+ * value.
  */
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx);
 

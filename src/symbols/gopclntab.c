@@ -162,6 +162,8 @@ int pt_gotab__elf(Elf *elf, struct pt_gotab **out)
 		return -EINVAL;
 	*out = NULL;
 	scn = find_section(elf, ".gopclntab", &sh);
+	if (!scn) /* -buildmode=pie: relocated, with the read-only data */
+		scn = find_section(elf, ".data.rel.ro.gopclntab", &sh);
 	if (!scn || sh.sh_type == SHT_NOBITS)
 		return -ENOENT;
 	if (sh.sh_size > GOTAB_MAX_BYTES)

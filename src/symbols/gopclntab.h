@@ -44,8 +44,9 @@ int pt_gotab__parse(const void *data, size_t len, uint64_t text_fallback,
 		    struct pt_gotab **out);
 
 /*
- * The .gopclntab of ELF, parsed. Returns 0 and *out, -ENOENT (no such
- * section), or pt_gotab__parse()'s errors.
+ * The .gopclntab of ELF (.data.rel.ro.gopclntab in a -buildmode=pie
+ * binary), parsed. Returns 0 and *out, -ENOENT (no such section), or
+ * pt_gotab__parse()'s errors.
  */
 int pt_gotab__elf(Elf *elf, struct pt_gotab **out);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * test_stacks.c - --folded and --folded-offcpu on real probes: on-CPU
- * samples land under the stage refpipe says burns the CPU, off-CPU stacks
+ * samples land under the stage refpipe says burns the CPU (and under a Go
+ * stage, whose frames are kept by goroutine), off-CPU stacks
  * of an fsync-ing sink reach the kernel's fsync path, and a stripped binary
  * is named through its .gnu_debuglink file.
  */
@@ -23,6 +24,7 @@
 #define TIMEOUT 120.0
 #define STRIPPED PT_BUILD_DIR "/fixtures/refpipe-stripped"
 #define PERF_DEPTH 256 /* frames kept per perf sample */
+#define GO "/usr/bin/go" /* Debian's, not whatever is first in PATH */
 
 /* Reads a folded file (plain or .gz) with pipetrace's own reader. */
 static struct pt_folded *load(const char *path)
@@ -138,6 +140,90 @@ static void test_oncpu_features(void **state)
 	unlink(path);
 	json_object_put(rep);
 	json_object_put(self);
+}
+
+/* Builds tests/integration/langs/burn.go at PATH with -ldflags LDFLAGS,
+ * offline; false (the test skips) without Debian's go. */
+static bool build_burn(const char *path, const char *ldflags)
+{
+	char dir[128], cache[160], gopath[160], flags[64];
+	char *argv[] = { GO,		"build",
+			 "-o",		(char *)path,
+			 flags,		PT_SOURCE_DIR "/tests/integration/langs/burn.go",
+			 NULL };
+	char *err = NULL;
+
+	if (access(GO, X_OK))
+		return false;
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	snprintf(cache, sizeof(cache), "%s/gocache", dir);
+	snprintf(gopath, sizeof(gopath), "%s/gopath", dir);
+	snprintf(flags, sizeof(flags), "-ldflags=%s", ldflags);
+	setenv("GOCACHE", cache, 1);
+	setenv("GOPATH", gopath, 1);
+	setenv("GO111MODULE", "off", 1);
+	setenv("GOFLAGS", "", 1);
+	if (ptest_run(argv, 300, NULL, &err))
+		fail_msg("go build: %s", err ? err : "");
+	free(err);
+	return true;
+}
+
+/* The Go program at PATH traced with -s main.burn: its output unharmed,
+ * and most on-CPU samples under main.burn (its frames are kept by
+ * goroutine, not by thread), mix among them. */
+static void check_go_burn(const char *path)
+{
+	char fpath[64], *out = NULL, *ref = NULL;
+	char *argv[] = { PTEST_PIPETRACE, "-F", "499", "-s", "main.burn",
+			 "--folded", fpath, "--", (char *)path, NULL };
+	char *plain[] = { (char *)path, NULL };
+	struct pt_folded *f;
+	uint64_t under;
+
+	ptest_tmp_path(fpath, sizeof(fpath), ".folded");
+	assert_int_equal(ptest_run(plain, TIMEOUT, &ref, NULL), 0);
+	assert_int_equal(ptest_run(argv, TIMEOUT, &out, NULL), 0);
+	assert_string_equal(out, ref);
+	assert_string_equal(ref, "burn 200\n");
+	f = load(fpath);
+	show_top(f, 4);
+	under = count_under(f, "main.burn", NULL);
+	print_message("  %s: main.burn %llu of %llu samples\n", path,
+		      (unsigned long long)under,
+		      (unsigned long long)pt_folded__total(f));
+	assert_true(pt_folded__total(f) >= 50);
+	assert_true(under >= pt_folded__total(f) * 8 / 10);
+	assert_true(count_under(f, "main.burn", "main.mix") > under / 2);
+	pt_folded__free(f);
+	unlink(fpath);
+	free(out);
+	free(ref);
+}
+
+/* A Go stage that burns the CPU gets its samples, built with and without
+ * symbols and DWARF (-s -w). */
+static void test_oncpu_go(void **state)
+{
+	static const char *const ldflags[] = { "", "-s -w" };
+	char dir[64], path[96];
+	char *rm[] = { "/bin/rm", "-rf", dir, NULL };
+	size_t i;
+
+	PTEST_REQUIRE_TRACING();
+	snprintf(dir, sizeof(dir), "/tmp/ptest-gostacks-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/burn%zu", dir, i);
+		if (!build_burn(path, ldflags[i])) {
+			ptest_run(rm, 60, NULL, NULL);
+			print_message("[  SKIP    ] " GO " missing (Debian golang-go)\n");
+			skip();
+		}
+		check_go_burn(path);
+	}
+	ptest_run(rm, 60, NULL, NULL);
 }
 
 /* fsync on a real file: an [io] stack under stage_sink that goes through
@@ -940,6 +1026,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oncpu_features),
+		cmocka_unit_test(test_oncpu_go),
 		cmocka_unit_test(test_offcpu_fsync),
 		cmocka_unit_test(test_stripped_debuglink),
 		cmocka_unit_test(test_debian_xz),

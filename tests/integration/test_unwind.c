@@ -6,7 +6,8 @@
  * them never to return, recursion deeper than the kernel's
  * return-probe limit (return probes, and return sites in the C++ program;
  * frames re-synchronised on the stack pointer), and Go's goroutines
- * (return sites paired by goroutine, stacks that grow, panics). Each
+ * (return sites paired by goroutine, stacks that grow, panics; also
+ * stripped, the stages found in .gopclntab). Each
  * program is traced with a glob over all its own functions, launched (--)
  * and attached (-p): its stdout and exit status must be byte-identical to
  * an untraced run, and calls exact where they can be counted. The C++,
@@ -376,6 +377,31 @@ static void test_go_no_dwarf(void **state)
 	trace_go("grow-w", "-w");
 }
 
+/* Stripped as Go programs ship (-s -w: no .symtab, no DWARF): the stages
+ * found in .gopclntab's function table, frames paired by depth. */
+static void test_go_stripped(void **state)
+{
+	static const char *const funcs[] = { "main.work", "main.deep",
+					     "main.guard", "main.main" };
+	char path[128], *out = NULL;
+	char *argv[] = { PTEST_PIPETRACE, "list", path, "main.*", NULL };
+	size_t i;
+
+	trace_go("grow-sw", "-s -w");
+	/* list shows them too, with their sizes from the table. */
+	snprintf(path, sizeof(path), "%s/grow-sw", scratch);
+	ptest_run_ok(argv, TIMEOUT, &out, NULL);
+	for (i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), " %s\n", funcs[i]);
+		if (!strstr(out, want))
+			fail_msg("pipetrace list: no %s in:\n%s", funcs[i],
+				 out);
+	}
+	free(out);
+}
+
 /* -------------------------------------------------------------- longjmp */
 
 static void check_longjmp(json_object *rep)
@@ -456,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_rust_panics),
 		cmocka_unit_test(test_go_goroutines),
 		cmocka_unit_test(test_go_no_dwarf),
+		cmocka_unit_test(test_go_stripped),
 		cmocka_unit_test(test_longjmp),
 		cmocka_unit_test(test_swapcontext),
 		cmocka_unit_test(test_deep_recursion),

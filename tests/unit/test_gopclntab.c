@@ -2,7 +2,8 @@
 /*
  * test_gopclntab.c - a Go binary's functions named from its .gopclntab.
  *
- * tests/fixtures/fixture_go.go is built here twice with Debian's go:
+ * tests/fixtures/fixture_go.go is built here twice with Debian's go (and
+ * twice more with -buildmode=pie):
  * stripped as distributions and users ship Go (-ldflags='-s -w': no
  * .symtab, no DWARF) and not stripped. The linker lays .text out the same
  * in both (see check_same_text), so the unstripped build's symbol table,
@@ -26,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "symbols/elfsyms.h"
 #include "symbols/gopclntab.h"
 #include "symbols/symbolize.h"
 
@@ -41,6 +43,7 @@
 struct gofx {
 	char dir[64];
 	char stripped[128], full[128];
+	char pie_stripped[128], pie_full[128]; /* -buildmode=pie */
 	const char *why; /* why the tests skip, or NULL */
 };
 
@@ -52,11 +55,13 @@ struct gofx {
 		}                                                     \
 	} while (0)
 
-static int go_build(struct gofx *g, const char *out, const char *ldflags)
+static int go_build(struct gofx *g, const char *out, const char *ldflags,
+		    const char *mode)
 {
 	char cache[128], gopath[128];
-	char *argv[] = { GO,   "build",	    "-ldflags", (char *)ldflags,
-			 "-o", (char *)out, FX_GO,	NULL };
+	char *argv[] = { GO,	      "build", (char *)mode, "-ldflags",
+			 (char *)ldflags, "-o",	   (char *)out,	 FX_GO,
+			 NULL };
 	char *err = NULL;
 	int code;
 
@@ -89,7 +94,12 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(g->stripped, sizeof(g->stripped), "%s/prog-sw", g->dir);
 	snprintf(g->full, sizeof(g->full), "%s/prog-full", g->dir);
-	if (go_build(g, g->stripped, "-s -w") || go_build(g, g->full, ""))
+	snprintf(g->pie_stripped, sizeof(g->pie_stripped), "%s/pie-sw", g->dir);
+	snprintf(g->pie_full, sizeof(g->pie_full), "%s/pie-full", g->dir);
+	if (go_build(g, g->stripped, "-s -w", "-buildmode=exe") ||
+	    go_build(g, g->full, "", "-buildmode=exe") ||
+	    go_build(g, g->pie_stripped, "-s -w", "-buildmode=pie") ||
+	    go_build(g, g->pie_full, "", "-buildmode=pie"))
 		return -1;
 	return 0;
 }
@@ -175,17 +185,22 @@ static struct pt_gotab *open_table(const char *path)
  * every function of the table matches one (test_every_function) is what
  * confirms it.
  */
-static void check_same_text(const struct gofx *g)
+static void check_same_text_of(const char *stripped, const char *full)
 {
 	struct ptest_sections a, b;
 	const struct ptest_section *ta, *tb;
 
-	ptest_readelf_sections(g->stripped, &a);
-	ptest_readelf_sections(g->full, &b);
+	ptest_readelf_sections(stripped, &a);
+	ptest_readelf_sections(full, &b);
 	ta = ptest_section_named(&a, ".text");
 	tb = ptest_section_named(&b, ".text");
 	assert_int_equal(ta->addr, tb->addr);
 	assert_int_equal(ta->size, tb->size);
+}
+
+static void check_same_text(const struct gofx *g)
+{
+	check_same_text_of(g->stripped, g->full);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -355,6 +370,103 @@ static void test_every_function(void **state)
 	pt_gotab__free(t);
 	free(out);
 	free(y);
+}
+
+/* What pt_elf__for_each_func() gives for the functions named in it. */
+struct elf_funcs {
+	const char *const *names;
+	size_t n, all;
+	struct pt_sym found[8];
+	bool seen[8];
+};
+
+static int collect_func(const struct pt_sym *sym, void *arg)
+{
+	struct elf_funcs *f = arg;
+	size_t i;
+
+	f->all++;
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(sym->name, f->names[i]))
+			continue;
+		assert_false(f->seen[i]);
+		f->seen[i] = true;
+		f->found[i] = *sym;
+	}
+	return 0;
+}
+
+static void elf_funcs(const char *path, struct elf_funcs *f)
+{
+	struct pt_elf *e;
+	size_t i;
+
+	assert_int_equal(pt_elf__open(path, &e), 0);
+	assert_int_equal(pt_elf__for_each_func(e, collect_func, f), 0);
+	for (i = 0; i < f->n; i++) {
+		uint64_t off;
+
+		assert_true(f->seen[i]);
+		assert_int_equal(pt_elf__addr_to_offset(e, f->found[i].addr,
+							&off),
+				 0);
+		assert_int_equal(off, f->found[i].file_off);
+		f->found[i].name = NULL; /* freed with e */
+	}
+	pt_elf__close(e);
+}
+
+/*
+ * Without .symtab, the functions a stage spec can name come from the
+ * table: at the unstripped build's symbol address, from it to the next
+ * function's entry (the symbol's size plus the padding to the next one,
+ * under 32 bytes; main.main, the last, ends at the end of the text).
+ * With .symtab, its sizes are used.
+ */
+static void check_elf_funcs(const char *stripped, const char *full_path)
+{
+	static const char *const names[] = { "main.leaf", "main.middle",
+					     "main.outer", "main.main" };
+	const size_t n = sizeof(names) / sizeof(names[0]);
+	struct elf_funcs sw = { .names = names, .n = n };
+	struct elf_funcs full = { .names = names, .n = n };
+	struct pt_gotab *t;
+	uint64_t value, size;
+	size_t i;
+
+	check_same_text_of(stripped, full_path);
+	elf_funcs(stripped, &sw);
+	elf_funcs(full_path, &full);
+	t = open_table(stripped);
+	assert_true(sw.all > 100 && sw.all <= pt_gotab__count(t));
+	pt_gotab__free(t);
+	for (i = 0; i < n; i++) {
+		ptest_readelf_symbol(full_path, names[i], &value, &size);
+		assert_int_equal(full.found[i].addr, value);
+		assert_int_equal(full.found[i].size, size);
+		assert_int_equal(sw.found[i].addr, value);
+		assert_true(sw.found[i].size >= size);
+		assert_true(sw.found[i].size < size + 32);
+		assert_int_equal(sw.found[i].kind, PT_SYM_FUNC);
+	}
+}
+
+static void test_elf_funcs_fallback(void **state)
+{
+	struct gofx *g = *state;
+
+	REQUIRE_GO(g);
+	check_elf_funcs(g->stripped, g->full);
+}
+
+/* The same for -buildmode=pie, whose table is .data.rel.ro.gopclntab (its
+ * text start filled in by a relocation). */
+static void test_elf_funcs_fallback_pie(void **state)
+{
+	struct gofx *g = *state;
+
+	REQUIRE_GO(g);
+	check_elf_funcs(g->pie_stripped, g->pie_full);
 }
 
 /* A running stripped Go process is named through the symbolizer. */
@@ -567,6 +679,8 @@ int main(void)
 		cmocka_unit_test(test_magic),
 		cmocka_unit_test(test_known_functions),
 		cmocka_unit_test(test_every_function),
+		cmocka_unit_test(test_elf_funcs_fallback),
+		cmocka_unit_test(test_elf_funcs_fallback_pie),
 		cmocka_unit_test(test_live_process),
 		cmocka_unit_test(test_synthetic),
 		cmocka_unit_test(test_hostile_headers),
