@@ -6,7 +6,9 @@
 #include <json.h>
 
 #include "output/procs_out.h"
+#include "output/jsonw.h"
 #include "output/sink.h"
+#include "output/pipeline_out.h"
 #include "report/pipeline.h"
 
 /* JSON names of the parts, in enum pt_part order. */
@@ -18,23 +20,6 @@ static const char *const part_names[PT_PART_NR] = {
 };
 
 /* ------------------------------------------------------------------- JSON */
-
-static json_object *juint(uint64_t v)
-{
-	return json_object_new_uint64(v);
-}
-
-/* Adds key: value to obj, taking value; returns -ENOMEM if value is NULL. */
-static int jadd(json_object *obj, const char *key, json_object *value)
-{
-	if (!value)
-		return -ENOMEM;
-	if (json_object_object_add(obj, key, value)) {
-		json_object_put(value);
-		return -ENOMEM;
-	}
-	return 0;
-}
 
 /* Whether part p is unknown: user and sys with --syscalls light. */
 static bool part_unknown(int p, bool light)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "output/procs_out.h"
+#include "output/jsonw.h"
 
 /* The name of process pid in the report, or "?". */
 static const char *proc_comm(const struct pt_report *r, uint32_t pid)
@@ -94,22 +95,6 @@ void pt_table__proc_heading(FILE *f, const struct pt_report *r, uint32_t pid)
 }
 
 /* ------------------------------------------------------------------ JSON */
-
-static int jadd(json_object *obj, const char *key, json_object *value)
-{
-	if (!value)
-		return -ENOMEM;
-	if (json_object_object_add(obj, key, value)) {
-		json_object_put(value);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static json_object *juint(uint64_t v)
-{
-	return json_object_new_uint64(v);
-}
 
 static json_object *proc_stage_json(const struct pt_report *r,
 				    const struct pt_proc_stage_row *p)

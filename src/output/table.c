@@ -10,6 +10,7 @@
 
 #include "output/procs_out.h"
 #include "output/sink.h"
+#include "output/pipeline_out.h"
 #include "report/pipeline.h"
 
 /* "1.23k", "4.5M" for rates and counts in narrow columns. */

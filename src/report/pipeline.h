@@ -29,7 +29,6 @@
 #include <sys/types.h>
 
 struct pt_report;
-struct json_object;
 
 struct pt_pl_node {
 	pid_t pid;
@@ -87,10 +86,6 @@ void pt_pipeline__line(const struct pt_pipeline *pl,
 /* One line per edge. */
 void pt_pipeline__edge_line(const struct pt_pipeline *pl,
 			    const struct pt_pl_edge *e, char *buf, size_t len);
-
-/* The report's sinks: the table's lines, JSON's "pipes" and "pipeline". */
-void pt_pipeline__print(FILE *f, const struct pt_report *r);
-int pt_pipeline__json(struct json_object *root, const struct pt_report *r);
 
 void pt_pipeline__free(struct pt_pipeline *pl);
 
