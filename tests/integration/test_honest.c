@@ -84,20 +84,6 @@ static json_object *trace(char **args, char **prog, char **out, char **err)
 	return rep;
 }
 
-static json_object *thread_of(json_object *rep, long tid)
-{
-	json_object *a = json_object_object_get(rep, "threads"), *t;
-	size_t i;
-
-	for (i = 0; a && i < json_object_array_length(a); i++) {
-		t = json_object_array_get_idx(a, i);
-		if ((long)ptest_u64(t, "tid") == tid)
-			return t;
-	}
-	fail_msg("no thread %ld in the report", tid);
-	return NULL;
-}
-
 static uint64_t idle_part(json_object *th, const char *part)
 {
 	return ptest_u64(json_object_object_get(th, "idle"), part);
@@ -401,7 +387,7 @@ static void test_interval_own_figures(void **state)
 	p = strstr(out, "sleeper ");
 	assert_non_null(p);
 	assert_int_equal(sscanf(p, "sleeper %ld", &truth), 1);
-	th = thread_of(rep, truth);
+	th = ptest_thread(rep, (uint64_t)truth);
 	print_message("  sleeper: idle %" PRIu64 " ns, sleep %" PRIu64
 		      " ns, trace %" PRIu64 " ns\n",
 		      ptest_u64(th, "idle_ns"), idle_part(th, "sleep"),
@@ -449,8 +435,8 @@ static void test_sleeping_thread_reported(void **state)
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	dur = ptest_u64(rep, "duration_ns");
-	th = thread_of(rep, tid);
-	main_th = thread_of(rep, target.pid);
+	th = ptest_thread(rep, (uint64_t)tid);
+	main_th = ptest_thread(rep, (uint64_t)target.pid);
 	print_message("  sleeper %ld: seen %d, idle %" PRIu64
 		      " ns (sleep %" PRIu64 "), blocked on %s; trace %" PRIu64
 		      " ns\n",

@@ -45,23 +45,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t book(const char *out, const char *key)
-{
-	unsigned long long v;
-	char k[64];
-	FILE *f = fopen(out, "r");
-	int found = 0;
-
-	if (!f)
-		fail_msg("no books at %s", out);
-	while (!found && fscanf(f, "%63s %llu", k, &v) == 2)
-		found = !strcmp(k, key);
-	fclose(f);
-	if (!found)
-		fail_msg("no %s in the program's books", key);
-	return v;
-}
-
 /* The number in file path, waiting up to a minute for it to appear. */
 static uint64_t wait_number(const char *path)
 {
@@ -98,21 +81,6 @@ static uint64_t parts_sum(json_object *o)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		s += part(o, names[i]);
 	return s;
-}
-
-/* The report's row of thread tid. */
-static json_object *thread_row(json_object *rep, uint64_t tid)
-{
-	json_object *a = json_object_object_get(rep, "threads"), *t;
-	size_t i;
-
-	for (i = 0; a && i < json_object_array_length(a); i++) {
-		t = json_object_array_get_idx(a, i);
-		if (ptest_u64(t, "tid") == tid)
-			return t;
-	}
-	fail_msg("no thread %llu in the report", (unsigned long long)tid);
-	return NULL;
 }
 
 /* The worker, blocked on its condition variable from before the attach to
@@ -205,8 +173,8 @@ static void run(enum mode m)
 	assert_int_equal(ptest_finish(&tracer, TIMEOUT, &o, &log), 0);
 	t_exit = mono_ns();
 	assert_int_equal(ptest_finish(&prog, TIMEOUT, NULL, NULL), 0);
-	pre = book(out, "pre_ns");
-	sched = book(out, "cpu_ns") + book(out, "rq_ns");
+	pre = ptest_book(out, "pre_ns");
+	sched = ptest_book(out, "cpu_ns") + ptest_book(out, "rq_ns");
 	rep = ptest_take_json(jpath);
 	s = ptest_stage(rep, "stage_nap");
 	assert_non_null(s);
@@ -225,7 +193,7 @@ static void run(enum mode m)
 		    ptest_u64(s, "wall_ns") <= t_exit - pre);
 	/* All of it asleep but what the thread ran or waited to run. */
 	assert_true(self - part(split, "sleep") <= sched + SCHED_SLACK_NS);
-	assert_true(thread_row(rep, (uint64_t)pid) != NULL);
+	assert_true(ptest_thread(rep, (uint64_t)pid) != NULL);
 	check_worker(rep, (uint64_t)pid, t_end_lo - in);
 	if (m == BY_INTERVAL)
 		assert_true(sleeping_intervals(log) >= 1);

@@ -24,23 +24,6 @@
 #define TIMEOUT 120.0
 #define CALLS "2000"
 
-static uint64_t book(const char *out, const char *key)
-{
-	unsigned long long v;
-	char k[64];
-	FILE *f = fopen(out, "r");
-	int found = 0;
-
-	if (!f)
-		fail_msg("no books at %s", out);
-	while (!found && fscanf(f, "%63s %llu", k, &v) == 2)
-		found = !strcmp(k, key);
-	fclose(f);
-	if (!found)
-		fail_msg("no %s in the program's books", key);
-	return v;
-}
-
 /*
  * The twin runs the same instructions behind the same nop, unprobed, so its
  * median by the program's clock is the stage's own latency. Medians, not
@@ -66,13 +49,13 @@ static void test_nop5_first_instruction(void **state)
 	s = ptest_stage(rep, "stage_nop5");
 	assert_non_null(s);
 	lat = json_object_object_get(s, "latency_ns");
-	twin = book(out, "twin_p50_ns");
-	calls = book(out, "calls");
+	twin = ptest_book(out, "twin_p50_ns");
+	calls = ptest_book(out, "calls");
 	p50 = ptest_u64(lat, "p50");
 	print_message(
 		"  twin p50 %llu ns (own clock), probed p50 %llu ns (own clock); pipetrace: p50 %llu ns, min %llu ns, class %s\n",
 		(unsigned long long)twin,
-		(unsigned long long)book(out, "stage_p50_ns"),
+		(unsigned long long)ptest_book(out, "stage_p50_ns"),
 		(unsigned long long)p50,
 		(unsigned long long)ptest_u64(lat, "min"),
 		json_object_get_string(

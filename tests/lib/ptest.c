@@ -262,6 +262,38 @@ json_object *ptest_take_json(const char *path)
 	return o;
 }
 
+json_object *ptest_thread(json_object *report, uint64_t tid)
+{
+	json_object *a, *t;
+	size_t i;
+
+	if (!json_object_object_get_ex(report, "threads", &a))
+		return NULL;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		t = json_object_array_get_idx(a, i);
+		if (ptest_u64(t, "tid") == tid)
+			return t;
+	}
+	return NULL;
+}
+
+uint64_t ptest_book(const char *path, const char *key)
+{
+	unsigned long long v = 0;
+	char k[64];
+	FILE *f = fopen(path, "r");
+	int found = 0;
+
+	if (!f)
+		fail_msg("no books at %s", path);
+	while (!found && fscanf(f, "%63s %llu", k, &v) == 2)
+		found = !strcmp(k, key);
+	fclose(f);
+	if (!found)
+		fail_msg("no %s in the program's books at %s", key, path);
+	return v;
+}
+
 json_object *ptest_stage(json_object *report, const char *name)
 {
 	json_object *stages, *s, *n;

@@ -82,6 +82,11 @@ json_object *ptest_load_json(const char *path);
 json_object *ptest_take_json(const char *path);
 /* The element of array `stages` in report whose "name" is name, or NULL. */
 json_object *ptest_stage(json_object *report, const char *name);
+/* The element of array `threads` in report whose "tid" is tid, or NULL. */
+json_object *ptest_thread(json_object *report, uint64_t tid);
+/* The value of `key VALUE` in a test program's books (a text file of
+ * such lines); fails the test when the file or the key is missing. */
+uint64_t ptest_book(const char *path, const char *key);
 /* Integer member lookups that fail the test when the key is missing. */
 uint64_t ptest_u64(json_object *o, const char *key);
 /* A fresh temporary file path under /tmp (the file is not created). */
