@@ -49,27 +49,10 @@ static int drop_input(void **state)
 	return 0;
 }
 
-/* The whole of a small file, NUL-terminated (free it). */
-static char *slurp(const char *path)
-{
-	char *buf = calloc(1, 4096);
-	ssize_t n;
-	int fd;
-
-	assert_non_null(buf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail_msg("cannot open %s: %s", path, strerror(errno));
-	n = read(fd, buf, 4095);
-	close(fd);
-	assert_true(n >= 0);
-	return buf;
-}
-
 /* The number a prog_zpipe wrote to path (its own count of calls). */
 static uint64_t own_count(const char *path)
 {
-	char *s = slurp(path);
+	char *s = ptest_slurp(path);
 	uint64_t v = strtoull(s, NULL, 10);
 
 	free(s);
@@ -149,8 +132,8 @@ static json_object *trace_pipeline(const char *pipeline, char **pt_args)
 	if (code1 != code0)
 		fail_msg("traced exit %d, untraced %d; stderr: %s", code1,
 			 code0, err ? err : "");
-	a = slurp(out0);
-	b = slurp(out1);
+	a = ptest_slurp(out0);
+	b = ptest_slurp(out1);
 	assert_true(a[0] != '\0');
 	assert_string_equal(a, b);
 	free(a);

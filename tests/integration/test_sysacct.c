@@ -41,18 +41,6 @@ static uint64_t book(const char *text, const char *key)
 	return 0;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = calloc(1, 4096);
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	assert_true(fread(buf, 1, 4095, f) > 0);
-	fclose(f);
-	return buf;
-}
-
 static uint64_t part(json_object *s, const char *name)
 {
 	return ptest_u64(json_object_object_get(s, "breakdown_ns"), name);
@@ -102,7 +90,7 @@ static void run_mode(const char *mode)
 	ptest_tmp_path(out, sizeof(out), ".books");
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_run_ok(argv, TIMEOUT, &o, &e);
-	text = slurp(out);
+	text = ptest_slurp(out);
 	rep = ptest_take_json(jpath);
 	s = ptest_stage(rep, "stage_io");
 	assert_non_null(s);

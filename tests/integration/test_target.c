@@ -26,23 +26,6 @@
 #define FX_COLD PT_BUILD_DIR "/fixtures/fixture_cold"
 #define NESTED PT_BUILD_DIR "/tests/integration/prog_nested"
 
-/* The whole of a small file, NUL-terminated (free it). */
-static char *slurp(const char *path)
-{
-	char *buf = calloc(1, 65536);
-	ssize_t n;
-	int fd;
-
-	assert_non_null(buf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail_msg("cannot open %s: %s", path, strerror(errno));
-	n = read(fd, buf, 65535);
-	close(fd);
-	assert_true(n >= 0);
-	return buf;
-}
-
 static void test_glob_over_cold_split_program(void **state)
 {
 	char a[64], b[64], jpath[64], *untraced, *traced;
@@ -60,8 +43,8 @@ static void test_glob_over_cold_split_program(void **state)
 	assert_int_equal(code_plain, 3); /* it always has bad lines */
 	code = ptest_run(argv, 60, NULL, NULL);
 	assert_int_equal(code, code_plain);
-	untraced = slurp(a);
-	traced = slurp(b);
+	untraced = ptest_slurp(a);
+	traced = ptest_slurp(b);
 	assert_non_null(strstr(untraced, "bad number 'x' on line 2"));
 	assert_string_equal(traced, untraced);
 	rep = ptest_load_json(jpath);

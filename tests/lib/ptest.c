@@ -262,6 +262,24 @@ json_object *ptest_take_json(const char *path)
 	return o;
 }
 
+char *ptest_slurp(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *in = fopen(path, "r"), *out;
+	int c;
+
+	if (!in)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	while ((c = fgetc(in)) != EOF)
+		fputc(c, out);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	return buf;
+}
+
 json_object *ptest_thread(json_object *report, uint64_t tid)
 {
 	json_object *a, *t;

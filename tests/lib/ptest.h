@@ -82,6 +82,9 @@ json_object *ptest_load_json(const char *path);
 json_object *ptest_take_json(const char *path);
 /* The element of array `stages` in report whose "name" is name, or NULL. */
 json_object *ptest_stage(json_object *report, const char *name);
+/* The whole of the file at path, NUL-terminated (free it); fails the
+ * test when it cannot be read. */
+char *ptest_slurp(const char *path);
 /* The element of array `threads` in report whose "tid" is tid, or NULL. */
 json_object *ptest_thread(json_object *report, uint64_t tid);
 /* The value of `key VALUE` in a test program's books (a text file of
