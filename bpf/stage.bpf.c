@@ -388,12 +388,14 @@ static __always_inline bool exit_unstored(struct pt_thread *t, __u64 sp,
  * and that of the calls nested in f, to the call enclosing f (t's innermost
  * now that f is popped), which takes it off its latency (close_call()).
  * What of it lay outside f's interval was charged to the enclosing stage's
- * own time: counted there (nest_ns) to be taken off it, as its bias is.
+ * own time: counted there (nest_ns) to be taken off it, as its bias is
+ * (bias: what close_call() took off f's own latency and time).
  */
-static __always_inline void
-nest_into(struct pt_thread *t, const struct pt_frame *f, __u32 stage, __u64 end)
+static __always_inline void nest_into(struct pt_thread *t,
+				      const struct pt_frame *f, __u32 stage,
+				      __u64 bias)
 {
-	__u64 cost = stage_nest_ns[stage & (PT_MAX_STAGES - 1)], bias, lat;
+	__u64 cost = stage_nest_ns[stage & (PT_MAX_STAGES - 1)];
 	struct pt_stage_time *st;
 	struct pt_frame *p;
 	__u32 d = t->depth;
@@ -402,10 +404,6 @@ nest_into(struct pt_thread *t, const struct pt_frame *f, __u32 stage, __u64 end)
 		return;
 	p = &t->frames[(d - 1) & (PT_MAX_DEPTH - 1)];
 	p->nest_ns += cost + f->nest_ns;
-	/* The bias close_call() takes off f's own latency and time. */
-	lat = end > f->start_ns ? end - f->start_ns : 0;
-	bias = f->setup ? 0 : stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
-	bias = bias < lat ? bias : lat;
 	st = time_of(p->stage);
 	if (st && cost > bias)
 		st->nest_ns += cost - bias;
@@ -419,7 +417,7 @@ int BPF_KRETPROBE(stage_exit)
 	      cookie = bpf_get_attach_cookie(ctx);
 	__u32 stage = (__u32)cookie & PT_COOKIE_STAGE;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 ret = PT_REGS_RC(ctx), sp;
+	__u64 ret = PT_REGS_RC(ctx), sp, bias;
 	struct pt_thread *t;
 	struct pt_frame f;
 
@@ -456,8 +454,8 @@ int BPF_KRETPROBE(stage_exit)
 		ret = PT_ITEMS_UNSET;
 	/* Preempted inside its own probes: the probe's time. */
 	f.start_ns += f.wait_ns;
-	close_call(&f, stage, tid, end, ret);
-	nest_into(t, &f, stage, end);
+	bias = close_call(&f, stage, tid, end, ret);
+	nest_into(t, &f, stage, bias);
 	return 0;
 }
 

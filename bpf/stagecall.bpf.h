@@ -165,9 +165,10 @@ static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
 	bpf_ringbuf_submit(e, flags);
 }
 
-/* Records the call of frame f (already popped), ended at end. */
-static __always_inline void close_call(const struct pt_frame *f, __u32 stage,
-				       __u32 tid, __u64 end, __u64 ret)
+/* Records the call of frame f (already popped), ended at end; returns the
+ * probe bias it took off the call (nest_into() needs the same figure). */
+static __always_inline __u64 close_call(const struct pt_frame *f, __u32 stage,
+					__u32 tid, __u64 end, __u64 ret)
 {
 	__u64 lat = end > f->start_ns ? end - f->start_ns : 0, bias;
 	bool outermost = f->outermost;
@@ -182,6 +183,7 @@ static __always_inline void close_call(const struct pt_frame *f, __u32 stage,
 		add_pair(tid, stage, lat);
 	if (stream_on)
 		stream_call(f->start_ns, lat, ret, tid, stage);
+	return bias;
 }
 
 #endif /* PIPETRACE_STAGECALL_BPF_H */
