@@ -38,8 +38,7 @@ export MICRO_LOOPS
 go_loops=$("$GOMICRO" calibrate)
 echo "bench-go: $reps interleaved repetitions of $n calls of f1us; C loops $MICRO_LOOPS, Go loops $go_loops" >&2
 
-nspc() { sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p' "$1" | head -n1; }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+. scripts/bench-lib.sh
 
 tools=(none_c pair none_go go)
 for ((r = 0; r < reps; r++)); do

@@ -107,7 +107,7 @@ export MICRO_LOOPS
 echo "bench-micro: $reps interleaved repetitions, loop counts (50ns,1us,20us) $MICRO_LOOPS" >&2
 
 calc() { awk "BEGIN {printf \"$1\", $2}"; }
-nspc() { sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p' "$1" | head -n1; }
+. scripts/bench-lib.sh
 truth() { sed -n 's/.*truth_body_ns=\([-0-9.]*\).*/\1/p' "$1" | head -n1; }
 
 # File offset of SYMBOL in ELF BINARY: its value, moved from the PT_LOAD

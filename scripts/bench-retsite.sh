@@ -35,9 +35,8 @@ MICRO_LOOPS=${MICRO_LOOPS:-$(scripts/bench-micro.sh --calibrate)}
 export MICRO_LOOPS
 echo "bench-retsite: $reps interleaved repetitions of $n calls of $func, loops $MICRO_LOOPS" >&2
 
-nspc() { sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p' "$1" | head -n1; }
+. scripts/bench-lib.sh
 probe_of() { jq -r '.stages[0].probe_class' "$1"; }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 declare -A bin=([none_c]=$MICRO [pair]=$MICRO [none_cxx]=$MICRO-cxx [retsite]=$MICRO-cxx)
 tools=(none_c pair none_cxx retsite)
