@@ -126,14 +126,32 @@ static pid_t holder(int keep)
 		if (keep >= 0)
 			dup2(keep, 3);
 		close_range(keep >= 0 ? 4 : 3, ~0u, 0);
+		prctl(PR_SET_NAME, "ptsettled");
 		for (;;)
 			pause();
 	}
 	return pid;
 }
 
-/* Waits (up to 10 s) until pid holds exactly n fds: it has closed what it
- * inherited. */
+/* Has pid renamed itself ptsettled, the holder's last step before pause()?
+ * Counting fds alone is not enough: when this test inherited just 0, 1 and
+ * 2 (pipes, under CI) the child holds 3 fds before it has replaced them. */
+static int renamed(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return strcmp(comm, "ptsettled\n") == 0;
+}
+
+/* Waits (up to 10 s) until pid has set itself up and holds exactly n fds. */
 static void settled(pid_t pid, int n)
 {
 	char path[64];
@@ -148,7 +166,7 @@ static void settled(pid_t pid, int n)
 		while ((de = readdir(d)))
 			k += de->d_name[0] != '.';
 		closedir(d);
-		if (k == n)
+		if (k == n && renamed(pid))
 			return;
 		usleep(10000);
 	}
