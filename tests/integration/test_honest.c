@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -410,7 +411,8 @@ static void test_interval_own_figures(void **state)
 static void test_sleeping_thread_reported(void **state)
 {
 	char jpath[64], *log = NULL, *out = NULL, *err = NULL, *p;
-	char *prog[] = { HONEST, "idle", "4000", "500", NULL };
+	/* works 120 s: longer than any attach; killed once traced */
+	char *prog[] = { HONEST, "idle", "120000", "500", NULL };
 	char *extra[] = { "--json", jpath, "-d", "1", NULL };
 	struct ptest_proc target, tracer;
 	json_object *rep, *th, *main_th;
@@ -431,7 +433,9 @@ static void test_sleeping_thread_reported(void **state)
 	assert_int_equal(ptest_finish(&tracer, TIMEOUT, &out, &log), 0);
 	free(out);
 	out = NULL;
-	assert_int_equal(ptest_finish(&target, TIMEOUT, &out, &err), 0);
+	/* still working when the trace ended, so the trace saw it all */
+	assert_int_equal(kill(target.pid, SIGKILL), 0);
+	ptest_finish(&target, TIMEOUT, &out, &err);
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	dur = ptest_u64(rep, "duration_ns");

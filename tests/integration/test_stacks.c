@@ -994,7 +994,7 @@ static void test_tracer_own(void **state)
 	char *argv[] = {
 		PTEST_PIPETRACE,   "-F",      "499", "--folded",    on,
 		"--folded-offcpu", off,	      "--",  PTEST_REFPIPE, "--records",
-		"200000",	   "--batch", "1",   NULL
+		"60000",	   "--batch", "1",   NULL
 	};
 	unsigned long long own = 0;
 	struct pt_folded *f, *g;
