@@ -1082,8 +1082,9 @@ static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 
 /*
  * The figures so far: per class, bias_ns the median of the bursts'
- * medians, tail_ns the median of how far each burst's mean lies above its
- * median. Each stage's calls have the least the probe ever cost taken off
+ * medians, tail_ns the mean of how far each burst's mean lies above its
+ * median (rare interrupts: the median of bursts that do or do not catch
+ * one lies below what a call pays on average). Each stage's calls have the least the probe ever cost taken off
  * from now on, so that no call reads faster than it ran; the report takes
  * the rest of the median off the percentiles and the tail off the mean.
  */
