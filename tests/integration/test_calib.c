@@ -26,8 +26,10 @@
  * program's clock cannot see: ~20-60 us interrupts, with no switch, land
  * in the probe's ~2 us as often as in the program's own). Even 10% or
  * 500 ns failed in 3 of those 14 runs (3 of 11 before): at that load this
- * test is not reliable; on a quieter machine 9 of 9 runs stayed within 6%.
- * The errors seen are printed on every run.
+ * test is not reliable (an earlier measurement, 9 runs under two hogs on
+ * a quieter machine, saw at most 6%). Single-threaded, a stage alone can
+ * likewise read one long wait high (+22.6 us a call, once in 6 runs at
+ * that load). The errors seen are printed on every run.
  */
 #include <math.h>
 #include <setjmp.h>
