@@ -221,25 +221,6 @@ static __always_inline void offcpu_in(__u32 tid, __u64 now)
 #define XOL_AREA_SIZE 4096
 
 /*
- * Whether a thread switched out at user address ip is inside the trap of
- * an exit probe at a return instruction or exit site (no trampoline: the
- * uprobe area check does not see it) that has not closed its call yet:
- * the kernel handles the breakpoint with ip one past it, and a kernel that
- * preempts in kernel mode can switch the thread out there, before the exit
- * program runs. Read in the thread's own context (prev is current).
- */
-static __always_inline bool in_exit_trap(__u64 ip, const struct pt_thread *t)
-{
-	__u8 op = 0;
-
-	if (!ip || ip == t->exit_ip || ip - 1 == t->exit_ip)
-		return false;
-	if (bpf_probe_read_user(&op, 1, (const void *)(ip - 1)))
-		return false;
-	return op == 0xcc; /* int3: the breakpoint a uprobe writes */
-}
-
-/*
  * Whether target thread task, inside a stage (t), is being switched out
  * inside its innermost call's own probes: on its way back from the entry
  * probe (at or just past the probed address) or in the uprobe area (a
@@ -261,9 +242,7 @@ static __always_inline bool in_probe(struct task_struct *task,
 	if (t->entry_ip && ip - t->entry_ip < PROBE_RESUME_MAX)
 		return true;
 	xol = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
-	if (xol && ip - xol < XOL_AREA_SIZE)
-		return true;
-	return in_exit_trap(ip, t);
+	return xol && ip - xol < XOL_AREA_SIZE;
 }
 
 /*

@@ -193,7 +193,6 @@ int BPF_KPROBE(stage_enter)
 	/* Waits inside its probes are not the call's (sched.bpf.c). */
 	f->wait_ns = 0;
 	t->entry_ip = PT_REGS_IP(ctx);
-	t->exit_ip = 0;
 	/* A nop5 entry site is emulated: it creates no area. */
 	f->setup = !(cookie & PT_COOKIE_SITE) && !has_uprobe_area();
 	*active += 1;
@@ -451,8 +450,6 @@ int BPF_KRETPROBE(stage_exit)
 		pt_expire_frames(t, sp, false);
 	if (exit_unstored(t, sp, (__u32)cookie) || !pop_frame(t, stage, &f))
 		return 0;
-	/* A wait in this trap from now on is past the call (sched.bpf.c). */
-	t->exit_ip = PT_REGS_IP(ctx);
 	if (cookie & PT_COOKIE_TAIL)
 		ret = PT_ITEMS_UNSET;
 	/* Preempted inside its own probes: the probe's time. */

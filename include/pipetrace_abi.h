@@ -250,9 +250,6 @@ struct pt_thread {
 	 * call's probe (see pt_frame.wait_ns). */
 	__u64 entry_ip;
 	__u64 probe_out_ns; /* preempted inside a probe then, or 0 */
-	/* The address of the exit probe that last closed a call: preempted
-	 * in its trap, the thread has left that call already. */
-	__u64 exit_ip;
 };
 
 /*
@@ -556,7 +553,7 @@ _Static_assert(sizeof(struct pt_frame) == 40, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 40 +
 						   PT_MAX_STAGES + 8 + 16 + 8 +
 						   16 + 2 * PT_PART_NR * 8 + 4 * 8 +
-						   24,
+						   16,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");
