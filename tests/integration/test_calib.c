@@ -18,18 +18,19 @@
  * Why --threads is not held to 5% or 300 ns: its stages take 3-5 us, and
  * 300 ns is 6-10% of them. Under two hogs on a 2-CPU VM with a load
  * average of 20-27 from other work, the six stages' errors ranged from
- * -2163 to +1020 ns over 17 runs with the mean tail (and an exit-trap
- * change since reverted; 11 runs before both: -1866 to +13360). Two kinds: one offset shared by all six stages (the probe
+ * -2163 to +1020 ns over 19 runs with the mean tail (17 of them also with
+ * an exit-trap change since reverted; 11 runs before both: -1866 to
+ * +13360). Two kinds: one offset shared by all six stages (the probe
  * pair's cost calibrated in pipetrace's own thread, ~1.7-2.1 us, against
  * what it cost inside the target during the run; both signs), and one
  * stage alone off by 500 ns to microseconds (time inside its probes that
  * the program's clock cannot see: ~20-60 us interrupts, with no switch,
  * land in the probe's time as often as in the program's own; or a long
- * wait). Even 10% or 500 ns failed in 3 of those 17 runs (3 of 11
+ * wait). Even 10% or 500 ns failed in 4 of those 19 runs (3 of 11
  * before): at that load this test is not reliable (an earlier
  * measurement, 9 runs under two hogs on a quieter machine, saw at most
  * 6%). Single-threaded, a stage alone can likewise read one long wait
- * high (+22.6 us a call, once in 8 runs at that load). The errors seen
+ * high (+22.6 us a call, once in 10 runs at that load). The errors seen
  * are printed on every run.
  */
 #include <math.h>
