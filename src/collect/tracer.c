@@ -1038,6 +1038,18 @@ static uint64_t median_of(const uint64_t *v, uint64_t n)
 	return tmp[n / 2];
 }
 
+/* The mean of the n (at most PT_CALIB_KEEP) values of v. */
+static uint64_t mean_of(const uint64_t *v, uint64_t n)
+{
+	uint64_t sum = 0, i;
+
+	if (n > PT_CALIB_KEEP)
+		n = PT_CALIB_KEEP;
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	return n ? sum / n : 0;
+}
+
 /* Calls class c's function one burst's worth, then reads and clears the
  * calibration stage's counters into the burst's figures. 0 or -errno. */
 static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
@@ -1070,8 +1082,9 @@ static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 
 /*
  * The figures so far: per class, bias_ns the median of the bursts'
- * medians, tail_ns the median of how far each burst's mean lies above its
- * median. Each stage's calls have the least the probe ever cost taken off
+ * medians, tail_ns the mean of how far each burst's mean lies above its
+ * median (rare interrupts: the median of bursts that do or do not catch
+ * one lies below what a call pays on average). Each stage's calls have the least the probe ever cost taken off
  * from now on, so that no call reads faster than it ran; the report takes
  * the rest of the median off the percentiles and the tail off the mean.
  */
@@ -1084,7 +1097,7 @@ static void calib_figures(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 
 	for (c = 0; c < PT_PROBE_NR; c++) {
 		bias_ns[c] = median_of(cal->median[c], cal->n[c]);
-		tail_ns[c] = median_of(cal->tail[c], cal->n[c]);
+		tail_ns[c] = mean_of(cal->tail[c], cal->n[c]);
 	}
 	for (s = 0; s < t->stages->n; s++) {
 		t->skel->bss->stage_bias_ns[s] =
@@ -1115,7 +1128,7 @@ static int calibrate_one(struct pt_tracer *t, enum pt_probe_class c)
 		"calibration: %s: median probe latency %llu ns, mean %llu ns above, least %llu ns",
 		calib_names[c],
 		(unsigned long long)median_of(t->cal->median[c], t->cal->n[c]),
-		(unsigned long long)median_of(t->cal->tail[c], t->cal->n[c]),
+		(unsigned long long)mean_of(t->cal->tail[c], t->cal->n[c]),
 		(unsigned long long)t->cal->low[c]);
 	return ret;
 }

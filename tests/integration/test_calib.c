@@ -4,19 +4,34 @@
  * (issue 12). Each test starts two CPU hogs of its own and kills them at
  * its end.
  *
- * refpipe's stage means must come within 10% or 500 ns (the larger) of
- * its self-report, single-threaded and with --threads: a wait inside a probe
- * (preempted on the way in or out) is the probe's, not the stage's, and
- * the probe's cost is measured in bursts, not at one moment. prog_fixed's
- * ~1 us function must never read faster than it runs (min at least 70% of
- * its unprobed twin's, timed by the program) and its mean on CPU must
- * match the twin's within 10% or 500 ns.
+ * Single-threaded refpipe's stage means must come within the issue's 5%
+ * or 300 ns (the larger) of its self-report; with --threads within 10% or
+ * 500 ns: a wait inside a probe (preempted on the way in or out) is the
+ * probe's, not the stage's, and the probe's cost is measured in bursts,
+ * not at one moment. prog_fixed's ~1 us function
+ * must never read faster than it runs (min at least 70% of its unprobed
+ * twin's, timed by the program) and its mean on CPU must match the twin's
+ * within 10% or 500 ns. worker.cc's C++ Worker::step (exit probes on its
+ * ret) must come within 5% or 300 ns of its own clock, its p50 never
+ * below the fastest call the program timed.
  *
- * The issue's goal is 5% or 300 ns. Over 9 runs under two hogs (and the
- * load of a busy build machine) single-threaded refpipe stayed within it,
- * --threads reached 6%, prog_fixed's mean 331 ns and its min once fell
- * below 80% of the twin's: the tolerances here are the ones that hold,
- * with margin; the errors seen are printed on every run.
+ * Why --threads is not held to 5% or 300 ns: its stages take 3-5 us, and
+ * 300 ns is 6-10% of them. Under two hogs on a 2-CPU VM with a load
+ * average of 20-27 from other work, the six stages' errors ranged from
+ * -2163 to +1020 ns over 19 runs with the mean tail (17 of them also with
+ * an exit-trap change since reverted; 11 runs before both: -1866 to
+ * +13360). Two kinds: one offset shared by all six stages (the probe
+ * pair's cost calibrated in pipetrace's own thread, ~1.7-2.1 us, against
+ * what it cost inside the target during the run; both signs), and one
+ * stage alone off by 500 ns to microseconds (time inside its probes that
+ * the program's clock cannot see: ~20-60 us interrupts, with no switch,
+ * land in the probe's time as often as in the program's own; or a long
+ * wait). Even 10% or 500 ns failed in 4 of those 19 runs (3 of 11
+ * before): at that load this test is not reliable (an earlier
+ * measurement, 9 runs under two hogs on a quieter machine, saw at most
+ * 6%). Single-threaded, a stage alone can likewise read one long wait
+ * high (+22.6 us a call, once in 10 runs at that load). The errors seen
+ * are printed on every run.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -34,6 +49,9 @@
 #include "lib/ptest.h"
 
 #define FIXED PT_BUILD_DIR "/tests/integration/prog_fixed"
+#define WORKER_SRC PT_SOURCE_DIR "/tests/integration/langs/worker.cc"
+/* Debian's g++ (install-deps.sh), not whatever is first in PATH. */
+#define GXX "/usr/bin/g++"
 #define NHOGS 2
 
 static const char *const refpipe_stages[] = {
@@ -97,10 +115,44 @@ static void check_order(const char *name, json_object *lat)
 			(unsigned long long)p99, (unsigned long long)max);
 }
 
-/* Whether mean is within 10% or 500 ns of truth; prints both. */
-static bool near_truth(const char *name, double mean, double truth)
+/* Never faster than the program's own clock saw it run: p50 at least its
+ * fastest call's wall time (less two of the histogram's 1/128 buckets:
+ * p50 is read from them), min at least 70% of it (the probe's least cost
+ * taken off every call, measured in pipetrace's thread, can exceed what
+ * it cost in the target at its fastest: 20-70 ns below for refpipe's
+ * stages here, ~300 ns for prog_fixed's). Prints both. */
+static void check_floor(const char *name, json_object *lat, double self_min)
 {
-	double tol = fmax(0.10 * truth, 500.0);
+	uint64_t min = ptest_u64(lat, "min"), p50 = ptest_u64(lat, "p50");
+
+	print_message(
+		"  %-16s min %9llu p50 %9llu ns, program's min %9.0f ns\n",
+		name, (unsigned long long)min, (unsigned long long)p50,
+		self_min);
+	if ((double)p50 < self_min * (1 - 2.0 / 128) ||
+	    (double)min < 0.7 * self_min)
+		fail_msg(
+			"%s: min %llu or p50 %llu below the program's min %.0f",
+			name, (unsigned long long)min, (unsigned long long)p50,
+			self_min);
+}
+
+/* How near truth a mean must come: within pct percent or ns nanoseconds,
+ * the larger. */
+struct tol {
+	double pct, ns;
+};
+
+/* The issue's goal: 5% or 300 ns. */
+static const struct tol tol_goal = { 5, 300 };
+/* What --threads and prog_fixed hold (see the comment at the top). */
+static const struct tol tol_loose = { 10, 500 };
+
+/* Whether mean is within tolerance tl of truth; prints both. */
+static bool near_truth(const char *name, double mean, double truth,
+		       struct tol tl)
+{
+	double tol = fmax(tl.pct / 100 * truth, tl.ns);
 
 	print_message(
 		"  %-16s mean %9.0f ns truth %9.0f ns (%+.0f ns, %+.2f%%)\n",
@@ -110,7 +162,7 @@ static bool near_truth(const char *name, double mean, double truth)
 
 /* Traces refpipe with ref_args under two hogs; every stage's mean must
  * be near the self-report's. */
-static void refpipe_under_hogs(char **ref_args)
+static void refpipe_under_hogs(char **ref_args, struct tol tl)
 {
 	json_object *rep, *self;
 	const char *off = NULL;
@@ -130,18 +182,20 @@ static void refpipe_under_hogs(char **ref_args)
 		assert_non_null(t);
 		assert_int_equal(ptest_u64(s, "calls"), ptest_u64(t, "calls"));
 		check_order(refpipe_stages[i], latency_of(s));
+		check_floor(refpipe_stages[i], latency_of(s),
+			    (double)ptest_u64(t, "min_wall_ns"));
 		truth = (double)ptest_u64(t, "wall_ns") /
 			(double)ptest_u64(t, "calls");
 		mean = (double)ptest_u64(latency_of(s), "mean");
-		if (!near_truth(refpipe_stages[i], mean, truth))
+		if (!near_truth(refpipe_stages[i], mean, truth, tl))
 			off = refpipe_stages[i];
 	}
 	json_object_put(rep);
 	json_object_put(self);
 	if (off)
 		fail_msg(
-			"%s: mean off the self-report's by more than 10%% or 500 ns",
-			off);
+			"%s: mean off the self-report's by more than %.0f%% or %.0f ns",
+			off, tl.pct, tl.ns);
 }
 
 /* -------------------------------------------------------------- tests */
@@ -151,7 +205,7 @@ static void test_refpipe_hogs_single(void **state)
 	char *ref_args[] = { "--batch", "16", "--records", "20000", NULL };
 
 	PTEST_REQUIRE_TRACING();
-	refpipe_under_hogs(ref_args);
+	refpipe_under_hogs(ref_args, tol_goal);
 }
 
 static void test_refpipe_hogs_threads(void **state)
@@ -160,7 +214,7 @@ static void test_refpipe_hogs_threads(void **state)
 			     "20000",	"--threads", NULL };
 
 	PTEST_REQUIRE_TRACING();
-	refpipe_under_hogs(ref_args);
+	refpipe_under_hogs(ref_args, tol_loose);
 }
 
 /* The value after `key ` in the program's output. */
@@ -206,10 +260,65 @@ static void test_fixed_cost_floor(void **state)
 	assert_true(json_object_object_get_ex(s, "breakdown_ns", &bd));
 	runq = (double)ptest_u64(bd, "runqueue") / calls;
 	mean = (double)ptest_u64(lat, "mean") - runq;
-	if (!near_truth("fixed_probed", mean, twin_mean))
+	if (!near_truth("fixed_probed", mean, twin_mean, tol_loose))
 		fail_msg(
 			"fixed_probed: mean on CPU %.0f ns, twin's %.0f ns: off by more than 10%% or 500 ns",
 			mean, twin_mean);
+	json_object_put(rep);
+	free(out);
+	free(err);
+}
+
+/* worker.cc's Worker::step(int), a C++ method whose exit probes sit on its
+ * return instructions (its prologue is no push %rbp), under two hogs: its
+ * mean near the program's own clock, its p50 never below the fastest call
+ * the program timed, its min not far below it. */
+static void test_cxx_worker_hogs(void **state)
+{
+	char bin[64], jpath[64], *out = NULL, *err = NULL;
+	char *cc[] = {
+		GXX, "-O2", "-g", "-pthread", "-o", bin, WORKER_SRC, NULL
+	};
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-s",
+			 "Worker::step",
+			 "--json",
+			 jpath,
+			 "--",
+			 bin,
+			 "20000",
+			 NULL };
+	double calls, truth, wmin;
+	json_object *rep, *s, *lat;
+	pid_t hogs[NHOGS];
+
+	PTEST_REQUIRE_TRACING();
+	if (access(GXX, X_OK)) {
+		print_message("[  SKIP    ] " GXX " missing (Debian g++; "
+			      "scripts/install-deps.sh)\n");
+		skip();
+	}
+	ptest_tmp_path(bin, sizeof(bin), ".worker");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_run_ok(cc, 300, NULL, NULL);
+	start_hogs(hogs);
+	ptest_run_ok(argv, 120, &out, &err);
+	stop_hogs(hogs);
+	unlink(bin);
+	rep = ptest_take_json(jpath);
+	s = ptest_stage(rep, "Worker::step(int)");
+	assert_non_null(s);
+	calls = out_value(out, "calls ");
+	assert_int_equal(ptest_u64(s, "calls"), (uint64_t)calls);
+	lat = latency_of(s);
+	check_order("Worker::step", lat);
+	truth = out_value(out, "wall_mean ");
+	wmin = out_value(out, "wall_min ");
+	check_floor("Worker::step", lat, wmin);
+	if (!near_truth("Worker::step", (double)ptest_u64(lat, "mean"), truth,
+			tol_goal))
+		fail_msg("Worker::step: mean off the program's by more than "
+			 "5%% or 300 ns");
 	json_object_put(rep);
 	free(out);
 	free(err);
@@ -221,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_refpipe_hogs_single),
 		cmocka_unit_test(test_refpipe_hogs_threads),
 		cmocka_unit_test(test_fixed_cost_floor),
+		cmocka_unit_test(test_cxx_worker_hogs),
 	};
 
 	ptest_filter_from_env();

@@ -134,6 +134,7 @@ struct rp_stats {
 	uint64_t calls;
 	uint64_t items; /* sum of returned values */
 	uint64_t wall_ns; /* CLOCK_MONOTONIC inside the function */
+	uint64_t min_wall_ns; /* its fastest call's, or 0 before any */
 	uint64_t cpu_ns; /* CLOCK_THREAD_CPUTIME_ID inside it */
 	uint64_t sleep_ns; /* CLOCK_MONOTONIC inside the --sleep */
 	uint64_t burn_ns; /* CLOCK_MONOTONIC inside the --cpu-burn */

@@ -3,7 +3,8 @@
  * report.c - --self-report: the per-stage ground truth, as JSON.
  *
  *   {"stages": [{"name": "stage_ingest", "calls": N, "items": N,
- *                "wall_ns": N, "cpu_ns": N, "sleep_ns": N, "burn_ns": N,
+ *                "wall_ns": N, "min_wall_ns": N, "cpu_ns": N,
+ *                "sleep_ns": N, "burn_ns": N,
  *                "burn_cpu_ns": N, "alloc_calls": N, "alloc_bytes": N,
  *                "free_calls": N, "freed_bytes": N}, ... six, in pipeline
  *               order;
@@ -17,6 +18,7 @@
  * wrote. sleep_ns and burn_ns are the CLOCK_MONOTONIC time inside the
  * stage's --sleep and --cpu-burn (part of its wall_ns), burn_cpu_ns the
  * thread CPU time the burn used (part of its cpu_ns); 0 without them.
+ * min_wall_ns is the fastest call's wall_ns (0 with no call).
  * lock_hold_ns and lock_wait_ns are summed over the workers (so may exceed
  * wall_ns): holding the mutex, and inside pthread_mutex_lock(); lock_join_ns
  * is the stage thread's time handing items out and waiting for the workers
@@ -93,6 +95,7 @@ static struct json_object *report_build(const struct rp_pipeline *p)
 		add_u64(o, "calls", s->calls);
 		add_u64(o, "items", s->items);
 		add_u64(o, "wall_ns", s->wall_ns);
+		add_u64(o, "min_wall_ns", s->min_wall_ns);
 		add_u64(o, "cpu_ns", s->cpu_ns);
 		add_u64(o, "sleep_ns", s->sleep_ns);
 		add_u64(o, "burn_ns", s->burn_ns);

@@ -74,6 +74,17 @@ static inline void rp_clock_start(struct rp_clock *c)
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c->cpu);
 }
 
+/* Keeps the fastest call's wall time in s (0: none yet). */
+static inline void rp_min_wall(struct rp_stats *s, uint64_t ns)
+{
+	uint64_t cur = __atomic_load_n(&s->min_wall_ns, __ATOMIC_RELAXED);
+
+	while ((!cur || ns < cur) &&
+	       !__atomic_compare_exchange_n(&s->min_wall_ns, &cur, ns, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /* Account one call that output items; last thing in a stage body. */
 static inline long rp_clock_stop(struct rp_pipeline *p, enum rp_stage st,
 				 const struct rp_clock *c, long items)
@@ -89,6 +100,7 @@ static inline long rp_clock_stop(struct rp_pipeline *p, enum rp_stage st,
 	__atomic_fetch_add(&s->items, (uint64_t)items, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->wall_ns, ts_ns(&wall) - ts_ns(&c->wall),
 			   __ATOMIC_RELAXED);
+	rp_min_wall(s, ts_ns(&wall) - ts_ns(&c->wall));
 	__atomic_fetch_add(&s->cpu_ns, ts_ns(&cpu) - ts_ns(&c->cpu),
 			   __ATOMIC_RELAXED);
 	return items;
