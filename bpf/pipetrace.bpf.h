@@ -55,6 +55,9 @@ extern const volatile __u8 procs_on;
 /* pipetrace's own thread while it calls its calibration functions during
  * the trace (a short burst: it makes no other call then), or 0. */
 extern volatile __u32 calib_tid;
+/* A filter in front of `procs`: bit PT_TRACED_WORD/BIT(tgid) is set for
+ * every tgid in it (never cleared; a set bit may be another tgid's). */
+extern __u64 traced_bits[PT_TRACED_BITS / 64];
 
 /* ------------------------------------------------------ shared maps (common) */
 
@@ -251,7 +254,10 @@ get_thread(struct task_struct *task, int mode, __u32 state, __u64 now)
 
 /*
  * Whether process tgid is traced: the target, or with several processes
- * one in `procs` that has not exited (one hash lookup, procs_on only).
+ * one in `procs` that has not exited. Every context switch and wakeup of
+ * the machine asks, mostly for untraced tasks: those return after a
+ * compare or two and one load from traced_bits; the hash lookup is made
+ * only for a tgid whose bit is set.
  */
 static __always_inline bool traced_tgid(__u32 tgid)
 {
@@ -261,7 +267,8 @@ static __always_inline bool traced_tgid(__u32 tgid)
 		return false; /* also the idle task's */
 	if (tgid == target_tgid)
 		return true;
-	if (!procs_on)
+	if (!procs_on ||
+	    !(traced_bits[PT_TRACED_WORD(tgid)] & PT_TRACED_BIT(tgid)))
 		return false;
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	return p && !(p->flags & PT_PROC_EXITED);

@@ -486,12 +486,13 @@ static __always_inline __u32 open_at_exit(struct task_struct *task,
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 {
-	__u64 now = bpf_ktime_get_ns();
 	__u32 tid = task->pid;
 	struct pt_thread *t;
+	__u64 now;
 
 	if (!traced_tgid(task->tgid))
 		return 0;
+	now = bpf_ktime_get_ns();
 	t = get_thread(task, GET_ONLY, PT_T_ONCPU, now);
 	if (group_dead)
 		read_exit_mem(task);

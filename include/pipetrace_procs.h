@@ -12,6 +12,16 @@
 
 /* Processes traced at once (entries are kept after exit for the report). */
 #define PT_MAX_PROCS 4096
+/* The bits of `traced_bits` (a power of 2): bit tgid % PT_TRACED_BITS is
+ * set for every tgid put in `procs`, and never cleared, so that a switch
+ * or wakeup of an untraced task mostly returns after one load from it
+ * instead of a hash lookup (a set bit may be another tgid's: the lookup
+ * decides then). */
+#define PT_TRACED_BITS 65536
+/* The 64-bit word and the bit of tgid in `traced_bits`. */
+#define PT_TRACED_WORD(tgid) (((tgid) / 64) & (PT_TRACED_BITS / 64 - 1))
+#define PT_TRACED_BIT(tgid) (1ULL << ((tgid) % 64))
+
 /* (process, stage) pairs with counters. */
 #define PT_MAX_PROC_STAGES 4096
 

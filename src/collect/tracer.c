@@ -1726,6 +1726,9 @@ int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
 		kppid = 0; /* outside pipetrace's namespace */
 	p.ppid = kppid;
 	snprintf(p.comm, sizeof(p.comm), "%s", comm ? comm : "");
+	/* The filter's bit before the entry (see PT_TRACED_BITS). */
+	__atomic_fetch_or(&t->skel->bss->traced_bits[PT_TRACED_WORD(kpid)],
+			  PT_TRACED_BIT(kpid), __ATOMIC_SEQ_CST);
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &kpid, &p,
 				BPF_NOEXIST) &&
 	    errno != EEXIST)
