@@ -109,7 +109,7 @@ $(VMLINUX_H): scripts/gen-vmlinux.sh | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-vmlinux.sh $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) include/pipetrace_abi.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) $(wildcard include/pipetrace_*.h) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		-Wall -Werror -Iinclude -I$(OUTPUT) -c $< -o $@

@@ -41,6 +41,13 @@ struct pt_proc {
 	char comm[16];
 	__u32 flags; /* enum pt_proc_flag */
 	__u32 pad;
+	/* --alloc: its recorded allocations and bytes, and the free() calls
+	 * and bytes (free and a realloc's old block) that released tracked
+	 * blocks, as a stage's pt_stage_mem counts them. */
+	__u64 alloc_calls;
+	__u64 alloc_bytes;
+	__u64 frees;
+	__u64 freed_bytes;
 };
 
 struct pt_proc_stage_key {
@@ -61,7 +68,7 @@ struct pt_proc_stats {
 	__u64 setup_calls;
 };
 
-_Static_assert(sizeof(struct pt_proc) == 48, "pt_proc must have no padding");
+_Static_assert(sizeof(struct pt_proc) == 80, "pt_proc must have no padding");
 _Static_assert(sizeof(struct pt_proc_stats) == 64,
 	       "pt_proc_stats must have no padding");
 

@@ -682,7 +682,10 @@ int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
 	if (!bpf_program__autoload(t->skel->progs.alloc_enter))
 		return pt_errf(err, errlen, -EINVAL,
 			       "memory tracing was not enabled when loading");
-	ret = attach_alloc_sites(t, tgid, sites, &i);
+	/* Several processes: once for every process that maps the allocator,
+	 * filtered in BPF (alloc_traced()), so that a followed child counts
+	 * from its fork; one process: its own. */
+	ret = attach_alloc_sites(t, t->procs ? -1 : tgid, sites, &i);
 	if (ret) {
 		a = &sites->v[i];
 		if (ret != -ENOMEM && kill(tgid, 0) && errno == ESRCH)
@@ -1540,7 +1543,7 @@ int pt_tracer__read_mem(struct pt_tracer *t,
 int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.allocs), ret;
-	uint64_t key, next;
+	struct pt_alloc_key key, next;
 	struct pt_alloc a;
 	void *prev = NULL;
 
@@ -1549,7 +1552,7 @@ int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &a))
 			continue; /* freed meanwhile */
-		ret = cb(key, &a, ctx);
+		ret = cb(key.ptr, &a, ctx);
 		if (ret)
 			return ret;
 	}
