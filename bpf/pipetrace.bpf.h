@@ -39,11 +39,12 @@ extern const volatile __u8 alloc_on;
 /* --syscalls light: no syscall tracepoint attached; the blocking reason
  * comes from the task's registers at its switch-out, I/O from its ioac. */
 extern const volatile __u8 sys_light;
-/* Set before load (sysclass.c, defined in syscall.bpf.c): the kernel's
- * restart functions (a task's restart_block.fn; 0: unused slot) and the
- * syscall each one continues. */
-extern const volatile __u64 restart_fn[PT_RESTART_FNS];
-extern const volatile __s32 restart_nr[PT_RESTART_FNS];
+/* Set by userspace before attach (sysclass.c, defined in syscall.bpf.c):
+ * the kernel's restart functions (a task's restart_block.fn; 0: unused
+ * slot) and the syscall each one continues. Not read-only: they are read
+ * from /proc/kallsyms while the programs load. */
+extern volatile __u64 restart_fn[PT_RESTART_FNS];
+extern volatile __s32 restart_nr[PT_RESTART_FNS];
 
 /* Set by userspace after load (the calibration run traces pipetrace itself
  * before the target is traced). */
@@ -80,8 +81,11 @@ typedef struct {
 } probe_sys_map_t;
 extern probe_sys_map_t probe_sys SEC(".maps");
 
+/* Not preallocated: --max-threads entries of pt_thread took most of the
+ * load (a quarter of a second); an entry is allocated once per thread. */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct pt_thread);
@@ -102,6 +106,7 @@ extern refused_map_t refused SEC(".maps");
  * folds an exited thread's into tid 0 when its row is not kept). */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* as threads */
 	__uint(max_entries, 4 * PT_DEFAULT_MAX_THREADS);
 	__type(key, struct pt_thread_stage);
 	__type(value, __u64);
