@@ -16,12 +16,14 @@
 # rounds; writes .output/bench/alloc-inproc.json. Measures; asserts nothing.
 #
 #   BENCH_REPS=N   rounds (default 5)
+#   BENCH_MODES=LIST  modes to run (default "one several")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PT=${PT:-$PWD/.output/pipetrace}
 LOOP=$PWD/.output/bench/allocloop
 OUT=$PWD/.output/bench
 reps=${BENCH_REPS:-5}
+modes=${BENCH_MODES:-one several}
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-alloc-inproc: needs root to load BPF programs" >&2; exit 1; }
 make -s .output/pipetrace .output/bench/allocloop
@@ -92,15 +94,16 @@ round() {
 
 echo "bench-alloc-inproc: $reps interleaved rounds of allocloop under pipetrace --alloc -p (one, several)" >&2
 for ((r = 0; r < reps; r++)); do
-	round one
-	round several
+	for m in $modes; do round "$m"; done
 	echo "bench-alloc-inproc: round $((r + 1))/$reps done" >&2
 done
 
 # "median min max" of column $2 of file $1.
 stats() { awk -v c="$2" '{print $c}' "$1" | sort -g | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'; }
 json='{}'
-for c in one several several.bystander; do
+for c in $modes; do
+	[ "$c" = several ] && set -- several several.bystander || set -- "$c"
+	for c in "$@"; do
 	read -r um _ _ < <(stats "$tmp/$c" 1)
 	read -r dm _ _ < <(stats "$tmp/$c" 2)
 	read -r rm rmin rmax < <(stats "$tmp/$c" 3)
@@ -109,6 +112,7 @@ for c in one several several.bystander; do
 	json=$(jq --arg c "$c" --argjson um "$um" --argjson dm "$dm" --argjson rm "$rm" --argjson rmin "$rmin" --argjson rmax "$rmax" \
 		--argjson runs "[$(awk '{print $3}' "$tmp/$c" | paste -sd,)]" \
 		'.[$c] = {untraced_ns_per_pair: $um, traced_ns_per_pair: $dm, ratio: $rm, ratio_min: $rmin, ratio_max: $rmax, ratios: $runs}' <<<"$json")
+	done
 done
 jq -n --argjson reps "$reps" --argjson c "$json" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{
 	reps: $reps, load_average: $load,
