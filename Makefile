@@ -109,7 +109,7 @@ $(VMLINUX_H): scripts/gen-vmlinux.sh | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-vmlinux.sh $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) include/pipetrace_abi.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX_H) $(wildcard include/pipetrace_*.h) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		-Wall -Werror -Iinclude -I$(OUTPUT) -c $< -o $@
@@ -191,6 +191,13 @@ $(MICRO)-cxx: tests/bench/micro.c include/pipetrace/stage.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@ \
 		-Wl,--no-as-needed -lstdc++
+
+# malloc/free pairs timed in batches (scripts/bench-alloc.sh's in-process A/B).
+ALLOCLOOP := $(OUTPUT)/bench/allocloop
+$(ALLOCLOOP): tests/bench/allocloop.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@
 
 $(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)
@@ -311,7 +318,7 @@ demo: all
 
 # Every case into $(OUTPUT)/bench/results.json (scripts/bench.sh runs the parts and
 # merges them), then its table.
-bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG)
+bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG) $(ALLOCLOOP)
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-table.sh
 

@@ -32,11 +32,11 @@ struct {
 	__uint(max_entries, 4096);
 } alloc_usamples SEC(".maps");
 
-/* Live blocks by address (--alloc). */
+/* Live blocks by process and address (--alloc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PT_DEFAULT_MAX_ALLOCS); /* --alloc-max */
-	__type(key, __u64);
+	__type(key, struct pt_alloc_key);
 	__type(value, struct pt_alloc);
 } allocs SEC(".maps");
 
@@ -103,6 +103,17 @@ static __always_inline void retire(const struct pt_alloc *a)
 		__sync_fetch_and_sub(&owner->live_bytes, (__s64)a->size);
 }
 
+/* Block ptr's key in `allocs`: the current process's. */
+static __always_inline struct pt_alloc_key alloc_key(__u64 ptr)
+{
+	struct pt_alloc_key k = {
+		.ptr = ptr,
+		.tgid = (__u32)(bpf_get_current_pid_tgid() >> 32),
+	};
+
+	return k;
+}
+
 /*
  * Tracks block ptr as a. An entry still at that address is a block whose
  * release was not seen: its live bytes are retired first. Returns 0 or
@@ -110,18 +121,19 @@ static __always_inline void retire(const struct pt_alloc *a)
  */
 static __always_inline int track(__u64 ptr, const struct pt_alloc *a)
 {
+	struct pt_alloc_key k = alloc_key(ptr);
 	struct pt_alloc *cur, old;
-	int ret = bpf_map_update_elem(&allocs, &ptr, a, BPF_NOEXIST);
+	int ret = bpf_map_update_elem(&allocs, &k, a, BPF_NOEXIST);
 
 	if (ret != -EEXIST)
 		return ret;
-	cur = bpf_map_lookup_elem(&allocs, &ptr);
+	cur = bpf_map_lookup_elem(&allocs, &k);
 	if (cur) {
 		old = *cur;
-		if (!bpf_map_delete_elem(&allocs, &ptr))
+		if (!bpf_map_delete_elem(&allocs, &k))
 			retire(&old);
 	}
-	return bpf_map_update_elem(&allocs, &ptr, a, BPF_NOEXIST);
+	return bpf_map_update_elem(&allocs, &k, a, BPF_NOEXIST);
 }
 
 /* The user stack of the allocation being recorded, or < 0 (counted). */
@@ -145,7 +157,8 @@ static __always_inline __s32 alloc_stack(void *ctx)
 static __always_inline __u64 alloc_send(struct pt_regs *ctx, __u32 stage,
 					__s32 fp_id)
 {
-	struct pt_sample_key key = { .stage = stage, .ustack = fp_id,
+	struct pt_sample_key key = { .stage = stage,
+				     .ustack = fp_id,
 				     .kstack = -1 };
 	static __u64 seq_base;
 	struct pt_usample *s;
@@ -170,6 +183,15 @@ static __always_inline __u64 alloc_send(struct pt_regs *ctx, __u32 stage,
 	return seq;
 }
 
+/* Several processes: the current process's entry in `procs` (its own
+ * allocation counts), else NULL. */
+static __always_inline struct pt_proc *this_proc(void)
+{
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+
+	return procs_on ? bpf_map_lookup_elem(&procs, &tgid) : NULL;
+}
+
 /* Records block ptr of size bytes, allocated in `stage` (sampled). The
  * stage's totals count it even when the allocs map is full: only the
  * block's own tracking (live bytes, its release) is lost then. */
@@ -177,11 +199,17 @@ static __always_inline void record_alloc(void *ctx, __u64 ptr, __u64 size,
 					 __u32 stage, struct pt_stage_mem *m)
 {
 	struct pt_alloc a = { .size = size, .stage = stage };
+	struct pt_proc *p;
 
 	if (!ptr || size < alloc_min_bytes || sampled_out(stage))
 		return;
 	__sync_fetch_and_add(&m->alloc_calls, 1);
 	__sync_fetch_and_add(&m->alloc_bytes, size);
+	p = this_proc();
+	if (p) {
+		__sync_fetch_and_add(&p->alloc_calls, 1);
+		__sync_fetch_and_add(&p->alloc_bytes, size);
+	}
 	a.stack_id = alloc_stack(ctx);
 	a.useq = alloc_send(ctx, stage, a.stack_id);
 	if (track(ptr, &a)) {
@@ -196,10 +224,16 @@ static __always_inline void released(const struct pt_alloc *a, bool is_free,
 				     __u32 stage, struct pt_stage_mem *m)
 {
 	struct pt_stage_mem *owner = mem_of(a->stage);
+	struct pt_proc *p = this_proc();
 
 	if (is_free)
 		__sync_fetch_and_add(&m->frees, 1);
 	__sync_fetch_and_add(&m->freed_bytes, a->size);
+	if (p) {
+		if (is_free)
+			__sync_fetch_and_add(&p->frees, 1);
+		__sync_fetch_and_add(&p->freed_bytes, a->size);
+	}
 	if (!owner)
 		return;
 	__sync_fetch_and_sub(&owner->live_bytes, (__s64)a->size);
@@ -210,16 +244,17 @@ static __always_inline void released(const struct pt_alloc *a, bool is_free,
 /* Takes block ptr out of `allocs` into *out. False if it was not there. */
 static __always_inline bool untrack(__u64 ptr, struct pt_alloc *out)
 {
+	struct pt_alloc_key k = alloc_key(ptr);
 	struct pt_alloc *a;
 
 	if (!ptr)
 		return false;
-	a = bpf_map_lookup_elem(&allocs, &ptr);
+	a = bpf_map_lookup_elem(&allocs, &k);
 	if (!a)
 		return false;
 	*out = *a;
 	/* Fails when another CPU took it first (a double free). */
-	return bpf_map_delete_elem(&allocs, &ptr) == 0;
+	return bpf_map_delete_elem(&allocs, &k) == 0;
 }
 
 /* free(ptr) in `stage` (m). */
@@ -251,16 +286,30 @@ static __always_inline struct pt_alloc_call *alloc_call(__u32 tid,
 	return bpf_map_lookup_elem(&alloc_calls, &tid);
 }
 
+/*
+ * Whether the current process's allocator calls count. One process: its
+ * probes are its own (attached to its PID). Several: they are attached
+ * once for every process that maps the allocator (so that a child counts
+ * from its fork), and the others return here, first thing.
+ */
+static __always_inline bool alloc_traced(void)
+{
+	return !procs_on ||
+	       traced_tgid((__u32)(bpf_get_current_pid_tgid() >> 32));
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u32 kind = (__u32)bpf_get_attach_cookie(ctx);
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), stage;
-	struct pt_alloc_call *c = bpf_map_lookup_elem(&alloc_calls, &tid);
+	__u32 kind, tid, stage;
+	struct pt_alloc_call *c;
 	struct pt_stage_mem *m;
 
-	if (phase == PT_PHASE_DETACHING)
+	if (!alloc_traced() || phase == PT_PHASE_DETACHING)
 		return 0;
+	kind = (__u32)bpf_get_attach_cookie(ctx);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	c = bpf_map_lookup_elem(&alloc_calls, &tid);
 	if (kind == PT_ALLOC_FREE) {
 		/* Inside another allocator call (realloc freeing its old
 		 * block): that call accounts for it. */
@@ -362,10 +411,13 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), stage;
-	struct pt_alloc_call *c = bpf_map_lookup_elem(&alloc_calls, &tid);
 	__u64 ret = PT_REGS_RC(ctx), ptr = 0, size = 0;
+	struct pt_alloc_call *c;
 	struct pt_stage_mem *m;
 
+	if (!alloc_traced())
+		return 0;
+	c = bpf_map_lookup_elem(&alloc_calls, &tid);
 	if (!c || !c->depth)
 		return 0; /* entered before the probes were attached */
 	if (--c->depth)
@@ -385,9 +437,7 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs,
 {
 	struct pt_stage_mem *m;
 
-	/* --alloc is the first process's (its allocator's probes). */
-	if (!target_tgid ||
-	    (__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	if (!traced_tgid((__u32)(bpf_get_current_pid_tgid() >> 32)))
 		return 0;
 	m = mem_here(bpf_ktime_get_ns(), NULL);
 	if (m)

@@ -39,6 +39,8 @@ const volatile __u8 go_on = 0;
 volatile __u32 target_tgid;
 volatile __u32 phase;
 volatile __u32 calib_tid;
+/* Set with `procs` (by procs.bpf.c and userspace): see PT_TRACED_BITS. */
+__u64 traced_bits[PT_TRACED_BITS / 64];
 
 const struct pt_thread zero_thread = {};
 

@@ -39,11 +39,12 @@ extern const volatile __u8 alloc_on;
 /* --syscalls light: no syscall tracepoint attached; the blocking reason
  * comes from the task's registers at its switch-out, I/O from its ioac. */
 extern const volatile __u8 sys_light;
-/* Set before load (sysclass.c, defined in syscall.bpf.c): the kernel's
- * restart functions (a task's restart_block.fn; 0: unused slot) and the
- * syscall each one continues. */
-extern const volatile __u64 restart_fn[PT_RESTART_FNS];
-extern const volatile __s32 restart_nr[PT_RESTART_FNS];
+/* Set by userspace before attach (sysclass.c, defined in syscall.bpf.c):
+ * the kernel's restart functions (a task's restart_block.fn; 0: unused
+ * slot) and the syscall each one continues. Not read-only: they are read
+ * from /proc/kallsyms while the programs load. */
+extern volatile __u64 restart_fn[PT_RESTART_FNS];
+extern volatile __s32 restart_nr[PT_RESTART_FNS];
 
 /* Set by userspace after load (the calibration run traces pipetrace itself
  * before the target is traced). */
@@ -55,6 +56,9 @@ extern const volatile __u8 procs_on;
 /* pipetrace's own thread while it calls its calibration functions during
  * the trace (a short burst: it makes no other call then), or 0. */
 extern volatile __u32 calib_tid;
+/* A filter in front of `procs`: bit PT_TRACED_WORD/BIT(tgid) is set for
+ * every tgid in it (never cleared; a set bit may be another tgid's). */
+extern __u64 traced_bits[PT_TRACED_BITS / 64];
 
 /* ------------------------------------------------------ shared maps (common) */
 
@@ -77,8 +81,11 @@ typedef struct {
 } probe_sys_map_t;
 extern probe_sys_map_t probe_sys SEC(".maps");
 
+/* Not preallocated: --max-threads entries of pt_thread took most of the
+ * load (a quarter of a second); an entry is allocated once per thread. */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, PT_DEFAULT_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct pt_thread);
@@ -99,6 +106,7 @@ extern refused_map_t refused SEC(".maps");
  * folds an exited thread's into tid 0 when its row is not kept). */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* as threads */
 	__uint(max_entries, 4 * PT_DEFAULT_MAX_THREADS);
 	__type(key, struct pt_thread_stage);
 	__type(value, __u64);
@@ -251,7 +259,10 @@ get_thread(struct task_struct *task, int mode, __u32 state, __u64 now)
 
 /*
  * Whether process tgid is traced: the target, or with several processes
- * one in `procs` that has not exited (one hash lookup, procs_on only).
+ * one in `procs` that has not exited. Every context switch and wakeup of
+ * the machine asks, mostly for untraced tasks: those return after a
+ * compare or two and one load from traced_bits; the hash lookup is made
+ * only for a tgid whose bit is set.
  */
 static __always_inline bool traced_tgid(__u32 tgid)
 {
@@ -261,7 +272,8 @@ static __always_inline bool traced_tgid(__u32 tgid)
 		return false; /* also the idle task's */
 	if (tgid == target_tgid)
 		return true;
-	if (!procs_on)
+	if (!procs_on ||
+	    !(traced_bits[PT_TRACED_WORD(tgid)] & PT_TRACED_BIT(tgid)))
 		return false;
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	return p && !(p->flags & PT_PROC_EXITED);

@@ -43,6 +43,9 @@ static __always_inline void add_proc(struct task_struct *task, __u32 ppid,
 	__u32 tgid = task->tgid;
 
 	bpf_probe_read_kernel_str(p.comm, sizeof(p.comm), task->comm);
+	/* The bit first: traced_tgid() looks it up only with its bit set. */
+	__sync_fetch_and_or(&traced_bits[PT_TRACED_WORD(tgid)],
+			    PT_TRACED_BIT(tgid));
 	if (bpf_map_update_elem(&procs, &tgid, &p, BPF_ANY))
 		__sync_fetch_and_add(&procs_full, 1);
 }

@@ -326,32 +326,45 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), next->comm);
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+/* What a switch with a traced side does (a subprogram of its own: the
+ * untraced switch runs none of its code, its stack frame included). */
+#define SW_PREEMPT 1
+#define SW_OUT 2
+#define SW_IN 4
+static __noinline int switch_traced(void *ctx, struct task_struct *prev,
+				    struct task_struct *next,
+				    unsigned int prev_state, __u32 how)
 {
-	bool out = traced_tgid(prev->tgid), in = traced_tgid(next->tgid);
-	__u64 now;
+	__u64 now = bpf_ktime_get_ns();
 
-	if (!out && !in)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (out)
-		switch_out(ctx, prev, preempt, prev_state, now);
-	if (in)
+	if (how & SW_OUT)
+		switch_out(ctx, prev, how & SW_PREEMPT, prev_state, now);
+	if (how & SW_IN)
 		switch_in(next, now);
 	return 0;
 }
 
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	__u32 how = (traced_tgid(prev->tgid) ? SW_OUT : 0) |
+		    (traced_tgid(next->tgid) ? SW_IN : 0);
+
+	if (!how)
+		return 0;
+	return switch_traced(ctx, prev, next, prev_state,
+			     how | (preempt ? SW_PREEMPT : 0));
+}
+
 /* ------------------------------------------------------------- wakeups */
 
-static __always_inline int wakeup(struct task_struct *p, int mode)
+/* A traced thread's wakeup (a subprogram: see switch_traced()). */
+static __noinline int wakeup_traced(struct task_struct *p, int mode)
 {
 	struct pt_thread *t;
 	__u64 now;
 
-	if (!traced_tgid(p->tgid))
-		return 0;
 	now = bpf_ktime_get_ns();
 	t = get_thread(p, mode, PT_T_RUNNABLE, now);
 	if (t && t->state == PT_T_BLOCKED) {
@@ -372,6 +385,13 @@ static __always_inline int wakeup(struct task_struct *p, int mode)
 		}
 	}
 	return 0;
+}
+
+static __always_inline int wakeup(struct task_struct *p, int mode)
+{
+	if (!traced_tgid(p->tgid))
+		return 0;
+	return wakeup_traced(p, mode);
 }
 
 SEC("tp_btf/sched_wakeup")
@@ -486,12 +506,13 @@ static __always_inline __u32 open_at_exit(struct task_struct *task,
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 {
-	__u64 now = bpf_ktime_get_ns();
 	__u32 tid = task->pid;
 	struct pt_thread *t;
+	__u64 now;
 
 	if (!traced_tgid(task->tgid))
 		return 0;
+	now = bpf_ktime_get_ns();
 	t = get_thread(task, GET_ONLY, PT_T_ONCPU, now);
 	if (group_dead)
 		read_exit_mem(task);

@@ -15,8 +15,8 @@
 __u64 last_brk;
 
 /* Set before load (sysclass.c): see pipetrace.bpf.h. */
-const volatile __u64 restart_fn[PT_RESTART_FNS] = {};
-const volatile __s32 restart_nr[PT_RESTART_FNS] = {};
+volatile __u64 restart_fn[PT_RESTART_FNS];
+volatile __s32 restart_nr[PT_RESTART_FNS];
 
 /* tp_btf programs need no tracefs mounted, unlike tp/. */
 SEC("tp_btf/sys_enter")

@@ -347,6 +347,14 @@ struct pt_stage_mem {
 };
 
 /* A live block, in the `allocs` hash keyed by its address. */
+/* A live block's key in `allocs`: its address in its process (a forked
+ * child has the same addresses as its parent). */
+struct pt_alloc_key {
+	__u64 ptr;
+	__u32 tgid;
+	__u32 pad;
+};
+
 struct pt_alloc {
 	__u64 size;
 	__u32 stage; /* allocating stage, or PT_MEM_OUTSIDE */
@@ -564,6 +572,8 @@ _Static_assert(sizeof(struct pt_thread_stage) == 8,
 _Static_assert(sizeof(struct pt_stage_mem) == 14 * 8,
 	       "pt_stage_mem must have no padding");
 _Static_assert(sizeof(struct pt_alloc) == 24, "pt_alloc layout changed");
+_Static_assert(sizeof(struct pt_alloc_key) == 16,
+	       "pt_alloc_key must have no padding");
 _Static_assert(sizeof(struct pt_alloc_call) == 64,
 	       "pt_alloc_call must have no padding");
 _Static_assert(sizeof(struct pt_exit_mem) == 24,

@@ -12,6 +12,16 @@
 
 /* Processes traced at once (entries are kept after exit for the report). */
 #define PT_MAX_PROCS 4096
+/* The bits of `traced_bits` (a power of 2): bit tgid % PT_TRACED_BITS is
+ * set for every tgid put in `procs`, and never cleared, so that a switch
+ * or wakeup of an untraced task mostly returns after one load from it
+ * instead of a hash lookup (a set bit may be another tgid's: the lookup
+ * decides then). */
+#define PT_TRACED_BITS 65536
+/* The 64-bit word and the bit of tgid in `traced_bits`. */
+#define PT_TRACED_WORD(tgid) (((tgid) / 64) & (PT_TRACED_BITS / 64 - 1))
+#define PT_TRACED_BIT(tgid) (1ULL << ((tgid) % 64))
+
 /* (process, stage) pairs with counters. */
 #define PT_MAX_PROC_STAGES 4096
 
@@ -31,6 +41,13 @@ struct pt_proc {
 	char comm[16];
 	__u32 flags; /* enum pt_proc_flag */
 	__u32 pad;
+	/* --alloc: its recorded allocations and bytes, and the free() calls
+	 * and bytes (free and a realloc's old block) that released tracked
+	 * blocks, as a stage's pt_stage_mem counts them. */
+	__u64 alloc_calls;
+	__u64 alloc_bytes;
+	__u64 frees;
+	__u64 freed_bytes;
 };
 
 struct pt_proc_stage_key {
@@ -51,7 +68,7 @@ struct pt_proc_stats {
 	__u64 setup_calls;
 };
 
-_Static_assert(sizeof(struct pt_proc) == 48, "pt_proc must have no padding");
+_Static_assert(sizeof(struct pt_proc) == 80, "pt_proc must have no padding");
 _Static_assert(sizeof(struct pt_proc_stats) == 64,
 	       "pt_proc_stats must have no padding");
 

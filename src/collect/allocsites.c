@@ -101,7 +101,11 @@ static int try_object(const char *open_path, struct pt_alloc_sites *out)
 		out->v[out->n].kind = alloc_funcs[i].kind;
 		out->v[out->n].name = alloc_funcs[i].name;
 		out->v[out->n].probe_class =
-			pt_probe_entry__at(open_path, off, s.size[i], &skip);
+			alloc_funcs[i].kind == PT_ALLOC_FREE ?
+				pt_probe_free__at(open_path, off, s.size[i],
+						  &skip) :
+				pt_probe_entry__at(open_path, off, s.size[i],
+						   &skip);
 		out->v[out->n].file_off = off + skip;
 		out->n++;
 	}

@@ -30,6 +30,10 @@ void pt_proc_info__from(struct pt_proc_info *r, uint32_t tgid,
 	r->exit_status = r->exited ? shell_status(p->exit_code) : 0;
 	r->start_ns = p->start_ns;
 	r->end_ns = r->exited ? p->end_ns : 0;
+	r->alloc_calls = p->alloc_calls;
+	r->alloc_bytes = p->alloc_bytes;
+	r->frees = p->frees;
+	r->freed_bytes = p->freed_bytes;
 }
 
 void pt_proc_stage_row__add(struct pt_proc_stage_row *r,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* tracer.c - see tracer.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,8 +37,20 @@
  * or so of pt_tracer__recalibrate(). */
 #define PT_CALIB_KEEP 256
 
+/* restart_syscall's functions, read from /proc/kallsyms (a fifth of a
+ * second on a busy host) in a thread while the programs load. */
+struct restarts {
+	pthread_t thread;
+	bool started;
+	int n; /* functions found, or -errno with msg */
+	uint64_t fn[PT_RESTART_FNS];
+	int32_t nr[PT_RESTART_FNS];
+	char msg[256];
+};
+
 struct pt_tracer {
 	struct pipetrace *skel;
+	struct restarts restarts;
 	const struct pt_stage_set *stages;
 	bool multi; /* uprobes through multi-uprobe links (umulti.h) */
 	struct pt_uprobes stage_up; /* stages' exits, then entries */
@@ -169,21 +182,46 @@ static void set_go(struct pt_tracer *t, const struct pt_stage_set *st)
 	bpf_program__set_autoload(t->skel->progs.go_exit, go);
 }
 
-/* What restart_syscall continues, from /proc/kallsyms: without it (no
- * addresses shown), a sleep resumed after SIGSTOP/SIGCONT counts as other. */
-static void set_restarts(struct pt_tracer *t)
+static void *read_restarts(void *arg)
 {
-	char msg[256];
-	int n = pt_sysclass__restarts("/proc/kallsyms",
-				      (uint64_t *)t->skel->rodata->restart_fn,
-				      (int32_t *)t->skel->rodata->restart_nr,
-				      msg, sizeof(msg));
+	struct restarts *r = arg;
 
-	if (n < 0)
-		pt_debug("%s", msg);
+	r->n = pt_sysclass__restarts("/proc/kallsyms", r->fn, r->nr, r->msg,
+				     sizeof(r->msg));
+	return NULL;
+}
+
+/* What restart_syscall continues, from /proc/kallsyms: read in a thread
+ * from here (read at once when no thread can be made). */
+static void start_restarts(struct pt_tracer *t)
+{
+	struct restarts *r = &t->restarts;
+
+	r->started = !pthread_create(&r->thread, NULL, read_restarts, r);
+	if (!r->started)
+		read_restarts(r);
+}
+
+/* Waits for the read, once; with bss, its figures go to the programs:
+ * without them (no addresses shown), a sleep resumed after SIGSTOP/SIGCONT
+ * counts as other. */
+static void finish_restarts(struct pt_tracer *t, bool bss)
+{
+	struct restarts *r = &t->restarts;
+
+	if (r->started)
+		pthread_join(r->thread, NULL);
+	r->started = false;
+	if (!bss)
+		return;
+	memcpy((void *)t->skel->bss->restart_fn, r->fn, sizeof(r->fn));
+	memcpy((void *)t->skel->bss->restart_nr, r->nr, sizeof(r->nr));
+	if (r->n < 0)
+		pt_debug("%s", r->msg);
 	else
-		pt_debug("restart_syscall: %d restart functions known%s", n,
-			 n ? "" : " (kallsyms hides addresses: run as root)");
+		pt_debug("restart_syscall: %d restart functions known%s", r->n,
+			 r->n ? "" :
+				" (kallsyms hides addresses: run as root)");
 }
 
 int pt_tracer__open(const struct pt_stage_set *stages,
@@ -300,7 +338,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_program__set_autoload(t->skel->progs.task_ids, false);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	t->skel->rodata->pipes_splice_nr = (int32_t)pt_pipewait__splice_nr();
-	set_restarts(t);
+	start_restarts(t);
 	for (i = 0; i < stages->n; i++) {
 		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
 		t->skel->rodata->stage_fn_size[i] = stages->v[i].fn_size;
@@ -308,6 +346,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	set_go(t, stages);
 
 	ret = pipetrace__load(t->skel);
+	finish_restarts(t, !ret);
 	if (ret) {
 		if (ret == -EPERM || (ret == -EACCES && geteuid() != 0))
 			pt_errf(err, errlen, ret,
@@ -369,6 +408,7 @@ void pt_tracer__close(struct pt_tracer *t)
 {
 	if (!t)
 		return;
+	finish_restarts(t, false);
 	pt_tracer__detach(t);
 	ring_buffer__free(t->rb);
 	pipetrace__destroy(t->skel);
@@ -682,7 +722,10 @@ int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
 	if (!bpf_program__autoload(t->skel->progs.alloc_enter))
 		return pt_errf(err, errlen, -EINVAL,
 			       "memory tracing was not enabled when loading");
-	ret = attach_alloc_sites(t, tgid, sites, &i);
+	/* Several processes: once for every process that maps the allocator,
+	 * filtered in BPF (alloc_traced()), so that a followed child counts
+	 * from its fork; one process: its own. */
+	ret = attach_alloc_sites(t, t->procs ? -1 : tgid, sites, &i);
 	if (ret) {
 		a = &sites->v[i];
 		if (ret != -ENOMEM && kill(tgid, 0) && errno == ESRCH)
@@ -1270,7 +1313,8 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			continue;
 		ret = calibrate_one(t, (enum pt_probe_class)i);
 		if (!ret)
-			ret = calibrate_nest(t, id, calib_fns[i], &t->cal->nest[i]);
+			ret = calibrate_nest(t, id, calib_fns[i],
+					     &t->cal->nest[i]);
 		pt_debug("calibration: %s: a nested call's probes cost %llu ns",
 			 calib_names[i], (unsigned long long)t->cal->nest[i]);
 	}
@@ -1553,7 +1597,7 @@ int pt_tracer__read_mem(struct pt_tracer *t,
 int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.allocs), ret;
-	uint64_t key, next;
+	struct pt_alloc_key key, next;
 	struct pt_alloc a;
 	void *prev = NULL;
 
@@ -1562,7 +1606,7 @@ int pt_tracer__for_each_live(struct pt_tracer *t, pt_live_cb cb, void *ctx)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &a))
 			continue; /* freed meanwhile */
-		ret = cb(key, &a, ctx);
+		ret = cb(key.ptr, &a, ctx);
 		if (ret)
 			return ret;
 	}
@@ -1739,6 +1783,9 @@ int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
 		kppid = 0; /* outside pipetrace's namespace */
 	p.ppid = kppid;
 	snprintf(p.comm, sizeof(p.comm), "%s", comm ? comm : "");
+	/* The filter's bit before the entry (see PT_TRACED_BITS). */
+	__atomic_fetch_or(&t->skel->bss->traced_bits[PT_TRACED_WORD(kpid)],
+			  PT_TRACED_BIT(kpid), __ATOMIC_SEQ_CST);
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &kpid, &p,
 				BPF_NOEXIST) &&
 	    errno != EEXIST)

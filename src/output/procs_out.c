@@ -68,16 +68,23 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 	char b[2][32], ex[32];
 	size_t i;
 
-	fprintf(f, "\n%-8s %-8s %-16s %9s %9s  %s\n", "PID", "PPID", "PROCESS",
-		"START", "END", "STATUS");
+	fprintf(f, "\n%-8s %-8s %-16s %9s %9s", "PID", "PPID", "PROCESS",
+		"START", "END");
+	if (s->mem)
+		fprintf(f, " %9s %9s", "ALLOCS", "FREES");
+	fprintf(f, "  %s\n", "STATUS");
 	for (i = 0; i < s->nprocs; i++) {
 		const struct pt_proc_info *p = &s->procs[i];
 
-		fprintf(f, "%-8u %-8u %-16s %9s %9s  %s%s\n", p->pid, p->ppid,
-			p->comm, pt_fmt_ns(b[0], sizeof(b[0]), p->start_ns),
+		fprintf(f, "%-8u %-8u %-16s %9s %9s", p->pid, p->ppid, p->comm,
+			pt_fmt_ns(b[0], sizeof(b[0]), p->start_ns),
 			p->exited ? pt_fmt_ns(b[1], sizeof(b[1]), p->end_ns) :
-				    "-",
-			fmt_exit(ex, sizeof(ex), p),
+				    "-");
+		if (s->mem)
+			fprintf(f, " %9llu %9llu",
+				(unsigned long long)p->alloc_calls,
+				(unsigned long long)p->frees);
+		fprintf(f, "  %s%s\n", fmt_exit(ex, sizeof(ex), p),
 			p->followed ? "  (followed from its fork)" : "");
 	}
 	if (s->procs_missed)
@@ -141,6 +148,25 @@ static json_object *proc_stages_json(const struct pt_report *r, uint32_t pid)
 	return a;
 }
 
+/* --alloc: the process's own allocator calls. */
+static json_object *proc_alloc_json(const struct pt_proc_info *p)
+{
+	json_object *o = json_object_new_object();
+	int ret = 0;
+
+	if (!o)
+		return NULL;
+	ret |= jadd(o, "calls", juint(p->alloc_calls));
+	ret |= jadd(o, "bytes", juint(p->alloc_bytes));
+	ret |= jadd(o, "frees", juint(p->frees));
+	ret |= jadd(o, "freed_bytes", juint(p->freed_bytes));
+	if (ret) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_object *proc_json(const struct pt_report *r,
 			      const struct pt_proc_info *p)
 {
@@ -163,6 +189,8 @@ static json_object *proc_json(const struct pt_report *r,
 	else
 		ret |= json_object_object_add(o, "end_ns", NULL);
 	ret |= jadd(o, "followed", json_object_new_boolean(p->followed));
+	if (r->snap->mem)
+		ret |= jadd(o, "alloc", proc_alloc_json(p));
 	ret |= jadd(o, "stages", proc_stages_json(r, p->pid));
 	if (ret) {
 		json_object_put(o);

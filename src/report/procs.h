@@ -23,6 +23,9 @@ struct pt_proc_info {
 	int exit_status; /* exited: the code, or 128+N if killed by N */
 	uint64_t start_ns,
 		end_ns; /* since attach (0: before); end: exited only */
+	/* --alloc: its allocations, bytes, frees and freed bytes, as a
+	 * stage's pt_mem_row counts them (scaled by --alloc-sample). */
+	uint64_t alloc_calls, alloc_bytes, frees, freed_bytes;
 };
 
 /* One stage's calls in one process (no histogram: the stage has it). */

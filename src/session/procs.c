@@ -196,6 +196,21 @@ static void warn_other_programs(const struct pt_session *s,
 			first_other(v, n, exe)->comm, exe);
 }
 
+/* --alloc-sample N: the processes' recorded allocations stand for N each,
+ * as the stages' do (memcollect.c). */
+static void scale_allocs(const struct pt_session *s, struct pt_proc_info *v,
+			 size_t n)
+{
+	uint64_t k = s->o->alloc_sample ? s->o->alloc_sample : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		v[i].alloc_calls *= k;
+		v[i].alloc_bytes *= k;
+		v[i].frees *= k;
+		v[i].freed_bytes *= k;
+	}
+}
+
 int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 {
 	struct pt_snap_data *d = &s->data;
@@ -212,6 +227,7 @@ int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 		return ret;
 	snap->procs_missed = pt_tracer__procs_full(s->tracer);
 	relative_times(s, d->procs, np);
+	scale_allocs(s, d->procs, np);
 	if (snap->final)
 		warn_other_programs(s, d->procs, np);
 	/* One process: the single-process report, unchanged. */

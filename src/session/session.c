@@ -512,6 +512,10 @@ static int attach_extras(struct pt_session *s, char *err, size_t errlen)
 					      err, errlen);
 		if (ret)
 			return ret;
+		if (s->several)
+			pt_debug(
+				"--alloc, several processes: the probes in %s fire in every process that maps it (untraced ones return at once); --no-follow or one -p: the target's own",
+				s->asites.object);
 		/* A launched command's memory starts at its exec. */
 		if (!o->argv)
 			pt_proc_status__read_rss(s->pid, &s->rss_start, &hwm);

@@ -56,29 +56,85 @@ enum pt_probe_class pt_probe_entry__choose(const uint8_t *code, size_t len,
 	return c;
 }
 
-enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
-				       uint64_t size, uint32_t *skip)
+/* `test %rdi,%rdi` then `je rel8` or `je rel32` at code[0..len): the
+ * length of the two, or 0. */
+static size_t null_test_len(const uint8_t *code, size_t len)
 {
-	uint8_t code[PT_PROBE_SCAN_MAX];
-	bool whole = size <= sizeof(code);
+	if (len < 5 || code[0] != 0x48 || code[1] != 0x85 || code[2] != 0xff)
+		return 0;
+	if (code[3] == 0x74)
+		return 5;
+	if (len >= 9 && code[3] == 0x0f && code[4] == 0x84)
+		return 9;
+	return 0;
+}
+
+enum pt_probe_class pt_probe_free__choose(const uint8_t *code, size_t len,
+					  uint32_t *skip)
+{
+	enum pt_probe_class c = pt_probe_entry__choose(code, len, skip);
+	size_t e = pt_x86__is_endbr64(code, len) ? PT_X86_ENDBR64_LEN : 0;
+	size_t k = e + null_test_len(code + e, len - e);
+
+	/* Past the test, rdi is still the pointer: every non-NULL free()
+	 * passes the push there unless something else jumps to it. */
+	if (c == PT_PROBE_PUSH || k == e ||
+	    !pt_x86__push_len(code + k, len - k) ||
+	    pt_x86__may_branch_to(code, len, k))
+		return c;
+	*skip = (uint32_t)k;
+	return PT_PROBE_PUSH;
+}
+
+/* Reads the function of size bytes at file offset off of path into code
+ * (at most PT_PROBE_SCAN_MAX bytes, 16 for a sizeless symbol): the bytes
+ * read (0: none), and in *whole whether that is all of it. */
+static size_t read_code(const char *path, uint64_t off, uint64_t size,
+			uint8_t *code, bool *whole)
+{
 	ssize_t n = -1;
 	int fd;
 
+	*whole = size <= PT_PROBE_SCAN_MAX;
 	if (size < 16)
 		size = 16; /* sizeless symbols (assembly) */
-	if (size > sizeof(code))
-		size = sizeof(code);
+	if (size > PT_PROBE_SCAN_MAX)
+		size = PT_PROBE_SCAN_MAX;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
 		n = pread(fd, code, (size_t)size, (off_t)off);
 		close(fd);
 	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
+				       uint64_t size, uint32_t *skip)
+{
+	uint8_t code[PT_PROBE_SCAN_MAX];
+	bool whole;
+	size_t n = read_code(path, off, size, code, &whole);
+
 	/* A function larger than the scan is taken as it starts only. */
 	if (!whole) {
 		*skip = 0;
-		return pt_probe_class__of(code, (size_t)n);
+		return pt_probe_class__of(code, n);
 	}
-	return pt_probe_entry__choose(code, n > 0 ? (size_t)n : 0, skip);
+	return pt_probe_entry__choose(code, n, skip);
+}
+
+enum pt_probe_class pt_probe_free__at(const char *path, uint64_t off,
+				      uint64_t size, uint32_t *skip)
+{
+	uint8_t code[PT_PROBE_SCAN_MAX];
+	bool whole;
+	size_t n = read_code(path, off, size, code, &whole);
+
+	if (!whole) {
+		*skip = 0;
+		return pt_probe_class__of(code, n);
+	}
+	return pt_probe_free__choose(code, n, skip);
 }
 
 const char *pt_probe_class__name(enum pt_probe_class c)

@@ -34,6 +34,19 @@ enum pt_probe_class pt_probe_entry__choose(const uint8_t *code, size_t len,
 enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
 				       uint64_t size, uint32_t *skip);
 
+/*
+ * free(ptr)'s site, as pt_probe_entry__choose() chooses an entry's, and
+ * past a leading NULL test (`test %rdi,%rdi; je`: glibc's free(NULL)
+ * returns there) when a push follows it that nothing else branches to:
+ * emulated there, not single-stepped, with rdi still the pointer. Only
+ * free(NULL) calls pass by it, which count for nothing (no return probe).
+ */
+enum pt_probe_class pt_probe_free__choose(const uint8_t *code, size_t len,
+					  uint32_t *skip);
+/* The same, reading free's size bytes at file offset off of path. */
+enum pt_probe_class pt_probe_free__at(const char *path, uint64_t off,
+				      uint64_t size, uint32_t *skip);
+
 /* The probe class of an instruction starting with code[0..len). */
 enum pt_probe_class pt_probe_class__of(const uint8_t *code, size_t len);
 /* Name of a probe class for reports: "push", "endbr", "step". */

@@ -3,6 +3,9 @@
  * prog_alloc.c - a sample program whose heap calls are known exactly.
  *
  *   prog_alloc N      call stage_alloc() N times; print nothing
+ *   prog_alloc N M    the same, while a forked child (no exec) calls it M
+ *                     times and exits (_exit: no heap call of its own
+ *                     besides); exits 0 if both did all their calls
  *
  * Each stage_alloc() call makes, in this order, with glibc's allocator
  * (no call below makes a nested malloc() call inside libc):
@@ -20,10 +23,13 @@
  *   blocks, 16 + 32 + ... + 32768 = 65520 B; so 153936 B released and
  *   nothing left allocated when it returns. It returns 19 (items).
  *
- * main() makes no heap calls itself; libc's startup may.
+ * main() makes no heap calls itself; libc's startup may (in the parent
+ * only: the child starts at fork).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <pipetrace/stage.h>
 
@@ -80,13 +86,34 @@ out:
 }
 PIPETRACE_STAGE(stage_alloc);
 
-int main(int argc, char **argv)
+/* n calls of stage_alloc(): 0, or 1 if one failed. */
+static int calls(long n)
 {
-	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1;
 	long i;
 
 	for (i = 0; i < n; i++)
 		if (stage_alloc() < 0)
 			return 1;
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1;
+	long m = argc > 2 ? strtol(argv[2], NULL, 10) : -1;
+	int status, ret;
+	pid_t child;
+
+	if (m < 0)
+		return calls(n);
+	child = fork();
+	if (child < 0)
+		return 1;
+	if (child == 0)
+		_exit(calls(m));
+	ret = calls(n);
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return 1;
+	return ret;
 }

@@ -3,7 +3,8 @@
  * test_alloc.c - --alloc on real uprobes: per-stage heap figures against
  * refpipe's own counts (its --self-report) and a sample program whose heap
  * calls are known exactly (prog_alloc.c); leak suspects' stacks through
- * code without frame pointers (langs/leak_nofp.c) with --call-graph dwarf.
+ * code without frame pointers (langs/leak_nofp.c) with --call-graph dwarf;
+ * two processes' own allocations (prog_alloc N M).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +287,92 @@ static void test_realloc_memalign(void **state)
 	free(err);
 }
 
+/* The process pid in the report's "processes", or NULL. */
+static json_object *proc_of(json_object *rep, uint64_t pid)
+{
+	json_object *procs, *p;
+	size_t i;
+
+	if (!json_object_object_get_ex(rep, "processes", &procs))
+		return NULL;
+	for (i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		if (ptest_u64(p, "pid") == pid)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Two processes (prog_alloc 3 5: the parent calls stage_alloc 3 times,
+ * its forked child 5): the allocator's probes cover both, so the stage
+ * counts all 8 calls' heap use, and each process's own row counts its own:
+ * the child's exactly (it makes no other heap call), the parent's its 3
+ * calls' plus whatever libc's startup allocated outside every stage.
+ */
+static void test_two_processes(void **state)
+{
+	char jpath[64], *out = NULL, *err = NULL;
+	char *argv[] = { PTEST_PIPETRACE, "--alloc", "--json", jpath, "--",
+			 PROG_ALLOC,	  "3",	     "5",      NULL };
+	json_object *rep, *a, *procs, *parent = NULL, *child = NULL, *p, *pa,
+				      *ca, *outside;
+	size_t i;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	a = alloc_of(ptest_stage(rep, "stage_alloc"));
+	assert_int_equal(ptest_u64(a, "calls"), 8 * 19);
+	assert_int_equal(ptest_u64(a, "bytes"), 8 * 153936ull);
+	assert_int_equal(ptest_u64(a, "frees"), 8 * 7);
+	assert_int_equal(ptest_u64(a, "freed_bytes"), 8 * 153936ull);
+	assert_int_equal(ptest_u64(a, "live_bytes"), 0);
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	assert_int_equal(json_object_array_length(procs), 2);
+	for (i = 0; i < 2; i++) {
+		p = json_object_array_get_idx(procs, i);
+		if (json_object_get_boolean(
+			    json_object_object_get(p, "followed")))
+			child = p;
+		else
+			parent = p;
+	}
+	assert_non_null(parent);
+	assert_non_null(child);
+	assert_ptr_equal(proc_of(rep, ptest_u64(child, "ppid")), parent);
+	pa = json_object_object_get(parent, "alloc");
+	ca = json_object_object_get(child, "alloc");
+	assert_non_null(pa);
+	assert_non_null(ca);
+	outside = json_object_object_get(json_object_object_get(rep, "alloc"),
+					 "outside_stages");
+	assert_non_null(outside);
+	print_message(
+		"  parent %llu allocs %llu frees, child %llu allocs %llu frees, outside stages %llu allocs\n",
+		(unsigned long long)ptest_u64(pa, "calls"),
+		(unsigned long long)ptest_u64(pa, "frees"),
+		(unsigned long long)ptest_u64(ca, "calls"),
+		(unsigned long long)ptest_u64(ca, "frees"),
+		(unsigned long long)ptest_u64(outside, "calls"));
+	assert_int_equal(ptest_u64(ca, "calls"), 5 * 19);
+	assert_int_equal(ptest_u64(ca, "bytes"), 5 * 153936ull);
+	assert_int_equal(ptest_u64(ca, "frees"), 5 * 7);
+	assert_int_equal(ptest_u64(ca, "freed_bytes"), 5 * 153936ull);
+	assert_int_equal(ptest_u64(pa, "calls"),
+			 3 * 19 + ptest_u64(outside, "calls"));
+	assert_int_equal(ptest_u64(pa, "bytes"),
+			 3 * 153936ull + ptest_u64(outside, "bytes"));
+	assert_int_equal(ptest_u64(pa, "frees"),
+			 3 * 7 + ptest_u64(outside, "frees"));
+	json_object_put(rep);
+	unlink(jpath);
+	free(out);
+	free(err);
+}
+
 /* The leak site of leak_nofp's stage traced with --call-graph CG: its
  * frames (innermost first) into FR (strdup'd, *n of them). */
 static void leak_site(const char *prog, const char *cg, char **fr, size_t *n,
@@ -393,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_mmap),
 		cmocka_unit_test(test_sampled),
 		cmocka_unit_test(test_realloc_memalign),
+		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_leak_stack_dwarf),
 	};
 

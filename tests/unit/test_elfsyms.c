@@ -217,6 +217,56 @@ static void test_probe_entry_choose(void **state)
 	assert_int_equal(pt_probe_entry__choose(mov, 0, &skip), PT_PROBE_STEP);
 }
 
+/* free()'s site: past a leading NULL test when a push follows it that no
+ * branch lands on (glibc 2.36's free: test, je rel32, push %rbp). */
+static void test_probe_free_choose(void **state)
+{
+	/* test %rdi,%rdi; je +0xbf; push %rbp; lea -0x10(%rdi),%rsi; ret */
+	static const uint8_t glibc[] = { 0x48, 0x85, 0xff, 0x0f, 0x84,
+					 0xbf, 0x00, 0x00, 0x00, 0x55,
+					 0x48, 0x8d, 0x77, 0xf0, 0xc3 };
+	/* endbr64; test %rdi,%rdi; je +2 (rel8); push %rbx; ret; ret */
+	static const uint8_t endbr_je8[] = {
+		0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x85,
+		0xff, 0x74, 0x02, 0x53, 0xc3, 0xc3
+	};
+	/* test; je; push %rbp; ...; jmp back to the push (-7) */
+	static const uint8_t loop_back[] = { 0x48, 0x85, 0xff, 0x74, 0x04, 0x55,
+					     0x90, 0x90, 0x90, 0xeb, 0xfa };
+	/* test; je; mov %rdi,%rax: no push to probe */
+	static const uint8_t no_push[] = { 0x48, 0x85, 0xff, 0x74,
+					   0x03, 0x48, 0x89, 0xf8 };
+	/* test %rsi,%rsi (not the first argument); je; push */
+	static const uint8_t other_reg[] = { 0x48, 0x85, 0xf6, 0x74,
+					     0x01, 0x55, 0xc3 };
+	uint32_t skip = 99;
+
+	(void)state;
+	assert_int_equal(pt_probe_free__choose(glibc, sizeof(glibc), &skip),
+			 PT_PROBE_PUSH);
+	assert_int_equal(skip, 9);
+	assert_int_equal(pt_probe_free__choose(endbr_je8, sizeof(endbr_je8),
+					       &skip),
+			 PT_PROBE_PUSH);
+	assert_int_equal(skip, 9);
+	assert_int_equal(pt_probe_free__choose(loop_back, sizeof(loop_back),
+					       &skip),
+			 PT_PROBE_STEP);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pt_probe_free__choose(no_push, sizeof(no_push), &skip),
+			 PT_PROBE_STEP);
+	assert_int_equal(skip, 0);
+	assert_int_equal(pt_probe_free__choose(other_reg, sizeof(other_reg),
+					       &skip),
+			 PT_PROBE_STEP);
+	assert_int_equal(skip, 0);
+	/* A free that starts with a push is probed there, as any entry. */
+	assert_int_equal(pt_probe_free__choose(glibc + 9, sizeof(glibc) - 9,
+					       &skip),
+			 PT_PROBE_PUSH);
+	assert_int_equal(skip, 0);
+}
+
 /* A machine other than the host's, for e_machine's low byte. */
 #if defined(__x86_64__)
 #define FOREIGN_EM EM_AARCH64
@@ -1052,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(test_notes_malformed),
 		cmocka_unit_test(test_sites),
 		cmocka_unit_test(test_probe_entry_choose),
+		cmocka_unit_test(test_probe_free_choose),
 		cmocka_unit_test(test_sites_relocatable),
 		cmocka_unit_test(test_items_modes),
 		cmocka_unit_test(test_items_no_dwarf),
