@@ -9,9 +9,9 @@
 # and after together). Modes, interleaved in each round:
 #   one       pipetrace --alloc -p PID (the probes are the process's own)
 #   several   pipetrace --alloc -p PID --children (several processes: the
-#             probes fire in every process that maps libc and are filtered
-#             in BPF); a second, untraced allocloop runs beside: its ratio
-#             is what a bystander pays per pair meanwhile
+#             allocator is still probed in the first one only); a second,
+#             untraced allocloop runs beside: its ratio is what a bystander
+#             pays per pair meanwhile (about 1: it takes no trap)
 # Prints per mode the medians (ns per pair), the ratio and its spread over
 # rounds; writes .output/bench/alloc-inproc.json. Measures; asserts nothing.
 #

@@ -80,10 +80,12 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 			pt_fmt_ns(b[0], sizeof(b[0]), p->start_ns),
 			p->exited ? pt_fmt_ns(b[1], sizeof(b[1]), p->end_ns) :
 				    "-");
-		if (s->mem)
+		if (s->mem && p->alloc_known)
 			fprintf(f, " %9llu %9llu",
 				(unsigned long long)p->alloc_calls,
 				(unsigned long long)p->frees);
+		else if (s->mem)
+			fprintf(f, " %9s %9s", "-", "-");
 		fprintf(f, "  %s%s\n", fmt_exit(ex, sizeof(ex), p),
 			p->followed ? "  (followed from its fork)" : "");
 	}
@@ -190,7 +192,8 @@ static json_object *proc_json(const struct pt_report *r,
 		ret |= json_object_object_add(o, "end_ns", NULL);
 	ret |= jadd(o, "followed", json_object_new_boolean(p->followed));
 	if (r->snap->mem)
-		ret |= jadd(o, "alloc", proc_alloc_json(p));
+		ret |= json_object_object_add(
+			o, "alloc", p->alloc_known ? proc_alloc_json(p) : NULL);
 	ret |= jadd(o, "stages", proc_stages_json(r, p->pid));
 	if (ret) {
 		json_object_put(o);

@@ -26,6 +26,7 @@ struct pt_proc_info {
 	/* --alloc: its allocations, bytes, frees and freed bytes, as a
 	 * stage's pt_mem_row counts them (scaled by --alloc-sample). */
 	uint64_t alloc_calls, alloc_bytes, frees, freed_bytes;
+	bool alloc_known; /* the allocator is probed in it (the first one) */
 };
 
 /* One stage's calls in one process (no histogram: the stage has it). */

@@ -204,6 +204,7 @@ static void scale_allocs(const struct pt_session *s, struct pt_proc_info *v,
 	uint64_t k = s->o->alloc_sample ? s->o->alloc_sample : 1;
 
 	for (size_t i = 0; i < n; i++) {
+		v[i].alloc_known = v[i].pid == (uint32_t)s->pid;
 		v[i].alloc_calls *= k;
 		v[i].alloc_bytes *= k;
 		v[i].frees *= k;

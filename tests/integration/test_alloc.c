@@ -305,10 +305,11 @@ static json_object *proc_of(json_object *rep, uint64_t pid)
 
 /*
  * Two processes (prog_alloc 3 5: the parent calls stage_alloc 3 times,
- * its forked child 5): the allocator's probes cover both, so the stage
- * counts all 8 calls' heap use, and each process's own row counts its own:
- * the child's exactly (it makes no other heap call), the parent's its 3
- * calls' plus whatever libc's startup allocated outside every stage.
+ * its forked child 5): the allocator is probed in the first process only
+ * (in every process mapping libc, all programs on the machine would pay),
+ * so the stage counts the parent's 3 calls' heap use exactly, the parent's
+ * row its 3 calls' plus whatever libc's startup allocated outside every
+ * stage, and the child's allocation figures are unknown (null), never 0.
  */
 static void test_two_processes(void **state)
 {
@@ -316,7 +317,7 @@ static void test_two_processes(void **state)
 	char *argv[] = { PTEST_PIPETRACE, "--alloc", "--json", jpath, "--",
 			 PROG_ALLOC,	  "3",	     "5",      NULL };
 	json_object *rep, *a, *procs, *parent = NULL, *child = NULL, *p, *pa,
-				      *ca, *outside;
+				      *ca = NULL, *outside;
 	size_t i;
 
 	PTEST_REQUIRE_TRACING();
@@ -325,10 +326,10 @@ static void test_two_processes(void **state)
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	a = alloc_of(ptest_stage(rep, "stage_alloc"));
-	assert_int_equal(ptest_u64(a, "calls"), 8 * 19);
-	assert_int_equal(ptest_u64(a, "bytes"), 8 * 153936ull);
-	assert_int_equal(ptest_u64(a, "frees"), 8 * 7);
-	assert_int_equal(ptest_u64(a, "freed_bytes"), 8 * 153936ull);
+	assert_int_equal(ptest_u64(a, "calls"), 3 * 19);
+	assert_int_equal(ptest_u64(a, "bytes"), 3 * 153936ull);
+	assert_int_equal(ptest_u64(a, "frees"), 3 * 7);
+	assert_int_equal(ptest_u64(a, "freed_bytes"), 3 * 153936ull);
 	assert_int_equal(ptest_u64(a, "live_bytes"), 0);
 	assert_true(json_object_object_get_ex(rep, "processes", &procs));
 	assert_int_equal(json_object_array_length(procs), 2);
@@ -344,23 +345,16 @@ static void test_two_processes(void **state)
 	assert_non_null(child);
 	assert_ptr_equal(proc_of(rep, ptest_u64(child, "ppid")), parent);
 	pa = json_object_object_get(parent, "alloc");
-	ca = json_object_object_get(child, "alloc");
 	assert_non_null(pa);
-	assert_non_null(ca);
+	assert_true(json_object_object_get_ex(child, "alloc", &ca));
+	assert_null(ca);
 	outside = json_object_object_get(json_object_object_get(rep, "alloc"),
 					 "outside_stages");
 	assert_non_null(outside);
-	print_message(
-		"  parent %llu allocs %llu frees, child %llu allocs %llu frees, outside stages %llu allocs\n",
-		(unsigned long long)ptest_u64(pa, "calls"),
-		(unsigned long long)ptest_u64(pa, "frees"),
-		(unsigned long long)ptest_u64(ca, "calls"),
-		(unsigned long long)ptest_u64(ca, "frees"),
-		(unsigned long long)ptest_u64(outside, "calls"));
-	assert_int_equal(ptest_u64(ca, "calls"), 5 * 19);
-	assert_int_equal(ptest_u64(ca, "bytes"), 5 * 153936ull);
-	assert_int_equal(ptest_u64(ca, "frees"), 5 * 7);
-	assert_int_equal(ptest_u64(ca, "freed_bytes"), 5 * 153936ull);
+	print_message("  parent %llu allocs %llu frees, outside stages %llu allocs; child: null\n",
+		      (unsigned long long)ptest_u64(pa, "calls"),
+		      (unsigned long long)ptest_u64(pa, "frees"),
+		      (unsigned long long)ptest_u64(outside, "calls"));
 	assert_int_equal(ptest_u64(pa, "calls"),
 			 3 * 19 + ptest_u64(outside, "calls"));
 	assert_int_equal(ptest_u64(pa, "bytes"),
