@@ -696,13 +696,18 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 		return ret;
 	s->start_ns = now_ns();
 	pt_debug("start: attached at %.1f ms", (s->start_ns - s->t0) / 1e6);
-	pt_tracer__start_offcpu(s->tracer);
+	/* A launched command's waits count from its release: before, it
+	 * blocks on pipetrace's hold pipe, which may happen after attach on
+	 * a loaded machine. */
+	if (!s->o->argv)
+		pt_tracer__start_offcpu(s->tracer);
 	/* Every thread, also those that will not run while traced. */
 	if (s->pid && pt_tasks__read(s->pid, &s->tasks, err, errlen))
 		pt_warn("%s", err);
 	tasks_to_kernel_ids(s, &s->tasks);
 	pipes_begin(s);
 	if (s->o->argv) {
+		pt_tracer__start_offcpu(s->tracer);
 		ret = pt_child__release(&s->child);
 		if (ret) {
 			s->fail_code = 127;
