@@ -89,6 +89,7 @@ static void fill_edge(struct pt_pl_edge *e, const struct pt_pipe_edge *g,
 
 	memset(e, 0, sizeof(*e));
 	e->ino = g->ino;
+	e->rino = g->rino;
 	e->kind = kind_name(g->kind);
 	e->writer = g->writer;
 	e->reader = g->reader;
@@ -98,7 +99,7 @@ static void fill_edge(struct pt_pl_edge *e, const struct pt_pipe_edge *g,
 		e->writer_wait_ns = v.wait_ns;
 		e->bytes = v.bytes;
 	}
-	if (e->reader_known && !lookup(fd, g->reader, g->ino, 0, &v)) {
+	if (e->reader_known && !lookup(fd, g->reader, g->rino, 0, &v)) {
 		e->reader_wait_ns = v.wait_ns;
 		if (!e->writer_known)
 			e->bytes = v.bytes;

@@ -105,6 +105,7 @@ static json_object *edge_json(const struct pt_pl_edge *e)
 	if (!o)
 		return NULL;
 	ret |= jset(o, "inode", juint(e->ino));
+	ret |= jset(o, "reader_inode", juint(e->rino));
 	ret |= jset(o, "kind", json_object_new_string(e->kind));
 	ret |= jset(o, "writer_pid", juint((uint64_t)e->writer));
 	ret |= jset(o, "reader_pid", juint((uint64_t)e->reader));

@@ -46,7 +46,8 @@ struct pt_pl_node {
 };
 
 struct pt_pl_edge {
-	uint64_t ino;
+	uint64_t ino; /* the writer's inode */
+	uint64_t rino; /* the reader's (a unix socket's peer; a pipe: ino) */
 	const char *kind; /* "pipe", "fifo", "socket" */
 	pid_t writer, reader;
 	bool writer_known, reader_known; /* its waits were traced */

@@ -260,6 +260,103 @@ static void test_procs_slow_sink(void **state)
 	run_procs("sink=4000", "sink", false);
 }
 
+/* ---------------------------------------------------------- socketpair */
+
+#define SOCKPAIR PT_BUILD_DIR "/tests/integration/prog_sockpair"
+
+/* Process pid's time blocked on its sockets by pipetrace (direction dir:
+ * "pipe_read_ns" or "pipe_write_ns") against its own clocks' (wall less
+ * CPU less run queue, around each call). */
+static void check_blocked(json_object *rep, json_object *self, const char *dir,
+			  const char *mine)
+{
+	pid_t pid = (pid_t)ptest_u64(self, "pid");
+	uint64_t tol = ptest_u64(self, "wall_ns") / 40 + 15 * MS;
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s %s",
+		 json_object_get_string(member(self, "role")), dir);
+	assert_near(what, ptest_u64(node_of(rep, pid), dir),
+		    ptest_u64(self, mine), tol);
+}
+
+/*
+ * pipetrace -- prog_sockpair with one side slow: the writer streams 32 MiB
+ * through a socketpair to its child, which sends 8 bytes back. The edges
+ * each way (kind socket, each end's inode), their bytes (exact, or null in
+ * light mode), each side's blocked time against its own clocks, the stage
+ * calls exactly, the slow side the bottleneck.
+ */
+static void run_sockpair(const char *slow, bool exact)
+{
+	char jpath[64], out[64], wpath[80], rpath[80];
+	char *argv[] = {
+		PTEST_PIPETRACE, "--syscalls", exact ? "exact" : "light",
+		"--json",	 jpath,	       "--",
+		SOCKPAIR,	 out,	       "33554432",
+		(char *)slow,	 "1000000",    NULL
+	};
+	json_object *rep, *w, *r, *e;
+	pid_t wp, rp;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(out, sizeof(out), ".sock");
+	snprintf(wpath, sizeof(wpath), "%s.writer", out);
+	snprintf(rpath, sizeof(rpath), "%s.reader", out);
+	ptest_run_ok(argv, 120, NULL, NULL);
+	rep = ptest_take_json(jpath);
+	w = ptest_take_json(wpath);
+	r = ptest_take_json(rpath);
+	wp = (pid_t)ptest_u64(w, "pid");
+	rp = (pid_t)ptest_u64(r, "pid");
+	e = edge_of(rep, wp, rp);
+	assert_string_equal(json_object_get_string(member(e, "kind")),
+			    "socket");
+	assert_true(ptest_u64(e, "inode") != ptest_u64(e, "reader_inode"));
+	assert_true(ptest_u64(edge_of(rep, rp, wp), "inode") ==
+		    ptest_u64(e, "reader_inode"));
+	if (exact) {
+		assert_int_equal(ptest_u64(e, "bytes"), ptest_u64(w, "sent"));
+		assert_int_equal(ptest_u64(edge_of(rep, rp, wp), "bytes"),
+				 ptest_u64(r, "sent"));
+	} else {
+		assert_null(member(e, "bytes"));
+	}
+	assert_int_equal(ptest_u64(r, "received"), ptest_u64(w, "sent"));
+	check_blocked(rep, w, "pipe_write_ns", "send_block_ns");
+	check_blocked(rep, w, "pipe_read_ns", "recv_block_ns");
+	check_blocked(rep, r, "pipe_read_ns", "recv_block_ns");
+	check_blocked(rep, r, "pipe_write_ns", "send_block_ns");
+	assert_near("edge writer blocked", ptest_u64(e, "writer_blocked_ns"),
+		    ptest_u64(w, "send_block_ns"),
+		    ptest_u64(w, "wall_ns") / 40 + 15 * MS);
+	assert_near("edge reader starved", ptest_u64(e, "reader_starved_ns"),
+		    ptest_u64(r, "recv_block_ns"),
+		    ptest_u64(r, "wall_ns") / 40 + 15 * MS);
+	assert_int_equal(proc_calls(rep, wp, "stage_produce"),
+			 ptest_u64(w, "calls"));
+	assert_int_equal(proc_calls(rep, rp, "stage_consume"),
+			 ptest_u64(r, "calls"));
+	assert_int_equal(bottleneck_pid(rep),
+			 !strcmp(slow, "writer") ? wp : rp);
+	json_object_put(rep);
+	json_object_put(w);
+	json_object_put(r);
+}
+
+/* A slow reader: the writer is held back on a full socket; bytes counted. */
+static void test_sockpair_slow_reader(void **state)
+{
+	run_sockpair("reader", true);
+}
+
+/* A slow writer: the reader is starved on an empty socket; light mode. */
+static void test_sockpair_slow_writer(void **state)
+{
+	run_sockpair("writer", false);
+}
+
 /* -------------------------------------------------------------- pigz */
 
 struct cpu_reading {
@@ -658,6 +755,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procs_slow_ingest),
 		cmocka_unit_test(test_procs_slow_sink),
+		cmocka_unit_test(test_sockpair_slow_reader),
+		cmocka_unit_test(test_sockpair_slow_writer),
 		cmocka_unit_test(test_pigz_middle),
 		cmocka_unit_test(test_pigz_cat_blocked),
 		cmocka_unit_test(test_pigz_launched),
