@@ -31,7 +31,8 @@
 struct pt_report;
 
 struct pt_pl_node {
-	pid_t pid;
+	pid_t pid; /* as pipetrace's PID namespace names it (/proc) */
+	uint32_t kpid; /* as the kernel does (the report's processes), or 0 */
 	const char *name; /* command line, or NULL */
 	bool traced; /* its pipe waits are measured */
 	bool cpu_known; /* oncpu/runq read over span_ns */

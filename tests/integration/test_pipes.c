@@ -263,6 +263,38 @@ static void test_procs_slow_sink(void **state)
 /* ---------------------------------------------------------- socketpair */
 
 #define SOCKPAIR PT_BUILD_DIR "/tests/integration/prog_sockpair"
+#define UNSHARE "/usr/bin/unshare" /* util-linux */
+
+/* Skips the test, saying why, unless `unshare --pid --fork --mount-proc`
+ * runs here. */
+static void require_unshare(void)
+{
+	char *argv[] = { UNSHARE, "--pid", "--fork", "--mount-proc",
+			 "/bin/true", NULL };
+	char *err = NULL;
+
+	if (ptest_run(argv, 30, NULL, &err)) {
+		print_message("[  SKIP    ] unshare --pid --fork --mount-proc "
+			      "does not run here: %s\n",
+			      err ? err : "");
+		free(err);
+		skip();
+	}
+	free(err);
+}
+
+/* The kernel's id of process pid of the pipeline (in the initial PID
+ * namespace the same; inside another one, another). */
+static pid_t kernel_pid(json_object *rep, pid_t pid, bool pidns)
+{
+	pid_t k = (pid_t)ptest_u64(node_of(rep, pid), "kernel_pid");
+
+	if (pidns)
+		assert_true(k != pid);
+	else
+		assert_int_equal(k, pid);
+	return k;
+}
 
 /* Process pid's time blocked on its sockets by pipetrace (direction dir:
  * "pipe_read_ns" or "pipe_write_ns") against its own clocks' (wall less
@@ -287,11 +319,13 @@ static void check_blocked(json_object *rep, json_object *self, const char *dir,
  * light mode), each side's blocked time against its own clocks, the stage
  * calls exactly, the slow side the bottleneck.
  */
-static void run_sockpair(const char *slow, bool exact)
+static void run_sockpair(const char *slow, bool exact, bool pidns)
 {
 	char jpath[64], out[64], wpath[80], rpath[80];
 	char *argv[] = {
-		PTEST_PIPETRACE, "--syscalls", exact ? "exact" : "light",
+		UNSHARE,	 "--pid",      "--fork",
+		"--mount-proc",	 PTEST_PIPETRACE,
+		"--syscalls",	 exact ? "exact" : "light",
 		"--json",	 jpath,	       "--",
 		SOCKPAIR,	 out,	       "33554432",
 		(char *)slow,	 "1000000",    NULL
@@ -300,11 +334,13 @@ static void run_sockpair(const char *slow, bool exact)
 	pid_t wp, rp;
 
 	PTEST_REQUIRE_TRACING();
+	if (pidns)
+		require_unshare();
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_tmp_path(out, sizeof(out), ".sock");
 	snprintf(wpath, sizeof(wpath), "%s.writer", out);
 	snprintf(rpath, sizeof(rpath), "%s.reader", out);
-	ptest_run_ok(argv, 120, NULL, NULL);
+	ptest_run_ok(pidns ? argv : argv + 4, 120, NULL, NULL);
 	rep = ptest_take_json(jpath);
 	w = ptest_take_json(wpath);
 	r = ptest_take_json(rpath);
@@ -334,9 +370,12 @@ static void run_sockpair(const char *slow, bool exact)
 	assert_near("edge reader starved", ptest_u64(e, "reader_starved_ns"),
 		    ptest_u64(r, "recv_block_ns"),
 		    ptest_u64(r, "wall_ns") / 40 + 15 * MS);
-	assert_int_equal(proc_calls(rep, wp, "stage_produce"),
+	/* the processes' table names them by the kernel's ids */
+	assert_int_equal(proc_calls(rep, kernel_pid(rep, wp, pidns),
+				    "stage_produce"),
 			 ptest_u64(w, "calls"));
-	assert_int_equal(proc_calls(rep, rp, "stage_consume"),
+	assert_int_equal(proc_calls(rep, kernel_pid(rep, rp, pidns),
+				    "stage_consume"),
 			 ptest_u64(r, "calls"));
 	assert_int_equal(bottleneck_pid(rep),
 			 !strcmp(slow, "writer") ? wp : rp);
@@ -348,13 +387,22 @@ static void run_sockpair(const char *slow, bool exact)
 /* A slow reader: the writer is held back on a full socket; bytes counted. */
 static void test_sockpair_slow_reader(void **state)
 {
-	run_sockpair("reader", true);
+	run_sockpair("reader", true, false);
 }
 
 /* A slow writer: the reader is starved on an empty socket; light mode. */
 static void test_sockpair_slow_writer(void **state)
 {
-	run_sockpair("writer", false);
+	run_sockpair("writer", false, false);
+}
+
+/* pipetrace in a PID namespace of its own (unshare), the pair launched in
+ * it: the graph by the namespace's ids (the ones the programs see as their
+ * own), the waits, bytes and calls (the BPF side's, by the kernel's ids)
+ * theirs. */
+static void test_sockpair_pidns(void **state)
+{
+	run_sockpair("reader", true, true);
 }
 
 /* -------------------------------------------------------------- pigz */
@@ -757,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_procs_slow_sink),
 		cmocka_unit_test(test_sockpair_slow_reader),
 		cmocka_unit_test(test_sockpair_slow_writer),
+		cmocka_unit_test(test_sockpair_pidns),
 		cmocka_unit_test(test_pigz_middle),
 		cmocka_unit_test(test_pigz_cat_blocked),
 		cmocka_unit_test(test_pigz_launched),

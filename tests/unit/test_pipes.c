@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "collect/pipes.h"
+#include "collect/pipewait.h"
 #include "collect/unixdiag.h"
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -542,6 +543,40 @@ static void test_refresh_gone(void **state)
 	pt_pipes__free(&g);
 }
 
+/* ------------------------------------------------------------- ids */
+
+/* A kernel that numbers every process 1000000 above pipetrace's
+ * namespace. */
+static int shifted(void *ctx, pid_t id, uint32_t *out)
+{
+	*out = (uint32_t)id + *(const uint32_t *)ctx;
+	return 0;
+}
+
+/* Kernel ids back to the namespace's through /proc, once; an id no
+ * process of the namespace has is -ESRCH; without a translator, the
+ * same id. */
+static void test_pipewait_ids(void **state)
+{
+	uint32_t shift = 1000000;
+	struct pt_pipewait_ids ids = { shifted, &shift };
+	struct pt_pipewait pw;
+	pid_t id = 0;
+
+	pt_pipewait__init(&pw, &ids);
+	assert_int_equal(pt_pipewait__id_of(&pw, (uint32_t)getpid() + shift,
+					    &id),
+			 0);
+	assert_int_equal(id, getpid());
+	assert_true(pw.npairs > 0);
+	assert_int_equal(pt_pipewait__id_of(&pw, 1, &id), -ESRCH);
+	pt_pipewait__free(&pw);
+	pt_pipewait__init(&pw, NULL);
+	assert_int_equal(pt_pipewait__id_of(&pw, 77, &id), 0);
+	assert_int_equal(id, 77);
+	pt_pipewait__free(&pw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_link_synthetic),
 		cmocka_unit_test(test_refresh_closed),
 		cmocka_unit_test(test_refresh_gone),
+		cmocka_unit_test(test_pipewait_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
