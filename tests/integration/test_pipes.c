@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -113,6 +114,93 @@ static void assert_near(const char *what, uint64_t got, uint64_t want,
 
 /* ----------------------------------------------------------- refpipe */
 
+/* Stage name's row in process pid of the report (JSON `processes`), or
+ * NULL when that process has none. */
+static json_object *proc_stage(json_object *rep, pid_t pid, const char *name)
+{
+	json_object *procs = member(rep, "processes"), *stages;
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *p = json_object_array_get_idx(procs, i);
+
+		if ((pid_t)ptest_u64(p, "pid") != pid)
+			continue;
+		stages = member(p, "stages");
+		for (size_t k = 0; k < json_object_array_length(stages); k++) {
+			json_object *st = json_object_array_get_idx(stages, k);
+
+			if (!strcmp(json_object_get_string(member(st, "stage")),
+				    name))
+				return st;
+		}
+		return NULL;
+	}
+	fail_msg("pid %d not in the report's processes", (int)pid);
+	return NULL;
+}
+
+/* Member key of the stage's breakdown_ns per call (0 if null). */
+static double per_call(json_object *bd, const char *key, uint64_t calls)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(bd, key, &v) || !v || !calls)
+		return 0;
+	return (double)json_object_get_uint64(v) / (double)calls;
+}
+
+/*
+ * Stage name's mean latency in process pid against the process's own
+ * clock (wall_ns / calls): within 3% or 2 us, as for one process
+ * (test_trace). Above the truth, also what the report shows the probes
+ * added per call beyond the calibrated cost it takes off: the stage's
+ * run-queue time (a call preempted inside the probe, outside refpipe's
+ * clock reads) and its on-CPU time beyond the process's own CPU clock in
+ * the stage (CLOCK_THREAD_CPUTIME_ID: the probe's cost over its
+ * calibration, which cache misses after context switches raise on a loaded
+ * machine: 1-4 us a call here under two CPU hogs, a fifth of a 5 us
+ * stage). Each stage of --procs runs in one process only, so the stage's
+ * breakdown is that process's.
+ */
+static void check_mean(json_object *rep, pid_t pid, const char *name,
+		       json_object *truth)
+{
+	json_object *row = proc_stage(rep, pid, name), *bd = NULL;
+	double want, got, tol, runq = 0, cpu_over = 0;
+
+	uint64_t wall = ptest_u64(truth, "wall_ns");
+	uint64_t calls = ptest_u64(truth, "calls");
+
+	assert_non_null(row);
+	/* The call that carried the kernel's one-time uprobe setup in a
+	 * forked process, its first, is out of pipetrace's latencies: out
+	 * of the truth's too. */
+	assert_true(ptest_u64(row, "setup_calls") <= 1);
+	if (ptest_u64(row, "setup_calls") && calls > 1) {
+		wall -= ptest_u64(truth, "first_wall_ns");
+		calls--;
+	}
+	want = (double)wall / (double)calls;
+	got = (double)ptest_u64(row, "mean_ns");
+	tol = fmax(0.03 * want, 2000.0);
+	if (json_object_object_get_ex(ptest_stage(rep, name), "breakdown_ns",
+				      &bd)) {
+		runq = per_call(bd, "runqueue", ptest_u64(row, "calls"));
+		cpu_over = per_call(bd, "on_cpu", ptest_u64(row, "calls")) -
+			   (double)ptest_u64(truth, "cpu_ns") /
+				   (double)ptest_u64(truth, "calls");
+	}
+	print_message("  %s: mean %.0f ns, truth %.0f ns (%+.2f%%), run "
+		      "queue %.0f ns, on CPU beyond its own %.0f ns per call\n",
+		      name, got, want, (got - want) / want * 100, runq,
+		      cpu_over);
+	if (got > want)
+		tol += runq + fmax(cpu_over, 0);
+	if (fabs(got - want) > tol)
+		fail_msg("%s: mean %.0f ns, truth %.0f ns, tolerance %.0f ns",
+			 name, got, want, tol);
+}
+
 /* Calls of stage name in process pid of the report (JSON `processes`; 0
  * when that process has no row for it). */
 static uint64_t proc_calls(json_object *rep, pid_t pid, const char *name)
@@ -139,8 +227,11 @@ static uint64_t proc_calls(json_object *rep, pid_t pid, const char *name)
 }
 
 /* One process of refpipe --procs against its own self-report: its pipe
- * waits (until woken, then for a CPU; its own clock around read/write sees
- * both, plus the copying) and each stage's calls, exactly. */
+ * waits until woken against the time it was blocked in read/write (its own
+ * clocks: wall less CPU less run queue), then with the run-queue wait
+ * after the wakeup never above its wall time in them (which also has the
+ * copying, and any preemption inside the call); each stage's calls,
+ * exactly, and mean latency (check_mean). */
 static void check_proc(json_object *rep, json_object *self)
 {
 	static const char *const stages[] = {
@@ -149,19 +240,21 @@ static void check_proc(json_object *rep, json_object *self)
 	};
 	json_object *me = member(self, "process"), *node;
 	pid_t pid = (pid_t)ptest_u64(me, "pid");
-	uint64_t tol = ptest_u64(me, "wall_ns") / 10 + 30 * MS;
+	uint64_t tol = ptest_u64(me, "wall_ns") / 40 + 15 * MS;
 	print_message("  %s (pid %d):\n",
 		      json_object_get_string(member(me, "role")), (int)pid);
 	node = node_of(rep, pid);
 	assert_true(json_object_get_boolean(member(node, "traced")));
-	assert_near("read wait",
-		    ptest_u64(node, "pipe_read_ns") +
-			    ptest_u64(node, "pipe_read_runqueue_ns"),
-		    ptest_u64(me, "pipe_read_wait_ns"), tol);
-	assert_near("write wait",
-		    ptest_u64(node, "pipe_write_ns") +
-			    ptest_u64(node, "pipe_write_runqueue_ns"),
-		    ptest_u64(me, "pipe_write_wait_ns"), tol);
+	assert_near("read blocked", ptest_u64(node, "pipe_read_ns"),
+		    ptest_u64(me, "pipe_read_block_ns"), tol);
+	assert_near("write blocked", ptest_u64(node, "pipe_write_ns"),
+		    ptest_u64(me, "pipe_write_block_ns"), tol);
+	assert_true(ptest_u64(node, "pipe_read_ns") +
+			    ptest_u64(node, "pipe_read_runqueue_ns") <=
+		    ptest_u64(me, "pipe_read_wait_ns") + tol);
+	assert_true(ptest_u64(node, "pipe_write_ns") +
+			    ptest_u64(node, "pipe_write_runqueue_ns") <=
+		    ptest_u64(me, "pipe_write_wait_ns") + tol);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		print_message("  %s: %llu calls\n", stages[i],
 			      (unsigned long long)proc_calls(rep, pid,
@@ -169,6 +262,9 @@ static void check_proc(json_object *rep, json_object *self)
 		assert_int_equal(proc_calls(rep, pid, stages[i]),
 				 ptest_u64(ptest_stage(self, stages[i]),
 					   "calls"));
+		if (ptest_u64(ptest_stage(self, stages[i]), "calls"))
+			check_mean(rep, pid, stages[i],
+				   ptest_stage(self, stages[i]));
 	}
 }
 
