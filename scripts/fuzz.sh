@@ -70,7 +70,7 @@ echo "  FUZZCC   $out/fuzz_procmaps"
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_procmaps.c src/symbols/procmaps.c src/util/readfile.c \
 	-o "$out/fuzz_procmaps"
 echo "  FUZZCC   $out/fuzz_elf"
-"$clang" "${cflags[@]}" tests/fuzz/fuzz_elf.c src/symbols/elfsyms.c \
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_elf.c src/symbols/elfsyms.c src/symbols/gopclntab.c \
 	-lelf -ldw -lz -o "$out/fuzz_elf"
 echo "  FUZZCC   $out/fuzz_folded"
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_folded.c src/output/folded.c \
@@ -84,8 +84,8 @@ echo "  FUZZCC   $out/fuzz_procinfo" # /proc/PID/cmdline, status, stat
 echo "  FUZZCC   $out/fuzz_opts" # trace and list options, -s specs
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_opts.c src/cli/opts.c src/cli/cmd_list.c \
 	src/target/spec.c "${core[@]}" -o "$out/fuzz_opts"
-echo "  FUZZCC   $out/fuzz_pipes" # /proc/PID/fd links, fdinfo, schedstat
-"$clang" "${cflags[@]}" tests/fuzz/fuzz_pipes.c src/collect/pipes.c \
+echo "  FUZZCC   $out/fuzz_pipes" # /proc/PID/fd links, fdinfo, schedstat, sock_diag
+"$clang" "${cflags[@]}" tests/fuzz/fuzz_pipes.c src/collect/pipes.c src/collect/unixdiag.c \
 	src/util/readfile.c "${core[@]}" -o "$out/fuzz_pipes"
 echo "  FUZZCC   $out/fuzz_symbolize" # symbolize.c on hostile objects
 "$clang" "${cflags[@]}" tests/fuzz/fuzz_symbolize.c src/symbols/symbolize.c \

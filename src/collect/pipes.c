@@ -15,6 +15,7 @@
 
 #include "collect/pipes.h"
 #include "collect/procinfo.h"
+#include "collect/unixdiag.h"
 #include "util/readfile.h"
 
 #define FDINFO_MAX 4096 /* fdinfo of a pipe: a few lines */
@@ -163,8 +164,7 @@ static int add_end(struct pt_pipe_graph *g, pid_t pid, uint64_t ino,
 		g->ends = e;
 		g->ends_cap = cap;
 	}
-	g->ends[g->nends++] =
-		(struct pt_pipe_end){ pid, ino, kind, mode ? mode : 0 };
+	g->ends[g->nends++] = (struct pt_pipe_end){ pid, ino, kind, mode, 0 };
 	return 0;
 }
 
@@ -363,18 +363,22 @@ const struct pt_pipe_proc *pt_pipes__proc(const struct pt_pipe_graph *g,
 	return NULL;
 }
 
-/* The inodes of g's ends, sorted and unique, in *out (malloc'ed). */
+/* The inodes of g's ends and of their sockets' peers, sorted and unique,
+ * in *out (malloc'ed). */
 static int inode_set(const struct pt_pipe_graph *g, uint64_t **out, size_t *n)
 {
-	uint64_t *v = calloc(g->nends ? g->nends : 1, sizeof(*v));
-	size_t k = 0;
+	uint64_t *v = calloc(2 * g->nends + 1, sizeof(*v));
+	size_t k = 0, m = 0;
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < g->nends; i++)
-		v[i] = g->ends[i].ino;
-	qsort(v, g->nends, sizeof(*v), cmp_u64);
-	for (size_t i = 0; i < g->nends; i++)
+	for (size_t i = 0; i < g->nends; i++) {
+		v[m++] = g->ends[i].ino;
+		if (g->ends[i].peer)
+			v[m++] = g->ends[i].peer;
+	}
+	qsort(v, m, sizeof(*v), cmp_u64);
+	for (size_t i = 0; i < m; i++)
 		if (!k || v[k - 1] != v[i])
 			v[k++] = v[i];
 	*out = v;
@@ -420,6 +424,41 @@ static int scan_others(struct pt_pipe_graph *g, const pid_t *traced,
 	return ret;
 }
 
+void pt_pipes__set_peers(struct pt_pipe_graph *g,
+			 const struct pt_unix_peers *peers)
+{
+	for (size_t i = 0; i < g->nends; i++) {
+		struct pt_pipe_end *e = &g->ends[i];
+		uint64_t p;
+
+		if (e->kind != PT_PIPE_KIND_SOCK)
+			continue;
+		p = pt_unixdiag__peer(peers, e->ino);
+		if (p)
+			e->peer = p;
+	}
+}
+
+static bool has_socket(const struct pt_pipe_graph *g)
+{
+	for (size_t i = 0; i < g->nends; i++)
+		if (g->ends[i].kind == PT_PIPE_KIND_SOCK)
+			return true;
+	return false;
+}
+
+/* The peers of g's sockets from the kernel, if g has any; a dump that
+ * fails leaves them unpaired (no socket edges), not the graph. */
+static void find_peers(struct pt_pipe_graph *g)
+{
+	struct pt_unix_peers peers;
+
+	if (!has_socket(g) || pt_unixdiag__dump(&peers))
+		return;
+	pt_pipes__set_peers(g, &peers);
+	pt_unixdiag__free(&peers);
+}
+
 int pt_pipes__discover(struct pt_pipe_graph *g, const pid_t *traced,
 		       size_t ntraced)
 {
@@ -434,10 +473,13 @@ int pt_pipes__discover(struct pt_pipe_graph *g, const pid_t *traced,
 		if (ret == -ENOMEM)
 			return ret;
 	}
+	find_peers(g);
 	ret = inode_set(g, &inos, &ninos);
 	if (!ret && ninos)
 		ret = scan_others(g, traced, ntraced, inos, ninos);
 	free(inos);
+	if (!ret)
+		find_peers(g);
 	return ret ? ret : pt_pipes__link(g);
 }
 
@@ -534,13 +576,25 @@ static bool traced_pid(const struct pt_pipe_graph *g, pid_t pid)
 	return p && p->traced;
 }
 
-/* Whether a writes into b's pipe: the same inode, two processes, one of
- * them traced (two others sharing a pipe, a shell and its terminal's
- * reader, are not the traced pipeline's). */
+/* Whether a's inode carries data into b's: a pipe's one inode, or a
+ * unix socket's two ends (two processes sharing one socket's inode are on
+ * the same side of it, not an edge). */
+static bool joined(const struct pt_pipe_end *a, const struct pt_pipe_end *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind != PT_PIPE_KIND_SOCK)
+		return a->ino == b->ino;
+	return a->ino != b->ino && (a->peer == b->ino || b->peer == a->ino);
+}
+
+/* Whether a writes into b's pipe: two processes, one of them traced (two
+ * others sharing a pipe, a shell and its terminal's reader, are not the
+ * traced pipeline's). */
 static bool is_edge(const struct pt_pipe_graph *g, const struct pt_pipe_end *a,
 		    const struct pt_pipe_end *b)
 {
-	return a->ino == b->ino && a->pid != b->pid && (a->mode & PT_PIPE_W) &&
+	return joined(a, b) && a->pid != b->pid && (a->mode & PT_PIPE_W) &&
 	       (b->mode & PT_PIPE_R) &&
 	       (traced_pid(g, a->pid) || traced_pid(g, b->pid));
 }
@@ -567,9 +621,9 @@ int pt_pipes__link(struct pt_pipe_graph *g)
 			const struct pt_pipe_end *b = &g->ends[r];
 
 			if (is_edge(g, a, b))
-				g->edges[g->nedges++] =
-					(struct pt_pipe_edge){ a->ino, a->kind,
-							       a->pid, b->pid };
+				g->edges[g->nedges++] = (struct pt_pipe_edge){
+					a->ino, a->kind, a->pid, b->pid, b->ino
+				};
 		}
 	}
 	return 0;

@@ -9,7 +9,9 @@
  * the open mode: O_RDONLY reads, O_WRONLY writes, O_RDWR (and a socket)
  * both. The traced processes are scanned whole; every other process is
  * scanned for the inodes they hold, which finds the other end of each
- * pipe. Data is keyed by pid: any number of traced processes.
+ * pipe. A unix socket's two ends are two inodes: the kernel pairs them
+ * (unixdiag.h), and each connected pair is two edges, one each way. Data
+ * is keyed by pid: any number of traced processes.
  *
  * /proc is written by others: the parsers below are pure functions over a
  * buffer (fuzzed in tests/fuzz/fuzz_pipes.c), the readers bounded.
@@ -24,6 +26,8 @@
 
 #include "pipetrace_pipes.h"
 
+struct pt_unix_peers;
+
 #define PT_PIPE_R 1u /* the fd reads */
 #define PT_PIPE_W 2u /* the fd writes */
 /* Named FIFOs, to tell them from pipe:[INO] in pt_pipe_end.kind. */
@@ -35,6 +39,7 @@ struct pt_pipe_end {
 	uint64_t ino;
 	uint32_t kind; /* PT_PIPE_KIND_FIFO, _SOCK or _NAMED */
 	uint32_t mode; /* PT_PIPE_R | PT_PIPE_W */
+	uint64_t peer; /* a unix socket's other end (its inode), or 0 */
 };
 
 /* A process of the graph and its CPU time (schedstat, summed over its
@@ -49,11 +54,14 @@ struct pt_pipe_proc {
 	uint64_t runq0_ns, runq1_ns; /* run-queue time */
 };
 
-/* A pipe from one writing process to one reading process. */
+/* A pipe from one writing process to one reading process: the writer's
+ * inode, and the reader's (the same for a pipe or FIFO; for a unix socket
+ * the writer's socket's peer). */
 struct pt_pipe_edge {
 	uint64_t ino;
 	uint32_t kind;
 	pid_t writer, reader;
+	uint64_t rino;
 };
 
 struct pt_pipe_graph {
@@ -88,8 +96,13 @@ int pt_pipes__discover(struct pt_pipe_graph *g, const pid_t *traced,
  * pipe or received one since). 0 or -errno. */
 int pt_pipes__refresh(struct pt_pipe_graph *g, const pid_t *traced,
 		      size_t ntraced);
-/* Builds g->edges from g->ends: every writer to every other reader of an
- * inode, where one of the two is traced (g->procs). 0 or -ENOMEM. */
+/* Sets the peer of g's socket ends from the kernel's pairs (unixdiag.h;
+ * an end the kernel does not list keeps the peer it had). */
+void pt_pipes__set_peers(struct pt_pipe_graph *g,
+			 const struct pt_unix_peers *peers);
+/* Builds g->edges from g->ends: every writer to every other reader of a
+ * pipe's inode, and every socket end to its peer's holders (both ways),
+ * where one of the two processes is traced (g->procs). 0 or -ENOMEM. */
 int pt_pipes__link(struct pt_pipe_graph *g);
 /* Takes a CPU reading of every process still there. */
 void pt_pipes__sample(struct pt_pipe_graph *g);

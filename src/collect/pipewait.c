@@ -2,6 +2,7 @@
 /*
  * pipewait.c - the pipes around the traced processes (see pipewait.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,102 @@ long pt_pipewait__splice_nr(void)
 	return SYS_splice;
 }
 
-int pt_pipewait__begin(struct pt_pipewait *pw, const pid_t *traced, size_t n)
+void pt_pipewait__init(struct pt_pipewait *pw,
+		       const struct pt_pipewait_ids *ids)
+{
+	memset(pw, 0, sizeof(*pw));
+	if (ids)
+		pw->ids = *ids;
+}
+
+static int add_pair(struct pt_pipewait *pw, pid_t id, uint32_t kid)
+{
+	struct pt_pid_pair *v;
+
+	if (pw->npairs == pw->pairs_cap) {
+		size_t cap = pw->pairs_cap ? 2 * pw->pairs_cap : 16;
+
+		v = reallocarray(pw->pairs, cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pw->pairs = v;
+		pw->pairs_cap = cap;
+	}
+	pw->pairs[pw->npairs++] = (struct pt_pid_pair){ id, kid };
+	return 0;
+}
+
+/* *kid: the kernel's id of process id of pipetrace's namespace, translated
+ * once (while it lives) and then remembered. 0 or -errno. */
+static int kid_of(struct pt_pipewait *pw, pid_t id, uint32_t *kid)
 {
 	int ret;
 
-	memset(pw, 0, sizeof(*pw));
-	ret = pt_pipewait__track(pw, traced, n);
+	if (!pw->ids.kernel_of) {
+		*kid = (uint32_t)id;
+		return 0;
+	}
+	for (size_t i = 0; i < pw->npairs; i++)
+		if (pw->pairs[i].id == id) {
+			*kid = pw->pairs[i].kid;
+			return 0;
+		}
+	ret = pw->ids.kernel_of(pw->ids.ctx, id, kid);
+	return ret ? ret : add_pair(pw, id, *kid);
+}
+
+static bool find_kid(const struct pt_pipewait *pw, uint32_t kid, pid_t *out)
+{
+	for (size_t i = 0; i < pw->npairs; i++)
+		if (pw->pairs[i].kid == kid) {
+			*out = pw->pairs[i].id;
+			return true;
+		}
+	return false;
+}
+
+/* Translates every process of /proc not translated yet. */
+static int pair_all(struct pt_pipewait *pw)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	while (ret != -ENOMEM && (de = readdir(d))) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+		uint32_t kid;
+
+		if (*end || v <= 0 || v > INT32_MAX)
+			continue;
+		ret = kid_of(pw, (pid_t)v, &kid); /* gone meanwhile: skipped */
+	}
+	closedir(d);
+	return ret == -ENOMEM ? ret : 0;
+}
+
+int pt_pipewait__id_of(struct pt_pipewait *pw, uint32_t kid, pid_t *out)
+{
+	int ret;
+
+	if (!pw->ids.kernel_of) {
+		*out = (pid_t)kid;
+		return 0;
+	}
+	if (find_kid(pw, kid, out))
+		return 0;
+	ret = pair_all(pw);
+	if (ret)
+		return ret;
+	return find_kid(pw, kid, out) ? 0 : -ESRCH;
+}
+
+int pt_pipewait__begin(struct pt_pipewait *pw, const pid_t *traced, size_t n)
+{
+	int ret = pt_pipewait__track(pw, traced, n);
+
 	return ret ? ret : pt_pipes__discover(&pw->g, traced, n);
 }
 
@@ -39,6 +130,15 @@ int pt_pipewait__track(struct pt_pipewait *pw, const pid_t *pids, size_t n)
 	if (!v)
 		return -ENOMEM;
 	memcpy(v, pids, n * sizeof(*v));
+	/* their kernel ids while they live (the maps are read at the end) */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t kid;
+
+		if (kid_of(pw, pids[i], &kid) == -ENOMEM) {
+			free(v);
+			return -ENOMEM;
+		}
+	}
 	free(pw->traced);
 	pw->traced = v;
 	pw->ntraced = n;
@@ -61,13 +161,12 @@ uint64_t pt_pipewait__tick(struct pt_pipewait *pw, uint64_t now)
 	return pw->next_sample_ns;
 }
 
-/* The BPF figures of (pid, ino, dir): 0, or -ENOENT if none. */
-static int lookup(int fd, pid_t pid, uint64_t ino, uint32_t dir,
+/* The BPF figures of (process kid of the kernel, ino, dir): 0, or -ENOENT
+ * if none. */
+static int lookup(int fd, uint32_t kid, uint64_t ino, uint32_t dir,
 		  struct pt_pipe_wait *w)
 {
-	struct pt_pipe_key k = { .ino = ino,
-				 .tgid = (uint32_t)pid,
-				 .dir = dir };
+	struct pt_pipe_key k = { .ino = ino, .tgid = kid, .dir = dir };
 
 	memset(w, 0, sizeof(*w));
 	return bpf_map_lookup_elem(fd, &k, w) ? -ENOENT : 0;
@@ -80,25 +179,37 @@ static const char *kind_name(uint32_t kind)
 					    "pipe";
 }
 
-static void fill_edge(struct pt_pl_edge *e, const struct pt_pipe_edge *g,
-		      const struct pt_pipe_graph *gr, int fd, bool bytes)
+/* The kernel's id of a process of the graph, 0 if unknown. */
+static uint32_t kid_known(struct pt_pipewait *pw, pid_t id)
 {
+	uint32_t kid = 0;
+
+	return kid_of(pw, id, &kid) ? 0 : kid;
+}
+
+static void fill_edge(struct pt_pipewait *pw, struct pt_pl_edge *e,
+		      const struct pt_pipe_edge *g, int fd, bool bytes)
+{
+	const struct pt_pipe_graph *gr = &pw->g;
 	const struct pt_pipe_proc *w = pt_pipes__proc(gr, g->writer);
 	const struct pt_pipe_proc *r = pt_pipes__proc(gr, g->reader);
 	struct pt_pipe_wait v;
 
 	memset(e, 0, sizeof(*e));
 	e->ino = g->ino;
+	e->rino = g->rino;
 	e->kind = kind_name(g->kind);
 	e->writer = g->writer;
 	e->reader = g->reader;
 	e->writer_known = w && w->traced;
 	e->reader_known = r && r->traced;
-	if (e->writer_known && !lookup(fd, g->writer, g->ino, 1, &v)) {
+	if (e->writer_known &&
+	    !lookup(fd, kid_known(pw, g->writer), g->ino, 1, &v)) {
 		e->writer_wait_ns = v.wait_ns;
 		e->bytes = v.bytes;
 	}
-	if (e->reader_known && !lookup(fd, g->reader, g->ino, 0, &v)) {
+	if (e->reader_known &&
+	    !lookup(fd, kid_known(pw, g->reader), g->rino, 0, &v)) {
 		e->reader_wait_ns = v.wait_ns;
 		if (!e->writer_known)
 			e->bytes = v.bytes;
@@ -109,7 +220,7 @@ static void fill_edge(struct pt_pl_edge *e, const struct pt_pipe_edge *g,
 
 /* Traced process pid's life within the trace: [*start, *end) since attach,
  * from the processes' table when there is one, else the whole span. */
-static void life_of(const struct pt_pipewait_end *e, pid_t pid,
+static void life_of(const struct pt_pipewait_end *e, uint32_t kid,
 		    uint64_t *start, uint64_t *end)
 {
 	*start = 0;
@@ -117,7 +228,7 @@ static void life_of(const struct pt_pipewait_end *e, pid_t pid,
 	for (size_t i = 0; i < e->nprocs; i++) {
 		const struct pt_proc_info *p = &e->procs[i];
 
-		if ((pid_t)p->pid != pid)
+		if (p->pid != kid)
 			continue;
 		*start = p->start_ns < e->span_ns ? p->start_ns : e->span_ns;
 		if (p->exited && p->end_ns < *end)
@@ -136,7 +247,7 @@ static bool from_threads(struct pt_pl_node *n, const struct pt_pipewait_end *e)
 	for (size_t i = 0; i < e->nthreads; i++) {
 		const struct pt_thread_info *t = &e->threads[i];
 
-		if ((pid_t)t->pid != n->pid)
+		if (t->pid != n->kpid)
 			continue;
 		found = true;
 		n->oncpu_ns += t->busy_ns[PT_PART_USER] +
@@ -155,20 +266,22 @@ static bool from_threads(struct pt_pl_node *n, const struct pt_pipewait_end *e)
 /* Node of process p: its span and CPU time (a traced one's from its
  * threads, else from schedstat: a process started since attach from 0);
  * for a traced one its waits on every pipe it holds. */
-static void fill_node(struct pt_pl_node *n, const struct pt_pipe_proc *p,
-		      const struct pt_pipe_graph *g,
+static void fill_node(struct pt_pipewait *pw, struct pt_pl_node *n,
+		      const struct pt_pipe_proc *p,
 		      const struct pt_pipewait_end *e)
 {
 	uint64_t start, end, cpu0 = p->cpu0_ns, runq0 = p->runq0_ns;
+	const struct pt_pipe_graph *g = &pw->g;
 	struct pt_pipe_wait v;
 
 	memset(n, 0, sizeof(*n));
 	n->pid = p->pid;
+	n->kpid = kid_known(pw, p->pid);
 	n->name = p->name;
 	n->traced = p->traced;
 	n->span_ns = p->t1_ns - p->t0_ns;
 	if (p->traced) {
-		life_of(e, p->pid, &start, &end);
+		life_of(e, n->kpid, &start, &end);
 		n->span_ns = end - start;
 		if (start)
 			cpu0 = runq0 = 0;
@@ -184,7 +297,7 @@ static void fill_node(struct pt_pl_node *n, const struct pt_pipe_proc *p,
 		if (g->ends[i].pid != p->pid)
 			continue;
 		for (uint32_t d = 0; d < PT_PIPE_DIR_NR; d++)
-			if (!lookup(e->fds.waits, p->pid, g->ends[i].ino, d,
+			if (!lookup(e->fds.waits, n->kpid, g->ends[i].ino, d,
 				    &v)) {
 				n->wait_ns[d] += v.wait_ns;
 				n->wait_runq_ns[d] += v.runq_ns;
@@ -247,9 +360,10 @@ int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_end *e)
 	pl->nedges = g->nedges;
 	for (size_t i = 0; i < g->nprocs; i++)
 		if (g->procs[i].traced || on_edge(g, g->procs[i].pid))
-			fill_node(&pl->nodes[pl->nnodes++], &g->procs[i], g, e);
+			fill_node(pw, &pl->nodes[pl->nnodes++], &g->procs[i],
+				  e);
 	for (size_t i = 0; i < g->nedges; i++)
-		fill_edge(&pl->edges[i], &g->edges[i], g, e->fds.waits,
+		fill_edge(pw, &pl->edges[i], &g->edges[i], e->fds.waits,
 			  e->bytes);
 	if (!bpf_map_lookup_elem(e->fds.lost, &k0, &zero))
 		pl->lost = zero;
@@ -260,6 +374,9 @@ void pt_pipewait__free(struct pt_pipewait *pw)
 {
 	pt_pipeline__free(&pw->pl);
 	pt_pipes__free(&pw->g);
+	free(pw->pairs);
+	pw->pairs = NULL;
+	pw->npairs = pw->pairs_cap = 0;
 	free(pw->traced);
 	pw->traced = NULL;
 	pw->ntraced = 0;

@@ -21,7 +21,26 @@
 struct pt_proc_info;
 struct pt_thread_info;
 
+/* Ids: the graph reads /proc, which names processes as pipetrace's PID
+ * namespace does; the BPF side, the processes' table and the threads name
+ * them as the kernel does (the initial namespace). */
+struct pt_pipewait_ids {
+	/* *out: the kernel's id of process id of pipetrace's namespace;
+	 * 0 or -errno. NULL: pipetrace runs in the initial namespace, the
+	 * ids are the same. */
+	int (*kernel_of)(void *ctx, pid_t id, uint32_t *out);
+	void *ctx;
+};
+
+struct pt_pid_pair {
+	pid_t id; /* pipetrace's namespace's */
+	uint32_t kid; /* the kernel's */
+};
+
 struct pt_pipewait {
+	struct pt_pipewait_ids ids;
+	struct pt_pid_pair *pairs; /* ids translated so far */
+	size_t npairs, pairs_cap;
 	struct pt_pipe_graph g;
 	pid_t *traced; /* the traced processes alive now */
 	size_t ntraced;
@@ -50,7 +69,15 @@ struct pt_pipewait_end {
 	size_t nthreads;
 };
 
-/* Starts: the graph around traced[0..n). 0 or -errno. */
+/* Before anything else: how to translate ids (copied; NULL: none). */
+void pt_pipewait__init(struct pt_pipewait *pw,
+		       const struct pt_pipewait_ids *ids);
+/* *out: process kid of the kernel as pipetrace's namespace names it
+ * (looked for in /proc once, then remembered). 0 or -ESRCH (not in the
+ * namespace, or gone), -ENOMEM. */
+int pt_pipewait__id_of(struct pt_pipewait *pw, uint32_t kid, pid_t *out);
+/* Starts: the graph around traced[0..n) (ids of pipetrace's namespace,
+ * as in all that follows). 0 or -errno. */
 int pt_pipewait__begin(struct pt_pipewait *pw, const pid_t *traced, size_t n);
 /* The traced processes alive now, pids[0..n) (processes come and go): the
  * next tick looks for their pipes. 0 or -ENOMEM. */

@@ -29,7 +29,7 @@ static const char *stage_of(const struct pt_report *r,
 	for (size_t i = 0; i < s->nproc_stages; i++) {
 		const struct pt_proc_stage_row *p = &s->proc_stages[i];
 
-		if ((pid_t)p->pid == n->pid && p->stage < r->n && p->calls &&
+		if (p->pid == n->kpid && p->stage < r->n && p->calls &&
 		    (!best || p->wall_ns > best->wall_ns))
 			best = p;
 	}
@@ -105,6 +105,7 @@ static json_object *edge_json(const struct pt_pl_edge *e)
 	if (!o)
 		return NULL;
 	ret |= jset(o, "inode", juint(e->ino));
+	ret |= jset(o, "reader_inode", juint(e->rino));
 	ret |= jset(o, "kind", json_object_new_string(e->kind));
 	ret |= jset(o, "writer_pid", juint((uint64_t)e->writer));
 	ret |= jset(o, "reader_pid", juint((uint64_t)e->reader));
@@ -128,6 +129,7 @@ static json_object *node_json(const struct pt_pl_node *n)
 	if (!o)
 		return NULL;
 	ret |= jset(o, "pid", juint((uint64_t)n->pid));
+	ret |= jset(o, "kernel_pid", n->kpid ? juint(n->kpid) : NULL);
 	ret |= jset(o, "command",
 		    n->name ? json_object_new_string(n->name) : NULL);
 	ret |= jset(o, "traced", json_object_new_boolean(n->traced));

@@ -16,11 +16,19 @@ static const char *proc_comm(const struct pt_report *r, uint32_t pid)
 	return p && p->comm[0] ? p->comm : "?";
 }
 
-static uint64_t row_mean(const struct pt_proc_stage_row *p)
+/* Process row p's mean latency: as the stage's own (report.c), each call
+ * had the least probe cost taken off already; the rest of the probe's
+ * mean cost, its tail, comes off the mean, not below the row's min. */
+static uint64_t row_mean(const struct pt_report *r,
+			 const struct pt_proc_stage_row *p)
 {
-	uint64_t timed = p->calls - p->setup_calls;
+	uint64_t timed = p->calls - p->setup_calls, raw, tail;
 
-	return timed ? p->lat_sum_ns / timed : 0;
+	if (!timed)
+		return 0;
+	raw = p->lat_sum_ns / timed;
+	tail = p->stage < r->n ? r->rows[p->stage].tail_ns : 0;
+	return raw > p->min_ns + tail ? raw - tail : p->min_ns;
 }
 
 void pt_table__proc_rows(FILE *f, int w, const struct pt_report *r, size_t i)
@@ -46,7 +54,7 @@ void pt_table__proc_rows(FILE *f, int w, const struct pt_report *r, size_t i)
 			has_items ? items : "-",
 			pt_fmt_ns(b[0], sizeof(b[0]), p->wall_ns), "-", "-",
 			pt_fmt_ns(b[1], sizeof(b[1]), p->min_ns),
-			pt_fmt_ns(b[2], sizeof(b[2]), row_mean(p)), "-", "-",
+			pt_fmt_ns(b[2], sizeof(b[2]), row_mean(r, p)), "-", "-",
 			"-", pt_fmt_ns(b[3], sizeof(b[3]), p->max_ns),
 			secs > 0 ? (double)p->calls / secs : 0.0, "-");
 	}
@@ -119,7 +127,8 @@ static json_object *proc_stage_json(const struct pt_report *r,
 	ret |= jadd(o, "items", juint(p->items));
 	ret |= jadd(o, "errors", juint(p->errors));
 	ret |= jadd(o, "wall_ns", juint(p->wall_ns));
-	ret |= jadd(o, "mean_ns", juint(row_mean(p)));
+	ret |= jadd(o, "mean_ns", juint(row_mean(r, p)));
+	ret |= jadd(o, "setup_calls", juint(p->setup_calls));
 	ret |= jadd(o, "min_ns", juint(p->min_ns));
 	ret |= jadd(o, "max_ns", juint(p->max_ns));
 	if (ret) {

@@ -210,6 +210,8 @@ void pt_pipeline__edge_line(const struct pt_pipeline *pl,
 	       node_name(pl, e->writer, a, sizeof(a)),
 	       node_name(pl, e->reader, b, sizeof(b)), e->kind,
 	       (unsigned long long)e->ino);
+	if (e->rino != e->ino)
+		append(buf, len, &off, "->%llu", (unsigned long long)e->rino);
 	/* not counted (--syscalls light): "-", never 0 */
 	append(buf, len, &off, ", %s",
 	       e->bytes_known ? fmt_size(sz, sizeof(sz), e->bytes) : "- B");

@@ -31,7 +31,8 @@
 struct pt_report;
 
 struct pt_pl_node {
-	pid_t pid;
+	pid_t pid; /* as pipetrace's PID namespace names it (/proc) */
+	uint32_t kpid; /* as the kernel does (the report's processes), or 0 */
 	const char *name; /* command line, or NULL */
 	bool traced; /* its pipe waits are measured */
 	bool cpu_known; /* oncpu/runq read over span_ns */
@@ -46,7 +47,8 @@ struct pt_pl_node {
 };
 
 struct pt_pl_edge {
-	uint64_t ino;
+	uint64_t ino; /* the writer's inode */
+	uint64_t rino; /* the reader's (a unix socket's peer; a pipe: ino) */
 	const char *kind; /* "pipe", "fifo", "socket" */
 	pid_t writer, reader;
 	bool writer_known, reader_known; /* its waits were traced */

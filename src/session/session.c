@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collect/kpid.h"
 #include "collect/memcollect.h"
 #include "collect/procinfo.h"
 #include "session/session.h"
@@ -594,9 +595,10 @@ static void open_syms(struct pt_session *s)
 	pt_debug("start: symbols opened at %.1f ms", (now_ns() - s->t0) / 1e6);
 }
 
-/* The traced processes alive now into *v (malloc'ed): with several, the
- * BPF side's table (followed children, -p, --comm matches); else the
- * target. 0 or -errno. */
+/* The traced processes alive now into *v (malloc'ed), as pipetrace's PID
+ * namespace names them: with several, the BPF side's table (followed
+ * children, -p, --comm matches; the kernel's ids, translated: one outside
+ * the namespace is left out); else the target. 0 or -errno. */
 static int traced_now(struct pt_session *s, pid_t **v, size_t *n)
 {
 	struct pt_proc_info *p = NULL;
@@ -610,20 +612,42 @@ static int traced_now(struct pt_session *s, pid_t **v, size_t *n)
 		ret = -ENOMEM;
 	if (!ret && !s->several && s->pid > 0)
 		(*v)[(*n)++] = s->pid;
-	for (size_t i = 0; !ret && i < np; i++)
-		if (!p[i].exited)
-			(*v)[(*n)++] = (pid_t)p[i].pid;
+	for (size_t i = 0; !ret && i < np; i++) {
+		pid_t id;
+
+		if (p[i].exited)
+			continue;
+		ret = pt_pipewait__id_of(&s->pipes, p[i].pid, &id);
+		if (!ret)
+			(*v)[(*n)++] = id;
+		if (ret == -ESRCH)
+			ret = 0;
+	}
 	free(p);
+	if (ret) {
+		free(*v);
+		*v = NULL;
+	}
 	return ret;
+}
+
+static int kernel_of(void *ctx, pid_t id, uint32_t *out)
+{
+	return pt_tracer__kernel_tid(ctx, id, out);
 }
 
 /* The pipes around the traced processes (collect/pipewait.h): a failure
  * costs only the pipeline's part of the report. */
 static void pipes_begin(struct pt_session *s)
 {
+	struct pt_pipewait_ids ids = { kernel_of, s->tracer };
 	pid_t *v;
 	size_t n;
-	int ret = traced_now(s, &v, &n);
+	int ret;
+
+	pt_pipewait__init(&s->pipes,
+			  pt_kpid__initial_ns() ? NULL : &ids);
+	ret = traced_now(s, &v, &n);
 
 	if (!ret)
 		ret = pt_pipewait__begin(&s->pipes, v, n);
@@ -700,13 +724,18 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 		return ret;
 	s->start_ns = now_ns();
 	pt_debug("start: attached at %.1f ms", (s->start_ns - s->t0) / 1e6);
-	pt_tracer__start_offcpu(s->tracer);
+	/* A launched command's waits count from its release: before, it
+	 * blocks on pipetrace's hold pipe, which may happen after attach on
+	 * a loaded machine. */
+	if (!s->o->argv)
+		pt_tracer__start_offcpu(s->tracer);
 	/* Every thread, also those that will not run while traced. */
 	if (s->pid && pt_tasks__read(s->pid, &s->tasks, err, errlen))
 		pt_warn("%s", err);
 	tasks_to_kernel_ids(s, &s->tasks);
 	pipes_begin(s);
 	if (s->o->argv) {
+		pt_tracer__start_offcpu(s->tracer);
 		ret = pt_child__release(&s->child);
 		if (ret) {
 			s->fail_code = 127;

@@ -2,7 +2,8 @@
 /*
  * fuzz_pipes.c - libFuzzer harness for the parsers of the pipe graph
  * (collect/pipes.c): /proc/PID/fd link text, /proc/PID/fdinfo/N and
- * /proc/PID/task/TID/schedstat.
+ * /proc/PID/task/TID/schedstat; and of the unix sockets' peers
+ * (collect/unixdiag.c): a NETLINK_SOCK_DIAG datagram.
  *
  * Besides memory safety (ASan/UBSan): errors are -EINVAL and leave the
  * outputs untouched; an accepted link is one of the two kinds and prints
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "collect/pipes.h"
+#include "collect/unixdiag.h"
 #include "fuzz.h"
 
 static void check_link(const char *buf, size_t size)
@@ -57,6 +59,18 @@ static void check_schedstat(const char *buf, size_t size)
 		CHECK(c == 99 && r == 99);
 }
 
+/* A datagram: 1, 0 or a negative errno; what it keeps has a peer. */
+static void check_unixdiag(const char *buf, size_t size)
+{
+	struct pt_unix_peers p = { 0 };
+	int ret = pt_unixdiag__parse(buf, size, &p);
+
+	CHECK(ret <= 1 && ret > -4096);
+	for (size_t i = 0; i < p.n; i++)
+		CHECK(p.v[i].ino && p.v[i].peer);
+	pt_unixdiag__free(&p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* A copy of exactly size bytes: ASan sees any read past the end. */
@@ -68,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_link(buf, size);
 	check_fdinfo(buf, size);
 	check_schedstat(buf, size);
+	check_unixdiag(buf, size);
 	free(buf);
 	return 0;
 }

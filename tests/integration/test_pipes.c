@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -111,33 +112,94 @@ static void assert_near(const char *what, uint64_t got, uint64_t want,
 			 what, got / 1e6, want / 1e6, tol / 1e6);
 }
 
-/* As assert_near(), but got may also fall short of want by slack more:
- * the process's run-queue time outside its pipe waits. Its own clock
- * around read/write also counts a preemption inside the call, which the
- * kernel shows as runnable, not blocked on the pipe; under load that is
- * most of it. */
-static void assert_near_below(const char *what, uint64_t got, uint64_t want,
-			      uint64_t tol, uint64_t slack)
-{
-	print_message("  %s: pipetrace %.1f ms, truth %.1f ms (tolerance "
-		      "%.1f ms, below by the run queue outside pipe waits "
-		      "%.1f ms more)\n",
-		      what, got / 1e6, want / 1e6, tol / 1e6, slack / 1e6);
-	if (got > want + tol || got + tol + slack < want)
-		fail_msg("%s: %.1f ms, truth %.1f ms: outside [-%.1f, +%.1f] ms",
-			 what, got / 1e6, want / 1e6, (tol + slack) / 1e6,
-			 tol / 1e6);
-}
-
-/* A member's u64 value, 0 when it is null. */
-static uint64_t u64_or_0(json_object *o, const char *key)
-{
-	json_object *v = member(o, key);
-
-	return v ? (uint64_t)json_object_get_uint64(v) : 0;
-}
-
 /* ----------------------------------------------------------- refpipe */
+
+/* Stage name's row in process pid of the report (JSON `processes`), or
+ * NULL when that process has none. */
+static json_object *proc_stage(json_object *rep, pid_t pid, const char *name)
+{
+	json_object *procs = member(rep, "processes"), *stages;
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *p = json_object_array_get_idx(procs, i);
+
+		if ((pid_t)ptest_u64(p, "pid") != pid)
+			continue;
+		stages = member(p, "stages");
+		for (size_t k = 0; k < json_object_array_length(stages); k++) {
+			json_object *st = json_object_array_get_idx(stages, k);
+
+			if (!strcmp(json_object_get_string(member(st, "stage")),
+				    name))
+				return st;
+		}
+		return NULL;
+	}
+	fail_msg("pid %d not in the report's processes", (int)pid);
+	return NULL;
+}
+
+/* Member key of the stage's breakdown_ns per call (0 if null). */
+static double per_call(json_object *bd, const char *key, uint64_t calls)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(bd, key, &v) || !v || !calls)
+		return 0;
+	return (double)json_object_get_uint64(v) / (double)calls;
+}
+
+/*
+ * Stage name's mean latency in process pid against the process's own
+ * clock (wall_ns / calls): within 3% or 2 us, as for one process
+ * (test_trace). Above the truth, also what the report shows the probes
+ * added per call beyond the calibrated cost it takes off: the stage's
+ * run-queue time (a call preempted inside the probe, outside refpipe's
+ * clock reads) and its on-CPU time beyond the process's own CPU clock in
+ * the stage (CLOCK_THREAD_CPUTIME_ID: the probe's cost over its
+ * calibration, which cache misses after context switches raise on a loaded
+ * machine: 1-4 us a call here under two CPU hogs, a fifth of a 5 us
+ * stage). Each stage of --procs runs in one process only, so the stage's
+ * breakdown is that process's.
+ */
+static void check_mean(json_object *rep, pid_t pid, const char *name,
+		       json_object *truth)
+{
+	json_object *row = proc_stage(rep, pid, name), *bd = NULL;
+	double want, got, tol, runq = 0, cpu_over = 0;
+
+	uint64_t wall = ptest_u64(truth, "wall_ns");
+	uint64_t calls = ptest_u64(truth, "calls");
+
+	assert_non_null(row);
+	/* The call that carried the kernel's one-time uprobe setup in a
+	 * forked process, its first, is out of pipetrace's latencies: out
+	 * of the truth's too. */
+	assert_true(ptest_u64(row, "setup_calls") <= 1);
+	if (ptest_u64(row, "setup_calls") && calls > 1) {
+		wall -= ptest_u64(truth, "first_wall_ns");
+		calls--;
+	}
+	want = (double)wall / (double)calls;
+	got = (double)ptest_u64(row, "mean_ns");
+	tol = fmax(0.03 * want, 2000.0);
+	if (json_object_object_get_ex(ptest_stage(rep, name), "breakdown_ns",
+				      &bd)) {
+		runq = per_call(bd, "runqueue", ptest_u64(row, "calls"));
+		cpu_over = per_call(bd, "on_cpu", ptest_u64(row, "calls")) -
+			   (double)ptest_u64(truth, "cpu_ns") /
+				   (double)ptest_u64(truth, "calls");
+	}
+	print_message("  %s: mean %.0f ns, truth %.0f ns (%+.2f%%), run "
+		      "queue %.0f ns, on CPU beyond its own %.0f ns per call\n",
+		      name, got, want, (got - want) / want * 100, runq,
+		      cpu_over);
+	if (got > want)
+		tol += runq + fmax(cpu_over, 0);
+	if (fabs(got - want) > tol)
+		fail_msg("%s: mean %.0f ns, truth %.0f ns, tolerance %.0f ns",
+			 name, got, want, tol);
+}
 
 /* Calls of stage name in process pid of the report (JSON `processes`; 0
  * when that process has no row for it). */
@@ -165,8 +227,11 @@ static uint64_t proc_calls(json_object *rep, pid_t pid, const char *name)
 }
 
 /* One process of refpipe --procs against its own self-report: its pipe
- * waits (until woken, then for a CPU; its own clock around read/write sees
- * both, plus the copying) and each stage's calls, exactly. */
+ * waits until woken against the time it was blocked in read/write (its own
+ * clocks: wall less CPU less run queue), then with the run-queue wait
+ * after the wakeup never above its wall time in them (which also has the
+ * copying, and any preemption inside the call); each stage's calls,
+ * exactly, and mean latency (check_mean). */
 static void check_proc(json_object *rep, json_object *self)
 {
 	static const char *const stages[] = {
@@ -175,25 +240,21 @@ static void check_proc(json_object *rep, json_object *self)
 	};
 	json_object *me = member(self, "process"), *node;
 	pid_t pid = (pid_t)ptest_u64(me, "pid");
-	uint64_t tol = ptest_u64(me, "wall_ns") / 10 + 30 * MS;
-	uint64_t rq, pq, rd, wr;
-
+	uint64_t tol = ptest_u64(me, "wall_ns") / 40 + 15 * MS;
 	print_message("  %s (pid %d):\n",
 		      json_object_get_string(member(me, "role")), (int)pid);
 	node = node_of(rep, pid);
 	assert_true(json_object_get_boolean(member(node, "traced")));
-	rd = ptest_u64(node, "pipe_read_ns") +
-	     ptest_u64(node, "pipe_read_runqueue_ns");
-	wr = ptest_u64(node, "pipe_write_ns") +
-	     ptest_u64(node, "pipe_write_runqueue_ns");
-	pq = ptest_u64(node, "pipe_read_runqueue_ns") +
-	     ptest_u64(node, "pipe_write_runqueue_ns");
-	rq = u64_or_0(node, "runqueue_ns");
-	rq = rq > pq ? rq - pq : 0;
-	assert_near_below("read wait", rd, ptest_u64(me, "pipe_read_wait_ns"),
-			  tol, rq);
-	assert_near_below("write wait", wr, ptest_u64(me, "pipe_write_wait_ns"),
-			  tol, rq);
+	assert_near("read blocked", ptest_u64(node, "pipe_read_ns"),
+		    ptest_u64(me, "pipe_read_block_ns"), tol);
+	assert_near("write blocked", ptest_u64(node, "pipe_write_ns"),
+		    ptest_u64(me, "pipe_write_block_ns"), tol);
+	assert_true(ptest_u64(node, "pipe_read_ns") +
+			    ptest_u64(node, "pipe_read_runqueue_ns") <=
+		    ptest_u64(me, "pipe_read_wait_ns") + tol);
+	assert_true(ptest_u64(node, "pipe_write_ns") +
+			    ptest_u64(node, "pipe_write_runqueue_ns") <=
+		    ptest_u64(me, "pipe_write_wait_ns") + tol);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		print_message("  %s: %llu calls\n", stages[i],
 			      (unsigned long long)proc_calls(rep, pid,
@@ -201,6 +262,9 @@ static void check_proc(json_object *rep, json_object *self)
 		assert_int_equal(proc_calls(rep, pid, stages[i]),
 				 ptest_u64(ptest_stage(self, stages[i]),
 					   "calls"));
+		if (ptest_u64(ptest_stage(self, stages[i]), "calls"))
+			check_mean(rep, pid, stages[i],
+				   ptest_stage(self, stages[i]));
 	}
 }
 
@@ -290,6 +354,151 @@ static void test_procs_slow_ingest(void **state)
 static void test_procs_slow_sink(void **state)
 {
 	run_procs("sink=4000", "sink", false);
+}
+
+/* ---------------------------------------------------------- socketpair */
+
+#define SOCKPAIR PT_BUILD_DIR "/tests/integration/prog_sockpair"
+#define UNSHARE "/usr/bin/unshare" /* util-linux */
+
+/* Skips the test, saying why, unless `unshare --pid --fork --mount-proc`
+ * runs here. */
+static void require_unshare(void)
+{
+	char *argv[] = { UNSHARE, "--pid", "--fork", "--mount-proc",
+			 "/bin/true", NULL };
+	char *err = NULL;
+
+	if (ptest_run(argv, 30, NULL, &err)) {
+		print_message("[  SKIP    ] unshare --pid --fork --mount-proc "
+			      "does not run here: %s\n",
+			      err ? err : "");
+		free(err);
+		skip();
+	}
+	free(err);
+}
+
+/* The kernel's id of process pid of the pipeline (in the initial PID
+ * namespace the same; inside another one, another). */
+static pid_t kernel_pid(json_object *rep, pid_t pid, bool pidns)
+{
+	pid_t k = (pid_t)ptest_u64(node_of(rep, pid), "kernel_pid");
+
+	if (pidns)
+		assert_true(k != pid);
+	else
+		assert_int_equal(k, pid);
+	return k;
+}
+
+/* Process pid's time blocked on its sockets by pipetrace (direction dir:
+ * "pipe_read_ns" or "pipe_write_ns") against its own clocks' (wall less
+ * CPU less run queue, around each call). */
+static void check_blocked(json_object *rep, json_object *self, const char *dir,
+			  const char *mine)
+{
+	pid_t pid = (pid_t)ptest_u64(self, "pid");
+	uint64_t tol = ptest_u64(self, "wall_ns") / 40 + 15 * MS;
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s %s",
+		 json_object_get_string(member(self, "role")), dir);
+	assert_near(what, ptest_u64(node_of(rep, pid), dir),
+		    ptest_u64(self, mine), tol);
+}
+
+/*
+ * pipetrace -- prog_sockpair with one side slow: the writer streams 32 MiB
+ * through a socketpair to its child, which sends 8 bytes back. The edges
+ * each way (kind socket, each end's inode), their bytes (exact, or null in
+ * light mode), each side's blocked time against its own clocks, the stage
+ * calls exactly, the slow side the bottleneck.
+ */
+static void run_sockpair(const char *slow, bool exact, bool pidns)
+{
+	char jpath[64], out[64], wpath[80], rpath[80];
+	char *argv[] = {
+		UNSHARE,	 "--pid",      "--fork",
+		"--mount-proc",	 PTEST_PIPETRACE,
+		"--syscalls",	 exact ? "exact" : "light",
+		"--json",	 jpath,	       "--",
+		SOCKPAIR,	 out,	       "33554432",
+		(char *)slow,	 "1000000",    NULL
+	};
+	json_object *rep, *w, *r, *e;
+	pid_t wp, rp;
+
+	PTEST_REQUIRE_TRACING();
+	if (pidns)
+		require_unshare();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(out, sizeof(out), ".sock");
+	snprintf(wpath, sizeof(wpath), "%s.writer", out);
+	snprintf(rpath, sizeof(rpath), "%s.reader", out);
+	ptest_run_ok(pidns ? argv : argv + 4, 120, NULL, NULL);
+	rep = ptest_take_json(jpath);
+	w = ptest_take_json(wpath);
+	r = ptest_take_json(rpath);
+	wp = (pid_t)ptest_u64(w, "pid");
+	rp = (pid_t)ptest_u64(r, "pid");
+	e = edge_of(rep, wp, rp);
+	assert_string_equal(json_object_get_string(member(e, "kind")),
+			    "socket");
+	assert_true(ptest_u64(e, "inode") != ptest_u64(e, "reader_inode"));
+	assert_true(ptest_u64(edge_of(rep, rp, wp), "inode") ==
+		    ptest_u64(e, "reader_inode"));
+	if (exact) {
+		assert_int_equal(ptest_u64(e, "bytes"), ptest_u64(w, "sent"));
+		assert_int_equal(ptest_u64(edge_of(rep, rp, wp), "bytes"),
+				 ptest_u64(r, "sent"));
+	} else {
+		assert_null(member(e, "bytes"));
+	}
+	assert_int_equal(ptest_u64(r, "received"), ptest_u64(w, "sent"));
+	check_blocked(rep, w, "pipe_write_ns", "send_block_ns");
+	check_blocked(rep, w, "pipe_read_ns", "recv_block_ns");
+	check_blocked(rep, r, "pipe_read_ns", "recv_block_ns");
+	check_blocked(rep, r, "pipe_write_ns", "send_block_ns");
+	assert_near("edge writer blocked", ptest_u64(e, "writer_blocked_ns"),
+		    ptest_u64(w, "send_block_ns"),
+		    ptest_u64(w, "wall_ns") / 40 + 15 * MS);
+	assert_near("edge reader starved", ptest_u64(e, "reader_starved_ns"),
+		    ptest_u64(r, "recv_block_ns"),
+		    ptest_u64(r, "wall_ns") / 40 + 15 * MS);
+	/* the processes' table names them by the kernel's ids */
+	assert_int_equal(proc_calls(rep, kernel_pid(rep, wp, pidns),
+				    "stage_produce"),
+			 ptest_u64(w, "calls"));
+	assert_int_equal(proc_calls(rep, kernel_pid(rep, rp, pidns),
+				    "stage_consume"),
+			 ptest_u64(r, "calls"));
+	assert_int_equal(bottleneck_pid(rep),
+			 !strcmp(slow, "writer") ? wp : rp);
+	json_object_put(rep);
+	json_object_put(w);
+	json_object_put(r);
+}
+
+/* A slow reader: the writer is held back on a full socket; bytes counted. */
+static void test_sockpair_slow_reader(void **state)
+{
+	run_sockpair("reader", true, false);
+}
+
+/* A slow writer: the reader is starved on an empty socket; light mode. */
+static void test_sockpair_slow_writer(void **state)
+{
+	run_sockpair("writer", false, false);
+}
+
+/* pipetrace in a PID namespace of its own (unshare), the pair launched in
+ * it: the graph by the namespace's ids (the ones the programs see as their
+ * own), the waits, bytes and calls (the BPF side's, by the kernel's ids)
+ * theirs. */
+static void test_sockpair_pidns(void **state)
+{
+	run_sockpair("reader", true, true);
 }
 
 /* -------------------------------------------------------------- pigz */
@@ -690,6 +899,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procs_slow_ingest),
 		cmocka_unit_test(test_procs_slow_sink),
+		cmocka_unit_test(test_sockpair_slow_reader),
+		cmocka_unit_test(test_sockpair_slow_writer),
+		cmocka_unit_test(test_sockpair_pidns),
 		cmocka_unit_test(test_pigz_middle),
 		cmocka_unit_test(test_pigz_cat_blocked),
 		cmocka_unit_test(test_pigz_launched),

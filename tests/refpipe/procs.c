@@ -8,7 +8,11 @@
  * so that a tracer of processes has a pipeline whose truth it can be held
  * to. Each process times its own read(2) and write(2) calls on the pipes
  * with CLOCK_MONOTONIC (a reader blocked on an empty pipe, a writer on a
- * full one) and writes its own self-report: FILE (this process),
+ * full one), and the part of that it was blocked: less its own CPU time
+ * (CLOCK_THREAD_CPUTIME_ID) and run-queue wait (schedstat), which a loaded
+ * machine makes large (a reader that empties a full pipe wakes its writer,
+ * which can take its CPU before the read returns); and writes its own
+ * self-report: FILE (this process),
  * FILE.ingest and FILE.sink, each with a "process" object (role, pid, pipe
  * waits and bytes).
  *
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -40,6 +45,40 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+/* The clocks around one pipe call: wall, the thread's CPU time and its
+ * run-queue wait (schedstat's second field; 0 if unreadable). */
+struct rp_clocks {
+	uint64_t wall, cpu, runq;
+};
+
+static void read_clocks(const struct rp_proc *pr, struct rp_clocks *c)
+{
+	char buf[128];
+	ssize_t n = pr->schedstat >= 0 ?
+			    pread(pr->schedstat, buf, sizeof(buf) - 1, 0) :
+			    -1;
+	unsigned long long runq = 0;
+
+	c->wall = now_ns(CLOCK_MONOTONIC);
+	c->cpu = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	if (n > 0) {
+		buf[n] = 0;
+		if (sscanf(buf, "%*u %llu", &runq) != 1)
+			runq = 0;
+	}
+	c->runq = runq;
+}
+
+/* Blocked between a and b: wall time less CPU and run queue (0 if the
+ * clocks' granularity makes it negative). */
+static uint64_t blocked_ns(const struct rp_clocks *a, const struct rp_clocks *b)
+{
+	uint64_t busy = (b->cpu - a->cpu) + (b->runq - a->runq);
+	uint64_t wall = b->wall - a->wall;
+
+	return wall > busy ? wall - busy : 0;
+}
+
 /* read(2) exactly len bytes; 1, 0 at a clean end before any byte, or
  * -errno (-EPIPE: the stream ended inside a frame). */
 static int pipe_read(struct rp_proc *pr, int fd, void *buf, size_t len)
@@ -47,10 +86,14 @@ static int pipe_read(struct rp_proc *pr, int fd, void *buf, size_t len)
 	size_t got = 0;
 
 	while (got < len) {
-		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-		ssize_t n = read(fd, (char *)buf + got, len - got);
+		struct rp_clocks c0, c1;
+		ssize_t n;
 
-		pr->read_wait_ns += now_ns(CLOCK_MONOTONIC) - t0;
+		read_clocks(pr, &c0);
+		n = read(fd, (char *)buf + got, len - got);
+		read_clocks(pr, &c1);
+		pr->read_wait_ns += c1.wall - c0.wall;
+		pr->read_block_ns += blocked_ns(&c0, &c1);
 		pr->read_calls++;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -70,10 +113,14 @@ static int pipe_write(struct rp_proc *pr, int fd, const void *buf, size_t len)
 	size_t put = 0;
 
 	while (put < len) {
-		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-		ssize_t n = write(fd, (const char *)buf + put, len - put);
+		struct rp_clocks c0, c1;
+		ssize_t n;
 
-		pr->write_wait_ns += now_ns(CLOCK_MONOTONIC) - t0;
+		read_clocks(pr, &c0);
+		n = write(fd, (const char *)buf + put, len - put);
+		read_clocks(pr, &c1);
+		pr->write_wait_ns += c1.wall - c0.wall;
+		pr->write_block_ns += blocked_ns(&c0, &c1);
 		pr->write_calls++;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -89,12 +136,18 @@ static void proc_begin(struct rp_pipeline *p, const char *role)
 {
 	p->proc.role = role;
 	p->proc.start_ns = now_ns(CLOCK_MONOTONIC);
+	/* this process's thread, after its fork */
+	p->proc.schedstat =
+		open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 }
 
 static void proc_end(struct rp_pipeline *p)
 {
 	p->proc.end_ns = now_ns(CLOCK_MONOTONIC);
 	p->proc.cpu_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	if (p->proc.schedstat >= 0)
+		close(p->proc.schedstat);
+	p->proc.schedstat = -1;
 }
 
 /* ---------------------------------------------------------------- ingest */

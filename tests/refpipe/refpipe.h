@@ -135,6 +135,7 @@ struct rp_stats {
 	uint64_t items; /* sum of returned values */
 	uint64_t wall_ns; /* CLOCK_MONOTONIC inside the function */
 	uint64_t min_wall_ns; /* its fastest call's, or 0 before any */
+	uint64_t first_wall_ns; /* of them, its first call's (in this process) */
 	uint64_t cpu_ns; /* CLOCK_THREAD_CPUTIME_ID inside it */
 	uint64_t sleep_ns; /* CLOCK_MONOTONIC inside the --sleep */
 	uint64_t burn_ns; /* CLOCK_MONOTONIC inside the --cpu-burn */
@@ -226,6 +227,9 @@ struct rp_proc {
 	const char *role; /* NULL: not --procs; "ingest", "transform", "sink" */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC: its run */
 	uint64_t read_wait_ns, write_wait_ns; /* inside pipe read/write */
+	/* of which blocked: less its CPU time and run-queue wait */
+	uint64_t read_block_ns, write_block_ns;
+	int schedstat; /* /proc/thread-self/schedstat, or -1 */
 	uint64_t read_bytes, write_bytes, read_calls, write_calls;
 	uint64_t cpu_ns; /* CLOCK_PROCESS_CPUTIME_ID at its end */
 };

@@ -3,7 +3,8 @@
  * report.c - --self-report: the per-stage ground truth, as JSON.
  *
  *   {"stages": [{"name": "stage_ingest", "calls": N, "items": N,
- *                "wall_ns": N, "min_wall_ns": N, "cpu_ns": N,
+ *                "wall_ns": N, "min_wall_ns": N, "first_wall_ns": N (the
+ *                first call's part of wall_ns), "cpu_ns": N,
  *                "sleep_ns": N, "burn_ns": N,
  *                "burn_cpu_ns": N, "alloc_calls": N, "alloc_bytes": N,
  *                "free_calls": N, "freed_bytes": N}, ... six, in pipeline
@@ -64,6 +65,8 @@ static void report_proc(struct json_object *root, const struct rp_proc *pr)
 	add_u64(o, "cpu_ns", pr->cpu_ns);
 	add_u64(o, "pipe_read_wait_ns", pr->read_wait_ns);
 	add_u64(o, "pipe_write_wait_ns", pr->write_wait_ns);
+	add_u64(o, "pipe_read_block_ns", pr->read_block_ns);
+	add_u64(o, "pipe_write_block_ns", pr->write_block_ns);
 	add_u64(o, "pipe_read_bytes", pr->read_bytes);
 	add_u64(o, "pipe_write_bytes", pr->write_bytes);
 	add_u64(o, "pipe_read_calls", pr->read_calls);
@@ -96,6 +99,7 @@ static struct json_object *report_build(const struct rp_pipeline *p)
 		add_u64(o, "items", s->items);
 		add_u64(o, "wall_ns", s->wall_ns);
 		add_u64(o, "min_wall_ns", s->min_wall_ns);
+		add_u64(o, "first_wall_ns", s->first_wall_ns);
 		add_u64(o, "cpu_ns", s->cpu_ns);
 		add_u64(o, "sleep_ns", s->sleep_ns);
 		add_u64(o, "burn_ns", s->burn_ns);

@@ -91,16 +91,18 @@ static inline long rp_clock_stop(struct rp_pipeline *p, enum rp_stage st,
 {
 	struct rp_stats *s = &p->stats[st];
 	struct timespec wall, cpu;
+	uint64_t d;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 	clock_gettime(CLOCK_MONOTONIC, &wall);
+	d = ts_ns(&wall) - ts_ns(&c->wall);
 	/* Relaxed atomics: exact totals even if a stage ever runs on
 	 * several threads at once (--workers); cheap when uncontended. */
-	__atomic_fetch_add(&s->calls, 1, __ATOMIC_RELAXED);
+	if (!__atomic_fetch_add(&s->calls, 1, __ATOMIC_RELAXED))
+		s->first_wall_ns = d;
 	__atomic_fetch_add(&s->items, (uint64_t)items, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->wall_ns, ts_ns(&wall) - ts_ns(&c->wall),
-			   __ATOMIC_RELAXED);
-	rp_min_wall(s, ts_ns(&wall) - ts_ns(&c->wall));
+	__atomic_fetch_add(&s->wall_ns, d, __ATOMIC_RELAXED);
+	rp_min_wall(s, d);
 	__atomic_fetch_add(&s->cpu_ns, ts_ns(&cpu) - ts_ns(&c->cpu),
 			   __ATOMIC_RELAXED);
 	return items;

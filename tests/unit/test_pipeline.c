@@ -44,6 +44,7 @@ static struct pt_pl_node traced_node(pid_t pid, const char *name, uint64_t rd,
 static struct pt_pl_edge edge(pid_t w, pid_t r)
 {
 	return (struct pt_pl_edge){ .ino = 100 + (uint64_t)w,
+				    .rino = 100 + (uint64_t)w,
 				    .kind = "pipe",
 				    .writer = w,
 				    .reader = r };

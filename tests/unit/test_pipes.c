@@ -17,11 +17,18 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
 #include "collect/pipes.h"
+#include "collect/pipewait.h"
+#include "collect/unixdiag.h"
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #define LIT(s) s, sizeof(s) - 1
 
@@ -104,6 +111,122 @@ static void test_parse_schedstat(void **state)
 	assert_int_equal(pt_pipes__parse_schedstat(LIT(" 1 1"), &c, &r),
 			 -EINVAL);
 	assert_int_equal(pt_pipes__parse_schedstat(LIT(""), &c, &r), -EINVAL);
+}
+
+/* ------------------------------------------------------------ unix diag */
+
+/* One sock_diag message for socket ino (peer: 0, none) into buf at *off. */
+static void put_diag(unsigned char *buf, size_t *off, uint32_t ino,
+		     uint32_t peer)
+{
+	struct nlmsghdr h = { .nlmsg_type = SOCK_DIAG_BY_FAMILY };
+	struct unix_diag_msg m = { .udiag_family = AF_UNIX, .udiag_ino = ino };
+	struct rtattr a = { .rta_len = sizeof(a) + 4,
+			    .rta_type = UNIX_DIAG_PEER };
+	size_t o = *off;
+
+	h.nlmsg_len = sizeof(h) + sizeof(m) + (peer ? a.rta_len : 0);
+	memcpy(buf + o, &h, sizeof(h));
+	memcpy(buf + o + sizeof(h), &m, sizeof(m));
+	if (peer) {
+		memcpy(buf + o + sizeof(h) + sizeof(m), &a, sizeof(a));
+		memcpy(buf + o + sizeof(h) + sizeof(m) + sizeof(a), &peer, 4);
+	}
+	*off = o + ((h.nlmsg_len + 3) & ~3u);
+}
+
+static void put_done(unsigned char *buf, size_t *off)
+{
+	struct nlmsghdr h = { .nlmsg_len = sizeof(h) + 4,
+			      .nlmsg_type = NLMSG_DONE };
+
+	memcpy(buf + *off, &h, sizeof(h));
+	memset(buf + *off + sizeof(h), 0, 4);
+	*off += h.nlmsg_len;
+}
+
+/* Two paired sockets and a listening one (no peer), then the end. */
+static void test_unixdiag_parse(void **state)
+{
+	unsigned char buf[512];
+	struct pt_unix_peers p = { 0 };
+	size_t off = 0;
+
+	put_diag(buf, &off, 7, 8);
+	put_diag(buf, &off, 9, 0);
+	put_diag(buf, &off, 8, 7);
+	assert_int_equal(pt_unixdiag__parse(buf, off, &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_true(p.v[0].ino == 7 && p.v[0].peer == 8);
+	assert_true(p.v[1].ino == 8 && p.v[1].peer == 7);
+	off = 0;
+	put_done(buf, &off);
+	assert_int_equal(pt_unixdiag__parse(buf, off, &p), 1);
+	assert_int_equal(p.n, 2);
+	pt_unixdiag__free(&p);
+}
+
+/* Lengths that lie, an error message, a wrong family: refused, nothing
+ * read past the buffer (ASan in the fuzzer checks the rest). */
+static void test_unixdiag_hostile(void **state)
+{
+	unsigned char buf[512];
+	struct pt_unix_peers p = { 0 };
+	struct nlmsghdr h;
+	struct nlmsgerr e = { .error = -EPERM };
+	size_t off = 0;
+
+	put_diag(buf, &off, 7, 8);
+	/* the message says it is longer than what came */
+	assert_int_equal(pt_unixdiag__parse(buf, off - 4, &p), -EINVAL);
+	/* a header claiming less than itself */
+	memcpy(&h, buf, sizeof(h));
+	h.nlmsg_len = 4;
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(pt_unixdiag__parse(buf, off, &p), -EINVAL);
+	/* an attribute longer than its message */
+	off = 0;
+	put_diag(buf, &off, 7, 8);
+	buf[sizeof(h) + sizeof(struct unix_diag_msg)] = 200;
+	assert_int_equal(pt_unixdiag__parse(buf, off, &p), -EINVAL);
+	/* not AF_UNIX */
+	off = 0;
+	put_diag(buf, &off, 7, 8);
+	buf[sizeof(h)] = AF_INET;
+	assert_int_equal(pt_unixdiag__parse(buf, off, &p), -EINVAL);
+	/* the kernel's error */
+	h = (struct nlmsghdr){ .nlmsg_len = sizeof(h) + sizeof(e),
+			       .nlmsg_type = NLMSG_ERROR };
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &e, sizeof(e));
+	assert_int_equal(pt_unixdiag__parse(buf, sizeof(h) + sizeof(e), &p),
+			 -EPERM);
+	assert_int_equal(pt_unixdiag__parse(buf, 3, &p), -EINVAL);
+	assert_int_equal(p.n, 0);
+	pt_unixdiag__free(&p);
+}
+
+static uint64_t ino_of(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return (uint64_t)st.st_ino;
+}
+
+/* The kernel's dump pairs a socketpair made here, both ways. */
+static void test_unixdiag_dump(void **state)
+{
+	struct pt_unix_peers p;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(pt_unixdiag__dump(&p), 0);
+	assert_true(pt_unixdiag__peer(&p, ino_of(sv[0])) == ino_of(sv[1]));
+	assert_true(pt_unixdiag__peer(&p, ino_of(sv[1])) == ino_of(sv[0]));
+	pt_unixdiag__free(&p);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* ------------------------------------------------------- real processes */
@@ -262,6 +385,45 @@ static void test_real_fifo(void **state)
 	rmdir(path);
 }
 
+/* A socketpair between two children, one traced: an edge each way, each
+ * with the writer's socket and the reader's (its peer); a third child
+ * sharing one end with the traced one is on the same side: no edge. */
+static void test_real_socketpair(void **state)
+{
+	struct pt_pipe_graph g = { 0 };
+	const struct pt_pipe_edge *e;
+	uint64_t i0, i1;
+	pid_t a, b, c;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	i0 = ino_of(sv[0]);
+	i1 = ino_of(sv[1]);
+	a = holder(sv[0]);
+	b = holder(sv[1]);
+	c = holder(sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+	settled(a, 4);
+	settled(b, 4);
+	settled(c, 4);
+	assert_int_equal(pt_pipes__discover(&g, &a, 1), 0);
+	e = edge_to(&g, a, b);
+	assert_non_null(e);
+	assert_int_equal(e->kind, PT_PIPE_KIND_SOCK);
+	assert_true(e->ino == i0 && e->rino == i1);
+	e = edge_to(&g, b, a);
+	assert_non_null(e);
+	assert_true(e->ino == i1 && e->rino == i0);
+	assert_false(pt_pipes__proc(&g, b)->traced);
+	assert_null(edge_to(&g, a, c));
+	assert_null(edge_to(&g, c, a));
+	pt_pipes__free(&g);
+	reap(a);
+	reap(b);
+	reap(c);
+}
+
 /* A process no pipe joins to anything: one node, no edge. */
 static void test_no_pipes(void **state)
 {
@@ -297,13 +459,13 @@ static void test_gone(void **state)
 static void test_link_synthetic(void **state)
 {
 	struct pt_pipe_end ends[] = {
-		{ 1, 10, PT_PIPE_KIND_FIFO, PT_PIPE_W },
-		{ 2, 10, PT_PIPE_KIND_FIFO, PT_PIPE_R },
-		{ 2, 11, PT_PIPE_KIND_FIFO, PT_PIPE_W },
-		{ 1, 11, PT_PIPE_KIND_FIFO, PT_PIPE_R },
-		{ 1, 12, PT_PIPE_KIND_FIFO, PT_PIPE_R | PT_PIPE_W },
-		{ 3, 13, PT_PIPE_KIND_FIFO, PT_PIPE_W },
-		{ 4, 13, PT_PIPE_KIND_FIFO, PT_PIPE_R },
+		{ 1, 10, PT_PIPE_KIND_FIFO, PT_PIPE_W, 0 },
+		{ 2, 10, PT_PIPE_KIND_FIFO, PT_PIPE_R, 0 },
+		{ 2, 11, PT_PIPE_KIND_FIFO, PT_PIPE_W, 0 },
+		{ 1, 11, PT_PIPE_KIND_FIFO, PT_PIPE_R, 0 },
+		{ 1, 12, PT_PIPE_KIND_FIFO, PT_PIPE_R | PT_PIPE_W, 0 },
+		{ 3, 13, PT_PIPE_KIND_FIFO, PT_PIPE_W, 0 },
+		{ 4, 13, PT_PIPE_KIND_FIFO, PT_PIPE_R, 0 },
 	};
 	struct pt_pipe_proc procs[] = { { .pid = 1, .traced = true },
 					{ .pid = 2 },
@@ -381,6 +543,40 @@ static void test_refresh_gone(void **state)
 	pt_pipes__free(&g);
 }
 
+/* ------------------------------------------------------------- ids */
+
+/* A kernel that numbers every process 1000000 above pipetrace's
+ * namespace. */
+static int shifted(void *ctx, pid_t id, uint32_t *out)
+{
+	*out = (uint32_t)id + *(const uint32_t *)ctx;
+	return 0;
+}
+
+/* Kernel ids back to the namespace's through /proc, once; an id no
+ * process of the namespace has is -ESRCH; without a translator, the
+ * same id. */
+static void test_pipewait_ids(void **state)
+{
+	uint32_t shift = 1000000;
+	struct pt_pipewait_ids ids = { shifted, &shift };
+	struct pt_pipewait pw;
+	pid_t id = 0;
+
+	pt_pipewait__init(&pw, &ids);
+	assert_int_equal(pt_pipewait__id_of(&pw, (uint32_t)getpid() + shift,
+					    &id),
+			 0);
+	assert_int_equal(id, getpid());
+	assert_true(pw.npairs > 0);
+	assert_int_equal(pt_pipewait__id_of(&pw, 1, &id), -ESRCH);
+	pt_pipewait__free(&pw);
+	pt_pipewait__init(&pw, NULL);
+	assert_int_equal(pt_pipewait__id_of(&pw, 77, &id), 0);
+	assert_int_equal(id, 77);
+	pt_pipewait__free(&pw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,11 +586,16 @@ int main(void)
 		cmocka_unit_test(test_parse_schedstat),
 		cmocka_unit_test(test_real_pipe),
 		cmocka_unit_test(test_real_fifo),
+		cmocka_unit_test(test_real_socketpair),
+		cmocka_unit_test(test_unixdiag_parse),
+		cmocka_unit_test(test_unixdiag_hostile),
+		cmocka_unit_test(test_unixdiag_dump),
 		cmocka_unit_test(test_no_pipes),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_link_synthetic),
 		cmocka_unit_test(test_refresh_closed),
 		cmocka_unit_test(test_refresh_gone),
+		cmocka_unit_test(test_pipewait_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
