@@ -41,7 +41,11 @@
  * A host slow-down lasting longer than a block pair hits both sides of it.
  * added_ns_per_call is the median over block pairs of (FUNC's block mean -
  * the twin's); added_mean_ns the difference of the totals; ns_per_call and
- * twin_ns_per_call are the totals / N. B keeps a twin block near 100 us.
+ * twin_ns_per_call are the totals / N. B (2 at least) makes a block of FUNC
+ * about 100 us as traced (timed after the warm-up): much shorter than the
+ * scheduler's slice, so that when other tasks share the CPU most block
+ * pairs run uninterrupted and the median is theirs, while longer blocks of
+ * FUNC would each be more likely to hold a preemption than the twin's.
  *
  * cpu_ns: the process's CPU time at exit (CLOCK_PROCESS_CPUTIME_ID), so
  * that a tracer's own CPU can be told from that of the command it runs.
@@ -372,6 +376,9 @@ static double time_block(long (*fn)(void), unsigned long n)
 	return (double)(now_ns() - t0) / (double)n;
 }
 
+/* The time a block of FUNC's calls takes, about (see run_ab()). */
+#define AB_BLOCK_NS 100000.0
+
 /*
  * --ab: f->fn and f->twin, n calls each in blocks, alternating FUNC, twin,
  * twin, FUNC, ... Prints the totals per call and the median over block
@@ -379,11 +386,19 @@ static double time_block(long (*fn)(void), unsigned long n)
  */
 static int run_ab(const struct func *f, unsigned long n)
 {
-	unsigned long block = 100000 / f->ns, blocks;
-	double sum_fn = 0, sum_twin = 0, *diff;
+	unsigned long block, blocks;
+	double sum_fn = 0, sum_twin = 0, *diff, est;
 
-	if (block < 8)
-		block = 8;
+	/* Warm-up, untimed (as in `micro FUNC N`), then FUNC's time per
+	 * call as traced, for the block size. */
+	for (int i = 0; i < 100; i++) {
+		f->fn();
+		f->twin();
+	}
+	est = time_block(f->fn, 20);
+	block = (unsigned long)(AB_BLOCK_NS / (est > 1 ? est : 1));
+	if (block < 2)
+		block = 2;
 	blocks = n / block;
 	if (blocks < 2)
 		blocks = 2;
@@ -391,11 +406,6 @@ static int run_ab(const struct func *f, unsigned long n)
 	if (!diff) {
 		fprintf(stderr, "micro: out of memory\n");
 		return 1;
-	}
-	/* Warm-up, untimed (as in `micro FUNC N`). */
-	for (int i = 0; i < 100; i++) {
-		f->fn();
-		f->twin();
 	}
 	for (unsigned long b = 0; b < blocks; b++) {
 		double a, t;
