@@ -68,11 +68,12 @@ annot_tools=(none floor_nop5 pipetrace pipetrace_stream pipetrace_b)
 PT_B=${BENCH_MICRO_PT_B:-}
 # Calls per run (of FUNC, and as many of its twin). A uprobe+uretprobe pair
 # costs several microseconds a call on the development VM, so N is sized
-# for the traced runs (~0.3 s each when the host is idle). Tracer start-up
+# for the traced runs (~0.15 s each when the host is idle; thousands of block
+# pairs). Tracer start-up
 # is outside the timed loop either way.
-declare -A ncalls=([f50ns]=${BENCH_MICRO_N_f50ns:-30000}
-	[f1us]=${BENCH_MICRO_N_f1us:-30000}
-	[f20us]=${BENCH_MICRO_N_f20us:-10000})
+declare -A ncalls=([f50ns]=${BENCH_MICRO_N_f50ns:-20000}
+	[f1us]=${BENCH_MICRO_N_f1us:-15000}
+	[f20us]=${BENCH_MICRO_N_f20us:-5000})
 for f in "${plain_cases[@]}"; do ncalls[a${f#f}]=${ncalls[$f]}; done
 
 # The loop counts: the largest of 5 calibrations 0.2 s apart (the fastest
