@@ -68,9 +68,8 @@ annot_tools=(none floor_nop5 pipetrace pipetrace_stream pipetrace_b)
 PT_B=${BENCH_MICRO_PT_B:-}
 # Calls per run (of FUNC, and as many of its twin). A uprobe+uretprobe pair
 # costs several microseconds a call on the development VM, so N is sized
-# for the traced runs (~0.15 s each when the host is idle; thousands of block
-# pairs). Tracer start-up
-# is outside the timed loop either way.
+# for the traced runs (~0.15 s each when the host is idle; over a thousand
+# block pairs). Tracer start-up is outside the timed loop either way.
 declare -A ncalls=([f50ns]=${BENCH_MICRO_N_f50ns:-20000}
 	[f1us]=${BENCH_MICRO_N_f1us:-15000}
 	[f20us]=${BENCH_MICRO_N_f20us:-5000})
@@ -184,8 +183,13 @@ run_uftrace() {
 	(cd "$tmp" && uftrace record -d "$tmp/uft" --no-libcall "$MICRO_PG" --ab "$1" "$2") >"$3" 2>&1
 }
 
+# pipetrace's options, read whole first: `pipetrace --help | grep -q` under
+# pipefail fails at random (grep exits at the first match, and pipetrace's
+# next write takes SIGPIPE), which dropped --sites from the a* runs.
+pt_help=
+if [ -x "$PT" ]; then pt_help=$("$PT" --help 2>&1 || true); fi
 sites_opt=
-if [ -x "$PT" ] && "$PT" --help 2>&1 | grep -qE '^ +--sites'; then sites_opt=--sites; fi
+if grep -qE '^ +--sites' <<<"$pt_help"; then sites_opt=--sites; fi
 
 # Which cases and tools run; what cannot run is skipped with its reason.
 declare -A skip=() case_skip=()
@@ -213,7 +217,7 @@ else
 fi
 if [ -n "${skip[pipetrace]:-}" ]; then
 	skip[pipetrace_stream]=${skip[pipetrace]}
-elif ! "$PT" --help 2>&1 | grep -q -- --events; then
+elif ! grep -q -- --events <<<"$pt_help"; then
 	skip[pipetrace_stream]="this pipetrace has no --events option yet"
 else
 	probe pipetrace_stream f20us
