@@ -175,7 +175,8 @@ int BPF_KPROBE(stage_enter)
 	account(t, now);
 	if (sys_light)
 		charge_ioac(t);
-	pt_expire_frames(t, sp, true);
+	if (t->depth) /* none open (the usual entry): none to expire */
+		pt_expire_frames(t, sp, true);
 	d = t->depth;
 	if (d >= PT_MAX_DEPTH) {
 		/* Not stored; the matching exit only pops the count. */
@@ -209,7 +210,8 @@ int BPF_KPROBE(stage_enter)
  * entered the kernel, if it did so just now for this return (kernels
  * without the uretprobe syscall trap instead) and nothing was charged
  * since; the kernel's return handling after it is the probe's time, not
- * the program's. Else now.
+ * the program's. Else now. With --syscalls light no sys_enter program
+ * stamps that entry: now, without the lookup.
  */
 static __always_inline __u64 call_end(const struct pt_thread *t, __u32 tid,
 				      __u64 now)
@@ -218,6 +220,8 @@ static __always_inline __u64 call_end(const struct pt_thread *t, __u32 tid,
 	__u64 end = now;
 	__u32 zero = 0;
 
+	if (sys_light)
+		return now;
 	ps = bpf_map_lookup_elem(&probe_sys, &zero);
 	if (ps && ps->tid == tid) {
 		if (ps->ns && ps->ns <= now && now - ps->ns < RET_FRESH_NS &&
@@ -332,21 +336,40 @@ static __always_inline __u64 exit_sp(const struct pt_regs *r, __u32 cookie)
 	return PT_REGS_SP(r) - 8; /* the return address was popped */
 }
 
+/* Whether t's innermost stored frame is still live at an exit at stack
+ * pointer sp, so that pt_expire_frames() would drop nothing (its first
+ * test, without the call; with frames beyond PT_MAX_DEPTH, no). */
+static __always_inline bool innermost_live(const struct pt_thread *t, __u64 sp)
+{
+	__u32 d = t->depth;
+
+	if (d == 0)
+		return true;
+	if (d > PT_MAX_DEPTH)
+		return false;
+	return t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].sp >= sp;
+}
+
 /* Pops t's innermost open call of stage (frames above it never saw their
  * exits) into *out. Returns false if there is none (counted as unmatched
- * while armed). */
+ * while armed). t has 1 to PT_MAX_DEPTH frames (exit_unstored()). */
 static __always_inline bool pop_frame(struct pt_thread *t, __u32 stage,
 				      struct pt_frame *out)
 {
-	__u32 d = t->depth, found;
+	__u32 d = t->depth, found = d - 1;
 
-	found = pt_find_frame(t, stage, d - 1);
-	if (found >= PT_MAX_DEPTH) {
-		if (phase == PT_PHASE_ARMED)
-			count_lost(PT_LOST_UNMATCHED, 1);
-		return false;
+	/* The usual exit: the innermost frame's, with none above it to
+	 * drop; only a missed exit needs the search. */
+	if (found >= PT_MAX_DEPTH ||
+	    t->frames[found & (PT_MAX_DEPTH - 1)].stage != stage) {
+		found = pt_find_frame(t, stage, d - 1);
+		if (found >= PT_MAX_DEPTH) {
+			if (phase == PT_PHASE_ARMED)
+				count_lost(PT_LOST_UNMATCHED, 1);
+			return false;
+		}
+		pt_drop_frames(t, found, d - 1);
 	}
-	pt_drop_frames(t, found, d - 1);
 	t->active[stage & (PT_MAX_STAGES - 1)] -= 1;
 	t->depth = found;
 	*out = t->frames[found & (PT_MAX_DEPTH - 1)];
@@ -446,7 +469,7 @@ int BPF_KRETPROBE(stage_exit)
 	if (t->last_ns < now)
 		t->last_ns = now; /* the probe's return: nobody's time */
 	sp = exit_sp(ctx, (__u32)cookie);
-	if (sp)
+	if (sp && !innermost_live(t, sp))
 		pt_expire_frames(t, sp, false);
 	if (exit_unstored(t, sp, (__u32)cookie) || !pop_frame(t, stage, &f))
 		return 0;

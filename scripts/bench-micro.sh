@@ -6,10 +6,12 @@
 # Measures and prints; asserts nothing. Writes .output/bench/micro.json, which
 # scripts/bench.sh merges into .output/bench/results.json.
 #
-#   BENCH_MICRO_REPS=N     interleaved repetitions of each tool (default
-#                          BENCH_REPS, else 7)
+#   BENCH_MICRO_REPS=N     repetitions (default BENCH_REPS, else 7)
 #   BENCH_MICRO_N_f50ns=N  calls per run of a case (defaults below; the a*
 #                          twin of a case makes as many calls)
+#   BENCH_MICRO_PT_B=PATH  another pipetrace binary (say, main's) run as the
+#                          tool pipetrace_b beside pipetrace: a before/after
+#                          of pipetrace itself in one session
 #   MICRO_LOOPS=a,b,c      loop counts to use instead of calibrating
 #
 #   scripts/bench-micro.sh --calibrate   print the loop counts (a,b,c)
@@ -19,26 +21,37 @@
 # passed to every run in MICRO_LOOPS, so every run does the same work), and,
 # where <pipetrace/stage.h> has PIPETRACE_ENTER, their annotated twins
 # a50ns, a1us, a20us (5-byte-nop probe sites at entry and every exit).
-# `micro FUNC N` times its own N-call loop with CLOCK_MONOTONIC: a tracer's
-# start-up, attach, detach and report are outside it; only what it adds to
-# each call is counted.
 #
-# Tools, interleaved within each repetition (f*: plain functions, a*: the
-# annotated twins):
-#   none              the -O2 binary alone                          f*, a*
+# Each run is an in-process A/B: `micro --ab FUNC N` calls FUNC and an
+# identical unprobed twin (same body, another symbol no tracer probes) N
+# times each, alternating in blocks, and prints added_ns_per_call: the
+# median over block pairs of FUNC's time per call less the twin's. A host
+# slow-down hits both sides of a pair, so it cancels instead of landing in
+# one tool's run. A tracer's start-up, attach, detach and report are
+# outside the timed loop.
+#
+# Tools (f*: plain functions, a*: the annotated twins):
+#   none              the binary alone (added should be ~0: the     f*, a*
+#                     method's own error)
 #   floor             empty uprobe + uretprobe at the entry         f*
 #                     (.output/bench/floor -e): the kernel floor
 #   floor_nop5        empty plain uprobes at every nop5 site        a*
 #                     (floor -u; sites from `pipetrace list --sites`)
-#   pipetrace         pipetrace -s FUNC --json J (latency mode;     f*, a*
-#                     on a*, --sites where pipetrace has it); also
+#   pipetrace         pipetrace -s FUNC --json J (latency mode,     f*, a*
+#                     the full time split; on a*, --sites); also
 #                     its reported mean vs. micro's truth_body_ns
 #   pipetrace_stream  the same with --events FILE (every call a     f*, a*
 #                     line): lost events, events/s (1e9 / ns_per_call)
+#   pipetrace_b       BENCH_MICRO_PT_B, as pipetrace (if set)       f*, a*
 #   bpftrace          uprobe+uretprobe pair feeding a hist(), -c    f*
-#   none_pg           the -pg build alone (uftrace's binary)        f*
 #   uftrace           uftrace record --no-libcall on the -pg build  f*
-# added_ns_per_call = median(tool) - median(none) of the same case.
+#                     (its twins have no mcount call)
+#
+# Order: repetition by repetition, every case in turn, every tool in turn
+# (the tools' order rotated each repetition). Ratios are taken pairwise:
+# repetition i of one tool against repetition i of the other (they cannot
+# run at once), then the median and spread (min, max, quartiles) of those
+# ratios; every raw figure is in micro.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -50,15 +63,16 @@ MICRO_PG=$OUT/micro-pg
 reps=${BENCH_MICRO_REPS:-${BENCH_REPS:-7}}
 plain_cases=(f50ns f1us f20us)
 annot_cases=(a50ns a1us a20us)
-plain_tools=(none floor pipetrace pipetrace_stream bpftrace none_pg uftrace)
-annot_tools=(none floor_nop5 pipetrace pipetrace_stream)
-# Calls per run. A uprobe+uretprobe pair costs several microseconds a call
-# on the development VM, so N is sized for the traced runs (~1-2 s each;
-# untraced: 50 ns case ~15 ms, 1 us ~0.15 s, 20 us ~0.6 s). Tracer start-up
-# is outside the timed loop either way.
-declare -A ncalls=([f50ns]=${BENCH_MICRO_N_f50ns:-200000}
-	[f1us]=${BENCH_MICRO_N_f1us:-150000}
-	[f20us]=${BENCH_MICRO_N_f20us:-30000})
+plain_tools=(none floor pipetrace pipetrace_stream pipetrace_b bpftrace uftrace)
+annot_tools=(none floor_nop5 pipetrace pipetrace_stream pipetrace_b)
+PT_B=${BENCH_MICRO_PT_B:-}
+# Calls per run (of FUNC, and as many of its twin). A uprobe+uretprobe pair
+# costs several microseconds a call on the development VM, so N is sized
+# for the traced runs (~0.15 s each when the host is idle; over a thousand
+# block pairs). Tracer start-up is outside the timed loop either way.
+declare -A ncalls=([f50ns]=${BENCH_MICRO_N_f50ns:-20000}
+	[f1us]=${BENCH_MICRO_N_f1us:-15000}
+	[f20us]=${BENCH_MICRO_N_f20us:-5000})
 for f in "${plain_cases[@]}"; do ncalls[a${f#f}]=${ncalls[$f]}; done
 
 # The loop counts: the largest of 5 calibrations 0.2 s apart (the fastest
@@ -109,6 +123,9 @@ echo "bench-micro: $reps interleaved repetitions, loop counts (50ns,1us,20us) $M
 calc() { awk "BEGIN {printf \"$1\", $2}"; }
 . scripts/bench-lib.sh
 truth() { sed -n 's/.*truth_body_ns=\([-0-9.]*\).*/\1/p' "$1" | head -n1; }
+# A key=value figure of micro's line in log $2 (added_ns_per_call may be
+# negative).
+fig() { sed -n "s/.*[ ]$1=\([-0-9.]*\).*/\1/p; s/^$1=\([-0-9.]*\).*/\1/p" "$2" | head -n1; }
 
 # File offset of SYMBOL in ELF BINARY: its value, moved from the PT_LOAD
 # segment that contains it to that segment's file offset.
@@ -134,10 +151,10 @@ for f in "${plain_cases[@]}"; do
 	if o=$(file_off "$MICRO" "$f"); then floor_args[$f]="-e $o"; fi
 done
 
-run_none() { "$MICRO" "$1" "$2" >"$3" 2>&1; }
+run_none() { "$MICRO" --ab "$1" "$2" >"$3" 2>&1; }
 run_floor() { # FUNC N LOG
 	# shellcheck disable=SC2086 # floor_args holds several options
-	"$FLOOR" ${floor_args[$1]} "$MICRO" -- "$MICRO" "$1" "$2" >"$3" 2>&1
+	"$FLOOR" ${floor_args[$1]} "$MICRO" -- "$MICRO" --ab "$1" "$2" >"$3" 2>&1
 }
 run_floor_nop5() { run_floor "$@"; }
 # pipetrace's options for FUNC: --sites on an annotated twin where
@@ -146,28 +163,33 @@ pt_opts() {
 	echo "-s $1"
 	case $1 in a*) [ -z "$sites_opt" ] || echo "$sites_opt" ;; esac
 }
-run_pipetrace() {
+run_pipetrace() { # FUNC N LOG [PIPETRACE]
 	# shellcheck disable=SC2046 # pt_opts prints one option a line
-	"$PT" $(pt_opts "$1") --json "$tmp/pt.json" -- "$MICRO" "$1" "$2" >"$3" 2>&1
+	"${4:-$PT}" $(pt_opts "$1") --json "$tmp/pt.json" -- "$MICRO" --ab "$1" "$2" >"$3" 2>&1
 }
+run_pipetrace_b() { run_pipetrace "$1" "$2" "$3" "$PT_B"; }
 run_pipetrace_stream() {
 	rm -f "$tmp/ev.tsv"
 	# shellcheck disable=SC2046
-	"$PT" $(pt_opts "$1") --events "$tmp/ev.tsv" --json "$tmp/pts.json" -- "$MICRO" "$1" "$2" >"$3" 2>&1
+	"$PT" $(pt_opts "$1") --events "$tmp/ev.tsv" --json "$tmp/pts.json" -- "$MICRO" --ab "$1" "$2" >"$3" 2>&1
 }
 run_bpftrace() {
 	bpftrace -e "uprobe:$MICRO:$1 { @s[tid] = nsecs; } uretprobe:$MICRO:$1 /@s[tid]/ { @h = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
-		-c "$MICRO $1 $2" >"$3" 2>&1
+		-c "$MICRO --ab $1 $2" >"$3" 2>&1
 }
 run_uftrace() {
 	rm -rf "$tmp/uft"
 	# In $tmp: nothing of the -pg build (gmon.out) lands in the tree.
-	(cd "$tmp" && uftrace record -d "$tmp/uft" --no-libcall "$MICRO_PG" "$1" "$2") >"$3" 2>&1
+	(cd "$tmp" && uftrace record -d "$tmp/uft" --no-libcall "$MICRO_PG" --ab "$1" "$2") >"$3" 2>&1
 }
-run_none_pg() { (cd "$tmp" && "$MICRO_PG" "$1" "$2") >"$3" 2>&1; }
 
+# pipetrace's options, read whole first: `pipetrace --help | grep -q` under
+# pipefail fails at random (grep exits at the first match, and pipetrace's
+# next write takes SIGPIPE), which dropped --sites from the a* runs.
+pt_help=
+if [ -x "$PT" ]; then pt_help=$("$PT" --help 2>&1 || true); fi
 sites_opt=
-if [ -x "$PT" ] && "$PT" --help 2>&1 | grep -qE '^ +--sites'; then sites_opt=--sites; fi
+if grep -qE '^ +--sites' <<<"$pt_help"; then sites_opt=--sites; fi
 
 # Which cases and tools run; what cannot run is skipped with its reason.
 declare -A skip=() case_skip=()
@@ -182,7 +204,7 @@ else
 fi
 probe() { # TOOL CASE: one short run
 	local log=$tmp/probe.log
-	if "run_$1" "$2" 100 "$log" && [ -n "$(nspc "$log")" ]; then
+	if "run_$1" "$2" 100 "$log" && [ -n "$(fig added_ns_per_call "$log")" ]; then
 		return 0
 	fi
 	skip[$1]="$(grep -v '^ *$' "$log" | grep -vi 'ns_per_call\|^micro:' | head -n1 | cut -c1-160)"
@@ -195,7 +217,7 @@ else
 fi
 if [ -n "${skip[pipetrace]:-}" ]; then
 	skip[pipetrace_stream]=${skip[pipetrace]}
-elif ! "$PT" --help 2>&1 | grep -q -- --events; then
+elif ! grep -q -- --events <<<"$pt_help"; then
 	skip[pipetrace_stream]="this pipetrace has no --events option yet"
 else
 	probe pipetrace_stream f20us
@@ -240,7 +262,13 @@ if command -v uftrace >/dev/null 2>&1; then
 else
 	skip[uftrace]="uftrace not installed (scripts/install-deps.sh --bench)"
 fi
-[ -z "${skip[uftrace]:-}" ] || skip[none_pg]="uftrace skipped: ${skip[uftrace]}"
+if [ -z "$PT_B" ]; then
+	skip[pipetrace_b]="BENCH_MICRO_PT_B not set"
+elif [ ! -x "$PT_B" ]; then
+	skip[pipetrace_b]="$PT_B is not an executable"
+else
+	probe pipetrace_b f20us
+fi
 for t in "${!skip[@]}"; do
 	echo "bench-micro: $t skipped: ${skip[$t]}" >&2
 done
@@ -253,21 +281,27 @@ tools_of() { # CASE: the tools that run on it
 	done
 }
 
-# The runs: per case, per repetition, every tool in turn.
+# The runs: repetition by repetition, every case, every tool (rotated).
 for f in "${cases[@]}"; do
-	n=${ncalls[$f]}
 	mapfile -t tools < <(tools_of "$f")
-	echo "bench-micro: $f, N=$n: ${tools[*]}" >&2
-	for ((r = 0; r < reps; r++)); do
-		for t in "${tools[@]}"; do
+	echo "bench-micro: $f, N=${ncalls[$f]}: ${tools[*]}" >&2
+done
+for ((r = 0; r < reps; r++)); do
+	echo "bench-micro: repetition $((r + 1))/$reps" >&2
+	for f in "${cases[@]}"; do
+		n=${ncalls[$f]}
+		mapfile -t tools < <(tools_of "$f")
+		k=$((r % ${#tools[@]}))
+		for t in "${tools[@]:k}" "${tools[@]:0:k}"; do
 			log=$tmp/run.log
 			"run_$t" "$f" "$n" "$log" || true
-			v=$(nspc "$log")
-			if [ -z "$v" ]; then
+			a=$(fig added_ns_per_call "$log")
+			if [ -z "$a" ]; then
 				echo "bench-micro: $t $f run $r failed: $(head -c 200 "$log")" >&2
 				continue
 			fi
-			echo "$v" >>"$tmp/$f.$t"
+			# rep added ns_per_call twin_ns_per_call added_mean_ns
+			echo "$r $a $(fig ns_per_call "$log") $(fig twin_ns_per_call "$log") $(fig added_mean_ns "$log")" >>"$tmp/$f.$t"
 			case $t in
 			none) truth "$log" >>"$tmp/$f.truth" ;;
 			pipetrace)
@@ -293,13 +327,34 @@ for f in "${cases[@]}"; do
 	done
 done
 
-# Median and minimum of a file of numbers, as JSON (null when empty).
-med() { [ -s "$1" ] && sort -g "$1" | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}' || echo null; }
-minof() { [ -s "$1" ] && sort -g "$1" | head -n1 || echo null; }
+# Median and maximum of a file of numbers, as JSON (null when empty).
+med() { [ -s "$1" ] && median <"$1" || echo null; }
 maxof() { [ -s "$1" ] && sort -g "$1" | tail -n1 || echo null; }
 arr() { [ -s "$1" ] && printf '[%s]' "$(paste -sd, "$1")" || echo '[]'; }
+# Column k of a run file.
+col() { awk -v k="$2" '{print $k}' "$1"; }
+# {median, min, max, q1, q3, n} of the numbers on standard input (null:
+# none); quartiles interpolated between the sorted values.
+stats() {
+	sort -g | awk '{v[NR] = $1}
+		function q(p,  h, l) { h = 1 + (NR - 1) * p; l = int(h); return (l >= NR) ? v[NR] : v[l] + (h - l) * (v[l + 1] - v[l]) }
+		END { if (NR == 0) { print "null"; exit }
+			printf "{\"median\": %.4g, \"min\": %.4g, \"max\": %.4g, \"q1\": %.4g, \"q3\": %.4g, \"n\": %d}\n", q(0.5), v[1], v[NR], q(0.25), q(0.75), NR }'
+}
+# The pairwise ratios of added ns per call, repetition i of run file $1
+# over repetition i of run file $2, as stats with the ratios themselves.
+ratio() {
+	local r
+	if [ ! -s "$1" ] || [ ! -s "$2" ]; then
+		echo null
+		return
+	fi
+	r=$(awk 'NR == FNR {a[$1] = $2; next} ($1 in a) && $2 != 0 {printf "%.4f\n", a[$1] / $2}' "$1" "$2")
+	[ -n "$r" ] || { echo null; return; }
+	jq -n --argjson s "$(stats <<<"$r")" --argjson runs "[$(paste -sd, <<<"$r")]" '$s + {runs: $runs}'
+}
 
-printf '\n%-6s %-17s %12s %12s %12s %12s\n' "case" "tool" "ns/call med" "added med" "ns/call min" "added min"
+printf '\n%-6s %-17s %12s %21s %12s %12s\n' "case" "tool" "added med" "added q1..q3" "ns/call med" "twin med"
 echo '{}' >"$tmp/cases.json"
 for f in "${plain_cases[@]}" "${annot_cases[@]}"; do
 	if [ -n "${case_skip[$f]:-}" ]; then
@@ -308,29 +363,26 @@ for f in "${plain_cases[@]}" "${annot_cases[@]}"; do
 		printf '%-6s %-17s %12s\n' "$f" "-" "skipped"
 		continue
 	fi
-	none_med=$(med "$tmp/$f.none")
-	none_min=$(minof "$tmp/$f.none")
 	case $f in f*) all=("${plain_tools[@]}") ;; *) all=("${annot_tools[@]}") ;; esac
 	echo '{}' >"$tmp/tools.json"
 	for t in "${all[@]}"; do
+		rf=$tmp/$f.$t
 		if [ -n "${skip[$t]:-}" ]; then
 			o=$(jq -n --arg why "${skip[$t]}" '{skipped: $why}')
 			printf '%-6s %-17s %12s\n' "$f" "$t" "skipped"
-		elif [ ! -s "$tmp/$f.$t" ]; then
+		elif [ ! -s "$rf" ]; then
 			o='{"skipped": "every run failed"}'
 			printf '%-6s %-17s %12s\n' "$f" "$t" "failed"
 		else
-			m=$(med "$tmp/$f.$t")
-			mn=$(minof "$tmp/$f.$t")
-			o=$(jq -n --argjson m "$m" --argjson mn "$mn" --argjson nm "$none_med" \
-				--argjson nmn "$none_min" --argjson runs "$(arr "$tmp/$f.$t")" --arg t "$t" \
-				'{ns_per_call: $m, min_ns_per_call: $mn, runs: $runs}
-				 + if $t == "none" or $t == "none_pg" then {} else
-				   {added_ns_per_call: (($m - $nm) * 10 | round / 10),
-				    added_ns_per_call_of_mins: (($mn - $nmn) * 10 | round / 10)} end')
-			printf '%-6s %-17s %12s %12s %12s %12s\n' "$f" "$t" "$m" \
-				"$(jq -r '.added_ns_per_call // "-"' <<<"$o")" "$mn" \
-				"$(jq -r '.added_ns_per_call_of_mins // "-"' <<<"$o")"
+			st=$(col "$rf" 2 | stats)
+			o=$(jq -n --argjson st "$st" --argjson ns "$(col "$rf" 3 | median)" \
+				--argjson tw "$(col "$rf" 4 | median)" --argjson am "$(col "$rf" 5 | median)" \
+				--argjson runs "$(awk '{printf "%s{\"rep\": %d, \"added_ns_per_call\": %s, \"ns_per_call\": %s, \"twin_ns_per_call\": %s, \"added_mean_ns\": %s}", (NR > 1 ? "," : "["), $1, $2, $3, $4, $5} END {print "]"}' "$rf")" \
+				'{added_ns_per_call: $st.median, added: $st, ns_per_call: $ns,
+				  twin_ns_per_call: $tw, added_mean_ns: $am, runs: $runs}')
+			printf '%-6s %-17s %12s %21s %12s %12s\n' "$f" "$t" "$(jq -r .median <<<"$st")" \
+				"$(jq -r '"\(.q1)..\(.q3)"' <<<"$st")" "$(jq -r .ns_per_call <<<"$o")" \
+				"$(jq -r .twin_ns_per_call <<<"$o")"
 			case $t in
 			pipetrace)
 				o=$(jq --argjson mean "$(med "$tmp/$f.pt_mean")" --argjson p50 "$(med "$tmp/$f.pt_p50")" \
@@ -365,10 +417,41 @@ for f in "${plain_cases[@]}" "${annot_cases[@]}"; do
 		"$tmp/cases.json" >"$tmp/c.json" && mv "$tmp/c.json" "$tmp/cases.json"
 done
 
-jq -n --argjson reps "$reps" --arg loops "$MICRO_LOOPS" --slurpfile cases "$tmp/cases.json" '{
+# The pairwise ratios: NAME CASE NUM_CASE.NUM_TOOL DEN_CASE.DEN_TOOL.
+echo '{}' >"$tmp/ratios.json"
+add_ratio() {
+	local v
+	v=$(ratio "$tmp/$3" "$tmp/$4")
+	jq --arg n "$1" --arg c "$2" --argjson v "$v" '.[$n][$c] = $v' "$tmp/ratios.json" >"$tmp/r.json"
+	mv "$tmp/r.json" "$tmp/ratios.json"
+}
+for f in "${plain_cases[@]}"; do
+	a=a${f#f}
+	for p in pipetrace pipetrace_b; do
+		add_ratio "${p}_vs_floor" "$f" "$f.$p" "$f.floor"
+		add_ratio "${p}_vs_floor" "$a" "$a.$p" "$a.floor_nop5"
+		add_ratio "${p}_vs_bpftrace" "$f" "$f.$p" "$f.bpftrace"
+		add_ratio "${p}_nop5_vs_bpftrace" "$a" "$a.$p" "$f.bpftrace"
+	done
+	add_ratio floor_vs_bpftrace "$f" "$f.floor" "$f.bpftrace"
+	add_ratio floor_nop5_vs_bpftrace "$a" "$a.floor_nop5" "$f.bpftrace"
+	for c in "$f" "$a"; do
+		add_ratio streaming_vs_latency "$c" "$c.pipetrace_stream" "$c.pipetrace"
+		add_ratio pipetrace_vs_pipetrace_b "$c" "$c.pipetrace" "$c.pipetrace_b"
+	done
+done
+echo
+echo "pairwise ratios of added ns per call: median [min..max] (q1..q3)"
+jq -r 'to_entries[] | .key as $n | .value | to_entries[] | select(.value != null) |
+	"  \($n) \(.key): \(.value.median) [\(.value.min)..\(.value.max)] (\(.value.q1)..\(.value.q3)), n=\(.value.n)"' "$tmp/ratios.json"
+
+jq -n --argjson reps "$reps" --arg loops "$MICRO_LOOPS" --slurpfile cases "$tmp/cases.json" \
+	--slurpfile ratios "$tmp/ratios.json" --arg ptb "$PT_B" '{
   reps: $reps,
   loops: $loops,
-  note: "ns_per_call: median over reps of micro'\''s own timed loop / N (start-up, attach and detach outside it); added_ns_per_call: tool minus none of the same case; *_of_mins: minimum over reps less the minimum of none (robust to the host slowing the VM for seconds at a time); mean_err_pct: median over runs of (pipetrace'\''s reported mean latency, probe cost subtracted, minus the truth_body_ns of the same run) / that truth; truth_body_ns: median over the none runs; events_per_s: calls per second in the timed loop; lost_events_max: the report'\''s lost.events, max over runs (null: no such key)",
-  cases: $cases[0]
+  pipetrace_b: (if $ptb == "" then null else $ptb end),
+  note: "Every run an in-process A/B (micro --ab FUNC N): FUNC and an identical unprobed twin alternating in blocks in one process. added_ns_per_call: median over the repetitions of each run'\''s added ns per call (the median over its block pairs of FUNC'\''s ns per call less the twin'\''s); added: its median, min, max and quartiles over the repetitions; ns_per_call, twin_ns_per_call, added_mean_ns (difference of the run'\''s totals): medians over the repetitions; runs: every run. ratios: of added ns per call, taken pairwise (repetition i of one tool over repetition i of the other), then median, min, max and quartiles of the ratios. mean_err_pct: median over runs of (pipetrace'\''s reported mean latency, probe cost subtracted, minus the truth_body_ns of the same run) / that truth; truth_body_ns: median over the none runs; events_per_s: calls per second of FUNC in the timed loop; lost_events_max: the report'\''s lost.events, max over runs (null: no such key)",
+  cases: $cases[0],
+  ratios: $ratios[0]
 }' >.output/bench/micro.json
 echo "bench-micro: wrote .output/bench/micro.json" >&2

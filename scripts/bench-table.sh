@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Prints .output/bench/results.json (written by `make bench`, scripts/bench.sh) as
 # markdown: the run, the micro table (added time per probed call, per tool),
-# the other cases, and the issue-6 targets. `make bench` runs it last; the
+# the other cases, and the issue-6 and issue-15 targets. `make bench` runs it last; the
 # README's "Overhead (make bench)" section is its output. Measures nothing.
 #
 #   scripts/bench-table.sh [RESULTS.json]
@@ -20,6 +20,9 @@ def plus: if . == null then "—" elif . < 0 then "−" + (-. | t) else "+" + t 
 def pct: if . == null then "—" elif . < 0 then "−\(-. | r(2))%" else "\(r(2))%" end;
 def spct: if . != null and . > 0 then "+" + pct else pct end;
 def x: if . == null then "—" else "×\(r(2))" end;
+# " [min–max]" of a pairwise ratio (see bench-merge.jq), or nothing.
+def rng(q; n; k): (q.ratio_spread[n][k] // null) as $s |
+  if $s == null then "" else " [\($s.min | r(2))–\($s.max | r(2))]" end;
 def thousands: if . == null then "—" else
   round | tostring | explode | reverse | [_nwise(3) | reverse | implode] | reverse | join(" ") end;
 def cell(c; tool):
@@ -27,16 +30,12 @@ def cell(c; tool):
   if c == null or c.skipped then "skipped"
   elif $o == null then "—"
   elif $o.skipped then "skipped"
-  else ($o.added_ns_per_call | plus) +
-    # The minimums too where they tell another story (the host slowed some runs).
-    (($o.added_ns_per_call // 0) as $a | ($o.added_ns_per_call_of_mins // $a) as $b |
-     if ($a - $b | fabs) > 300 and ($a - $b | fabs) > 0.25 * ([$a, $b] | map(fabs) | max)
-     then " (of mins: \($b | plus))" else "" end) end;
+  else $o.added_ns_per_call | plus end;
 
 . as $r | .cases as $c | .ratios as $q |
 "Measured \(.date) on \(.machine.kernel), \(.machine.cpu), \(.machine.nproc) CPUs (virt: \(.machine.virt), container: \(.machine.container)); repetitions interleaved, medians: system \(.reps.system | dash), micro \(.reps.micro | dash), alloc \(.reps.alloc | dash).",
 "",
-"Added time per probed call (`tests/bench/micro.c`; untraced time in brackets; f*: plain functions, probed at entry and return; a*: the same with `PIPETRACE_ENTER()`, probed at its nop5 sites):",
+"Added time per probed call (`tests/bench/micro.c`, `micro --ab`: each run an in-process A/B against an unprobed twin; medians over the repetitions; untraced time in brackets; f*: plain functions, probed at entry and return; a*: the same with `PIPETRACE_ENTER()`, probed at its nop5 sites; ratios: medians of the ratios taken per repetition, [min–max]):",
 "",
 "| case | floor (empty BPF) | pipetrace | pipetrace `--events` | bpftrace `hist()` | uftrace `-pg` |",
 "| --- | --- | --- | --- | --- | --- |",
@@ -46,12 +45,12 @@ def cell(c; tool):
   else
     ($k | startswith("a")) as $a |
     "| \($k) (\($m.tools.none.ns_per_call | t)) | \(cell($m; if $a then "floor_nop5" else "floor" end))"
-    + " | \(cell($m; "pipetrace")) (\($q.pipetrace_vs_floor[$k] | x) floor"
-    + (if $a then ", \($q.pipetrace_nop5_vs_bpftrace[$k] | x) bpftrace on f\($k | ltrimstr("a")))"
-       else ", \($q.pipetrace_vs_bpftrace[$k] | x) bpftrace)" end)
+    + " | \(cell($m; "pipetrace")) (\($q.pipetrace_vs_floor[$k] | x)\(rng($q; "pipetrace_vs_floor"; $k)) floor"
+    + (if $a then ", \($q.pipetrace_nop5_vs_bpftrace[$k] | x)\(rng($q; "pipetrace_nop5_vs_bpftrace"; $k)) bpftrace on f\($k | ltrimstr("a")))"
+       else ", \($q.pipetrace_vs_bpftrace[$k] | x)\(rng($q; "pipetrace_vs_bpftrace"; $k)) bpftrace)" end)
     + " | \(cell($m; "pipetrace_stream"))"
     + (($m.tools.pipetrace_stream // {}) as $s | if $s.events_per_s then
-        " (\($q.streaming_vs_latency[$k] | x) total, \($s.events_per_s | thousands) ev/s, lost \($s.lost_events_max | dash))" else "" end)
+        " (\($q.streaming_vs_latency[$k] | x)\(rng($q; "streaming_vs_latency"; $k)), \($s.events_per_s | thousands) ev/s, lost \($s.lost_events_max | dash))" else "" end)
     + " | \(if $a then "" else cell($m; "bpftrace") end) | \(if $a then "" else cell($m; "uftrace") end) |"
   end),
 "",
@@ -93,5 +92,5 @@ def cell(c; tool):
 "",
 "| target | limit | measured | met |",
 "| --- | --- | --- | --- |",
-(.targets[] | "| \(.target) | \(.limit | dash) | \(.measured | dash)\(if .not_measured then " (not measured)" else "" end) | \(if .met then "yes" else "**no**" end) |")
+(.targets[] | "| \(.target) | \(.limit | dash) | \(.measured | dash)\(if .spread then " (per case, median [min–max]: \(.spread | to_entries | map("\(.key) \(.value.median // "—")" + (if .value then " [\(.value.min)–\(.value.max)]" else "" end)) | join(", ")))" else "" end)\(if .not_measured then " (not measured)" else "" end) | \(if .met then "yes" else "**no**" end) |")
 ' "$results"

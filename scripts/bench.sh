@@ -294,7 +294,8 @@ system_part() {
 	# CPU time of all of PID's threads, ns (schedstat: run time in ns).
 	cpu_ns_of() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 	local rate=10000 dur=5 settle=0.5 win=4 modes=(latency)
-	"$PT" --help 2>&1 | grep -q -- --events && modes+=(streaming)
+	# Not `pipetrace --help | grep -q` (pipefail: SIGPIPE at random).
+	grep -q -- --events <<<"$("$PT" --help 2>&1 || true)" && modes+=(streaming)
 	self_run() { # MODE: one run; prints "cpu_pct rss_kib events_per_s"
 		local extra=() mpid ppid k c0 c1 t0 t1 hwm
 		[ "$1" = latency ] || extra=(--events "$tmp/self.ev")

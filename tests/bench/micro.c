@@ -9,6 +9,10 @@
  *                      call FUNC HZ times a second for SECONDS (a steady
  *                      event rate for a tracer's own cost); print
  *                      "calls=<n> rate=<calls/s>"
+ *   micro --ab FUNC N  in-process A/B: call FUNC N times and its unprobed
+ *                      twin N times, alternating in blocks; print
+ *                      "ns_per_call=<x> twin_ns_per_call=<y>
+ *                      added_ns_per_call=<z> ..." (see below)
  *
  * FUNC is one of f50ns, f1us, f20us: non-inlined pipetrace stages that spin
  * a fixed number of iterations (about 50 ns, 1 us, 20 us). The counts come
@@ -26,6 +30,22 @@
  * FUNC does not see it) that reads CLOCK_MONOTONIC first and last in its
  * body; the mean of those intervals less the mean of an empty interval
  * (two back-to-back clock reads) is the time spent inside the function.
+ *
+ * --ab: every f* and a* function has a twin (t50ns, t1us, t20us; ta50ns,
+ * ta1us, ta20us) compiled from the same body, but no stage and (gcc)
+ * no_icf, so the compiler cannot merge the two and a tracer probing FUNC
+ * does not see it (the a* twins' nop5 sites have no note; in the -pg build
+ * the twins have no mcount call). The loop times blocks of B calls of FUNC
+ * and B calls of the twin, in the order FUNC, twin, twin, FUNC, ... (so a
+ * steady drift of the host's speed hits both alike), with CLOCK_MONOTONIC.
+ * A host slow-down lasting longer than a block pair hits both sides of it.
+ * added_ns_per_call is the median over block pairs of (FUNC's block mean -
+ * the twin's); added_mean_ns the difference of the totals; ns_per_call and
+ * twin_ns_per_call are the totals / N. B (2 at least) makes a block of FUNC
+ * about 100 us as traced (timed after the warm-up): much shorter than the
+ * scheduler's slice, so that when other tasks share the CPU most block
+ * pairs run uninterrupted and the median is theirs, while longer blocks of
+ * FUNC would each be more likely to hold a preemption than the twin's.
  *
  * cpu_ns: the process's CPU time at exit (CLOCK_PROCESS_CPUTIME_ID), so
  * that a tracer's own CPU can be told from that of the command it runs.
@@ -142,6 +162,64 @@ PIPETRACE_NOINLINE long a20us(void)
 }
 #endif
 
+/*
+ * The --ab twins: the bodies above, not stages, never merged with them
+ * (no_icf) and, in the -pg build, not instrumented (no_instrument_function
+ * also covers -pg's mcount call): what FUNC costs when nothing probes it.
+ */
+#if defined(__clang__)
+#define TWIN static __attribute__((noinline, used, no_instrument_function))
+#else
+#define TWIN                                                   \
+	static __attribute__((noinline, noclone, used, no_icf, \
+			      no_instrument_function))
+#endif
+#define PLAIN_TWIN(name, loops)     \
+	TWIN long name(void)        \
+	{                           \
+		FRAME();            \
+		sink = spin(loops); \
+		return 1;           \
+	}
+PLAIN_TWIN(t50ns, loops_50ns)
+PLAIN_TWIN(t1us, loops_1us)
+PLAIN_TWIN(t20us, loops_20us)
+
+#ifdef PIPETRACE_ENTER
+/*
+ * The annotated bodies' twins: the instructions of PIPETRACE_ENTER() (a
+ * 5-byte nop inside lea -128/+128 of %rsp, at the start and on the way
+ * out, %rax holding the item count there) without the site notes, so no
+ * tracer finds their sites.
+ */
+#define TWIN_SITE                                \
+	"lea -128(%%rsp), %%rsp\n\t"             \
+	".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n\t" \
+	"lea 128(%%rsp), %%rsp\n\t"
+struct twin_frame {
+	long items;
+};
+static inline __attribute__((always_inline)) void
+twin_exit(struct twin_frame *f)
+{
+	__asm__ volatile(TWIN_SITE : : "a"(f->items) : "memory");
+}
+#define ANNOT_TWIN(name, loops)                                              \
+	TWIN long name(void)                                                 \
+	{                                                                    \
+		struct twin_frame fr                                         \
+			__attribute__((cleanup(twin_exit),                   \
+				       unused)) = { PIPETRACE_ITEMS_UNSET }; \
+		__asm__ volatile(TWIN_SITE : : : "memory");                  \
+		FRAME();                                                     \
+		sink = spin(loops);                                          \
+		return 1;                                                    \
+	}
+ANNOT_TWIN(ta50ns, loops_50ns)
+ANNOT_TWIN(ta1us, loops_1us)
+ANNOT_TWIN(ta20us, loops_20us)
+#endif
+
 /* The truth copies: the same body, bracketed by clock reads. */
 #define TRUTH(name, loops)                                 \
 	static PIPETRACE_NOINLINE unsigned long name(void) \
@@ -236,29 +314,134 @@ static unsigned long run_at_rate(long (*fn)(void), double hz, double secs,
 	return now_ns() - t0;
 }
 
-/* What `micro FUNC N` can run: FUNC and its untraced truth copy. */
+/* What `micro FUNC N` can run: FUNC, its untraced truth copy, its --ab
+ * twin and the time it is built to take (the --ab block size). */
 static const struct func {
 	const char *name;
 	long (*fn)(void);
 	unsigned long (*truth)(void);
+	long (*twin)(void);
+	unsigned long ns;
 } funcs[] = {
-	{ .name = "f50ns", .fn = f50ns, .truth = truth_f50ns },
-	{ .name = "f1us", .fn = f1us, .truth = truth_f1us },
-	{ .name = "f20us", .fn = f20us, .truth = truth_f20us },
+	{ "f50ns", f50ns, truth_f50ns, t50ns, 50 },
+	{ "f1us", f1us, truth_f1us, t1us, 1000 },
+	{ "f20us", f20us, truth_f20us, t20us, 20000 },
 #ifdef PIPETRACE_ENTER
-	{ .name = "a50ns", .fn = a50ns, .truth = truth_f50ns },
-	{ .name = "a1us", .fn = a1us, .truth = truth_f1us },
-	{ .name = "a20us", .fn = a20us, .truth = truth_f20us },
+	{ "a50ns", a50ns, truth_f50ns, ta50ns, 50 },
+	{ "a1us", a1us, truth_f1us, ta1us, 1000 },
+	{ "a20us", a20us, truth_f20us, ta20us, 20000 },
 #endif
 };
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
+
+/*
+ * The truth pass: the mean time inside truth's body over at most 100k
+ * calls or about 0.2 s of body time (est_ns a call), less that of an empty
+ * interval (*empty_ns: two back-to-back clock reads).
+ */
+static double truth_pass(unsigned long (*truth)(void), unsigned long n,
+			 unsigned long est_ns, double *empty_ns)
+{
+	unsigned long tn = n < 100000 ? n : 100000;
+	double body = 0, empty = 0;
+
+	if (!est_ns)
+		est_ns = 1;
+	if (tn * est_ns > 200000000UL)
+		tn = 200000000UL / est_ns;
+	if (tn < 100)
+		tn = 100;
+	for (unsigned long i = 0; i < tn; i++) {
+		body += (double)truth();
+		empty += (double)truth_empty();
+	}
+	*empty_ns = empty / (double)tn;
+	return (body - empty) / (double)tn;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Mean ns per call of n calls of fn. */
+static double time_block(long (*fn)(void), unsigned long n)
+{
+	unsigned long t0 = now_ns();
+
+	for (unsigned long i = 0; i < n; i++)
+		fn();
+	return (double)(now_ns() - t0) / (double)n;
+}
+
+/* The time a block of FUNC's calls takes, about (see run_ab()). */
+#define AB_BLOCK_NS 100000.0
+
+/*
+ * --ab: f->fn and f->twin, n calls each in blocks, alternating FUNC, twin,
+ * twin, FUNC, ... Prints the totals per call and the median over block
+ * pairs of the difference (see the top of the file).
+ */
+static int run_ab(const struct func *f, unsigned long n)
+{
+	unsigned long block, blocks;
+	double sum_fn = 0, sum_twin = 0, *diff, est;
+
+	/* Warm-up, untimed (as in `micro FUNC N`), then FUNC's time per
+	 * call as traced, for the block size. */
+	for (int i = 0; i < 100; i++) {
+		f->fn();
+		f->twin();
+	}
+	est = time_block(f->fn, 20);
+	block = (unsigned long)(AB_BLOCK_NS / (est > 1 ? est : 1));
+	if (block < 2)
+		block = 2;
+	blocks = n / block;
+	if (blocks < 2)
+		blocks = 2;
+	diff = calloc(blocks, sizeof(*diff));
+	if (!diff) {
+		fprintf(stderr, "micro: out of memory\n");
+		return 1;
+	}
+	for (unsigned long b = 0; b < blocks; b++) {
+		double a, t;
+
+		if (b & 1) {
+			t = time_block(f->twin, block);
+			a = time_block(f->fn, block);
+		} else {
+			a = time_block(f->fn, block);
+			t = time_block(f->twin, block);
+		}
+		sum_fn += a;
+		sum_twin += t;
+		diff[b] = a - t;
+	}
+	qsort(diff, blocks, sizeof(*diff), cmp_double);
+	double med = blocks & 1 ? diff[blocks / 2] :
+				  (diff[blocks / 2 - 1] + diff[blocks / 2]) / 2;
+	double empty, truth_ns = truth_pass(f->truth, n,
+					    (unsigned long)(sum_twin / blocks),
+					    &empty);
+	printf("ns_per_call=%.1f twin_ns_per_call=%.1f added_ns_per_call=%.1f "
+	       "added_mean_ns=%.1f blocks=%lu block=%lu truth_body_ns=%.1f\n",
+	       sum_fn / blocks, sum_twin / blocks, med,
+	       (sum_fn - sum_twin) / blocks, blocks, block, truth_ns);
+	free(diff);
+	return 0;
+}
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: micro FUNC N     (FUNC: micro --list)\n"
 			"       micro --calibrate\n"
 			"       micro --list\n"
-			"       micro --rate HZ SECONDS FUNC\n");
+			"       micro --rate HZ SECONDS FUNC\n"
+			"       micro --ab FUNC N\n");
 	return 2;
 }
 
@@ -288,9 +471,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	int rate = argc == 5 && !strcmp(argv[1], "--rate");
-	if (argc != 3 && !rate)
+	int ab = argc == 4 && !strcmp(argv[1], "--ab");
+	if (argc != 3 && !rate && !ab)
 		return usage();
-	const char *name = rate ? argv[4] : argv[1];
+	const char *name = rate ? argv[4] : ab ? argv[2] : argv[1];
 
 	const struct func *f = NULL;
 	for (size_t i = 0; i < NFUNCS; i++)
@@ -312,9 +496,11 @@ int main(int argc, char **argv)
 	unsigned long (*truth)(void) = f->truth;
 	char *end;
 	errno = 0;
-	unsigned long n = strtoul(argv[2], &end, 10);
+	unsigned long n = strtoul(argv[ab ? 3 : 2], &end, 10);
 	if (errno || *end || n == 0)
 		return usage();
+	if (ab)
+		return run_ab(f, n);
 
 	/* Warm-up, untimed: the first call pays page faults, and under a
 	 * uretprobe the per-thread trampoline set-up. */
@@ -329,19 +515,8 @@ int main(int argc, char **argv)
 	unsigned long wall = now_ns() - t0;
 	unsigned long pc1 = parent ? parent_cpu_ns() : 0;
 
-	/* Truth pass: at most 100k calls or about 0.2 s of body time. */
-	unsigned long tn = n < 100000 ? n : 100000;
-	unsigned long est = wall / n ? wall / n : 1;
-	if (tn * est > 200000000UL)
-		tn = 200000000UL / est;
-	if (tn < 100)
-		tn = 100;
-	double body = 0, empty = 0;
-	for (unsigned long i = 0; i < tn; i++) {
-		body += (double)truth();
-		empty += (double)truth_empty();
-	}
-	double truth_ns = (body - empty) / (double)tn;
+	double empty;
+	double truth_ns = truth_pass(truth, n, wall / n, &empty);
 
 	struct timespec cpu;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
@@ -354,6 +529,6 @@ int main(int argc, char **argv)
 	printf("\n");
 	fprintf(stderr,
 		"micro: %s N=%lu loops=%lu,%lu,%lu clock_read_ns=%.1f\n",
-		argv[1], n, loops_50ns, loops_1us, loops_20us, empty / tn);
+		argv[1], n, loops_50ns, loops_1us, loops_20us, empty);
 	return 0;
 }
