@@ -538,7 +538,9 @@ enum pt_lost_reason {
 			      * longjmp, a return the kernel's return-probe
 			      * depth limit dropped): expired when a later
 			      * event of the thread saw the stack above them */
-	PT_LOST_NR = 10,
+	PT_LOST_IO_CALLS = 10, /* --syscalls light: a libc I/O call not
+				* followed (no per-task storage for it) */
+	PT_LOST_NR = 11,
 };
 
 /* --------------------------------------------------------- layout checks */

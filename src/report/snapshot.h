@@ -120,6 +120,10 @@ struct pt_snapshot {
 	 * (user and sys unknown), io_cpu_ns and fsyncs unknown, io_syscalls
 	 * counts read and write calls only */
 	bool sys_light;
+	/* --syscalls light with libc I/O probes (bpf/libcio.bpf.c): io_cpu_ns
+	 * (within part_ns[PT_PART_USER] then), fsyncs, and io_syscalls'
+	 * fsync calls known after all, for calls through libc */
+	bool libc_io;
 	/* Several processes (report/procs.h); nprocs 0 with one. */
 	const struct pt_proc_info *procs; /* sorted by pid */
 	size_t nprocs;
