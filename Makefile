@@ -192,6 +192,12 @@ $(MICRO)-cxx: tests/bench/micro.c include/pipetrace/stage.h
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@ \
 		-Wl,--no-as-needed -lstdc++
 
+# Per libc I/O call: the wrapper against a raw syscall (bench-libcio.sh).
+$(OUTPUT)/bench/iocall: tests/bench/iocall.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
+
 $(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
@@ -311,7 +317,7 @@ demo: all
 
 # Every case into $(OUTPUT)/bench/results.json (scripts/bench.sh runs the parts and
 # merges them), then its table.
-bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG)
+bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG) $(OUTPUT)/bench/iocall
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-table.sh
 

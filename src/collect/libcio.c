@@ -13,7 +13,11 @@
 
 #include "collect/libcio.h"
 #include "symbols/elfsyms.h"
+#include "target/x86insn.h"
 #include "util/log.h"
+
+/* Bytes of a wrapper read to choose its probe site. */
+#define SCAN_MAX 512
 
 /* poll, epoll_wait, accept, ... wait rather than move bytes: not probed
  * (exact mode counts their CPU as io_cpu too; it is little). */
@@ -53,9 +57,63 @@ const char *pt_libcio__func(size_t i, enum pt_libcio_kind *kind)
 	return funcs[i].name;
 }
 
+/* The length of an instruction that leaves the stack and the arguments
+ * alone, one that glibc's wrappers start with (its single-thread test and
+ * the move of the fourth argument to r10), or 0. */
+static size_t harmless_len(const uint8_t *c, size_t len)
+{
+	static const uint8_t mov_r10[2][3] = { { 0x49, 0x89, 0xca },
+					       { 0x41, 0x89, 0xca } };
+
+	if (len >= 7 && c[0] == 0x80 && c[1] == 0x3d)
+		return 7; /* cmpb $imm8, disp32(%rip) */
+	if (len >= 3 &&
+	    (!memcmp(c, mov_r10[0], 3) || !memcmp(c, mov_r10[1], 3)))
+		return 3; /* mov %rcx,%r10 / mov %ecx,%r10d */
+	return 0;
+}
+
+size_t pt_libcio__site(const uint8_t *code, size_t len)
+{
+	size_t off = 0, n;
+
+	/* A jcc rel8 or a push the kernel emulates; the first instruction
+	 * (single-stepped, a trap more: 20 us a call on a VM) otherwise. */
+	while (off < len && (n = harmless_len(code + off, len - off)))
+		off += n;
+	if (!off || off >= len)
+		return 0;
+	if (!(code[off] >= 0x70 && code[off] <= 0x7f) &&
+	    !pt_x86__push_len(code + off, len - off))
+		return 0;
+	/* Every call must pass there: nothing may jump past the start. */
+	for (n = 1; n <= off; n++)
+		if (pt_x86__may_branch_to(code, len, n))
+			return 0;
+	return off;
+}
+
+/* Where to probe sym: its start, or the site pt_libcio__site() picks. */
+static uint64_t site_of(const struct pt_elf *e, const struct pt_sym *sym)
+{
+	uint8_t code[SCAN_MAX];
+	size_t len = sym->size && sym->size < sizeof(code) ? sym->size :
+							     sizeof(code);
+
+	if (pt_elf__read(e, sym->file_off, code, len))
+		return sym->file_off;
+	return sym->file_off + pt_libcio__site(code, len);
+}
+
+struct scan {
+	const struct pt_elf *e;
+	struct pt_libcio_sites *out;
+};
+
 static int scan_sym(const struct pt_sym *sym, void *arg)
 {
-	struct pt_libcio_sites *out = arg;
+	struct scan *sc = arg;
+	struct pt_libcio_sites *out = sc->out;
 	size_t i, j;
 
 	if (sym->kind != PT_SYM_FUNC || !sym->global)
@@ -68,7 +126,11 @@ static int scan_sym(const struct pt_sym *sym, void *arg)
 				return 0; /* an alias: probed once */
 		out->v[out->n].name = funcs[i].name;
 		out->v[out->n].kind = funcs[i].kind;
-		out->v[out->n++].file_off = sym->file_off;
+		out->v[out->n].file_off = site_of(sc->e, sym);
+		pt_debug("libc I/O: %s probed at +%llu", funcs[i].name,
+			 (unsigned long long)(out->v[out->n].file_off -
+					      sym->file_off));
+		out->n++;
 		return 0;
 	}
 	return 0;
@@ -133,6 +195,7 @@ int pt_libcio__resolve(const struct pt_target *t, struct pt_libcio_sites *out,
 {
 	const char *name = libc_name(t);
 	struct pt_elf *e;
+	struct scan sc = { .out = out };
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -144,8 +207,9 @@ int pt_libcio__resolve(const struct pt_target *t, struct pt_libcio_sites *out,
 	if (ret)
 		return ret;
 	ret = pt_elf__open(out->attach_path, &e);
+	sc.e = e;
 	if (!ret)
-		ret = pt_elf__for_each_func(e, scan_sym, out);
+		ret = pt_elf__for_each_func(e, scan_sym, &sc);
 	pt_elf__close(e);
 	if (!ret && !out->n)
 		ret = -ENOENT;

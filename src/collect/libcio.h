@@ -39,6 +39,15 @@ int pt_libcio__resolve(const struct pt_target *t, struct pt_libcio_sites *out,
 		       char *err, size_t errlen);
 void pt_libcio__free(struct pt_libcio_sites *s);
 
+/*
+ * Where to probe a wrapper whose code is code[0..len): bytes past its
+ * start. glibc's begin with a single-thread test (cmpb on a rip-relative
+ * byte; a mov to r10) that the kernel would single-step, then a jcc it
+ * emulates: probed there, the stack and the arguments as at entry. 0 when
+ * the code is not of that shape, or a branch may land past its start.
+ */
+size_t pt_libcio__site(const uint8_t *code, size_t len);
+
 /* The wrappers looked for, in order (for tests): n of them. */
 const char *pt_libcio__func(size_t i, enum pt_libcio_kind *kind);
 

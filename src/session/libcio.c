@@ -16,17 +16,26 @@
 
 void pt_session__libcio_prepare(struct pt_session *s)
 {
+	const char *env = getenv("PIPETRACE_LIBCIO");
 	char err[512];
 
 	if (!s->o->sys_light)
 		return;
+	/* PIPETRACE_LIBCIO=0: light mode without them, as before they were
+	 * (the bench's A/B). */
+	if (env && !strcmp(env, "0")) {
+		pt_debug(
+			"libc I/O probes off (PIPETRACE_LIBCIO=0); io_cpu and fsyncs unknown (-)");
+		return;
+	}
 	if (!s->target.exe) {
 		pt_debug(
 			"libc I/O: no program known yet; io_cpu and fsyncs unknown (-)");
 		return;
 	}
 	if (pt_libcio__resolve(&s->target, &s->lsites, err, sizeof(err))) {
-		pt_info("light mode without libc I/O probes: %s; io_cpu and fsyncs unknown (-)",
+		pt_debug(
+			"light mode without libc I/O probes: %s; io_cpu and fsyncs unknown (-)",
 			err);
 		return;
 	}
