@@ -3,7 +3,7 @@
  * libcio.c - a session's libc I/O probes with --syscalls light (see
  * session.h): the target's libc found before load, its wrappers probed
  * for each traced process as it is seen (the target at attach, children
- * and other processes at the next 100 ms tick), so that only they pay.
+ * and other processes at the next 20 ms tick), so that only they pay.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "session/session.h"
 #include "util/log.h"
 
-#define LIBCIO_TICK_NS 100000000ull
+#define LIBCIO_TICK_NS 20000000ull
 
 void pt_session__libcio_prepare(struct pt_session *s)
 {

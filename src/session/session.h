@@ -125,7 +125,7 @@ int pt_session__scan_procs(struct pt_session *s, char *err, size_t errlen);
 bool pt_session__next_pidfd(struct pt_session *s);
 /* --syscalls light's libc I/O probes (session/libcio.c): the target's
  * libc found (before load), every traced process probed (at attach, then
- * new ones every 100 ms with several). A failure costs only the figures
+ * new ones every 20 ms with several). A failure costs only the figures
  * (io_cpu, fsyncs), said with -v. */
 void pt_session__libcio_prepare(struct pt_session *s);
 void pt_session__libcio_begin(struct pt_session *s, uint64_t now);
