@@ -199,6 +199,12 @@ $(ALLOCLOOP): tests/bench/allocloop.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@
 
+# Per libc I/O call: the wrapper against a raw syscall (bench-libcio.sh).
+$(OUTPUT)/bench/iocall: tests/bench/iocall.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
+
 $(MICRO_PG): tests/bench/micro.c include/pipetrace/stage.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
@@ -318,7 +324,8 @@ demo: all
 
 # Every case into $(OUTPUT)/bench/results.json (scripts/bench.sh runs the parts and
 # merges them), then its table.
-bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG) $(ALLOCLOOP)
+bench: all $(FLOOR) $(MICRO) $(MICRO_PG) $(ALLOC_PROG) $(ALLOCLOOP) \
+	$(OUTPUT)/bench/iocall
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-table.sh
 

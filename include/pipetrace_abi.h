@@ -177,7 +177,9 @@ struct pt_stage_time {
 	__u64 vol_switches; /* switched out blocked */
 	__u64 invol_switches; /* switched out runnable (preempted) */
 	/* Of part_ns[PT_PART_SYS]: on CPU inside an I/O syscall (the I/O
-	 * classes); 0 with --syscalls light, which cannot tell it. */
+	 * classes); with --syscalls light, of the on-CPU time (all in
+	 * part_ns[PT_PART_USER]): inside a libc I/O wrapper (libcio.bpf.c),
+	 * 0 without those probes. */
 	__u64 io_cpu_ns;
 	/* The calibrated cost of nested stage calls' probes that fell in
 	 * this stage's own time (outside the nested calls' intervals): taken
@@ -546,7 +548,9 @@ enum pt_lost_reason {
 			      * longjmp, a return the kernel's return-probe
 			      * depth limit dropped): expired when a later
 			      * event of the thread saw the stack above them */
-	PT_LOST_NR = 10,
+	PT_LOST_IO_CALLS = 10, /* --syscalls light: a libc I/O call not
+				* followed (no per-task storage for it) */
+	PT_LOST_NR = 11,
 };
 
 /* --------------------------------------------------------- layout checks */

@@ -5,11 +5,14 @@
 #   none    running untraced
 #   exact   traced by pipetrace --syscalls exact (raw syscall tracepoints:
 #           every task takes the kernel's slow syscall path)
-#   light   traced by pipetrace --syscalls light (no syscall tracepoint)
+#   light   traced by pipetrace --syscalls light (no syscall tracepoint;
+#           uprobes on refpipe's own libc I/O wrappers, for refpipe only)
+#   light_nolibc  the same without those uprobes (PIPETRACE_LIBCIO=0: light
+#           mode as it was before them)
 #   floor   untraced, with floor -S attached instead: empty sched_switch and
 #           sched_wakeup programs, what the kernel's dispatch of a
 #           scheduler tracepoint to BPF costs before any work
-# in interleaved rounds (none, exact, light, floor, each round), BENCH_REPS rounds
+# in interleaved rounds (each variant in turn), BENCH_REPS rounds
 # (default 7, at least 5). Bystanders:
 #   dd      dd if=/dev/zero of=/dev/null bs=1 count=1000000 (2 M syscalls)
 #   pipe    perf bench sched pipe -l N: two processes ping-ponging a byte
@@ -57,9 +60,11 @@ trap cleanup EXIT
 "$RP" --records 2000000000 --batch 10 --sleep ingest=2000 >/dev/null 2>&1 &
 rp_pid=$!
 
-# Attaches pipetrace --syscalls $1 to refpipe (floor: floor -S instead);
+# Attaches pipetrace in variant $1 to refpipe (floor: floor -S instead);
 # returns once attached.
 attach() {
+	local mode=${1%_nolibc} libcio=1
+	[ "$mode" = "$1" ] || libcio=0
 	: >"$tmp/pt.err"
 	if [ "$1" = floor ]; then
 		"$FLOOR" -S -- sh -c 'echo tracing >&2; exec sleep 3600' 2>"$tmp/pt.err" &
@@ -71,7 +76,8 @@ attach() {
 		echo "bench-bystander: floor -S did not attach" >&2
 		exit 1
 	fi
-	"$PT" --syscalls "$1" -p "$rp_pid" -j "$tmp/pt-$1.json" 2>"$tmp/pt.err" &
+	PIPETRACE_LIBCIO=$libcio "$PT" --syscalls "$mode" -p "$rp_pid" \
+		-j "$tmp/pt-$1.json" 2>"$tmp/pt.err" &
 	pt_pid=$!
 	for _ in $(seq 600); do
 		grep -q "tracing" "$tmp/pt.err" && return 0
@@ -106,9 +112,10 @@ measure() {
 	echo "$cpu $(awk "BEGIN {print ($t1 - $t0) / 1e6}")" >>"$tmp/$1.$2"
 }
 
-echo "bench-bystander: $reps interleaved rounds of none, exact, light, floor; $bystanders (dd bs=1 x 1M, perf bench sched pipe -l $loops)" >&2
+variants="none exact light light_nolibc floor"
+echo "bench-bystander: $reps interleaved rounds of $variants; $bystanders (dd bs=1 x 1M, perf bench sched pipe -l $loops)" >&2
 for ((r = 0; r < reps; r++)); do
-	for v in none exact light floor; do
+	for v in $variants; do
 		[ "$v" = none ] || attach "$v"
 		for b in $bystanders; do measure "$b" "$v"; done
 		[ "$v" = none ] || detach
@@ -128,7 +135,7 @@ for b in $bystanders; do
 		--argjson cr "[$(awk '{print $1}' "$tmp/$b.none" | paste -sd,)]" \
 		--argjson wr "[$(awk '{print $2}' "$tmp/$b.none" | paste -sd,)]" \
 		'{none: {cpu_ms: $cm, cpu_ms_min: $cmin, cpu_ms_max: $cmax, wall_ms: $wm, wall_ms_min: $wmin, wall_ms_max: $wmax, cpu_runs: $cr, wall_runs: $wr}}')
-	for v in exact light floor; do
+	for v in exact light light_nolibc floor; do
 		read -r vm vmin vmax < <(stats "$tmp/$b.$v" 1)
 		read -r xm xmin xmax < <(stats "$tmp/$b.$v" 2)
 		bj=$(jq --arg v "$v" --argjson cm "$vm" --argjson cmin "$vmin" --argjson cmax "$vmax" \
@@ -150,7 +157,7 @@ done
 jq -n --argjson reps "$reps" --argjson loops "$loops" --argjson c "$json" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{
 	reps: $reps, load_average: $load,
 	command: {dd: "dd if=/dev/zero of=/dev/null bs=1 count=1000000", pipe: ("perf bench sched pipe -l " + ($loops | tostring))},
-	traced: "refpipe --records 2000000000 --batch 10 --sleep ingest=2000, untraced (none) or under pipetrace -p PID --syscalls exact|light; floor: empty sched_switch and sched_wakeup programs (floor -S) instead",
+	traced: "refpipe --records 2000000000 --batch 10 --sleep ingest=2000, untraced (none) or under pipetrace -p PID --syscalls exact|light (light_nolibc: PIPETRACE_LIBCIO=0, without the libc I/O uprobes); floor: empty sched_switch and sched_wakeup programs (floor -S) instead",
 	note: "medians over interleaved rounds; cpu_ms: perf stat task-clock of the bystander (all its processes), wall_ms: its wall time; *_slowdown_pct: median against the median of none; cpu_slowdown_of_mins_pct: the same of the minimums (robust to a host that slows the VM for seconds at a time)",
 	cases: $c}' >"$OUT/bystander.json"
 echo "bench-bystander: wrote $OUT/bystander.json" >&2

@@ -87,6 +87,8 @@ def cell(c; tool):
   "| start to attached, 10 stages | | | \(.attach_ms | dash) ms (\(.attach_ms_no_calibrate | dash) ms with `--no-calibrate`); detach \(.detach_ms | dash) ms |"),
 ($c.probe_cost_ns | select(. != null and . != {}) |
   "| latency bias subtracted per call (calibration) | | | \(to_entries | map("\(.key) \(.value | t)") | join(", ")) |"),
+($c.libcio | select(. != null) |
+  "| `--syscalls light`, per libc I/O call of the traced program (uprobes on its wrappers) | | | \(.cases.light.added_ns_per_io_call | plus) (exact: \(.cases.exact.added_ns_per_io_call | plus), light without them: \(.cases.light_nolibc.added_ns_per_io_call | plus)) |"),
 ($c.alloc | select(. != null) |
   "| `--alloc`, per allocator call | | | \(.added_ns_per_allocator_call_probes | plus) probes, \(.added_ns_per_recorded_allocation | plus) per recorded allocation |"),
 "",

@@ -20,6 +20,9 @@
 #           tracing refpipe costs untraced programs
 #           (dd bs=1, a pipe ping-pong), --syscalls
 #           exact and light
+#   libcio  scripts/bench-libcio.sh: what --syscalls -> .output/bench/libcio.json
+#           light's libc I/O uprobes add per I/O call
+#           of the traced program (merged as "libcio")
 #   go      scripts/bench-go.sh: per-call cost of Go -> .output/bench/go.json
 #           stages (entry and return-instruction uprobes) vs. a C
 #           uprobe+uretprobe pair (merged as "go")
@@ -27,7 +30,7 @@
 #   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
 #                      5 in the alloc part)
 #   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach
-#                      bystander go"); a part not run is merged from its
+#                      bystander libcio go"); a part not run is merged from its
 #                      JSON of an earlier run
 #
 # System cases (each: per repetition, every variant in turn; medians and
@@ -71,7 +74,7 @@ PT=.output/pipetrace
 RP=.output/refpipe
 MICRO=.output/bench/micro
 reps=${BENCH_REPS:-7}
-parts=${BENCH_PARTS:-system micro alloc detach bystander go}
+parts=${BENCH_PARTS:-system micro alloc detach bystander libcio go}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
 scripts/install-deps.sh --bench
@@ -394,6 +397,7 @@ if has_part micro; then scripts/bench-micro.sh || echo "bench: micro part failed
 if has_part alloc; then scripts/bench-alloc.sh || echo "bench: alloc part failed" >&2; fi
 if has_part detach; then scripts/bench-detach.sh || echo "bench: detach part failed" >&2; fi
 if has_part bystander; then scripts/bench-bystander.sh || echo "bench: bystander part failed" >&2; fi
+if has_part libcio; then scripts/bench-libcio.sh || echo "bench: libcio part failed" >&2; fi
 if has_part go; then scripts/bench-go.sh || echo "bench: go part failed" >&2; fi
 
 # ------------------------------------------------------------------ merge
@@ -408,6 +412,10 @@ jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg kernel "$(uname -r)" \
 	--argjson nproc "$(nproc)" --arg vm "${virt_vm:-unknown}" --arg ct "${virt_ct:-unknown}" \
 	--slurpfile sys "$tmp/system.json" --slurpfile mic "$tmp/micro.json" --slurpfile alc "$tmp/alloc.json" \
 	--slurpfile bys "$tmp/bystander.json" -f scripts/bench-merge.jq >.output/bench/results.json
+if [ -s .output/bench/libcio.json ]; then
+	jq --slurpfile l .output/bench/libcio.json '.cases.libcio = $l[0]' .output/bench/results.json >"$tmp/results.json"
+	mv "$tmp/results.json" .output/bench/results.json
+fi
 if [ -s .output/bench/go.json ]; then
 	jq --slurpfile go .output/bench/go.json '. + {go: $go[0]}' .output/bench/results.json >"$tmp/results.json"
 	mv "$tmp/results.json" .output/bench/results.json

@@ -21,6 +21,7 @@
 #include "util/log.h"
 #include "pipetrace.skel.h"
 #include "collect/kpid.h"
+#include "collect/libcio.h"
 #include "collect/pending.h"
 #include "collect/pipewait.h"
 #include "collect/sysclass.h"
@@ -60,6 +61,9 @@ struct pt_tracer {
 	struct bpf_link *proc_links[3]; /* procs.bpf.c: fork, exec, exit */
 	struct pt_uprobes warm_up;
 	struct pt_uprobes alloc_up; /* --alloc */
+	struct pt_uprobes libcio_up; /* --syscalls light: libc I/O calls */
+	pid_t *libcio_pids; /* the processes libcio_up covers */
+	size_t nlibcio_pids;
 	struct bpf_link *fault_link; /* page_fault_user, with --alloc */
 	struct bpf_link **sample_links; /* one per CPU, with --folded */
 	int *sample_fds; /* their perf events (owned by the links) */
@@ -147,7 +151,8 @@ static void use_multi(struct pt_tracer *t)
 		t->skel->progs.stage_enter, t->skel->progs.stage_exit,
 		t->skel->progs.warmup,	    t->skel->progs.alloc_enter,
 		t->skel->progs.alloc_exit,  t->skel->progs.go_enter,
-		t->skel->progs.go_exit,
+		t->skel->progs.go_exit,	    t->skel->progs.libcio_enter,
+		t->skel->progs.libcio_exit,
 	};
 	const char *env = getenv("PIPETRACE_UPROBE_MULTI");
 	int ok = env && !strcmp(env, "0") ? 0 : pt_umulti__probe();
@@ -158,6 +163,7 @@ static void use_multi(struct pt_tracer *t)
 	t->multi = ok > 0;
 	t->stage_up.multi = t->calib_up.multi = t->multi;
 	t->warm_up.multi = t->alloc_up.multi = t->multi;
+	t->libcio_up.multi = t->multi;
 	for (i = 0; t->multi && i < sizeof(progs) / sizeof(progs[0]); i++)
 		bpf_program__set_expected_attach_type(
 			progs[i], (enum bpf_attach_type)PT_TRACE_UPROBE_MULTI);
@@ -329,6 +335,9 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		t->skel->rodata->sys_light = 1;
 		bpf_program__set_autoload(t->skel->progs.sys_enter, false);
 		bpf_program__set_autoload(t->skel->progs.sys_exit, false);
+	} else {
+		bpf_program__set_autoload(t->skel->progs.libcio_enter, false);
+		bpf_program__set_autoload(t->skel->progs.libcio_exit, false);
 	}
 	setup_procs(t, o);
 	use_multi(t);
@@ -375,7 +384,7 @@ void pt_tracer__freeze(struct pt_tracer *t)
 
 void pt_tracer__detach(struct pt_tracer *t)
 {
-	struct pt_uprobes *ups[4];
+	struct pt_uprobes *ups[5];
 	size_t i;
 
 	if (!t)
@@ -384,6 +393,7 @@ void pt_tracer__detach(struct pt_tracer *t)
 	ups[1] = &t->stage_up;
 	ups[2] = &t->calib_up;
 	ups[3] = &t->warm_up;
+	ups[4] = &t->libcio_up;
 	/* No new frames from here; exits go first (they come first in
 	 * links[]), closing the calls in flight until they are gone. */
 	pt_tracer__freeze(t);
@@ -414,6 +424,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	pipetrace__destroy(t->skel);
 	free(t->sample_links);
 	free(t->sample_fds);
+	free(t->libcio_pids);
 	free(t->cal);
 	free(t->percpu);
 	free(t->percpu_time);
@@ -743,6 +754,71 @@ int pt_tracer__attach_alloc(struct pt_tracer *t, pid_t tgid,
 			strerror(errno));
 	pt_debug("attached %zu allocator probes in %s", t->alloc_up.nprobes,
 		 sites->object);
+	return 0;
+}
+
+/* Whether libc I/O probes cover process pid already. */
+static bool libcio_has(const struct pt_tracer *t, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlibcio_pids; i++)
+		if (t->libcio_pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Attaches sites's return probes then entries (so that no entry misses
+ * its return) for process tgid. 0 or -errno, the site in *site. */
+static int attach_libcio_sites(struct pt_tracer *t, pid_t tgid,
+			       const struct pt_libcio_sites *sites,
+			       size_t *site)
+{
+	struct bpf_program *progs[] = { t->skel->progs.libcio_exit,
+					t->skel->progs.libcio_enter };
+	struct probe_list pl;
+	size_t i, k;
+	int ret;
+
+	*site = 0;
+	ret = probe_list__alloc(&pl, sites->n);
+	for (k = 0; k < 2 && !ret; k++) {
+		pl.n = 0;
+		for (i = 0; i < sites->n; i++)
+			probe_list__add(&pl, sites->attach_path,
+					sites->v[i].file_off, sites->v[i].kind,
+					i);
+		ret = probe_list__attach(&pl, &t->libcio_up, progs[k], k == 0,
+					 tgid, site);
+	}
+	probe_list__free(&pl);
+	return ret;
+}
+
+int pt_tracer__attach_libcio(struct pt_tracer *t, pid_t tgid,
+			     const struct pt_libcio_sites *sites, char *err,
+			     size_t errlen)
+{
+	pid_t *v;
+	size_t i;
+	int ret;
+
+	if (!bpf_program__autoload(t->skel->progs.libcio_enter))
+		return pt_errf(err, errlen, -EINVAL,
+			       "libc I/O probes are for --syscalls light only");
+	if (tgid <= 0 || libcio_has(t, tgid))
+		return 0;
+	v = realloc(t->libcio_pids, (t->nlibcio_pids + 1) * sizeof(*v));
+	if (!v)
+		return pt_errf(err, errlen, -ENOMEM, "out of memory");
+	t->libcio_pids = v;
+	ret = attach_libcio_sites(t, tgid, sites, &i);
+	if (ret)
+		return pt_errf(err, errlen, ret,
+			       "cannot probe %s in %s for PID %d: %s",
+			       sites->v[i].name, sites->object, (int)tgid,
+			       strerror(-ret));
+	v[t->nlibcio_pids++] = tgid;
 	return 0;
 }
 

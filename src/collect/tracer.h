@@ -19,6 +19,7 @@
 #include "pipetrace_abi.h"
 #include "pipetrace_procs.h"
 #include "collect/allocsites.h"
+#include "collect/libcio.h"
 #include "report/procs.h"
 #include "report/snapshot.h"
 #include "target/stages.h"
@@ -98,6 +99,15 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err,
  */
 int pt_tracer__attach_warmup(struct pt_tracer *t, pid_t tgid, const char *path,
 			     uint64_t off);
+
+/*
+ * --syscalls light: probes process tgid's libc I/O wrappers (sites), once
+ * per process (again for the same tgid: nothing). Only that process pays
+ * for them. Returns 0 or -errno with a message in err.
+ */
+int pt_tracer__attach_libcio(struct pt_tracer *t, pid_t tgid,
+			     const struct pt_libcio_sites *sites, char *err,
+			     size_t errlen);
 
 /*
  * Streams calls (needs opts.events at open) to fn(ctx, struct pt_event *,

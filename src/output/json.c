@@ -64,13 +64,13 @@ static json_object *split_json(const uint64_t part_ns[PT_PART_NR], bool light)
 	return o;
 }
 
-/* The split's "io_cpu": on CPU inside I/O syscalls, within "sys" (null
- * when light). */
-static int add_io_cpu(json_object *split, uint64_t io_cpu_ns, bool light)
+/* The split's "io_cpu": on CPU inside I/O syscalls, within "sys" (within
+ * "on_cpu" when light; null when light without libc I/O probes: unknown). */
+static int add_io_cpu(json_object *split, uint64_t io_cpu_ns, bool unknown)
 {
 	if (!split)
 		return -ENOMEM;
-	if (light)
+	if (unknown)
 		return json_object_object_add(split, "io_cpu", NULL);
 	return jadd(split, "io_cpu", juint(io_cpu_ns));
 }
@@ -165,8 +165,11 @@ static json_object *mem_json(const struct pt_mem_row *m, bool light)
 	return o;
 }
 
+/* unknown_io: io_cpu and fsyncs not seen (--syscalls light without libc
+ * I/O probes). */
 static json_object *stage_json(const struct pt_stage_report *row,
-			       const struct pt_mem_row *mem, bool light)
+			       const struct pt_mem_row *mem, bool light,
+			       bool unknown_io)
 {
 	const struct pt_totals *t = row->tot;
 	bool items = row->stage->items != PT_ITEMS_NONE;
@@ -226,14 +229,14 @@ static json_object *stage_json(const struct pt_stage_report *row,
 	ret |= jadd(o, "self_ns", juint(row->self_ns));
 	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns, light));
 	ret |= add_io_cpu(json_object_object_get(o, "breakdown_ns"),
-			  row->io_cpu_ns, light);
+			  row->io_cpu_ns, unknown_io);
 	ret |= jadd(o, "verdict", json_object_new_string(row->verdict));
 	io = json_object_new_object();
 	if (io) {
 		ret |= jadd(io, "syscalls", juint(t->time.io_syscalls));
 		ret |= jadd(io, "read_bytes", juint(t->time.read_bytes));
 		ret |= jadd(io, "write_bytes", juint(t->time.write_bytes));
-		ret |= light ? json_object_object_add(io, "fsyncs", NULL) :
+		ret |= unknown_io ? json_object_object_add(io, "fsyncs", NULL) :
 			       jadd(io, "fsyncs", juint(t->time.fsyncs));
 	}
 	ret |= jadd(o, "io", io);
@@ -299,7 +302,8 @@ static json_object *report_json(const struct pt_report *r)
 	for (i = 0; stages && i < r->n; i++) {
 		json_object *s = stage_json(
 			&r->rows[i], r->snap->mem ? &r->snap->mem[i] : NULL,
-			r->snap->sys_light);
+			r->snap->sys_light,
+			r->snap->sys_light && !r->snap->libc_io);
 
 		if (s && r->snap->nprocs &&
 		    json_object_object_add(s, "pid", pt_json__stage_pid(r, i)))

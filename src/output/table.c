@@ -199,6 +199,7 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 	char bar[BAR_WIDTH + 1], b[32];
 	int w = label_width(r);
 	bool light = r->snap->sys_light;
+	bool unknown_io = light && !r->snap->libc_io;
 	size_t i;
 
 	fprintf(f,
@@ -215,7 +216,8 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 		put_label(f, w, r, row->stage);
 		split_bar(bar, p);
 		fmt_known(sys, sizeof(sys), pct_of(p[PT_PART_SYS], t), light);
-		fmt_known(ioc, sizeof(ioc), pct_of(row->io_cpu_ns, t), light);
+		fmt_known(ioc, sizeof(ioc), pct_of(row->io_cpu_ns, t),
+			  unknown_io);
 		fprintf(f,
 			" %9s %5.1f %5s %5s %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
 			pt_fmt_ns(b, sizeof(b), t),
@@ -225,7 +227,8 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 			pct_of(p[PT_PART_OTHER], t), bar, row->verdict,
 			row->saves_pct);
 	}
-	fputs(light ? "split: u on CPU (user and sys unknown with --syscalls light; IOC% io_cpu too), I io, L lock, S sleep, R run queue, o other\n" :
+	fputs(unknown_io ? "split: u on CPU (user and sys unknown with --syscalls light; IOC% io_cpu too), I io, L lock, S sleep, R run queue, o other\n" :
+	      light ? "split: u on CPU (user and sys unknown with --syscalls light; IOC%: the part of it in libc I/O calls), I io, L lock, S sleep, R run queue, o other\n" :
 		      "split: u user, s sys (IOC%: the part of it in I/O syscalls), I io, L lock, S sleep, R run queue, o other\n",
 	      f);
 	if (r->snap->nthreads)

@@ -31,6 +31,7 @@ const struct pt_lost_name pt_lost_reasons[PT_LOST_NR] = {
 	[PT_LOST_EVENTS] = { "events", "streamed events" },
 	[PT_LOST_USAMPLES] = { "dwarf_samples", "dwarf samples" },
 	[PT_LOST_UNWOUND] = { "unwound", "unwound past" },
+	[PT_LOST_IO_CALLS] = { "io_calls", "libc I/O calls" },
 };
 
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])
@@ -64,17 +65,30 @@ const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])
 	return "mixed";
 }
 
-const char *pt_verdict_io(const uint64_t part_ns[PT_PART_NR],
-			  uint64_t io_cpu_ns)
+/* The verdict with io_cpu_ns moved from part `from` to io. */
+static const char *verdict_moved(const uint64_t part_ns[PT_PART_NR],
+				 uint64_t io_cpu_ns, int from)
 {
 	uint64_t p[PT_PART_NR];
 
 	memcpy(p, part_ns, sizeof(p));
-	if (io_cpu_ns > p[PT_PART_SYS])
-		io_cpu_ns = p[PT_PART_SYS];
-	p[PT_PART_SYS] -= io_cpu_ns;
+	if (io_cpu_ns > p[from])
+		io_cpu_ns = p[from];
+	p[from] -= io_cpu_ns;
 	p[PT_PART_IO] += io_cpu_ns;
 	return pt_verdict(p);
+}
+
+const char *pt_verdict_io(const uint64_t part_ns[PT_PART_NR],
+			  uint64_t io_cpu_ns)
+{
+	return verdict_moved(part_ns, io_cpu_ns, PT_PART_SYS);
+}
+
+const char *pt_verdict_light_io(const uint64_t part_ns[PT_PART_NR],
+				uint64_t io_cpu_ns)
+{
+	return verdict_moved(part_ns, io_cpu_ns, PT_PART_USER);
 }
 
 long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
@@ -217,7 +231,7 @@ static void explain_bottleneck(struct pt_report *r)
  * had taken off, and that of nested stage calls, time.nest_ns) taken out
  * of its on-CPU time (where the probe ran), user first, so that the parts
  * add up to the stage's wall time. */
-static void split_stage(struct pt_stage_report *row)
+static void split_stage(struct pt_stage_report *row, bool light)
 {
 	uint64_t bias = row->tot->bias_ns + row->tot->time.nest_ns, take;
 	int p;
@@ -233,11 +247,14 @@ static void split_stage(struct pt_stage_report *row)
 	row->self_ns = 0;
 	for (p = 0; p < PT_PART_NR; p++)
 		row->self_ns += row->part_ns[p];
-	/* io_cpu is within sys: what the bias took from sys, from it too. */
+	/* io_cpu is within sys (light: within the on-CPU time, all in
+	 * user): what the bias took from there, from it too. */
+	p = light ? PT_PART_USER : PT_PART_SYS;
 	row->io_cpu_ns = row->tot->time.io_cpu_ns;
-	if (row->io_cpu_ns > row->part_ns[PT_PART_SYS])
-		row->io_cpu_ns = row->part_ns[PT_PART_SYS];
-	row->verdict = pt_verdict_io(row->part_ns, row->io_cpu_ns);
+	if (row->io_cpu_ns > row->part_ns[p])
+		row->io_cpu_ns = row->part_ns[p];
+	row->verdict = light ? pt_verdict_light_io(row->part_ns, row->io_cpu_ns) :
+			       pt_verdict_io(row->part_ns, row->io_cpu_ns);
 }
 
 /* The report over snapshot s: the figures shown as they are stay there. */
@@ -298,7 +315,7 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 		row->items_per_s = (double)t->items / secs;
 		row->concurrency = (double)t->wall_ns / 1e9 / secs;
 	}
-	split_stage(row);
+	split_stage(row, r->snap->sys_light);
 }
 
 /* Each stage's Amdahl saving and the bottleneck. 0 or -ENOMEM. */

@@ -62,6 +62,10 @@ const char *pt_verdict(const uint64_t part_ns[PT_PART_NR]);
  * I/O syscalls) counted as "io" rather than "cpu": a stage's verdict. */
 const char *pt_verdict_io(const uint64_t part_ns[PT_PART_NR],
 			  uint64_t io_cpu_ns);
+/* The same with --syscalls light, where the on-CPU time is all in
+ * part_ns[PT_PART_USER] and io_cpu_ns (from libc I/O probes) a share of it. */
+const char *pt_verdict_light_io(const uint64_t part_ns[PT_PART_NR],
+				uint64_t io_cpu_ns);
 
 /*
  * Amdahl over the pipeline's threads: with x[t][s] the own time of stage s

@@ -117,9 +117,14 @@ struct pt_snapshot {
 	const struct pt_folded *offcpu; /* microseconds */
 	struct pt_stackfold_stats stack_stats; /* what folding left out */
 	/* --syscalls light: on-CPU time is all in part_ns[PT_PART_USER]
-	 * (user and sys unknown), io_cpu_ns and fsyncs unknown, io_syscalls
-	 * counts read and write calls only */
+	 * (user and sys unknown), io_cpu_ns and fsyncs unknown (unless
+	 * libc_io), io_syscalls counts read and write calls (and fsyncs with
+	 * libc_io) */
 	bool sys_light;
+	/* --syscalls light with libc I/O probes (bpf/libcio.bpf.c): io_cpu_ns
+	 * (within part_ns[PT_PART_USER] then), fsyncs, and io_syscalls'
+	 * fsync calls known after all, for calls through libc */
+	bool libc_io;
 	/* Several processes (report/procs.h); nprocs 0 with one. */
 	const struct pt_proc_info *procs; /* sorted by pid */
 	size_t nprocs;

@@ -163,6 +163,7 @@ int pt_session__prepare(struct pt_session *s, char *err, size_t errlen)
 		pt_debug("allocator: %zu functions in %s", s->asites.n,
 			 s->asites.object);
 	}
+	pt_session__libcio_prepare(s);
 	if ((s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
 	    pt_ksyms__load(&s->ksyms, err, errlen))
 		pt_warn("%s; kernel frames are shown as addresses", err);
@@ -733,6 +734,7 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 	if (s->pid && pt_tasks__read(s->pid, &s->tasks, err, errlen))
 		pt_warn("%s", err);
 	tasks_to_kernel_ids(s, &s->tasks);
+	pt_session__libcio_begin(s, now_ns());
 	pipes_begin(s);
 	if (s->o->argv) {
 		pt_tracer__start_offcpu(s->tracer);
@@ -868,6 +870,8 @@ static uint64_t next_wake(const struct pt_session *s, uint64_t now,
 		next = s->next_dither_ns;
 	if (s->pipes_on && (!next || s->pipes.next_sample_ns < next))
 		next = s->pipes.next_sample_ns;
+	if (s->next_libcio_ns && (!next || s->next_libcio_ns < next))
+		next = s->next_libcio_ns;
 	if (s->next_calib_ns && (!next || s->next_calib_ns < next))
 		next = s->next_calib_ns;
 	/* Streamed events wake us only in bulk: drain them often. */
@@ -933,6 +937,7 @@ enum pt_stop pt_session__run(struct pt_session *s)
 		refresh_syms(s, now);
 		dither_sampling(s, now);
 		pipes_tick(s, now);
+		pt_session__libcio_tick(s, now);
 		recalibrate(s, now);
 		drain_events(s);
 		why = poll_once(s, now, next_wake(s, now, deadline, tick_at));
@@ -1126,6 +1131,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 	snap->final = final;
 	snap->calibrated = s->calibrated;
 	snap->sys_light = s->o->sys_light;
+	snap->libc_io = s->libcio_on;
 	memcpy(snap->bias_ns, s->bias_ns, sizeof(snap->bias_ns));
 	memcpy(snap->tail_ns, s->tail_ns, sizeof(snap->tail_ns));
 	pt_tracer__nest_ns(s->tracer, snap->nest_ns);
@@ -1210,6 +1216,7 @@ void pt_session__free(struct pt_session *s)
 		close(s->sigfd);
 	pt_stages__free(&s->stages);
 	pt_alloc_sites__free(&s->asites);
+	pt_libcio__free(&s->lsites);
 	pt_ustacks__free(s->ustacks);
 	pt_unwinder__free(s->unwinder);
 	pt_usyms__close(s->usyms);

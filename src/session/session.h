@@ -91,6 +91,9 @@ struct pt_session {
 	struct pt_pipewait pipes; /* the pipes around the target */
 	bool pipes_on; /* pipes.g was read */
 	uint64_t next_calib_ns; /* the next calibration burst, or 0 */
+	struct pt_libcio_sites lsites; /* --syscalls light: libc's I/O */
+	bool libcio_on; /* lsites found: libc I/O probes attached */
+	uint64_t next_libcio_ns; /* the next look for new processes, or 0 */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);
@@ -120,6 +123,13 @@ int pt_session__scan_procs(struct pt_session *s, char *err, size_t errlen);
 /* -p PID,PID: the pidfd moved to the next live PID given; false when none
  * is left (the trace ends). */
 bool pt_session__next_pidfd(struct pt_session *s);
+/* --syscalls light's libc I/O probes (session/libcio.c): the target's
+ * libc found (before load), every traced process probed (at attach, then
+ * new ones every 20 ms with several). A failure costs only the figures
+ * (io_cpu, fsyncs), said with -v. */
+void pt_session__libcio_prepare(struct pt_session *s);
+void pt_session__libcio_begin(struct pt_session *s, uint64_t now);
+void pt_session__libcio_tick(struct pt_session *s, uint64_t now);
 /* The processes and their stage counters into snap (with several). */
 int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap);
 

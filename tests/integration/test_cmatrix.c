@@ -25,8 +25,9 @@
 #define CALLS "3000"
 
 /* Traces bin with -s glob: its output and status as untraced, cm_leaf's
- * calls exact. */
-static void trace_unharmed(const char *bin, const char *glob)
+ * calls exact; its io_cpu (light mode) known if it uses libc (libc), null
+ * if it does not (a static binary: no libc wrapper to probe). */
+static void trace_unharmed(const char *bin, const char *glob, bool libc)
 {
 	char jpath[64], *plain_out = NULL, *out = NULL, *err = NULL;
 	char *plain[] = { (char *)bin, CALLS, NULL };
@@ -51,6 +52,10 @@ static void trace_unharmed(const char *bin, const char *glob)
 	leaf = ptest_stage(rep, "cm_leaf");
 	assert_non_null(leaf);
 	assert_int_equal(ptest_u64(leaf, "calls"), 3000);
+	assert_int_equal(json_object_object_get(
+				 json_object_object_get(leaf, "breakdown_ns"),
+				 "io_cpu") != NULL,
+			 libc);
 	json_object_put(rep);
 	unlink(jpath);
 	free(plain_out);
@@ -102,7 +107,7 @@ static void attach_unharmed(const char *bin, const char *glob)
 static void test_pie(void **state)
 {
 	PTEST_REQUIRE_TRACING();
-	trace_unharmed(MATRIX "pie", "*");
+	trace_unharmed(MATRIX "pie", "*", true);
 	attach_unharmed(MATRIX "pie", "*");
 }
 
@@ -110,21 +115,21 @@ static void test_pie(void **state)
 static void test_static(void **state)
 {
 	PTEST_REQUIRE_TRACING();
-	trace_unharmed(MATRIX "static", "cm_*");
+	trace_unharmed(MATRIX "static", "cm_*", false);
 	attach_unharmed(MATRIX "static", "cm_*");
 }
 
 static void test_stripped(void **state)
 {
 	PTEST_REQUIRE_TRACING();
-	trace_unharmed(MATRIX "stripped", "*");
+	trace_unharmed(MATRIX "stripped", "*", true);
 	attach_unharmed(MATRIX "stripped", "*");
 }
 
 static void test_cf_protection(void **state)
 {
 	PTEST_REQUIRE_TRACING();
-	trace_unharmed(MATRIX "cet", "*");
+	trace_unharmed(MATRIX "cet", "*", true);
 	attach_unharmed(MATRIX "cet", "*");
 }
 

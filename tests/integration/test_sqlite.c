@@ -85,13 +85,14 @@ static void db_path(char *buf, size_t len, const char *tag)
 	}
 }
 
-/* Traces sqlite3_step in sqlite3 with --syscalls mode; checks sqlite3's
+/* Traces sqlite3_step in sqlite3 with --syscalls mode (NULL: none); checks sqlite3's
  * output and status against an untraced run; returns the stage's report
  * (json_object_put *rep). */
 static json_object *trace_sqlite(const char *mode, json_object **rep)
 {
 	char plain_db[256], traced_db[256], jpath[64];
 	char *plain[] = { SQLITE, plain_db, NULL };
+	/* mode NULL: no --syscalls (the default). */
 	char *traced[] = { PTEST_PIPETRACE,
 			   "--syscalls",
 			   (char *)mode,
@@ -107,6 +108,9 @@ static json_object *trace_sqlite(const char *mode, json_object **rep)
 	int code1, code2;
 	json_object *s;
 
+	if (!mode) /* drop "--syscalls" and its NULL mode */
+		memmove(&traced[1], &traced[3],
+			sizeof(traced) - 3 * sizeof(traced[0]));
 	PTEST_REQUIRE_TRACING();
 	if (access(SQLITE, X_OK)) {
 		print_message("[  SKIP    ] no %s (apt-get install sqlite3)\n",
@@ -189,28 +193,52 @@ static void test_sqlite_exact(void **state)
 	json_object_put(rep);
 }
 
-/* --syscalls light cannot tell io_cpu: its verdict counts blocked I/O
- * only, the kernel's CPU in fsync going to cpu. */
+/* --syscalls light, the default: no syscall tracepoint, but sqlite3's
+ * libc I/O wrappers are probed (only sqlite3 pays): io_cpu, the on-CPU
+ * time inside pwrite64, fsync, ..., and the fsyncs are known, and the
+ * verdict is io as in exact mode. */
 static void test_sqlite_light(void **state)
 {
-	json_object *rep, *s, *io, *b;
+	json_object *rep, *s, *io;
+	uint64_t io_cpu;
 	double share;
 
 	s = trace_sqlite("light", &rep);
 	io = json_object_object_get(s, "io");
-	b = json_object_object_get(s, "breakdown_ns");
-	assert_true(json_object_object_get_ex(b, "io_cpu", NULL));
-	assert_null(json_object_object_get(b, "io_cpu"));
-	assert_null(json_object_object_get(io, "fsyncs"));
-	share = io_share(s, 0);
+	assert_null(json_object_object_get(
+		json_object_object_get(s, "breakdown_ns"), "sys"));
+	io_cpu = part(s, "io_cpu");
+	share = io_share(s, io_cpu);
 	print_message(
-		"  sqlite3_step: self %.1f ms, io %.1f ms, on_cpu %.1f ms, runq %.1f ms: blocked I/O %.0f%% of the rest, verdict %s\n",
+		"  sqlite3_step: self %.1f ms, io %.1f ms, on_cpu %.1f ms of which io_cpu %.1f ms, runq %.1f ms: I/O %.0f%% of the rest; %llu fsyncs\n",
 		ptest_u64(s, "self_ns") / 1e6, part(s, "io") / 1e6,
-		part(s, "on_cpu") / 1e6, part(s, "runqueue") / 1e6, 100 * share,
-		json_object_get_string(json_object_object_get(s, "verdict")));
+		part(s, "on_cpu") / 1e6, io_cpu / 1e6,
+		part(s, "runqueue") / 1e6, 100 * share,
+		(unsigned long long)ptest_u64(io, "fsyncs"));
 	/* Its journal and database written through write(2) at least. */
 	assert_true(ptest_u64(io, "write_bytes") >= INSERTS * 512);
 	assert_true(part(s, "io") > 0);
+	assert_true(ptest_u64(io, "fsyncs") >= 2 * INSERTS);
+	assert_true(io_cpu > 0);
+	assert_true(io_cpu <= part(s, "on_cpu"));
+	check_verdict(s, share);
+	json_object_put(rep);
+}
+
+/* No --syscalls: the default is light, with the same figures. */
+static void test_sqlite_default(void **state)
+{
+	json_object *rep, *s, *io;
+	uint64_t io_cpu;
+
+	s = trace_sqlite(NULL, &rep);
+	io = json_object_object_get(s, "io");
+	io_cpu = part(s, "io_cpu");
+	assert_null(json_object_object_get(
+		json_object_object_get(s, "breakdown_ns"), "sys"));
+	assert_true(ptest_u64(io, "fsyncs") >= 2 * INSERTS);
+	assert_true(io_cpu > 0);
+	check_verdict(s, io_share(s, io_cpu));
 	json_object_put(rep);
 }
 
@@ -219,6 +247,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sqlite_exact),
 		cmocka_unit_test(test_sqlite_light),
+		cmocka_unit_test(test_sqlite_default),
 	};
 
 	ptest_filter_from_env();

@@ -63,8 +63,8 @@ static void assert_same_text(const char *got, const char *want,
 }
 
 /* Runs format's sink over the golden snapshot (taken with --syscalls light
- * if light) into memory. */
-static char *through_sink_mode(const char *format, bool light)
+ * if light, with libc I/O probes if libc_io) into memory. */
+static char *through_sink_libc(const char *format, bool light, bool libc_io)
 {
 	static struct golden g;
 	struct pt_snapshot snap;
@@ -75,6 +75,7 @@ static char *through_sink_mode(const char *format, bool light)
 
 	golden_snapshot(&g, &snap);
 	snap.sys_light = light;
+	snap.libc_io = libc_io;
 	assert_int_equal(pt_report__build(&rep, &snap), 0);
 	s.fmt = pt_sink_format__find(format);
 	assert_non_null(s.fmt);
@@ -88,6 +89,11 @@ static char *through_sink_mode(const char *format, bool light)
 	fclose(s.f);
 	pt_report__free(&rep);
 	return buf;
+}
+
+static char *through_sink_mode(const char *format, bool light)
+{
+	return through_sink_libc(format, light, false);
 }
 
 static char *through_sink(const char *format)
@@ -198,6 +204,29 @@ static void test_light_unknown(void **state)
 	free(table);
 }
 
+/* --syscalls light with libc I/O probes: io_cpu (a share of the on-CPU
+ * time) and fsyncs known, user and sys still not; io_cpu makes the
+ * verdict's io. */
+static void test_light_libc_io(void **state)
+{
+	char *json = through_sink_libc("json", true, true);
+	char *table = through_sink_libc("table", true, true);
+	const char *row;
+
+	assert_non_null(strstr(json, "\"user\":null"));
+	assert_non_null(strstr(json, "\"sys\":null"));
+	assert_non_null(strstr(json, "\"io_cpu\":600000"));
+	assert_null(strstr(json, "\"io_cpu\":null"));
+	assert_null(strstr(json, "\"fsyncs\":null"));
+	/* stage_parse: SYS% unknown, IOC% 600000 of 5.05 ms. */
+	row = strstr(table, "\nstage_parse  ");
+	assert_non_null(row);
+	assert_non_null(strstr(row, " 79.2     -  11.9  20.8 "));
+	assert_non_null(strstr(table, "the part of it in libc I/O calls"));
+	free(json);
+	free(table);
+}
+
 /* The comparison itself can fail: one changed figure is caught. */
 static void test_golden_detects_change(void **state)
 {
@@ -249,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_table_aligned),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_light_unknown),
+		cmocka_unit_test(test_light_libc_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,24 @@ static void test_verdict_io_cpu(void **state)
 	assert_int_equal(p[PT_PART_IO], 20);
 }
 
+/* --syscalls light: sys unknown (0), the on-CPU time all in user, and
+ * io_cpu (libc I/O probes) a share of it. */
+static void test_verdict_light_io_cpu(void **state)
+{
+	uint64_t p[PT_PART_NR] = { [PT_PART_USER] = 44, [PT_PART_IO] = 56 };
+
+	assert_string_equal(pt_verdict_light_io(p, 0), "mixed");
+	/* Exact mode's rule takes it from sys, which light mode lacks. */
+	assert_string_equal(pt_verdict_io(p, 30), "mixed");
+	assert_string_equal(pt_verdict_light_io(p, 30), "io");
+	assert_string_equal(pt_verdict_light_io(p, 3), "mixed");
+	assert_string_equal(pt_verdict_light_io(p, 4), "io");
+	/* No more than the on-CPU time counts. */
+	p[PT_PART_SLEEP] = 1000;
+	assert_string_equal(pt_verdict_light_io(p, 1000000), "sleep");
+	assert_int_equal(p[PT_PART_USER], 44);
+}
+
 static void test_amdahl_single_thread(void **state)
 {
 	/* One thread, three stages of 10, 30, 60 ms in a 100 ms run. */
@@ -256,6 +274,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_verdict_io_cpu),
+		cmocka_unit_test(test_verdict_light_io_cpu),
 		cmocka_unit_test(test_amdahl_single_thread),
 		cmocka_unit_test(test_amdahl_threaded),
 		cmocka_unit_test(test_amdahl_workers),
