@@ -1010,8 +1010,6 @@ struct pt_calib {
 	uint64_t n[PT_PROBE_NR]; /* bursts so far (a ring past KEEP) */
 	uint64_t low[PT_PROBE_NR]; /* the fastest call of any burst */
 	uint64_t nest[PT_PROBE_NR]; /* a nested call's probes, to its caller */
-	uint64_t nest_v[PT_PROBE_NR][PT_CALIB_KEEP]; /* nest bursts' figures */
-	uint64_t nest_n[PT_PROBE_NR]; /* nest bursts so far (a ring) */
 	uint64_t off[PT_PROBE_NR]; /* the calibration functions */
 	bool used[PT_PROBE_NR];
 	uint32_t id; /* their stage id */
@@ -1126,22 +1124,13 @@ static int calibrate_one(struct pt_tracer *t, enum pt_probe_class c)
 
 /*
  * What a probed call costs the call enclosing it (the whole entry and
- * return path, not only the bias inside its own interval): batches of
- * calls of the probed calibration function fn less batches of an unprobed
- * twin, interleaved, timed in the thread's CPU time. That is what the
- * probes take from the enclosing call's own time: a switch-out adds
- * nothing to it (CPU time does not count a wait for a CPU), and an
- * interrupt served meanwhile is paid by the enclosing call as well. The
- * mean, not a low percentile: the probes' cost has a long tail (cache and
- * TLB misses in the trap and the return trampoline), and an enclosing call
- * pays every call's cost, its tail included. Batches above
- * PT_NEST_OUTLIER times the median are left out (a page fault, a long
- * interrupt: no one call's cost).
+ * return path, not only the bias inside its own interval): calls of the
+ * probed calibration function fn less calls of an unprobed twin, timed in
+ * short batches; the fastest tenth's, so that no batch with a switch-out
+ * or an interrupt in it counts (on a busy machine most have one).
  */
-#define PT_NEST_BATCH 16
-#define PT_NEST_BATCHES 8 /* per burst */
-#define PT_NEST_START_BURSTS 12
-#define PT_NEST_OUTLIER 4
+#define PT_NEST_BATCH 4
+#define PT_NEST_BATCHES 200
 
 #if defined(__x86_64__)
 __asm__(".text\n"
@@ -1156,95 +1145,47 @@ __asm__(".text\n"
 #endif
 void pt_calib_twin(void);
 
-static uint64_t nest_cpu_now(void)
+static uint64_t nest_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The CPU time of a batch of PT_NEST_BATCH calls of fn. */
+/* The time of a batch of PT_NEST_BATCH calls of fn: the 10th percentile. */
 static uint64_t nest_batch_ns(void (*fn)(void))
 {
-	uint64_t t0 = nest_cpu_now();
-	int k;
-
-	for (k = 0; k < PT_NEST_BATCH; k++)
-		fn();
-	return nest_cpu_now() - t0;
-}
-
-/* The mean of the n values of v (sorted in place) up to PT_NEST_OUTLIER
- * times their median. */
-static uint64_t nest_mean(uint64_t *v, size_t n)
-{
-	uint64_t cut, sum = 0, kept = 0;
-	size_t i;
-
-	qsort(v, n, sizeof(*v), cmp_u64);
-	cut = v[n / 2] * PT_NEST_OUTLIER;
-	for (i = 0; i < n && v[i] <= cut; i++, kept++)
-		sum += v[i];
-	return kept ? sum / kept : 0;
-}
-
-/* The mean of the n (at most PT_CALIB_KEEP) values of v. */
-static uint64_t mean_of(const uint64_t *v, uint64_t n)
-{
-	uint64_t sum = 0, i;
-
-	if (n > PT_CALIB_KEEP)
-		n = PT_CALIB_KEEP;
-	for (i = 0; i < n; i++)
-		sum += v[i];
-	return n ? sum / n : 0;
-}
-
-/*
- * One burst of nested-cost calibration for class c: PT_NEST_BATCHES
- * batches of its function and of the twin, interleaved; the difference of
- * their means per call joins the class's figures, and cal->nest[c] becomes
- * their mean (bursts at start and through the run: on a busy host one
- * burst's figure lies up to a third off another's a second later, and the
- * figure should be the run's, not its first moment's). Forgets the
- * calibration stage's counters. 0 or -errno.
- */
-static int nest_burst(struct pt_tracer *t, enum pt_probe_class c)
-{
-	static void (*volatile twin)(void) = pt_calib_twin;
-	uint64_t probed[PT_NEST_BATCHES], plain[PT_NEST_BATCHES], p, q;
-	struct pt_calib *cal = t->cal;
-	int i;
+	uint64_t v[PT_NEST_BATCHES], t0;
+	int i, k;
 
 	for (i = 0; i < PT_NEST_BATCHES; i++) {
-		plain[i] = nest_batch_ns(twin);
-		probed[i] = nest_batch_ns(calib_fns[c]);
+		t0 = nest_now();
+		for (k = 0; k < PT_NEST_BATCH; k++)
+			fn();
+		v[i] = nest_now() - t0;
 	}
-	p = nest_mean(probed, PT_NEST_BATCHES);
-	q = nest_mean(plain, PT_NEST_BATCHES);
-	cal->nest_v[c][cal->nest_n[c]++ % PT_CALIB_KEEP] =
-		p > q ? (p - q) / PT_NEST_BATCH : 0;
-	cal->nest[c] = mean_of(cal->nest_v[c], cal->nest_n[c]);
+	qsort(v, PT_NEST_BATCHES, sizeof(v[0]), cmp_u64);
+	return v[PT_NEST_BATCHES / 10];
+}
+
+/* Sets *nest to what a call of fn, probed as stage id, costs its caller,
+ * then forgets those calls. Returns 0 or -errno. */
+static int calibrate_nest(struct pt_tracer *t, uint32_t id, void (*fn)(void),
+			  uint64_t *nest)
+{
+	static void (*volatile twin)(void) = pt_calib_twin;
+	uint64_t probed, plain;
+
+	plain = nest_batch_ns(twin);
+	probed = nest_batch_ns(fn);
+	plain = (plain + nest_batch_ns(twin)) / 2;
+	*nest = probed > plain ? (probed - plain) / PT_NEST_BATCH : 0;
 	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
-	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &cal->id,
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id,
 				   t->percpu, BPF_ANY) ?
 		       -errno :
 		       0;
-}
-
-/* Sets t->cal->nest[c], what a call of class c's function costs its
- * caller: PT_NEST_START_BURSTS bursts, the CPU yielded between them.
- * Returns 0 or -errno. */
-static int calibrate_nest(struct pt_tracer *t, enum pt_probe_class c)
-{
-	int ret = 0, k;
-
-	for (k = 0; !ret && k < PT_NEST_START_BURSTS; k++) {
-		ret = nest_burst(t, c);
-		sched_yield();
-	}
-	return ret;
 }
 
 /* Finds the calibration functions in pipetrace's own file into cal->off,
@@ -1316,7 +1257,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			continue;
 		ret = calibrate_one(t, (enum pt_probe_class)i);
 		if (!ret)
-			ret = calibrate_nest(t, (enum pt_probe_class)i);
+			ret = calibrate_nest(t, id, calib_fns[i], &t->cal->nest[i]);
 		pt_debug("calibration: %s: a nested call's probes cost %llu ns",
 			 calib_names[i], (unsigned long long)t->cal->nest[i]);
 	}
@@ -1355,9 +1296,6 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	for (i = 0; i < PT_PROBE_NR && !ret; i++)
 		if (t->cal->used[i])
 			ret = calib_burst(t, (enum pt_probe_class)i);
-	for (i = 0; i < PT_PROBE_NR && !ret; i++)
-		if (t->cal->used[i])
-			ret = nest_burst(t, (enum pt_probe_class)i);
 	t->skel->bss->calib_tid = 0;
 	/* pipetrace is no thread of the target's. */
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &t->cal->tid);
