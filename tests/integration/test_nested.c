@@ -21,9 +21,12 @@
  * of the rounds ("halves apart" below) lay 0.8 us to 2.6 ms apart on a
  * busy 2-CPU VM (median 0.57 ms; under 10% of the twin in 2 runs of 50),
  * so not even a figure measured in the target itself during the first
- * half would foretell the second to that tolerance. NEST_TOL_PCT is the best that held with two
- * CPU hogs there (at most 26.6% off in 62 runs, 22 of them with the hogs;
- * median 5.5%).
+ * half would foretell the second to that tolerance. With the calibrated
+ * figure (the fastest tenth of short batches in pipetrace's own process)
+ * the outer reads -4% to +33% of that cost off the twin (24 runs, 12 of
+ * them with two hogs; median +14%); a figure without that under-read
+ * over-corrected the median of test_trace's outer stage. NEST_TOL_PCT
+ * leaves room for it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +45,7 @@
 #define INNER_CALLS 1000
 /* The most pipetrace's on-CPU time of the outer call may lie from the
  * twin's, in percent of what the inner calls' probes cost it. */
-#define NEST_TOL_PCT 30
+#define NEST_TOL_PCT 50
 
 /* A stage's time off CPU (its own time less its on-CPU part), in ns. */
 static uint64_t off_cpu(json_object *stage)
