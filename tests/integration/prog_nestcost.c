@@ -12,7 +12,10 @@
  * the thread's CPU time (CLOCK_THREAD_CPUTIME_ID: no wait for a CPU in it),
  * outer() with its probes' cost. At the end prints to standard error, per
  * round: "nestcost: rounds N twin_mean NS twin_median NS twin_cpu NS
- * outer_cpu NS".
+ * outer_cpu NS cost_p10 NS cost_p90 NS half1 NS half2 NS": the last four
+ * of what the probes cost a round (outer's CPU time less its twin's), the
+ * 10th and 90th percentile over rounds and the mean over the first and the
+ * second half of them (how much that cost itself moves within one run).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,8 +80,9 @@ static int cmp_long(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	static long lat[MAX_ROUNDS];
-	long rounds, r, t0, c0, sum = 0, outer_cpu = 0, twin_cpu = 0;
+	static long lat[MAX_ROUNDS], cost[MAX_ROUNDS];
+	long rounds, r, t0, c0, c1, sum = 0, outer_cpu = 0, twin_cpu = 0;
+	long half[2] = { 0, 0 };
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: prog_nestcost ROUNDS INNER_CALLS\n");
@@ -91,18 +95,27 @@ int main(int argc, char **argv)
 	for (r = 0; r < rounds; r++) {
 		c0 = cpu_ns();
 		sink = outer();
-		outer_cpu += cpu_ns() - c0;
+		c1 = cpu_ns() - c0;
+		outer_cpu += c1;
 		c0 = cpu_ns();
 		t0 = now_ns();
 		sink = twin_outer();
 		lat[r] = now_ns() - t0;
-		twin_cpu += cpu_ns() - c0;
+		c0 = cpu_ns() - c0;
+		twin_cpu += c0;
+		cost[r] = c1 - c0;
+		half[r >= rounds / 2] += cost[r];
 		sum += lat[r];
 	}
 	qsort(lat, rounds, sizeof(lat[0]), cmp_long);
+	qsort(cost, rounds, sizeof(cost[0]), cmp_long);
 	fprintf(stderr,
-		"nestcost: rounds %ld twin_mean %ld twin_median %ld twin_cpu %ld outer_cpu %ld\n",
+		"nestcost: rounds %ld twin_mean %ld twin_median %ld twin_cpu %ld outer_cpu %ld"
+		" cost_p10 %ld cost_p90 %ld half1 %ld half2 %ld\n",
 		rounds, sum / rounds, lat[rounds / 2], twin_cpu / rounds,
-		outer_cpu / rounds);
+		outer_cpu / rounds, cost[rounds / 10],
+		cost[rounds - 1 - rounds / 10],
+		half[0] / (rounds > 1 ? rounds / 2 : 1),
+		half[1] / (rounds - rounds / 2));
 	return 0;
 }

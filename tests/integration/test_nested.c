@@ -8,11 +8,25 @@
  * thread's CPU time: twin_cpu is what the outer call takes untraced,
  * outer_cpu - twin_cpu what the probes cost it. pipetrace's on-CPU time of
  * an outer call (its latency less the time the outer and inner calls spent
- * off CPU: run queue and waits, which two CPU hogs make large) must be
- * nearer the twin than the probes' cost: at most half of that cost off.
- * Without the nested pairs' cost taken out, the outer call carries nearly
- * all of it. CPU time does not count waiting for a CPU, so the tolerance
- * holds on a busy machine.
+ * off CPU: run queue and waits, which two CPU hogs make large) must lie
+ * within NEST_TOL_PCT percent of the probes' cost of the twin. Without the
+ * nested pairs' cost taken out, the outer call carries all of it. CPU time
+ * does not count waiting for a CPU, so the tolerance holds on a busy
+ * machine.
+ *
+ * Why not within 10% of the twin itself (issue 16's goal): the twin takes
+ * ~35 us, the 1,000 inner probe pairs 8-11 ms, so that would ask the
+ * pairs' cost to within 0.04%. The target's own cost of them moves more
+ * than that within one run: the means over the first and the second half
+ * of the rounds ("halves apart" below) lay 0.8 us to 2.6 ms apart on a
+ * busy 2-CPU VM (median 0.57 ms; under 10% of the twin in 2 runs of 50),
+ * so not even a figure measured in the target itself during the first
+ * half would foretell the second to that tolerance. With the calibrated
+ * figure (the fastest tenth of short batches in pipetrace's own process)
+ * the outer reads -4% to +33% of that cost off the twin (24 runs, 12 of
+ * them with two hogs; median +14%); a figure without that under-read
+ * over-corrected the median of test_trace's outer stage. NEST_TOL_PCT
+ * leaves room for it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +43,9 @@
 #define TIMEOUT 300.0
 #define ROUNDS 60
 #define INNER_CALLS 1000
+/* The most pipetrace's on-CPU time of the outer call may lie from the
+ * twin's, in percent of what the inner calls' probes cost it. */
+#define NEST_TOL_PCT 50
 
 /* A stage's time off CPU (its own time less its on-CPU part), in ns. */
 static uint64_t off_cpu(json_object *stage)
@@ -37,6 +54,18 @@ static uint64_t off_cpu(json_object *stage)
 
 	assert_true(json_object_object_get_ex(stage, "breakdown_ns", &b));
 	return ptest_u64(stage, "self_ns") - ptest_u64(b, "on_cpu");
+}
+
+/* What pipetrace took off per nested call of stage s (its probe class's
+ * calibrated figure). */
+static uint64_t nest_figure(json_object *rep, json_object *s)
+{
+	json_object *cal, *cls;
+
+	assert_true(
+		json_object_object_get_ex(rep, "calibration_nested_ns", &cal));
+	assert_true(json_object_object_get_ex(s, "probe_class", &cls));
+	return ptest_u64(cal, json_object_get_string(cls));
 }
 
 static uint64_t mean_of(json_object *stage)
@@ -53,7 +82,7 @@ static void test_nested_probe_cost_removed(void **state)
 	char *argv[] = { PTEST_PIPETRACE, "-s",	    "outer", "-s",
 			 "inner",	  "--json", jpath,   "--",
 			 NESTCOST,	  rounds,   calls,   NULL };
-	long n, twin_mean, twin_median, twin_cpu, outer_cpu;
+	long n, twin_mean, twin_median, twin_cpu, outer_cpu, p10, p90, h1, h2;
 	double cost, oncpu, off;
 	json_object *rep, *outer, *inner;
 
@@ -66,9 +95,10 @@ static void test_nested_probe_cost_removed(void **state)
 	assert_non_null(p);
 	assert_int_equal(
 		sscanf(p,
-		       "nestcost: rounds %ld twin_mean %ld twin_median %ld twin_cpu %ld outer_cpu %ld",
-		       &n, &twin_mean, &twin_median, &twin_cpu, &outer_cpu),
-		5);
+		       "nestcost: rounds %ld twin_mean %ld twin_median %ld twin_cpu %ld outer_cpu %ld cost_p10 %ld cost_p90 %ld half1 %ld half2 %ld",
+		       &n, &twin_mean, &twin_median, &twin_cpu, &outer_cpu,
+		       &p10, &p90, &h1, &h2),
+		9);
 	rep = ptest_take_json(jpath);
 	outer = ptest_stage(rep, "outer");
 	inner = ptest_stage(rep, "inner");
@@ -82,14 +112,21 @@ static void test_nested_probe_cost_removed(void **state)
 	print_message("  twin: cpu %ld ns (wall mean %ld, median %ld); probed "
 		      "outer: cpu %ld ns, probes %.0f ns\n",
 		      twin_cpu, twin_mean, twin_median, outer_cpu, cost);
+	print_message(
+		"  the probes' cost per round: p10 %ld, p90 %ld ns; halves "
+		"apart %ld ns (10%% of the twin: %ld ns)\n",
+		p10, p90, labs(h1 - h2), twin_cpu / 10);
 	print_message("  pipetrace: outer mean %" PRIu64
 		      " ns, off CPU %.0f ns, on CPU %.0f ns: %+.0f ns from the "
 		      "twin (%.1f%% of the probes' cost)\n",
 		      mean_of(outer), off, oncpu, oncpu - (double)twin_cpu,
 		      100.0 * (oncpu - (double)twin_cpu) / cost);
+	print_message("  a nested pair: pipetrace's figure %" PRIu64
+		      " ns, the target's %.0f ns\n",
+		      nest_figure(rep, inner), cost / INNER_CALLS);
 	assert_true(cost > 0);
-	assert_true(oncpu - (double)twin_cpu <= cost / 2);
-	assert_true((double)twin_cpu - oncpu <= cost / 2);
+	assert_true(oncpu - (double)twin_cpu <= cost * NEST_TOL_PCT / 100);
+	assert_true((double)twin_cpu - oncpu <= cost * NEST_TOL_PCT / 100);
 	json_object_put(rep);
 	free(out);
 	free(err);
