@@ -9,10 +9,12 @@
 /* A trampoline entry older than this is not the return being handled. */
 #define RET_FRESH_NS 50000
 
-/* Set before load. */
-const volatile __u8 stage_items_mode[PT_MAX_STAGES] = {};
+/* Set before a stage's probes are attached (stages of a program a traced
+ * process execs are added during the trace). */
+volatile __u8 stage_items_mode[PT_MAX_STAGES];
 /* The size of each return-site stage's function (see PT_COOKIE_IND). */
-const volatile __u32 stage_fn_size[PT_MAX_STAGES] = {};
+volatile __u32 stage_fn_size[PT_MAX_STAGES];
+/* Set before load. */
 /* --events: every call into the ring buffer; the consumer is woken only
  * once wake_bytes are waiting (it also drains on a timer). */
 const volatile __u8 stream_on = 0;

@@ -18,7 +18,7 @@
 enum pt_proc_flag {
 	PT_PROC_EXITED = 1, /* its last thread exited */
 	PT_PROC_FOLLOWED = 2, /* added at its fork: a traced one's child */
-	PT_PROC_MATCHED = 4, /* added by --comm at its exec or fork */
+	PT_PROC_MATCHED = 4, /* added by --comm or --exe at its exec or fork */
 	PT_PROC_EXECED = 8, /* it ran exec while traced */
 };
 
@@ -31,6 +31,15 @@ struct pt_proc {
 	char comm[16];
 	__u32 flags; /* enum pt_proc_flag */
 	__u32 pad;
+};
+
+/* A traced process ran exec (the `execs` ring buffer): userspace probes
+ * the stages of a program it has not probed yet. dev is the kernel's
+ * encoding (major << 20 | minor). */
+struct pt_exec_event {
+	__u32 tgid;
+	__u32 dev;
+	__u64 ino;
 };
 
 struct pt_proc_stage_key {
@@ -52,6 +61,8 @@ struct pt_proc_stats {
 };
 
 _Static_assert(sizeof(struct pt_proc) == 48, "pt_proc must have no padding");
+_Static_assert(sizeof(struct pt_exec_event) == 16,
+	       "pt_exec_event must have no padding");
 _Static_assert(sizeof(struct pt_proc_stats) == 64,
 	       "pt_proc_stats must have no padding");
 

@@ -41,6 +41,28 @@
 
 enum pt_stop { PT_STOP_EXITED, PT_STOP_DURATION, PT_STOP_SIGNAL };
 
+/* Stage ids kept for the programs that traced processes exec. */
+#define PT_SPARE_STAGES 64
+
+/* A program file, as the kernel names it (device major << 20 | minor). */
+struct pt_file_id {
+	uint32_t dev;
+	uint64_t ino;
+};
+
+/* Several processes: the programs whose stages are probed, and the execs
+ * waiting to be looked at (session/procs.c). */
+struct pt_exec_files {
+	struct pt_file_id *seen; /* resolved (with stages or none) */
+	size_t nseen;
+	struct pt_exec_event *todo; /* told by the BPF side, not yet seen */
+	size_t ntodo, cap;
+	struct pt_file_id exe; /* --exe's file */
+	unsigned int probed; /* programs exec'd whose stages were probed */
+	unsigned int missed; /* programs not probed (gone, no room, Go) */
+	pid_t missed_pid; /* one process of theirs, for the warning */
+};
+
 /* What a snapshot holds, owned by the session until the next one. */
 struct pt_snap_data {
 	struct pt_totals *totals;
@@ -91,6 +113,7 @@ struct pt_session {
 	struct pt_pipewait pipes; /* the pipes around the target */
 	bool pipes_on; /* pipes.g was read */
 	uint64_t next_calib_ns; /* the next calibration burst, or 0 */
+	struct pt_exec_files execs; /* several: the programs probed */
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);
@@ -122,5 +145,10 @@ int pt_session__scan_procs(struct pt_session *s, char *err, size_t errlen);
 bool pt_session__next_pidfd(struct pt_session *s);
 /* The processes and their stage counters into snap (with several). */
 int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap);
+/* After load: the BPF side's execs watched, the first program seen. */
+int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen);
+/* The programs traced processes exec'd since: their stages probed. */
+void pt_session__probe_execs(struct pt_session *s);
+void pt_session__free_procs(struct pt_session *s);
 
 #endif /* PT_SESSION_H */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -450,6 +451,196 @@ static void test_comm_catches_later_process(void **state)
 	json_object_put(rep);
 }
 
+/* ------------------------------------------ programs exec'd, --exe */
+
+#define BURN PT_BUILD_DIR "/tests/integration/prog_burn"
+
+/* A prog_burn's own "CALLS PID" from its count file. */
+static uint64_t burn_count(const char *path, pid_t *pid)
+{
+	char *s = ptest_slurp(path);
+	unsigned long calls = 0;
+	int p = 0;
+
+	if (sscanf(s, "%lu %d", &calls, &p) != 2)
+		fail_msg("%s: '%s' is no prog_burn count", path, s);
+	free(s);
+	unlink(path);
+	*pid = p;
+	return calls;
+}
+
+/* Releases the prog_burn waiting on FIFO path: opens it (once its reader
+ * has) and closes it. */
+static void release(const char *path)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+}
+
+static void make_fifo(char *path, size_t len)
+{
+	ptest_tmp_path(path, len, ".go");
+	assert_int_equal(mkfifo(path, 0600), 0);
+}
+
+/*
+ * `sh -c 'echo hi | prog_burn a | prog_burn b'` with -s 'burn_*': the
+ * shell has no such function, prog_burn has both. The spec applies to
+ * prog_burn when the shell's children exec it (probed once for the two),
+ * before they burn (each waits on a FIFO the test opens once pipetrace
+ * says it probed the program). Each process's calls are its own count.
+ */
+static void test_exec_program_probed(void **state)
+{
+	char ca[64], cb[64], ga[64], gb[64], out[64], jpath[64], cmd[1024];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "-s", "burn_*", "--",
+			 "/bin/sh",	  "-c", cmd,   NULL };
+	struct ptest_proc tracer;
+	char *log = NULL, *text;
+	uint64_t na, nb;
+	json_object *rep;
+	pid_t pa, pb;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(ca, sizeof(ca), ".count");
+	ptest_tmp_path(cb, sizeof(cb), ".count");
+	ptest_tmp_path(out, sizeof(out), ".out");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	make_fifo(ga, sizeof(ga));
+	make_fifo(gb, sizeof(gb));
+	snprintf(cmd, sizeof(cmd),
+		 "echo hi | %s a %s 300 %s | %s b %s 500 %s > %s", BURN, ca, ga,
+		 BURN, cb, gb, out);
+	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	if (!ptest_wait_stderr(&tracer, "exec: 2 stages of", 120, &log))
+		fail_msg("prog_burn was not probed: %s", log ? log : "");
+	release(ga);
+	release(gb);
+	assert_int_equal(ptest_finish(&tracer, 120, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	na = burn_count(ca, &pa);
+	nb = burn_count(cb, &pb);
+	assert_int_equal(na, 300);
+	assert_int_equal(nb, 500);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)pa), "burn_a"), na);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)pb), "burn_b"), nb);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_a"), "calls"), na);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_b"), "calls"), nb);
+	/* The pipeline's output, as untraced. */
+	text = ptest_slurp(out);
+	assert_string_equal(text, "hi\n");
+	free(text);
+	unlink(out);
+	if (strstr(log, "not probed"))
+		fail_msg("a program went unprobed: %s", log);
+	free(log);
+	json_object_put(rep);
+}
+
+/* Starts `path a count calls go` (argv[0] as given), waiting on FIFO go. */
+static pid_t start_burn(const char *path, const char *count, const char *go)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(open("/dev/null", O_RDONLY), 0);
+		dup2(open("/dev/null", O_WRONLY), 1);
+		execl(path, path, "a", count, "200", go, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits until process pid runs the file at path. */
+static void wait_runs(pid_t pid, const char *path)
+{
+	char exe[64];
+	struct stat a, b;
+	int i;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	assert_int_equal(stat(path, &b), 0);
+	for (i = 0; i < 3000; i++) {
+		if (!stat(exe, &a) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return;
+		usleep(10000);
+	}
+	fail_msg("PID %d did not start %s", (int)pid, path);
+}
+
+/*
+ * --exe prog_burn: the file, not the name. Traced: one running before
+ * pipetrace through a symlink of another name (its comm differs), and one
+ * started after it attached. Not traced: a copy of the file named
+ * prog_burn (same name, another inode).
+ */
+static void test_exe_matches_file(void **state)
+{
+	char dir[64], alias[128], copy[128], c1[64], c2[64], c3[64];
+	char g1[64], g2[64], g3[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE, "--exe", BURN,     "-j",
+			 jpath,		  "-s",	   "burn_a", NULL };
+	char *cpv[] = { "/bin/cp", BURN, copy, NULL };
+	struct ptest_proc tracer;
+	char *log = NULL;
+	json_object *rep;
+	pid_t p1, p2, p3, q;
+	uint64_t n1, n3;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(dir, sizeof(dir), ".d");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(alias, sizeof(alias), "%s/other_name", dir);
+	snprintf(copy, sizeof(copy), "%s/prog_burn", dir);
+	assert_int_equal(symlink(BURN, alias), 0);
+	ptest_run_ok(cpv, 30, NULL, NULL);
+	ptest_tmp_path(c1, sizeof(c1), ".count");
+	ptest_tmp_path(c2, sizeof(c2), ".count");
+	ptest_tmp_path(c3, sizeof(c3), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	make_fifo(g1, sizeof(g1));
+	make_fifo(g2, sizeof(g2));
+	make_fifo(g3, sizeof(g3));
+	p1 = start_burn(alias, c1, g1);
+	p2 = start_burn(copy, c2, g2);
+	wait_runs(p1, BURN);
+	wait_runs(p2, copy);
+	start_tracer(&tracer, argv, &log);
+	p3 = start_burn(BURN, c3, g3);
+	release(g1);
+	release(g2);
+	release(g3);
+	assert_int_equal(reap(p1), 0);
+	assert_int_equal(reap(p2), 0);
+	assert_int_equal(reap(p3), 0);
+	kill(tracer.pid, SIGINT);
+	assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	n1 = burn_count(c1, &q);
+	assert_int_equal(q, p1);
+	(void)burn_count(c2, &q);
+	n3 = burn_count(c3, &q);
+	assert_int_equal(q, p3);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)p1), "burn_a"), n1);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)p3), "burn_a"), n3);
+	assert_null(process(rep, (uint64_t)p2));
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_a"), "calls"),
+			 n1 + n3);
+	unlink(alias);
+	unlink(copy);
+	rmdir(dir);
+	free(log);
+	json_object_put(rep);
+}
+
 /* Exits non-zero with one "pipetrace: error: ...; ..." line, nothing
  * attached. */
 static void assert_refused(char **argv, const char *says)
@@ -474,6 +665,9 @@ static void test_bad_processes_refused(void **state)
 	};
 	char *a2[] = { PTEST_PIPETRACE,	    "--comm", "", "-s",
 		       "libz.so.1:deflate", NULL };
+	char *a3[] = { PTEST_PIPETRACE, "--exe", "/nonexistent/prog", "-s",
+		       "main",		NULL };
+	char *a4[] = { PTEST_PIPETRACE, "--exe", "/tmp", "-s", "main", NULL };
 	pid_t gone;
 
 	(void)state;
@@ -488,6 +682,8 @@ static void test_bad_processes_refused(void **state)
 	snprintf(list, sizeof(list), "%d,%s", (int)getpid(), dead);
 	assert_refused(a1, "no such PID");
 	assert_refused(a2, "bad --comm ''");
+	assert_refused(a3, "--exe /nonexistent/prog: No such file");
+	assert_refused(a4, "--exe /tmp: not an executable file");
 }
 
 int main(void)
@@ -500,6 +696,8 @@ int main(void)
 		cmocka_unit_test(test_children_followed),
 		cmocka_unit_test(test_comm_catches_later_process),
 		cmocka_unit_test(test_bad_processes_refused),
+		cmocka_unit_test(test_exec_program_probed),
+		cmocka_unit_test(test_exe_matches_file),
 	};
 
 	ptest_filter_from_env();
