@@ -327,6 +327,7 @@ static void probe_program(struct pt_session *s, pid_t pid)
 			missed(x, pid, "", err);
 		else
 			x->probed++;
+		pt_session__track_syms(s, pid);
 		pt_info("exec: %zu stage%s of %s probed (PID %d)",
 			s->stages.n - first,
 			s->stages.n - first == 1 ? "" : "s", t.exe, pid);
@@ -350,8 +351,10 @@ void pt_session__probe_execs(struct pt_session *s)
 	/* Their kernel tgids are this namespace's pids only in the initial
 	 * PID namespace. */
 	for (i = 0; i < x->ntodo; i++) {
-		if (pt_kpid__initial_ns())
+		if (pt_kpid__initial_ns()) {
 			probe_program(s, (pid_t)x->todo[i].tgid);
+			pt_session__track_syms(s, (pid_t)x->todo[i].tgid);
+		}
 		else
 			missed(x, (pid_t)x->todo[i].tgid,
 			       "pipetrace runs in a PID namespace", "");
@@ -359,8 +362,98 @@ void pt_session__probe_execs(struct pt_session *s)
 	x->ntodo = 0;
 }
 
+void pt_session__track_syms(struct pt_session *s, pid_t pid)
+{
+	struct pt_proc_syms *v;
+	char err[512];
+	size_t i;
+
+	if (!s->several || !s->want_syms || pid <= 0 || pid == s->pid ||
+	    !pt_kpid__initial_ns())
+		return;
+	for (i = 0; i < s->npsyms; i++)
+		if (s->psyms[i].tgid == (uint32_t)pid)
+			return;
+	v = realloc(s->psyms, (s->npsyms + 1) * sizeof(*v));
+	if (!v)
+		return;
+	s->psyms = v;
+	v = &s->psyms[s->npsyms++];
+	v->tgid = (uint32_t)pid;
+	v->u = NULL;
+	if (pt_usyms__open(pid, &v->u, err, sizeof(err)))
+		pt_debug("symbols of PID %d: %s; its stacks are addresses",
+			 pid, err);
+}
+
+void pt_session__refresh_procs_syms(struct pt_session *s)
+{
+	struct pt_proc_info *p = NULL;
+	size_t np = 0, i;
+
+	if (!s->several || !s->want_syms)
+		return;
+	if (!pt_tracer__read_procs(s->tracer, &p, &np))
+		for (i = 0; i < np; i++)
+			if (!p[i].exited)
+				pt_session__track_syms(s, (pid_t)p[i].pid);
+	free(p);
+	/* The ones gone keep the maps they last had. */
+	for (i = 0; i < s->npsyms; i++)
+		if (s->psyms[i].u && pt_usyms__alive(s->psyms[i].u))
+			pt_usyms__refresh(s->psyms[i].u);
+}
+
+static struct pt_usyms *syms_of(void *ctx, uint32_t tgid)
+{
+	struct pt_session *s = ctx;
+	size_t i;
+
+	if (tgid == (uint32_t)s->pid)
+		return s->usyms;
+	for (i = 0; i < s->npsyms; i++)
+		if (s->psyms[i].tgid == tgid)
+			return s->psyms[i].u;
+	return NULL;
+}
+
+/* "COMM-PID" of process tgid (0: the first), its name as it ended. */
+static const char *label_of(void *ctx, uint32_t tgid)
+{
+	struct pt_session *s = ctx;
+	const char *comm = "?";
+	size_t i;
+
+	if (!tgid)
+		tgid = (uint32_t)s->pid;
+	for (i = 0; s->data.procs && i < s->data.nprocs; i++)
+		if (s->data.procs[i].pid == tgid)
+			comm = s->data.procs[i].comm;
+	snprintf(s->label, sizeof(s->label), "%s-%u", comm, tgid);
+	return s->label;
+}
+
+void pt_session__stackfold_procs(struct pt_session *s,
+				 const struct pt_snapshot *snap,
+				 struct pt_stackfold_opts *o)
+{
+	if (!s->several)
+		return;
+	o->syms_of = syms_of;
+	o->procs_ctx = s;
+	if (snap->nprocs > 1)
+		o->label = label_of;
+}
+
 void pt_session__free_procs(struct pt_session *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->npsyms; i++)
+		pt_usyms__close(s->psyms[i].u);
+	free(s->psyms);
+	s->psyms = NULL;
+	s->npsyms = 0;
 	free(s->execs.seen);
 	free(s->execs.todo);
 	memset(&s->execs, 0, sizeof(s->execs));
@@ -397,6 +490,7 @@ int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 	if (!s->several)
 		return 0;
 	ret = pt_tracer__read_procs(s->tracer, &d->procs, &np);
+	d->nprocs = np;
 	if (!ret)
 		ret = pt_tracer__read_proc_stages(s->tracer, s->stages.n,
 						  &d->proc_stages, &ns);

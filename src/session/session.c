@@ -587,6 +587,10 @@ static void open_syms(struct pt_session *s)
 	uint64_t give_up = now_ns() + 200000000ull;
 	char err[512];
 
+	if (s->want_syms && s->several) {
+		s->next_syms_ns = now_ns() + 2000000;
+		s->syms_refreshes = 1;
+	}
 	if (!s->want_syms || !s->pid)
 		return;
 	if (s->o->argv)
@@ -741,11 +745,15 @@ static void refresh_syms(struct pt_session *s, uint64_t now)
 	static const uint64_t early_ms[] = { 2, 10, 30, 80 };
 	int ret;
 
-	if (!s->usyms || now < s->next_syms_ns)
+	if ((!s->usyms && !(s->several && s->want_syms)) ||
+	    now < s->next_syms_ns)
 		return;
-	ret = pt_usyms__refresh(s->usyms);
-	pt_debug("symbols: maps re-read (%d), target %s", ret,
-		 pt_usyms__alive(s->usyms) ? "alive" : "gone");
+	if (s->usyms) {
+		ret = pt_usyms__refresh(s->usyms);
+		pt_debug("symbols: maps re-read (%d), target %s", ret,
+			 pt_usyms__alive(s->usyms) ? "alive" : "gone");
+	}
+	pt_session__refresh_procs_syms(s);
 	s->syms_refreshes++;
 	s->next_syms_ns =
 		now +
@@ -841,7 +849,8 @@ static uint64_t next_wake(const struct pt_session *s, uint64_t now,
 
 	if (tick_at && (!next || tick_at < next))
 		next = tick_at;
-	if (s->usyms && (!next || s->next_syms_ns < next))
+	if ((s->usyms || (s->several && s->want_syms)) &&
+	    (!next || s->next_syms_ns < next))
 		next = s->next_syms_ns;
 	if (s->next_dither_ns && (!next || s->next_dither_ns < next))
 		next = s->next_dither_ns;
@@ -1069,6 +1078,7 @@ static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
 
 	if (!want)
 		return;
+	pt_session__stackfold_procs(s, snap, &so);
 	note_ustacks(s);
 	if (want & PT_SINK_ONCPU)
 		ret = pt_folded__new(&d->oncpu);
@@ -1101,6 +1111,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 		pt_tracer__freeze(s->tracer);
 		if (s->usyms && !s->exited)
 			pt_usyms__refresh(s->usyms);
+		pt_session__refresh_procs_syms(s);
 		drain_events(s);
 	}
 	snap->pid = s->pid;

@@ -29,6 +29,7 @@
 #include "collect/pipewait.h"
 #include "collect/tasks.h"
 #include "collect/tracer.h"
+#include "collect/stackfold.h"
 #include "collect/ustacks.h"
 #include "output/sink.h"
 #include "report/interval.h"
@@ -48,6 +49,12 @@ enum pt_stop { PT_STOP_EXITED, PT_STOP_DURATION, PT_STOP_SIGNAL };
 struct pt_file_id {
 	uint32_t dev;
 	uint64_t ino;
+};
+
+/* A traced process's symbols (several processes, folded stacks). */
+struct pt_proc_syms {
+	uint32_t tgid; /* the kernel's */
+	struct pt_usyms *u; /* NULL: its maps could not be read */
 };
 
 /* Several processes: the programs whose stages are probed, and the execs
@@ -71,6 +78,7 @@ struct pt_snap_data {
 	struct pt_mem_row *mem;
 	struct pt_folded *oncpu, *offcpu;
 	struct pt_proc_info *procs;
+	size_t nprocs;
 	struct pt_proc_stage_row *proc_stages;
 };
 
@@ -114,6 +122,11 @@ struct pt_session {
 	bool pipes_on; /* pipes.g was read */
 	uint64_t next_calib_ns; /* the next calibration burst, or 0 */
 	struct pt_exec_files execs; /* several: the programs probed */
+	/* Several processes with stacks to name: each one's symbols (the
+	 * first's are usyms), and a scratch for a folded line's label. */
+	struct pt_proc_syms *psyms;
+	size_t npsyms;
+	char label[48];
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);
@@ -150,5 +163,15 @@ int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen);
 /* The programs traced processes exec'd since: their stages probed. */
 void pt_session__probe_execs(struct pt_session *s);
 void pt_session__free_procs(struct pt_session *s);
+/* Several processes with stacks to name: symbols opened for pid (a kernel
+ * tgid) unless they are already. */
+void pt_session__track_syms(struct pt_session *s, pid_t pid);
+/* The same for every traced process alive, and their maps re-read. */
+void pt_session__refresh_procs_syms(struct pt_session *s);
+/* The folded stacks' options for several processes (o's syms_of, label,
+ * procs_ctx); label only when more than one process was traced. */
+void pt_session__stackfold_procs(struct pt_session *s,
+				 const struct pt_snapshot *snap,
+				 struct pt_stackfold_opts *o);
 
 #endif /* PT_SESSION_H */

@@ -542,6 +542,95 @@ static void test_exec_program_probed(void **state)
 	json_object_put(rep);
 }
 
+/* Samples of folded stack lines in text whose first frame is label and
+ * that hold the frame fn; *others gets those with fn under another. */
+static uint64_t folded_in(const char *text, const char *label, const char *fn,
+			  uint64_t *others)
+{
+	char frame[64], line[4096];
+	const char *p = text, *nl;
+	uint64_t mine = 0, n;
+	size_t len, ll = strlen(label);
+	char *sp;
+
+	snprintf(frame, sizeof(frame), ";%s;", fn);
+	*others = 0;
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		len = (size_t)(nl - p) < sizeof(line) - 1 ? (size_t)(nl - p) :
+							    sizeof(line) - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		sp = strrchr(line, ' ');
+		if (!sp)
+			continue;
+		n = strtoull(sp + 1, NULL, 10);
+		*sp = ';'; /* the last frame ends with ';' too */
+		if (!strstr(line, frame))
+			continue;
+		if (!strncmp(line, label, ll) && line[ll] == ';')
+			mine += n;
+		else
+			*others += n;
+	}
+	return mine;
+}
+
+/*
+ * --folded over `sh -c 'prog_burn a | prog_burn b'`: each process burns
+ * in its own function (burn_a, burn_b, the same code), and its on-CPU
+ * samples are named by its own maps, under a first frame "COMM-PID" of
+ * that process: every sample in burn_a is prog_burn a's, every one in
+ * burn_b prog_burn b's, and each has some.
+ */
+static void test_stacks_of_every_process(void **state)
+{
+	char ca[64], cb[64], ga[64], gb[64], fpath[64], cmd[1024];
+	char fopt[80], la[48], lb[48];
+	char *argv[] = { PTEST_PIPETRACE, "-o", fopt,	   "-F", "199", "-s",
+			 "burn_*",	  "--", "/bin/sh", "-c", cmd,	NULL };
+	struct ptest_proc tracer;
+	uint64_t a, b, a_else, b_else;
+	char *log = NULL, *text;
+	pid_t pa, pb;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(ca, sizeof(ca), ".count");
+	ptest_tmp_path(cb, sizeof(cb), ".count");
+	ptest_tmp_path(fpath, sizeof(fpath), ".folded");
+	snprintf(fopt, sizeof(fopt), "folded=%s", fpath);
+	make_fifo(ga, sizeof(ga));
+	make_fifo(gb, sizeof(gb));
+	snprintf(cmd, sizeof(cmd),
+		 "%s a %s 2000 %s < /dev/null | %s b %s 2000 %s > /dev/null",
+		 BURN, ca, ga, BURN, cb, gb);
+	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	if (!ptest_wait_stderr(&tracer, "exec: 2 stages of", 120, &log))
+		fail_msg("prog_burn was not probed: %s", log ? log : "");
+	release(ga);
+	release(gb);
+	assert_int_equal(ptest_finish(&tracer, 120, NULL, &log), 0);
+	(void)burn_count(ca, &pa);
+	(void)burn_count(cb, &pb);
+	snprintf(la, sizeof(la), "prog_burn-%d", (int)pa);
+	snprintf(lb, sizeof(lb), "prog_burn-%d", (int)pb);
+	text = ptest_slurp(fpath);
+	a = folded_in(text, la, "burn_a", &a_else);
+	b = folded_in(text, lb, "burn_b", &b_else);
+	if (!a || !b || a_else || b_else)
+		fail_msg(
+			"burn_a: %llu samples in %s, %llu elsewhere; burn_b: %llu in %s, %llu elsewhere:\n%s",
+			(unsigned long long)a, la, (unsigned long long)a_else,
+			(unsigned long long)b, lb, (unsigned long long)b_else,
+			text);
+	free(text);
+	unlink(fpath);
+	free(log);
+}
+
 /* Starts `path a count calls go` (argv[0] as given), waiting on FIFO go. */
 static pid_t start_burn(const char *path, const char *count, const char *go)
 {
@@ -698,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_bad_processes_refused),
 		cmocka_unit_test(test_exec_program_probed),
 		cmocka_unit_test(test_exe_matches_file),
+		cmocka_unit_test(test_stacks_of_every_process),
 	};
 
 	ptest_filter_from_env();
