@@ -354,8 +354,7 @@ void pt_session__probe_execs(struct pt_session *s)
 		if (pt_kpid__initial_ns()) {
 			probe_program(s, (pid_t)x->todo[i].tgid);
 			pt_session__track_syms(s, (pid_t)x->todo[i].tgid);
-		}
-		else
+		} else
 			missed(x, (pid_t)x->todo[i].tgid,
 			       "pipetrace runs in a PID namespace", "");
 	}
@@ -382,8 +381,8 @@ void pt_session__track_syms(struct pt_session *s, pid_t pid)
 	v->tgid = (uint32_t)pid;
 	v->u = NULL;
 	if (pt_usyms__open(pid, &v->u, err, sizeof(err)))
-		pt_debug("symbols of PID %d: %s; its stacks are addresses",
-			 pid, err);
+		pt_debug("symbols of PID %d: %s; its stacks are addresses", pid,
+			 err);
 }
 
 void pt_session__refresh_procs_syms(struct pt_session *s)
