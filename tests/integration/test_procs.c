@@ -189,8 +189,10 @@ static void test_no_follow_is_one_process(void **state)
 {
 	char c[64], d[64], pipeline[512];
 	char *args[] = { "--no-follow", "-s", "libz.so.1:deflate", NULL };
-	json_object *rep, *procs;
+	json_object *rep, *procs, *pl, *bn, *tie;
+	bool sh_seen = false;
 	uint64_t deflates;
+	size_t i;
 
 	(void)state;
 	PTEST_REQUIRE_TRACING();
@@ -206,6 +208,25 @@ static void test_no_follow_is_one_process(void **state)
 	/* The shell alone, as before: none of its children's calls. */
 	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"), 0);
 	assert_false(json_object_object_get_ex(rep, "processes", &procs));
+	/* The shell is in the pipeline's graph (its stderr pipe), waiting
+	 * for its children: the verdict, if any, never names it. */
+	assert_true(json_object_object_get_ex(rep, "pipeline", &pl));
+	assert_true(json_object_object_get_ex(pl, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs); i++)
+		sh_seen |= ptest_u64(json_object_array_get_idx(procs, i),
+				     "pid") == ptest_u64(rep, "pid");
+	assert_true(sh_seen);
+	if (json_object_object_get_ex(pl, "bottleneck", &bn) && bn) {
+		if (ptest_u64(bn, "pid") == ptest_u64(rep, "pid"))
+			fail_msg("the waiting shell is the bottleneck: %s",
+				 json_object_to_json_string(bn));
+		assert_true(json_object_object_get_ex(bn, "tie_pid", &tie));
+		if (tie && (uint64_t)json_object_get_int64(tie) ==
+				   ptest_u64(rep, "pid"))
+			fail_msg(
+				"the waiting shell ties for the bottleneck: %s",
+				json_object_to_json_string(bn));
+	}
 	json_object_put(rep);
 }
 
