@@ -20,6 +20,7 @@ enum pt_proc_flag {
 	PT_PROC_FOLLOWED = 2, /* added at its fork: a traced one's child */
 	PT_PROC_MATCHED = 4, /* added by --comm or --exe at its exec or fork */
 	PT_PROC_EXECED = 8, /* it ran exec while traced */
+	PT_PROC_LATE = 16, /* added by userspace after the probes attached */
 };
 
 /* A traced process, keyed by its kernel tgid. */
@@ -30,7 +31,10 @@ struct pt_proc {
 	__u64 end_ns; /* its last thread's exit, or 0 */
 	char comm[16];
 	__u32 flags; /* enum pt_proc_flag */
-	__u32 pad;
+	/* Returns of calls it entered before it was traced (forked inside
+	 * a stage call, or picked up late: PT_PROC_FOLLOWED, _MATCHED,
+	 * _LATE): no call to pair them with, not counted as calls. */
+	__u32 unpaired;
 };
 
 /* A traced process ran exec (the `execs` ring buffer): userspace probes

@@ -1738,6 +1738,9 @@ int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
 	if (ppid > 0 && pt_kpid__of(t->kpid_iter, ppid, &kppid, err, errlen))
 		kppid = 0; /* outside pipetrace's namespace */
 	p.ppid = kppid;
+	/* After attach: it may be inside calls already. */
+	if (t->skel->bss->phase == PT_PHASE_ARMED)
+		p.flags = PT_PROC_LATE;
 	snprintf(p.comm, sizeof(p.comm), "%s", comm ? comm : "");
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.procs), &kpid, &p,
 				BPF_NOEXIST) &&

@@ -65,7 +65,7 @@ static const char *fmt_exit(char *buf, size_t len, const struct pt_proc_info *p)
 void pt_table__procs(FILE *f, const struct pt_report *r)
 {
 	const struct pt_snapshot *s = r->snap;
-	char b[2][32], ex[32];
+	char b[2][32], ex[32], up[48];
 	size_t i;
 
 	fprintf(f, "\n%-8s %-8s %-16s %9s %9s  %s\n", "PID", "PPID", "PROCESS",
@@ -73,12 +73,17 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 	for (i = 0; i < s->nprocs; i++) {
 		const struct pt_proc_info *p = &s->procs[i];
 
-		fprintf(f, "%-8u %-8u %-16s %9s %9s  %s%s\n", p->pid, p->ppid,
+		up[0] = '\0';
+		if (p->unpaired)
+			snprintf(up, sizeof(up), "  (%llu unpaired return%s)",
+				 (unsigned long long)p->unpaired,
+				 p->unpaired == 1 ? "" : "s");
+		fprintf(f, "%-8u %-8u %-16s %9s %9s  %s%s%s\n", p->pid, p->ppid,
 			p->comm, pt_fmt_ns(b[0], sizeof(b[0]), p->start_ns),
 			p->exited ? pt_fmt_ns(b[1], sizeof(b[1]), p->end_ns) :
 				    "-",
 			fmt_exit(ex, sizeof(ex), p),
-			p->followed ? "  (followed from its fork)" : "");
+			p->followed ? "  (followed from its fork)" : "", up);
 	}
 	if (s->procs_missed)
 		fprintf(f,
@@ -163,6 +168,7 @@ static json_object *proc_json(const struct pt_report *r,
 	else
 		ret |= json_object_object_add(o, "end_ns", NULL);
 	ret |= jadd(o, "followed", json_object_new_boolean(p->followed));
+	ret |= jadd(o, "unpaired_returns", juint(p->unpaired));
 	ret |= jadd(o, "stages", proc_stages_json(r, p->pid));
 	if (ret) {
 		json_object_put(o);

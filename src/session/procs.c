@@ -496,6 +496,8 @@ int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 	if (ret)
 		return ret;
 	snap->procs_missed = pt_tracer__procs_full(s->tracer);
+	for (size_t i = 0; i < np; i++)
+		snap->unpaired_returns += d->procs[i].unpaired;
 	relative_times(s, d->procs, np);
 	if (snap->final)
 		warn_unprobed(s);

@@ -71,8 +71,9 @@ int pt_stages__resolve(const struct pt_target *t, const struct pt_spec *specs,
 		       size_t errlen);
 /*
  * Several processes: the same, but a spec without OBJECT (or the
- * annotations) may match nothing in the first executable, as a program a
- * traced process execs later may have the functions.
+ * annotations) may match nothing in the first executable if it starts
+ * other programs (imports exec*, posix_spawn*, system or popen): a program
+ * a traced process execs later may have the functions.
  */
 int pt_stages__resolve_several(const struct pt_target *t,
 			       const struct pt_spec *specs, size_t nspecs,

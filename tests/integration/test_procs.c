@@ -652,6 +652,66 @@ static void test_stacks_of_every_process(void **state)
 	free(log);
 }
 
+/*
+ * prog_burn f: burn_fork() forks inside the call, 30 times; each child
+ * (followed from its fork) returns from a call it never entered. Those
+ * returns are counted as unpaired, one in each child, never as calls nor
+ * as lost events; the parent's 30 calls are its own count.
+ */
+static void test_fork_inside_stage_unpaired(void **state)
+{
+	char c[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-j",
+			 jpath,
+			 "-s",
+			 "burn_fork",
+			 "--",
+			 BURN,
+			 "f",
+			 c,
+			 "30",
+			 "/dev/null",
+			 NULL };
+	json_object *rep, *procs, *p, *lost;
+	uint64_t calls, children = 0, sum = 0;
+	char *err = NULL;
+	size_t i;
+	pid_t me;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	if (ptest_run(argv, 120, NULL, &err))
+		fail_msg("pipetrace failed: %s", err ? err : "");
+	rep = ptest_take_json(jpath);
+	calls = burn_count(c, &me);
+	assert_int_equal(calls, 30);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_fork"), "calls"),
+			 calls);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)me), "burn_fork"),
+			 calls);
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		sum += ptest_u64(p, "unpaired_returns");
+		if (ptest_u64(p, "ppid") != (uint64_t)me)
+			continue;
+		children++;
+		assert_int_equal(ptest_u64(p, "unpaired_returns"), 1);
+	}
+	assert_int_equal(children, calls);
+	assert_int_equal(sum, calls);
+	assert_int_equal(ptest_u64(rep, "unpaired_returns"), calls);
+	assert_true(json_object_object_get_ex(rep, "lost", &lost));
+	assert_int_equal(ptest_u64(lost, "unmatched"), 0);
+	if (!strstr(err, "unpaired: 30 returns"))
+		fail_msg("the table does not say so: %s", err);
+	free(err);
+	json_object_put(rep);
+}
+
 /* Starts `path a count calls go` (argv[0] as given), waiting on FIFO go. */
 static pid_t start_burn(const char *path, const char *count, const char *go)
 {
@@ -809,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_exec_program_probed),
 		cmocka_unit_test(test_exe_matches_file),
 		cmocka_unit_test(test_stacks_of_every_process),
+		cmocka_unit_test(test_fork_inside_stage_unpaired),
 	};
 
 	ptest_filter_from_env();
