@@ -303,15 +303,19 @@ static void probe_program(struct pt_session *s, pid_t pid)
 	struct pt_file_id f;
 	size_t first = s->stages.n;
 	const char *why;
-	char err[512];
+	char err[512] = "";
 	int ret;
 
 	ret = pt_target__from_pid(&t, pid, err, sizeof(err));
 	if (!ret)
 		ret = file_id(t.exe_open, &f);
 	if (ret || file_seen(x, f)) {
-		if (ret) /* gone already: a later exec of it retries */
-			missed(x, pid, "", err);
+		/* Gone already: a later exec of its program retries. */
+		if (ret) {
+			x->gone++;
+			pt_debug("exec: PID %d gone before it was read: %s",
+				 pid, err[0] ? err : strerror(-ret));
+		}
 		pt_target__free(&t);
 		return;
 	}
@@ -323,14 +327,16 @@ static void probe_program(struct pt_session *s, pid_t pid)
 		missed(x, pid, why, "");
 	} else if (!ret && s->stages.n > first) {
 		ret = pt_tracer__add_stages(s->tracer, first, err, sizeof(err));
-		if (ret) /* its probes attached so far stay: ids kept */
+		if (ret) { /* its probes attached so far stay: ids kept */
 			missed(x, pid, "", err);
-		else
+		} else {
 			x->probed++;
+			pt_info("exec: %zu stage%s of %s probed (PID %d)",
+				s->stages.n - first,
+				s->stages.n - first == 1 ? "" : "s", t.exe,
+				pid);
+		}
 		pt_session__track_syms(s, pid);
-		pt_info("exec: %zu stage%s of %s probed (PID %d)",
-			s->stages.n - first,
-			s->stages.n - first == 1 ? "" : "s", t.exe, pid);
 	} else if (ret) {
 		missed(x, pid, "", err);
 	}
@@ -473,6 +479,9 @@ static void warn_unprobed(const struct pt_session *s)
 		pt_warn("%u program%s run by traced processes had %s stages not probed (e.g. PID %d; run with -v for why)",
 			x->missed, x->missed == 1 ? "" : "s",
 			x->missed == 1 ? "its" : "their", x->missed_pid);
+	if (x->gone)
+		pt_warn("%u exec%s of traced processes ended before pipetrace could read the program: its stages, if it had any, were not probed (run with -v for which)",
+			x->gone, x->gone == 1 ? "" : "s");
 	if (lost)
 		pt_warn("%llu exec%s of traced processes not seen (the BPF side's ring buffer was full): their programs may not be probed",
 			(unsigned long long)lost, lost == 1 ? "" : "s");

@@ -66,7 +66,9 @@ struct pt_exec_files {
 	size_t ntodo, cap;
 	struct pt_file_id exe; /* --exe's file */
 	unsigned int probed; /* programs exec'd whose stages were probed */
-	unsigned int missed; /* programs not probed (gone, no room, Go) */
+	unsigned int missed; /* programs not probed (no room, Go, failed) */
+	unsigned int gone; /* execs whose process was gone before it was
+			    * read: their program's stages unknown */
 	pid_t missed_pid; /* one process of theirs, for the warning */
 };
 

@@ -538,7 +538,7 @@ static void test_exec_program_probed(void **state)
 		 "echo hi | %s a %s 300 %s | %s b %s 500 %s > %s", BURN, ca, ga,
 		 BURN, cb, gb, out);
 	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
-	if (!ptest_wait_stderr(&tracer, "exec: 2 stages of", 120, &log))
+	if (!ptest_wait_stderr(&tracer, "prog_burn probed", 120, &log))
 		fail_msg("prog_burn was not probed: %s", log ? log : "");
 	release(ga);
 	release(gb);
@@ -629,7 +629,7 @@ static void test_stacks_of_every_process(void **state)
 		 "%s a %s 2000 %s < /dev/null | %s b %s 2000 %s > /dev/null",
 		 BURN, ca, ga, BURN, cb, gb);
 	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
-	if (!ptest_wait_stderr(&tracer, "exec: 2 stages of", 120, &log))
+	if (!ptest_wait_stderr(&tracer, "prog_burn probed", 120, &log))
 		fail_msg("prog_burn was not probed: %s", log ? log : "");
 	release(ga);
 	release(gb);
