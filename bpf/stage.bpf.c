@@ -244,8 +244,8 @@ static __always_inline bool unpaired_return(void)
 	if (!procs_on)
 		return false;
 	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (!p || !(p->flags &
-		    (PT_PROC_FOLLOWED | PT_PROC_MATCHED | PT_PROC_LATE)))
+	if (!p ||
+	    !(p->flags & (PT_PROC_FOLLOWED | PT_PROC_MATCHED | PT_PROC_LATE)))
 		return false;
 	__sync_fetch_and_add(&p->unpaired, 1);
 	return true;

@@ -1268,7 +1268,8 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			continue;
 		ret = calibrate_one(t, (enum pt_probe_class)i);
 		if (!ret)
-			ret = calibrate_nest(t, id, calib_fns[i], &t->cal->nest[i]);
+			ret = calibrate_nest(t, id, calib_fns[i],
+					     &t->cal->nest[i]);
 		pt_debug("calibration: %s: a nested call's probes cost %llu ns",
 			 calib_names[i], (unsigned long long)t->cal->nest[i]);
 	}
@@ -1752,13 +1753,13 @@ int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
 }
 
 int pt_tracer__watch_execs(struct pt_tracer *t,
-			  int (*fn)(void *ctx, void *data, size_t size),
-			  void *ctx)
+			   int (*fn)(void *ctx, void *data, size_t size),
+			   void *ctx)
 {
 	if (!t->procs)
 		return -EINVAL;
-	t->exec_rb = ring_buffer__new(bpf_map__fd(t->skel->maps.execs), fn,
-				      ctx, NULL);
+	t->exec_rb = ring_buffer__new(bpf_map__fd(t->skel->maps.execs), fn, ctx,
+				      NULL);
 	return t->exec_rb ? 0 : -errno;
 }
 
