@@ -84,22 +84,25 @@ static __always_inline __u32 go_stage(__u64 g, bool kernel)
 	return s ? go_innermost(s) : PT_MAX_STAGES;
 }
 
-/* The target's threads only, tagged with their innermost stage (a C
- * stage's by thread, else a Go stage's by goroutine). */
+/* The traced processes' threads only (several: every one, each sample
+ * keyed by its tgid), tagged with their innermost stage (a C stage's by
+ * thread, else a Go stage's by goroutine). --call-graph dwarf copies the
+ * first process's stacks only (its unwinder has its maps); the others'
+ * are walked by frame pointers. */
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct pt_sample_key key = { .part = PT_SAMPLE_ONCPU };
 	struct pt_thread *t;
-	__u32 tid = (__u32)pid_tgid, stage = PT_MAX_STAGES;
+	__u32 tid = (__u32)pid_tgid, tgid = (__u32)(pid_tgid >> 32);
+	__u32 stage = PT_MAX_STAGES;
 	bool kernel = (__s64)PT_REGS_IP(&ctx->regs) < 0;
 	__u64 r14 = ctx->regs.r14; /* read here: no modified ctx pointer */
 
-	/* Stacks are named by the first process's maps: its own only. */
-	if (!target_tgid || (__u32)(pid_tgid >> 32) != target_tgid ||
-	    phase == PT_PHASE_DETACHING)
+	if (!traced_tgid(tgid) || phase == PT_PHASE_DETACHING)
 		return 0;
+	key.tgid = tgid;
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (t && !t->exited)
 		stage = innermost(t);
@@ -108,7 +111,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	key.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
 	/* A sample in user mode has no kernel stack. */
 	get_stacks(ctx, &key.ustack, &key.kstack, kernel);
-	if (ustack_copy)
+	if (ustack_copy && tgid == target_tgid)
 		send_usample(ctx, &key, kernel);
 	else
 		add_sample(&key, 1);

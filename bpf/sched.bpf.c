@@ -154,7 +154,7 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *task,
 	o.stage = stage < PT_MAX_STAGES ? stage : PT_MAX_STAGES;
 	o.part = t->state == PT_T_RUNNABLE ? PT_PART_RUNQ : t->off_part;
 	get_stacks(ctx, &o.ustack, &o.kstack, true);
-	if (offcpu_ustack_copy && offcpu_send(&o))
+	if (offcpu_ustack_copy && task->tgid == target_tgid && offcpu_send(&o))
 		o.part |= PT_OFFCPU_DWARF;
 	if (bpf_map_update_elem(&offcpu, &tid, &o, BPF_ANY))
 		refuse_thread(task);
@@ -178,7 +178,7 @@ static __always_inline void offcpu_weigh(__u32 tid, const struct pt_offcpu *o,
 /* Target thread tid runs again: its off-CPU time goes to the stack it
  * left with, split into the wait itself and the run-queue wait after its
  * wakeup. */
-static __always_inline void offcpu_in(__u32 tid, __u64 now)
+static __always_inline void offcpu_in(__u32 tid, __u32 tgid, __u64 now)
 {
 	struct pt_offcpu *o = bpf_map_lookup_elem(&offcpu, &tid);
 	struct pt_sample_key key = {};
@@ -192,6 +192,7 @@ static __always_inline void offcpu_in(__u32 tid, __u64 now)
 		return;
 	}
 	key.stage = o->stage;
+	key.tgid = tgid;
 	key.ustack = o->ustack;
 	key.kstack = o->kstack;
 	wake = o->wake_ns && o->wake_ns >= o->out_ns && o->wake_ns <= now ?
@@ -303,8 +304,8 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 		if (t->off_part == PT_PART_IO)
 			pipes_out(prev, innermost(t), now);
 	}
-	/* Stacks are named by the first process's maps: its own only. */
-	if (offcpu_stacks && prev->tgid == target_tgid)
+	/* Every traced process's (each named by its own maps). */
+	if (offcpu_stacks && traced_tgid(prev->tgid))
 		offcpu_out(ctx, prev, t, now);
 }
 
@@ -316,7 +317,7 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 	if (!t)
 		return;
 	if (offcpu_stacks)
-		offcpu_in(next->pid, now);
+		offcpu_in(next->pid, next->tgid, now);
 	pipes_in(next->pid, now, offcpu_since_ns);
 	if (t->probe_out_ns)
 		end_probe_wait(t, now);

@@ -9,10 +9,12 @@
 /* A trampoline entry older than this is not the return being handled. */
 #define RET_FRESH_NS 50000
 
-/* Set before load. */
-const volatile __u8 stage_items_mode[PT_MAX_STAGES] = {};
+/* Set before a stage's probes are attached (stages of a program a traced
+ * process execs are added during the trace). */
+volatile __u8 stage_items_mode[PT_MAX_STAGES];
 /* The size of each return-site stage's function (see PT_COOKIE_IND). */
-const volatile __u32 stage_fn_size[PT_MAX_STAGES] = {};
+volatile __u32 stage_fn_size[PT_MAX_STAGES];
+/* Set before load. */
 /* --events: every call into the ring buffer; the consumer is woken only
  * once wake_bytes are waiting (it also drains on a timer). */
 const volatile __u8 stream_on = 0;
@@ -232,6 +234,27 @@ static __always_inline __u64 call_end(const struct pt_thread *t, __u32 tid,
 	return end;
 }
 
+/*
+ * A return in a process traced since after the call began: forked inside
+ * it (the child inherits the return address the kernel hijacked), or
+ * found after the probes attached (entered while not yet traced). Counted
+ * in its process's entry: whether it was.
+ */
+static __always_inline bool unpaired_return(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pt_proc *p;
+
+	if (!procs_on)
+		return false;
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (!p ||
+	    !(p->flags & (PT_PROC_FOLLOWED | PT_PROC_MATCHED | PT_PROC_LATE)))
+		return false;
+	__sync_fetch_and_add(&p->unpaired, 1);
+	return true;
+}
+
 /* An exit on a thread with no call open. */
 static __always_inline void exit_unopened(__u32 cookie)
 {
@@ -243,7 +266,7 @@ static __always_inline void exit_unopened(__u32 cookie)
 		return;
 	if (cookie & (PT_COOKIE_SITE | PT_COOKIE_RET))
 		__sync_fetch_and_add(&inflight_exits, 1);
-	else if (phase == PT_PHASE_ARMED)
+	else if (phase == PT_PHASE_ARMED && !unpaired_return())
 		count_lost(PT_LOST_UNMATCHED, 1);
 }
 

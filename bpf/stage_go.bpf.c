@@ -17,7 +17,7 @@
 #include "pipetrace.bpf.h"
 
 /* Defined in stage.bpf.c (linked before this object). */
-extern const volatile __u8 stage_items_mode[PT_MAX_STAGES];
+extern volatile __u8 stage_items_mode[PT_MAX_STAGES];
 extern const volatile __u8 stream_on;
 extern const volatile __u64 wake_bytes;
 extern volatile __u64 stage_bias_ns[PT_MAX_STAGES];

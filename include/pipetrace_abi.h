@@ -401,6 +401,10 @@ struct pt_sample_key {
 	__u32 part; /* PT_SAMPLE_ONCPU or enum pt_part */
 	__s32 ustack; /* stack ids in `stacks`; < 0: none */
 	__s32 kstack;
+	/* The sampled process's kernel tgid (several processes: each is
+	 * named by its own maps); 0 where not recorded (the first's). */
+	__u32 tgid;
+	__u32 pad;
 };
 
 /* A target thread switched out, while --folded-offcpu is on. */
@@ -582,7 +586,7 @@ _Static_assert(sizeof(struct pt_alloc_call) == 64,
 	       "pt_alloc_call must have no padding");
 _Static_assert(sizeof(struct pt_exit_mem) == 24,
 	       "pt_exit_mem must have no padding");
-_Static_assert(sizeof(struct pt_sample_key) == 16,
+_Static_assert(sizeof(struct pt_sample_key) == 24,
 	       "pt_sample_key must have no padding");
 _Static_assert(sizeof(struct pt_offcpu) == 32,
 	       "pt_offcpu must have no padding");

@@ -28,8 +28,9 @@
 enum pt_proc_flag {
 	PT_PROC_EXITED = 1, /* its last thread exited */
 	PT_PROC_FOLLOWED = 2, /* added at its fork: a traced one's child */
-	PT_PROC_MATCHED = 4, /* added by --comm at its exec or fork */
+	PT_PROC_MATCHED = 4, /* added by --comm or --exe at its exec or fork */
 	PT_PROC_EXECED = 8, /* it ran exec while traced */
+	PT_PROC_LATE = 16, /* added by userspace after the probes attached */
 };
 
 /* A traced process, keyed by its kernel tgid. */
@@ -40,7 +41,10 @@ struct pt_proc {
 	__u64 end_ns; /* its last thread's exit, or 0 */
 	char comm[16];
 	__u32 flags; /* enum pt_proc_flag */
-	__u32 pad;
+	/* Returns of calls it entered before it was traced (forked inside
+	 * a stage call, or picked up late: PT_PROC_FOLLOWED, _MATCHED,
+	 * _LATE): no call to pair them with, not counted as calls. */
+	__u32 unpaired;
 	/* --alloc: its recorded allocations and bytes, and the free() calls
 	 * and bytes (free and a realloc's old block) that released tracked
 	 * blocks, as a stage's pt_stage_mem counts them. */
@@ -48,6 +52,15 @@ struct pt_proc {
 	__u64 alloc_bytes;
 	__u64 frees;
 	__u64 freed_bytes;
+};
+
+/* A traced process ran exec (the `execs` ring buffer): userspace probes
+ * the stages of a program it has not probed yet. dev is the kernel's
+ * encoding (major << 20 | minor). */
+struct pt_exec_event {
+	__u32 tgid;
+	__u32 dev;
+	__u64 ino;
 };
 
 struct pt_proc_stage_key {
@@ -69,6 +82,8 @@ struct pt_proc_stats {
 };
 
 _Static_assert(sizeof(struct pt_proc) == 80, "pt_proc must have no padding");
+_Static_assert(sizeof(struct pt_exec_event) == 16,
+	       "pt_exec_event must have no padding");
 _Static_assert(sizeof(struct pt_proc_stats) == 64,
 	       "pt_proc_stats must have no padding");
 

@@ -123,6 +123,7 @@ void pt_opts__usage(FILE *f)
 {
 	fputs("usage: pipetrace [OPTIONS] -p PID[,PID...]\n"
 	      "       pipetrace [OPTIONS] --comm NAME\n"
+	      "       pipetrace [OPTIONS] --exe PATH\n"
 	      "       pipetrace [OPTIONS] -- CMD [ARGS...]\n"
 	      "\n"
 	      "Trace the stage functions of a pipeline: calls, items, latency\n"
@@ -132,6 +133,8 @@ void pt_opts__usage(FILE *f)
 	      "      --children         with -p: their descendants too, present and future\n"
 	      "      --comm NAME        trace every process named NAME (/proc/PID/comm),\n"
 	      "                         also those that start while tracing\n"
+	      "      --exe PATH         trace every process running the file PATH (by\n"
+	      "                         device and inode), also those that start later\n"
 	      "      --no-follow        trace the launched command's process only, not the\n"
 	      "                         processes it forks (default: all its descendants)\n"
 	      "  -u, --user USER        run CMD as USER (uid, groups, HOME, USER, LOGNAME)\n"
@@ -233,6 +236,7 @@ enum {
 	OPT_CHILDREN,
 	OPT_NO_FOLLOW,
 	OPT_COMM,
+	OPT_EXE,
 	OPT_END,
 };
 
@@ -256,6 +260,7 @@ static const struct {
 	{ OPT_CALL_GRAPH, "--call-graph" },
 	{ OPT_SYSCALLS, "--syscalls" },
 	{ OPT_COMM, "--comm" },
+	{ OPT_EXE, "--exe" },
 };
 
 /* Counts option c; -EINVAL with a message the second time a single-value
@@ -332,6 +337,7 @@ static const struct option long_opts[] = {
 	{ "children", no_argument, NULL, OPT_CHILDREN },
 	{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
 	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -398,7 +404,7 @@ static int parse_pids(struct pt_opts *o, const char *arg, char *err,
 	return 0;
 }
 
-/* Which processes: -p, --children, --no-follow, --comm. */
+/* Which processes: -p, --children, --no-follow, --comm, --exe. */
 static int opt_procs(struct pt_opts *o, int c, const char *arg, char *err,
 		     size_t errlen)
 {
@@ -418,6 +424,13 @@ static int opt_procs(struct pt_opts *o, int c, const char *arg, char *err,
 				"bad --comm '%s'; give a process name of 1 to 15 characters (as in /proc/PID/comm)",
 				arg);
 		o->comm = arg;
+		return 0;
+	case OPT_EXE:
+		if (!*arg)
+			return pt_errf(
+				err, errlen, -EINVAL,
+				"bad --exe ''; give the path of an executable file");
+		o->exe = arg;
 		return 0;
 	}
 	return NOT_MINE;
@@ -612,9 +625,14 @@ static int parse_command(struct pt_opts *o, int argc, char **argv, char *err,
 	if (o->pid && o->argv)
 		return pt_errf(err, errlen, -EINVAL,
 			       "give either -p PID or -- CMD, not both");
-	if (o->comm && (o->pid || o->argv))
-		return pt_errf(err, errlen, -EINVAL,
-			       "give one of -p PID, --comm NAME or -- CMD");
+	if ((o->comm || o->exe) && (o->pid || o->argv))
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"give one of -p PID, --comm NAME, --exe PATH or -- CMD");
+	if (o->comm && o->exe)
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"give either --comm NAME or --exe PATH, not both");
 	if (o->children && !o->pid)
 		return pt_errf(
 			err, errlen, -EINVAL,
@@ -627,10 +645,10 @@ static int parse_command(struct pt_opts *o, int argc, char **argv, char *err,
 		return pt_errf(
 			err, errlen, -EINVAL,
 			"-u USER runs a launched command; a running process (-p) keeps its own user");
-	if (!o->pid && !o->argv && !o->comm)
+	if (!o->pid && !o->argv && !o->comm && !o->exe)
 		return pt_errf(
 			err, errlen, -EINVAL,
-			"nothing to trace; give -p PID, --comm NAME or -- CMD [ARGS...]");
+			"nothing to trace; give -p PID, --comm NAME, --exe PATH or -- CMD [ARGS...]");
 	return 0;
 }
 

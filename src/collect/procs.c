@@ -27,6 +27,7 @@ void pt_proc_info__from(struct pt_proc_info *r, uint32_t tgid,
 	r->comm[sizeof(r->comm) - 1] = '\0';
 	r->exited = p->flags & PT_PROC_EXITED;
 	r->followed = p->flags & PT_PROC_FOLLOWED;
+	r->unpaired = p->unpaired;
 	r->exit_status = r->exited ? shell_status(p->exit_code) : 0;
 	r->start_ns = p->start_ns;
 	r->end_ns = r->exited ? p->end_ns : 0;

@@ -319,16 +319,23 @@ static int fold_sample(struct collect *c, const struct pt_sample_key *key,
 {
 	bool on = key->part == PT_SAMPLE_ONCPU;
 	struct line *l = c->line;
+	struct pt_usyms *u = c->u;
 	enum kframe cut;
-	int ret;
+	int ret = 0;
 
-	ret = read_ustack(c->t, c->u, c->o->ustacks, key->ustack, on, c->us);
+	if (key->tgid && c->o->syms_of)
+		u = c->o->syms_of(c->o->procs_ctx, key->tgid);
+	if (c->o->label)
+		ret = push(l, c->o->label(c->o->procs_ctx, key->tgid));
+	if (!ret)
+		ret = read_ustack(c->t, u, c->o->ustacks, key->ustack, on,
+				  c->us);
 	if (!ret)
 		ret = push(l, key->stage < c->st->n ?
 				      c->st->v[key->stage].name :
 				      PT_NO_STAGE);
 	if (!ret)
-		ret = push_user(c->u, c->o, c->us, l);
+		ret = push_user(u, c->o, c->us, l);
 	if (!ret)
 		ret = push_kernel(c->t, c->k, key->kstack, l, &cut);
 	if (!ret && !on)

@@ -3,7 +3,8 @@
  * stackfold.h - the tracer's stack samples as folded stacks per stage.
  *
  * Every line starts with the stage the thread was innermost in ("[no
- * stage]" outside them), then the user frames from the root (inlined
+ * stage]" outside them; with several processes and o->label, after the
+ * frame naming the process), then the user frames from the root (inlined
  * functions expanded from DWARF), then the kernel frames with the "_[k]"
  * suffix. On-CPU lines count samples; off-CPU lines count microseconds and
  * end with the reason: "[io]", "[lock]", "[sleep]", "[runqueue]",
@@ -32,6 +33,14 @@ struct pt_stackfold_opts {
 	/* --call-graph dwarf's samples, folded beside the tracer's: their
 	 * user stacks are read from here (NULL: none) */
 	const struct pt_ustacks *ustacks;
+	/* Several processes: the symbols of the process of kernel tgid (a
+	 * sample without one, tgid 0, is the first process's: u). NULL
+	 * returned: that process's frames as addresses. */
+	struct pt_usyms *(*syms_of)(void *ctx, uint32_t tgid);
+	/* Several processes: when set, each line starts with the frame
+	 * label(ctx, tgid) gives (the process's "COMM-PID"). */
+	const char *(*label)(void *ctx, uint32_t tgid);
+	void *procs_ctx;
 };
 
 /* struct pt_stackfold_stats: in report/snapshot.h, which carries it. */

@@ -53,6 +53,10 @@ struct pt_tracer {
 	struct pipetrace *skel;
 	struct restarts restarts;
 	const struct pt_stage_set *stages;
+	/* Stage ids the BPF side has room for: stages->n, and with several
+	 * processes spare ones for the programs they exec (the calibration
+	 * function's id is cap). */
+	size_t cap;
 	bool multi; /* uprobes through multi-uprobe links (umulti.h) */
 	struct pt_uprobes stage_up; /* stages' exits, then entries */
 	struct pt_uprobes calib_up; /* kept until detach */
@@ -72,6 +76,7 @@ struct pt_tracer {
 	struct pt_stage_stats *percpu; /* ncpus values, for lookups */
 	struct pt_stage_time *percpu_time;
 	struct ring_buffer *rb; /* --events */
+	struct ring_buffer *exec_rb; /* several processes: their execs */
 	/* task_ids (kpid.h), when pipetrace runs in a PID namespace that is
 	 * not the initial one; else NULL: its ids are the kernel's. */
 	struct bpf_program *kpid_iter;
@@ -242,12 +247,16 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	ret = check_kernel(err, errlen);
 	if (ret)
 		return ret;
-	if (stages->n == 0 || stages->n > PT_MAX_TRACED_STAGES)
+	if ((stages->n == 0 && !o->spare_stages) ||
+	    stages->n > PT_MAX_TRACED_STAGES)
 		return pt_errf(err, errlen, -EINVAL, "no stages to trace");
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->stages = stages;
+	t->cap = stages->n + o->spare_stages;
+	if (t->cap > PT_MAX_TRACED_STAGES)
+		t->cap = PT_MAX_TRACED_STAGES;
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		ret = t->ncpus ? t->ncpus : -EINVAL;
@@ -270,11 +279,11 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		goto fail;
 	}
 	/* One extra stage id for the calibration function. */
-	bpf_map__set_max_entries(t->skel->maps.stats, stages->n + 1);
-	bpf_map__set_max_entries(t->skel->maps.stage_time, stages->n + 1);
+	bpf_map__set_max_entries(t->skel->maps.stats, t->cap + 1);
+	bpf_map__set_max_entries(t->skel->maps.stage_time, t->cap + 1);
 	bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
 	bpf_map__set_max_entries(t->skel->maps.thread_done, o->max_threads);
-	t->skel->rodata->nstages = stages->n + 1;
+	t->skel->rodata->nstages = t->cap + 1;
 	bpf_map__set_max_entries(t->skel->maps.thread_stage,
 				 4 * o->max_threads);
 	/* Memory: the allocator's probes load only with --alloc. */
@@ -349,8 +358,8 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	t->skel->rodata->pipes_splice_nr = (int32_t)pt_pipewait__splice_nr();
 	start_restarts(t);
 	for (i = 0; i < stages->n; i++) {
-		t->skel->rodata->stage_items_mode[i] = stages->v[i].items;
-		t->skel->rodata->stage_fn_size[i] = stages->v[i].fn_size;
+		t->skel->bss->stage_items_mode[i] = stages->v[i].items;
+		t->skel->bss->stage_fn_size[i] = stages->v[i].fn_size;
 	}
 	set_go(t, stages);
 
@@ -421,6 +430,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	finish_restarts(t, false);
 	pt_tracer__detach(t);
 	ring_buffer__free(t->rb);
+	ring_buffer__free(t->exec_rb);
 	pipetrace__destroy(t->skel);
 	free(t->sample_links);
 	free(t->sample_fds);
@@ -613,24 +623,25 @@ static void add_stage_probes(const struct pt_stage_set *st, size_t i,
 				stage_cookie(s, i, j), i);
 }
 
-/* Attaches every stage's probes, batch by batch. Returns 0 or -errno,
- * and then the stage that failed in *stage. */
-static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t *stage)
+/* Attaches the probes of stages first.. (to the last), batch by batch.
+ * Returns 0 or -errno, and then the stage that failed in *stage. */
+static int attach_stages(struct pt_tracer *t, pid_t tgid, size_t first,
+			 size_t *stage)
 {
 	const struct pt_stage_set *st = t->stages;
 	struct probe_list pl;
 	size_t i, cap = 0;
 	int ret, k;
 
-	for (i = 0; i < st->n; i++)
+	for (i = first; i < st->n; i++)
 		cap += plain_probes(&st->v[i]) ?
 			       st->v[i].nentry + st->v[i].nexit :
 			       2;
-	*stage = 0;
+	*stage = first;
 	ret = probe_list__alloc(&pl, cap);
 	for (k = 0; k < SB_NR && !ret; k++) {
 		pl.n = 0;
-		for (i = 0; i < st->n; i++)
+		for (i = first; i < st->n; i++)
 			add_stage_probes(st, i, (enum stage_batch)k, &pl);
 		ret = probe_list__attach(&pl, &t->stage_up,
 					 batch_prog(t, (enum stage_batch)k),
@@ -673,7 +684,7 @@ int pt_tracer__attach(struct pt_tracer *t, pid_t tgid, char *err, size_t errlen)
 	/* Several processes: every process mapping a file hits its probes
 	 * (the ones not traced return at once), so that a child is traced
 	 * from its first instruction. */
-	ret = attach_stages(t, t->procs ? -1 : tgid, &failed);
+	ret = attach_stages(t, t->procs ? -1 : tgid, 0, &failed);
 	if (ret) {
 		/* A target that exits while we attach looks like a missing
 		 * file. */
@@ -1345,7 +1356,7 @@ static int calib_prepare(struct pt_tracer *t, char *err, size_t errlen)
 			err, errlen, -ENOMEM,
 			"out of memory for calibration; use --no-calibrate");
 	memcpy(t->cal->off, cc.off, sizeof(cc.off));
-	t->cal->id = (uint32_t)t->stages->n;
+	t->cal->id = (uint32_t)t->cap;
 	for (i = 0; i < PT_PROBE_NR; i++) {
 		/* Only the classes in use (each takes tens of ms), and push,
 		 * the yardstick for single-step warnings. */
@@ -1361,7 +1372,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			 uint64_t tail_ns[PT_PROBE_NR], char *err,
 			 size_t errlen)
 {
-	uint32_t id = (uint32_t)t->stages->n, tid, ktgid;
+	uint32_t id = (uint32_t)t->cap, tid, ktgid;
 	int ret, i;
 
 	memset(bias_ns, 0, PT_PROBE_NR * sizeof(*bias_ns));
@@ -1806,6 +1817,8 @@ static void setup_procs(struct pt_tracer *t, const struct pt_tracer_opts *o)
 			snprintf((char *)t->skel->rodata->comm_match,
 				 sizeof(t->skel->rodata->comm_match), "%s",
 				 o->comm);
+		t->skel->rodata->exe_dev = o->exe_dev;
+		t->skel->rodata->exe_ino = o->exe_ino;
 		return;
 	}
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
@@ -1860,6 +1873,9 @@ int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
 	if (ppid > 0 && pt_kpid__of(t->kpid_iter, ppid, &kppid, err, errlen))
 		kppid = 0; /* outside pipetrace's namespace */
 	p.ppid = kppid;
+	/* After attach: it may be inside calls already. */
+	if (t->skel->bss->phase == PT_PHASE_ARMED)
+		p.flags = PT_PROC_LATE;
 	snprintf(p.comm, sizeof(p.comm), "%s", comm ? comm : "");
 	/* The filter's bit before the entry (see PT_TRACED_BITS). */
 	__atomic_fetch_or(&t->skel->bss->traced_bits[PT_TRACED_WORD(kpid)],
@@ -1871,6 +1887,64 @@ int pt_tracer__add_proc(struct pt_tracer *t, pid_t pid, pid_t ppid,
 			       "cannot trace PID %d: %s (at most %d processes)",
 			       pid, strerror(errno), PT_MAX_PROCS);
 	return 0;
+}
+
+int pt_tracer__watch_execs(struct pt_tracer *t,
+			   int (*fn)(void *ctx, void *data, size_t size),
+			   void *ctx)
+{
+	if (!t->procs)
+		return -EINVAL;
+	t->exec_rb = ring_buffer__new(bpf_map__fd(t->skel->maps.execs), fn, ctx,
+				      NULL);
+	return t->exec_rb ? 0 : -errno;
+}
+
+int pt_tracer__exec_fd(const struct pt_tracer *t)
+{
+	return t->exec_rb ? ring_buffer__epoll_fd(t->exec_rb) : -1;
+}
+
+int pt_tracer__drain_execs(struct pt_tracer *t)
+{
+	return t->exec_rb ? ring_buffer__consume(t->exec_rb) : 0;
+}
+
+uint64_t pt_tracer__execs_lost(const struct pt_tracer *t)
+{
+	return t->procs ? t->skel->bss->execs_lost : 0;
+}
+
+size_t pt_tracer__stage_room(const struct pt_tracer *t)
+{
+	return t->cap - t->stages->n;
+}
+
+int pt_tracer__add_stages(struct pt_tracer *t, size_t first, char *err,
+			  size_t errlen)
+{
+	const struct pt_stage_set *st = t->stages;
+	size_t i, failed;
+	int ret;
+
+	if (st->n > t->cap)
+		return pt_errf(err, errlen, -E2BIG,
+			       "no room for %zu more stages (at most %zu)",
+			       st->n - first, t->cap);
+	for (i = first; i < st->n; i++) {
+		t->skel->bss->stage_items_mode[i] = st->v[i].items;
+		t->skel->bss->stage_fn_size[i] = st->v[i].fn_size;
+		if (!t->cal)
+			continue;
+		t->skel->bss->stage_bias_ns[i] =
+			pt_stage__bias(&st->v[i], t->cal->low);
+		t->skel->bss->stage_nest_ns[i] =
+			pt_stage__bias(&st->v[i], t->cal->nest);
+	}
+	ret = attach_stages(t, -1, first, &failed);
+	if (ret)
+		attach_error(err, errlen, &st->v[failed], ret);
+	return ret;
 }
 
 uint64_t pt_tracer__procs_full(const struct pt_tracer *t)

@@ -46,6 +46,13 @@ struct pt_tracer_opts {
 	bool procs;
 	bool follow;
 	const char *comm;
+	/* --exe: every process running this file (the kernel's device
+	 * number, major << 20 | minor, and inode), at exec or fork. */
+	uint32_t exe_dev;
+	uint64_t exe_ino;
+	/* With procs: stage ids kept for the programs traced processes exec
+	 * (pt_tracer__add_stages()); stages may then be empty at open. */
+	size_t spare_stages;
 };
 
 /* Returns 0 or -errno with a one-line message in err. */
@@ -248,6 +255,29 @@ int pt_tracer__read_proc_stages(struct pt_tracer *t, size_t nstages,
 				struct pt_proc_stage_row **out, size_t *n);
 /* Processes not traced because the procs map was full. */
 uint64_t pt_tracer__procs_full(const struct pt_tracer *t);
+/*
+ * Several processes: fn(ctx, struct pt_exec_event *, size) for each exec
+ * of a traced process (or of one that starts being traced by it), read
+ * by pt_tracer__drain_execs() when pt_tracer__exec_fd() polls readable.
+ * 0 or -errno.
+ */
+int pt_tracer__watch_execs(struct pt_tracer *t,
+			   int (*fn)(void *ctx, void *data, size_t size),
+			   void *ctx);
+int pt_tracer__exec_fd(const struct pt_tracer *t); /* -1 if not watched */
+int pt_tracer__drain_execs(struct pt_tracer *t); /* events or -errno */
+/* Execs the BPF side could not tell (its ring buffer was full). */
+uint64_t pt_tracer__execs_lost(const struct pt_tracer *t);
+/* Stage ids left for pt_tracer__add_stages(). */
+size_t pt_tracer__stage_room(const struct pt_tracer *t);
+/*
+ * The stages appended to the set given at open, from index first, probed
+ * (once per file, every process, filtered in BPF) with the calibration's
+ * figures. 0 or -errno with a message in err (the set must then be cut
+ * back to first by the caller; probes attached stay until detach).
+ */
+int pt_tracer__add_stages(struct pt_tracer *t, size_t first, char *err,
+			  size_t errlen);
 /* An entry of the procs map as the model's row (collect/procs.c). */
 void pt_proc_info__from(struct pt_proc_info *r, uint32_t tgid,
 			const struct pt_proc *p);

@@ -282,6 +282,7 @@ static json_object *report_json(const struct pt_report *r)
 	ret |= jadd(o, "lost", lost);
 	ret |= jadd(o, "calls_in_flight_at_attach",
 		    juint(r->snap->inflight_exits));
+	ret |= jadd(o, "unpaired_returns", juint(r->snap->unpaired_returns));
 	if (r->snap->calibrated) {
 		json_object *cal = json_object_new_object();
 		int c;

@@ -73,7 +73,7 @@ static const char *fmt_exit(char *buf, size_t len, const struct pt_proc_info *p)
 void pt_table__procs(FILE *f, const struct pt_report *r)
 {
 	const struct pt_snapshot *s = r->snap;
-	char b[2][32], ex[32];
+	char b[2][32], ex[32], up[48];
 	size_t i;
 
 	fprintf(f, "\n%-8s %-8s %-16s %9s %9s", "PID", "PPID", "PROCESS",
@@ -84,6 +84,11 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 	for (i = 0; i < s->nprocs; i++) {
 		const struct pt_proc_info *p = &s->procs[i];
 
+		up[0] = '\0';
+		if (p->unpaired)
+			snprintf(up, sizeof(up), "  (%llu unpaired return%s)",
+				 (unsigned long long)p->unpaired,
+				 p->unpaired == 1 ? "" : "s");
 		fprintf(f, "%-8u %-8u %-16s %9s %9s", p->pid, p->ppid, p->comm,
 			pt_fmt_ns(b[0], sizeof(b[0]), p->start_ns),
 			p->exited ? pt_fmt_ns(b[1], sizeof(b[1]), p->end_ns) :
@@ -94,8 +99,8 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 				(unsigned long long)p->frees);
 		else if (s->mem)
 			fprintf(f, " %9s %9s", "-", "-");
-		fprintf(f, "  %s%s\n", fmt_exit(ex, sizeof(ex), p),
-			p->followed ? "  (followed from its fork)" : "");
+		fprintf(f, "  %s%s%s\n", fmt_exit(ex, sizeof(ex), p),
+			p->followed ? "  (followed from its fork)" : "", up);
 	}
 	if (s->procs_missed)
 		fprintf(f,
@@ -203,6 +208,7 @@ static json_object *proc_json(const struct pt_report *r,
 	if (r->snap->mem)
 		ret |= json_object_object_add(
 			o, "alloc", p->alloc_known ? proc_alloc_json(p) : NULL);
+	ret |= jadd(o, "unpaired_returns", juint(p->unpaired));
 	ret |= jadd(o, "stages", proc_stages_json(r, p->pid));
 	if (ret) {
 		json_object_put(o);

@@ -444,6 +444,10 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	fputs("\n", f);
 	if (r->lost_total)
 		write_lost(f, r);
+	if (r->snap->unpaired_returns)
+		fprintf(f,
+			"unpaired: %llu returns of calls entered before their process was traced (forked inside a stage call, or found late): not counted as calls\n",
+			(unsigned long long)r->snap->unpaired_returns);
 	fprintf(f,
 		"%-*s %9s %10s %9s %9s %5s %8s %8s %8s %8s %8s %8s %8s %8s\n",
 		w, "STAGE", "CALLS", "ITEMS", "WALL", "SELF", "CONC", "MIN",

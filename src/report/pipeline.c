@@ -47,12 +47,21 @@ static bool has_edge(const struct pt_pipeline *pl, pid_t pid)
 	return false;
 }
 
-/* Whether node i takes part: known busy time, and a pipe if any has. */
+/* Whether a traced process spent most of its span blocked on neither its
+ * pipes, I/O, a lock, a sleep nor a CPU: a shell in wait4 for its
+ * children, a process in pause(). It does none of the pipeline's work. */
+static bool only_waits(const struct pt_pl_node *n)
+{
+	return n->traced && n->other_known && n->other_ns > n->span_ns / 2;
+}
+
+/* Whether node i takes part: known busy time, a pipe if any has, and not
+ * only waiting (never the bottleneck, even beside idle processes). */
 static bool takes_part(const struct pt_pipeline *pl, size_t i)
 {
 	const struct pt_pl_node *n = &pl->nodes[i];
 
-	if (!n->traced && !n->cpu_known)
+	if ((!n->traced && !n->cpu_known) || only_waits(n))
 		return false;
 	return !pl->nedges || has_edge(pl, n->pid);
 }

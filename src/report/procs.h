@@ -20,6 +20,7 @@ struct pt_proc_info {
 	char comm[16]; /* its name after its last exec while traced */
 	bool exited;
 	bool followed; /* traced from its fork (a traced one's child) */
+	uint64_t unpaired; /* returns of calls entered before it was traced */
 	int exit_status; /* exited: the code, or 128+N if killed by N */
 	uint64_t start_ns,
 		end_ns; /* since attach (0: before); end: exited only */

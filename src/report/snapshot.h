@@ -131,6 +131,9 @@ struct pt_snapshot {
 	const struct pt_proc_stage_row *proc_stages; /* by stage, then pid */
 	size_t nproc_stages;
 	uint64_t procs_missed; /* not traced: too many processes */
+	/* returns of calls their process entered before it was traced (not
+	 * calls, not losses), summed over the processes */
+	uint64_t unpaired_returns;
 	/* the processes and pipes around the target (report/pipeline.h),
 	 * final snapshot only; NULL when not collected */
 	const struct pt_pipeline *pipeline;

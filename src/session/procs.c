@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * procs.c - a session's several processes (see session.h): which ones
- * (-p PID,PID, --children, --comm, a launched command's descendants), the
- * BPF side told about them, the trace's end when the last -p one exits,
- * and what the snapshot gets.
+ * (-p PID,PID, --children, --comm, --exe, a launched command's
+ * descendants), the BPF side told about them, the stages of the programs
+ * they exec probed as they appear, the trace's end when the last -p one
+ * exits, and what the snapshot gets.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include "session/session.h"
+#include "collect/kpid.h"
 #include "target/procset.h"
 #include "util/log.h"
 
@@ -21,7 +25,45 @@ bool pt_session__several(const struct pt_opts *o)
 {
 	if (o->argv)
 		return !o->no_follow;
-	return o->npids > 1 || o->children || o->comm;
+	return o->npids > 1 || o->children || o->comm || o->exe;
+}
+
+/* A device number as the kernel's inodes keep it (MKDEV). */
+static uint32_t kernel_dev(dev_t d)
+{
+	return (uint32_t)(major(d) << 20 | minor(d));
+}
+
+/* --exe PATH: its file, which must be a regular executable one. */
+static int exe_file(struct pt_session *s, char *err, size_t errlen)
+{
+	const char *path = s->o->exe;
+	struct stat st;
+
+	if (stat(path, &st))
+		return pt_errf(err, errlen, -errno,
+			       "--exe %s: %s; give the path of an executable",
+			       path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(path, X_OK))
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"--exe %s: not an executable file; give the path of a program",
+			path);
+	s->execs.exe.dev = kernel_dev(st.st_dev);
+	s->execs.exe.ino = st.st_ino;
+	return 0;
+}
+
+/* The running processes --comm or --exe names, into found. */
+static int find_named(struct pt_session *s, struct pt_pidset *found)
+{
+	struct stat st;
+
+	if (s->o->comm)
+		return pt_procset__by_comm(s->o->comm, found);
+	if (stat(s->o->exe, &st))
+		return -errno;
+	return pt_procset__by_exe(st.st_dev, st.st_ino, found);
 }
 
 int pt_session__prepare_procs(struct pt_session *s, char *err, size_t errlen)
@@ -33,19 +75,24 @@ int pt_session__prepare_procs(struct pt_session *s, char *err, size_t errlen)
 	s->target.search_unmapped = s->several;
 	if (o->pid)
 		return pt_procset__check(o->pids, o->npids, err, errlen);
-	if (!o->comm)
+	if (!o->comm && !o->exe)
 		return 0;
-	ret = pt_procset__by_comm(o->comm, &found);
+	ret = o->exe ? exe_file(s, err, errlen) : 0;
+	if (ret)
+		return ret;
+	ret = find_named(s, &found);
 	if (ret) {
 		pt_pidset__free(&found);
 		return pt_errf(err, errlen, ret, "cannot read /proc: %s",
 			       strerror(-ret));
 	}
 	/* The first one running names the objects; else the executable
-	 * of that name in PATH. */
+	 * of that name in PATH, or --exe's file. */
 	ret = found.n ?
 		      pt_target__from_pid(&s->target, found.v[0], err, errlen) :
-		      pt_target__from_command(&s->target, o->comm, err, errlen);
+		      pt_target__from_command(&s->target,
+					      o->comm ? o->comm : o->exe, err,
+					      errlen);
 	pt_pidset__free(&found);
 	s->target.search_unmapped = true;
 	if (ret)
@@ -53,8 +100,8 @@ int pt_session__prepare_procs(struct pt_session *s, char *err, size_t errlen)
 	if (!s->target.pid && o->alloc)
 		return pt_errf(
 			err, errlen, -EINVAL,
-			"no process named '%s' runs yet, and --alloc probes one process's allocator; start it first or drop --alloc",
-			o->comm);
+			"no process of '%s' runs yet, and --alloc probes one process's allocator; start it first or drop --alloc",
+			o->comm ? o->comm : o->exe);
 	return 0;
 }
 
@@ -96,8 +143,8 @@ int pt_session__scan_procs(struct pt_session *s, char *err, size_t errlen)
 			ret = pt_pidset__add(&set, o->pids[i]);
 		if (!ret)
 			ret = pt_procset__descendants(&set);
-	} else if (o->comm) {
-		ret = pt_procset__by_comm(o->comm, &set);
+	} else if (o->comm || o->exe) {
+		ret = find_named(s, &set);
 	}
 	for (i = 0; !ret && i < set.n; i++)
 		ret = add_one(s, set.v[i], err, errlen);
@@ -148,52 +195,298 @@ static void relative_times(const struct pt_session *s, struct pt_proc_info *v,
 	}
 }
 
-/* The first of v[0..n) not named exe (one exists). */
-static const struct pt_proc_info *first_other(const struct pt_proc_info *v,
-					      size_t n, const char *exe)
+/* ------------------------------------------------- programs exec'd */
+
+static bool file_seen(const struct pt_exec_files *x, struct pt_file_id f)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < n; i++)
-		if (strcmp(v[i].comm, exe))
-			break;
-	return &v[i];
-}
-
-/* Whether a stage is in the first process's executable. */
-static bool exe_stages(const struct pt_session *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->stages.n; i++)
-		if (s->target.exe &&
-		    !strcmp(s->stages.v[i].object, s->target.exe))
+	for (i = 0; i < x->nseen; i++)
+		if (x->seen[i].dev == f.dev && x->seen[i].ino == f.ino)
 			return true;
 	return false;
 }
 
-/*
- * The stages of the first process's executable are probed in that file
- * only: says which traced processes ran another program (by name, as the
- * kernel keeps at most 15 characters of it), whose own functions were
- * then not probed. Never silent.
- */
-static void warn_other_programs(const struct pt_session *s,
-				const struct pt_proc_info *v, size_t n)
+static int add_seen(struct pt_exec_files *x, struct pt_file_id f)
 {
-	const char *base = s->target.exe ? strrchr(s->target.exe, '/') : NULL;
-	char exe[16];
-	size_t i, others = 0;
+	struct pt_file_id *v;
 
-	if (!exe_stages(s))
+	if (file_seen(x, f))
+		return 0;
+	v = realloc(x->seen, (x->nseen + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	x->seen = v;
+	x->seen[x->nseen++] = f;
+	return 0;
+}
+
+/* The file at path as the kernel names it; 0 or -errno. */
+static int file_id(const char *path, struct pt_file_id *f)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	f->dev = kernel_dev(st.st_dev);
+	f->ino = st.st_ino;
+	return 0;
+}
+
+/* The BPF side's exec events, kept for pt_session__probe_execs(). */
+static int on_exec(void *ctx, void *data, size_t size)
+{
+	struct pt_exec_files *x = ctx;
+	struct pt_exec_event *v;
+	size_t cap;
+
+	if (size < sizeof(*v))
+		return 0;
+	if (x->ntodo == x->cap) {
+		cap = x->cap ? 2 * x->cap : 16;
+		v = realloc(x->todo, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		x->todo = v;
+		x->cap = cap;
+	}
+	memcpy(&x->todo[x->ntodo++], data, sizeof(*v));
+	return 0;
+}
+
+int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen)
+{
+	struct pt_file_id f;
+	int ret = pt_tracer__watch_execs(s->tracer, on_exec, &s->execs);
+
+	if (ret)
+		return pt_errf(err, errlen, ret,
+			       "cannot read the BPF side's execs: %s",
+			       strerror(-ret));
+	/* The first program's stages are resolved already. */
+	if (s->target.exe_open && !file_id(s->target.exe_open, &f))
+		return add_seen(&s->execs, f);
+	return 0;
+}
+
+/* A program not probed: counted, and one of its processes kept. */
+static void missed(struct pt_exec_files *x, pid_t pid, const char *why,
+		   const char *what)
+{
+	x->missed++;
+	if (!x->missed_pid)
+		x->missed_pid = pid;
+	pt_debug("exec: PID %d's program not probed: %s%s", pid, why, what);
+}
+
+/* Drops the stages of t that cannot be added (Go's need their layout at
+ * load; beyond the ids kept); says why in *why. */
+static bool addable(const struct pt_session *s, size_t first, const char **why)
+{
+	size_t i;
+
+	*why = NULL;
+	for (i = first; i < s->stages.n; i++)
+		if (s->stages.v[i].go)
+			*why = "a Go program's stages are probed only in the first program";
+	if (s->stages.n - first > pt_tracer__stage_room(s->tracer))
+		*why = "no stage ids left (at most 255 stages)";
+	return !*why;
+}
+
+/* The stages of the program process pid runs, probed unless its file was
+ * (or was found to have none). */
+static void probe_program(struct pt_session *s, pid_t pid)
+{
+	struct pt_exec_files *x = &s->execs;
+	struct pt_target t;
+	struct pt_file_id f;
+	size_t first = s->stages.n;
+	const char *why;
+	char err[512] = "";
+	int ret;
+
+	ret = pt_target__from_pid(&t, pid, err, sizeof(err));
+	if (!ret)
+		ret = file_id(t.exe_open, &f);
+	if (ret || file_seen(x, f)) {
+		/* Gone already: a later exec of its program retries. */
+		if (ret) {
+			x->gone++;
+			pt_debug("exec: PID %d gone before it was read: %s",
+				 pid, err[0] ? err : strerror(-ret));
+		}
+		pt_target__free(&t);
 		return;
-	snprintf(exe, sizeof(exe), "%s", base ? base + 1 : s->target.exe);
-	for (i = 0; i < n; i++)
-		others += strcmp(v[i].comm, exe) != 0;
-	if (others)
-		pt_warn("%zu of the %zu processes traced ran another program than %s (e.g. PID %u, %s): its own functions were not probed, only the stages in %s and the libraries named by -s OBJECT:PATTERN",
-			others, n, exe, first_other(v, n, exe)->pid,
-			first_other(v, n, exe)->comm, exe);
+	}
+	t.search_unmapped = true;
+	ret = pt_stages__resolve_exe(&t, s->o->specs, s->o->nspecs, &s->stages,
+				     err, sizeof(err));
+	if (!ret && !addable(s, first, &why)) {
+		pt_stages__truncate(&s->stages, first);
+		missed(x, pid, why, "");
+	} else if (!ret && s->stages.n > first) {
+		ret = pt_tracer__add_stages(s->tracer, first, err, sizeof(err));
+		if (ret) { /* its probes attached so far stay: ids kept */
+			missed(x, pid, "", err);
+		} else {
+			x->probed++;
+			pt_info("exec: %zu stage%s of %s probed (PID %d)",
+				s->stages.n - first,
+				s->stages.n - first == 1 ? "" : "s", t.exe,
+				pid);
+		}
+		pt_session__track_syms(s, pid);
+	} else if (ret) {
+		missed(x, pid, "", err);
+	}
+	if (add_seen(x, f))
+		pt_debug("exec: out of memory for the programs seen");
+	pt_target__free(&t);
+}
+
+void pt_session__probe_execs(struct pt_session *s)
+{
+	struct pt_exec_files *x = &s->execs;
+	size_t i;
+	int ret = pt_tracer__drain_execs(s->tracer);
+
+	if (ret < 0)
+		pt_debug("exec: cannot read the BPF side's execs: %s",
+			 strerror(-ret));
+	/* Their kernel tgids are this namespace's pids only in the initial
+	 * PID namespace. */
+	for (i = 0; i < x->ntodo; i++) {
+		if (pt_kpid__initial_ns()) {
+			probe_program(s, (pid_t)x->todo[i].tgid);
+			pt_session__track_syms(s, (pid_t)x->todo[i].tgid);
+		} else
+			missed(x, (pid_t)x->todo[i].tgid,
+			       "pipetrace runs in a PID namespace", "");
+	}
+	x->ntodo = 0;
+}
+
+void pt_session__track_syms(struct pt_session *s, pid_t pid)
+{
+	struct pt_proc_syms *v;
+	char err[512];
+	size_t i;
+
+	if (!s->several || !s->want_syms || pid <= 0 || pid == s->pid ||
+	    !pt_kpid__initial_ns())
+		return;
+	for (i = 0; i < s->npsyms; i++)
+		if (s->psyms[i].tgid == (uint32_t)pid)
+			return;
+	v = realloc(s->psyms, (s->npsyms + 1) * sizeof(*v));
+	if (!v)
+		return;
+	s->psyms = v;
+	v = &s->psyms[s->npsyms++];
+	v->tgid = (uint32_t)pid;
+	v->u = NULL;
+	if (pt_usyms__open(pid, &v->u, err, sizeof(err)))
+		pt_debug("symbols of PID %d: %s; its stacks are addresses", pid,
+			 err);
+}
+
+void pt_session__refresh_procs_syms(struct pt_session *s)
+{
+	struct pt_proc_info *p = NULL;
+	size_t np = 0, i;
+
+	if (!s->several || !s->want_syms)
+		return;
+	if (!pt_tracer__read_procs(s->tracer, &p, &np))
+		for (i = 0; i < np; i++)
+			if (!p[i].exited)
+				pt_session__track_syms(s, (pid_t)p[i].pid);
+	free(p);
+	/* The ones gone keep the maps they last had. */
+	for (i = 0; i < s->npsyms; i++)
+		if (s->psyms[i].u && pt_usyms__alive(s->psyms[i].u))
+			pt_usyms__refresh(s->psyms[i].u);
+}
+
+static struct pt_usyms *syms_of(void *ctx, uint32_t tgid)
+{
+	struct pt_session *s = ctx;
+	size_t i;
+
+	if (tgid == (uint32_t)s->pid)
+		return s->usyms;
+	for (i = 0; i < s->npsyms; i++)
+		if (s->psyms[i].tgid == tgid)
+			return s->psyms[i].u;
+	return NULL;
+}
+
+/* "COMM-PID" of process tgid (0: the first), its name as it ended. */
+static const char *label_of(void *ctx, uint32_t tgid)
+{
+	struct pt_session *s = ctx;
+	const char *comm = "?";
+	size_t i;
+
+	if (!tgid)
+		tgid = (uint32_t)s->pid;
+	for (i = 0; s->data.procs && i < s->data.nprocs; i++)
+		if (s->data.procs[i].pid == tgid)
+			comm = s->data.procs[i].comm;
+	snprintf(s->label, sizeof(s->label), "%s-%u", comm, tgid);
+	return s->label;
+}
+
+void pt_session__stackfold_procs(struct pt_session *s,
+				 const struct pt_snapshot *snap,
+				 struct pt_stackfold_opts *o)
+{
+	if (!s->several)
+		return;
+	o->syms_of = syms_of;
+	o->procs_ctx = s;
+	if (snap->nprocs > 1)
+		o->label = label_of;
+}
+
+void pt_session__free_procs(struct pt_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->npsyms; i++)
+		pt_usyms__close(s->psyms[i].u);
+	free(s->psyms);
+	s->psyms = NULL;
+	s->npsyms = 0;
+	free(s->execs.seen);
+	free(s->execs.todo);
+	memset(&s->execs, 0, sizeof(s->execs));
+}
+
+/*
+ * Says, once at the end, what was not probed: programs exec'd by traced
+ * processes whose stages could not be (gone before they were read, or no
+ * room), execs the BPF side could not tell, and specs that named no
+ * function in any program traced. Never silent.
+ */
+static void warn_unprobed(const struct pt_session *s)
+{
+	const struct pt_exec_files *x = &s->execs;
+	uint64_t lost = pt_tracer__execs_lost(s->tracer);
+
+	if (x->missed)
+		pt_warn("%u program%s run by traced processes had %s stages not probed (e.g. PID %d; run with -v for why)",
+			x->missed, x->missed == 1 ? "" : "s",
+			x->missed == 1 ? "its" : "their", x->missed_pid);
+	if (x->gone)
+		pt_warn("%u exec%s of traced processes ended before pipetrace could read the program: its stages, if it had any, were not probed (run with -v for which)",
+			x->gone, x->gone == 1 ? "" : "s");
+	if (lost)
+		pt_warn("%llu exec%s of traced processes not seen (the BPF side's ring buffer was full): their programs may not be probed",
+			(unsigned long long)lost, lost == 1 ? "" : "s");
+	if (!s->stages.n)
+		pt_warn("no program traced had functions that the -s specs name: no stage was probed");
 }
 
 /* --alloc-sample N: the processes' recorded allocations stand for N each,
@@ -221,16 +514,19 @@ int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 	if (!s->several)
 		return 0;
 	ret = pt_tracer__read_procs(s->tracer, &d->procs, &np);
+	d->nprocs = np;
 	if (!ret)
 		ret = pt_tracer__read_proc_stages(s->tracer, s->stages.n,
 						  &d->proc_stages, &ns);
 	if (ret)
 		return ret;
 	snap->procs_missed = pt_tracer__procs_full(s->tracer);
+	for (size_t i = 0; i < np; i++)
+		snap->unpaired_returns += d->procs[i].unpaired;
 	relative_times(s, d->procs, np);
 	scale_allocs(s, d->procs, np);
 	if (snap->final)
-		warn_other_programs(s, d->procs, np);
+		warn_unprobed(s);
 	/* One process: the single-process report, unchanged. */
 	if (np < 2)
 		return 0;

@@ -140,15 +140,19 @@ int pt_session__prepare(struct pt_session *s, char *err, size_t errlen)
 	int ret;
 
 	s->several = pt_session__several(o);
-	ret = o->comm ? 0 :
-	      o->pid  ? pt_target__from_pid(&s->target, o->pid, err, errlen) :
-			pt_target__from_command(&s->target, o->argv[0], err,
-						errlen);
+	ret = o->comm || o->exe ? 0 :
+	      o->pid ? pt_target__from_pid(&s->target, o->pid, err, errlen) :
+		       pt_target__from_command(&s->target, o->argv[0], err,
+					       errlen);
 	if (!ret)
 		ret = pt_session__prepare_procs(s, err, errlen);
 	if (!ret && o->user)
 		ret = pt_creds__from_user(o->user, &s->creds, err, errlen);
-	if (!ret)
+	if (!ret && s->several)
+		ret = pt_stages__resolve_several(&s->target, o->specs,
+						 o->nspecs, &s->stages, err,
+						 errlen);
+	else if (!ret)
 		ret = pt_stages__resolve(&s->target, o->specs, o->nspecs,
 					 &s->stages, err, errlen);
 	if (ret)
@@ -170,7 +174,7 @@ int pt_session__prepare(struct pt_session *s, char *err, size_t errlen)
 	s->command = o->argv ? join_argv(o->argv) :
 		     s->target.pid ?
 			       read_cmdline(s->target.pid, s->target.exe) :
-			       strdup(o->comm);
+			       strdup(o->comm ? o->comm : o->exe);
 	if (!s->command)
 		return pt_errf(err, errlen, -ENOMEM, "out of memory");
 	pt_debug("start: %zu stages resolved in %.1f ms", s->stages.n,
@@ -369,6 +373,9 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 		.procs = s->several,
 		.follow = (o->argv && !o->no_follow) || o->children,
 		.comm = o->comm,
+		.exe_dev = s->execs.exe.dev,
+		.exe_ino = s->execs.exe.ino,
+		.spare_stages = s->several ? PT_SPARE_STAGES : 0,
 	};
 	int ret;
 
@@ -385,6 +392,11 @@ int pt_session__load(struct pt_session *s, char *err, size_t errlen)
 	}
 	if (topts.dwarf) {
 		ret = stream_usamples(s, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (s->several) {
+		ret = pt_session__watch_execs(s, err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -487,7 +499,7 @@ static int find_target(struct pt_session *s, char *err, size_t errlen)
 		s->pid = s->child.pid;
 	}
 	/* -p: the pidfd the target was read through (no PID reuse). */
-	if (!s->pid || o->comm)
+	if (!s->pid || o->comm || o->exe)
 		return 0; /* --comm: until -d or a signal */
 	s->pidfd = !o->argv ? fcntl(s->target.pidfd, F_DUPFD_CLOEXEC, 0) :
 			      pidfd_open_(s->pid);
@@ -581,6 +593,10 @@ static void open_syms(struct pt_session *s)
 	uint64_t give_up = now_ns() + 200000000ull;
 	char err[512];
 
+	if (s->want_syms && s->several) {
+		s->next_syms_ns = now_ns() + 2000000;
+		s->syms_refreshes = 1;
+	}
 	if (!s->want_syms || !s->pid)
 		return;
 	if (s->o->argv)
@@ -764,11 +780,15 @@ static void refresh_syms(struct pt_session *s, uint64_t now)
 	static const uint64_t early_ms[] = { 2, 10, 30, 80 };
 	int ret;
 
-	if (!s->usyms || now < s->next_syms_ns)
+	if ((!s->usyms && !(s->several && s->want_syms)) ||
+	    now < s->next_syms_ns)
 		return;
-	ret = pt_usyms__refresh(s->usyms);
-	pt_debug("symbols: maps re-read (%d), target %s", ret,
-		 pt_usyms__alive(s->usyms) ? "alive" : "gone");
+	if (s->usyms) {
+		ret = pt_usyms__refresh(s->usyms);
+		pt_debug("symbols: maps re-read (%d), target %s", ret,
+			 pt_usyms__alive(s->usyms) ? "alive" : "gone");
+	}
+	pt_session__refresh_procs_syms(s);
 	s->syms_refreshes++;
 	s->next_syms_ns =
 		now +
@@ -864,7 +884,8 @@ static uint64_t next_wake(const struct pt_session *s, uint64_t now,
 
 	if (tick_at && (!next || tick_at < next))
 		next = tick_at;
-	if (s->usyms && (!next || s->next_syms_ns < next))
+	if ((s->usyms || (s->several && s->want_syms)) &&
+	    (!next || s->next_syms_ns < next))
 		next = s->next_syms_ns;
 	if (s->next_dither_ns && (!next || s->next_dither_ns < next))
 		next = s->next_dither_ns;
@@ -886,16 +907,19 @@ static uint64_t next_wake(const struct pt_session *s, uint64_t now,
 static int poll_once(struct pt_session *s, uint64_t now, uint64_t next)
 {
 	struct signalfd_siginfo si;
-	struct pollfd p[3];
+	struct pollfd p[4];
 	int timeout = !next	  ? -1 :
 		      next <= now ? 0 :
 				    (int)((next - now + 999999) / 1000000);
 
 	p[0] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = s->pidfd, .events = POLLIN };
+	/* poll() skips negative fds. */
 	p[2] = (struct pollfd){ .fd = pt_tracer__stream_fd(s->tracer),
 				.events = POLLIN };
-	if (poll(p, p[2].fd >= 0 ? 3 : 2, timeout) < 0) {
+	p[3] = (struct pollfd){ .fd = pt_tracer__exec_fd(s->tracer),
+				.events = POLLIN };
+	if (poll(p, 4, timeout) < 0) {
 		if (errno == EINTR)
 			return -1;
 		pt_err("poll: %s", strerror(errno));
@@ -906,6 +930,8 @@ static int poll_once(struct pt_session *s, uint64_t now, uint64_t next)
 			s->signo = (int)si.ssi_signo;
 		return PT_STOP_SIGNAL;
 	}
+	if (p[3].revents & POLLIN)
+		pt_session__probe_execs(s);
 	if ((p[1].revents & (POLLIN | POLLHUP)) && !pt_session__next_pidfd(s))
 		return PT_STOP_EXITED;
 	return -1;
@@ -1090,6 +1116,7 @@ static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
 
 	if (!want)
 		return;
+	pt_session__stackfold_procs(s, snap, &so);
 	note_ustacks(s);
 	if (want & PT_SINK_ONCPU)
 		ret = pt_folded__new(&d->oncpu);
@@ -1122,6 +1149,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 		pt_tracer__freeze(s->tracer);
 		if (s->usyms && !s->exited)
 			pt_usyms__refresh(s->usyms);
+		pt_session__refresh_procs_syms(s);
 		drain_events(s);
 	}
 	snap->pid = s->pid;
@@ -1222,6 +1250,7 @@ void pt_session__free(struct pt_session *s)
 	pt_usyms__close(s->usyms);
 	pt_ksyms__free(s->ksyms);
 	pt_target__free(&s->target);
+	pt_session__free_procs(s);
 	pt_creds__free(&s->creds);
 	free(s->command);
 }

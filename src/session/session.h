@@ -29,6 +29,7 @@
 #include "collect/pipewait.h"
 #include "collect/tasks.h"
 #include "collect/tracer.h"
+#include "collect/stackfold.h"
 #include "collect/ustacks.h"
 #include "output/sink.h"
 #include "report/interval.h"
@@ -41,6 +42,36 @@
 
 enum pt_stop { PT_STOP_EXITED, PT_STOP_DURATION, PT_STOP_SIGNAL };
 
+/* Stage ids kept for the programs that traced processes exec. */
+#define PT_SPARE_STAGES 64
+
+/* A program file, as the kernel names it (device major << 20 | minor). */
+struct pt_file_id {
+	uint32_t dev;
+	uint64_t ino;
+};
+
+/* A traced process's symbols (several processes, folded stacks). */
+struct pt_proc_syms {
+	uint32_t tgid; /* the kernel's */
+	struct pt_usyms *u; /* NULL: its maps could not be read */
+};
+
+/* Several processes: the programs whose stages are probed, and the execs
+ * waiting to be looked at (session/procs.c). */
+struct pt_exec_files {
+	struct pt_file_id *seen; /* resolved (with stages or none) */
+	size_t nseen;
+	struct pt_exec_event *todo; /* told by the BPF side, not yet seen */
+	size_t ntodo, cap;
+	struct pt_file_id exe; /* --exe's file */
+	unsigned int probed; /* programs exec'd whose stages were probed */
+	unsigned int missed; /* programs not probed (no room, Go, failed) */
+	unsigned int gone; /* execs whose process was gone before it was
+			    * read: their program's stages unknown */
+	pid_t missed_pid; /* one process of theirs, for the warning */
+};
+
 /* What a snapshot holds, owned by the session until the next one. */
 struct pt_snap_data {
 	struct pt_totals *totals;
@@ -49,6 +80,7 @@ struct pt_snap_data {
 	struct pt_mem_row *mem;
 	struct pt_folded *oncpu, *offcpu;
 	struct pt_proc_info *procs;
+	size_t nprocs;
 	struct pt_proc_stage_row *proc_stages;
 };
 
@@ -94,6 +126,12 @@ struct pt_session {
 	struct pt_libcio_sites lsites; /* --syscalls light: libc's I/O */
 	bool libcio_on; /* lsites found: libc I/O probes attached */
 	uint64_t next_libcio_ns; /* the next look for new processes, or 0 */
+	struct pt_exec_files execs; /* several: the programs probed */
+	/* Several processes with stacks to name: each one's symbols (the
+	 * first's are usyms), and a scratch for a folded line's label. */
+	struct pt_proc_syms *psyms;
+	size_t npsyms;
+	char label[48];
 };
 
 void pt_session__init(struct pt_session *s, const struct pt_opts *o);
@@ -132,5 +170,20 @@ void pt_session__libcio_begin(struct pt_session *s, uint64_t now);
 void pt_session__libcio_tick(struct pt_session *s, uint64_t now);
 /* The processes and their stage counters into snap (with several). */
 int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap);
+/* After load: the BPF side's execs watched, the first program seen. */
+int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen);
+/* The programs traced processes exec'd since: their stages probed. */
+void pt_session__probe_execs(struct pt_session *s);
+void pt_session__free_procs(struct pt_session *s);
+/* Several processes with stacks to name: symbols opened for pid (a kernel
+ * tgid) unless they are already. */
+void pt_session__track_syms(struct pt_session *s, pid_t pid);
+/* The same for every traced process alive, and their maps re-read. */
+void pt_session__refresh_procs_syms(struct pt_session *s);
+/* The folded stacks' options for several processes (o's syms_of, label,
+ * procs_ctx); label only when more than one process was traced. */
+void pt_session__stackfold_procs(struct pt_session *s,
+				 const struct pt_snapshot *snap,
+				 struct pt_stackfold_opts *o);
 
 #endif /* PT_SESSION_H */

@@ -42,6 +42,7 @@ struct pt_opts {
 	bool children; /* --children: -p's descendants too */
 	bool no_follow; /* --no-follow: a launched command's process only */
 	const char *comm; /* --comm NAME: every process of that name */
+	const char *exe; /* --exe PATH: every process running that file */
 	char **argv; /* -- CMD ARGS, NULL-terminated; NULL with -p */
 	const char *user; /* -u: run CMD as this user; NULL: as pipetrace */
 	struct pt_spec *specs;

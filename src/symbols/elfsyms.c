@@ -742,6 +742,53 @@ static int load_funcs(struct pt_elf *e)
 	return err;
 }
 
+/* Whether the undefined symbol sym (version suffix ignored) is one of
+ * names[0..n). */
+static bool import_named(const char *sym, const char *const *names, size_t n)
+{
+	size_t i, len = strcspn(sym, "@");
+
+	for (i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !strncmp(sym, names[i], len))
+			return true;
+	return false;
+}
+
+/* 1 if the symbol table scn (sh) imports one of names[0..n), else 0. */
+static int dynsym_imports(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
+			  const char *const *names, size_t n)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+	const char *name;
+	GElf_Sym sym;
+
+	for (i = 0; data && i < count; i++) {
+		if (!gelf_getsym(data, (int)i, &sym) ||
+		    sym.st_shndx != SHN_UNDEF || !sym.st_name)
+			continue;
+		name = elf_strptr(e->elf, sh->sh_link, sym.st_name);
+		if (name && import_named(name, names, n))
+			return 1;
+	}
+	return 0;
+}
+
+int pt_elf__imports(struct pt_elf *e, const char *const *names, size_t n)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int ret = 0;
+
+	while (!ret && (scn = elf_nextscn(e->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			return -EINVAL;
+		if (sh.sh_type == SHT_DYNSYM)
+			ret = dynsym_imports(e, scn, &sh, names, n);
+	}
+	return ret;
+}
+
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx)
 {
 	size_t i;

@@ -78,6 +78,9 @@ typedef int (*pt_sym_cb)(const struct pt_sym *sym, void *ctx);
  * value.
  */
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx);
+/* 1 if e's dynamic symbols import one of names[0..n) (an undefined
+ * symbol, any version), 0 if not, or -errno. */
+int pt_elf__imports(struct pt_elf *e, const char *const *names, size_t n);
 
 #define PT_SYM_NAME_MAX 16384
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "target/procset.h"
@@ -169,6 +170,34 @@ int pt_procset__by_comm(const char *name, struct pt_pidset *out)
 	struct by_comm b = { .name = name, .out = out };
 
 	return for_each_proc(match_comm, &b);
+}
+
+struct by_exe {
+	dev_t dev;
+	ino_t ino;
+	struct pt_pidset *out;
+};
+
+static int match_exe(pid_t pid, pid_t ppid, const char *comm, void *arg)
+{
+	struct by_exe *b = arg;
+	char path[64];
+	struct stat st;
+
+	(void)ppid;
+	(void)comm;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (pid == getpid() || stat(path, &st) || st.st_dev != b->dev ||
+	    st.st_ino != b->ino)
+		return 0; /* gone, a kernel thread, or another file */
+	return pt_pidset__add(b->out, pid);
+}
+
+int pt_procset__by_exe(dev_t dev, ino_t ino, struct pt_pidset *out)
+{
+	struct by_exe b = { .dev = dev, .ino = ino, .out = out };
+
+	return for_each_proc(match_exe, &b);
 }
 
 struct desc {

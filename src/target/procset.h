@@ -34,6 +34,9 @@ void pt_pidset__free(struct pt_pidset *s);
 
 /* Adds every running process named name (its comm). 0 or -errno. */
 int pt_procset__by_comm(const char *name, struct pt_pidset *out);
+/* Adds every running process whose executable (/proc/PID/exe) is the
+ * file dev, ino. 0 or -errno. */
+int pt_procset__by_exe(dev_t dev, ino_t ino, struct pt_pidset *out);
 /* Adds every descendant of the processes already in s. 0 or -errno. */
 int pt_procset__descendants(struct pt_pidset *s);
 

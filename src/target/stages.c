@@ -422,9 +422,32 @@ static int object_lang(const struct pt_target *t, struct match_ctx *c,
 	return 0;
 }
 
-/* Adds the stages that spec (NULL: the annotations) names in object. */
+/* Whether a spec that names nothing in an object is an error. */
+enum optional {
+	OPT_NO, /* always */
+	OPT_IF_STARTER, /* unless the object starts other programs */
+	OPT_YES, /* never */
+};
+
+/* Whether the ELF starts other programs (it imports exec*, posix_spawn*,
+ * system or popen): the programs it starts may have the functions. */
+static bool starts_programs(struct pt_elf *elf)
+{
+	static const char *const starters[] = {
+		"execve",	"execv",  "execvp",  "execvpe",	 "execl",
+		"execlp",	"execle", "fexecve", "execveat", "posix_spawn",
+		"posix_spawnp", "system", "popen",
+	};
+
+	return pt_elf__imports(elf, starters,
+			       sizeof(starters) / sizeof(starters[0])) == 1;
+}
+
+/* Adds the stages that spec (NULL: the annotations) names in object; one
+ * that names none is an error as optional says. */
 static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
-		       struct pt_stage_set *out, char *err, size_t errlen)
+		       enum optional optional, struct pt_stage_set *out,
+		       char *err, size_t errlen)
 {
 	struct match_ctx c = { .spec = spec, .out = out };
 	const char *object = spec ? spec->object : NULL;
@@ -470,7 +493,9 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	}
 	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
 		&c);
-	if (c.matched == 0)
+	if (c.matched == 0 &&
+	    (optional == OPT_NO ||
+	     (optional == OPT_IF_STARTER && !starts_programs(c.elf))))
 		ret = no_match(t, &c, err, errlen);
 out:
 	match_ctx_free(&c);
@@ -479,24 +504,77 @@ out:
 	return ret;
 }
 
+/* What resolve() takes of the specs. */
+enum resolve_mode {
+	RESOLVE_ALL, /* every spec must match */
+	RESOLVE_EXE_OPTIONAL, /* specs without OBJECT may match nothing */
+	RESOLVE_EXE_ONLY, /* only specs without OBJECT, each optional */
+};
+
+/* The specs' stages appended to out (the ones added are freed on error). */
+static int resolve(const struct pt_target *t, const struct pt_spec *specs,
+		   size_t nspecs, enum resolve_mode mode,
+		   struct pt_stage_set *out, char *err, size_t errlen)
+{
+	enum optional opt = mode == RESOLVE_EXE_ONLY	 ? OPT_YES :
+			    mode == RESOLVE_EXE_OPTIONAL ? OPT_IF_STARTER :
+							   OPT_NO;
+	size_t i, first = out->n;
+	int ret = 0;
+
+	if (nspecs == 0)
+		ret = resolve_one(t, NULL, opt, out, err, errlen);
+	for (i = 0; i < nspecs && !ret; i++) {
+		if (mode == RESOLVE_EXE_ONLY && specs[i].object)
+			continue;
+		ret = resolve_one(t, &specs[i], specs[i].object ? OPT_NO : opt,
+				  out, err, errlen);
+	}
+	if (ret == -ENOMEM)
+		pt_errf(err, errlen, ret, "out of memory");
+	if (ret)
+		pt_stages__truncate(out, first);
+	return ret;
+}
+
 int pt_stages__resolve(const struct pt_target *t, const struct pt_spec *specs,
 		       size_t nspecs, struct pt_stage_set *out, char *err,
 		       size_t errlen)
 {
-	size_t i;
-	int ret = 0;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (nspecs == 0)
-		ret = resolve_one(t, NULL, out, err, errlen);
-	for (i = 0; i < nspecs && !ret; i++)
-		ret = resolve_one(t, &specs[i], out, err, errlen);
-	if (ret) {
-		if (ret == -ENOMEM)
-			pt_errf(err, errlen, ret, "out of memory");
+	ret = resolve(t, specs, nspecs, RESOLVE_ALL, out, err, errlen);
+	if (ret)
 		pt_stages__free(out);
-	}
 	return ret;
+}
+
+int pt_stages__resolve_several(const struct pt_target *t,
+			       const struct pt_spec *specs, size_t nspecs,
+			       struct pt_stage_set *out, char *err,
+			       size_t errlen)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = resolve(t, specs, nspecs, RESOLVE_EXE_OPTIONAL, out, err, errlen);
+	if (ret)
+		pt_stages__free(out);
+	return ret;
+}
+
+int pt_stages__resolve_exe(const struct pt_target *t,
+			   const struct pt_spec *specs, size_t nspecs,
+			   struct pt_stage_set *out, char *err, size_t errlen)
+{
+	return resolve(t, specs, nspecs, RESOLVE_EXE_ONLY, out, err, errlen);
+}
+
+void pt_stages__truncate(struct pt_stage_set *s, size_t n)
+{
+	while (s->n > n)
+		stage_free(&s->v[--s->n]);
 }
 
 void pt_stages__free(struct pt_stage_set *s)

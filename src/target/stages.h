@@ -69,6 +69,27 @@ struct pt_stage_set {
 int pt_stages__resolve(const struct pt_target *t, const struct pt_spec *specs,
 		       size_t nspecs, struct pt_stage_set *out, char *err,
 		       size_t errlen);
+/*
+ * Several processes: the same, but a spec without OBJECT (or the
+ * annotations) may match nothing in the first executable if it starts
+ * other programs (imports exec*, posix_spawn*, system or popen): a program
+ * a traced process execs later may have the functions.
+ */
+int pt_stages__resolve_several(const struct pt_target *t,
+			       const struct pt_spec *specs, size_t nspecs,
+			       struct pt_stage_set *out, char *err,
+			       size_t errlen);
+/*
+ * A program a traced process exec'd: appends to out the stages that the
+ * specs without OBJECT (or, when nspecs is 0, the annotations) name in t's
+ * executable, each of them free to match nothing there. On error out is
+ * as it was. Returns 0 or -errno with a message in err.
+ */
+int pt_stages__resolve_exe(const struct pt_target *t,
+			   const struct pt_spec *specs, size_t nspecs,
+			   struct pt_stage_set *out, char *err, size_t errlen);
+/* Frees the stages from index n on. */
+void pt_stages__truncate(struct pt_stage_set *s, size_t n);
 void pt_stages__free(struct pt_stage_set *s);
 
 /* Name of an items mode for reports: "none", "s32", ... */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -188,8 +189,10 @@ static void test_no_follow_is_one_process(void **state)
 {
 	char c[64], d[64], pipeline[512];
 	char *args[] = { "--no-follow", "-s", "libz.so.1:deflate", NULL };
-	json_object *rep, *procs;
+	json_object *rep, *procs, *pl, *bn, *tie;
+	bool sh_seen = false;
 	uint64_t deflates;
+	size_t i;
 
 	(void)state;
 	PTEST_REQUIRE_TRACING();
@@ -205,6 +208,25 @@ static void test_no_follow_is_one_process(void **state)
 	/* The shell alone, as before: none of its children's calls. */
 	assert_int_equal(ptest_u64(ptest_stage(rep, "deflate"), "calls"), 0);
 	assert_false(json_object_object_get_ex(rep, "processes", &procs));
+	/* The shell is in the pipeline's graph (its stderr pipe), waiting
+	 * for its children: the verdict, if any, never names it. */
+	assert_true(json_object_object_get_ex(rep, "pipeline", &pl));
+	assert_true(json_object_object_get_ex(pl, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs); i++)
+		sh_seen |= ptest_u64(json_object_array_get_idx(procs, i),
+				     "pid") == ptest_u64(rep, "pid");
+	assert_true(sh_seen);
+	if (json_object_object_get_ex(pl, "bottleneck", &bn) && bn) {
+		if (ptest_u64(bn, "pid") == ptest_u64(rep, "pid"))
+			fail_msg("the waiting shell is the bottleneck: %s",
+				 json_object_to_json_string(bn));
+		assert_true(json_object_object_get_ex(bn, "tie_pid", &tie));
+		if (tie && (uint64_t)json_object_get_int64(tie) ==
+				   ptest_u64(rep, "pid"))
+			fail_msg(
+				"the waiting shell ties for the bottleneck: %s",
+				json_object_to_json_string(bn));
+	}
 	json_object_put(rep);
 }
 
@@ -450,6 +472,345 @@ static void test_comm_catches_later_process(void **state)
 	json_object_put(rep);
 }
 
+/* ------------------------------------------ programs exec'd, --exe */
+
+#define BURN PT_BUILD_DIR "/tests/integration/prog_burn"
+
+/* A prog_burn's own "CALLS PID" from its count file. */
+static uint64_t burn_count(const char *path, pid_t *pid)
+{
+	char *s = ptest_slurp(path);
+	unsigned long calls = 0;
+	int p = 0;
+
+	if (sscanf(s, "%lu %d", &calls, &p) != 2)
+		fail_msg("%s: '%s' is no prog_burn count", path, s);
+	free(s);
+	unlink(path);
+	*pid = p;
+	return calls;
+}
+
+/* Releases the prog_burn waiting on FIFO path: opens it (once its reader
+ * has) and closes it. */
+static void release(const char *path)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+}
+
+static void make_fifo(char *path, size_t len)
+{
+	ptest_tmp_path(path, len, ".go");
+	assert_int_equal(mkfifo(path, 0600), 0);
+}
+
+/*
+ * `sh -c 'echo hi | prog_burn a | prog_burn b'` with -s 'burn_*': the
+ * shell has no such function, prog_burn has both. The spec applies to
+ * prog_burn when the shell's children exec it (probed once for the two),
+ * before they burn (each waits on a FIFO the test opens once pipetrace
+ * says it probed the program). Each process's calls are its own count.
+ */
+static void test_exec_program_probed(void **state)
+{
+	char ca[64], cb[64], ga[64], gb[64], out[64], jpath[64], cmd[1024];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "-s", "burn_*", "--",
+			 "/bin/sh",	  "-c", cmd,   NULL };
+	struct ptest_proc tracer;
+	char *log = NULL, *text;
+	uint64_t na, nb;
+	json_object *rep;
+	pid_t pa, pb;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(ca, sizeof(ca), ".count");
+	ptest_tmp_path(cb, sizeof(cb), ".count");
+	ptest_tmp_path(out, sizeof(out), ".out");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	make_fifo(ga, sizeof(ga));
+	make_fifo(gb, sizeof(gb));
+	snprintf(cmd, sizeof(cmd),
+		 "echo hi | %s a %s 300 %s | %s b %s 500 %s > %s", BURN, ca, ga,
+		 BURN, cb, gb, out);
+	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	if (!ptest_wait_stderr(&tracer, "prog_burn probed", 120, &log))
+		fail_msg("prog_burn was not probed: %s", log ? log : "");
+	release(ga);
+	release(gb);
+	assert_int_equal(ptest_finish(&tracer, 120, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	na = burn_count(ca, &pa);
+	nb = burn_count(cb, &pb);
+	assert_int_equal(na, 300);
+	assert_int_equal(nb, 500);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)pa), "burn_a"), na);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)pb), "burn_b"), nb);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_a"), "calls"), na);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_b"), "calls"), nb);
+	/* The pipeline's output, as untraced. */
+	text = ptest_slurp(out);
+	assert_string_equal(text, "hi\n");
+	free(text);
+	unlink(out);
+	if (strstr(log, "not probed"))
+		fail_msg("a program went unprobed: %s", log);
+	free(log);
+	json_object_put(rep);
+}
+
+/* Samples of folded stack lines in text whose first frame is label and
+ * that hold the frame fn; *others gets those with fn under another. */
+static uint64_t folded_in(const char *text, const char *label, const char *fn,
+			  uint64_t *others)
+{
+	char frame[64], line[4096];
+	const char *p = text, *nl;
+	uint64_t mine = 0, n;
+	size_t len, ll = strlen(label);
+	char *sp;
+
+	snprintf(frame, sizeof(frame), ";%s;", fn);
+	*others = 0;
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		len = (size_t)(nl - p) < sizeof(line) - 1 ? (size_t)(nl - p) :
+							    sizeof(line) - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		sp = strrchr(line, ' ');
+		if (!sp)
+			continue;
+		n = strtoull(sp + 1, NULL, 10);
+		*sp = ';'; /* the last frame ends with ';' too */
+		if (!strstr(line, frame))
+			continue;
+		if (!strncmp(line, label, ll) && line[ll] == ';')
+			mine += n;
+		else
+			*others += n;
+	}
+	return mine;
+}
+
+/*
+ * --folded over `sh -c 'prog_burn a | prog_burn b'`: each process burns
+ * in its own function (burn_a, burn_b, the same code), and its on-CPU
+ * samples are named by its own maps, under a first frame "COMM-PID" of
+ * that process: every sample in burn_a is prog_burn a's, every one in
+ * burn_b prog_burn b's, and each has some.
+ */
+static void test_stacks_of_every_process(void **state)
+{
+	char ca[64], cb[64], ga[64], gb[64], fpath[64], cmd[1024];
+	char fopt[80], la[48], lb[48];
+	char *argv[] = { PTEST_PIPETRACE, "-o", fopt,	   "-F", "199", "-s",
+			 "burn_*",	  "--", "/bin/sh", "-c", cmd,	NULL };
+	struct ptest_proc tracer;
+	uint64_t a, b, a_else, b_else;
+	char *log = NULL, *text;
+	pid_t pa, pb;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(ca, sizeof(ca), ".count");
+	ptest_tmp_path(cb, sizeof(cb), ".count");
+	ptest_tmp_path(fpath, sizeof(fpath), ".folded");
+	snprintf(fopt, sizeof(fopt), "folded=%s", fpath);
+	make_fifo(ga, sizeof(ga));
+	make_fifo(gb, sizeof(gb));
+	snprintf(cmd, sizeof(cmd),
+		 "%s a %s 2000 %s < /dev/null | %s b %s 2000 %s > /dev/null",
+		 BURN, ca, ga, BURN, cb, gb);
+	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	if (!ptest_wait_stderr(&tracer, "prog_burn probed", 120, &log))
+		fail_msg("prog_burn was not probed: %s", log ? log : "");
+	release(ga);
+	release(gb);
+	assert_int_equal(ptest_finish(&tracer, 120, NULL, &log), 0);
+	(void)burn_count(ca, &pa);
+	(void)burn_count(cb, &pb);
+	snprintf(la, sizeof(la), "prog_burn-%d", (int)pa);
+	snprintf(lb, sizeof(lb), "prog_burn-%d", (int)pb);
+	text = ptest_slurp(fpath);
+	a = folded_in(text, la, "burn_a", &a_else);
+	b = folded_in(text, lb, "burn_b", &b_else);
+	if (!a || !b || a_else || b_else)
+		fail_msg(
+			"burn_a: %llu samples in %s, %llu elsewhere; burn_b: %llu in %s, %llu elsewhere:\n%s",
+			(unsigned long long)a, la, (unsigned long long)a_else,
+			(unsigned long long)b, lb, (unsigned long long)b_else,
+			text);
+	free(text);
+	unlink(fpath);
+	free(log);
+}
+
+/*
+ * prog_burn f: burn_fork() forks inside the call, 30 times; each child
+ * (followed from its fork) returns from a call it never entered. Those
+ * returns are counted as unpaired, one in each child, never as calls nor
+ * as lost events; the parent's 30 calls are its own count.
+ */
+static void test_fork_inside_stage_unpaired(void **state)
+{
+	char c[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-j",
+			 jpath,
+			 "-s",
+			 "burn_fork",
+			 "--",
+			 BURN,
+			 "f",
+			 c,
+			 "30",
+			 "/dev/null",
+			 NULL };
+	json_object *rep, *procs, *p, *lost;
+	uint64_t calls, children = 0, sum = 0;
+	char *err = NULL;
+	size_t i;
+	pid_t me;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	if (ptest_run(argv, 120, NULL, &err))
+		fail_msg("pipetrace failed: %s", err ? err : "");
+	rep = ptest_take_json(jpath);
+	calls = burn_count(c, &me);
+	assert_int_equal(calls, 30);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_fork"), "calls"),
+			 calls);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)me), "burn_fork"),
+			 calls);
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		sum += ptest_u64(p, "unpaired_returns");
+		if (ptest_u64(p, "ppid") != (uint64_t)me)
+			continue;
+		children++;
+		assert_int_equal(ptest_u64(p, "unpaired_returns"), 1);
+	}
+	assert_int_equal(children, calls);
+	assert_int_equal(sum, calls);
+	assert_int_equal(ptest_u64(rep, "unpaired_returns"), calls);
+	assert_true(json_object_object_get_ex(rep, "lost", &lost));
+	assert_int_equal(ptest_u64(lost, "unmatched"), 0);
+	if (!strstr(err, "unpaired: 30 returns"))
+		fail_msg("the table does not say so: %s", err);
+	free(err);
+	json_object_put(rep);
+}
+
+/* Starts `path a count calls go` (argv[0] as given), waiting on FIFO go. */
+static pid_t start_burn(const char *path, const char *count, const char *go)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(open("/dev/null", O_RDONLY), 0);
+		dup2(open("/dev/null", O_WRONLY), 1);
+		execl(path, path, "a", count, "200", go, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits until process pid runs the file at path. */
+static void wait_runs(pid_t pid, const char *path)
+{
+	char exe[64];
+	struct stat a, b;
+	int i;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	assert_int_equal(stat(path, &b), 0);
+	for (i = 0; i < 3000; i++) {
+		if (!stat(exe, &a) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return;
+		usleep(10000);
+	}
+	fail_msg("PID %d did not start %s", (int)pid, path);
+}
+
+/*
+ * --exe prog_burn: the file, not the name. Traced: one running before
+ * pipetrace through a symlink of another name (its comm differs), and one
+ * started after it attached. Not traced: a copy of the file named
+ * prog_burn (same name, another inode).
+ */
+static void test_exe_matches_file(void **state)
+{
+	char dir[64], alias[128], copy[128], c1[64], c2[64], c3[64];
+	char g1[64], g2[64], g3[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE, "--exe", BURN,     "-j",
+			 jpath,		  "-s",	   "burn_a", NULL };
+	char *cpv[] = { "/bin/cp", BURN, copy, NULL };
+	struct ptest_proc tracer;
+	char *log = NULL;
+	json_object *rep;
+	pid_t p1, p2, p3, q;
+	uint64_t n1, n3;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(dir, sizeof(dir), ".d");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(alias, sizeof(alias), "%s/other_name", dir);
+	snprintf(copy, sizeof(copy), "%s/prog_burn", dir);
+	assert_int_equal(symlink(BURN, alias), 0);
+	ptest_run_ok(cpv, 30, NULL, NULL);
+	ptest_tmp_path(c1, sizeof(c1), ".count");
+	ptest_tmp_path(c2, sizeof(c2), ".count");
+	ptest_tmp_path(c3, sizeof(c3), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	make_fifo(g1, sizeof(g1));
+	make_fifo(g2, sizeof(g2));
+	make_fifo(g3, sizeof(g3));
+	p1 = start_burn(alias, c1, g1);
+	p2 = start_burn(copy, c2, g2);
+	wait_runs(p1, BURN);
+	wait_runs(p2, copy);
+	start_tracer(&tracer, argv, &log);
+	p3 = start_burn(BURN, c3, g3);
+	release(g1);
+	release(g2);
+	release(g3);
+	assert_int_equal(reap(p1), 0);
+	assert_int_equal(reap(p2), 0);
+	assert_int_equal(reap(p3), 0);
+	kill(tracer.pid, SIGINT);
+	assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	n1 = burn_count(c1, &q);
+	assert_int_equal(q, p1);
+	(void)burn_count(c2, &q);
+	n3 = burn_count(c3, &q);
+	assert_int_equal(q, p3);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)p1), "burn_a"), n1);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)p3), "burn_a"), n3);
+	assert_null(process(rep, (uint64_t)p2));
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_a"), "calls"),
+			 n1 + n3);
+	unlink(alias);
+	unlink(copy);
+	rmdir(dir);
+	free(log);
+	json_object_put(rep);
+}
+
 /* Exits non-zero with one "pipetrace: error: ...; ..." line, nothing
  * attached. */
 static void assert_refused(char **argv, const char *says)
@@ -474,6 +835,9 @@ static void test_bad_processes_refused(void **state)
 	};
 	char *a2[] = { PTEST_PIPETRACE,	    "--comm", "", "-s",
 		       "libz.so.1:deflate", NULL };
+	char *a3[] = { PTEST_PIPETRACE, "--exe", "/nonexistent/prog", "-s",
+		       "main",		NULL };
+	char *a4[] = { PTEST_PIPETRACE, "--exe", "/tmp", "-s", "main", NULL };
 	pid_t gone;
 
 	(void)state;
@@ -488,6 +852,8 @@ static void test_bad_processes_refused(void **state)
 	snprintf(list, sizeof(list), "%d,%s", (int)getpid(), dead);
 	assert_refused(a1, "no such PID");
 	assert_refused(a2, "bad --comm ''");
+	assert_refused(a3, "--exe /nonexistent/prog: No such file");
+	assert_refused(a4, "--exe /tmp: not an executable file");
 }
 
 int main(void)
@@ -500,6 +866,10 @@ int main(void)
 		cmocka_unit_test(test_children_followed),
 		cmocka_unit_test(test_comm_catches_later_process),
 		cmocka_unit_test(test_bad_processes_refused),
+		cmocka_unit_test(test_exec_program_probed),
+		cmocka_unit_test(test_exe_matches_file),
+		cmocka_unit_test(test_stacks_of_every_process),
+		cmocka_unit_test(test_fork_inside_stage_unpaired),
 	};
 
 	ptest_filter_from_env();

@@ -140,6 +140,7 @@ static void golden_snapshot(struct golden *g, struct pt_snapshot *s)
 	s->lost[PT_LOST_UNMATCHED] = 3;
 	s->lost[PT_LOST_EVENTS] = 2;
 	s->inflight_exits = 1;
+	s->unpaired_returns = 3;
 	s->threads = g->th;
 	s->nthreads = 3;
 	s->pairs = g->pairs;

@@ -348,13 +348,14 @@ static void test_outputs_and_repeats(void **state)
 }
 
 /* Several processes: -p PID,PID and repeated -p, --children, --comm,
- * --no-follow, and what they refuse. */
+ * --exe, --no-follow, and what they refuse. */
 static void test_several_processes(void **state)
 {
 	char *a1[] = { "pipetrace", "-p", "12,34",	"-p", "56",
 		       "-p",	    "12", "--children", NULL };
 	char *a2[] = { "pipetrace", "--comm", "pigz", NULL };
 	char *a3[] = { "pipetrace", "--no-follow", "--", "sh", NULL };
+	char *a4[] = { "pipetrace", "--exe", "/bin/sh", NULL };
 	static const struct {
 		char *argv[6];
 		const char *says;
@@ -371,7 +372,12 @@ static void test_several_processes(void **state)
 		{ { "pipetrace", "--no-follow", "-p", "1", NULL },
 		  "--no-follow is for a launched command" },
 		{ { "pipetrace", "--comm", "sh", "-p", "1", NULL },
-		  "give one of -p PID, --comm NAME or -- CMD" },
+		  "give one of -p PID, --comm NAME, --exe PATH or -- CMD" },
+		{ { "pipetrace", "--exe", "/bin/sh", "--", "sh", NULL },
+		  "give one of -p PID, --comm NAME, --exe PATH or -- CMD" },
+		{ { "pipetrace", "--exe", "/bin/sh", "--comm", "sh", NULL },
+		  "give either --comm NAME or --exe PATH, not both" },
+		{ { "pipetrace", "--exe", "", NULL }, "bad --exe ''" },
 	};
 	struct pt_opts o;
 	char err[256];
@@ -393,6 +399,10 @@ static void test_several_processes(void **state)
 	pt_opts__free(&o);
 	assert_int_equal(parse(a3, ARGC(a3), &o, err), 0);
 	assert_true(o.no_follow);
+	pt_opts__free(&o);
+	assert_int_equal(parse(a4, ARGC(a4), &o, err), 0);
+	assert_string_equal(o.exe, "/bin/sh");
+	assert_null(o.comm);
 	pt_opts__free(&o);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		for (argc = 0; bad[i].argv[argc]; argc++)

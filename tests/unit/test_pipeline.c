@@ -247,6 +247,32 @@ static void test_waiting_shell_is_not_busy(void **state)
 	assert_true(pt_pl_busy(&n[0]) == SPAN);
 }
 
+/* --no-follow with sh -c 'a | b': the shell is the one traced process and
+ * waits for its children (other, 98%); beside it only an idle reader of
+ * its stderr. The shell is never named, even as the busier one; with no
+ * one else there is no verdict. A process blocked in other for at most
+ * half its span still takes part. */
+static void test_waiting_shell_never_named(void **state)
+{
+	struct pt_pl_node n[] = { traced_node(1, "sh", 0, 0),
+				  cpu_node(2, "tty reader", 1 * MS) };
+	struct pt_pl_edge e[] = { edge(1, 2) };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pl_verdict v;
+
+	n[0].oncpu_ns = 20 * MS;
+	n[0].other_known = true;
+	n[0].other_ns = 980 * MS;
+	assert_int_equal(pt_pipeline__analyze(&pl, &v), 0);
+	assert_int_equal(v.node, 1);
+	assert_int_equal(v.tie, -1);
+	pl.nnodes = 1;
+	assert_int_equal(pt_pipeline__analyze(&pl, &v), -ENOENT);
+	n[0].other_ns = 500 * MS;
+	assert_int_equal(pt_pipeline__analyze(&pl, &v), 0);
+	assert_int_equal(v.node, 0);
+}
+
 /* Bytes not counted (--syscalls light): "- B" in the line, never "0 B". */
 static void test_bytes_unknown(void **state)
 {
@@ -279,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_runqueue_is_not_busy),
 		cmocka_unit_test(test_waiting_shell_is_not_busy),
+		cmocka_unit_test(test_waiting_shell_never_named),
 		cmocka_unit_test(test_bytes_unknown),
 	};
 
