@@ -399,6 +399,7 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 	t->in_ns = now;
 	t->in_cpu_ns = next->se.sum_exec_runtime;
 	t->state = PT_T_ONCPU;
+	t->unseen = 0;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), next->comm);
 }
 

@@ -260,7 +260,10 @@ struct pt_thread {
 	__u64 in_ns, in_cpu_ns, in_delta_ns;
 	__u32 in_stage;
 	__u8 in_part, in_busy;
-	__u8 in_pad[2];
+	/* Blocked when -p attached (seeded by userspace from /proc, its
+	 * blocked time charged from then), not switched in since. */
+	__u8 unseen;
+	__u8 in_pad;
 };
 
 /*
