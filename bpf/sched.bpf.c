@@ -264,8 +264,14 @@ static __always_inline void end_probe_wait(struct pt_thread *t, __u64 now)
 	t->last_ns = now;
 	if (d >= 1 && d <= PT_MAX_DEPTH)
 		t->frames[(d - 1) & (PT_MAX_DEPTH - 1)].wait_ns += delta;
-	if (d >= 2 && d <= PT_MAX_DEPTH)
-		st = time_of(t->frames[(d - 2) & (PT_MAX_DEPTH - 1)].stage);
+	t->in_part = PT_PART_RUNQ; /* for cpu_time_fix() */
+	t->in_delta_ns = delta;
+	t->in_stage = PT_MAX_STAGES;
+	if (d >= 2 && d <= PT_MAX_DEPTH) {
+		t->in_stage = t->frames[(d - 2) & (PT_MAX_DEPTH - 1)].stage;
+		st = time_of(t->in_stage);
+	}
+	t->in_busy = st != NULL;
 	if (!st) {
 		t->idle_ns[PT_PART_RUNQ] += delta;
 		return;
@@ -390,12 +396,10 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 	t->in_stage = innermost(t);
 	t->in_busy = t->depth > 0;
 	t->in_delta_ns = now > t->last_ns ? now - t->last_ns : 0;
-	if (t->probe_out_ns) {
-		end_probe_wait(t, now);
-		t->in_delta_ns = 0; /* charged elsewhere */
-	} else {
+	if (t->probe_out_ns)
+		end_probe_wait(t, now); /* sets them for its own charge */
+	else
 		account(t, now);
-	}
 	t->in_ns = now;
 	t->in_cpu_ns = next->se.sum_exec_runtime;
 	t->state = PT_T_ONCPU;
