@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -411,8 +412,10 @@ static void test_interval_own_figures(void **state)
 static void test_sleeping_thread_reported(void **state)
 {
 	char jpath[64], *log = NULL, *out = NULL, *err = NULL, *p;
-	/* The attach must end inside the work (3.7 s at load 18). */
-	char *prog[] = { HONEST, "idle", "8000", "500", NULL };
+	/* The attach and the 1 s traced must end inside the work (the
+	 * attach took over 7 s under make test at load 25-37): long, and
+	 * the program killed once traced. */
+	char *prog[] = { HONEST, "idle", "120000", "500", NULL };
 	char *extra[] = { "--json", jpath, "-d", "1", NULL };
 	struct ptest_proc target, tracer;
 	json_object *rep, *th, *main_th;
@@ -433,7 +436,9 @@ static void test_sleeping_thread_reported(void **state)
 	assert_int_equal(ptest_finish(&tracer, TIMEOUT, &out, &log), 0);
 	free(out);
 	out = NULL;
-	assert_int_equal(ptest_finish(&target, TIMEOUT, &out, &err), 0);
+	assert_int_equal(kill(target.pid, SIGKILL), 0);
+	assert_int_equal(ptest_finish(&target, TIMEOUT, &out, &err),
+			 128 + SIGKILL);
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	dur = ptest_u64(rep, "duration_ns");
