@@ -336,6 +336,20 @@ static __always_inline struct pt_stage_time *time_of(__u32 stage)
 	return bpf_map_lookup_elem(&stage_time, &stage);
 }
 
+/* Where t's time goes in its present state: an enum pt_part. */
+static __always_inline __u32 part_now(const struct pt_thread *t)
+{
+	__u32 part;
+
+	if (t->state == PT_T_ONCPU)
+		part = t->sys_nr >= 0 ? PT_PART_SYS : PT_PART_USER;
+	else if (t->state == PT_T_RUNNABLE)
+		part = PT_PART_RUNQ;
+	else
+		part = t->off_part;
+	return part < PT_PART_NR ? part : PT_PART_OTHER;
+}
+
 /* Charges the time since t's last event to where t has been since. */
 static __always_inline void account(struct pt_thread *t, __u64 now)
 {
@@ -347,14 +361,7 @@ static __always_inline void account(struct pt_thread *t, __u64 now)
 		return;
 	delta = now - t->last_ns;
 	t->last_ns = now;
-	if (t->state == PT_T_ONCPU)
-		part = t->sys_nr >= 0 ? PT_PART_SYS : PT_PART_USER;
-	else if (t->state == PT_T_RUNNABLE)
-		part = PT_PART_RUNQ;
-	else
-		part = t->off_part;
-	if (part >= PT_PART_NR)
-		part = PT_PART_OTHER;
+	part = part_now(t);
 	if (t->depth == 0) {
 		t->idle_ns[part] += delta;
 		return;

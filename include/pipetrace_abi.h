@@ -252,6 +252,20 @@ struct pt_thread {
 	 * call's probe (see pt_frame.wait_ns). */
 	__u64 entry_ip;
 	__u64 probe_out_ns; /* preempted inside a probe then, or 0 */
+	/*
+	 * Its last switch-in (sched.bpf.c): when, its CPU time then (the
+	 * kernel's se.sum_exec_runtime), and the time charged there, up to
+	 * that switch-in, to part in_part of stage in_stage (inside a stage
+	 * if in_busy). At its switch-out the kernel's CPU time for the
+	 * interval replaces the switch tracepoints' difference.
+	 */
+	__u64 in_ns, in_cpu_ns, in_delta_ns;
+	__u32 in_stage;
+	__u8 in_part, in_busy;
+	/* Blocked when -p attached (seeded by userspace from /proc, its
+	 * blocked time charged from then), not switched in since. */
+	__u8 unseen;
+	__u8 in_pad;
 };
 
 /*
@@ -566,10 +580,9 @@ _Static_assert(sizeof(struct pt_stage_stats) == 10 * 8 + PT_HIST_BUCKETS * 8,
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
 _Static_assert(sizeof(struct pt_frame) == 40, "pt_frame layout changed");
-_Static_assert(sizeof(struct pt_thread) == 8 + PT_MAX_DEPTH * 40 +
-						   PT_MAX_STAGES + 8 + 16 + 8 +
-						   16 + 2 * PT_PART_NR * 8 + 4 * 8 +
-						   16,
+_Static_assert(sizeof(struct pt_thread) ==
+		       8 + PT_MAX_DEPTH * 40 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
+			       2 * PT_PART_NR * 8 + 4 * 8 + 16 + 3 * 8 + 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");

@@ -160,6 +160,17 @@ static void unseen_row(struct pt_thread_info *th, const struct pt_task *a,
 			 t->state);
 }
 
+bool pt_tasks__blocked(const struct pt_task *t, uint32_t *part)
+{
+	uint8_t cls[PT_MAX_SYSCALL];
+
+	if (t->state != 'S' && t->state != 'D')
+		return false;
+	pt_sysclass__fill(cls);
+	*part = blocked_part(t, cls);
+	return true;
+}
+
 static int cmp_thread(const void *a, const void *b)
 {
 	const struct pt_thread_info *x = a, *y = b;

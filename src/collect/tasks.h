@@ -7,6 +7,7 @@
 #ifndef PT_TASKS_H
 #define PT_TASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +26,12 @@ struct pt_task_set {
 	struct pt_task *v;
 	size_t n;
 };
+
+/*
+ * Whether t is blocked (asleep, S, or uninterruptible, D); if so, the part
+ * its time goes to (enum pt_part) in *part, from its syscall and state.
+ */
+bool pt_tasks__blocked(const struct pt_task *t, uint32_t *part);
 
 /* The threads of pid now. 0 or -errno with a message in err. */
 int pt_tasks__read(pid_t pid, struct pt_task_set *out, char *err,

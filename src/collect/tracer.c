@@ -25,6 +25,7 @@
 #include "collect/pending.h"
 #include "collect/pipewait.h"
 #include "collect/sysclass.h"
+#include "collect/tasks.h"
 #include "collect/tracer.h"
 #include "collect/umulti.h"
 #include "collect/uprobes.h"
@@ -1520,6 +1521,8 @@ static int read_live(struct pt_tracer *t, uint64_t now,
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, th))
 			continue; /* deleted meanwhile */
+		if (th->unseen)
+			continue; /* not run since attach: tasks.c's row */
 		memcpy(s.comm, th->comm, sizeof(s.comm));
 		s.tgid = th->tgid;
 		memcpy(s.busy_ns, th->busy_ns, sizeof(s.busy_ns));
@@ -1575,6 +1578,35 @@ int pt_tracer__read_threads(struct pt_tracer *t, uint64_t now,
 		qsort(v, len, sizeof(*v), cmp_thread);
 	*out = v;
 	*n = len;
+	return 0;
+}
+
+int pt_tracer__seed_blocked(struct pt_tracer *t, uint32_t tgid,
+			    const struct pt_task_set *set, uint64_t since_ns)
+{
+	int fd = bpf_map__fd(t->skel->maps.threads);
+	struct pt_thread *th = malloc(sizeof(*th));
+	uint32_t part;
+	size_t i;
+
+	if (!th)
+		return -ENOMEM;
+	for (i = 0; i < set->n; i++) {
+		if (!pt_tasks__blocked(&set->v[i], &part))
+			continue;
+		memset(th, 0, sizeof(*th));
+		th->sys_nr = -1;
+		th->tgid = tgid;
+		th->state = PT_T_BLOCKED;
+		th->off_part = part;
+		th->last_ns = since_ns;
+		th->unseen = 1;
+		memcpy(th->comm, set->v[i].comm, sizeof(th->comm));
+		/* Already there: it ran since attach, its events count. Map
+		 * full: the BPF side counts the thread when it runs. */
+		bpf_map_update_elem(fd, &set->v[i].tid, th, BPF_NOEXIST);
+	}
+	free(th);
 	return 0;
 }
 

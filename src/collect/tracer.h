@@ -24,6 +24,8 @@
 #include "report/snapshot.h"
 #include "target/stages.h"
 
+struct pt_task_set;
+
 struct pt_tracer;
 
 struct pt_tracer_opts {
@@ -152,6 +154,16 @@ void pt_tracer__detach(struct pt_tracer *t);
 /* Fills totals[i] for stage i (n = number of stages) and lost[]. 0/-errno. */
 int pt_tracer__read(struct pt_tracer *t, struct pt_totals *totals,
 		    uint64_t lost[PT_LOST_NR]);
+
+/*
+ * -p: each thread of set (kernel tids) blocked when read (pt_tasks__read)
+ * enters the threads map blocked since since_ns (CLOCK_MONOTONIC, the
+ * attach), in the part its syscall and state say, unless the BPF side
+ * already has it: its wait is charged from the attach, not from its first
+ * event. Until it runs it is left to tasks.c's rows. 0 or -ENOMEM.
+ */
+int pt_tracer__seed_blocked(struct pt_tracer *t, uint32_t tgid,
+			    const struct pt_task_set *set, uint64_t since_ns);
 
 /* The target's threads seen so far, sorted by tid: live ones, exited ones
  * (at most max_threads rows), then the exited threads beyond those summed

@@ -480,6 +480,19 @@ static void tasks_to_kernel_ids(struct pt_session *s, struct pt_task_set *set)
 			set->v[i].tid = ktid;
 }
 
+/* -p: threads blocked at attach are charged their wait from it on, in
+ * what /proc says they wait in, not from their first event. */
+static void seed_blocked(struct pt_session *s)
+{
+	uint32_t ktgid;
+
+	if (s->o->argv || !s->pid || !s->tasks.n ||
+	    pt_tracer__kernel_tid(s->tracer, s->pid, &ktgid))
+		return;
+	if (pt_tracer__seed_blocked(s->tracer, ktgid, &s->tasks, s->start_ns))
+		pt_warn("out of memory: threads blocked at attach count from their first event");
+}
+
 /* The target's process: -p's, or the command started and held. */
 static int find_target(struct pt_session *s, char *err, size_t errlen)
 {
@@ -751,6 +764,7 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 		pt_warn("%s", err);
 	tasks_to_kernel_ids(s, &s->tasks);
 	pt_session__libcio_begin(s, now_ns());
+	seed_blocked(s);
 	pipes_begin(s);
 	if (s->o->argv) {
 		pt_tracer__start_offcpu(s->tracer);

@@ -16,6 +16,13 @@
  *	a thread that sleeps throughout (its tid printed first, "sleeper
  *	TID", on stdout and stderr), while the main thread calls work()
  *	(1 ms spins) for WORK_MS, then sleeps IDLE_MS. Prints "calls N".
+ *   prog_honest blocked MS
+ *	for a tracer to attach while threads are blocked: thread "napper"
+ *	sleeps MS (nanosleep), thread "locker" waits for a mutex the main
+ *	thread holds while it sleeps MS + 300; each names itself on stderr
+ *	("napper TID", "locker TID", then "blocked"). Prints "woke TID NS"
+ *	for each thread, the main one included, as it returns from its wait
+ *	(CLOCK_MONOTONIC), then "exit NS".
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -216,6 +223,53 @@ static int run_idle(long work_ms, long idle_ms)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- blocked */
+
+static pthread_mutex_t blocked_mu = PTHREAD_MUTEX_INITIALIZER;
+static long blocked_ms;
+
+static void say_woke(void)
+{
+	printf("woke %ld %ld\n", (long)syscall(SYS_gettid), now_ns());
+}
+
+static void *napper(void *arg)
+{
+	fprintf(stderr, "napper %ld\n", (long)syscall(SYS_gettid));
+	sleep_ns(blocked_ms * 1000000L);
+	say_woke();
+	return arg;
+}
+
+static void *locker(void *arg)
+{
+	fprintf(stderr, "locker %ld\n", (long)syscall(SYS_gettid));
+	pthread_mutex_lock(&blocked_mu);
+	say_woke();
+	pthread_mutex_unlock(&blocked_mu);
+	return arg;
+}
+
+static int run_blocked(long ms)
+{
+	pthread_t a, b;
+
+	blocked_ms = ms;
+	pthread_mutex_lock(&blocked_mu);
+	if (pthread_create(&a, NULL, napper, NULL) ||
+	    pthread_create(&b, NULL, locker, NULL))
+		return 1;
+	fprintf(stderr, "blocked\n");
+	sleep_ns((ms + 300) * 1000000L);
+	say_woke();
+	pthread_mutex_unlock(&blocked_mu);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	printf("exit %ld\n", now_ns());
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "items"))
@@ -224,7 +278,9 @@ int main(int argc, char **argv)
 		return run_split(atol(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "idle"))
 		return run_idle(atol(argv[2]), atol(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "blocked"))
+		return run_blocked(atol(argv[2]));
 	fprintf(stderr,
-		"usage: prog_honest items CALLS | split MS | idle WORK_MS IDLE_MS\n");
+		"usage: prog_honest items CALLS | split MS | idle WORK_MS IDLE_MS | blocked MS\n");
 	return 2;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -411,7 +412,9 @@ static void test_interval_own_figures(void **state)
 static void test_sleeping_thread_reported(void **state)
 {
 	char jpath[64], *log = NULL, *out = NULL, *err = NULL, *p;
-	/* works 120 s: longer than any attach; killed once traced */
+	/* The attach and the 1 s traced must end inside the work (the
+	 * attach took over 7 s under make test at load 25-37): long, and
+	 * the program killed once traced. */
 	char *prog[] = { HONEST, "idle", "120000", "500", NULL };
 	char *extra[] = { "--json", jpath, "-d", "1", NULL };
 	struct ptest_proc target, tracer;
@@ -433,9 +436,9 @@ static void test_sleeping_thread_reported(void **state)
 	assert_int_equal(ptest_finish(&tracer, TIMEOUT, &out, &log), 0);
 	free(out);
 	out = NULL;
-	/* still working when the trace ended, so the trace saw it all */
 	assert_int_equal(kill(target.pid, SIGKILL), 0);
-	ptest_finish(&target, TIMEOUT, &out, &err);
+	assert_int_equal(ptest_finish(&target, TIMEOUT, &out, &err),
+			 128 + SIGKILL);
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	dur = ptest_u64(rep, "duration_ns");
@@ -458,6 +461,137 @@ static void test_sleeping_thread_reported(void **state)
 	json_object_put(rep);
 	unlink(jpath);
 	free(log);
+	free(out);
+	free(err);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The NS of the program's "KEY TID NS" line for tid ("exit NS": tid 0). */
+static uint64_t printed_ns(const char *out, const char *key, long tid)
+{
+	char needle[48];
+	const char *p;
+	unsigned long long ns;
+
+	if (tid)
+		snprintf(needle, sizeof(needle), "%s %ld ", key, tid);
+	else
+		snprintf(needle, sizeof(needle), "%s ", key);
+	p = strstr(out, needle);
+	if (!p || sscanf(p + strlen(needle), "%llu", &ns) != 1)
+		fail_msg("no '%s' line in: %s", needle, out);
+	return ns;
+}
+
+/* The tid the program named on stderr as "NAME TID". */
+static long named_tid(const char *log, const char *name)
+{
+	char needle[32];
+	const char *p;
+	long tid;
+
+	snprintf(needle, sizeof(needle), "%s ", name);
+	p = strstr(log, needle);
+	if (!p || sscanf(p + strlen(needle), "%ld", &tid) != 1)
+		fail_msg("no '%s' line in: %s", needle, log);
+	return tid;
+}
+
+/*
+ * Thread tid, blocked in `part` when pipetrace attached between lo and hi
+ * (CLOCK_MONOTONIC) and woken to print `woke` (its own clock): its wait
+ * from the attach on is in the report, in that part (the rest in the run
+ * queue), with none of its wait before the attach.
+ */
+static void check_wait(json_object *rep, long tid, const char *part,
+		       uint64_t woke, uint64_t lo, uint64_t hi)
+{
+	json_object *th = ptest_thread(rep, (uint64_t)tid);
+	uint64_t got, in_part, slack = 2000000;
+
+	assert_non_null(th);
+	if (woke <= hi)
+		fail_msg("thread %ld woke before the attach ended (%.1f ms "
+			 "late): no wait to check",
+			 tid, (hi - woke) / 1e6);
+	in_part = idle_part(th, part);
+	got = in_part + idle_part(th, "runqueue");
+	print_message("  %-6s %ld: %s %" PRIu64 " + runqueue %" PRIu64
+		      " ns; truth %" PRIu64 " .. %" PRIu64 " ns\n",
+		      part, tid, part, in_part, got - in_part, woke - hi,
+		      woke - lo);
+	assert_true(is_true(th, "seen_running"));
+	assert_true(got + slack >= woke - hi);
+	assert_true(got <= woke - lo + slack);
+	/* Its reason, read at the attach: nearly all of it. */
+	assert_true(in_part >= (woke - hi) * 9 / 10);
+}
+
+/*
+ * -p on a program whose threads are blocked when it attaches (one asleep,
+ * one waiting for a mutex, the main one asleep) and wake while traced: each
+ * is charged its wait from the attach on, in what it was blocked in (its
+ * syscall, read at the attach), not only from its first event. Truth: the
+ * time each thread prints as it wakes; the attach lies between the
+ * tracer's start (or the program's exit less the trace's duration) and its
+ * "tracing" line.
+ */
+static void test_blocked_at_attach(void **state)
+{
+	char jpath[64], *log = NULL, *out = NULL, *err = NULL, *tlog = NULL;
+	/* Long enough for the attach to end before the first wake, even
+	 * with the machine loaded (attaching took 3.7 s at load 18). */
+	char *prog[] = { HONEST, "blocked", "8000", NULL };
+	char *extra[] = { "--json", jpath, NULL };
+	struct ptest_proc target, tracer;
+	long napper, locker;
+	uint64_t lo, hi, end, dur;
+	json_object *rep;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_spawn(&target, prog, false), 0);
+	assert_true(ptest_wait_stderr(&target, "blocked", 10.0, &log));
+	/* The threads name themselves in their own time. */
+	if (!strstr(log, "napper "))
+		assert_true(ptest_wait_stderr(&target, "napper ", 10.0, &log));
+	if (!strstr(log, "locker "))
+		assert_true(ptest_wait_stderr(&target, "locker ", 10.0, &log));
+	napper = named_tid(log, "napper");
+	locker = named_tid(log, "locker");
+	usleep(100000); /* into their waits */
+	lo = mono_ns();
+	ptest_attach(&tracer, target.pid, extra, &tlog);
+	hi = mono_ns();
+	assert_int_equal(ptest_finish(&target, TIMEOUT, &out, &log), 0);
+	assert_int_equal(ptest_finish(&tracer, TIMEOUT, &err, &tlog), 0);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	/* The trace ends after the program's exit: it began after exit
+	 * less its duration. */
+	end = printed_ns(out, "exit", 0);
+	dur = ptest_u64(rep, "duration_ns");
+	if (end - dur > lo)
+		lo = end - dur;
+	print_message("  attach within %.1f ms\n", (hi - lo) / 1e6);
+	assert_true(hi > lo);
+	check_wait(rep, napper, "sleep", printed_ns(out, "woke", napper), lo,
+		   hi);
+	check_wait(rep, locker, "lock", printed_ns(out, "woke", locker), lo,
+		   hi);
+	check_wait(rep, target.pid, "sleep",
+		   printed_ns(out, "woke", target.pid), lo, hi);
+	json_object_put(rep);
+	unlink(jpath);
+	free(log);
+	free(tlog);
 	free(out);
 	free(err);
 }
@@ -518,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_self_time_bottleneck),
 		cmocka_unit_test(test_interval_own_figures),
 		cmocka_unit_test(test_sleeping_thread_reported),
+		cmocka_unit_test(test_blocked_at_attach),
 		cmocka_unit_test(test_warnings_one_line_per_kind),
 	};
 
