@@ -108,33 +108,34 @@ static size_t read_code(const char *path, uint64_t off, uint64_t size,
 	return n > 0 ? (size_t)n : 0;
 }
 
-enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
-				       uint64_t size, uint32_t *skip)
+/* The class of the probe at path's function (off, size): choose() picks
+ * it (and *skip) from the function's code; one larger than the scan is
+ * taken as it starts only. */
+static enum pt_probe_class
+probe_at(const char *path, uint64_t off, uint64_t size, uint32_t *skip,
+	 enum pt_probe_class (*choose)(const uint8_t *, size_t, uint32_t *))
 {
 	uint8_t code[PT_PROBE_SCAN_MAX];
 	bool whole;
 	size_t n = read_code(path, off, size, code, &whole);
 
-	/* A function larger than the scan is taken as it starts only. */
 	if (!whole) {
 		*skip = 0;
 		return pt_probe_class__of(code, n);
 	}
-	return pt_probe_entry__choose(code, n, skip);
+	return choose(code, n, skip);
+}
+
+enum pt_probe_class pt_probe_entry__at(const char *path, uint64_t off,
+				       uint64_t size, uint32_t *skip)
+{
+	return probe_at(path, off, size, skip, pt_probe_entry__choose);
 }
 
 enum pt_probe_class pt_probe_free__at(const char *path, uint64_t off,
 				      uint64_t size, uint32_t *skip)
 {
-	uint8_t code[PT_PROBE_SCAN_MAX];
-	bool whole;
-	size_t n = read_code(path, off, size, code, &whole);
-
-	if (!whole) {
-		*skip = 0;
-		return pt_probe_class__of(code, n);
-	}
-	return pt_probe_free__choose(code, n, skip);
+	return probe_at(path, off, size, skip, pt_probe_free__choose);
 }
 
 const char *pt_probe_class__name(enum pt_probe_class c)

@@ -205,25 +205,9 @@ static void check_mean(json_object *rep, pid_t pid, const char *name,
  * when that process has no row for it). */
 static uint64_t proc_calls(json_object *rep, pid_t pid, const char *name)
 {
-	json_object *procs = member(rep, "processes"), *stages;
+	json_object *st = proc_stage(rep, pid, name);
 
-	for (size_t i = 0; i < json_object_array_length(procs); i++) {
-		json_object *p = json_object_array_get_idx(procs, i);
-
-		if ((pid_t)ptest_u64(p, "pid") != pid)
-			continue;
-		stages = member(p, "stages");
-		for (size_t k = 0; k < json_object_array_length(stages); k++) {
-			json_object *st = json_object_array_get_idx(stages, k);
-
-			if (!strcmp(json_object_get_string(member(st, "stage")),
-				    name))
-				return ptest_u64(st, "calls");
-		}
-		return 0;
-	}
-	fail_msg("pid %d not in the report's processes", (int)pid);
-	return 0;
+	return st ? ptest_u64(st, "calls") : 0;
 }
 
 /* One process of refpipe --procs against its own self-report: its pipe
