@@ -5,10 +5,9 @@
 #   none    running untraced
 #   exact   traced by pipetrace --syscalls exact (raw syscall tracepoints:
 #           every task takes the kernel's slow syscall path)
-#   light   traced by pipetrace --syscalls light (no syscall tracepoint;
-#           uprobes on refpipe's own libc I/O wrappers, for refpipe only)
-#   light_nolibc  the same without those uprobes (PIPETRACE_LIBCIO=0: light
-#           mode as it was before them)
+#   light   traced by pipetrace --syscalls light (no syscall tracepoint)
+#   libc    traced by pipetrace --syscalls libc (light, plus uprobes on
+#           refpipe's own libc I/O wrappers, for refpipe only)
 #   floor   untraced, with floor -S attached instead: empty sched_switch and
 #           sched_wakeup programs, what the kernel's dispatch of a
 #           scheduler tracepoint to BPF costs before any work
@@ -63,8 +62,6 @@ rp_pid=$!
 # Attaches pipetrace in variant $1 to refpipe (floor: floor -S instead);
 # returns once attached.
 attach() {
-	local mode=${1%_nolibc} libcio=1
-	[ "$mode" = "$1" ] || libcio=0
 	: >"$tmp/pt.err"
 	if [ "$1" = floor ]; then
 		"$FLOOR" -S -- sh -c 'echo tracing >&2; exec sleep 3600' 2>"$tmp/pt.err" &
@@ -76,7 +73,7 @@ attach() {
 		echo "bench-bystander: floor -S did not attach" >&2
 		exit 1
 	fi
-	PIPETRACE_LIBCIO=$libcio "$PT" --syscalls "$mode" -p "$rp_pid" \
+	"$PT" --syscalls "$1" -p "$rp_pid" \
 		-j "$tmp/pt-$1.json" 2>"$tmp/pt.err" &
 	pt_pid=$!
 	for _ in $(seq 600); do
@@ -112,7 +109,7 @@ measure() {
 	echo "$cpu $(awk "BEGIN {print ($t1 - $t0) / 1e6}")" >>"$tmp/$1.$2"
 }
 
-variants="none exact light light_nolibc floor"
+variants="none exact light libc floor"
 echo "bench-bystander: $reps interleaved rounds of $variants; $bystanders (dd bs=1 x 1M, perf bench sched pipe -l $loops)" >&2
 for ((r = 0; r < reps; r++)); do
 	for v in $variants; do
@@ -135,7 +132,7 @@ for b in $bystanders; do
 		--argjson cr "[$(awk '{print $1}' "$tmp/$b.none" | paste -sd,)]" \
 		--argjson wr "[$(awk '{print $2}' "$tmp/$b.none" | paste -sd,)]" \
 		'{none: {cpu_ms: $cm, cpu_ms_min: $cmin, cpu_ms_max: $cmax, wall_ms: $wm, wall_ms_min: $wmin, wall_ms_max: $wmax, cpu_runs: $cr, wall_runs: $wr}}')
-	for v in exact light light_nolibc floor; do
+	for v in exact light libc floor; do
 		read -r vm vmin vmax < <(stats "$tmp/$b.$v" 1)
 		read -r xm xmin xmax < <(stats "$tmp/$b.$v" 2)
 		bj=$(jq --arg v "$v" --argjson cm "$vm" --argjson cmin "$vmin" --argjson cmax "$vmax" \
@@ -157,7 +154,7 @@ done
 jq -n --argjson reps "$reps" --argjson loops "$loops" --argjson c "$json" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{
 	reps: $reps, load_average: $load,
 	command: {dd: "dd if=/dev/zero of=/dev/null bs=1 count=1000000", pipe: ("perf bench sched pipe -l " + ($loops | tostring))},
-	traced: "refpipe --records 2000000000 --batch 10 --sleep ingest=2000, untraced (none) or under pipetrace -p PID --syscalls exact|light (light_nolibc: PIPETRACE_LIBCIO=0, without the libc I/O uprobes); floor: empty sched_switch and sched_wakeup programs (floor -S) instead",
+	traced: "refpipe --records 2000000000 --batch 10 --sleep ingest=2000, untraced (none) or under pipetrace -p PID --syscalls exact|light|libc (libc: light plus the libc I/O uprobes); floor: empty sched_switch and sched_wakeup programs (floor -S) instead",
 	note: "medians over interleaved rounds; cpu_ms: perf stat task-clock of the bystander (all its processes), wall_ms: its wall time; *_slowdown_pct: median against the median of none; cpu_slowdown_of_mins_pct: the same of the minimums (robust to a host that slows the VM for seconds at a time)",
 	cases: $c}' >"$OUT/bystander.json"
 echo "bench-bystander: wrote $OUT/bystander.json" >&2

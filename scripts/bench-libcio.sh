@@ -11,8 +11,8 @@
 # each in turn; per call its thread CPU time, so run-queue waits on a busy
 # host count in neither). Its libc-minus-raw difference under
 #   none          no tracer
-#   light         pipetrace -s main (default --syscalls light: the probes)
-#   light_nolibc  the same with PIPETRACE_LIBCIO=0 (light mode without them)
+#   libc          pipetrace --syscalls libc -s main (the libc I/O probes)
+#   light         pipetrace -s main (the default --syscalls light: none)
 #   exact         pipetrace --syscalls exact -s main (tracepoints, no probes)
 # less the difference under none is the cost per libc I/O call.
 set -euo pipefail
@@ -42,15 +42,15 @@ run() {
 	local line
 	case $1 in
 	none) line=$("$prog" $n $blocks) ;;
+	libc) line=$("$pt" --syscalls libc -s main -j "$tmp/r.json" -- "$prog" $n $blocks 2>"$tmp/err") ;;
 	light) line=$("$pt" -s main -j "$tmp/r.json" -- "$prog" $n $blocks 2>"$tmp/err") ;;
-	light_nolibc) line=$(PIPETRACE_LIBCIO=0 "$pt" -s main -j "$tmp/r.json" -- "$prog" $n $blocks 2>"$tmp/err") ;;
 	exact) line=$("$pt" --syscalls exact -s main -j "$tmp/r.json" -- "$prog" $n $blocks 2>"$tmp/err") ;;
 	esac || { cat "$tmp/err" >&2; return 1; }
 	sed -n 's/.*diff_ns=\([-0-9.]*\).*/\1/p' <<<"$line" >>"$tmp/$1"
 	sed -n 's/.*libc_ns=\([-0-9.]*\).*/\1/p' <<<"$line" >>"$tmp/$1.libc"
 }
 
-variants="none light light_nolibc exact"
+variants="none libc light exact"
 echo "bench-libcio: $reps rounds of $variants: iocall $n x $blocks blocks" >&2
 for ((r = 0; r < reps; r++)); do
 	for v in $variants; do run "$v"; done

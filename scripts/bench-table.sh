@@ -88,7 +88,7 @@ def cell(c; tool):
 ($c.probe_cost_ns | select(. != null and . != {}) |
   "| latency bias subtracted per call (calibration) | | | \(to_entries | map("\(.key) \(.value | t)") | join(", ")) |"),
 ($c.libcio | select(. != null) |
-  "| `--syscalls light`, per libc I/O call of the traced program (uprobes on its wrappers) | | | \(.cases.light.added_ns_per_io_call | plus) (exact: \(.cases.exact.added_ns_per_io_call | plus), light without them: \(.cases.light_nolibc.added_ns_per_io_call | plus)) |"),
+  "| `--syscalls libc`, per libc I/O call of the traced program (uprobes on its wrappers) | | | \((.cases.libc // .cases.light).added_ns_per_io_call | plus) (exact: \(.cases.exact.added_ns_per_io_call | plus), light: \((if .cases.libc then .cases.light else .cases.light_nolibc end).added_ns_per_io_call | plus)) |"),
 ($c.alloc | select(. != null) |
   "| `--alloc`, per allocator call | | | \(.added_ns_per_allocator_call_probes | plus) probes, \(.added_ns_per_recorded_allocation | plus) per recorded allocation |"),
 "",

@@ -166,11 +166,12 @@ void pt_opts__usage(FILE *f)
 	      "                         into calls) instead of its entry and return: about\n"
 	      "                         half the cost per call; the first call of each site\n"
 	      "                         pays the kernel's one-time patching (~70 us)\n"
-	      "      --syscalls light|exact  light (default): no syscall tracepoint,\n"
-	      "                         other tasks barely notice; io_cpu and fsyncs from\n"
+	      "      --syscalls light|libc|exact  light (default): no syscall\n"
+	      "                         tracepoint, other tasks barely notice; user, sys,\n"
+	      "                         io_cpu and fsyncs show as '-'. libc: light plus\n"
 	      "                         uprobes on the traced processes' libc I/O calls\n"
-	      "                         (PIPETRACE_LIBCIO=0: none); user and sys show as\n"
-	      "                         '-'. exact: syscall\n"
+	      "                         for io_cpu and fsyncs (~7 us per I/O call of the\n"
+	      "                         traced program). exact: syscall\n"
 	      "                         tracepoints give them, but every task on the\n"
 	      "                         machine takes the slow syscall path meanwhile\n"
 	      "\n"
@@ -564,12 +565,14 @@ static int opt_probe(struct pt_opts *o, int c, const char *arg, char *err,
 		o->sites = true;
 		return 0;
 	case OPT_SYSCALLS:
-		if (strcmp(arg, "exact") && strcmp(arg, "light"))
+		if (strcmp(arg, "exact") && strcmp(arg, "light") &&
+		    strcmp(arg, "libc"))
 			return pt_errf(
 				err, errlen, -EINVAL,
-				"bad --syscalls '%s'; give exact or light",
+				"bad --syscalls '%s'; give light, libc or exact",
 				arg);
-		o->sys_light = !strcmp(arg, "light");
+		o->sys_light = strcmp(arg, "exact") != 0;
+		o->libcio = !strcmp(arg, "libc");
 		return 0;
 	case 'v':
 		o->verbose = true;

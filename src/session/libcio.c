@@ -16,18 +16,12 @@
 
 void pt_session__libcio_prepare(struct pt_session *s)
 {
-	const char *env = getenv("PIPETRACE_LIBCIO");
 	char err[512];
 
-	if (!s->o->sys_light)
+	/* --syscalls libc only: each probed I/O call costs the traced program
+	 * a uprobe pair (a pipe ping-pong ran 1.7x slower). */
+	if (!s->o->sys_light || !s->o->libcio)
 		return;
-	/* PIPETRACE_LIBCIO=0: light mode without them, as before they were
-	 * (the bench's A/B). */
-	if (env && !strcmp(env, "0")) {
-		pt_debug(
-			"libc I/O probes off (PIPETRACE_LIBCIO=0); io_cpu and fsyncs unknown (-)");
-		return;
-	}
 	if (!s->target.exe) {
 		pt_debug(
 			"libc I/O: no program known yet; io_cpu and fsyncs unknown (-)");

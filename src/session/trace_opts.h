@@ -70,6 +70,9 @@ struct pt_opts {
 	/* --syscalls light (the default): no syscall tracepoint (see
 	 * README); false: exact */
 	bool sys_light;
+	/* --syscalls libc: light, plus uprobes on the traced processes' libc
+	 * I/O wrappers (io_cpu, fsyncs; each I/O call pays them) */
+	bool libcio;
 };
 
 #endif /* PT_TRACE_OPTS_H */

@@ -24,16 +24,16 @@
 #define TIMEOUT 120.0
 #define CALLS "3000"
 
-/* Traces bin with -s glob: its output and status as untraced, cm_leaf's
- * calls exact; its io_cpu (light mode) known if it uses libc (libc), null
- * if it does not (a static binary: no libc wrapper to probe). */
+/* Traces bin with -s glob --syscalls libc: its output and status as
+ * untraced, cm_leaf's calls exact; its io_cpu known if it uses libc (libc),
+ * null if it does not (a static binary: no libc wrapper to probe). */
 static void trace_unharmed(const char *bin, const char *glob, bool libc)
 {
 	char jpath[64], *plain_out = NULL, *out = NULL, *err = NULL;
 	char *plain[] = { (char *)bin, CALLS, NULL };
 	char *argv[] = {
-		PTEST_PIPETRACE, "-j",	jpath, "-s", (char *)glob, "--",
-		(char *)bin,	 CALLS, NULL
+		PTEST_PIPETRACE, "--syscalls", "libc", "-j", jpath, "-s",
+		(char *)glob,	 "--",	       (char *)bin, CALLS,	NULL
 	};
 	json_object *rep, *leaf;
 	int code;
