@@ -123,6 +123,7 @@ struct pt_session {
 	struct pt_pipewait pipes; /* the pipes around the target */
 	bool pipes_on; /* pipes.g was read */
 	uint64_t next_calib_ns; /* the next calibration burst, or 0 */
+	uint64_t calib_gap_ns; /* from the last to the next */
 	struct pt_libcio_sites lsites; /* --syscalls light: libc's I/O */
 	bool libcio_on; /* lsites found: libc I/O probes attached */
 	uint64_t next_libcio_ns; /* the next look for new processes, or 0 */

@@ -277,7 +277,9 @@ static void test_fixed_cost_floor(void **state)
 /* worker.cc's Worker::step(int), a C++ method whose exit probes sit on its
  * return instructions (its prologue is no push %rbp), under two hogs: its
  * mean near the program's own clock, its p50 never below the fastest call
- * the program timed, its min not far below it. */
+ * the program timed, its min not far below it. 60,000 calls: over a
+ * second under the hogs, so that the calibration bursts while it runs
+ * outvote a start taken in a slow moment (see RECALIB_FIRST_NS). */
 static void test_cxx_worker_hogs(void **state)
 {
 	char bin[64], jpath[64], *out = NULL, *err = NULL;
@@ -291,7 +293,7 @@ static void test_cxx_worker_hogs(void **state)
 			 jpath,
 			 "--",
 			 bin,
-			 "20000",
+			 "60000",
 			 NULL };
 	double calls, truth, wmin;
 	json_object *rep, *s, *lat;
@@ -323,7 +325,7 @@ static void test_cxx_worker_hogs(void **state)
 	if (!near_truth("Worker::step", (double)ptest_u64(lat, "mean"), truth,
 			tol_loose))
 		fail_msg("Worker::step: mean off the program's by more than "
-			 "5%% or 300 ns");
+			 "10%% or 500 ns");
 	json_object_put(rep);
 	free(out);
 	free(err);
