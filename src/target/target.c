@@ -243,11 +243,87 @@ static char *search_path(const char *argv0)
 	}
 }
 
+int pt_shebang__parse(const char *buf, size_t len, char *interp, size_t size)
+{
+	size_t i = 2, n;
+
+	if (len > PT_SHEBANG_MAX)
+		len = PT_SHEBANG_MAX;
+	if (len < 2 || buf[0] != '#' || buf[1] != '!')
+		return -ENOEXEC;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+		i++;
+	for (n = 0; i + n < len && buf[i + n] != ' ' && buf[i + n] != '\t' &&
+		    buf[i + n] != '\n' && buf[i + n] != '\0';
+	     n++)
+		;
+	if (!n)
+		return -ENOEXEC;
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(interp, buf + i, n);
+	interp[n] = '\0';
+	return 0;
+}
+
+/* The interpreter named by the script at path, into interp; -ENOEXEC when
+ * it is no script. */
+static int script_interp(const char *path, char *interp, size_t size)
+{
+	char buf[PT_SHEBANG_MAX];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	return pt_shebang__parse(buf, (size_t)n, interp, size);
+}
+
+/* Replaces *path, while it is a script, by its interpreter, as execve(2)
+ * does. 0 or -errno with a message about argv0. */
+static int follow_shebangs(char **path, const char *argv0, char *err,
+			   size_t errlen)
+{
+	char interp[PATH_MAX];
+	int depth, ret;
+
+	for (depth = 0;; depth++) {
+		ret = script_interp(*path, interp, sizeof(interp));
+		if (ret == -ENOEXEC)
+			return 0;
+		if (ret == -ENAMETOOLONG || (!ret && depth == PT_SHEBANG_DEPTH))
+			return pt_errf(
+				err, errlen, -ELOOP,
+				"command '%s': %s; run its program directly",
+				argv0,
+				ret ? "a #! line names an interpreter too long to run" :
+				      "scripts nested too deep to run");
+		if (ret)
+			return pt_errf(err, errlen, ret,
+				       "command '%s': cannot read %s: %s",
+				       argv0, *path, strerror(-ret));
+		if (access(interp, X_OK))
+			return pt_errf(
+				err, errlen, -ENOENT,
+				"command '%s': its #! interpreter %s is not an executable file; check the script's first line",
+				argv0, interp);
+		free(*path);
+		*path = strdup(interp);
+		if (!*path)
+			return -ENOMEM;
+	}
+}
+
 int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
 			    size_t errlen)
 {
 	char *path, real[PATH_MAX];
 	struct stat st;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
 	t->pidfd = -1;
@@ -265,6 +341,11 @@ int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
 			err, errlen, -EACCES,
 			"command '%s' is not an executable file; check its path and mode",
 			argv0);
+	}
+	ret = follow_shebangs(&path, argv0, err, errlen);
+	if (ret) {
+		free(path);
+		return ret;
 	}
 	t->exe = realpath(path, real) ? strdup(real) : strdup(path);
 	t->exe_open = path;

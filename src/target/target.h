@@ -53,9 +53,22 @@ int pt_proc_stat__starttime(const char *buf, size_t len,
 			    unsigned long long *start);
 
 /*
- * Describes the command to launch: argv0 resolved through PATH as execvp(3)
- * would. Returns 0 or -ENOENT/-EACCES with a message in err.
+ * The interpreter a script's first line buf[0..len) names ("#!INTERP [ARG]",
+ * as the kernel reads at most PT_SHEBANG_MAX bytes of it), copied into
+ * interp[0..size). Returns 0, -ENOEXEC when buf is no "#!" line (or names
+ * no interpreter), -ENAMETOOLONG when the name does not fit.
  */
+#define PT_SHEBANG_MAX 256
+int pt_shebang__parse(const char *buf, size_t len, char *interp, size_t size);
+
+/*
+ * Describes the command to launch: argv0 resolved through PATH as execvp(3)
+ * would. A script ("#!") is described by its interpreter, as the kernel
+ * runs it (up to PT_SHEBANG_DEPTH nested ones): the programs it starts are
+ * followed as the interpreter's children. Returns 0 or
+ * -ENOENT/-EACCES/-ELOOP with a message in err.
+ */
+#define PT_SHEBANG_DEPTH 4
 int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
 			    size_t errlen);
 /* Describes an ELF file on disk (for `pipetrace list FILE`). */

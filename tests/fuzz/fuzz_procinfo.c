@@ -2,7 +2,8 @@
 /*
  * fuzz_procinfo.c - libFuzzer harness for the parsers of a target's
  * /proc/PID files: cmdline (pt_proc_cmdline__parse()), status
- * (pt_proc_status__rss()) and stat (pt_proc_stat__starttime()).
+ * (pt_proc_status__rss()) and stat (pt_proc_stat__starttime()); and a
+ * launched script's "#!" line (pt_shebang__parse()).
  *
  * Besides memory safety (ASan/UBSan): a parsed command line has no control
  * character and fits PT_CMDLINE_MAX; an accepted status gives byte counts
@@ -52,6 +53,17 @@ static void check_stat(const char *buf, size_t size)
 	CHECK(err == 0 || err == -EINVAL);
 }
 
+static void check_shebang(const char *buf, size_t size)
+{
+	char interp[32];
+	int err = pt_shebang__parse(buf, size, interp, sizeof(interp));
+
+	CHECK(err == 0 || err == -ENOEXEC || err == -ENAMETOOLONG);
+	if (!err)
+		CHECK(strlen(interp) >= 1 && !strchr(interp, ' ') &&
+		      !strchr(interp, '\n'));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* A copy of exactly size bytes: ASan sees any read past the end. */
@@ -62,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_cmdline(buf, size);
 	check_status(buf, size);
 	check_stat(buf, size);
+	check_shebang(buf, size);
 	free(buf);
 	return 0;
 }

@@ -563,6 +563,54 @@ static void test_exec_program_probed(void **state)
 	json_object_put(rep);
 }
 
+/*
+ * A script launched as the command (`#!/bin/sh`, as wrappers such as
+ * pyenv's shims are): it is described by its interpreter, which has no
+ * burn_a, and the spec applies to prog_burn when the script's shell runs
+ * it. Its calls are prog_burn's own count; the script's exit status (7)
+ * and output are those of an untraced run.
+ */
+static void test_script_command_followed(void **state)
+{
+	char ca[64], ga[64], out[64], jpath[64], script[64];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath,	"-s",
+			 "burn_*",	  "--", script, NULL };
+	struct ptest_proc tracer;
+	char *log = NULL, *text;
+	json_object *rep;
+	FILE *f;
+	pid_t pa;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(ca, sizeof(ca), ".count");
+	ptest_tmp_path(out, sizeof(out), ".out");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(script, sizeof(script), ".sh");
+	make_fifo(ga, sizeof(ga));
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho hi | %s a %s 300 %s > %s\nexit 7\n", BURN,
+		ca, ga, out);
+	fclose(f);
+	assert_int_equal(chmod(script, 0700), 0);
+	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	if (!ptest_wait_stderr(&tracer, "prog_burn probed", 120, &log))
+		fail_msg("prog_burn was not probed: %s", log ? log : "");
+	release(ga);
+	assert_int_equal(ptest_finish(&tracer, 120, NULL, &log), 7);
+	rep = ptest_take_json(jpath);
+	assert_int_equal(burn_count(ca, &pa), 300);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)pa), "burn_a"), 300);
+	text = ptest_slurp(out);
+	assert_string_equal(text, "hi\n");
+	free(text);
+	unlink(out);
+	unlink(script);
+	free(log);
+	json_object_put(rep);
+}
+
 /* Samples of folded stack lines in text whose first frame is label and
  * that hold the frame fn; *others gets those with fn under another. */
 static uint64_t folded_in(const char *text, const char *label, const char *fn,
@@ -867,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_comm_catches_later_process),
 		cmocka_unit_test(test_bad_processes_refused),
 		cmocka_unit_test(test_exec_program_probed),
+		cmocka_unit_test(test_script_command_followed),
 		cmocka_unit_test(test_exe_matches_file),
 		cmocka_unit_test(test_stacks_of_every_process),
 		cmocka_unit_test(test_fork_inside_stage_unpaired),

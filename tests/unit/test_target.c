@@ -5,6 +5,11 @@
  * free to be reused) being noticed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -157,6 +162,93 @@ static void test_thread_id_refused(void **state)
 	close(p[1]);
 }
 
+static void test_shebang_lines(void **state)
+{
+	static const struct {
+		const char *line, *interp;
+	} ok[] = {
+		{ "#!/bin/sh\necho hi\n", "/bin/sh" },
+		{ "#! /usr/bin/env bash\n", "/usr/bin/env" },
+		{ "#!\t/usr/bin/python3 -u\n", "/usr/bin/python3" },
+		{ "#!/bin/sh", "/bin/sh" }, /* no newline: the whole file */
+		{ "#!rel/interp\n", "rel/interp" },
+	};
+	char interp[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(pt_shebang__parse(ok[i].line,
+						   strlen(ok[i].line), interp,
+						   sizeof(interp)),
+				 0);
+		assert_string_equal(interp, ok[i].interp);
+	}
+}
+
+static void test_shebang_refused(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"#",
+		"#!",
+		"#!\n/bin/sh\n",
+		"#!   \n",
+		"\x7f"
+		"ELF",
+		"# !/bin/sh",
+	};
+	char interp[64] = "untouched", big[PT_SHEBANG_MAX + 64];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(pt_shebang__parse(bad[i], strlen(bad[i]),
+						   interp, sizeof(interp)),
+				 -ENOEXEC);
+	assert_string_equal(interp, "untouched");
+	/* Longer than the buffer: refused, not cut. */
+	assert_int_equal(pt_shebang__parse("#!/a/very/long/interpreter/path",
+					   31, interp, 8),
+			 -ENAMETOOLONG);
+	/* Past what the kernel reads: only PT_SHEBANG_MAX bytes count. */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "#!/", 3);
+	assert_int_equal(pt_shebang__parse(big, sizeof(big), interp,
+					   sizeof(interp)),
+			 -ENAMETOOLONG);
+}
+
+/* A script launched is described by its interpreter, as execve runs it. */
+static void test_command_script(void **state)
+{
+	char path[] = "/tmp/pt-shebang-XXXXXX", err[256], sh[PATH_MAX];
+	struct pt_target t;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#!/bin/sh\nexit 0\n", 18), 18);
+	close(fd);
+	assert_int_equal(chmod(path, 0700), 0);
+	assert_non_null(realpath("/bin/sh", sh));
+	assert_int_equal(pt_target__from_command(&t, path, err, sizeof(err)),
+			 0);
+	assert_string_equal(t.exe, sh);
+	pt_target__free(&t);
+	/* An interpreter that is not there: one line naming it. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "#!/nonexistent/interp\n", 22), 22);
+	close(fd);
+	assert_int_equal(pt_target__from_command(&t, path, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/interp"));
+	/* A script running itself: nested too deep. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(dprintf(fd, "#!%s\n", path) > 0);
+	close(fd);
+	assert_int_equal(pt_target__from_command(&t, path, err, sizeof(err)),
+			 -ELOOP);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +259,9 @@ int main(void)
 		cmocka_unit_test(test_own_process),
 		cmocka_unit_test(test_exited_process),
 		cmocka_unit_test(test_thread_id_refused),
+		cmocka_unit_test(test_shebang_lines),
+		cmocka_unit_test(test_shebang_refused),
+		cmocka_unit_test(test_command_script),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
