@@ -5,7 +5,8 @@
 # (tests/fuzz/fuzz_elf.c), folded stacks and folded files, plain or gzip
 # (tests/fuzz/fuzz_folded.c, which also checks the flame graph SVG is
 # well-formed), /proc/kallsyms (fuzz_kallsyms.c), /proc/PID/cmdline,
-# status and stat (fuzz_procinfo.c), the command line and -s specs
+# status and stat and a script's #! line (fuzz_procinfo.c), the command
+# line and -s specs
 # (fuzz_opts.c), the pipe graph's /proc/PID/fd links, fdinfo and
 # schedstat (fuzz_pipes.c), the symbolizer on a hostile object and debug
 # file mapped into the harness (fuzz_symbolize.c) and a Go binary's
