@@ -17,6 +17,7 @@
  *    (.gnu_debugaltlink), and the DIE walk is bounded in depth and count.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -787,6 +788,48 @@ int pt_elf__imports(struct pt_elf *e, const char *const *names, size_t n)
 			ret = dynsym_imports(e, scn, &sh, names, n);
 	}
 	return ret;
+}
+
+/* The string of the dynamic section scn's (sh) first entry with tag, or
+ * NULL. */
+static const char *dyn_entry(struct pt_elf *e, Elf_Scn *scn,
+			     const GElf_Shdr *sh, int64_t tag)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+	GElf_Dyn dyn;
+
+	for (i = 0; data && i < count && i <= INT_MAX; i++) {
+		if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+			return NULL;
+		if (dyn.d_tag == tag)
+			return elf_strptr(e->elf, sh->sh_link, dyn.d_un.d_val);
+	}
+	return NULL;
+}
+
+int pt_elf__dyn_string(struct pt_elf *e, int64_t tag, char *buf, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	const char *str;
+	GElf_Shdr sh;
+	size_t n;
+
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			return -EINVAL;
+		if (sh.sh_type != SHT_DYNAMIC)
+			continue;
+		str = dyn_entry(e, scn, &sh, tag);
+		if (!str)
+			return -ENOENT;
+		n = strlen(str);
+		if (n >= size)
+			return -ENAMETOOLONG;
+		memcpy(buf, str, n + 1);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx)

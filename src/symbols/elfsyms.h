@@ -82,6 +82,11 @@ int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx);
  * symbol, any version), 0 if not, or -errno. */
 int pt_elf__imports(struct pt_elf *e, const char *const *names, size_t n);
 
+/* The string of e's first dynamic entry with tag (DT_RUNPATH, DT_RPATH,
+ * DT_SONAME), copied into buf[0..size). Returns 0, -ENOENT (no such
+ * entry, or its string out of bounds), -ENAMETOOLONG or -EINVAL. */
+int pt_elf__dyn_string(struct pt_elf *e, int64_t tag, char *buf, size_t size);
+
 #define PT_SYM_NAME_MAX 16384
 
 /*

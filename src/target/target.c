@@ -4,6 +4,7 @@
  * an ELF file, and where its executable and libraries are (see target.h).
  */
 #include <errno.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "symbols/elfsyms.h"
 #include "target/target.h"
 #include "util/log.h"
 #include "util/readfile.h"
@@ -385,39 +387,30 @@ void pt_target__free(struct pt_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Searches a library by name the way the loader would, for a command not
- * yet started: LD_LIBRARY_PATH, then the system directories. */
-static char *search_library(const char *name)
+/* The first directory of list (':'-separated, as LD_LIBRARY_PATH and
+ * DT_RUNPATH are) holding name, its path resolved; $ORIGIN (or ${ORIGIN})
+ * is origin; a directory naming another $ token is skipped. NULL: none. */
+static char *search_dirs(const char *list, const char *origin, const char *name)
 {
-	static const char *const sysdirs[] = {
-		"/lib/x86_64-linux-gnu",
-		"/usr/lib/x86_64-linux-gnu",
-		"/lib64",
-		"/usr/lib64",
-		"/lib",
-		"/usr/lib",
-		"/usr/local/lib",
-	};
-	const char *ld = getenv("LD_LIBRARY_PATH");
-	char *cand, real[PATH_MAX];
-	const char *p, *colon;
-	size_t i;
+	char *cand, *dir, real[PATH_MAX];
+	const char *p, *colon, *tail;
+	size_t len;
 
-	for (p = ld; p && *p; p = *colon ? colon + 1 : colon) {
-		colon = strchr(p, ':');
-		if (!colon)
-			colon = p + strlen(p);
-		if (colon == p)
+	for (p = list; p && *p; p = *colon ? colon + 1 : colon) {
+		colon = strchrnul(p, ':');
+		len = (size_t)(colon - p);
+		if (!len)
 			continue;
-		cand = xasprintf("%.*s/%s", (int)(colon - p), p, name);
-		if (cand && realpath(cand, real)) {
-			free(cand);
-			return strdup(real);
-		}
-		free(cand);
-	}
-	for (i = 0; i < sizeof(sysdirs) / sizeof(sysdirs[0]); i++) {
-		cand = xasprintf("%s/%s", sysdirs[i], name);
+		dir = strndup(p, len);
+		if (!dir)
+			return NULL;
+		tail = !strncmp(dir, "$ORIGIN", 7)   ? dir + 7 :
+		       !strncmp(dir, "${ORIGIN}", 9) ? dir + 9 :
+						       NULL;
+		cand = strchr(tail ? tail : dir, '$') ? NULL :
+		       tail ? xasprintf("%s%s/%s", origin, tail, name) :
+			      xasprintf("%s/%s", dir, name);
+		free(dir);
 		if (cand && realpath(cand, real)) {
 			free(cand);
 			return strdup(real);
@@ -425,6 +418,59 @@ static char *search_library(const char *name)
 		free(cand);
 	}
 	return NULL;
+}
+
+/* The executable's DT_RPATH and DT_RUNPATH (empty when it has none) and
+ * its directory, for $ORIGIN. */
+struct loader_paths {
+	char rpath[PATH_MAX], runpath[PATH_MAX], origin[PATH_MAX];
+};
+
+static void loader_paths(const struct pt_target *t, struct loader_paths *lp)
+{
+	struct pt_elf *e;
+	char *slash;
+
+	memset(lp, 0, sizeof(*lp));
+	if (!t->exe || !t->exe_open || pt_elf__open(t->exe_open, &e))
+		return;
+	if (pt_elf__dyn_string(e, DT_RUNPATH, lp->runpath, sizeof(lp->runpath)))
+		lp->runpath[0] = '\0';
+	/* The loader reads DT_RPATH only without DT_RUNPATH. */
+	if (lp->runpath[0] ||
+	    pt_elf__dyn_string(e, DT_RPATH, lp->rpath, sizeof(lp->rpath)))
+		lp->rpath[0] = '\0';
+	pt_elf__close(e);
+	snprintf(lp->origin, sizeof(lp->origin), "%s", t->exe);
+	slash = strrchr(lp->origin, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+/* Searches a library by name the way the loader would, for a command not
+ * yet started (or a library not mapped yet): the executable's DT_RPATH,
+ * LD_LIBRARY_PATH, its DT_RUNPATH, then the system directories. */
+static char *search_library(const struct pt_target *t, const char *name)
+{
+	static const char sysdirs[] =
+		"/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib64:"
+		"/usr/lib64:/lib:/usr/lib:/usr/local/lib";
+	struct loader_paths *lp = malloc(sizeof(*lp));
+	char *found = NULL;
+
+	if (!lp)
+		return NULL;
+	loader_paths(t, lp);
+	found = search_dirs(lp->rpath, lp->origin, name);
+	if (!found)
+		found = search_dirs(getenv("LD_LIBRARY_PATH"), lp->origin,
+				    name);
+	if (!found)
+		found = search_dirs(lp->runpath, lp->origin, name);
+	if (!found)
+		found = search_dirs(sysdirs, lp->origin, name);
+	free(lp);
+	return found;
 }
 
 int pt_target__find_object(const struct pt_target *t, const char *name,
@@ -471,7 +517,7 @@ int pt_target__find_object(const struct pt_target *t, const char *name,
 		goto out;
 	}
 search:
-	found = search_library(name);
+	found = search_library(t, name);
 	if (!found)
 		return pt_errf(
 			err, errlen, -ENOENT,

@@ -7,6 +7,7 @@
  * and sites (each site a nop5 in the file where its address maps, and the
  * array the same sites as the walk).
  */
+#include <elf.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -162,6 +163,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(ss.seen == ss.n || ss.n == PT_SITES_MAX);
 		}
 		free(ss.v);
+	}
+	{
+		char str[16];
+
+		err = pt_elf__dyn_string(e, DT_RUNPATH, str, sizeof(str));
+		CHECK(err == 0 || err == -ENOENT || err == -ENAMETOOLONG ||
+		      err == -EINVAL);
+		CHECK(err || strlen(str) < sizeof(str));
 	}
 	pt_elf__addr_to_offset(e, 0, &off);
 	pt_elf__addr_to_offset(e, UINT64_MAX, &off);

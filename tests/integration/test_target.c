@@ -5,7 +5,8 @@
  * split into hot and cold parts leaves its output and exit status exactly
  * those of an untraced run; naming a cold fragment is refused before the
  * program starts; -u USER runs the command as that user, traced from its
- * first instruction.
+ * first instruction; a library is found where the launched program's
+ * loader finds it (its DT_RUNPATH or DT_RPATH).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 
 #define FX_COLD PT_BUILD_DIR "/fixtures/fixture_cold"
 #define NESTED PT_BUILD_DIR "/tests/integration/prog_nested"
+#define RPATH_BIN PT_BUILD_DIR "/fixtures/rpath/bin/"
 
 static void test_glob_over_cold_split_program(void **state)
 {
@@ -179,6 +181,47 @@ static void test_user_errors(void **state)
 	free(err);
 }
 
+/* A library named in -s for a launched program that finds it through its
+ * own DT_RUNPATH or DT_RPATH ($ORIGIN/../lib; in no system directory) is
+ * that copy: every call counted, the output that of an untraced run. */
+static void trace_rpath_program(const char *bin)
+{
+	char jpath[64], *plain_out = NULL, *out = NULL;
+	char *plain[] = { (char *)bin, "3000", NULL };
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-j",
+			 jpath,
+			 "-s",
+			 "libptrpath.so:rp_work",
+			 "--",
+			 (char *)bin,
+			 "3000",
+			 NULL };
+	json_object *rep, *s;
+
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_run_ok(plain, 30, &plain_out, NULL);
+	ptest_run_ok(argv, 60, &out, NULL);
+	assert_string_equal(out, plain_out);
+	rep = ptest_take_json(jpath);
+	s = ptest_stage(rep, "rp_work");
+	assert_non_null(s);
+	assert_non_null(strstr(
+		json_object_get_string(json_object_object_get(s, "object")),
+		"/fixtures/rpath/lib/libptrpath.so"));
+	assert_int_equal(ptest_u64(s, "calls"), 3000);
+	json_object_put(rep);
+	free(plain_out);
+	free(out);
+}
+
+static void test_library_through_runpath(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	trace_rpath_program(RPATH_BIN "fixture_runpath");
+	trace_rpath_program(RPATH_BIN "fixture_rpath_old");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_user_runs_command_as_user),
 		cmocka_unit_test(test_user_trace_counts_calls),
 		cmocka_unit_test(test_user_errors),
+		cmocka_unit_test(test_library_through_runpath),
 	};
 
 	ptest_filter_from_env();

@@ -19,6 +19,7 @@
  * second executable PT_LOAD: offset == address would fail.
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1085,6 +1086,42 @@ static void test_items_altlink(void **state)
 	alarm(0);
 }
 
+/* The dynamic section's strings: a library's DT_SONAME, a program's
+ * DT_RUNPATH and DT_RPATH as linked, none where there is none, and a
+ * string longer than the buffer refused. */
+static void test_dyn_strings(void **state)
+{
+	struct pt_elf *e;
+	char buf[64];
+
+	assert_int_equal(pt_elf__open(FX_LIB, &e), 0);
+	assert_int_equal(pt_elf__dyn_string(e, DT_SONAME, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "libptfixture.so.1");
+	assert_int_equal(pt_elf__dyn_string(e, DT_SONAME, buf, 5),
+			 -ENAMETOOLONG);
+	assert_int_equal(pt_elf__dyn_string(e, DT_RUNPATH, buf, sizeof(buf)),
+			 -ENOENT);
+	pt_elf__close(e);
+	assert_int_equal(pt_elf__open(FIXTURE("rpath/bin/fixture_runpath"), &e),
+			 0);
+	assert_int_equal(pt_elf__dyn_string(e, DT_RUNPATH, buf, sizeof(buf)),
+			 0);
+	assert_string_equal(buf, "$ORIGIN/../lib");
+	assert_int_equal(pt_elf__dyn_string(e, DT_RPATH, buf, sizeof(buf)),
+			 -ENOENT);
+	pt_elf__close(e);
+	assert_int_equal(
+		pt_elf__open(FIXTURE("rpath/bin/fixture_rpath_old"), &e), 0);
+	assert_int_equal(pt_elf__dyn_string(e, DT_RPATH, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "${ORIGIN}/../lib");
+	pt_elf__close(e);
+	/* No dynamic section at all. */
+	assert_int_equal(pt_elf__open(FX_NOTES, &e), 0);
+	assert_int_equal(pt_elf__dyn_string(e, DT_RUNPATH, buf, sizeof(buf)),
+			 -ENOENT);
+	pt_elf__close(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1107,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_items_modes),
 		cmocka_unit_test(test_items_no_dwarf),
 		cmocka_unit_test(test_items_altlink),
+		cmocka_unit_test(test_dyn_strings),
 	};
 
 	return cmocka_run_group_tests(tests, tmp_setup, tmp_teardown);
