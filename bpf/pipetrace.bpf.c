@@ -43,6 +43,10 @@ volatile __u32 calib_tid;
 __u64 traced_bits[PT_TRACED_BITS / 64];
 
 const struct pt_thread zero_thread = {};
+/* pipetrace's own thread while it calibrates (calib_tid): its state, kept
+ * out of `threads`, whose slots are the target's (--max-threads);
+ * userspace zeroes it after each burst. */
+struct pt_thread calib_thread;
 
 stage_time_map_t stage_time SEC(".maps");
 probe_sys_map_t probe_sys SEC(".maps");
@@ -50,6 +54,8 @@ threads_map_t threads SEC(".maps");
 goroutines_map_t goroutines SEC(".maps");
 refused_map_t refused SEC(".maps");
 thread_stage_map_t thread_stage SEC(".maps");
+stats_map_t stats SEC(".maps");
+proc_stats_map_t proc_stats SEC(".maps");
 lost_map_t lost SEC(".maps");
 mem_map_t mem SEC(".maps");
 alloc_calls_map_t alloc_calls SEC(".maps");

@@ -56,6 +56,7 @@ extern const volatile __u8 procs_on;
 /* pipetrace's own thread while it calls its calibration functions during
  * the trace (a short burst: it makes no other call then), or 0. */
 extern volatile __u32 calib_tid;
+extern struct pt_thread calib_thread;
 /* A filter in front of `procs`: bit PT_TRACED_WORD/BIT(tgid) is set for
  * every tgid in it (never cleared; a set bit may be another tgid's). */
 extern __u64 traced_bits[PT_TRACED_BITS / 64];
@@ -112,6 +113,26 @@ typedef struct {
 	__type(value, __u64);
 } thread_stage_map_t;
 extern thread_stage_map_t thread_stage SEC(".maps");
+
+/* Each stage's counters (stage.bpf.c and stage_go.bpf.c add completed
+ * calls, sched.bpf.c the calls a thread leaves open at its exit). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* resized to the number of stages + 1 */
+	__type(key, __u32);
+	__type(value, struct pt_stage_stats);
+} stats_map_t;
+extern stats_map_t stats SEC(".maps");
+
+/* Several processes (procs_on): each stage's calls per process too. A
+ * per-CPU hash: one more lookup per call, no atomics, no histogram. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PT_MAX_PROC_STAGES);
+	__type(key, struct pt_proc_stage_key);
+	__type(value, struct pt_proc_stats);
+} proc_stats_map_t;
+extern proc_stats_map_t proc_stats SEC(".maps");
 
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -230,6 +251,22 @@ static __always_inline void refuse_thread(struct task_struct *task)
 		count_lost(PT_LOST_THREADS_FULL, 1);
 }
 
+/* pipetrace's calibrating thread's state (calib_thread), made as
+ * get_thread() makes a target thread's. */
+static __always_inline struct pt_thread *
+get_calib_thread(struct task_struct *task, int mode, __u32 state, __u64 now)
+{
+	struct pt_thread *t = &calib_thread;
+
+	if (t->tgid || mode == GET_ONLY)
+		return t->tgid ? t : NULL;
+	t->sys_nr = -1;
+	t->tgid = task->tgid;
+	t->state = state;
+	t->last_ns = now;
+	return t;
+}
+
 /*
  * The state of target thread task, created in `state` at `now` as mode
  * says. NULL if unknown, exiting, or the map is full (counted).
@@ -238,8 +275,11 @@ static __always_inline struct pt_thread *
 get_thread(struct task_struct *task, int mode, __u32 state, __u64 now)
 {
 	__u32 tid = task->pid;
-	struct pt_thread *t = bpf_map_lookup_elem(&threads, &tid);
+	struct pt_thread *t;
 
+	if (calib_tid && tid == calib_tid)
+		return get_calib_thread(task, mode, state, now);
+	t = bpf_map_lookup_elem(&threads, &tid);
 	if (t || mode == GET_ONLY || (task->flags & PF_EXITING))
 		return t;
 	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_NOEXIST) &&

@@ -582,6 +582,59 @@ static __always_inline __u32 open_at_exit(struct task_struct *task,
 	return PT_LOST_UNWOUND;
 }
 
+/* The calls an exiting thread leaves open, closed at `now`. */
+struct open_calls {
+	const struct pt_thread *t;
+	__u64 now;
+	__u32 tid, tgid;
+};
+
+/* Adds lat to the (thread, stage) pair, created if missing. */
+static __always_inline void open_pair(__u32 tid, __u32 stage, __u64 lat)
+{
+	struct pt_thread_stage key = { .tid = tid, .stage = stage };
+	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key);
+
+	if (!v) {
+		bpf_map_update_elem(&thread_stage, &key, &lat, BPF_NOEXIST);
+		return;
+	}
+	*v += lat;
+}
+
+/* Frame i of an exiting thread (bpf_loop's callback): a call that never
+ * returns. Its time so far joins its stage's, its thread's and its
+ * process's wall time, as a report charges a call still open (pending.c):
+ * the time split has it already, and wall and self stay sums of the same
+ * spans. It is no call: calls and latencies are those that returned. */
+static long close_open(__u64 i, void *ctx)
+{
+	const struct open_calls *c = ctx;
+	struct pt_proc_stage_key pkey = { .tgid = c->tgid };
+	const struct pt_frame *f;
+	struct pt_stage_stats *s;
+	struct pt_proc_stats *p;
+	__u32 stage;
+	__u64 lat;
+
+	if (i >= PT_MAX_DEPTH)
+		return 1;
+	f = &c->t->frames[i];
+	stage = f->stage;
+	if (!f->outermost || stage >= PT_MAX_STAGES || c->now <= f->start_ns)
+		return 0;
+	lat = c->now - f->start_ns;
+	s = bpf_map_lookup_elem(&stats, &stage);
+	if (s)
+		s->wall_ns += lat;
+	open_pair(c->tid, stage, lat);
+	pkey.stage = stage;
+	p = procs_on ? bpf_map_lookup_elem(&proc_stats, &pkey) : NULL;
+	if (p)
+		p->wall_ns += lat;
+	return 0;
+}
+
 /* A target thread exits: close its time, count calls that never returned,
  * keep its figures for the report and free its slot for another thread
  * (get_thread() creates none for it after this). */
@@ -603,9 +656,15 @@ int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 	if (!t)
 		return 0;
 	account(t, now);
-	if (t->depth && phase == PT_PHASE_ARMED)
-		count_lost(open_at_exit(task, group_dead),
-			   t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH);
+	if (t->depth && phase == PT_PHASE_ARMED) {
+		struct open_calls c = {
+			.t = t, .now = now, .tid = tid, .tgid = task->tgid
+		};
+		__u32 n = t->depth < PT_MAX_DEPTH ? t->depth : PT_MAX_DEPTH;
+
+		count_lost(open_at_exit(task, group_dead), n);
+		bpf_loop(n, close_open, &c, 0);
+	}
 	keep_exited(tid, t);
 	bpf_map_delete_elem(&threads, &tid);
 	return 0;

@@ -33,22 +33,6 @@ __u32 area_tgid;
  * attached (not losses: those calls were never traced). */
 __u64 inflight_exits;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1); /* resized to the number of stages + 1 */
-	__type(key, __u32);
-	__type(value, struct pt_stage_stats);
-} stats SEC(".maps");
-
-/* Several processes (procs_on): each stage's calls per process too. A
- * per-CPU hash: one more lookup per call, no atomics, no histogram. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, PT_MAX_PROC_STAGES);
-	__type(key, struct pt_proc_stage_key);
-	__type(value, struct pt_proc_stats);
-} proc_stats SEC(".maps");
-
 static const struct pt_proc_stats zero_proc_stats;
 
 /* Calls streamed one by one (--events). */

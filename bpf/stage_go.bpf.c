@@ -23,21 +23,9 @@ extern const volatile __u64 wake_bytes;
 extern volatile __u64 stage_bias_ns[PT_MAX_STAGES];
 extern __u64 inflight_exits;
 extern struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pt_stage_stats);
-} stats SEC(".maps");
-extern struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
 } events SEC(".maps");
-extern struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, PT_MAX_PROC_STAGES);
-	__type(key, struct pt_proc_stage_key);
-	__type(value, struct pt_proc_stats);
-} proc_stats SEC(".maps");
 static const struct pt_proc_stats zero_proc_stats;
 
 #include "stagecall.bpf.h"

@@ -1183,6 +1183,15 @@ static uint64_t mean_of(const uint64_t *v, uint64_t n)
 	return n ? sum / n : 0;
 }
 
+/* Clears the calibrating thread's state (calib_thread, never in
+ * `threads`: pipetrace takes no slot of the target's threads) once
+ * calib_tid is 0, for the next burst. */
+static void forget_calib_thread(struct pt_tracer *t)
+{
+	memset(&t->skel->bss->calib_thread, 0,
+	       sizeof(t->skel->bss->calib_thread));
+}
+
 /* Calls class c's function one burst's worth, then reads and clears the
  * calibration stage's counters into the burst's figures. 0 or -errno. */
 static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
@@ -1395,6 +1404,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		return ret;
 	}
 	t->cal->tid = tid;
+	t->skel->bss->calib_tid = tid;
 	t->skel->bss->target_tgid = ktgid;
 	t->skel->bss->stage_bias_ns[id] = 0;
 	t->skel->bss->phase = PT_PHASE_ARMED;
@@ -1410,7 +1420,8 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	}
 	t->skel->bss->target_tgid = 0;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &tid);
+	t->skel->bss->calib_tid = 0;
+	forget_calib_thread(t);
 	if (ret) {
 		free(t->cal);
 		t->cal = NULL;
@@ -1444,8 +1455,7 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		if (t->cal->used[i])
 			ret = calib_burst(t, (enum pt_probe_class)i);
 	t->skel->bss->calib_tid = 0;
-	/* pipetrace is no thread of the target's. */
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &t->cal->tid);
+	forget_calib_thread(t);
 	pair.tid = t->cal->tid;
 	pair.stage = t->cal->id;
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.thread_stage), &pair);

@@ -3,7 +3,8 @@
  * test_inprog.c - time still open at a report is charged up to it: a stage
  * sleeping when the trace ends (-p, ended by Ctrl-C, by -d, and read at
  * every -i tick) and a thread blocked on a condition variable throughout,
- * held to prog_inprog's own clocks and schedstat.
+ * held to prog_inprog's own clocks and schedstat; a call open when its
+ * process exits (prog_exitin) in its stage's wall time.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 
 #define TIMEOUT 120.0
 #define PROG PT_BUILD_DIR "/tests/integration/prog_inprog"
+#define EXITIN PT_BUILD_DIR "/tests/integration/prog_exitin"
 /* The stage sleeps this long: longer than any trace below. */
 #define NAP_MS "4000"
 /* How long the stage is open before the trace is ended. */
@@ -222,12 +224,72 @@ static void test_open_at_intervals(void **state)
 	run(BY_INTERVAL);
 }
 
+/* Stage name's wall and own time in rep; both printed. */
+static void stage_times(json_object *rep, const char *name, uint64_t *wall,
+			uint64_t *self)
+{
+	json_object *s = ptest_stage(rep, name);
+
+	if (!s)
+		fail_msg("report has no stage %s", name);
+	*wall = ptest_u64(s, "wall_ns");
+	*self = ptest_u64(s, "self_ns");
+	print_message("  %-10s calls %llu wall %.2f ms self %.2f ms\n", name,
+		      (unsigned long long)ptest_u64(s, "calls"), *wall / 1e6,
+		      *self / 1e6);
+}
+
+/*
+ * A program that exits from inside a stage (as perl's `exit` leaves
+ * Perl_runops_standard): the call that never returns is no call and is
+ * counted lost (unmatched), but its time is in the stage's wall as in its
+ * time split, up to the exit: at least what the program's own clock saw
+ * inside it. Own time never exceeds wall time.
+ */
+static void test_open_at_process_exit(void **state)
+{
+	char out[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "-s", "stage_*", "--",
+			 EXITIN,	  "20", out,   NULL };
+	uint64_t wall, self, open_ns = 0;
+	json_object *rep, *lost;
+	FILE *f;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(out, sizeof(out), ".exitin");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_run(argv, TIMEOUT, NULL, NULL), 0);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	assert_int_equal(
+		fscanf(f, "open_ns %llu", (unsigned long long *)&open_ns), 1);
+	fclose(f);
+	unlink(out);
+	rep = ptest_take_json(jpath);
+	assert_true(json_object_object_get_ex(rep, "lost", &lost));
+	assert_int_equal(ptest_u64(lost, "unmatched"), 1);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "stage_step"), "calls"),
+			 20);
+	stage_times(rep, "stage_step", &wall, &self);
+	assert_true(self <= wall);
+	stage_times(rep, "stage_last", &wall, &self);
+	print_message("  stage_last open %.2f ms by the program's clock\n",
+		      open_ns / 1e6);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "stage_last"), "calls"), 0);
+	assert_true(wall >= open_ns);
+	assert_true(self <= wall);
+	assert_true(self >= open_ns);
+	json_object_put(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_at_sigint),
 		cmocka_unit_test(test_open_at_duration),
 		cmocka_unit_test(test_open_at_intervals),
+		cmocka_unit_test(test_open_at_process_exit),
 	};
 
 	ptest_filter_from_env();
