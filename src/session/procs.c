@@ -485,8 +485,14 @@ static void warn_unprobed(const struct pt_session *s)
 	if (lost)
 		pt_warn("%llu exec%s of traced processes not seen (the BPF side's ring buffer was full): their programs may not be probed",
 			(unsigned long long)lost, lost == 1 ? "" : "s");
-	if (!s->stages.n)
+	if (!s->stages.n) {
 		pt_warn("no program traced had functions that the -s specs name: no stage was probed");
+		return;
+	}
+	for (size_t i = 0; i < s->o->nspecs; i++)
+		if (!pt_stages__spec_named(&s->stages, i))
+			pt_warn("-s %s named no function in any program traced; see: pipetrace list",
+				s->o->specs[i].text);
 }
 
 /* --alloc-sample N: the processes' recorded allocations stand for N each,

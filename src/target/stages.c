@@ -447,7 +447,7 @@ static bool starts_programs(struct pt_elf *elf)
  * that names none is an error as optional says. */
 static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 		       enum optional optional, struct pt_stage_set *out,
-		       char *err, size_t errlen)
+		       bool *named, char *err, size_t errlen)
 {
 	struct match_ctx c = { .spec = spec, .out = out };
 	const char *object = spec ? spec->object : NULL;
@@ -493,6 +493,7 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	}
 	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
 		&c);
+	*named = c.matched > 0;
 	if (c.matched == 0 &&
 	    (optional == OPT_NO ||
 	     (optional == OPT_IF_STARTER && !starts_programs(c.elf))))
@@ -520,15 +521,19 @@ static int resolve(const struct pt_target *t, const struct pt_spec *specs,
 			    mode == RESOLVE_EXE_OPTIONAL ? OPT_IF_STARTER :
 							   OPT_NO;
 	size_t i, first = out->n;
+	bool named = false;
 	int ret = 0;
 
 	if (nspecs == 0)
-		ret = resolve_one(t, NULL, opt, out, err, errlen);
+		ret = resolve_one(t, NULL, opt, out, &named, err, errlen);
 	for (i = 0; i < nspecs && !ret; i++) {
 		if (mode == RESOLVE_EXE_ONLY && specs[i].object)
 			continue;
+		named = false;
 		ret = resolve_one(t, &specs[i], specs[i].object ? OPT_NO : opt,
-				  out, err, errlen);
+				  out, &named, err, errlen);
+		if (named && i < 64)
+			out->spec_named |= 1ull << i;
 	}
 	if (ret == -ENOMEM)
 		pt_errf(err, errlen, ret, "out of memory");
@@ -569,6 +574,11 @@ int pt_stages__resolve_exe(const struct pt_target *t,
 			   struct pt_stage_set *out, char *err, size_t errlen)
 {
 	return resolve(t, specs, nspecs, RESOLVE_EXE_ONLY, out, err, errlen);
+}
+
+bool pt_stages__spec_named(const struct pt_stage_set *set, size_t i)
+{
+	return i >= 64 || (set->spec_named >> i & 1);
 }
 
 void pt_stages__truncate(struct pt_stage_set *s, size_t n)

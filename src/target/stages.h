@@ -59,7 +59,13 @@ struct pt_stage {
 struct pt_stage_set {
 	struct pt_stage *v;
 	size_t n;
+	/* Bit i: -s spec i named a function in some object resolved into
+	 * the set (specs past the 64th count as named). */
+	uint64_t spec_named;
 };
+
+/* Whether spec i (of the -s specs resolved into set) named a function. */
+bool pt_stages__spec_named(const struct pt_stage_set *set, size_t i);
 
 /*
  * Resolves specs (or, when nspecs is 0, the annotated stages of the main

@@ -568,13 +568,14 @@ static void test_exec_program_probed(void **state)
  * pyenv's shims are): it is described by its interpreter, which has no
  * burn_a, and the spec applies to prog_burn when the script's shell runs
  * it. Its calls are prog_burn's own count; the script's exit status (7)
- * and output are those of an untraced run.
+ * and output are those of an untraced run. A spec that named nothing in
+ * any program (-s no_such_fn) is warned of at the end.
  */
 static void test_script_command_followed(void **state)
 {
 	char ca[64], ga[64], out[64], jpath[64], script[64];
-	char *argv[] = { PTEST_PIPETRACE, "-j", jpath,	"-s",
-			 "burn_*",	  "--", script, NULL };
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath,	"-s", "burn_*", "-s",
+			 "no_such_fn",	  "--", script, NULL };
 	struct ptest_proc tracer;
 	char *log = NULL, *text;
 	json_object *rep;
@@ -607,6 +608,9 @@ static void test_script_command_followed(void **state)
 	free(text);
 	unlink(out);
 	unlink(script);
+	/* A spec no program had is told, not dropped in silence. */
+	if (!strstr(log, "-s no_such_fn named no function in any program"))
+		fail_msg("no warning for -s no_such_fn: %s", log);
 	free(log);
 	json_object_put(rep);
 }
