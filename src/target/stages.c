@@ -426,6 +426,9 @@ static int object_lang(const struct pt_target *t, struct match_ctx *c,
 enum optional {
 	OPT_NO, /* always */
 	OPT_IF_STARTER, /* unless the object starts other programs */
+	OPT_LIB_IF_STARTER, /* a library not found, when the executable
+			     * starts other programs (theirs may have it);
+			     * one found must have the functions */
 	OPT_YES, /* never */
 };
 
@@ -443,6 +446,19 @@ static bool starts_programs(struct pt_elf *elf)
 			       sizeof(starters) / sizeof(starters[0])) == 1;
 }
 
+/* Whether t's executable starts other programs (see starts_programs()). */
+static bool exe_starts_programs(const struct pt_target *t)
+{
+	struct pt_elf *e;
+	bool yes;
+
+	if (!t->exe_open || pt_elf__open(t->exe_open, &e))
+		return false;
+	yes = starts_programs(e);
+	pt_elf__close(e);
+	return yes;
+}
+
 /* Adds the stages that spec (NULL: the annotations) names in object; one
  * that names none is an error as optional says. */
 static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
@@ -457,6 +473,12 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 
 	ret = pt_target__find_object(t, object, &shown, &open_path, err,
 				     errlen);
+	if (ret == -ENOENT && object && !strchr(object, '/') &&
+	    (optional == OPT_YES ||
+	     (optional == OPT_LIB_IF_STARTER && exe_starts_programs(t)))) {
+		err[0] = '\0'; /* a library this program does not have */
+		return 0;
+	}
 	if (ret)
 		return ret;
 	ret = open_elf(open_path, shown, &c.elf, err, errlen);
@@ -495,7 +517,7 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 		&c);
 	*named = c.matched > 0;
 	if (c.matched == 0 &&
-	    (optional == OPT_NO ||
+	    (optional == OPT_NO || optional == OPT_LIB_IF_STARTER ||
 	     (optional == OPT_IF_STARTER && !starts_programs(c.elf))))
 		ret = no_match(t, &c, err, errlen);
 out:
@@ -509,17 +531,39 @@ out:
 enum resolve_mode {
 	RESOLVE_ALL, /* every spec must match */
 	RESOLVE_EXE_OPTIONAL, /* specs without OBJECT may match nothing */
-	RESOLVE_EXE_ONLY, /* only specs without OBJECT, each optional */
+	RESOLVE_EXE_ONLY, /* specs without OBJECT or with a library's name
+			   * (found as this program's loader will), each
+			   * optional */
 };
+
+/* How far the annotations (or a spec without OBJECT) may name nothing. */
+static enum optional opt_of(enum resolve_mode mode)
+{
+	return mode == RESOLVE_EXE_ONLY	    ? OPT_YES :
+	       mode == RESOLVE_EXE_OPTIONAL ? OPT_IF_STARTER :
+					      OPT_NO;
+}
+
+/* How far spec may name nothing, in mode. A library by name may be one
+ * only the programs started later have (found through their own run
+ * paths); one by path, in the first program, must be there. */
+static enum optional spec_optional(const struct pt_spec *spec,
+				   enum resolve_mode mode)
+{
+	if (mode == RESOLVE_EXE_ONLY)
+		return OPT_YES;
+	if (mode == RESOLVE_EXE_OPTIONAL && spec->object &&
+	    !strchr(spec->object, '/'))
+		return OPT_LIB_IF_STARTER;
+	return spec->object ? OPT_NO : opt_of(mode);
+}
 
 /* The specs' stages appended to out (the ones added are freed on error). */
 static int resolve(const struct pt_target *t, const struct pt_spec *specs,
 		   size_t nspecs, enum resolve_mode mode,
 		   struct pt_stage_set *out, char *err, size_t errlen)
 {
-	enum optional opt = mode == RESOLVE_EXE_ONLY	 ? OPT_YES :
-			    mode == RESOLVE_EXE_OPTIONAL ? OPT_IF_STARTER :
-							   OPT_NO;
+	enum optional opt = opt_of(mode);
 	size_t i, first = out->n;
 	bool named = false;
 	int ret = 0;
@@ -527,10 +571,11 @@ static int resolve(const struct pt_target *t, const struct pt_spec *specs,
 	if (nspecs == 0)
 		ret = resolve_one(t, NULL, opt, out, &named, err, errlen);
 	for (i = 0; i < nspecs && !ret; i++) {
-		if (mode == RESOLVE_EXE_ONLY && specs[i].object)
+		if (mode == RESOLVE_EXE_ONLY && specs[i].object &&
+		    strchr(specs[i].object, '/'))
 			continue;
 		named = false;
-		ret = resolve_one(t, &specs[i], specs[i].object ? OPT_NO : opt,
+		ret = resolve_one(t, &specs[i], spec_optional(&specs[i], mode),
 				  out, &named, err, errlen);
 		if (named && i < 64)
 			out->spec_named |= 1ull << i;

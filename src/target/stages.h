@@ -88,8 +88,11 @@ int pt_stages__resolve_several(const struct pt_target *t,
 /*
  * A program a traced process exec'd: appends to out the stages that the
  * specs without OBJECT (or, when nspecs is 0, the annotations) name in t's
- * executable, each of them free to match nothing there. On error out is
- * as it was. Returns 0 or -errno with a message in err.
+ * executable, and those that specs naming a library by name (no '/') name
+ * in the copy this program's loader will map, when it is another file than
+ * the one out has (pyenv's python3.11 run by its shim has its own
+ * libpython); each of them free to match nothing. On error out is as it
+ * was. Returns 0 or -errno with a message in err.
  */
 int pt_stages__resolve_exe(const struct pt_target *t,
 			   const struct pt_spec *specs, size_t nspecs,

@@ -521,7 +521,7 @@ search:
 	if (!found)
 		return pt_errf(
 			err, errlen, -ENOENT,
-			"library '%s' not found in LD_LIBRARY_PATH or the system library directories; give its path",
+			"library '%s' not found where its program's loader looks (its run path, LD_LIBRARY_PATH, the system library directories); give its path",
 			name);
 	*shown = found;
 	*open_path = strdup(found);

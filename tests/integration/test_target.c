@@ -222,6 +222,57 @@ static void test_library_through_runpath(void **state)
 	trace_rpath_program(RPATH_BIN "fixture_rpath_old");
 }
 
+/*
+ * The same program run by a script (as pyenv's shim runs its python): the
+ * library is in no system directory, so the script's shell has none; the
+ * program's copy is probed when the shell execs it (it waits on a FIFO the
+ * test opens once pipetrace says so), every call counted.
+ */
+static void test_library_of_program_execd(void **state)
+{
+	char script[64], gate[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE,	  "-j", jpath,	"-s",
+			 "libptrpath.so:rp_work", "--", script, NULL };
+	struct ptest_proc tracer;
+	char *log = NULL, *out = NULL;
+	json_object *rep, *s;
+	FILE *f;
+	int fd;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(script, sizeof(script), ".sh");
+	ptest_tmp_path(gate, sizeof(gate), ".gate");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(mkfifo(gate, 0600), 0);
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nexec %s 3000 %s\n", RPATH_BIN "fixture_runpath",
+		gate);
+	fclose(f);
+	assert_int_equal(chmod(script, 0700), 0);
+	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	if (!ptest_wait_stderr(&tracer, "fixture_runpath probed", 120, &log))
+		fail_msg("fixture_runpath's library was not probed: %s",
+			 log ? log : "");
+	fd = open(gate, O_WRONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ptest_finish(&tracer, 120, &out, &log), 0);
+	assert_non_null(strstr(out, "calls 3000"));
+	rep = ptest_take_json(jpath);
+	s = ptest_stage(rep, "rp_work");
+	assert_non_null(s);
+	assert_non_null(strstr(
+		json_object_get_string(json_object_object_get(s, "object")),
+		"/fixtures/rpath/lib/libptrpath.so"));
+	assert_int_equal(ptest_u64(s, "calls"), 3000);
+	json_object_put(rep);
+	unlink(script);
+	unlink(gate);
+	free(out);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_user_trace_counts_calls),
 		cmocka_unit_test(test_user_errors),
 		cmocka_unit_test(test_library_through_runpath),
+		cmocka_unit_test(test_library_of_program_execd),
 	};
 
 	ptest_filter_from_env();
