@@ -296,7 +296,10 @@ system_part() {
 	# ---------------------------------------------- pipetrace's own cost
 	# CPU time of all of PID's threads, ns (schedstat: run time in ns).
 	cpu_ns_of() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
-	local rate=10000 dur=5 settle=0.5 win=4 modes=(latency)
+	# dur well past settle + win: a busy host delays the start, and a
+	# window reaching pipetrace's detach reads its exiting threads'
+	# schedstat away (a negative figure, seen at dur=5 under load)
+	local rate=10000 dur=8 settle=0.5 win=4 modes=(latency)
 	# Not `pipetrace --help | grep -q` (pipefail: SIGPIPE at random).
 	grep -q -- --events <<<"$("$PT" --help 2>&1 || true)" && modes+=(streaming)
 	self_run() { # MODE: one run; prints "cpu_pct rss_kib events_per_s"
