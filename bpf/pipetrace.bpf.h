@@ -161,6 +161,7 @@ extern samples_map_t samples SEC(".maps");
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PT_MAX_PROCS);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* written at fork and exec */
 	__type(key, __u32);
 	__type(value, struct pt_proc);
 } procs_map_t;

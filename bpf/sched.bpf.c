@@ -32,6 +32,8 @@ static const struct pt_thread_sum zero_sum;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PT_DEFAULT_MAX_THREADS); /* --max-threads */
+	/* Written once per thread exit: not worth clearing 1.2 MB at start. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct pt_thread_sum);
 } thread_done SEC(".maps");

@@ -45,6 +45,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, PT_MAX_PROC_STAGES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* written at a first call */
 	__type(key, struct pt_proc_stage_key);
 	__type(value, struct pt_proc_stats);
 } proc_stats SEC(".maps");
