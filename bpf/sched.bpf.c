@@ -336,16 +336,17 @@ static __always_inline void move_time(struct pt_thread *t, __u32 stage,
  * was charged just before the switch-in (its run-queue wait, most
  * often), less goes to what follows the switch-out (part to).
  */
-static __always_inline void cpu_time_fix(struct pt_thread *t,
-					 struct task_struct *prev, __u64 now,
-					 __u64 out_ns, __u32 on_part, __u32 to)
+static __noinline int cpu_time_fix_sub(struct pt_thread *t,
+				       struct task_struct *prev, __u64 now,
+				       __u64 out_ns, __u32 parts)
 {
+	__u32 on_part = parts >> 8, to = parts & 0xff;
 	__u64 kcpu = prev->se.sum_exec_runtime - t->in_cpu_ns;
 	__u64 wall = now - t->in_ns;
 
 	if (!t->in_ns || now <= t->in_ns ||
 	    prev->se.sum_exec_runtime < t->in_cpu_ns)
-		return;
+		return 0;
 	if (kcpu > wall)
 		move_time(t, t->in_stage, t->in_busy, t->in_part, on_part,
 			  kcpu - wall < t->in_delta_ns ? kcpu - wall :
@@ -353,6 +354,16 @@ static __always_inline void cpu_time_fix(struct pt_thread *t,
 	else if (kcpu < wall)
 		move_time(t, innermost(t), t->depth > 0, on_part, to,
 			  wall - kcpu < out_ns ? wall - kcpu : out_ns);
+	return 0;
+}
+
+/* A subprogram (five arguments at most: on_part << 8 | to). */
+static __always_inline void cpu_time_fix(struct pt_thread *t,
+					 struct task_struct *prev, __u64 now,
+					 __u64 out_ns, __u32 on_part, __u32 to)
+{
+	cpu_time_fix_sub(t, prev, now, out_ns,
+			 (on_part & 0xff) << 8 | (to & 0xff));
 }
 
 /* Target thread prev leaves the CPU: runnable if preempted, else blocked
