@@ -129,6 +129,7 @@ extern stats_map_t stats SEC(".maps");
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, PT_MAX_PROC_STAGES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* written at a first call */
 	__type(key, struct pt_proc_stage_key);
 	__type(value, struct pt_proc_stats);
 } proc_stats_map_t;
@@ -182,6 +183,7 @@ extern samples_map_t samples SEC(".maps");
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PT_MAX_PROCS);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* written at fork and exec */
 	__type(key, __u32);
 	__type(value, struct pt_proc);
 } procs_map_t;

@@ -32,6 +32,8 @@ static const struct pt_thread_sum zero_sum;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PT_DEFAULT_MAX_THREADS); /* --max-threads */
+	/* Written once per thread exit: not worth clearing 1.2 MB at start. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct pt_thread_sum);
 } thread_done SEC(".maps");
@@ -283,28 +285,41 @@ static __always_inline void end_probe_wait(struct pt_thread *t, __u64 now)
 
 /*
  * Moves up to ns of thread t's time, charged on this CPU to part from of
- * stage (inside a stage if busy), to part to: the parts still add up.
+ * stage (inside a stage if busy), to part to: the parts still add up. A
+ * subprogram (how: busy << 16 | from << 8 | to, five arguments at most):
+ * inlined at its two calls it was a third of sched_switch's verification.
  */
-static __always_inline void move_time(struct pt_thread *t, __u32 stage,
-				      bool busy, __u32 from, __u32 to, __u64 ns)
+static __noinline int move_time_sub(struct pt_thread *t, __u32 stage, __u32 how,
+				    __u64 ns)
 {
+	__u32 from = (how >> 8) & 0xff, to = how & 0xff;
+	bool busy = how >> 16;
 	struct pt_stage_time *st;
 	__u64 *parts = busy ? t->busy_ns : t->idle_ns;
 
 	if (from >= PT_PART_NR || to >= PT_PART_NR || from == to || !ns)
-		return;
+		return 0;
 	if (parts[from] < ns)
 		ns = parts[from];
 	parts[from] -= ns;
 	parts[to] += ns;
 	st = busy ? time_of(stage) : NULL;
 	if (!st)
-		return;
+		return 0;
 	/* Per CPU: the charge being undone was this CPU's. */
 	if (st->part_ns[from] < ns)
 		ns = st->part_ns[from];
 	st->part_ns[from] -= ns;
 	st->part_ns[to] += ns;
+	return 0;
+}
+
+static __always_inline void move_time(struct pt_thread *t, __u32 stage,
+				      bool busy, __u32 from, __u32 to, __u64 ns)
+{
+	if (from < PT_PART_NR && to < PT_PART_NR)
+		move_time_sub(t, stage, (busy ? 1u << 16 : 0) | from << 8 | to,
+			      ns);
 }
 
 /*
@@ -321,16 +336,17 @@ static __always_inline void move_time(struct pt_thread *t, __u32 stage,
  * was charged just before the switch-in (its run-queue wait, most
  * often), less goes to what follows the switch-out (part to).
  */
-static __always_inline void cpu_time_fix(struct pt_thread *t,
-					 struct task_struct *prev, __u64 now,
-					 __u64 out_ns, __u32 on_part, __u32 to)
+static __noinline int cpu_time_fix_sub(struct pt_thread *t,
+				       struct task_struct *prev, __u64 now,
+				       __u64 out_ns, __u32 parts)
 {
+	__u32 on_part = parts >> 8, to = parts & 0xff;
 	__u64 kcpu = prev->se.sum_exec_runtime - t->in_cpu_ns;
 	__u64 wall = now - t->in_ns;
 
 	if (!t->in_ns || now <= t->in_ns ||
 	    prev->se.sum_exec_runtime < t->in_cpu_ns)
-		return;
+		return 0;
 	if (kcpu > wall)
 		move_time(t, t->in_stage, t->in_busy, t->in_part, on_part,
 			  kcpu - wall < t->in_delta_ns ? kcpu - wall :
@@ -338,13 +354,23 @@ static __always_inline void cpu_time_fix(struct pt_thread *t,
 	else if (kcpu < wall)
 		move_time(t, innermost(t), t->depth > 0, on_part, to,
 			  wall - kcpu < out_ns ? wall - kcpu : out_ns);
+	return 0;
+}
+
+/* A subprogram (five arguments at most: on_part << 8 | to). */
+static __always_inline void cpu_time_fix(struct pt_thread *t,
+					 struct task_struct *prev, __u64 now,
+					 __u64 out_ns, __u32 on_part, __u32 to)
+{
+	cpu_time_fix_sub(t, prev, now, out_ns,
+			 (on_part & 0xff) << 8 | (to & 0xff));
 }
 
 /* Target thread prev leaves the CPU: runnable if preempted, else blocked
  * (and on what). */
-static __always_inline void switch_out(void *ctx, struct task_struct *prev,
-				       bool preempt, unsigned int prev_state,
-				       __u64 now)
+static __noinline void switch_out(void *ctx, struct task_struct *prev,
+				  bool preempt, unsigned int prev_state,
+				  __u64 now)
 {
 	struct pt_thread *t = get_thread(prev, GET_CREATE, PT_T_ONCPU, now);
 	struct pt_stage_time *st;
@@ -383,7 +409,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev,
 }
 
 /* Target thread next runs. */
-static __always_inline void switch_in(struct task_struct *next, __u64 now)
+static __noinline void switch_in(struct task_struct *next, __u64 now)
 {
 	struct pt_thread *t = get_thread(next, GET_CREATE, PT_T_RUNNABLE, now);
 

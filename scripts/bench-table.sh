@@ -84,7 +84,7 @@ def cell(c; tool):
   + (if $m.streaming.skipped then "streaming skipped" else "\($m.streaming.cpu_pct_of_core | pct) (`--events`)" end)
   + "; peak RSS \([$m[].peak_rss_mb // empty] | max | dash) MB |"),
 ($c.attach_10_stages | select(. != null) |
-  "| start to attached, 10 stages | | | \(.attach_ms | dash) ms (\(.attach_ms_no_calibrate | dash) ms with `--no-calibrate`); detach \(.detach_ms | dash) ms |"),
+  "| start to attached, 10 stages | | | \(.attach_ms | dash) ms (\(.attach_ms_no_calibrate | dash) ms with `--no-calibrate`)\(if .attach_cpu_ms then "; its CPU \(.attach_cpu_ms) ms (\(.min_attach_cpu_ms | dash)-\(.max_attach_cpu_ms | dash))" else "" end); detach \(.detach_ms | dash) ms |"),
 ($c.probe_cost_ns | select(. != null and . != {}) |
   "| latency bias subtracted per call (calibration) | | | \(to_entries | map("\(.key) \(.value | t)") | join(", ")) |"),
 ($c.libcio | select(. != null) |

@@ -67,7 +67,8 @@
 #                        attach completed; peak RSS (VmHWM, whole run)
 #   attach_10_stages     pipetrace -v -- refpipe with 10 stages (6 annotated
 #                        + 4 other functions): start to attached, with and
-#                        without calibration, and detach
+#                        without calibration, pipetrace's CPU time by then
+#                        (the -v line's), and detach
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PT=.output/pipetrace
@@ -296,7 +297,10 @@ system_part() {
 	# ---------------------------------------------- pipetrace's own cost
 	# CPU time of all of PID's threads, ns (schedstat: run time in ns).
 	cpu_ns_of() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
-	local rate=10000 dur=5 settle=0.5 win=4 modes=(latency)
+	# dur well past settle + win: a busy host delays the start, and a
+	# window reaching pipetrace's detach reads its exiting threads'
+	# schedstat away (a negative figure, seen at dur=5 under load)
+	local rate=10000 dur=8 settle=0.5 win=4 modes=(latency)
 	# Not `pipetrace --help | grep -q` (pipefail: SIGPIPE at random).
 	grep -q -- --events <<<"$("$PT" --help 2>&1 || true)" && modes+=(streaming)
 	self_run() { # MODE: one run; prints "cpu_pct rss_kib events_per_s"
@@ -368,20 +372,32 @@ system_part() {
 			[ $t = calibrated ] || extra=(--no-calibrate)
 			"$PT" -v "${st[@]}" "${extra[@]}" -- "$RP" --records 1000 >/dev/null 2>"$tmp/att.err" || true
 			sed -n 's/.*start: attached at \([0-9.]*\) ms.*/\1/p' "$tmp/att.err" >>"$tmp/att.$t"
+			# pipetrace's CPU up to attached (all its threads): what of
+			# the wall time was its work, not a busy host's queue
+			sed -n 's/.*start: attached at [0-9.]* ms (CPU \([0-9.]*\) ms).*/\1/p' "$tmp/att.err" >>"$tmp/attcpu.$t"
 			sed -n 's/.*end: detached in \([0-9.]*\) ms.*/\1/p' "$tmp/att.err" >>"$tmp/det.$t"
 		done
 	done
-	local am amin anm dm
+	local am amin anm dm cm cmin cmax cnm
 	read -r am amin < <(statsf "$tmp/att.calibrated")
 	read -r anm _ < <(statsf "$tmp/att.no_calibrate")
 	read -r dm _ < <(statsf "$tmp/det.calibrated")
+	read -r cm cmin < <(statsf "$tmp/attcpu.calibrated")
+	read -r _ cmax < <(if [ -s "$tmp/attcpu.calibrated" ]; then awk '{print -$1}' "$tmp/attcpu.calibrated" | stats; else echo "null null"; fi)
+	[ "$cmax" = null ] || cmax=$(calc '%.1f' "-1 * $cmax")
+	read -r cnm _ < <(statsf "$tmp/attcpu.no_calibrate")
 	put attach_10_stages "$(jq -n --argjson am "$am" --argjson amin "$amin" --argjson anm "$anm" --argjson dm "$dm" \
+		--argjson cm "$(jn "$cm")" --argjson cmin "$(jn "$cmin")" --argjson cmax "$(jn "$cmax")" \
+		--argjson cnm "$(jn "$cnm")" --argjson runs "[$(paste -sd, "$tmp/att.calibrated")]" \
+		--argjson cruns "[$(paste -sd, "$tmp/attcpu.calibrated" 2>/dev/null)]" \
 		--arg st "${names[*]}" '{stages: ($st | split(" ")),
 		command: "pipetrace -v -s ... -- refpipe --records 1000",
-		attach_ms: $am, min_attach_ms: $amin, attach_ms_no_calibrate: $anm, detach_ms: $dm,
-		note: "attach_ms: start to attached (-v), BPF load and calibration included"}')"
-	printf '%-24s start to attached %s ms (%s ms with --no-calibrate), detach %s ms\n' attach_10_stages \
-		"$am" "$anm" "$dm"
+		attach_ms: $am, min_attach_ms: $amin, attach_ms_no_calibrate: $anm, detach_ms: $dm, runs: $runs,
+		attach_cpu_ms: $cm, min_attach_cpu_ms: $cmin, max_attach_cpu_ms: $cmax,
+		attach_cpu_ms_no_calibrate: $cnm, cpu_runs: $cruns,
+		note: "attach_ms: start to attached (-v), BPF load and calibration included; attach_cpu_ms: pipetrace'\''s CPU time (all threads, process start included) at attached, from the same -v line: less sensitive to a busy host than the wall time"}')"
+	printf '%-24s start to attached %s ms (%s ms with --no-calibrate; CPU %s ms, %s-%s), detach %s ms\n' attach_10_stages \
+		"$am" "$anm" "$cm" "$cmin" "$cmax" "$dm"
 
 	jq -n --argjson reps "$reps" --slurpfile c "$tmp/sys.json" '{reps: $reps, cases: $c[0]}' >.output/bench/system.json
 	echo "bench: wrote .output/bench/system.json" >&2

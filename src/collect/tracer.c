@@ -345,7 +345,9 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		t->skel->rodata->sys_light = 1;
 		bpf_program__set_autoload(t->skel->progs.sys_enter, false);
 		bpf_program__set_autoload(t->skel->progs.sys_exit, false);
-	} else {
+	}
+	/* Only --syscalls libc attaches them: not verified otherwise. */
+	if (!o->sys_light || !o->libcio) {
 		bpf_program__set_autoload(t->skel->progs.libcio_enter, false);
 		bpf_program__set_autoload(t->skel->progs.libcio_exit, false);
 	}
@@ -816,8 +818,9 @@ int pt_tracer__attach_libcio(struct pt_tracer *t, pid_t tgid,
 	int ret;
 
 	if (!bpf_program__autoload(t->skel->progs.libcio_enter))
-		return pt_errf(err, errlen, -EINVAL,
-			       "libc I/O probes are for --syscalls light only");
+		return pt_errf(
+			err, errlen, -EINVAL,
+			"libc I/O probes were not loaded (--syscalls libc)");
 	if (tgid <= 0 || libcio_has(t, tgid))
 		return 0;
 	v = realloc(t->libcio_pids, (t->nlibcio_pids + 1) * sizeof(*v));

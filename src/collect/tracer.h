@@ -42,6 +42,7 @@ struct pt_tracer_opts {
 	bool alloc_dwarf; /* with alloc, --call-graph dwarf asked for: a
 			   * record of each recorded allocation too */
 	bool sys_light; /* --syscalls light: no syscall tracepoint */
+	bool libcio; /* --syscalls libc: load the libc I/O probes' programs */
 	/* Several processes: stage probes on every process mapping a file,
 	 * filtered in BPF to the tgids of `procs` (pt_tracer__add_proc());
 	 * follow: their children too; comm: every process of that name. */
