@@ -147,10 +147,12 @@ static void test_oncpu_features(void **state)
 static bool build_burn(const char *path, const char *ldflags)
 {
 	char dir[128], cache[160], gopath[160], flags[64];
-	char *argv[] = { GO,		"build",
-			 "-o",		(char *)path,
-			 flags,		PT_SOURCE_DIR "/tests/integration/langs/burn.go",
-			 NULL };
+	char *argv[] = {
+		GO,    "build",
+		"-o",  (char *)path,
+		flags, PT_SOURCE_DIR "/tests/integration/langs/burn.go",
+		NULL
+	};
 	char *err = NULL;
 
 	if (access(GO, X_OK))
@@ -176,8 +178,9 @@ static bool build_burn(const char *path, const char *ldflags)
 static void check_go_burn(const char *path)
 {
 	char fpath[64], *out = NULL, *ref = NULL;
-	char *argv[] = { PTEST_PIPETRACE, "-F", "499", "-s", "main.burn",
-			 "--folded", fpath, "--", (char *)path, NULL };
+	char *argv[] = { PTEST_PIPETRACE, "-F",	      "499", "-s",
+			 "main.burn",	  "--folded", fpath, "--",
+			 (char *)path,	  NULL };
 	char *plain[] = { (char *)path, NULL };
 	struct pt_folded *f;
 	uint64_t under;
@@ -221,7 +224,8 @@ static void test_oncpu_go(void **state)
 		snprintf(path, sizeof(path), "%s/burn%zu", dir, i);
 		if (!build_burn(path, ldflags[i])) {
 			ptest_run(rm, 60, NULL, NULL);
-			print_message("[  SKIP    ] " GO " missing (Debian golang-go)\n");
+			print_message("[  SKIP    ] " GO
+				      " missing (Debian golang-go)\n");
 			skip();
 		}
 		check_go_burn(path);
@@ -303,23 +307,41 @@ static void test_stripped_debuglink(void **state)
 	free(e);
 }
 
+/* Whether fr is a BPF program's frame: "bpf_prog_" TAG "_" NAME, TAG 16
+ * hex digits (not a kernel function of the bpf subsystem, such as
+ * __bpf_prog_put_noref in an RCU callback run on the target's stack). */
+static bool bpf_program_frame(const char *fr)
+{
+	size_t n;
+
+	if (strncmp(fr, "bpf_prog_", 9))
+		return false;
+	n = strspn(fr + 9, "0123456789abcdef");
+	return n == 16 && fr[9 + n] == '_';
+}
+
 /* Whether a frame is the tracer's own machinery, or a name it must not
  * leave in a stack: the uprobe area and trap, the uprobe handlers, the
  * tracepoints' BPF glue and programs. */
 static bool tracer_machinery(const char *fr)
 {
-	static const char *const bad[] = { "[uprobes",	    "asm_exc_int3",
-					   "asm_exc_debug", "uprobe_",
-					   "uretprobe",	    "handle_swbp",
-					   "__traceiter_",  "__bpf_trace_",
-					   "bpf_trace_run", "bpf_prog_",
-					   "_einittext",    NULL };
+	static const char *const bad[] = { "[uprobes",
+					   "asm_exc_int3",
+					   "asm_exc_debug",
+					   "uprobe_",
+					   "uretprobe",
+					   "handle_swbp",
+					   "__traceiter_",
+					   "__bpf_trace_",
+					   "bpf_trace_run",
+					   "_einittext",
+					   NULL };
 	size_t i;
 
 	for (i = 0; bad[i]; i++)
 		if (strstr(fr, bad[i]))
 			return true;
-	return false;
+	return bpf_program_frame(fr);
 }
 
 /* Whether a user frame is main or a thread's start. */
