@@ -347,12 +347,12 @@ static __always_inline void cpu_time_fix(struct pt_thread *t,
 	       t->cpu_carry_ns;
 	if (diff > 0) {
 		n = (__u64)diff < t->in_delta_ns ? (__u64)diff : t->in_delta_ns;
-		diff -= (__s64)move_time(t, t->in_stage, t->in_busy,
-					 t->in_part, on_part, n);
+		diff -= (__s64)move_time(t, t->in_stage, t->in_busy, t->in_part,
+					 on_part, n);
 	} else if (diff < 0) {
 		n = (__u64)-diff < out_ns ? (__u64)-diff : out_ns;
-		diff += (__s64)move_time(t, innermost(t), t->depth > 0,
-					 on_part, to, n);
+		diff += (__s64)move_time(t, innermost(t), t->depth > 0, on_part,
+					 to, n);
 	}
 	t->cpu_carry_ns = diff;
 }

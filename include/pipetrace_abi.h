@@ -599,7 +599,8 @@ _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 _Static_assert(sizeof(struct pt_frame) == 40, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) ==
 		       8 + PT_MAX_DEPTH * 40 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
-			       2 * PT_PART_NR * 8 + 4 * 8 + 16 + 3 * 8 + 8 + 4 * 8,
+			       2 * PT_PART_NR * 8 + 4 * 8 + 16 + 3 * 8 + 8 +
+			       4 * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");
