@@ -285,12 +285,13 @@ static __always_inline void end_probe_wait(struct pt_thread *t, __u64 now)
 
 /*
  * Moves up to ns of thread t's time, charged on this CPU to part from of
- * stage (inside a stage if busy), to part to: the parts still add up. A
- * subprogram (how: busy << 16 | from << 8 | to, five arguments at most):
- * inlined at its two calls it was a third of sched_switch's verification.
+ * stage (inside a stage if busy), to part to: the parts still add up.
+ * Returns how much of the thread's time moved. A subprogram (how: busy <<
+ * 16 | from << 8 | to, five arguments at most): inlined at its calls it
+ * was a third of sched_switch's verification.
  */
-static __noinline int move_time_sub(struct pt_thread *t, __u32 stage, __u32 how,
-				    __u64 ns)
+static __noinline __u64 move_time_sub(struct pt_thread *t, __u32 stage,
+				      __u32 how, __u64 ns)
 {
 	__u32 from = (how >> 8) & 0xff, to = how & 0xff;
 	bool busy = how >> 16;
@@ -305,21 +306,26 @@ static __noinline int move_time_sub(struct pt_thread *t, __u32 stage, __u32 how,
 	parts[to] += ns;
 	st = busy ? time_of(stage) : NULL;
 	if (!st)
-		return 0;
+		return ns;
 	/* Per CPU: the charge being undone was this CPU's. */
-	if (st->part_ns[from] < ns)
-		ns = st->part_ns[from];
+	if (st->part_ns[from] < ns) {
+		st->part_ns[to] += st->part_ns[from];
+		st->part_ns[from] = 0;
+		return ns;
+	}
 	st->part_ns[from] -= ns;
 	st->part_ns[to] += ns;
-	return 0;
+	return ns;
 }
 
-static __always_inline void move_time(struct pt_thread *t, __u32 stage,
-				      bool busy, __u32 from, __u32 to, __u64 ns)
+static __always_inline __u64 move_time(struct pt_thread *t, __u32 stage,
+				       bool busy, __u32 from, __u32 to,
+				       __u64 ns)
 {
-	if (from < PT_PART_NR && to < PT_PART_NR)
-		move_time_sub(t, stage, (busy ? 1u << 16 : 0) | from << 8 | to,
-			      ns);
+	if (from >= PT_PART_NR || to >= PT_PART_NR || from == to || !ns)
+		return 0;
+	return move_time_sub(t, stage, (busy ? 1u << 16 : 0) | from << 8 | to,
+			     ns);
 }
 
 /*
@@ -332,28 +338,39 @@ static __always_inline void move_time(struct pt_thread *t, __u32 stage,
  * difference, which do not cancel (new-idle balancing between the two
  * when a CPU pulls a thread: ~8% more than the tracepoints' difference
  * for a thread that naps every few hundred us, on a loaded 2-CPU VM).
+ * And the scheduler's clock can lag the monotonic one by up to a tick
+ * and catch up later (an unstable sched_clock, kept within a tick of
+ * the time of day), so one interval can read ms less CPU time than its
+ * tracepoints and a later one ms more.
  * Makes the interval's on-CPU time the kernel's: more is taken from what
  * was charged just before the switch-in (its run-queue wait, most
- * often), less goes to what follows the switch-out (part to).
+ * often), less goes to what follows the switch-out (part to). What that
+ * wait or the interval's last on-CPU charge cannot give is carried to
+ * the thread's next switch-outs, so that its on-CPU time stays the
+ * kernel's over its life.
  */
 static __noinline int cpu_time_fix_sub(struct pt_thread *t,
 				       struct task_struct *prev, __u64 now,
 				       __u64 out_ns, __u32 parts)
 {
 	__u32 on_part = parts >> 8, to = parts & 0xff;
-	__u64 kcpu = prev->se.sum_exec_runtime - t->in_cpu_ns;
-	__u64 wall = now - t->in_ns;
+	__u64 sum = prev->se.sum_exec_runtime, n;
+	__s64 diff;
 
-	if (!t->in_ns || now <= t->in_ns ||
-	    prev->se.sum_exec_runtime < t->in_cpu_ns)
+	if (!t->in_ns || now <= t->in_ns || sum < t->in_cpu_ns)
 		return 0;
-	if (kcpu > wall)
-		move_time(t, t->in_stage, t->in_busy, t->in_part, on_part,
-			  kcpu - wall < t->in_delta_ns ? kcpu - wall :
-							 t->in_delta_ns);
-	else if (kcpu < wall)
-		move_time(t, innermost(t), t->depth > 0, on_part, to,
-			  wall - kcpu < out_ns ? wall - kcpu : out_ns);
+	diff = (__s64)(sum - t->in_cpu_ns) - (__s64)(now - t->in_ns) +
+	       t->cpu_carry_ns;
+	if (diff > 0) {
+		n = (__u64)diff < t->in_delta_ns ? (__u64)diff : t->in_delta_ns;
+		diff -= (__s64)move_time(t, t->in_stage, t->in_busy, t->in_part,
+					 on_part, n);
+	} else if (diff < 0) {
+		n = (__u64)-diff < out_ns ? (__u64)-diff : out_ns;
+		diff += (__s64)move_time(t, innermost(t), t->depth > 0, on_part,
+					 to, n);
+	}
+	t->cpu_carry_ns = diff;
 	return 0;
 }
 
@@ -364,6 +381,49 @@ static __always_inline void cpu_time_fix(struct pt_thread *t,
 {
 	cpu_time_fix_sub(t, prev, now, out_ns,
 			 (on_part & 0xff) << 8 | (to & 0xff));
+}
+
+/*
+ * Target thread t, woken, runs again (next, switched in at now; its wait
+ * since the wakeup charged to the run queue, t->in_delta_ns, and before
+ * it t->wake_delta_ns to t->off_part). The kernel's run-queue wait
+ * (sched_info, kept when delay accounting or schedstats is on) runs in
+ * the scheduler's clock from its enqueue to the clock of the schedule()
+ * that picks it: where that clock lags the monotonic one (up to a tick,
+ * see cpu_time_fix()) the two differ by ms. Makes the run-queue part the
+ * kernel's, moving time between it and the blocked part, within the
+ * whole wait; the kernel's CPU time then starts where that wait ends, so
+ * cpu_time_fix() takes more of it from the blocked part, not from the run
+ * queue. Only where the kernel marked the thread's last interval on CPU
+ * (PT_RQ_KERNEL): with its accounting off, last_queued is stale.
+ */
+static __always_inline void runq_time_fix(struct pt_thread *t,
+					  struct task_struct *next)
+{
+	/* The clock of this CPU's run queue, which it runs on. */
+	__u64 clock = BPF_CORE_READ(next, se.cfs_rq, rq, clock);
+	__u64 queued = next->sched_info.last_queued;
+	__u64 rd = next->sched_info.run_delay, krq, n;
+	__u32 blocked = t->off_part;
+
+	if (!(t->rq_flags & PT_RQ_KERNEL) || t->in_part != PT_PART_RUNQ ||
+	    blocked >= PT_PART_NR || blocked == PT_PART_RUNQ || !queued ||
+	    clock <= queued || rd < t->wake_rd_ns)
+		return;
+	/* Migrated while queued: the kernel adds the wait in pieces. */
+	krq = clock - queued + (rd - t->wake_rd_ns);
+	if (krq > t->in_delta_ns) {
+		n = krq - t->in_delta_ns;
+		n = move_time(t, t->in_stage, t->in_busy, blocked, PT_PART_RUNQ,
+			      n < t->wake_delta_ns ? n : t->wake_delta_ns);
+		t->wake_delta_ns -= n;
+	} else {
+		n = move_time(t, t->in_stage, t->in_busy, PT_PART_RUNQ, blocked,
+			      t->in_delta_ns - krq);
+		t->wake_delta_ns += n;
+	}
+	t->in_part = blocked;
+	t->in_delta_ns = t->wake_delta_ns;
 }
 
 /* Target thread prev leaves the CPU: runnable if preempted, else blocked
@@ -402,6 +462,12 @@ static __noinline void switch_out(void *ctx, struct task_struct *prev,
 	}
 	if (on_part == PT_PART_USER || on_part == PT_PART_SYS)
 		cpu_time_fix(t, prev, now, out_ns, on_part, part_now(t));
+	/* The kernel's run-queue accounting is on if it marked this
+	 * interval's start. */
+	if (t->in_ns && prev->sched_info.last_arrival != t->in_arrival_ns)
+		t->rq_flags = PT_RQ_KERNEL;
+	else
+		t->rq_flags = 0;
 	t->in_ns = 0;
 	/* Every traced process's (each named by its own maps). */
 	if (offcpu_stacks && traced_tgid(prev->tgid))
@@ -423,10 +489,15 @@ static __noinline void switch_in(struct task_struct *next, __u64 now)
 	t->in_stage = innermost(t);
 	t->in_busy = t->depth > 0;
 	t->in_delta_ns = now > t->last_ns ? now - t->last_ns : 0;
-	if (t->probe_out_ns)
+	if (t->probe_out_ns) {
 		end_probe_wait(t, now); /* sets them for its own charge */
-	else
+	} else {
 		account(t, now);
+		if (t->rq_flags & PT_RQ_WOKEN)
+			runq_time_fix(t, next);
+	}
+	t->rq_flags &= ~PT_RQ_WOKEN;
+	t->in_arrival_ns = next->sched_info.last_arrival;
 	t->in_ns = now;
 	t->in_cpu_ns = next->se.sum_exec_runtime;
 	t->state = PT_T_ONCPU;
@@ -471,17 +542,23 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 static __noinline int wakeup_traced(struct task_struct *p, int mode)
 {
 	struct pt_thread *t;
-	__u64 now;
+	__u64 now, blocked;
 
 	now = bpf_ktime_get_ns();
 	t = get_thread(p, mode, PT_T_RUNNABLE, now);
 	if (t && t->state == PT_T_BLOCKED) {
+		blocked = now > t->last_ns ? now - t->last_ns : 0;
 		account(t, now);
 		/* Its switch-in on another CPU may have run since the test
 		 * above (the waker enqueues it before this program runs):
 		 * then it stays on CPU, not runnable while it runs. */
-		__sync_val_compare_and_swap(&t->state, PT_T_BLOCKED,
-					    PT_T_RUNNABLE);
+		if (__sync_val_compare_and_swap(&t->state, PT_T_BLOCKED,
+						PT_T_RUNNABLE) ==
+		    PT_T_BLOCKED) {
+			t->rq_flags |= PT_RQ_WOKEN;
+			t->wake_delta_ns = blocked;
+			t->wake_rd_ns = p->sched_info.run_delay;
+		}
 		pipes_wake(p->pid, now);
 		if (offcpu_stacks) {
 			__u32 tid = p->pid;

@@ -227,6 +227,10 @@ struct pt_frame {
 	__u64 wait_ns;
 };
 
+/* pt_thread.rq_flags */
+#define PT_RQ_WOKEN 1
+#define PT_RQ_KERNEL 2
+
 /* Per-thread state, keyed by tid in the `threads` hash map, while the
  * thread lives: at its exit its figures move to a pt_thread_sum and the
  * entry is freed for another thread (exited is always 0). */
@@ -265,7 +269,20 @@ struct pt_thread {
 	/* Blocked when -p attached (seeded by userspace from /proc, its
 	 * blocked time charged from then), not switched in since. */
 	__u8 unseen;
-	__u8 in_pad;
+	/* PT_RQ_*: woken since its switch-out (not preempted); the kernel's
+	 * run-queue accounting (sched_info) ran in its last interval on
+	 * CPU, whose start it marked (last_arrival) as in_arrival_ns. */
+	__u8 rq_flags;
+	__u64 in_arrival_ns;
+	/* At its wakeup: its wait until then, charged to off_part, and the
+	 * kernel's run-queue total (sched_info.run_delay), for the
+	 * run-queue fix at its switch-in (sched.bpf.c). */
+	__u64 wake_delta_ns, wake_rd_ns;
+	/* The part of the switch-out's replacement not made yet (more CPU
+	 * time than the wait before the interval held, if > 0; less than
+	 * the interval's last on-CPU charge, if < 0): made at the next
+	 * switch-outs. */
+	__s64 cpu_carry_ns;
 };
 
 /*
@@ -582,7 +599,8 @@ _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 _Static_assert(sizeof(struct pt_frame) == 40, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) ==
 		       8 + PT_MAX_DEPTH * 40 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
-			       2 * PT_PART_NR * 8 + 4 * 8 + 16 + 3 * 8 + 8,
+			       2 * PT_PART_NR * 8 + 4 * 8 + 16 + 3 * 8 + 8 +
+			       4 * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");

@@ -210,6 +210,9 @@ static bool has_prefix(const char *name, const char *const *prefixes)
  * probe through the uretprobe syscall (__x64/__ia32_sys_uretprobe,
  * uprobe_handle_trampoline), and the BPF programs run under
  * __traceiter_X, __bpf_trace_X, bpf_trace_run<N>, bpf_prog_<tag>_<name>.
+ * try_get_uprobe (the hit's lookup) was seen once in an on-CPU stack
+ * with no frame of this list on its root side (test_debian_pigz, in a
+ * loaded make test).
  * The rest is listed from the kernel's sources: single-stepping
  * (asm_exc_debug, handle_singlestep), the sys_uprobe of optimized
  * probes, BPF trampolines and the perf callchain code.
@@ -230,6 +233,8 @@ static enum kframe kernel_frame(const char *name)
 					     "handle_singlestep",
 					     "find_active_uprobe",
 					     "find_uprobe",
+					     "try_get_uprobe",
+					     "put_uprobe",
 					     "handler_chain",
 					     "handle_trampoline",
 					     "__x64_sys_uretprobe",
