@@ -273,6 +273,37 @@ static void check_bytes(json_object *rep, json_object *wself,
 }
 
 /*
+ * Traced process pid's node n against the report's threads of it: its
+ * thread count, and its busy time within its span yet no less than the
+ * on-CPU time of its busiest thread (on CPU is busy; pigz -dc's four
+ * threads' idle times summed would exceed its span and leave none).
+ */
+static void check_busy(json_object *rep, json_object *n, pid_t pid)
+{
+	json_object *threads = member(rep, "threads");
+	uint64_t most = 0, busy = ptest_u64(n, "busy_ns"), cpu;
+	uint64_t k = 0;
+
+	for (size_t i = 0; i < json_object_array_length(threads); i++) {
+		json_object *t = json_object_array_get_idx(threads, i);
+
+		if ((pid_t)ptest_u64(t, "pid") != pid)
+			continue;
+		k++;
+		cpu = ptest_u64(member(t, "busy"), "on_cpu") +
+		      ptest_u64(member(t, "idle"), "on_cpu");
+		most = cpu > most ? cpu : most;
+	}
+	print_message("  pid %d: %llu threads, busy %.1f ms of %.1f ms, its "
+		      "busiest thread on CPU %.1f ms\n",
+		      (int)pid, (unsigned long long)k, busy / 1e6,
+		      ptest_u64(n, "span_ns") / 1e6, most / 1e6);
+	assert_int_equal(ptest_u64(n, "threads"), k);
+	assert_true(busy <= ptest_u64(n, "span_ns"));
+	assert_true(busy >= most);
+}
+
+/*
  * pipetrace -- refpipe --procs with `slow` (a --cpu-burn): the three
  * processes are followed; each one's waits and stage calls against its
  * self-report, the bytes of both pipes, the bottleneck process against the
@@ -871,6 +902,8 @@ static void test_pigz_launched(void **state)
 	assert_true(ptest_u64(cat, "pipe_write_ns") > cat_cpu);
 	assert_true(ptest_u64(unpz, "pipe_read_ns") > unpz_cpu);
 	assert_int_equal(bottleneck_pid(rep), r.pigz);
+	check_busy(rep, unpz, r.unpigz);
+	check_busy(rep, pz, r.pigz);
 	json_object_put(rep);
 	free(want);
 	free(got);
