@@ -563,6 +563,111 @@ static void test_exec_program_probed(void **state)
 	json_object_put(rep);
 }
 
+/* The n-th (0: first) process of rep named comm, by start. */
+static json_object *nth_named(json_object *rep, const char *comm, int n)
+{
+	json_object *procs, *p, *found[2] = { NULL, NULL };
+	size_t i;
+	int k = 0;
+
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs) && k < 2; i++) {
+		json_object *c;
+
+		p = json_object_array_get_idx(procs, i);
+		if (json_object_object_get_ex(p, "command", &c) &&
+		    !strcmp(json_object_get_string(c), comm))
+			found[k++] = p;
+	}
+	if (k == 2 && ptest_u64(found[1], "start_ns") <
+			      ptest_u64(found[0], "start_ns")) {
+		p = found[0];
+		found[0] = found[1];
+		found[1] = p;
+	}
+	if (n >= k)
+		fail_msg("no process %d named %s", n, comm);
+	return found[n];
+}
+
+/* The calls a process of refpipe made that pipetrace did not count
+ * (against its self-report self), and the least time they took: each
+ * stage's missed calls at its fastest call's wall time. */
+static uint64_t missed_calls(json_object *p, json_object *self,
+			     uint64_t *least_ns)
+{
+	static const char *const stages[] = {
+		"stage_ingest",	   "stage_parse",    "stage_filter",
+		"stage_normalize", "stage_features", "stage_sink",
+	};
+	uint64_t missed = 0, want, got;
+
+	*least_ns = 0;
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		want = ptest_u64(ptest_stage(self, stages[i]), "calls");
+		got = proc_calls(p, stages[i]);
+		assert_true(got <= want);
+		missed += want - got;
+		*least_ns += (want - got) *
+			     ptest_u64(ptest_stage(self, stages[i]),
+				       "min_wall_ns");
+	}
+	return missed;
+}
+
+/*
+ * `sh -c 'refpipe; refpipe; true'`, refpipe's stages not held back by any
+ * FIFO: the first refpipe runs while pipetrace reads and probes its
+ * program, and the calls it makes before then are not counted. They are
+ * never dropped silently: the process's late_ns says how long it ran
+ * unprobed, and the missed calls (its self-report's less the report's),
+ * each at least its stage's fastest call, fit in that time; a warning
+ * says so. The second refpipe's program is probed before it starts: not
+ * late, every call counted.
+ */
+static void test_exec_window_reported(void **state)
+{
+	char s1[64], s2[64], jpath[64], cmd[1024];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "--",
+			 "/bin/sh",	  "-c", cmd,   NULL };
+	json_object *rep, *self1, *self2, *p1, *p2, *late;
+	uint64_t missed, least;
+	char *log = NULL;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(s1, sizeof(s1), ".self.json");
+	ptest_tmp_path(s2, sizeof(s2), ".self.json");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	snprintf(cmd, sizeof(cmd),
+		 "%s --records 20000 --batch 64 --self-report %s; "
+		 "%s --records 20000 --batch 64 --self-report %s; true",
+		 PTEST_REFPIPE, s1, PTEST_REFPIPE, s2);
+	ptest_run_ok(argv, 120, NULL, &log);
+	rep = ptest_take_json(jpath);
+	self1 = ptest_take_json(s1);
+	self2 = ptest_take_json(s2);
+	p1 = nth_named(rep, "refpipe", 0);
+	p2 = nth_named(rep, "refpipe", 1);
+	assert_true(json_object_object_get_ex(p1, "late_ns", &late));
+	assert_non_null(late);
+	missed = missed_calls(p1, self1, &least);
+	print_message("  first refpipe: unprobed %.2f ms after its exec, %llu "
+		      "calls missed (at least %.2f ms of them)\n",
+		      ptest_u64(p1, "late_ns") / 1e6,
+		      (unsigned long long)missed, least / 1e6);
+	assert_true(least <= ptest_u64(p1, "late_ns"));
+	if (!strstr(log, "before its stages were probed"))
+		fail_msg("no warning of the window: %s", log);
+	assert_true(json_object_object_get_ex(p2, "late_ns", &late));
+	assert_null(late);
+	assert_int_equal(missed_calls(p2, self2, &least), 0);
+	free(log);
+	json_object_put(rep);
+	json_object_put(self1);
+	json_object_put(self2);
+}
+
 /* Samples of folded stack lines in text whose first frame is label and
  * that hold the frame fn; *others gets those with fn under another. */
 static uint64_t folded_in(const char *text, const char *label, const char *fn,
@@ -867,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_comm_catches_later_process),
 		cmocka_unit_test(test_bad_processes_refused),
 		cmocka_unit_test(test_exec_program_probed),
+		cmocka_unit_test(test_exec_window_reported),
 		cmocka_unit_test(test_exe_matches_file),
 		cmocka_unit_test(test_stacks_of_every_process),
 		cmocka_unit_test(test_fork_inside_stage_unpaired),
