@@ -100,7 +100,9 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 		else if (s->mem)
 			fprintf(f, " %9s %9s", "-", "-");
 		late[0] = '\0';
-		if (p->late)
+		if (p->unprobed[0])
+			snprintf(late, sizeof(late), "  (not probed)");
+		else if (p->late)
 			snprintf(late, sizeof(late),
 				 "  (unprobed for %.2f ms after its exec)",
 				 (double)p->late_ns / 1e6);
@@ -218,6 +220,10 @@ static json_object *proc_json(const struct pt_report *r,
 	/* ran its program this long before the stages were probed */
 	ret |= json_object_object_add(o, "late_ns",
 				      p->late ? juint(p->late_ns) : NULL);
+	/* its program's stages were not probed: why */
+	ret |= json_object_object_add(
+		o, "unprobed",
+		p->unprobed[0] ? json_object_new_string(p->unprobed) : NULL);
 	ret |= jadd(o, "stages", proc_stages_json(r, p->pid));
 	if (ret) {
 		json_object_put(o);

@@ -316,9 +316,18 @@ int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen)
 static void missed(struct pt_exec_files *x, pid_t pid, const char *why,
 		   const char *what)
 {
+	struct pt_exec_miss *v;
+
 	x->missed++;
 	if (!x->missed_pid)
 		x->missed_pid = pid;
+	v = realloc(x->miss, (x->nmiss + 1) * sizeof(*v));
+	if (v) {
+		x->miss = v;
+		v = &x->miss[x->nmiss++];
+		v->pid = (uint32_t)pid;
+		snprintf(v->why, sizeof(v->why), "%s%s", why, what);
+	}
 	pt_debug("exec: PID %d's program not probed: %s%s", pid, why, what);
 }
 
@@ -331,7 +340,7 @@ static bool addable(const struct pt_session *s, size_t first, const char **why)
 	*why = NULL;
 	for (i = first; i < s->stages.n; i++)
 		if (s->stages.v[i].go)
-			*why = "a Go program's stages are probed only in the first program";
+			*why = "a Go program exec'd by a traced process (Go stages are probed only in the program pipetrace starts or attaches to); trace it with -p or launch it directly";
 	if (s->stages.n - first > pt_tracer__stage_room(s->tracer))
 		*why = "no stage ids left (at most 255 stages)";
 	return !*why;
@@ -516,6 +525,7 @@ void pt_session__free_procs(struct pt_session *s)
 	free(s->execs.seen);
 	free(s->execs.seen_at);
 	free(s->execs.late);
+	free(s->execs.miss);
 	free(s->execs.todo);
 	memset(&s->execs, 0, sizeof(s->execs));
 }
@@ -539,10 +549,16 @@ static void warn_late(const struct pt_exec_files *x)
 }
 
 /* Marks each process of v that ran its program before the program's
- * stages were probed (its longest such time). */
+ * stages were probed (its longest such time), or whose program's stages
+ * were not probed (why). */
 static void mark_late(const struct pt_exec_files *x, struct pt_proc_info *v,
 		      size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < x->nmiss; k++)
+			if (x->miss[k].pid == v[i].pid)
+				snprintf(v[i].unprobed, sizeof(v[i].unprobed),
+					 "%s", x->miss[k].why);
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < x->nlate; k++)
 			if (x->late[k].pid == v[i].pid &&
@@ -564,16 +580,17 @@ static void warn_unprobed(const struct pt_session *s)
 	uint64_t lost = pt_tracer__execs_lost(s->tracer);
 
 	if (x->missed)
-		pt_warn("%u program%s run by traced processes had %s stages not probed (e.g. PID %d; run with -v for why)",
+		pt_warn("%u program%s run by traced processes had %s stages not probed (e.g. PID %d: %s; the processes' unprobed)",
 			x->missed, x->missed == 1 ? "" : "s",
-			x->missed == 1 ? "its" : "their", x->missed_pid);
+			x->missed == 1 ? "its" : "their", x->missed_pid,
+			x->nmiss ? x->miss[0].why : "run with -v for why");
 	if (x->gone)
 		pt_warn("%u exec%s of traced processes ended before pipetrace could read the program: its stages, if it had any, were not probed (run with -v for which)",
 			x->gone, x->gone == 1 ? "" : "s");
 	if (lost)
 		pt_warn("%llu exec%s of traced processes not seen (the BPF side's ring buffer was full): their programs may not be probed",
 			(unsigned long long)lost, lost == 1 ? "" : "s");
-	if (!s->stages.n)
+	if (!s->stages.n && !x->missed)
 		pt_warn("no program traced had functions that the -s specs name: no stage was probed");
 	warn_late(x);
 }

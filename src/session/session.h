@@ -66,6 +66,12 @@ struct pt_exec_late {
 	uint64_t ns; /* from its exec to the probes attached */
 };
 
+/* A process whose program's stages were not probed at all, and why. */
+struct pt_exec_miss {
+	uint32_t pid;
+	char why[PT_UNPROBED_WHY];
+};
+
 struct pt_exec_files {
 	struct pt_file_id *seen; /* resolved (with stages or none) */
 	/* per seen: when its stages were attached (CLOCK_MONOTONIC), 0 if
@@ -74,6 +80,8 @@ struct pt_exec_files {
 	size_t nseen;
 	struct pt_exec_late *late;
 	size_t nlate;
+	struct pt_exec_miss *miss;
+	size_t nmiss;
 	struct pt_exec_event *todo; /* told by the BPF side, not yet seen */
 	size_t ntodo, cap;
 	struct pt_file_id exe; /* --exe's file */

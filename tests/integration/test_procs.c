@@ -668,6 +668,82 @@ static void test_exec_window_reported(void **state)
 	json_object_put(self2);
 }
 
+#define GO "/usr/bin/go" /* Debian's, not whatever is first in PATH */
+
+/* Builds tests/integration/langs/burn.go at path, offline; false (the
+ * test skips) without Debian's go. */
+static bool build_go_burn(const char *dir, const char *path)
+{
+	char cache[160], gopath[160];
+	char *argv[] = { GO, "build", "-o", (char *)path,
+			 PT_SOURCE_DIR "/tests/integration/langs/burn.go",
+			 NULL };
+	char *err = NULL;
+
+	if (access(GO, X_OK))
+		return false;
+	snprintf(cache, sizeof(cache), "%s/gocache", dir);
+	snprintf(gopath, sizeof(gopath), "%s/gopath", dir);
+	setenv("GOCACHE", cache, 1);
+	setenv("GOPATH", gopath, 1);
+	setenv("GO111MODULE", "off", 1);
+	setenv("GOFLAGS", "", 1);
+	if (ptest_run(argv, 300, NULL, &err))
+		fail_msg("go build: %s", err ? err : "");
+	free(err);
+	return true;
+}
+
+/*
+ * `sh -c 'burn; true'` with -s main.burn, burn a Go program the shell's
+ * child execs: its stages cannot be probed there (stage_go's layout is
+ * set at load), and that is said, not dropped: its process's `unprobed`
+ * gives the reason, the warning names it, no stage is counted; its output
+ * ("burn 200", its own count) and exit status are those of an untraced
+ * run.
+ */
+static void test_exec_go_refused(void **state)
+{
+	char dir[64], path[96], jpath[64], cmd[256];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "-s", "main.burn",
+			 "--", "/bin/sh", "-c", cmd, NULL };
+	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
+	char *rm[] = { "/bin/rm", "-rf", dir, NULL };
+	char *out = NULL, *ref = NULL, *log = NULL;
+	json_object *rep, *p, *why;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	snprintf(dir, sizeof(dir), "/tmp/ptest-goexec-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/burn", dir);
+	if (!build_go_burn(dir, path)) {
+		ptest_run(rm, 60, NULL, NULL);
+		print_message("[  SKIP    ] " GO " missing (Debian golang-go)\n");
+		skip();
+	}
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	snprintf(cmd, sizeof(cmd), "%s; true", path);
+	assert_int_equal(ptest_run(plain, 120, &ref, NULL), 0);
+	ptest_run_ok(argv, 120, &out, &log);
+	assert_string_equal(out, ref);
+	assert_string_equal(ref, "burn 200\n");
+	rep = ptest_take_json(jpath);
+	p = nth_named(rep, "burn", 0);
+	assert_true(json_object_object_get_ex(p, "unprobed", &why));
+	assert_non_null(why);
+	print_message("  burn: unprobed: %s\n", json_object_get_string(why));
+	assert_non_null(strstr(json_object_get_string(why), "Go program"));
+	if (!strstr(log, "a Go program exec'd by a traced process"))
+		fail_msg("no warning with the reason: %s", log);
+	assert_int_equal(proc_calls(p, "main.burn"), 0);
+	free(out);
+	free(ref);
+	free(log);
+	json_object_put(rep);
+	ptest_run(rm, 60, NULL, NULL);
+}
+
 /* Samples of folded stack lines in text whose first frame is label and
  * that hold the frame fn; *others gets those with fn under another. */
 static uint64_t folded_in(const char *text, const char *label, const char *fn,
@@ -973,6 +1049,7 @@ int main(void)
 		cmocka_unit_test(test_bad_processes_refused),
 		cmocka_unit_test(test_exec_program_probed),
 		cmocka_unit_test(test_exec_window_reported),
+		cmocka_unit_test(test_exec_go_refused),
 		cmocka_unit_test(test_exe_matches_file),
 		cmocka_unit_test(test_stacks_of_every_process),
 		cmocka_unit_test(test_fork_inside_stage_unpaired),
