@@ -420,8 +420,7 @@ void pt_session__probe_execs(struct pt_session *s)
 	 * PID namespace. */
 	for (i = 0; i < x->ntodo; i++) {
 		if (pt_kpid__initial_ns()) {
-			probe_program(s, (pid_t)x->todo[i].tgid,
-				      x->todo[i].ns);
+			probe_program(s, (pid_t)x->todo[i].tgid, x->todo[i].ns);
 			pt_session__track_syms(s, (pid_t)x->todo[i].tgid);
 		} else
 			missed(x, (pid_t)x->todo[i].tgid,

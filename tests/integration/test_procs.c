@@ -579,8 +579,8 @@ static json_object *nth_named(json_object *rep, const char *comm, int n)
 		    !strcmp(json_object_get_string(c), comm))
 			found[k++] = p;
 	}
-	if (k == 2 && ptest_u64(found[1], "start_ns") <
-			      ptest_u64(found[0], "start_ns")) {
+	if (k == 2 &&
+	    ptest_u64(found[1], "start_ns") < ptest_u64(found[0], "start_ns")) {
 		p = found[0];
 		found[0] = found[1];
 		found[1] = p;
@@ -608,9 +608,9 @@ static uint64_t missed_calls(json_object *p, json_object *self,
 		got = proc_calls(p, stages[i]);
 		assert_true(got <= want);
 		missed += want - got;
-		*least_ns += (want - got) *
-			     ptest_u64(ptest_stage(self, stages[i]),
-				       "min_wall_ns");
+		*least_ns +=
+			(want - got) *
+			ptest_u64(ptest_stage(self, stages[i]), "min_wall_ns");
 	}
 	return missed;
 }
@@ -675,7 +675,10 @@ static void test_exec_window_reported(void **state)
 static bool build_go_burn(const char *dir, const char *path)
 {
 	char cache[160], gopath[160];
-	char *argv[] = { GO, "build", "-o", (char *)path,
+	char *argv[] = { GO,
+			 "build",
+			 "-o",
+			 (char *)path,
 			 PT_SOURCE_DIR "/tests/integration/langs/burn.go",
 			 NULL };
 	char *err = NULL;
@@ -705,8 +708,8 @@ static bool build_go_burn(const char *dir, const char *path)
 static void test_exec_go_refused(void **state)
 {
 	char dir[64], path[96], jpath[64], cmd[256];
-	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "-s", "main.burn",
-			 "--", "/bin/sh", "-c", cmd, NULL };
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "-s", "main.burn", "--",
+			 "/bin/sh",	  "-c", cmd,   NULL };
 	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
 	char *rm[] = { "/bin/rm", "-rf", dir, NULL };
 	char *out = NULL, *ref = NULL, *log = NULL;
@@ -719,7 +722,8 @@ static void test_exec_go_refused(void **state)
 	snprintf(path, sizeof(path), "%s/burn", dir);
 	if (!build_go_burn(dir, path)) {
 		ptest_run(rm, 60, NULL, NULL);
-		print_message("[  SKIP    ] " GO " missing (Debian golang-go)\n");
+		print_message("[  SKIP    ] " GO
+			      " missing (Debian golang-go)\n");
 		skip();
 	}
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");

@@ -96,8 +96,9 @@ static void test_threads_busiest(void **state)
 	assert_true(v.busy_pct > 89.9 && v.busy_pct < 90.1);
 	pt_pipeline__line(&pl, &v, NULL, line, sizeof(line));
 	print_message("  %s\n", line);
-	assert_non_null(strstr(line, "busy 90% of its 1.00 s (its busiest "
-				     "of 4 threads), on CPU 1.74 s (1.74 CPUs)"));
+	assert_non_null(strstr(line,
+			       "busy 90% of its 1.00 s (its busiest "
+			       "of 4 threads), on CPU 1.74 s (1.74 CPUs)"));
 	assert_null(strstr(line, "174%"));
 	/* more busy than its span (clock skew): its span */
 	n[1].thread_busy_ns = 1100 * MS;
