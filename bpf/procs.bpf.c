@@ -44,6 +44,7 @@ static __always_inline void tell_exec(__u32 tgid, struct file *file)
 		.tgid = tgid,
 		.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev),
 		.ino = BPF_CORE_READ(file, f_inode, i_ino),
+		.ns = bpf_ktime_get_ns(),
 	};
 
 	if (bpf_ringbuf_output(&execs, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP))

@@ -61,6 +61,7 @@ struct pt_exec_event {
 	__u32 tgid;
 	__u32 dev;
 	__u64 ino;
+	__u64 ns; /* when it exec'd (bpf_ktime_get_ns: CLOCK_MONOTONIC) */
 };
 
 struct pt_proc_stage_key {
@@ -82,7 +83,7 @@ struct pt_proc_stats {
 };
 
 _Static_assert(sizeof(struct pt_proc) == 80, "pt_proc must have no padding");
-_Static_assert(sizeof(struct pt_exec_event) == 16,
+_Static_assert(sizeof(struct pt_exec_event) == 24,
 	       "pt_exec_event must have no padding");
 _Static_assert(sizeof(struct pt_proc_stats) == 64,
 	       "pt_proc_stats must have no padding");

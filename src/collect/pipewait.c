@@ -238,8 +238,72 @@ static void life_of(const struct pt_pipewait_end *e, uint32_t kid,
 	}
 }
 
+/* A thread's figures for its process's busy time. */
+struct pt_tbusy {
+	uint64_t io; /* blocked in I/O: its pipe waits are there */
+	uint64_t busy; /* its life less its run-queue, other and lock time */
+};
+
+static uint64_t parts(const struct pt_thread_info *t, uint32_t part)
+{
+	return t->busy_ns[part] + t->idle_ns[part];
+}
+
+static int by_io_desc(const void *a, const void *b)
+{
+	const struct pt_tbusy *x = a, *y = b;
+
+	return x->io < y->io ? 1 : x->io > y->io ? -1 : 0;
+}
+
+/*
+ * The busiest of the n->nthreads threads of n's: each one's life in the
+ * split less its run-queue, other and lock time and its pipe waits (a
+ * thread blocked on a lock waits for another thread, whose own time
+ * counts: pigz's main thread waits so on its reader and its compressing
+ * threads, and is no busier than they are). The pipe
+ * waits are counted per process: they go to its threads by their I/O time
+ * (where a pipe wait lies), the most first, none beyond a thread's I/O.
+ * 0 or -ENOMEM.
+ */
+static int busiest_thread(struct pt_pl_node *n, const struct pt_pipewait_end *e)
+{
+	uint64_t pipe = n->wait_ns[0] + n->wait_ns[1], take;
+	struct pt_tbusy *v = calloc(n->nthreads, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->nthreads && k < n->nthreads; i++) {
+		const struct pt_thread_info *t = &e->threads[i];
+		uint64_t life = 0, idle;
+
+		if (t->pid != n->kpid)
+			continue;
+		for (uint32_t part = 0; part < PT_PART_NR; part++)
+			life += parts(t, part);
+		idle = parts(t, PT_PART_RUNQ) + parts(t, PT_PART_OTHER) +
+		       parts(t, PT_PART_LOCK);
+		v[k].io = parts(t, PT_PART_IO);
+		v[k++].busy = life > idle ? life - idle : 0;
+	}
+	qsort(v, k, sizeof(*v), by_io_desc);
+	n->thread_busy_ns = 0;
+	for (size_t i = 0; i < k; i++) {
+		take = pipe < v[i].io ? pipe : v[i].io;
+		pipe -= take;
+		v[i].busy = v[i].busy > take ? v[i].busy - take : 0;
+		if (v[i].busy > n->thread_busy_ns)
+			n->thread_busy_ns = v[i].busy;
+	}
+	free(v);
+	return 0;
+}
+
 /* A traced process's on-CPU, run-queue and other time from its threads'
- * split (the BPF side's, exact to its end); false if none is there. */
+ * split (the BPF side's, exact to its end), and with several threads its
+ * busiest one's busy time (its pipe waits read first); false if none is
+ * there. */
 static bool from_threads(struct pt_pl_node *n, const struct pt_pipewait_end *e)
 {
 	bool found = false;
@@ -250,6 +314,7 @@ static bool from_threads(struct pt_pl_node *n, const struct pt_pipewait_end *e)
 		if (t->pid != n->kpid)
 			continue;
 		found = true;
+		n->nthreads++;
 		n->oncpu_ns += t->busy_ns[PT_PART_USER] +
 			       t->busy_ns[PT_PART_SYS] +
 			       t->idle_ns[PT_PART_USER] +
@@ -260,6 +325,9 @@ static bool from_threads(struct pt_pl_node *n, const struct pt_pipewait_end *e)
 			       t->idle_ns[PT_PART_OTHER];
 	}
 	n->cpu_known = n->other_known = found;
+	/* out of memory: one thread's formula (pt_pl_busy()) */
+	if (n->nthreads > 1 && busiest_thread(n, e))
+		n->nthreads = 1;
 	return found;
 }
 
@@ -286,14 +354,7 @@ static void fill_node(struct pt_pipewait *pw, struct pt_pl_node *n,
 		if (start)
 			cpu0 = runq0 = 0;
 	}
-	if (!p->traced || !from_threads(n, e)) {
-		n->cpu_known = p->t1_ns > p->t0_ns;
-		n->oncpu_ns = p->cpu1_ns - cpu0;
-		n->runq_ns = p->runq1_ns - runq0;
-	}
-	if (!p->traced)
-		return;
-	for (size_t i = 0; i < g->nends; i++) {
+	for (size_t i = 0; p->traced && i < g->nends; i++) {
 		if (g->ends[i].pid != p->pid)
 			continue;
 		for (uint32_t d = 0; d < PT_PIPE_DIR_NR; d++)
@@ -302,6 +363,11 @@ static void fill_node(struct pt_pipewait *pw, struct pt_pl_node *n,
 				n->wait_ns[d] += v.wait_ns;
 				n->wait_runq_ns[d] += v.runq_ns;
 			}
+	}
+	if (!p->traced || !from_threads(n, e)) {
+		n->cpu_known = p->t1_ns > p->t0_ns;
+		n->oncpu_ns = p->cpu1_ns - cpu0;
+		n->runq_ns = p->runq1_ns - runq0;
 	}
 }
 

@@ -144,6 +144,7 @@ static json_object *node_json(const struct pt_pl_node *n)
 		    n->traced ? juint(n->wait_runq_ns[1]) : NULL);
 	ret |= jset(o, "other_ns", n->other_known ? juint(n->other_ns) : NULL);
 	ret |= jset(o, "busy_ns", juint(pt_pl_busy(n)));
+	ret |= jset(o, "threads", n->nthreads ? juint(n->nthreads) : NULL);
 	if (ret) {
 		json_object_put(o);
 		return NULL;

@@ -73,7 +73,7 @@ static const char *fmt_exit(char *buf, size_t len, const struct pt_proc_info *p)
 void pt_table__procs(FILE *f, const struct pt_report *r)
 {
 	const struct pt_snapshot *s = r->snap;
-	char b[2][32], ex[32], up[48];
+	char b[2][32], ex[32], up[48], late[64];
 	size_t i;
 
 	fprintf(f, "\n%-8s %-8s %-16s %9s %9s", "PID", "PPID", "PROCESS",
@@ -99,8 +99,16 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 				(unsigned long long)p->frees);
 		else if (s->mem)
 			fprintf(f, " %9s %9s", "-", "-");
-		fprintf(f, "  %s%s%s\n", fmt_exit(ex, sizeof(ex), p),
-			p->followed ? "  (followed from its fork)" : "", up);
+		late[0] = '\0';
+		if (p->unprobed[0])
+			snprintf(late, sizeof(late), "  (not probed)");
+		else if (p->late)
+			snprintf(late, sizeof(late),
+				 "  (unprobed for %.2f ms after its exec)",
+				 (double)p->late_ns / 1e6);
+		fprintf(f, "  %s%s%s%s\n", fmt_exit(ex, sizeof(ex), p),
+			p->followed ? "  (followed from its fork)" : "", up,
+			late);
 	}
 	if (s->procs_missed)
 		fprintf(f,
@@ -209,6 +217,13 @@ static json_object *proc_json(const struct pt_report *r,
 		ret |= json_object_object_add(
 			o, "alloc", p->alloc_known ? proc_alloc_json(p) : NULL);
 	ret |= jadd(o, "unpaired_returns", juint(p->unpaired));
+	/* ran its program this long before the stages were probed */
+	ret |= json_object_object_add(o, "late_ns",
+				      p->late ? juint(p->late_ns) : NULL);
+	/* its program's stages were not probed: why */
+	ret |= json_object_object_add(
+		o, "unprobed",
+		p->unprobed[0] ? json_object_new_string(p->unprobed) : NULL);
 	ret |= jadd(o, "stages", proc_stages_json(r, p->pid));
 	if (ret) {
 		json_object_put(o);

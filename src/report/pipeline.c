@@ -30,6 +30,9 @@ uint64_t pt_pl_busy(const struct pt_pl_node *n)
 		return n->cpu_known && n->oncpu_ns < n->span_ns ? n->oncpu_ns :
 		       n->cpu_known				? n->span_ns :
 								  0;
+	if (n->nthreads > 1) /* its busiest thread's */
+		return n->thread_busy_ns < n->span_ns ? n->thread_busy_ns :
+							n->span_ns;
 	/* all of its run-queue time when schedstat gave it, else the part
 	 * right after its pipe waits */
 	idle = n->wait_ns[0] + n->wait_ns[1] +
@@ -179,10 +182,16 @@ void pt_pipeline__line(const struct pt_pipeline *pl,
 		       node_name(pl, pl->nodes[v->tie].pid, nm2, sizeof(nm2)));
 	else
 		append(buf, len, &off, "%s is the bottleneck", nm);
-	append(buf, len, &off, ": busy %.0f%%", v->busy_pct);
-	if (n->cpu_known)
-		append(buf, len, &off, ", on CPU %.0f%%",
-		       pct(n->oncpu_ns, n->span_ns));
+	append(buf, len, &off, ": busy %.0f%% of its %.2f s", v->busy_pct,
+	       (double)n->span_ns / 1e9);
+	if (n->nthreads > 1)
+		append(buf, len, &off, " (its busiest of %u threads)",
+		       n->nthreads);
+	/* CPU time summed over threads: in CPUs, never a % above 100 */
+	if (n->cpu_known && n->span_ns)
+		append(buf, len, &off, ", on CPU %.2f s (%.2f CPUs)",
+		       (double)n->oncpu_ns / 1e9,
+		       (double)n->oncpu_ns / (double)n->span_ns);
 	if (n->traced)
 		append(buf, len, &off,
 		       ", waits on its input %.0f%%, output %.0f%%",

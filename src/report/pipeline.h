@@ -9,8 +9,14 @@
  * lasts about as long as its busiest process is busy. Busy: on CPU, or
  * blocked on anything but a pipe: a traced process's span (its life
  * within the trace) less its pipe waits, its run-queue time and its time
- * blocked in wait4, pause and the like (part `other`); for one whose waits are not traced, its
- * on-CPU time (a lower bound). Time waiting for a CPU is not busy: on a
+ * blocked in wait4, pause and the like (part `other`); for one whose waits
+ * are not traced, its on-CPU time (a lower bound). A traced process of
+ * several threads is as busy as its busiest thread (each thread's life
+ * less its own run-queue, other, lock and pipe waits: a thread blocked on
+ * a lock waits for another one): the sum over its threads
+ * would count one span several times. Its on-CPU time is its threads'
+ * sum (CPU time: above its span when threads run in parallel, printed in
+ * CPUs, not in % of the span). Time waiting for a CPU is not busy: on a
  * loaded machine every process waits for one, and a faster process would
  * not wait less. Making process k twice as fast saves
  * max_p B_p - max(B_k / 2, max_{p != k} B_p), the Amdahl reasoning of
@@ -42,6 +48,10 @@ struct pt_pl_node {
 	 * pause: a shell waiting for its children is not busy) */
 	bool other_known;
 	uint64_t other_ns;
+	/* traced, from its threads: how many, and (more than one) the
+	 * busiest one's busy time */
+	uint32_t nthreads;
+	uint64_t thread_busy_ns;
 	uint64_t wait_ns[2]; /* pipe read (starved), write (pushed back) */
 	uint64_t wait_runq_ns[2]; /* waiting for a CPU right after them */
 };

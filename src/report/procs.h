@@ -15,11 +15,19 @@
 #include <stdio.h>
 
 /* A traced process. */
+#define PT_UNPROBED_WHY 160
+
 struct pt_proc_info {
 	uint32_t pid, ppid; /* ppid 0: not known */
 	char comm[16]; /* its name after its last exec while traced */
 	bool exited;
 	bool followed; /* traced from its fork (a traced one's child) */
+	/* it exec'd a program whose stages were probed only this long after
+	 * its exec: calls it made before then were not seen */
+	bool late;
+	uint64_t late_ns;
+	/* its program's stages were not probed: why (else "") */
+	char unprobed[PT_UNPROBED_WHY];
 	uint64_t unpaired; /* returns of calls entered before it was traced */
 	int exit_status; /* exited: the code, or 128+N if killed by N */
 	uint64_t start_ns,

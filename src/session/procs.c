@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -197,19 +198,27 @@ static void relative_times(const struct pt_session *s, struct pt_proc_info *v,
 
 /* ------------------------------------------------- programs exec'd */
 
-static bool file_seen(const struct pt_exec_files *x, struct pt_file_id f)
+/* The index of file f among those seen, or -1. */
+static long seen_at(const struct pt_exec_files *x, struct pt_file_id f)
 {
 	size_t i;
 
 	for (i = 0; i < x->nseen; i++)
 		if (x->seen[i].dev == f.dev && x->seen[i].ino == f.ino)
-			return true;
-	return false;
+			return (long)i;
+	return -1;
 }
 
-static int add_seen(struct pt_exec_files *x, struct pt_file_id f)
+static bool file_seen(const struct pt_exec_files *x, struct pt_file_id f)
+{
+	return seen_at(x, f) >= 0;
+}
+
+/* f seen, its stages (if any) attached at `at` (0: before the trace). */
+static int add_seen(struct pt_exec_files *x, struct pt_file_id f, uint64_t at)
 {
 	struct pt_file_id *v;
+	uint64_t *w;
 
 	if (file_seen(x, f))
 		return 0;
@@ -217,8 +226,42 @@ static int add_seen(struct pt_exec_files *x, struct pt_file_id f)
 	if (!v)
 		return -ENOMEM;
 	x->seen = v;
+	w = realloc(x->seen_at, (x->nseen + 1) * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	x->seen_at = w;
+	x->seen_at[x->nseen] = at;
 	x->seen[x->nseen++] = f;
 	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Process pid exec'd at exec_ns a program whose stages were attached at
+ * at: if after, the calls it made in between were not seen; kept for the
+ * report (pt_session__snap_procs()). */
+static void note_late(struct pt_exec_files *x, uint32_t pid, uint64_t exec_ns,
+		      uint64_t at)
+{
+	struct pt_exec_late *v;
+
+	if (!at || !exec_ns || at <= exec_ns)
+		return;
+	v = realloc(x->late, (x->nlate + 1) * sizeof(*v));
+	if (!v) {
+		pt_debug("exec: out of memory for PID %u's late probes", pid);
+		return;
+	}
+	x->late = v;
+	x->late[x->nlate++] = (struct pt_exec_late){ pid, at - exec_ns };
+	pt_info("exec: PID %u ran %.2f ms before its program's stages were probed",
+		pid, (double)(at - exec_ns) / 1e6);
 }
 
 /* The file at path as the kernel names it; 0 or -errno. */
@@ -265,7 +308,7 @@ int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen)
 			       strerror(-ret));
 	/* The first program's stages are resolved already. */
 	if (s->target.exe_open && !file_id(s->target.exe_open, &f))
-		return add_seen(&s->execs, f);
+		return add_seen(&s->execs, f, 0);
 	return 0;
 }
 
@@ -273,9 +316,18 @@ int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen)
 static void missed(struct pt_exec_files *x, pid_t pid, const char *why,
 		   const char *what)
 {
+	struct pt_exec_miss *v;
+
 	x->missed++;
 	if (!x->missed_pid)
 		x->missed_pid = pid;
+	v = realloc(x->miss, (x->nmiss + 1) * sizeof(*v));
+	if (v) {
+		x->miss = v;
+		v = &x->miss[x->nmiss++];
+		v->pid = (uint32_t)pid;
+		snprintf(v->why, sizeof(v->why), "%s%s", why, what);
+	}
 	pt_debug("exec: PID %d's program not probed: %s%s", pid, why, what);
 }
 
@@ -288,27 +340,33 @@ static bool addable(const struct pt_session *s, size_t first, const char **why)
 	*why = NULL;
 	for (i = first; i < s->stages.n; i++)
 		if (s->stages.v[i].go)
-			*why = "a Go program's stages are probed only in the first program";
+			*why = "a Go program exec'd by a traced process (Go stages are probed only in the program pipetrace starts or attaches to); trace it with -p or launch it directly";
 	if (s->stages.n - first > pt_tracer__stage_room(s->tracer))
 		*why = "no stage ids left (at most 255 stages)";
 	return !*why;
 }
 
-/* The stages of the program process pid runs, probed unless its file was
- * (or was found to have none). */
-static void probe_program(struct pt_session *s, pid_t pid)
+/* The stages of the program process pid runs (exec'd at exec_ns), probed
+ * unless its file was (or was found to have none). */
+static void probe_program(struct pt_session *s, pid_t pid, uint64_t exec_ns)
 {
 	struct pt_exec_files *x = &s->execs;
 	struct pt_target t;
 	struct pt_file_id f;
 	size_t first = s->stages.n;
+	uint64_t at = 0;
 	const char *why;
 	char err[512] = "";
+	long k;
 	int ret;
 
+	pt_debug("exec: PID %d read %.2f ms after its exec", pid,
+		 (double)(mono_ns() - exec_ns) / 1e6);
 	ret = pt_target__from_pid(&t, pid, err, sizeof(err));
 	if (!ret)
 		ret = file_id(t.exe_open, &f);
+	if (!ret && (k = seen_at(x, f)) >= 0)
+		note_late(x, (uint32_t)pid, exec_ns, x->seen_at[k]);
 	if (ret || file_seen(x, f)) {
 		/* Gone already: a later exec of its program retries. */
 		if (ret) {
@@ -322,6 +380,8 @@ static void probe_program(struct pt_session *s, pid_t pid)
 	t.search_unmapped = true;
 	ret = pt_stages__resolve_exe(&t, s->o->specs, s->o->nspecs, &s->stages,
 				     err, sizeof(err));
+	pt_debug("exec: PID %d's stages resolved %.2f ms after its exec", pid,
+		 (double)(mono_ns() - exec_ns) / 1e6);
 	if (!ret && !addable(s, first, &why)) {
 		pt_stages__truncate(&s->stages, first);
 		missed(x, pid, why, "");
@@ -331,6 +391,8 @@ static void probe_program(struct pt_session *s, pid_t pid)
 			missed(x, pid, "", err);
 		} else {
 			x->probed++;
+			at = mono_ns();
+			note_late(x, (uint32_t)pid, exec_ns, at);
 			pt_info("exec: %zu stage%s of %s probed (PID %d)",
 				s->stages.n - first,
 				s->stages.n - first == 1 ? "" : "s", t.exe,
@@ -340,7 +402,7 @@ static void probe_program(struct pt_session *s, pid_t pid)
 	} else if (ret) {
 		missed(x, pid, "", err);
 	}
-	if (add_seen(x, f))
+	if (add_seen(x, f, at))
 		pt_debug("exec: out of memory for the programs seen");
 	pt_target__free(&t);
 }
@@ -358,7 +420,7 @@ void pt_session__probe_execs(struct pt_session *s)
 	 * PID namespace. */
 	for (i = 0; i < x->ntodo; i++) {
 		if (pt_kpid__initial_ns()) {
-			probe_program(s, (pid_t)x->todo[i].tgid);
+			probe_program(s, (pid_t)x->todo[i].tgid, x->todo[i].ns);
 			pt_session__track_syms(s, (pid_t)x->todo[i].tgid);
 		} else
 			missed(x, (pid_t)x->todo[i].tgid,
@@ -460,8 +522,49 @@ void pt_session__free_procs(struct pt_session *s)
 	s->psyms = NULL;
 	s->npsyms = 0;
 	free(s->execs.seen);
+	free(s->execs.seen_at);
+	free(s->execs.late);
+	free(s->execs.miss);
 	free(s->execs.todo);
 	memset(&s->execs, 0, sizeof(s->execs));
+}
+
+/* The processes that ran a program before its stages were probed: how
+ * many, and the longest such time. */
+static void warn_late(const struct pt_exec_files *x)
+{
+	uint64_t most = 0;
+	uint32_t pid = 0;
+
+	for (size_t i = 0; i < x->nlate; i++)
+		if (x->late[i].ns > most) {
+			most = x->late[i].ns;
+			pid = x->late[i].pid;
+		}
+	if (x->nlate)
+		pt_warn("%zu process%s ran a program for up to %.2f ms (PID %u) before its stages were probed: calls made then were not seen (the processes' late_ns)",
+			x->nlate, x->nlate == 1 ? "" : "es", (double)most / 1e6,
+			pid);
+}
+
+/* Marks each process of v that ran its program before the program's
+ * stages were probed (its longest such time), or whose program's stages
+ * were not probed (why). */
+static void mark_late(const struct pt_exec_files *x, struct pt_proc_info *v,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < x->nmiss; k++)
+			if (x->miss[k].pid == v[i].pid)
+				snprintf(v[i].unprobed, sizeof(v[i].unprobed),
+					 "%s", x->miss[k].why);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < x->nlate; k++)
+			if (x->late[k].pid == v[i].pid &&
+			    (!v[i].late || x->late[k].ns > v[i].late_ns)) {
+				v[i].late = true;
+				v[i].late_ns = x->late[k].ns;
+			}
 }
 
 /*
@@ -476,17 +579,20 @@ static void warn_unprobed(const struct pt_session *s)
 	uint64_t lost = pt_tracer__execs_lost(s->tracer);
 
 	if (x->missed)
-		pt_warn("%u program%s run by traced processes had %s stages not probed (e.g. PID %d; run with -v for why)",
+		pt_warn("%u program%s run by traced processes had %s stages not probed (e.g. PID %d: %s; the processes' unprobed)",
 			x->missed, x->missed == 1 ? "" : "s",
-			x->missed == 1 ? "its" : "their", x->missed_pid);
+			x->missed == 1 ? "its" : "their", x->missed_pid,
+			x->nmiss ? x->miss[0].why : "run with -v for why");
 	if (x->gone)
 		pt_warn("%u exec%s of traced processes ended before pipetrace could read the program: its stages, if it had any, were not probed (run with -v for which)",
 			x->gone, x->gone == 1 ? "" : "s");
 	if (lost)
 		pt_warn("%llu exec%s of traced processes not seen (the BPF side's ring buffer was full): their programs may not be probed",
 			(unsigned long long)lost, lost == 1 ? "" : "s");
+	warn_late(x);
 	if (!s->stages.n) {
-		pt_warn("no program traced had functions that the -s specs name: no stage was probed");
+		if (!x->missed)
+			pt_warn("no program traced had functions that the -s specs name: no stage was probed");
 		return;
 	}
 	for (size_t i = 0; i < s->o->nspecs; i++)
@@ -531,6 +637,7 @@ int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap)
 		snap->unpaired_returns += d->procs[i].unpaired;
 	relative_times(s, d->procs, np);
 	scale_allocs(s, d->procs, np);
+	mark_late(&s->execs, d->procs, np);
 	if (snap->final)
 		warn_unprobed(s);
 	/* One process: the single-process report, unchanged. */

@@ -59,9 +59,29 @@ struct pt_proc_syms {
 
 /* Several processes: the programs whose stages are probed, and the execs
  * waiting to be looked at (session/procs.c). */
+/* A process that ran its program before the program's stages were probed:
+ * calls it made before then were not seen. */
+struct pt_exec_late {
+	uint32_t pid; /* the kernel's */
+	uint64_t ns; /* from its exec to the probes attached */
+};
+
+/* A process whose program's stages were not probed at all, and why. */
+struct pt_exec_miss {
+	uint32_t pid;
+	char why[PT_UNPROBED_WHY];
+};
+
 struct pt_exec_files {
 	struct pt_file_id *seen; /* resolved (with stages or none) */
+	/* per seen: when its stages were attached (CLOCK_MONOTONIC), 0 if
+	 * before the trace began or it has none */
+	uint64_t *seen_at;
 	size_t nseen;
+	struct pt_exec_late *late;
+	size_t nlate;
+	struct pt_exec_miss *miss;
+	size_t nmiss;
 	struct pt_exec_event *todo; /* told by the BPF side, not yet seen */
 	size_t ntodo, cap;
 	struct pt_file_id exe; /* --exe's file */

@@ -151,22 +151,31 @@ static double per_call(json_object *bd, const char *key, uint64_t calls)
 
 /*
  * Stage name's mean latency in process pid against the process's own
- * clock (wall_ns / calls): within 3% or 2 us, as for one process
- * (test_trace). Above the truth, also what the report shows the probes
- * added per call beyond the calibrated cost it takes off: the stage's
- * run-queue time (a call preempted inside the probe, outside refpipe's
- * clock reads) and its on-CPU time beyond the process's own CPU clock in
- * the stage (CLOCK_THREAD_CPUTIME_ID: the probe's cost over its
- * calibration, which cache misses after context switches raise on a loaded
- * machine: 1-4 us a call here under two CPU hogs, a fifth of a 5 us
- * stage). Each stage of --procs runs in one process only, so the stage's
- * breakdown is that process's.
+ * clock (wall_ns / calls): within 3% or 2 us; above the truth also the
+ * stage's run-queue time per call (a call preempted inside the probe,
+ * outside refpipe's clock reads) and three times the probe pair's
+ * calibrated cost (probe_bias_ns): a call right after a context switch
+ * pays its probes cold, the traps' kernel paths included, which no
+ * calibration in a loop sees. Measured under two CPU hogs (4 runs of
+ * each case): stage_parse, the first call after the transform process
+ * wakes on its input, up to +5.8 us a call (3.4 times the 1.7 us pair),
+ * stage_filter up to +1.8 us; the same runs without --procs err as much,
+ * so it is not the several processes' doing. Not allowed for: the
+ * stage's on-CPU time beyond refpipe's own CPU clock in it (printed), 2-4
+ * us a call, which is mostly refpipe's clock reads, CLOCK_THREAD_CPUTIME_ID
+ * being a 1.3-2.6 us syscall on this VM whose halves fall inside its wall
+ * interval and outside its CPU one (untraced, wall - CPU is 1.3-2.0 us a
+ * call in stages that never wait). It also holds the mean's own error
+ * (pipetrace's mean less refpipe's wall = on-CPU beyond + off-CPU - that
+ * gap), so a tolerance counting it could not fail. Each stage of --procs
+ * runs in one process only, so the stage's breakdown is that process's.
  */
 static void check_mean(json_object *rep, pid_t pid, const char *name,
 		       json_object *truth)
 {
 	json_object *row = proc_stage(rep, pid, name), *bd = NULL;
-	double want, got, tol, runq = 0, cpu_over = 0;
+	json_object *st = ptest_stage(rep, name);
+	double want, got, tol, runq = 0, cpu_over = 0, gap;
 
 	uint64_t wall = ptest_u64(truth, "wall_ns");
 	uint64_t calls = ptest_u64(truth, "calls");
@@ -176,6 +185,7 @@ static void check_mean(json_object *rep, pid_t pid, const char *name,
 	 * forked process, its first, is out of pipetrace's latencies: out
 	 * of the truth's too. */
 	assert_true(ptest_u64(row, "setup_calls") <= 1);
+	gap = (double)(wall - ptest_u64(truth, "cpu_ns")) / (double)calls;
 	if (ptest_u64(row, "setup_calls") && calls > 1) {
 		wall -= ptest_u64(truth, "first_wall_ns");
 		calls--;
@@ -183,19 +193,19 @@ static void check_mean(json_object *rep, pid_t pid, const char *name,
 	want = (double)wall / (double)calls;
 	got = (double)ptest_u64(row, "mean_ns");
 	tol = fmax(0.03 * want, 2000.0);
-	if (json_object_object_get_ex(ptest_stage(rep, name), "breakdown_ns",
-				      &bd)) {
+	if (json_object_object_get_ex(st, "breakdown_ns", &bd)) {
 		runq = per_call(bd, "runqueue", ptest_u64(row, "calls"));
 		cpu_over = per_call(bd, "on_cpu", ptest_u64(row, "calls")) -
 			   (double)ptest_u64(truth, "cpu_ns") /
 				   (double)ptest_u64(truth, "calls");
 	}
 	print_message("  %s: mean %.0f ns, truth %.0f ns (%+.2f%%), run "
-		      "queue %.0f ns, on CPU beyond its own %.0f ns per call\n",
+		      "queue %.0f ns, on CPU beyond its own %.0f ns per call "
+		      "(its own wall beyond its CPU: %.0f ns)\n",
 		      name, got, want, (got - want) / want * 100, runq,
-		      cpu_over);
+		      cpu_over, gap);
 	if (got > want)
-		tol += runq + fmax(cpu_over, 0);
+		tol += runq + 3.0 * (double)ptest_u64(st, "probe_bias_ns");
 	if (fabs(got - want) > tol)
 		fail_msg("%s: mean %.0f ns, truth %.0f ns, tolerance %.0f ns",
 			 name, got, want, tol);
@@ -270,6 +280,37 @@ static void check_bytes(json_object *rep, json_object *wself,
 	}
 	assert_int_equal(ptest_u64(e, "bytes"),
 			 ptest_u64(wp, "pipe_write_bytes"));
+}
+
+/*
+ * Traced process pid's node n against the report's threads of it: its
+ * thread count, and its busy time within its span yet no less than the
+ * on-CPU time of its busiest thread (on CPU is busy; pigz -dc's four
+ * threads' idle times summed would exceed its span and leave none).
+ */
+static void check_busy(json_object *rep, json_object *n, pid_t pid)
+{
+	json_object *threads = member(rep, "threads");
+	uint64_t most = 0, busy = ptest_u64(n, "busy_ns"), cpu;
+	uint64_t k = 0;
+
+	for (size_t i = 0; i < json_object_array_length(threads); i++) {
+		json_object *t = json_object_array_get_idx(threads, i);
+
+		if ((pid_t)ptest_u64(t, "pid") != pid)
+			continue;
+		k++;
+		cpu = ptest_u64(member(t, "busy"), "on_cpu") +
+		      ptest_u64(member(t, "idle"), "on_cpu");
+		most = cpu > most ? cpu : most;
+	}
+	print_message("  pid %d: %llu threads, busy %.1f ms of %.1f ms, its "
+		      "busiest thread on CPU %.1f ms\n",
+		      (int)pid, (unsigned long long)k, busy / 1e6,
+		      ptest_u64(n, "span_ns") / 1e6, most / 1e6);
+	assert_int_equal(ptest_u64(n, "threads"), k);
+	assert_true(busy <= ptest_u64(n, "span_ns"));
+	assert_true(busy >= most);
 }
 
 /*
@@ -871,6 +912,8 @@ static void test_pigz_launched(void **state)
 	assert_true(ptest_u64(cat, "pipe_write_ns") > cat_cpu);
 	assert_true(ptest_u64(unpz, "pipe_read_ns") > unpz_cpu);
 	assert_int_equal(bottleneck_pid(rep), r.pigz);
+	check_busy(rep, unpz, r.unpigz);
+	check_busy(rep, pz, r.pigz);
 	json_object_put(rep);
 	free(want);
 	free(got);

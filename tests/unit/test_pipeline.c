@@ -72,6 +72,39 @@ static void test_cpu_bound_middle(void **state)
 	assert_non_null(strstr(line, "deflate"));
 }
 
+/*
+ * A traced process of four threads on CPU 1.74 s of its 1 s (threads in
+ * parallel), its busiest thread busy 0.9 s, beside one thread busy 0.8 s:
+ * it is the bottleneck, busy 90% (its busiest thread's, not its threads'
+ * sum), and the line gives its CPU time in CPUs, never as 174%.
+ */
+static void test_threads_busiest(void **state)
+{
+	struct pt_pl_node n[] = { traced_node(1, "cat", 0, 200 * MS),
+				  traced_node(2, "pigz", 50 * MS, 50 * MS) };
+	struct pt_pl_edge e[] = { edge(1, 2) };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pl_verdict v;
+	char line[512];
+
+	n[1].nthreads = 4;
+	n[1].thread_busy_ns = 900 * MS;
+	n[1].oncpu_ns = 1740 * MS;
+	assert_int_equal(pt_pl_busy(&n[1]), 900 * MS);
+	assert_int_equal(pt_pipeline__analyze(&pl, &v), 0);
+	assert_int_equal(v.node, 1);
+	assert_true(v.busy_pct > 89.9 && v.busy_pct < 90.1);
+	pt_pipeline__line(&pl, &v, NULL, line, sizeof(line));
+	print_message("  %s\n", line);
+	assert_non_null(strstr(line,
+			       "busy 90% of its 1.00 s (its busiest "
+			       "of 4 threads), on CPU 1.74 s (1.74 CPUs)"));
+	assert_null(strstr(line, "174%"));
+	/* more busy than its span (clock skew): its span */
+	n[1].thread_busy_ns = 1100 * MS;
+	assert_int_equal(pt_pl_busy(&n[1]), SPAN);
+}
+
 /* The traced process is the writer and waits 92% on its output: its
  * reader, busy 95% by schedstat, is the bottleneck, and the evidence is
  * the writer's wait on the full pipe. 2x faster saves 95 - 47.5. */
@@ -296,6 +329,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpu_bound_middle),
+		cmocka_unit_test(test_threads_busiest),
 		cmocka_unit_test(test_slow_reader_seen_by_writer),
 		cmocka_unit_test(test_starved_reader),
 		cmocka_unit_test(test_tie),
