@@ -563,6 +563,191 @@ static void test_exec_program_probed(void **state)
 	json_object_put(rep);
 }
 
+/* The n-th (0: first) process of rep named comm, by start. */
+static json_object *nth_named(json_object *rep, const char *comm, int n)
+{
+	json_object *procs, *p, *found[2] = { NULL, NULL };
+	size_t i;
+	int k = 0;
+
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs) && k < 2; i++) {
+		json_object *c;
+
+		p = json_object_array_get_idx(procs, i);
+		if (json_object_object_get_ex(p, "command", &c) &&
+		    !strcmp(json_object_get_string(c), comm))
+			found[k++] = p;
+	}
+	if (k == 2 &&
+	    ptest_u64(found[1], "start_ns") < ptest_u64(found[0], "start_ns")) {
+		p = found[0];
+		found[0] = found[1];
+		found[1] = p;
+	}
+	if (n >= k)
+		fail_msg("no process %d named %s", n, comm);
+	return found[n];
+}
+
+/* The calls a process of refpipe made that pipetrace did not count
+ * (against its self-report self), and the least time they took: each
+ * stage's missed calls at its fastest call's wall time. */
+static uint64_t missed_calls(json_object *p, json_object *self,
+			     uint64_t *least_ns)
+{
+	static const char *const stages[] = {
+		"stage_ingest",	   "stage_parse",    "stage_filter",
+		"stage_normalize", "stage_features", "stage_sink",
+	};
+	uint64_t missed = 0, want, got;
+
+	*least_ns = 0;
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		want = ptest_u64(ptest_stage(self, stages[i]), "calls");
+		got = proc_calls(p, stages[i]);
+		assert_true(got <= want);
+		missed += want - got;
+		*least_ns +=
+			(want - got) *
+			ptest_u64(ptest_stage(self, stages[i]), "min_wall_ns");
+	}
+	return missed;
+}
+
+/*
+ * `sh -c 'refpipe; refpipe; true'`, refpipe's stages not held back by any
+ * FIFO: the first refpipe runs while pipetrace reads and probes its
+ * program, and the calls it makes before then are not counted. They are
+ * never dropped silently: the process's late_ns says how long it ran
+ * unprobed, and the missed calls (its self-report's less the report's),
+ * each at least its stage's fastest call, fit in that time; a warning
+ * says so. The second refpipe's program is probed before it starts: not
+ * late, every call counted.
+ */
+static void test_exec_window_reported(void **state)
+{
+	char s1[64], s2[64], jpath[64], cmd[1024];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "--",
+			 "/bin/sh",	  "-c", cmd,   NULL };
+	json_object *rep, *self1, *self2, *p1, *p2, *late;
+	uint64_t missed, least;
+	char *log = NULL;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(s1, sizeof(s1), ".self.json");
+	ptest_tmp_path(s2, sizeof(s2), ".self.json");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	snprintf(cmd, sizeof(cmd),
+		 "%s --records 20000 --batch 64 --self-report %s; "
+		 "%s --records 20000 --batch 64 --self-report %s; true",
+		 PTEST_REFPIPE, s1, PTEST_REFPIPE, s2);
+	ptest_run_ok(argv, 120, NULL, &log);
+	rep = ptest_take_json(jpath);
+	self1 = ptest_take_json(s1);
+	self2 = ptest_take_json(s2);
+	p1 = nth_named(rep, "refpipe", 0);
+	p2 = nth_named(rep, "refpipe", 1);
+	assert_true(json_object_object_get_ex(p1, "late_ns", &late));
+	assert_non_null(late);
+	missed = missed_calls(p1, self1, &least);
+	print_message("  first refpipe: unprobed %.2f ms after its exec, %llu "
+		      "calls missed (at least %.2f ms of them)\n",
+		      ptest_u64(p1, "late_ns") / 1e6,
+		      (unsigned long long)missed, least / 1e6);
+	assert_true(least <= ptest_u64(p1, "late_ns"));
+	if (!strstr(log, "before its stages were probed"))
+		fail_msg("no warning of the window: %s", log);
+	assert_true(json_object_object_get_ex(p2, "late_ns", &late));
+	assert_null(late);
+	assert_int_equal(missed_calls(p2, self2, &least), 0);
+	free(log);
+	json_object_put(rep);
+	json_object_put(self1);
+	json_object_put(self2);
+}
+
+#define GO "/usr/bin/go" /* Debian's, not whatever is first in PATH */
+
+/* Builds tests/integration/langs/burn.go at path, offline; false (the
+ * test skips) without Debian's go. */
+static bool build_go_burn(const char *dir, const char *path)
+{
+	char cache[160], gopath[160];
+	char *argv[] = { GO,
+			 "build",
+			 "-o",
+			 (char *)path,
+			 PT_SOURCE_DIR "/tests/integration/langs/burn.go",
+			 NULL };
+	char *err = NULL;
+
+	if (access(GO, X_OK))
+		return false;
+	snprintf(cache, sizeof(cache), "%s/gocache", dir);
+	snprintf(gopath, sizeof(gopath), "%s/gopath", dir);
+	setenv("GOCACHE", cache, 1);
+	setenv("GOPATH", gopath, 1);
+	setenv("GO111MODULE", "off", 1);
+	setenv("GOFLAGS", "", 1);
+	if (ptest_run(argv, 300, NULL, &err))
+		fail_msg("go build: %s", err ? err : "");
+	free(err);
+	return true;
+}
+
+/*
+ * `sh -c 'burn; true'` with -s main.burn, burn a Go program the shell's
+ * child execs: its stages cannot be probed there (stage_go's layout is
+ * set at load), and that is said, not dropped: its process's `unprobed`
+ * gives the reason, the warning names it, no stage is counted; its output
+ * ("burn 200", its own count) and exit status are those of an untraced
+ * run.
+ */
+static void test_exec_go_refused(void **state)
+{
+	char dir[64], path[96], jpath[64], cmd[256];
+	char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "-s", "main.burn", "--",
+			 "/bin/sh",	  "-c", cmd,   NULL };
+	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
+	char *rm[] = { "/bin/rm", "-rf", dir, NULL };
+	char *out = NULL, *ref = NULL, *log = NULL;
+	json_object *rep, *p, *why;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	snprintf(dir, sizeof(dir), "/tmp/ptest-goexec-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/burn", dir);
+	if (!build_go_burn(dir, path)) {
+		ptest_run(rm, 60, NULL, NULL);
+		print_message("[  SKIP    ] " GO
+			      " missing (Debian golang-go)\n");
+		skip();
+	}
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	snprintf(cmd, sizeof(cmd), "%s; true", path);
+	assert_int_equal(ptest_run(plain, 120, &ref, NULL), 0);
+	ptest_run_ok(argv, 120, &out, &log);
+	assert_string_equal(out, ref);
+	assert_string_equal(ref, "burn 200\n");
+	rep = ptest_take_json(jpath);
+	p = nth_named(rep, "burn", 0);
+	assert_true(json_object_object_get_ex(p, "unprobed", &why));
+	assert_non_null(why);
+	print_message("  burn: unprobed: %s\n", json_object_get_string(why));
+	assert_non_null(strstr(json_object_get_string(why), "Go program"));
+	if (!strstr(log, "a Go program exec'd by a traced process"))
+		fail_msg("no warning with the reason: %s", log);
+	assert_int_equal(proc_calls(p, "main.burn"), 0);
+	free(out);
+	free(ref);
+	free(log);
+	json_object_put(rep);
+	ptest_run(rm, 60, NULL, NULL);
+}
+
 /*
  * A script launched as the command (`#!/bin/sh`, as wrappers such as
  * pyenv's shims are): it is described by its interpreter, which has no
@@ -613,531 +798,320 @@ static void test_script_command_followed(void **state)
 		fail_msg("no warning for -s no_such_fn: %s", log);
 	free(log);
 	json_object_put(rep);
-	/* The n-th (0: first) process of rep named comm, by start. */
-	static json_object *nth_named(json_object * rep, const char *comm,
-				      int n)
-	{
-		json_object *procs, *p, *found[2] = { NULL, NULL };
-		size_t i;
-		int k = 0;
+}
 
-		assert_true(
-			json_object_object_get_ex(rep, "processes", &procs));
-		for (i = 0; i < json_object_array_length(procs) && k < 2; i++) {
-			json_object *c;
-
-			p = json_object_array_get_idx(procs, i);
-			if (json_object_object_get_ex(p, "command", &c) &&
-			    !strcmp(json_object_get_string(c), comm))
-				found[k++] = p;
-		}
-		if (k == 2 && ptest_u64(found[1], "start_ns") <
-				      ptest_u64(found[0], "start_ns")) {
-			p = found[0];
-			found[0] = found[1];
-			found[1] = p;
-		}
-		if (n >= k)
-			fail_msg("no process %d named %s", n, comm);
-		return found[n];
-	}
-
-	/* The calls a process of refpipe made that pipetrace did not count
- * (against its self-report self), and the least time they took: each
- * stage's missed calls at its fastest call's wall time. */
-	static uint64_t missed_calls(json_object * p, json_object * self,
-				     uint64_t * least_ns)
-	{
-		static const char *const stages[] = {
-			"stage_ingest",	   "stage_parse",    "stage_filter",
-			"stage_normalize", "stage_features", "stage_sink",
-		};
-		uint64_t missed = 0, want, got;
-
-		*least_ns = 0;
-		for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]);
-		     i++) {
-			want = ptest_u64(ptest_stage(self, stages[i]), "calls");
-			got = proc_calls(p, stages[i]);
-			assert_true(got <= want);
-			missed += want - got;
-			*least_ns += (want - got) *
-				     ptest_u64(ptest_stage(self, stages[i]),
-					       "min_wall_ns");
-		}
-		return missed;
-	}
-
-	/*
- * `sh -c 'refpipe; refpipe; true'`, refpipe's stages not held back by any
- * FIFO: the first refpipe runs while pipetrace reads and probes its
- * program, and the calls it makes before then are not counted. They are
- * never dropped silently: the process's late_ns says how long it ran
- * unprobed, and the missed calls (its self-report's less the report's),
- * each at least its stage's fastest call, fit in that time; a warning
- * says so. The second refpipe's program is probed before it starts: not
- * late, every call counted.
- */
-	static void test_exec_window_reported(void **state)
-	{
-		char s1[64], s2[64], jpath[64], cmd[1024];
-		char *argv[] = { PTEST_PIPETRACE, "-j", jpath, "--",
-				 "/bin/sh",	  "-c", cmd,   NULL };
-		json_object *rep, *self1, *self2, *p1, *p2, *late;
-		uint64_t missed, least;
-		char *log = NULL;
-
-		(void)state;
-		PTEST_REQUIRE_TRACING();
-		ptest_tmp_path(s1, sizeof(s1), ".self.json");
-		ptest_tmp_path(s2, sizeof(s2), ".self.json");
-		ptest_tmp_path(jpath, sizeof(jpath), ".json");
-		snprintf(cmd, sizeof(cmd),
-			 "%s --records 20000 --batch 64 --self-report %s; "
-			 "%s --records 20000 --batch 64 --self-report %s; true",
-			 PTEST_REFPIPE, s1, PTEST_REFPIPE, s2);
-		ptest_run_ok(argv, 120, NULL, &log);
-		rep = ptest_take_json(jpath);
-		self1 = ptest_take_json(s1);
-		self2 = ptest_take_json(s2);
-		p1 = nth_named(rep, "refpipe", 0);
-		p2 = nth_named(rep, "refpipe", 1);
-		assert_true(json_object_object_get_ex(p1, "late_ns", &late));
-		assert_non_null(late);
-		missed = missed_calls(p1, self1, &least);
-		print_message(
-			"  first refpipe: unprobed %.2f ms after its exec, %llu "
-			"calls missed (at least %.2f ms of them)\n",
-			ptest_u64(p1, "late_ns") / 1e6,
-			(unsigned long long)missed, least / 1e6);
-		assert_true(least <= ptest_u64(p1, "late_ns"));
-		if (!strstr(log, "before its stages were probed"))
-			fail_msg("no warning of the window: %s", log);
-		assert_true(json_object_object_get_ex(p2, "late_ns", &late));
-		assert_null(late);
-		assert_int_equal(missed_calls(p2, self2, &least), 0);
-		free(log);
-		json_object_put(rep);
-		json_object_put(self1);
-		json_object_put(self2);
-	}
-
-#define GO "/usr/bin/go" /* Debian's, not whatever is first in PATH */
-
-	/* Builds tests/integration/langs/burn.go at path, offline; false (the
- * test skips) without Debian's go. */
-	static bool build_go_burn(const char *dir, const char *path)
-	{
-		char cache[160], gopath[160];
-		char *argv[] = { GO,
-				 "build",
-				 "-o",
-				 (char *)path,
-				 PT_SOURCE_DIR
-				 "/tests/integration/langs/burn.go",
-				 NULL };
-		char *err = NULL;
-
-		if (access(GO, X_OK))
-			return false;
-		snprintf(cache, sizeof(cache), "%s/gocache", dir);
-		snprintf(gopath, sizeof(gopath), "%s/gopath", dir);
-		setenv("GOCACHE", cache, 1);
-		setenv("GOPATH", gopath, 1);
-		setenv("GO111MODULE", "off", 1);
-		setenv("GOFLAGS", "", 1);
-		if (ptest_run(argv, 300, NULL, &err))
-			fail_msg("go build: %s", err ? err : "");
-		free(err);
-		return true;
-	}
-
-	/*
- * `sh -c 'burn; true'` with -s main.burn, burn a Go program the shell's
- * child execs: its stages cannot be probed there (stage_go's layout is
- * set at load), and that is said, not dropped: its process's `unprobed`
- * gives the reason, the warning names it, no stage is counted; its output
- * ("burn 200", its own count) and exit status are those of an untraced
- * run.
- */
-	static void test_exec_go_refused(void **state)
-	{
-		char dir[64], path[96], jpath[64], cmd[256];
-		char *argv[] = {
-			PTEST_PIPETRACE, "-j", jpath, "-s", "main.burn", "--",
-			"/bin/sh",	 "-c", cmd,   NULL
-		};
-		char *plain[] = { "/bin/sh", "-c", cmd, NULL };
-		char *rm[] = { "/bin/rm", "-rf", dir, NULL };
-		char *out = NULL, *ref = NULL, *log = NULL;
-		json_object *rep, *p, *why;
-
-		(void)state;
-		PTEST_REQUIRE_TRACING();
-		snprintf(dir, sizeof(dir), "/tmp/ptest-goexec-XXXXXX");
-		assert_non_null(mkdtemp(dir));
-		snprintf(path, sizeof(path), "%s/burn", dir);
-		if (!build_go_burn(dir, path)) {
-			ptest_run(rm, 60, NULL, NULL);
-			print_message("[  SKIP    ] " GO
-				      " missing (Debian golang-go)\n");
-			skip();
-		}
-		ptest_tmp_path(jpath, sizeof(jpath), ".json");
-		snprintf(cmd, sizeof(cmd), "%s; true", path);
-		assert_int_equal(ptest_run(plain, 120, &ref, NULL), 0);
-		ptest_run_ok(argv, 120, &out, &log);
-		assert_string_equal(out, ref);
-		assert_string_equal(ref, "burn 200\n");
-		rep = ptest_take_json(jpath);
-		p = nth_named(rep, "burn", 0);
-		assert_true(json_object_object_get_ex(p, "unprobed", &why));
-		assert_non_null(why);
-		print_message("  burn: unprobed: %s\n",
-			      json_object_get_string(why));
-		assert_non_null(
-			strstr(json_object_get_string(why), "Go program"));
-		if (!strstr(log, "a Go program exec'd by a traced process"))
-			fail_msg("no warning with the reason: %s", log);
-		assert_int_equal(proc_calls(p, "main.burn"), 0);
-		free(out);
-		free(ref);
-		free(log);
-		json_object_put(rep);
-		ptest_run(rm, 60, NULL, NULL);
-	}
-
-	/* Samples of folded stack lines in text whose first frame is label and
+/* Samples of folded stack lines in text whose first frame is label and
  * that hold the frame fn; *others gets those with fn under another. */
-	static uint64_t folded_in(const char *text, const char *label,
-				  const char *fn, uint64_t *others)
-	{
-		char frame[64], line[4096];
-		const char *p = text, *nl;
-		uint64_t mine = 0, n;
-		size_t len, ll = strlen(label);
-		char *sp;
+static uint64_t folded_in(const char *text, const char *label, const char *fn,
+			  uint64_t *others)
+{
+	char frame[64], line[4096];
+	const char *p = text, *nl;
+	uint64_t mine = 0, n;
+	size_t len, ll = strlen(label);
+	char *sp;
 
-		snprintf(frame, sizeof(frame), ";%s;", fn);
-		*others = 0;
-		for (; *p; p = nl + 1) {
-			nl = strchr(p, '\n');
-			if (!nl)
-				break;
-			len = (size_t)(nl - p) < sizeof(line) - 1 ?
-				      (size_t)(nl - p) :
-				      sizeof(line) - 1;
-			memcpy(line, p, len);
-			line[len] = '\0';
-			sp = strrchr(line, ' ');
-			if (!sp)
-				continue;
-			n = strtoull(sp + 1, NULL, 10);
-			*sp = ';'; /* the last frame ends with ';' too */
-			if (!strstr(line, frame))
-				continue;
-			if (!strncmp(line, label, ll) && line[ll] == ';')
-				mine += n;
-			else
-				*others += n;
-		}
-		return mine;
+	snprintf(frame, sizeof(frame), ";%s;", fn);
+	*others = 0;
+	for (; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		len = (size_t)(nl - p) < sizeof(line) - 1 ? (size_t)(nl - p) :
+							    sizeof(line) - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		sp = strrchr(line, ' ');
+		if (!sp)
+			continue;
+		n = strtoull(sp + 1, NULL, 10);
+		*sp = ';'; /* the last frame ends with ';' too */
+		if (!strstr(line, frame))
+			continue;
+		if (!strncmp(line, label, ll) && line[ll] == ';')
+			mine += n;
+		else
+			*others += n;
 	}
+	return mine;
+}
 
-	/*
+/*
  * --folded over `sh -c 'prog_burn a | prog_burn b'`: each process burns
  * in its own function (burn_a, burn_b, the same code), and its on-CPU
  * samples are named by its own maps, under a first frame "COMM-PID" of
  * that process: every sample in burn_a is prog_burn a's, every one in
  * burn_b prog_burn b's, and each has some.
  */
-	static void test_stacks_of_every_process(void **state)
-	{
-		char ca[64], cb[64], ga[64], gb[64], fpath[64], cmd[1024];
-		char fopt[80], la[48], lb[48];
-		char *argv[] = { PTEST_PIPETRACE, "-o", fopt,	  "-F",
-				 "199",		  "-s", "burn_*", "--",
-				 "/bin/sh",	  "-c", cmd,	  NULL };
-		struct ptest_proc tracer;
-		uint64_t a, b, a_else, b_else;
-		char *log = NULL, *text;
-		pid_t pa, pb;
+static void test_stacks_of_every_process(void **state)
+{
+	char ca[64], cb[64], ga[64], gb[64], fpath[64], cmd[1024];
+	char fopt[80], la[48], lb[48];
+	char *argv[] = { PTEST_PIPETRACE, "-o", fopt,	   "-F", "199", "-s",
+			 "burn_*",	  "--", "/bin/sh", "-c", cmd,	NULL };
+	struct ptest_proc tracer;
+	uint64_t a, b, a_else, b_else;
+	char *log = NULL, *text;
+	pid_t pa, pb;
 
-		(void)state;
-		PTEST_REQUIRE_TRACING();
-		ptest_tmp_path(ca, sizeof(ca), ".count");
-		ptest_tmp_path(cb, sizeof(cb), ".count");
-		ptest_tmp_path(fpath, sizeof(fpath), ".folded");
-		snprintf(fopt, sizeof(fopt), "folded=%s", fpath);
-		make_fifo(ga, sizeof(ga));
-		make_fifo(gb, sizeof(gb));
-		snprintf(
-			cmd, sizeof(cmd),
-			"%s a %s 2000 %s < /dev/null | %s b %s 2000 %s > /dev/null",
-			BURN, ca, ga, BURN, cb, gb);
-		assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
-		if (!ptest_wait_stderr(&tracer, "prog_burn probed", 120, &log))
-			fail_msg("prog_burn was not probed: %s",
-				 log ? log : "");
-		release(ga);
-		release(gb);
-		assert_int_equal(ptest_finish(&tracer, 120, NULL, &log), 0);
-		(void)burn_count(ca, &pa);
-		(void)burn_count(cb, &pb);
-		snprintf(la, sizeof(la), "prog_burn-%d", (int)pa);
-		snprintf(lb, sizeof(lb), "prog_burn-%d", (int)pb);
-		text = ptest_slurp(fpath);
-		a = folded_in(text, la, "burn_a", &a_else);
-		b = folded_in(text, lb, "burn_b", &b_else);
-		if (!a || !b || a_else || b_else)
-			fail_msg(
-				"burn_a: %llu samples in %s, %llu elsewhere; burn_b: %llu in %s, %llu elsewhere:\n%s",
-				(unsigned long long)a, la,
-				(unsigned long long)a_else,
-				(unsigned long long)b, lb,
-				(unsigned long long)b_else, text);
-		free(text);
-		unlink(fpath);
-		free(log);
-	}
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(ca, sizeof(ca), ".count");
+	ptest_tmp_path(cb, sizeof(cb), ".count");
+	ptest_tmp_path(fpath, sizeof(fpath), ".folded");
+	snprintf(fopt, sizeof(fopt), "folded=%s", fpath);
+	make_fifo(ga, sizeof(ga));
+	make_fifo(gb, sizeof(gb));
+	snprintf(cmd, sizeof(cmd),
+		 "%s a %s 2000 %s < /dev/null | %s b %s 2000 %s > /dev/null",
+		 BURN, ca, ga, BURN, cb, gb);
+	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	if (!ptest_wait_stderr(&tracer, "prog_burn probed", 120, &log))
+		fail_msg("prog_burn was not probed: %s", log ? log : "");
+	release(ga);
+	release(gb);
+	assert_int_equal(ptest_finish(&tracer, 120, NULL, &log), 0);
+	(void)burn_count(ca, &pa);
+	(void)burn_count(cb, &pb);
+	snprintf(la, sizeof(la), "prog_burn-%d", (int)pa);
+	snprintf(lb, sizeof(lb), "prog_burn-%d", (int)pb);
+	text = ptest_slurp(fpath);
+	a = folded_in(text, la, "burn_a", &a_else);
+	b = folded_in(text, lb, "burn_b", &b_else);
+	if (!a || !b || a_else || b_else)
+		fail_msg(
+			"burn_a: %llu samples in %s, %llu elsewhere; burn_b: %llu in %s, %llu elsewhere:\n%s",
+			(unsigned long long)a, la, (unsigned long long)a_else,
+			(unsigned long long)b, lb, (unsigned long long)b_else,
+			text);
+	free(text);
+	unlink(fpath);
+	free(log);
+}
 
-	/*
+/*
  * prog_burn f: burn_fork() forks inside the call, 30 times; each child
  * (followed from its fork) returns from a call it never entered. Those
  * returns are counted as unpaired, one in each child, never as calls nor
  * as lost events; the parent's 30 calls are its own count.
  */
-	static void test_fork_inside_stage_unpaired(void **state)
-	{
-		char c[64], jpath[64];
-		char *argv[] = { PTEST_PIPETRACE,
-				 "-j",
-				 jpath,
-				 "-s",
-				 "burn_fork",
-				 "--",
-				 BURN,
-				 "f",
-				 c,
-				 "30",
-				 "/dev/null",
-				 NULL };
-		json_object *rep, *procs, *p, *lost;
-		uint64_t calls, children = 0, sum = 0;
-		char *err = NULL;
-		size_t i;
-		pid_t me;
+static void test_fork_inside_stage_unpaired(void **state)
+{
+	char c[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-j",
+			 jpath,
+			 "-s",
+			 "burn_fork",
+			 "--",
+			 BURN,
+			 "f",
+			 c,
+			 "30",
+			 "/dev/null",
+			 NULL };
+	json_object *rep, *procs, *p, *lost;
+	uint64_t calls, children = 0, sum = 0;
+	char *err = NULL;
+	size_t i;
+	pid_t me;
 
-		(void)state;
-		PTEST_REQUIRE_TRACING();
-		ptest_tmp_path(c, sizeof(c), ".count");
-		ptest_tmp_path(jpath, sizeof(jpath), ".json");
-		if (ptest_run(argv, 120, NULL, &err))
-			fail_msg("pipetrace failed: %s", err ? err : "");
-		rep = ptest_take_json(jpath);
-		calls = burn_count(c, &me);
-		assert_int_equal(calls, 30);
-		assert_int_equal(ptest_u64(ptest_stage(rep, "burn_fork"),
-					   "calls"),
-				 calls);
-		assert_int_equal(proc_calls(process(rep, (uint64_t)me),
-					    "burn_fork"),
-				 calls);
-		assert_true(
-			json_object_object_get_ex(rep, "processes", &procs));
-		for (i = 0; i < json_object_array_length(procs); i++) {
-			p = json_object_array_get_idx(procs, i);
-			sum += ptest_u64(p, "unpaired_returns");
-			if (ptest_u64(p, "ppid") != (uint64_t)me)
-				continue;
-			children++;
-			assert_int_equal(ptest_u64(p, "unpaired_returns"), 1);
-		}
-		assert_int_equal(children, calls);
-		assert_int_equal(sum, calls);
-		assert_int_equal(ptest_u64(rep, "unpaired_returns"), calls);
-		assert_true(json_object_object_get_ex(rep, "lost", &lost));
-		assert_int_equal(ptest_u64(lost, "unmatched"), 0);
-		if (!strstr(err, "unpaired: 30 returns"))
-			fail_msg("the table does not say so: %s", err);
-		free(err);
-		json_object_put(rep);
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(c, sizeof(c), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	if (ptest_run(argv, 120, NULL, &err))
+		fail_msg("pipetrace failed: %s", err ? err : "");
+	rep = ptest_take_json(jpath);
+	calls = burn_count(c, &me);
+	assert_int_equal(calls, 30);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_fork"), "calls"),
+			 calls);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)me), "burn_fork"),
+			 calls);
+	assert_true(json_object_object_get_ex(rep, "processes", &procs));
+	for (i = 0; i < json_object_array_length(procs); i++) {
+		p = json_object_array_get_idx(procs, i);
+		sum += ptest_u64(p, "unpaired_returns");
+		if (ptest_u64(p, "ppid") != (uint64_t)me)
+			continue;
+		children++;
+		assert_int_equal(ptest_u64(p, "unpaired_returns"), 1);
 	}
+	assert_int_equal(children, calls);
+	assert_int_equal(sum, calls);
+	assert_int_equal(ptest_u64(rep, "unpaired_returns"), calls);
+	assert_true(json_object_object_get_ex(rep, "lost", &lost));
+	assert_int_equal(ptest_u64(lost, "unmatched"), 0);
+	if (!strstr(err, "unpaired: 30 returns"))
+		fail_msg("the table does not say so: %s", err);
+	free(err);
+	json_object_put(rep);
+}
 
-	/* Starts `path a count calls go` (argv[0] as given), waiting on FIFO go. */
-	static pid_t start_burn(const char *path, const char *count,
-				const char *go)
-	{
-		pid_t pid = fork();
+/* Starts `path a count calls go` (argv[0] as given), waiting on FIFO go. */
+static pid_t start_burn(const char *path, const char *count, const char *go)
+{
+	pid_t pid = fork();
 
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			dup2(open("/dev/null", O_RDONLY), 0);
-			dup2(open("/dev/null", O_WRONLY), 1);
-			execl(path, path, "a", count, "200", go, (char *)NULL);
-			_exit(127);
-		}
-		return pid;
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(open("/dev/null", O_RDONLY), 0);
+		dup2(open("/dev/null", O_WRONLY), 1);
+		execl(path, path, "a", count, "200", go, (char *)NULL);
+		_exit(127);
 	}
+	return pid;
+}
 
-	/* Waits until process pid runs the file at path. */
-	static void wait_runs(pid_t pid, const char *path)
-	{
-		char exe[64];
-		struct stat a, b;
-		int i;
+/* Waits until process pid runs the file at path. */
+static void wait_runs(pid_t pid, const char *path)
+{
+	char exe[64];
+	struct stat a, b;
+	int i;
 
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-		assert_int_equal(stat(path, &b), 0);
-		for (i = 0; i < 3000; i++) {
-			if (!stat(exe, &a) && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino)
-				return;
-			usleep(10000);
-		}
-		fail_msg("PID %d did not start %s", (int)pid, path);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	assert_int_equal(stat(path, &b), 0);
+	for (i = 0; i < 3000; i++) {
+		if (!stat(exe, &a) && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return;
+		usleep(10000);
 	}
+	fail_msg("PID %d did not start %s", (int)pid, path);
+}
 
-	/*
+/*
  * --exe prog_burn: the file, not the name. Traced: one running before
  * pipetrace through a symlink of another name (its comm differs), and one
  * started after it attached. Not traced: a copy of the file named
  * prog_burn (same name, another inode).
  */
-	static void test_exe_matches_file(void **state)
-	{
-		char dir[64], alias[128], copy[128], c1[64], c2[64], c3[64];
-		char g1[64], g2[64], g3[64], jpath[64];
-		char *argv[] = { PTEST_PIPETRACE, "--exe", BURN,     "-j",
-				 jpath,		  "-s",	   "burn_a", NULL };
-		char *cpv[] = { "/bin/cp", BURN, copy, NULL };
-		struct ptest_proc tracer;
-		char *log = NULL;
-		json_object *rep;
-		pid_t p1, p2, p3, q;
-		uint64_t n1, n3;
+static void test_exe_matches_file(void **state)
+{
+	char dir[64], alias[128], copy[128], c1[64], c2[64], c3[64];
+	char g1[64], g2[64], g3[64], jpath[64];
+	char *argv[] = { PTEST_PIPETRACE, "--exe", BURN,     "-j",
+			 jpath,		  "-s",	   "burn_a", NULL };
+	char *cpv[] = { "/bin/cp", BURN, copy, NULL };
+	struct ptest_proc tracer;
+	char *log = NULL;
+	json_object *rep;
+	pid_t p1, p2, p3, q;
+	uint64_t n1, n3;
 
-		(void)state;
-		PTEST_REQUIRE_TRACING();
-		ptest_tmp_path(dir, sizeof(dir), ".d");
-		assert_int_equal(mkdir(dir, 0700), 0);
-		snprintf(alias, sizeof(alias), "%s/other_name", dir);
-		snprintf(copy, sizeof(copy), "%s/prog_burn", dir);
-		assert_int_equal(symlink(BURN, alias), 0);
-		ptest_run_ok(cpv, 30, NULL, NULL);
-		ptest_tmp_path(c1, sizeof(c1), ".count");
-		ptest_tmp_path(c2, sizeof(c2), ".count");
-		ptest_tmp_path(c3, sizeof(c3), ".count");
-		ptest_tmp_path(jpath, sizeof(jpath), ".json");
-		make_fifo(g1, sizeof(g1));
-		make_fifo(g2, sizeof(g2));
-		make_fifo(g3, sizeof(g3));
-		p1 = start_burn(alias, c1, g1);
-		p2 = start_burn(copy, c2, g2);
-		wait_runs(p1, BURN);
-		wait_runs(p2, copy);
-		start_tracer(&tracer, argv, &log);
-		p3 = start_burn(BURN, c3, g3);
-		release(g1);
-		release(g2);
-		release(g3);
-		assert_int_equal(reap(p1), 0);
-		assert_int_equal(reap(p2), 0);
-		assert_int_equal(reap(p3), 0);
-		kill(tracer.pid, SIGINT);
-		assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
-		rep = ptest_take_json(jpath);
-		n1 = burn_count(c1, &q);
-		assert_int_equal(q, p1);
-		(void)burn_count(c2, &q);
-		n3 = burn_count(c3, &q);
-		assert_int_equal(q, p3);
-		assert_int_equal(
-			proc_calls(process(rep, (uint64_t)p1), "burn_a"), n1);
-		assert_int_equal(
-			proc_calls(process(rep, (uint64_t)p3), "burn_a"), n3);
-		assert_null(process(rep, (uint64_t)p2));
-		assert_int_equal(ptest_u64(ptest_stage(rep, "burn_a"), "calls"),
-				 n1 + n3);
-		unlink(alias);
-		unlink(copy);
-		rmdir(dir);
-		free(log);
-		json_object_put(rep);
-	}
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(dir, sizeof(dir), ".d");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(alias, sizeof(alias), "%s/other_name", dir);
+	snprintf(copy, sizeof(copy), "%s/prog_burn", dir);
+	assert_int_equal(symlink(BURN, alias), 0);
+	ptest_run_ok(cpv, 30, NULL, NULL);
+	ptest_tmp_path(c1, sizeof(c1), ".count");
+	ptest_tmp_path(c2, sizeof(c2), ".count");
+	ptest_tmp_path(c3, sizeof(c3), ".count");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	make_fifo(g1, sizeof(g1));
+	make_fifo(g2, sizeof(g2));
+	make_fifo(g3, sizeof(g3));
+	p1 = start_burn(alias, c1, g1);
+	p2 = start_burn(copy, c2, g2);
+	wait_runs(p1, BURN);
+	wait_runs(p2, copy);
+	start_tracer(&tracer, argv, &log);
+	p3 = start_burn(BURN, c3, g3);
+	release(g1);
+	release(g2);
+	release(g3);
+	assert_int_equal(reap(p1), 0);
+	assert_int_equal(reap(p2), 0);
+	assert_int_equal(reap(p3), 0);
+	kill(tracer.pid, SIGINT);
+	assert_int_equal(ptest_finish(&tracer, 60, NULL, &log), 0);
+	rep = ptest_take_json(jpath);
+	n1 = burn_count(c1, &q);
+	assert_int_equal(q, p1);
+	(void)burn_count(c2, &q);
+	n3 = burn_count(c3, &q);
+	assert_int_equal(q, p3);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)p1), "burn_a"), n1);
+	assert_int_equal(proc_calls(process(rep, (uint64_t)p3), "burn_a"), n3);
+	assert_null(process(rep, (uint64_t)p2));
+	assert_int_equal(ptest_u64(ptest_stage(rep, "burn_a"), "calls"),
+			 n1 + n3);
+	unlink(alias);
+	unlink(copy);
+	rmdir(dir);
+	free(log);
+	json_object_put(rep);
+}
 
-	/* Exits non-zero with one "pipetrace: error: ...; ..." line, nothing
+/* Exits non-zero with one "pipetrace: error: ...; ..." line, nothing
  * attached. */
-	static void assert_refused(char **argv, const char *says)
-	{
-		char *err = NULL;
-		int code = ptest_run(argv, 60, NULL, &err);
+static void assert_refused(char **argv, const char *says)
+{
+	char *err = NULL;
+	int code = ptest_run(argv, 60, NULL, &err);
 
-		assert_int_not_equal(code, 0);
-		assert_non_null(err);
-		if (!strstr(err, says) || ptest_count_lines(err) != 1 ||
-		    strncmp(err, "pipetrace: error: ", 18) ||
-		    strstr(err, "tracing "))
-			fail_msg(
-				"exit %d, stderr '%s' (wanted one line saying '%s')",
-				code, err, says);
-		free(err);
-	}
+	assert_int_not_equal(code, 0);
+	assert_non_null(err);
+	if (!strstr(err, says) || ptest_count_lines(err) != 1 ||
+	    strncmp(err, "pipetrace: error: ", 18) || strstr(err, "tracing "))
+		fail_msg("exit %d, stderr '%s' (wanted one line saying '%s')",
+			 code, err, says);
+	free(err);
+}
 
-	static void test_bad_processes_refused(void **state)
-	{
-		char dead[48], list[64];
-		char *a1[] = { PTEST_PIPETRACE,
-			       "-s",
-			       "libz.so.1:deflate",
-			       "-p",
-			       list,
-			       NULL };
-		char *a2[] = { PTEST_PIPETRACE,	    "--comm", "", "-s",
-			       "libz.so.1:deflate", NULL };
-		char *a3[] = {
-			PTEST_PIPETRACE, "--exe", "/nonexistent/prog", "-s",
-			"main",		 NULL
-		};
-		char *a4[] = { PTEST_PIPETRACE, "--exe", "/tmp", "-s",
-			       "main",		NULL };
-		pid_t gone;
+static void test_bad_processes_refused(void **state)
+{
+	char dead[48], list[64];
+	char *a1[] = {
+		PTEST_PIPETRACE, "-s", "libz.so.1:deflate", "-p", list, NULL
+	};
+	char *a2[] = { PTEST_PIPETRACE,	    "--comm", "", "-s",
+		       "libz.so.1:deflate", NULL };
+	char *a3[] = { PTEST_PIPETRACE, "--exe", "/nonexistent/prog", "-s",
+		       "main",		NULL };
+	char *a4[] = { PTEST_PIPETRACE, "--exe", "/tmp", "-s", "main", NULL };
+	pid_t gone;
 
-		(void)state;
-		PTEST_REQUIRE_TRACING();
-		gone = fork();
-		assert_true(gone >= 0);
-		if (gone == 0)
-			_exit(0);
-		assert_int_equal(reap(gone), 0);
-		snprintf(dead, sizeof(dead), "%d", (int)gone);
-		/* A live one first: the dead one is found all the same. */
-		snprintf(list, sizeof(list), "%d,%s", (int)getpid(), dead);
-		assert_refused(a1, "no such PID");
-		assert_refused(a2, "bad --comm ''");
-		assert_refused(a3, "--exe /nonexistent/prog: No such file");
-		assert_refused(a4, "--exe /tmp: not an executable file");
-	}
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	gone = fork();
+	assert_true(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	assert_int_equal(reap(gone), 0);
+	snprintf(dead, sizeof(dead), "%d", (int)gone);
+	/* A live one first: the dead one is found all the same. */
+	snprintf(list, sizeof(list), "%d,%s", (int)getpid(), dead);
+	assert_refused(a1, "no such PID");
+	assert_refused(a2, "bad --comm ''");
+	assert_refused(a3, "--exe /nonexistent/prog: No such file");
+	assert_refused(a4, "--exe /tmp: not an executable file");
+}
 
-	int main(void)
-	{
-		const struct CMUnitTest tests[] = {
-			cmocka_unit_test(test_zpipe_pipeline_followed),
-			cmocka_unit_test(test_no_follow_is_one_process),
-			cmocka_unit_test(test_pigz_pipeline_vs_bpftrace),
-			cmocka_unit_test(test_pid_list),
-			cmocka_unit_test(test_children_followed),
-			cmocka_unit_test(test_comm_catches_later_process),
-			cmocka_unit_test(test_bad_processes_refused),
-			cmocka_unit_test(test_exec_program_probed),
-			cmocka_unit_test(test_script_command_followed),
-			cmocka_unit_test(test_exec_window_reported),
-			cmocka_unit_test(test_exec_go_refused),
-			cmocka_unit_test(test_exe_matches_file),
-			cmocka_unit_test(test_stacks_of_every_process),
-			cmocka_unit_test(test_fork_inside_stage_unpaired),
-		};
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_zpipe_pipeline_followed),
+		cmocka_unit_test(test_no_follow_is_one_process),
+		cmocka_unit_test(test_pigz_pipeline_vs_bpftrace),
+		cmocka_unit_test(test_pid_list),
+		cmocka_unit_test(test_children_followed),
+		cmocka_unit_test(test_comm_catches_later_process),
+		cmocka_unit_test(test_bad_processes_refused),
+		cmocka_unit_test(test_exec_program_probed),
+		cmocka_unit_test(test_script_command_followed),
+		cmocka_unit_test(test_exec_window_reported),
+		cmocka_unit_test(test_exec_go_refused),
+		cmocka_unit_test(test_exe_matches_file),
+		cmocka_unit_test(test_stacks_of_every_process),
+		cmocka_unit_test(test_fork_inside_stage_unpaired),
+	};
 
-		ptest_filter_from_env();
-		return cmocka_run_group_tests(tests, make_input, drop_input);
-	}
+	ptest_filter_from_env();
+	return cmocka_run_group_tests(tests, make_input, drop_input);
+}
