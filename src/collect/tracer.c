@@ -351,6 +351,10 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	}
 	setup_procs(t, o);
 	use_multi(t);
+	/* A measurement aid: the probe programs time themselves. */
+	t->skel->rodata->selftime_on =
+		getenv("PIPETRACE_SELFTIME") &&
+		!strcmp(getenv("PIPETRACE_SELFTIME"), "1");
 	if (!pt_kpid__initial_ns())
 		t->kpid_iter = t->skel->progs.task_ids;
 	else
@@ -424,11 +428,33 @@ void pt_tracer__detach(struct pt_tracer *t)
 	}
 }
 
+/* PIPETRACE_SELFTIME=1: what the probe programs timed of themselves. */
+static void selftime_debug(const struct pt_tracer *t)
+{
+	static const char *const who[2] = { "calibration", "stages" };
+	int i;
+
+	if (!t->skel || !t->skel->bss || !t->skel->rodata->selftime_on)
+		return;
+	for (i = 0; i < 2; i++) {
+		const uint64_t *v = (const uint64_t *)t->skel->bss->selftime[i];
+		uint64_t n = v[0] ? v[0] : 1;
+
+		pt_debug(
+			"selftime: %s: %llu calls, entry program %llu ns after its stamp, exit trap %llu ns (0 unless --syscalls exact), exit program %llu ns (means)",
+			who[i], (unsigned long long)v[0],
+			(unsigned long long)(v[1] / n),
+			(unsigned long long)(v[2] / n),
+			(unsigned long long)(v[3] / n));
+	}
+}
+
 void pt_tracer__close(struct pt_tracer *t)
 {
 	if (!t)
 		return;
 	finish_restarts(t, false);
+	selftime_debug(t);
 	pt_tracer__detach(t);
 	ring_buffer__free(t->rb);
 	ring_buffer__free(t->exec_rb);
