@@ -36,7 +36,7 @@
 #define PT_CALIB_BURSTS 9
 #define PT_CALIB_BURST_CALLS 250
 /* Calls per burst on cooled caches, and how much their cooling writes:
- * PT_CALIB_COLD_CALLS such calls take ~1-3 ms here. */
+ * each call's cooling takes ~11 us on a free CPU here, the 40 ~0.5 ms. */
 #define PT_CALIB_COLD_CALLS 40
 #define PT_CALIB_COLD_BYTES (1u << 20)
 /* Bursts whose figures make the running ones, per class: the last minute
@@ -1171,7 +1171,7 @@ static void (*const calib_fns[PT_PROBE_NR])(void) = {
 /* What calibration found, per class of probe, burst by burst. */
 struct pt_calib {
 	/* Cold calls' medians, burst by burst; hot calls' means above
-	 * their median. */
+	 * their median (calib_figures()). */
 	uint64_t median[PT_PROBE_NR][PT_CALIB_KEEP];
 	uint64_t tail[PT_PROBE_NR][PT_CALIB_KEEP];
 	uint64_t hot[PT_PROBE_NR][PT_CALIB_KEEP]; /* hot calls' medians */
@@ -1267,10 +1267,11 @@ static uint64_t tot_median(const struct pt_totals *tot)
 
 /*
  * One burst of class c: PT_CALIB_BURST_CALLS calls back to back (hot: the
- * probe's path in the caches; its fastest call is `low`, the floor), then
- * PT_CALIB_COLD_CALLS each after calib_cool() (cold: as in a traced
- * program; their median is what the report takes off, with the hot calls'
- * tail: too few cold ones to count rare interrupts). 0 or -errno.
+ * probe's path in the caches; their fastest is `low`, the floor, their
+ * median what the percentiles have off, their tail the rare interrupts),
+ * then PT_CALIB_COLD_CALLS each after calib_cool() (cold, as in a traced
+ * program: their median above the hot one is part of the mean's extra;
+ * too few of them to count rare interrupts). 0 or -errno.
  */
 static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 {
@@ -1302,23 +1303,32 @@ static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 }
 
 /*
- * The figures so far: per class, bias_ns the median of the bursts'
- * medians, tail_ns the mean of how far each burst's mean lies above its
- * median (rare interrupts: the median of bursts that do or do not catch
- * one lies below what a call pays on average). Each stage's calls have the least the probe ever cost taken off
+ * The figures so far: per class, bias_ns the median of the hot bursts'
+ * medians (what a call whose caches are warm pays: the percentiles', so
+ * that the fastest calls of a function called in a tight loop do not read
+ * below what it runs); tail_ns what the mean pays above it: the mean of
+ * how far each hot burst's mean lies above its median (rare interrupts:
+ * the median of bursts that do or do not catch one lies below what a call
+ * pays on average) plus how far the cold calls' median lies above the hot
+ * one (a traced program's calls find the probe's path colder than a burst
+ * does). Each stage's calls have the least the probe ever cost taken off
  * from now on, so that no call reads faster than it ran; the report takes
- * the rest of the median off the percentiles and the tail off the mean.
+ * the rest of the median off the percentiles and the tail too off the
+ * mean.
  */
 static void calib_figures(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			  uint64_t tail_ns[PT_PROBE_NR])
 {
 	struct pt_calib *cal = t->cal;
+	uint64_t cold;
 	size_t s;
 	int c;
 
 	for (c = 0; c < PT_PROBE_NR; c++) {
-		bias_ns[c] = median_of(cal->median[c], cal->n[c]);
-		tail_ns[c] = mean_of(cal->tail[c], cal->n[c]);
+		bias_ns[c] = median_of(cal->hot[c], cal->n[c]);
+		cold = median_of(cal->median[c], cal->n[c]);
+		tail_ns[c] = mean_of(cal->tail[c], cal->n[c]) +
+			     (cold > bias_ns[c] ? cold - bias_ns[c] : 0);
 	}
 	for (s = 0; s < t->stages->n; s++) {
 		t->skel->bss->stage_bias_ns[s] =
@@ -1346,10 +1356,10 @@ static int calibrate_one(struct pt_tracer *t, enum pt_probe_class c)
 		sched_yield();
 	}
 	pt_debug(
-		"calibration: %s: median probe latency %llu ns (hot caches %llu ns), mean %llu ns above, least %llu ns",
+		"calibration: %s: median probe latency %llu ns (cooled caches %llu ns), mean %llu ns above, least %llu ns",
 		calib_names[c],
-		(unsigned long long)median_of(t->cal->median[c], t->cal->n[c]),
 		(unsigned long long)median_of(t->cal->hot[c], t->cal->n[c]),
+		(unsigned long long)median_of(t->cal->median[c], t->cal->n[c]),
 		(unsigned long long)mean_of(t->cal->tail[c], t->cal->n[c]),
 		(unsigned long long)t->cal->low[c]);
 	return ret;
