@@ -35,8 +35,10 @@
  * the figures. */
 #define PT_CALIB_BURSTS 9
 #define PT_CALIB_BURST_CALLS 250
-/* Calls per burst on cooled caches, and how much their cooling writes:
- * each call's cooling takes ~11 us on a free CPU here, the 40 ~0.5 ms. */
+/* Calls per start burst on cooled caches, and how much their cooling
+ * writes: each call's cooling takes ~11 us on a free CPU here, the 40
+ * ~0.5 ms (more on a busy one). Only the start's bursts have them: while
+ * the target is traced, a burst holds one of its thread slots. */
 #define PT_CALIB_COLD_CALLS 40
 #define PT_CALIB_COLD_BYTES (1u << 20)
 /* Bursts whose figures make the running ones, per class: the last minute
@@ -1170,9 +1172,10 @@ static void (*const calib_fns[PT_PROBE_NR])(void) = {
 
 /* What calibration found, per class of probe, burst by burst. */
 struct pt_calib {
-	/* Cold calls' medians, burst by burst; hot calls' means above
-	 * their median (calib_figures()). */
-	uint64_t median[PT_PROBE_NR][PT_CALIB_KEEP];
+	/* Cold calls' median less the hot ones', per start burst. */
+	uint64_t excess[PT_PROBE_NR][PT_CALIB_KEEP];
+	uint64_t ncold[PT_PROBE_NR];
+	/* Hot calls' means above their median (calib_figures()). */
 	uint64_t tail[PT_PROBE_NR][PT_CALIB_KEEP];
 	uint64_t hot[PT_PROBE_NR][PT_CALIB_KEEP]; /* hot calls' medians */
 	unsigned char *cool; /* PT_CALIB_COLD_BYTES for calib_cool() */
@@ -1269,11 +1272,12 @@ static uint64_t tot_median(const struct pt_totals *tot)
  * One burst of class c: PT_CALIB_BURST_CALLS calls back to back (hot: the
  * probe's path in the caches; their fastest is `low`, the floor, their
  * median what the percentiles have off, their tail the rare interrupts),
- * then PT_CALIB_COLD_CALLS each after calib_cool() (cold, as in a traced
- * program: their median above the hot one is part of the mean's extra;
- * too few of them to count rare interrupts). 0 or -errno.
+ * then with cold (the start's bursts) PT_CALIB_COLD_CALLS each after
+ * calib_cool() (cold, as in a traced program: how far their median lies
+ * above the hot one is part of the mean's extra; too few of them to count
+ * rare interrupts). 0 or -errno.
  */
-static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
+static int calib_burst(struct pt_tracer *t, enum pt_probe_class c, bool cold)
 {
 	struct pt_calib *cal = t->cal;
 	struct pt_totals *tot = &cal->tot;
@@ -1290,6 +1294,9 @@ static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 	cal->tail[c][slot] = probe_tail(tot, cal->hot[c][slot]);
 	if (!cal->n[c] || tot->min_ns < cal->low[c])
 		cal->low[c] = tot->min_ns;
+	cal->n[c]++;
+	if (!cold)
+		return 0;
 	for (i = 0; i < PT_CALIB_COLD_CALLS; i++) {
 		calib_cool(cal->cool);
 		calib_fns[c]();
@@ -1297,27 +1304,23 @@ static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 	ret = calib_take(t, PT_CALIB_COLD_CALLS);
 	if (ret)
 		return ret;
-	cal->median[c][slot] = tot_median(tot);
-	cal->n[c]++;
+	cal->excess[c][cal->ncold[c] % PT_CALIB_KEEP] =
+		tot_median(tot) > cal->hot[c][slot] ?
+			tot_median(tot) - cal->hot[c][slot] :
+			0;
+	cal->ncold[c]++;
 	return 0;
 }
 
-/* The median over the bursts of how far a burst's cold median lies above
- * its hot one: the two halves of a burst see the same moment's load.
- * Under two hogs at a load average of 19, refpipe --threads's stage means
- * (the median stage's error per run) were off by -836 to +516 ns with the
- * two medians over all bursts subtracted, -316 to +126 ns paired. */
+/* The median over the start's bursts of how far a burst's cold median
+ * lies above its hot one: the two halves of a burst see the same moment's
+ * load. Under two hogs at a load average of 19, refpipe --threads's stage
+ * means (the median stage's error per run) were off by -836 to +516 ns
+ * with the two medians over all bursts subtracted, -316 to +126 ns
+ * paired. */
 static uint64_t cold_excess(const struct pt_calib *cal, int c)
 {
-	uint64_t d[PT_CALIB_KEEP], n = cal->n[c], k;
-
-	if (n > PT_CALIB_KEEP)
-		n = PT_CALIB_KEEP;
-	for (k = 0; k < n; k++)
-		d[k] = cal->median[c][k] > cal->hot[c][k] ?
-			       cal->median[c][k] - cal->hot[c][k] :
-			       0;
-	return median_of(d, n);
+	return median_of(cal->excess[c], cal->ncold[c]);
 }
 
 /*
@@ -1328,8 +1331,8 @@ static uint64_t cold_excess(const struct pt_calib *cal, int c)
  * how far each hot burst's mean lies above its median (rare interrupts:
  * the median of bursts that do or do not catch one lies below what a call
  * pays on average) plus how far the cold calls' median lies above the hot
- * one, burst by burst (a traced program's calls find the probe's path
- * colder than a burst does; see cold_excess()). Each stage's calls have
+ * one in the start's bursts (a traced program's calls find the probe's
+ * path colder than a burst does; see cold_excess()). Each stage's calls have
  * the least the probe ever cost taken off from now on, so that no call
  * reads faster than it ran; the report takes the rest of the median off
  * the percentiles and the tail too off the mean.
@@ -1369,14 +1372,15 @@ static int calibrate_one(struct pt_tracer *t, enum pt_probe_class c)
 		return -EFAULT;
 	ret = attach_calib(t, c, t->cal->id, t->cal->off[c]);
 	for (k = 0; !ret && k < PT_CALIB_BURSTS; k++) {
-		ret = calib_burst(t, c);
+		ret = calib_burst(t, c, true);
 		sched_yield();
 	}
 	pt_debug(
 		"calibration: %s: median probe latency %llu ns (cooled caches %llu ns), mean %llu ns above, least %llu ns",
 		calib_names[c],
 		(unsigned long long)median_of(t->cal->hot[c], t->cal->n[c]),
-		(unsigned long long)median_of(t->cal->median[c], t->cal->n[c]),
+		(unsigned long long)(median_of(t->cal->hot[c], t->cal->n[c]) +
+				     cold_excess(t->cal, c)),
 		(unsigned long long)mean_of(t->cal->tail[c], t->cal->n[c]),
 		(unsigned long long)t->cal->low[c]);
 	return ret;
@@ -1565,7 +1569,7 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	t->skel->bss->calib_tid = t->cal->tid;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++)
 		if (t->cal->used[i])
-			ret = calib_burst(t, (enum pt_probe_class)i);
+			ret = calib_burst(t, (enum pt_probe_class)i, false);
 	t->skel->bss->calib_tid = 0;
 	/* pipetrace is no thread of the target's. */
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &t->cal->tid);
