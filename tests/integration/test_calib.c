@@ -7,9 +7,10 @@
  * refpipe's stage means, single-threaded and with --threads, must come
  * within 10% or 500 ns (the larger) of its self-report. The issue's goal,
  * 5% or 300 ns, does not hold on this 2-vCPU VM under two hogs with a load
- * average of 16-22 from other work: 10 runs of each, twice (the cooled
- * calls' excess over the hot ones from all bursts' medians in the first,
- * burst by burst in the second, as now):
+ * average of 16-22 from other work: 10 runs of each, twice, with cooled
+ * calls in every burst (their excess over the hot ones from all bursts'
+ * medians in the first, burst by burst in the second; now burst by burst
+ * in the start's bursts only):
  *   --threads         5%/300 ns: 10 of 10, then 6 of 10 (worst +787 ns,
  *                     +12.7%: one offset shared by all six stages, the
  *                     calibration ~700 ns under what that run's calls
