@@ -27,6 +27,20 @@ volatile __u64 stage_bias_ns[PT_MAX_STAGES];
 volatile __u64 stage_nest_ns[PT_MAX_STAGES];
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
+/* PIPETRACE_SELFTIME=1 (a measurement aid): the programs time themselves
+ * into selftime[who][what], who 0 the calibration stage, 1 the others;
+ * what: calls, entry program after its stamp, exit trap (the trampoline's
+ * stamp to the exit program's), exit program. */
+const volatile __u8 selftime_on = 0;
+extern const volatile __u32 nstages;
+__u64 selftime[2][4];
+
+static __always_inline void selftime_add(__u32 stage, int what, __u64 ns)
+{
+	int who = stage != nstages - 1;
+
+	__sync_fetch_and_add(&selftime[who][what & 3], ns);
+}
 /* The last process known to have its uprobe area (see has_uprobe_area()). */
 __u32 area_tgid;
 /* Exit sites reached by calls entered before their entry site was
@@ -186,6 +200,10 @@ int BPF_KPROBE(stage_enter)
 	/* From where the time charged to it starts (see stage_exit). */
 	f->start_ns = t->last_ns > now ? t->last_ns : now;
 	t->depth = d + 1;
+	if (selftime_on) {
+		selftime_add(stage, 0, 1);
+		selftime_add(stage, 1, bpf_ktime_get_ns() - now);
+	}
 	return 0;
 }
 
@@ -447,7 +465,7 @@ int BPF_KRETPROBE(stage_exit)
 	      cookie = bpf_get_attach_cookie(ctx);
 	__u32 stage = (__u32)cookie & PT_COOKIE_STAGE;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 ret = PT_REGS_RC(ctx), sp, bias;
+	__u64 ret = PT_REGS_RC(ctx), sp, bias, call_end0;
 	struct pt_thread *t;
 	struct pt_frame f;
 
@@ -459,6 +477,7 @@ int BPF_KRETPROBE(stage_exit)
 	if (!t)
 		return 0;
 	end = call_end(t, tid, now);
+	call_end0 = end;
 	if (t->depth == 0) {
 		exit_unopened(cookie);
 		return 0;
@@ -486,6 +505,10 @@ int BPF_KRETPROBE(stage_exit)
 	f.start_ns += f.wait_ns;
 	bias = close_call(&f, stage, tid, end, ret);
 	nest_into(t, &f, stage, bias);
+	if (selftime_on) {
+		selftime_add(stage, 2, now - call_end0);
+		selftime_add(stage, 3, bpf_ktime_get_ns() - now);
+	}
 	return 0;
 }
 

@@ -35,6 +35,12 @@
  * the figures. */
 #define PT_CALIB_BURSTS 9
 #define PT_CALIB_BURST_CALLS 250
+/* Calls per start burst on cooled caches, and how much their cooling
+ * writes: each call's cooling takes ~11 us on a free CPU here, the 40
+ * ~0.5 ms (more on a busy one). Only the start's bursts have them: while
+ * the target is traced they would cost pipetrace that every burst. */
+#define PT_CALIB_COLD_CALLS 40
+#define PT_CALIB_COLD_BYTES (1u << 20)
 /* Bursts whose figures make the running ones, per class: the last minute
  * or so of pt_tracer__recalibrate(). */
 #define PT_CALIB_KEEP 256
@@ -353,6 +359,10 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	}
 	setup_procs(t, o);
 	use_multi(t);
+	/* A measurement aid: the probe programs time themselves. */
+	t->skel->rodata->selftime_on =
+		getenv("PIPETRACE_SELFTIME") &&
+		!strcmp(getenv("PIPETRACE_SELFTIME"), "1");
 	if (!pt_kpid__initial_ns())
 		t->kpid_iter = t->skel->progs.task_ids;
 	else
@@ -426,11 +436,35 @@ void pt_tracer__detach(struct pt_tracer *t)
 	}
 }
 
+static void calib_free(struct pt_calib *cal);
+
+/* PIPETRACE_SELFTIME=1: what the probe programs timed of themselves. */
+static void selftime_debug(const struct pt_tracer *t)
+{
+	static const char *const who[2] = { "calibration", "stages" };
+	int i;
+
+	if (!t->skel || !t->skel->bss || !t->skel->rodata->selftime_on)
+		return;
+	for (i = 0; i < 2; i++) {
+		const uint64_t *v = (const uint64_t *)t->skel->bss->selftime[i];
+		uint64_t n = v[0] ? v[0] : 1;
+
+		pt_debug(
+			"selftime: %s: %llu calls, entry program %llu ns after its stamp, exit trap %llu ns (0 unless --syscalls exact), exit program %llu ns (means)",
+			who[i], (unsigned long long)v[0],
+			(unsigned long long)(v[1] / n),
+			(unsigned long long)(v[2] / n),
+			(unsigned long long)(v[3] / n));
+	}
+}
+
 void pt_tracer__close(struct pt_tracer *t)
 {
 	if (!t)
 		return;
 	finish_restarts(t, false);
+	selftime_debug(t);
 	pt_tracer__detach(t);
 	ring_buffer__free(t->rb);
 	ring_buffer__free(t->exec_rb);
@@ -438,7 +472,7 @@ void pt_tracer__close(struct pt_tracer *t)
 	free(t->sample_links);
 	free(t->sample_fds);
 	free(t->libcio_pids);
-	free(t->cal);
+	calib_free(t->cal);
 	free(t->percpu);
 	free(t->percpu_time);
 	free(t);
@@ -1141,8 +1175,13 @@ static void (*const calib_fns[PT_PROBE_NR])(void) = {
 
 /* What calibration found, per class of probe, burst by burst. */
 struct pt_calib {
-	uint64_t median[PT_PROBE_NR][PT_CALIB_KEEP]; /* bursts' medians */
-	uint64_t tail[PT_PROBE_NR][PT_CALIB_KEEP]; /* their means above */
+	/* Cold calls' median less the hot ones', per start burst. */
+	uint64_t excess[PT_PROBE_NR][PT_CALIB_KEEP];
+	uint64_t ncold[PT_PROBE_NR];
+	/* Hot calls' means above their median (calib_figures()). */
+	uint64_t tail[PT_PROBE_NR][PT_CALIB_KEEP];
+	uint64_t hot[PT_PROBE_NR][PT_CALIB_KEEP]; /* hot calls' medians */
+	unsigned char *cool; /* PT_CALIB_COLD_BYTES for calib_cool() */
 	uint64_t n[PT_PROBE_NR]; /* bursts so far (a ring past KEEP) */
 	uint64_t low[PT_PROBE_NR]; /* the fastest call of any burst */
 	uint64_t nest[PT_PROBE_NR]; /* a nested call's probes, to its caller */
@@ -1152,6 +1191,13 @@ struct pt_calib {
 	uint32_t tid; /* pipetrace's, as the kernel counts it */
 	struct pt_totals tot; /* scratch */
 };
+
+static void calib_free(struct pt_calib *cal)
+{
+	if (cal)
+		free(cal->cool);
+	free(cal);
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -1195,9 +1241,55 @@ static void forget_calib_thread(struct pt_tracer *t)
 	       sizeof(t->skel->bss->calib_thread));
 }
 
-/* Calls class c's function one burst's worth, then reads and clears the
- * calibration stage's counters into the burst's figures. 0 or -errno. */
-static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
+/*
+ * Cools the caches before a cold calibration call as a traced program's
+ * own work does between its calls: writes a line in every 64 bytes of
+ * PT_CALIB_COLD_BYTES (the size of a core's L2 here) and enters the kernel
+ * twice. Calibrated on hot caches alone, the probe's cost came out 150-400
+ * ns below what refpipe's calls paid (see PT_CALIB_COLD_CALLS).
+ */
+static void calib_cool(unsigned char *buf)
+{
+	volatile unsigned char *b = buf;
+	size_t i;
+
+	for (i = 0; i < PT_CALIB_COLD_BYTES; i += 64)
+		b[i]++;
+	syscall(SYS_getppid);
+	syscall(SYS_getppid);
+}
+
+/* Reads and clears the calibration stage's counters into cal->tot.
+ * 0, -EIO unless it saw calls calls, or -errno. */
+static int calib_take(struct pt_tracer *t, uint64_t calls)
+{
+	struct pt_calib *cal = t->cal;
+	int ret = read_stage(t, cal->id, &cal->tot);
+
+	if (!ret && cal->tot.calls != calls)
+		ret = -EIO;
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &cal->id,
+			    t->percpu, BPF_ANY);
+	return ret;
+}
+
+static uint64_t tot_median(const struct pt_totals *tot)
+{
+	return pt_hist_percentile(tot->hist, pt_totals__timed(tot), 50,
+				  tot->min_ns, tot->max_ns);
+}
+
+/*
+ * One burst of class c: PT_CALIB_BURST_CALLS calls back to back (hot: the
+ * probe's path in the caches; their fastest is `low`, the floor, their
+ * median what the percentiles have off, their tail the rare interrupts),
+ * then with cold (the start's bursts) PT_CALIB_COLD_CALLS each after
+ * calib_cool() (cold, as in a traced program: how far their median lies
+ * above the hot one is part of the mean's extra; too few of them to count
+ * rare interrupts). 0 or -errno.
+ */
+static int calib_burst(struct pt_tracer *t, enum pt_probe_class c, bool cold)
 {
 	struct pt_calib *cal = t->cal;
 	struct pt_totals *tot = &cal->tot;
@@ -1206,43 +1298,69 @@ static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 
 	for (i = 0; i < PT_CALIB_BURST_CALLS; i++)
 		calib_fns[c]();
-	ret = read_stage(t, cal->id, tot);
-	if (!ret && tot->calls != PT_CALIB_BURST_CALLS)
-		ret = -EIO;
-	if (!ret) {
-		cal->median[c][slot] =
-			pt_hist_percentile(tot->hist, pt_totals__timed(tot), 50,
-					   tot->min_ns, tot->max_ns);
-		cal->tail[c][slot] = probe_tail(tot, cal->median[c][slot]);
-		if (!cal->n[c] || tot->min_ns < cal->low[c])
-			cal->low[c] = tot->min_ns;
-		cal->n[c]++;
+	ret = calib_take(t, PT_CALIB_BURST_CALLS);
+	if (ret)
+		return ret;
+	cal->hot[c][slot] = tot_median(tot);
+	/* Rare interrupts: counted over the many hot calls. */
+	cal->tail[c][slot] = probe_tail(tot, cal->hot[c][slot]);
+	if (!cal->n[c] || tot->min_ns < cal->low[c])
+		cal->low[c] = tot->min_ns;
+	cal->n[c]++;
+	if (!cold)
+		return 0;
+	for (i = 0; i < PT_CALIB_COLD_CALLS; i++) {
+		calib_cool(cal->cool);
+		calib_fns[c]();
 	}
-	/* Forget this burst's counters for the next one. */
-	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &cal->id,
-			    t->percpu, BPF_ANY);
-	return ret;
+	ret = calib_take(t, PT_CALIB_COLD_CALLS);
+	if (ret)
+		return ret;
+	cal->excess[c][cal->ncold[c] % PT_CALIB_KEEP] =
+		tot_median(tot) > cal->hot[c][slot] ?
+			tot_median(tot) - cal->hot[c][slot] :
+			0;
+	cal->ncold[c]++;
+	return 0;
+}
+
+/* The median over the start's bursts of how far a burst's cold median
+ * lies above its hot one: the two halves of a burst see the same moment's
+ * load. Under two hogs at a load average of 19, refpipe --threads's stage
+ * means (the median stage's error per run) were off by -836 to +516 ns
+ * with the two medians over all bursts subtracted, -316 to +126 ns
+ * paired. */
+static uint64_t cold_excess(const struct pt_calib *cal, int c)
+{
+	return median_of(cal->excess[c], cal->ncold[c]);
 }
 
 /*
- * The figures so far: per class, bias_ns the median of the bursts'
- * medians, tail_ns the mean of how far each burst's mean lies above its
- * median (rare interrupts: the median of bursts that do or do not catch
- * one lies below what a call pays on average). Each stage's calls have the least the probe ever cost taken off
- * from now on, so that no call reads faster than it ran; the report takes
- * the rest of the median off the percentiles and the tail off the mean.
+ * The figures so far: per class, bias_ns the median of the hot bursts'
+ * medians (what a call whose caches are warm pays: the percentiles', so
+ * that the fastest calls of a function called in a tight loop do not read
+ * below what it runs); tail_ns what the mean pays above it: the mean of
+ * how far each hot burst's mean lies above its median (rare interrupts:
+ * the median of bursts that do or do not catch one lies below what a call
+ * pays on average) plus how far the cold calls' median lies above the hot
+ * one in the start's bursts (a traced program's calls find the probe's
+ * path colder than a burst does; see cold_excess()). Each stage's calls have
+ * the least the probe ever cost taken off from now on, so that no call
+ * reads faster than it ran; the report takes the rest of the median off
+ * the percentiles and the tail too off the mean.
  */
 static void calib_figures(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			  uint64_t tail_ns[PT_PROBE_NR])
 {
 	struct pt_calib *cal = t->cal;
+	uint64_t cold;
 	size_t s;
 	int c;
 
 	for (c = 0; c < PT_PROBE_NR; c++) {
-		bias_ns[c] = median_of(cal->median[c], cal->n[c]);
-		tail_ns[c] = mean_of(cal->tail[c], cal->n[c]);
+		bias_ns[c] = median_of(cal->hot[c], cal->n[c]);
+		cold = cold_excess(cal, c);
+		tail_ns[c] = mean_of(cal->tail[c], cal->n[c]) + cold;
 	}
 	for (s = 0; s < t->stages->n; s++) {
 		t->skel->bss->stage_bias_ns[s] =
@@ -1266,13 +1384,15 @@ static int calibrate_one(struct pt_tracer *t, enum pt_probe_class c)
 		return -EFAULT;
 	ret = attach_calib(t, c, t->cal->id, t->cal->off[c]);
 	for (k = 0; !ret && k < PT_CALIB_BURSTS; k++) {
-		ret = calib_burst(t, c);
+		ret = calib_burst(t, c, true);
 		sched_yield();
 	}
 	pt_debug(
-		"calibration: %s: median probe latency %llu ns, mean %llu ns above, least %llu ns",
+		"calibration: %s: median probe latency %llu ns (cooled caches %llu ns), mean %llu ns above, least %llu ns",
 		calib_names[c],
-		(unsigned long long)median_of(t->cal->median[c], t->cal->n[c]),
+		(unsigned long long)median_of(t->cal->hot[c], t->cal->n[c]),
+		(unsigned long long)(median_of(t->cal->hot[c], t->cal->n[c]) +
+				     cold_excess(t->cal, c)),
 		(unsigned long long)mean_of(t->cal->tail[c], t->cal->n[c]),
 		(unsigned long long)t->cal->low[c]);
 	return ret;
@@ -1364,6 +1484,13 @@ static int calib_prepare(struct pt_tracer *t, char *err, size_t errlen)
 			err, errlen, ret < 0 ? ret : -ENOENT,
 			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
 	t->cal = calloc(1, sizeof(*t->cal));
+	if (t->cal) {
+		t->cal->cool = calloc(1, PT_CALIB_COLD_BYTES);
+		if (!t->cal->cool) {
+			free(t->cal);
+			t->cal = NULL;
+		}
+	}
 	if (!t->cal)
 		return pt_errf(
 			err, errlen, -ENOMEM,
@@ -1402,7 +1529,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	if (!ret)
 		ret = attach_tracepoints(t, err, errlen);
 	if (ret) {
-		free(t->cal);
+		calib_free(t->cal);
 		t->cal = NULL;
 		return ret;
 	}
@@ -1426,7 +1553,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	t->skel->bss->calib_tid = 0;
 	forget_calib_thread(t);
 	if (ret) {
-		free(t->cal);
+		calib_free(t->cal);
 		t->cal = NULL;
 		return pt_errf(
 			err, errlen, ret,
@@ -1456,7 +1583,7 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	t->skel->bss->calib_tid = t->cal->tid;
 	for (i = 0; i < PT_PROBE_NR && !ret; i++)
 		if (t->cal->used[i])
-			ret = calib_burst(t, (enum pt_probe_class)i);
+			ret = calib_burst(t, (enum pt_probe_class)i, false);
 	t->skel->bss->calib_tid = 0;
 	forget_calib_thread(t);
 	pair.tid = t->cal->tid;

@@ -5,35 +5,40 @@
  * its end.
  *
  * refpipe's stage means, single-threaded and with --threads, must come
- * within 10% or 500 ns (the larger) of its self-report, not the issue's 5%
- * or 300 ns, which single-threaded refpipe met in most runs but not all
- * (a clean-clone CI run at rest: stage_features -1014 ns, -6.19%): a wait inside a probe (preempted on the way in or out) is the
- * probe's, not the stage's, and the probe's cost is measured in bursts,
- * not at one moment. prog_fixed's ~1 us function
- * must never read faster than it runs (min at least 70% of its unprobed
- * twin's, timed by the program) and its mean on CPU must match the twin's
- * within 10% or 500 ns. worker.cc's C++ Worker::step (exit probes on its
- * ret) must come within 10% or 500 ns of its own clock (5% or 300 ns in
- * every run seen, but not proven to hold), its p50 never below the fastest
- * call the program timed.
+ * within 10% or 500 ns (the larger) of its self-report. The issue's goal,
+ * 5% or 300 ns, does not hold on this 2-vCPU VM under two hogs with a load
+ * average of 16-22 from other work: 10 runs of each, twice, with cooled
+ * calls in every burst (their excess over the hot ones from all bursts'
+ * medians in the first, burst by burst in the second; now burst by burst
+ * in the start's bursts only):
+ *   --threads         5%/300 ns: 10 of 10, then 6 of 10 (worst +787 ns,
+ *                     +12.7%: one offset shared by all six stages, the
+ *                     calibration ~700 ns under what that run's calls
+ *                     paid); 10%/500 ns: 10 of 10, then 9 of 10.
+ *   single-threaded   5%/300 ns: 7 of 10, then 9 of 10; 10%/500 ns: 8 of
+ *                     10, then 9 of 10.
+ * What the probe costs a call is measured in bursts while the trace runs,
+ * the mean's part on caches cooled as a traced program's own work cools
+ * them (calibrated on hot caches alone, the probe cost refpipe's stages
+ * 150-400 ns a call more than it said at a load average of 10-13: errors
+ * of +40 to +885 ns, up to 12% on the 3 us stages of --threads); a wait
+ * inside a probe (preempted on the way in or out) is the probe's, not the
+ * stage's. What no tolerance covers: one stage alone off by microseconds
+ * a call in a single-threaded run (refpipe's mean there is 50-170 us,
+ * mostly run-queue wait), one preemption of several ms that the program's
+ * clock and the probes' place on different sides of the call's edge
+ * (stage_features -7169, -8143, -11389 and +22693 ns a call, in 4 of ~35
+ * runs); and a floor read below the program's fastest call (the probe's
+ * least cost, measured in pipetrace's thread, above what the target's
+ * fastest call paid: stage_filter 119 ns below, once in 20).
  *
- * Why --threads is not held to 5% or 300 ns: its stages take 3-5 us, and
- * 300 ns is 6-10% of them. Under two hogs on a 2-CPU VM with a load
- * average of 20-27 from other work, the six stages' errors ranged from
- * -2163 to +1020 ns over 19 runs with the mean tail (17 of them also with
- * an exit-trap change since reverted; 11 runs before both: -1866 to
- * +13360). Two kinds: one offset shared by all six stages (the probe
- * pair's cost calibrated in pipetrace's own thread, ~1.7-2.1 us, against
- * what it cost inside the target during the run; both signs), and one
- * stage alone off by 500 ns to microseconds (time inside its probes that
- * the program's clock cannot see: ~20-60 us interrupts, with no switch,
- * land in the probe's time as often as in the program's own; or a long
- * wait). Even 10% or 500 ns failed in 4 of those 19 runs (3 of 11
- * before): at that load this test is not reliable (an earlier
- * measurement, 9 runs under two hogs on a quieter machine, saw at most
- * 6%). Single-threaded, a stage alone can likewise read one long wait
- * high (+22.6 us a call, once in 10 runs at that load). The errors seen
- * are printed on every run.
+ * prog_fixed's ~1 us function must never read faster than it runs (min
+ * at least 70% of its unprobed twin's, timed by the program; 692 ns
+ * against 991 ns once in 30 runs) and its mean on CPU must match the
+ * twin's within 10% or 500 ns. worker.cc's C++ Worker::step (exit probes
+ * on its ret) must come within 10% or 500 ns of its own clock, its p50
+ * never below the fastest call the program timed. The errors seen are
+ * printed on every run.
  */
 #include <math.h>
 #include <setjmp.h>
