@@ -36,15 +36,27 @@ static const char *stage_of(const struct pt_report *r,
 	return best ? r->rows[best->stage].stage->name : NULL;
 }
 
-/* Stage i's pipe waits (i == r->n: outside every stage), or NULL. */
-static const uint64_t *stage_waits(const struct pt_report *r, size_t i)
+/* Stage i's pipe waits (i == r->n: outside every stage), read and write,
+ * into w; false if there are none. A stage's are part of its io: where
+ * the kernel's run-queue wait moved some of its blocked time to the run
+ * queue (sched.bpf.c's runq_time_fix()), they give up their share too. */
+static bool stage_waits(const struct pt_report *r, size_t i, uint64_t w[2])
 {
 	const struct pt_pipeline *pl = r->snap->pipeline;
 	size_t k = i < r->n ? i : PT_MAX_STAGES;
+	uint64_t io, sum;
 
 	if (!pl->stage_wait_ns || k >= pl->nstage_wait)
-		return NULL;
-	return pl->stage_wait_ns[k];
+		return false;
+	w[0] = pl->stage_wait_ns[k][0];
+	w[1] = pl->stage_wait_ns[k][1];
+	sum = w[0] + w[1];
+	io = i < r->n ? r->rows[i].part_ns[PT_PART_IO] : sum;
+	if (sum > io) {
+		w[0] = (uint64_t)((double)w[0] * (double)io / (double)sum);
+		w[1] = io - w[0];
+	}
+	return true;
 }
 
 /* The part of each stage's io that was a pipe wait, where there was one. */
@@ -53,9 +65,9 @@ static void print_stage_waits(FILE *f, const struct pt_report *r)
 	char a[32], b[32], c[32];
 
 	for (size_t i = 0; i <= r->n; i++) {
-		const uint64_t *w = stage_waits(r, i);
+		uint64_t w[2];
 
-		if (!w || !(w[0] | w[1]))
+		if (!stage_waits(r, i, w) || !(w[0] | w[1]))
 			continue;
 		if (i < r->n)
 			fprintf(f,
@@ -137,7 +149,8 @@ static json_object *node_json(const struct pt_pl_node *n)
 	ret |= jset(o, "on_cpu_ns", n->cpu_known ? juint(n->oncpu_ns) : NULL);
 	ret |= jset(o, "runqueue_ns", n->cpu_known ? juint(n->runq_ns) : NULL);
 	ret |= jset(o, "pipe_read_ns", n->traced ? juint(n->wait_ns[0]) : NULL);
-	ret |= jset(o, "pipe_write_ns", n->traced ? juint(n->wait_ns[1]) : NULL);
+	ret |= jset(o, "pipe_write_ns",
+		    n->traced ? juint(n->wait_ns[1]) : NULL);
 	ret |= jset(o, "pipe_read_runqueue_ns",
 		    n->traced ? juint(n->wait_runq_ns[0]) : NULL);
 	ret |= jset(o, "pipe_write_runqueue_ns",
@@ -189,7 +202,8 @@ static json_object *stage_waits_json(const struct pt_report *r)
 	json_object *a = json_object_new_array();
 
 	for (size_t i = 0; a && i <= r->n; i++) {
-		const uint64_t *w = stage_waits(r, i);
+		uint64_t w[2];
+		bool known = stage_waits(r, i, w);
 		json_object *o = json_object_new_object();
 		int ret = !o;
 
@@ -198,8 +212,9 @@ static json_object *stage_waits_json(const struct pt_report *r)
 				    i < r->n ? json_object_new_string(
 						       r->rows[i].stage->name) :
 					       NULL);
-			ret |= jset(o, "pipe_read_ns", juint(w ? w[0] : 0));
-			ret |= jset(o, "pipe_write_ns", juint(w ? w[1] : 0));
+			ret |= jset(o, "pipe_read_ns", juint(known ? w[0] : 0));
+			ret |= jset(o, "pipe_write_ns",
+				    juint(known ? w[1] : 0));
 		}
 		if (ret || json_object_array_add(a, o)) {
 			json_object_put(o);
