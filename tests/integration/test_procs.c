@@ -676,7 +676,6 @@ static void test_exec_window_reported(void **state)
  * test skips) without Debian's go. */
 static bool build_go_burn(const char *dir, const char *path)
 {
-	char cache[160], gopath[160];
 	char *argv[] = { GO,
 			 "build",
 			 "-o",
@@ -687,12 +686,7 @@ static bool build_go_burn(const char *dir, const char *path)
 
 	if (access(GO, X_OK))
 		return false;
-	snprintf(cache, sizeof(cache), "%s/gocache", dir);
-	snprintf(gopath, sizeof(gopath), "%s/gopath", dir);
-	setenv("GOCACHE", cache, 1);
-	setenv("GOPATH", gopath, 1);
-	setenv("GO111MODULE", "off", 1);
-	setenv("GOFLAGS", "", 1);
+	ptest_go_env(dir);
 	if (ptest_run(argv, 300, NULL, &err))
 		fail_msg("go build: %s", err ? err : "");
 	free(err);

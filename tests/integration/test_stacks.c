@@ -146,7 +146,7 @@ static void test_oncpu_features(void **state)
  * offline; false (the test skips) without Debian's go. */
 static bool build_burn(const char *path, const char *ldflags)
 {
-	char dir[128], cache[160], gopath[160], flags[64];
+	char dir[128], flags[64];
 	char *argv[] = {
 		GO,    "build",
 		"-o",  (char *)path,
@@ -159,13 +159,8 @@ static bool build_burn(const char *path, const char *ldflags)
 		return false;
 	snprintf(dir, sizeof(dir), "%s", path);
 	*strrchr(dir, '/') = '\0';
-	snprintf(cache, sizeof(cache), "%s/gocache", dir);
-	snprintf(gopath, sizeof(gopath), "%s/gopath", dir);
 	snprintf(flags, sizeof(flags), "-ldflags=%s", ldflags);
-	setenv("GOCACHE", cache, 1);
-	setenv("GOPATH", gopath, 1);
-	setenv("GO111MODULE", "off", 1);
-	setenv("GOFLAGS", "", 1);
+	ptest_go_env(dir);
 	if (ptest_run(argv, 300, NULL, &err))
 		fail_msg("go build: %s", err ? err : "");
 	free(err);

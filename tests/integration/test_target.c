@@ -181,6 +181,21 @@ static void test_user_errors(void **state)
 	free(err);
 }
 
+/* The report at jpath has rp_work of the fixtures' libptrpath.so, every
+ * one of fixture_rpath's 3000 calls counted. */
+static void check_rp_work(const char *jpath)
+{
+	json_object *rep = ptest_take_json(jpath);
+	json_object *s = ptest_stage(rep, "rp_work");
+
+	assert_non_null(s);
+	assert_non_null(strstr(
+		json_object_get_string(json_object_object_get(s, "object")),
+		"/fixtures/rpath/lib/libptrpath.so"));
+	assert_int_equal(ptest_u64(s, "calls"), 3000);
+	json_object_put(rep);
+}
+
 /* A library named in -s for a launched program that finds it through its
  * own DT_RUNPATH or DT_RPATH ($ORIGIN/../lib; in no system directory) is
  * that copy: every call counted, the output that of an untraced run. */
@@ -197,20 +212,12 @@ static void trace_rpath_program(const char *bin)
 			 (char *)bin,
 			 "3000",
 			 NULL };
-	json_object *rep, *s;
 
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_run_ok(plain, 30, &plain_out, NULL);
 	ptest_run_ok(argv, 60, &out, NULL);
 	assert_string_equal(out, plain_out);
-	rep = ptest_take_json(jpath);
-	s = ptest_stage(rep, "rp_work");
-	assert_non_null(s);
-	assert_non_null(strstr(
-		json_object_get_string(json_object_object_get(s, "object")),
-		"/fixtures/rpath/lib/libptrpath.so"));
-	assert_int_equal(ptest_u64(s, "calls"), 3000);
-	json_object_put(rep);
+	check_rp_work(jpath);
 	free(plain_out);
 	free(out);
 }
@@ -235,7 +242,6 @@ static void test_library_of_program_execd(void **state)
 			 "libptrpath.so:rp_work", "--", script, NULL };
 	struct ptest_proc tracer;
 	char *log = NULL, *out = NULL;
-	json_object *rep, *s;
 	FILE *f;
 	int fd;
 
@@ -259,14 +265,7 @@ static void test_library_of_program_execd(void **state)
 	close(fd);
 	assert_int_equal(ptest_finish(&tracer, 120, &out, &log), 0);
 	assert_non_null(strstr(out, "calls 3000"));
-	rep = ptest_take_json(jpath);
-	s = ptest_stage(rep, "rp_work");
-	assert_non_null(s);
-	assert_non_null(strstr(
-		json_object_get_string(json_object_object_get(s, "object")),
-		"/fixtures/rpath/lib/libptrpath.so"));
-	assert_int_equal(ptest_u64(s, "calls"), 3000);
-	json_object_put(rep);
+	check_rp_work(jpath);
 	unlink(script);
 	unlink(gate);
 	free(out);

@@ -341,7 +341,7 @@ static void check_go(json_object *rep)
  * traces it both ways with a glob over its own functions. */
 static void trace_go(const char *name, const char *ldflags)
 {
-	char path[128], cache[128], gopath[128], flags[64];
+	char path[128], flags[64];
 	char *argv[] = {
 		GO, "build", "-o", path, flags, LANGS "/grow.go", NULL
 	};
@@ -352,14 +352,8 @@ static void trace_go(const char *name, const char *ldflags)
 	PTEST_REQUIRE_TRACING();
 	REQUIRE_TOOL(GO, "golang-go");
 	snprintf(path, sizeof(path), "%s/%s", scratch, name);
-	snprintf(cache, sizeof(cache), "%s/gocache", scratch);
-	snprintf(gopath, sizeof(gopath), "%s/gopath", scratch);
 	snprintf(flags, sizeof(flags), "-ldflags=%s", ldflags ? ldflags : "");
-	/* Offline: one file, no modules. */
-	setenv("GOCACHE", cache, 1);
-	setenv("GOPATH", gopath, 1);
-	setenv("GO111MODULE", "off", 1);
-	setenv("GOFLAGS", "", 1);
+	ptest_go_env(scratch); /* offline: one file, no modules */
 	build(argv);
 	go_prog = &p;
 	trace_both(&p, check_go);

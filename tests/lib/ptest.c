@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -378,4 +379,16 @@ int ptest_count_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+void ptest_go_env(const char *dir)
+{
+	char cache[PATH_MAX], gopath[PATH_MAX];
+
+	snprintf(cache, sizeof(cache), "%s/gocache", dir);
+	snprintf(gopath, sizeof(gopath), "%s/gopath", dir);
+	setenv("GOCACHE", cache, 1);
+	setenv("GOPATH", gopath, 1);
+	setenv("GO111MODULE", "off", 1);
+	setenv("GOFLAGS", "", 1);
 }

@@ -94,6 +94,9 @@ uint64_t ptest_book(const char *path, const char *key);
 uint64_t ptest_u64(json_object *o, const char *key);
 /* A fresh temporary file path under /tmp (the file is not created). */
 void ptest_tmp_path(char *buf, size_t len, const char *suffix);
+/* Sets the environment for an offline `go build` of one file (no modules)
+ * with its cache and GOPATH under dir. */
+void ptest_go_env(const char *dir);
 /* Entries of dir, "." and ".." aside (fails the test if it cannot be read). */
 int ptest_count_entries(const char *dir);
 /* Number of lines in s (a final line without '\n' counts). */
