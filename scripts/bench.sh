@@ -26,11 +26,15 @@
 #   go      scripts/bench-go.sh: per-call cost of Go -> .output/bench/go.json
 #           stages (entry and return-instruction uprobes) vs. a C
 #           uprobe+uretprobe pair (merged as "go")
+#   nest    scripts/bench-nest.sh: an outer stage     -> .output/bench/nest.json
+#           making 1,000 inner stage calls per call,
+#           its figures against its untraced time, at
+#           rest and with two CPU hogs (merged as "nest")
 #
 #   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
 #                      5 in the alloc part)
 #   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach
-#                      bystander libcio go"); a part not run is merged from its
+#                      bystander libcio go nest"); a part not run is merged from its
 #                      JSON of an earlier run
 #
 # System cases (each: per repetition, every variant in turn; medians and
@@ -74,7 +78,7 @@ PT=.output/pipetrace
 RP=.output/refpipe
 MICRO=.output/bench/micro
 reps=${BENCH_REPS:-7}
-parts=${BENCH_PARTS:-system micro alloc detach bystander libcio go}
+parts=${BENCH_PARTS:-system micro alloc detach bystander libcio go nest}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
 scripts/install-deps.sh --bench
@@ -399,6 +403,7 @@ if has_part detach; then scripts/bench-detach.sh || echo "bench: detach part fai
 if has_part bystander; then scripts/bench-bystander.sh || echo "bench: bystander part failed" >&2; fi
 if has_part libcio; then scripts/bench-libcio.sh || echo "bench: libcio part failed" >&2; fi
 if has_part go; then scripts/bench-go.sh || echo "bench: go part failed" >&2; fi
+if has_part nest; then scripts/bench-nest.sh || echo "bench: nest part failed" >&2; fi
 
 # ------------------------------------------------------------------ merge
 virt_vm=$(systemd-detect-virt --vm 2>/dev/null || true)
@@ -418,6 +423,10 @@ if [ -s .output/bench/libcio.json ]; then
 fi
 if [ -s .output/bench/go.json ]; then
 	jq --slurpfile go .output/bench/go.json '. + {go: $go[0]}' .output/bench/results.json >"$tmp/results.json"
+	mv "$tmp/results.json" .output/bench/results.json
+fi
+if [ -s .output/bench/nest.json ]; then
+	jq --slurpfile n .output/bench/nest.json '. + {nest: $n[0]}' .output/bench/results.json >"$tmp/results.json"
 	mv "$tmp/results.json" .output/bench/results.json
 fi
 echo "bench: wrote .output/bench/results.json" >&2

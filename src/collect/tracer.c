@@ -1143,6 +1143,12 @@ struct pt_calib {
 	uint64_t n[PT_PROBE_NR]; /* bursts so far (a ring past KEEP) */
 	uint64_t low[PT_PROBE_NR]; /* the fastest call of any burst */
 	uint64_t nest[PT_PROBE_NR]; /* a nested call's probes, to its caller */
+	/* Their mean cost: CPU time of probed less unprobed calls, summed
+	 * over nest_calls calls (all bursts), and the figures derived */
+	int64_t nest_sum[PT_PROBE_NR];
+	uint64_t nest_calls[PT_PROBE_NR];
+	uint64_t nest_tail[PT_PROBE_NR]; /* mean less nest */
+	uint64_t nest_own_tail[PT_PROBE_NR]; /* of it, outside the call */
 	uint64_t off[PT_PROBE_NR]; /* the calibration functions */
 	bool used[PT_PROBE_NR];
 	uint32_t id; /* their stage id */
@@ -1183,6 +1189,16 @@ static uint64_t mean_of(const uint64_t *v, uint64_t n)
 	return n ? sum / n : 0;
 }
 
+/* Forgets the calibration stage's counters. 0 or -errno. */
+static int calib_forget(struct pt_tracer *t)
+{
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats),
+				   &t->cal->id, t->percpu, BPF_ANY) ?
+		       -errno :
+		       0;
+}
+
 /* Calls class c's function one burst's worth, then reads and clears the
  * calibration stage's counters into the burst's figures. 0 or -errno. */
 static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
@@ -1207,10 +1223,57 @@ static int calib_burst(struct pt_tracer *t, enum pt_probe_class c)
 		cal->n[c]++;
 	}
 	/* Forget this burst's counters for the next one. */
-	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &cal->id,
-			    t->percpu, BPF_ANY);
+	calib_forget(t);
 	return ret;
+}
+
+/* The mean a nested call of class c costs its caller, so far (0: none). */
+static int64_t nest_mean(const struct pt_calib *cal, int c)
+{
+	return cal->nest_calls[c] ?
+		       cal->nest_sum[c] / (int64_t)cal->nest_calls[c] :
+		       0;
+}
+
+/* Stage s's calibrated figures into the BPF side's arrays. */
+static void stage_figures(struct pt_tracer *t, size_t s)
+{
+	const struct pt_stage *st = &t->stages->v[s];
+	struct pt_calib *cal = t->cal;
+
+	t->skel->bss->stage_bias_ns[s] = pt_stage__bias(st, cal->low);
+	t->skel->bss->stage_nest_ns[s] = pt_stage__bias(st, cal->nest);
+	t->skel->bss->stage_nest_tail_ns[s] = cal->nest_tail[st->probe_class];
+	t->skel->bss->stage_nest_own_tail_ns[s] =
+		cal->nest_own_tail[st->probe_class];
+}
+
+/*
+ * The nested calls' tails: per class, the mean a nested call's probes cost
+ * its caller (nest_sum over nest_calls) less the figure taken off per call
+ * (nest, its fastest tenth); and of that, what lies outside the nested
+ * call's own interval: less what its own probe costs inside on average
+ * above the least taken off it (bias_ns, the median, and tail_ns, less
+ * low), which the nested stage keeps in its own time.
+ */
+static void nest_figures(struct pt_calib *cal, const uint64_t *bias_ns,
+			 const uint64_t *tail_ns)
+{
+	uint64_t inside;
+	int64_t mean;
+	int c;
+
+	for (c = 0; c < PT_PROBE_NR; c++) {
+		mean = nest_mean(cal, c);
+		cal->nest_tail[c] = mean > (int64_t)cal->nest[c] ?
+					    (uint64_t)mean - cal->nest[c] :
+					    0;
+		inside = bias_ns[c] + tail_ns[c];
+		inside = inside > cal->low[c] ? inside - cal->low[c] : 0;
+		cal->nest_own_tail[c] = cal->nest_tail[c] > inside ?
+						cal->nest_tail[c] - inside :
+						0;
+	}
 }
 
 /*
@@ -1232,12 +1295,9 @@ static void calib_figures(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		bias_ns[c] = median_of(cal->median[c], cal->n[c]);
 		tail_ns[c] = mean_of(cal->tail[c], cal->n[c]);
 	}
-	for (s = 0; s < t->stages->n; s++) {
-		t->skel->bss->stage_bias_ns[s] =
-			pt_stage__bias(&t->stages->v[s], cal->low);
-		t->skel->bss->stage_nest_ns[s] =
-			pt_stage__bias(&t->stages->v[s], cal->nest);
-	}
+	nest_figures(cal, bias_ns, tail_ns);
+	for (s = 0; s < t->stages->n; s++)
+		stage_figures(t, s);
 }
 
 /* Probes pipetrace's own function of class c as the calibration stage and
@@ -1315,10 +1375,62 @@ static uint64_t nest_batch_ns(void (*fn)(void))
 	return v[PT_NEST_BATCHES / 10];
 }
 
-/* Sets *nest to what a call of fn, probed as stage id, costs its caller,
- * then forgets those calls. Returns 0 or -errno. */
-static int calibrate_nest(struct pt_tracer *t, uint32_t id, void (*fn)(void),
-			  uint64_t *nest)
+/*
+ * The mean of what a nested call costs its caller, as the target pays it:
+ * each call of a batch followed by a little work (the caches and branch
+ * predictors not kept warm by back-to-back calls), batches of probed and
+ * unprobed calls in turn, each timed in the thread's CPU time (a switch-out
+ * is not the probe's: the report counts it where it lands). Every batch
+ * kept, however slow (interrupts in a probe's path are its cost too).
+ * Adds to class c's sum and count.
+ */
+#define PT_NEST_MEAN_BATCH 32
+#define PT_NEST_MEAN_START 24 /* batches at start */
+#define PT_NEST_MEAN_BURST 4 /* batches in each later burst */
+
+static volatile uint64_t nest_sink;
+
+static uint64_t nest_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The CPU time of PT_NEST_MEAN_BATCH calls of fn, each with some work. */
+static int64_t nest_cpu_batch(void (*fn)(void))
+{
+	uint64_t t0 = nest_cpu_now(), x = nest_sink;
+	int k, i;
+
+	for (k = 0; k < PT_NEST_MEAN_BATCH; k++) {
+		fn();
+		for (i = 0; i < 24; i++)
+			x = x * 7 + (x >> 3) + (uint64_t)i;
+		nest_sink = x;
+	}
+	return (int64_t)(nest_cpu_now() - t0);
+}
+
+static void nest_mean_burst(struct pt_calib *cal, enum pt_probe_class c,
+			    int batches)
+{
+	static void (*volatile twin)(void) = pt_calib_twin;
+	int64_t d = 0;
+	int b;
+
+	for (b = 0; b < batches; b++) {
+		d -= nest_cpu_batch(twin);
+		d += nest_cpu_batch(calib_fns[c]);
+	}
+	cal->nest_sum[c] += d;
+	cal->nest_calls[c] += (uint64_t)batches * PT_NEST_MEAN_BATCH;
+}
+
+/* Sets *nest to what a call of fn, probed as the calibration stage, costs
+ * its caller, then forgets those calls. Returns 0 or -errno. */
+static int calibrate_nest(struct pt_tracer *t, void (*fn)(void), uint64_t *nest)
 {
 	static void (*volatile twin)(void) = pt_calib_twin;
 	uint64_t probed, plain;
@@ -1327,11 +1439,26 @@ static int calibrate_nest(struct pt_tracer *t, uint32_t id, void (*fn)(void),
 	probed = nest_batch_ns(fn);
 	plain = (plain + nest_batch_ns(twin)) / 2;
 	*nest = probed > plain ? (probed - plain) / PT_NEST_BATCH : 0;
-	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
-	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id,
-				   t->percpu, BPF_ANY) ?
-		       -errno :
-		       0;
+	return calib_forget(t);
+}
+
+/* What a nested call of class c costs its caller: the figure taken off per
+ * call, then a first measure of its mean. 0 or -errno. */
+static int calibrate_nested(struct pt_tracer *t, enum pt_probe_class c)
+{
+	struct pt_calib *cal = t->cal;
+	int ret;
+
+	ret = calibrate_nest(t, calib_fns[c], &cal->nest[c]);
+	if (!ret) {
+		nest_mean_burst(cal, c, PT_NEST_MEAN_START);
+		ret = calib_forget(t);
+	}
+	pt_debug(
+		"calibration: %s: a nested call's probes cost %llu ns (fastest tenth; mean %lld ns)",
+		calib_names[c], (unsigned long long)cal->nest[c],
+		(long long)nest_mean(cal, c));
+	return ret;
 }
 
 /* Finds the calibration functions in pipetrace's own file into cal->off,
@@ -1403,10 +1530,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			continue;
 		ret = calibrate_one(t, (enum pt_probe_class)i);
 		if (!ret)
-			ret = calibrate_nest(t, id, calib_fns[i],
-					     &t->cal->nest[i]);
-		pt_debug("calibration: %s: a nested call's probes cost %llu ns",
-			 calib_names[i], (unsigned long long)t->cal->nest[i]);
+			ret = calibrate_nested(t, (enum pt_probe_class)i);
 	}
 	t->skel->bss->target_tgid = 0;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
@@ -1423,12 +1547,16 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	return 0;
 }
 
-void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR])
+void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR],
+			uint64_t tail[PT_PROBE_NR])
 {
-	if (t->cal)
+	if (t->cal) {
 		memcpy(out, t->cal->nest, PT_PROBE_NR * sizeof(*out));
-	else
+		memcpy(tail, t->cal->nest_tail, PT_PROBE_NR * sizeof(*tail));
+	} else {
 		memset(out, 0, PT_PROBE_NR * sizeof(*out));
+		memset(tail, 0, PT_PROBE_NR * sizeof(*tail));
+	}
 }
 
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
@@ -1440,9 +1568,16 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	if (!t->cal)
 		return 0;
 	t->skel->bss->calib_tid = t->cal->tid;
-	for (i = 0; i < PT_PROBE_NR && !ret; i++)
-		if (t->cal->used[i])
-			ret = calib_burst(t, (enum pt_probe_class)i);
+	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
+		if (!t->cal->used[i])
+			continue;
+		ret = calib_burst(t, (enum pt_probe_class)i);
+		if (!ret) {
+			nest_mean_burst(t->cal, (enum pt_probe_class)i,
+					PT_NEST_MEAN_BURST);
+			ret = calib_forget(t);
+		}
+	}
 	t->skel->bss->calib_tid = 0;
 	/* pipetrace is no thread of the target's. */
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.threads), &t->cal->tid);
@@ -1966,12 +2101,8 @@ int pt_tracer__add_stages(struct pt_tracer *t, size_t first, char *err,
 	for (i = first; i < st->n; i++) {
 		t->skel->bss->stage_items_mode[i] = st->v[i].items;
 		t->skel->bss->stage_fn_size[i] = st->v[i].fn_size;
-		if (!t->cal)
-			continue;
-		t->skel->bss->stage_bias_ns[i] =
-			pt_stage__bias(&st->v[i], t->cal->low);
-		t->skel->bss->stage_nest_ns[i] =
-			pt_stage__bias(&st->v[i], t->cal->nest);
+		if (t->cal)
+			stage_figures(t, i);
 	}
 	ret = attach_stages(t, -1, first, &failed);
 	if (ret)

@@ -56,16 +56,21 @@ static uint64_t off_cpu(json_object *stage)
 	return ptest_u64(stage, "self_ns") - ptest_u64(b, "on_cpu");
 }
 
-/* What pipetrace took off per nested call of stage s (its probe class's
- * calibrated figure). */
+/* What pipetrace took off the enclosing stage's mean per nested call of
+ * stage s (its probe class's calibrated figure: what each call had taken
+ * off, and the mean's tail). */
 static uint64_t nest_figure(json_object *rep, json_object *s)
 {
-	json_object *cal, *cls;
+	json_object *cal, *tail, *cls;
+	const char *c;
 
 	assert_true(
 		json_object_object_get_ex(rep, "calibration_nested_ns", &cal));
+	assert_true(json_object_object_get_ex(rep, "calibration_nested_tail_ns",
+					      &tail));
 	assert_true(json_object_object_get_ex(s, "probe_class", &cls));
-	return ptest_u64(cal, json_object_get_string(cls));
+	c = json_object_get_string(cls);
+	return ptest_u64(cal, c) + ptest_u64(tail, c);
 }
 
 static uint64_t mean_of(json_object *stage)
