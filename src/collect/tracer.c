@@ -1043,6 +1043,7 @@ static const char *const calib_names[PT_PROBE_NR] = {
 
 struct calib_ctx {
 	uint64_t off[PT_PROBE_NR];
+	uint64_t enclose_off;
 	unsigned int found;
 };
 
@@ -1056,6 +1057,10 @@ static int find_calib(const struct pt_sym *sym, void *arg)
 			c->off[i] = sym->file_off;
 			c->found |= 1u << i;
 		}
+	}
+	if (!strcmp(sym->name, "pt_calib_enclose")) {
+		c->enclose_off = sym->file_off;
+		c->found |= 1u << PT_PROBE_NR;
 	}
 	return 0;
 }
@@ -1150,6 +1155,8 @@ struct pt_calib {
 	uint64_t nest_tail[PT_PROBE_NR]; /* mean less nest */
 	uint64_t nest_own_tail[PT_PROBE_NR]; /* of it, outside the call */
 	uint64_t off[PT_PROBE_NR]; /* the calibration functions */
+	uint64_t enclose_off; /* pt_calib_enclose() */
+	bool enclosed; /* its probes attached */
 	bool used[PT_PROBE_NR];
 	uint32_t id; /* their stage id */
 	uint32_t tid; /* pipetrace's, as the kernel counts it */
@@ -1398,10 +1405,13 @@ static uint64_t nest_cpu_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The CPU time of PT_NEST_MEAN_BATCH calls of fn, each with some work. */
-static int64_t nest_cpu_batch(void (*fn)(void))
+/* PT_NEST_MEAN_BATCH calls of fn, each with some work: probed itself
+ * (enclose_off), so that the calls are nested in a stage call, as the
+ * target's are (the BPF side does more for a nested call's exit). */
+void pt_calib_enclose(void (*fn)(void));
+__attribute__((noinline)) void pt_calib_enclose(void (*fn)(void))
 {
-	uint64_t t0 = nest_cpu_now(), x = nest_sink;
+	uint64_t x = nest_sink;
 	int k, i;
 
 	for (k = 0; k < PT_NEST_MEAN_BATCH; k++) {
@@ -1410,6 +1420,14 @@ static int64_t nest_cpu_batch(void (*fn)(void))
 			x = x * 7 + (x >> 3) + (uint64_t)i;
 		nest_sink = x;
 	}
+}
+
+/* The CPU time of a batch of calls of fn inside pt_calib_enclose(). */
+static int64_t nest_cpu_batch(void (*fn)(void))
+{
+	uint64_t t0 = nest_cpu_now();
+
+	pt_calib_enclose(fn);
 	return (int64_t)(nest_cpu_now() - t0);
 }
 
@@ -1450,6 +1468,12 @@ static int calibrate_nested(struct pt_tracer *t, enum pt_probe_class c)
 	int ret;
 
 	ret = calibrate_nest(t, calib_fns[c], &cal->nest[c]);
+	if (!ret && !cal->enclosed) {
+		/* A plain uprobe + uretprobe pair, whatever its first
+		 * instruction: its cost is in both sides of the difference. */
+		ret = attach_calib(t, PT_PROBE_PUSH, cal->id, cal->enclose_off);
+		cal->enclosed = !ret;
+	}
 	if (!ret) {
 		nest_mean_burst(cal, c, PT_NEST_MEAN_START);
 		ret = calib_forget(t);
@@ -1474,7 +1498,7 @@ static int calib_prepare(struct pt_tracer *t, char *err, size_t errlen)
 	if (!ret)
 		ret = pt_elf__for_each_func(elf, find_calib, &cc);
 	pt_elf__close(elf);
-	if (ret < 0 || cc.found != (1u << PT_PROBE_NR) - 1)
+	if (ret < 0 || cc.found != (1u << (PT_PROBE_NR + 1)) - 1)
 		return pt_errf(
 			err, errlen, ret < 0 ? ret : -ENOENT,
 			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
@@ -1484,6 +1508,7 @@ static int calib_prepare(struct pt_tracer *t, char *err, size_t errlen)
 			err, errlen, -ENOMEM,
 			"out of memory for calibration; use --no-calibrate");
 	memcpy(t->cal->off, cc.off, sizeof(cc.off));
+	t->cal->enclose_off = cc.enclose_off;
 	t->cal->id = (uint32_t)t->cap;
 	for (i = 0; i < PT_PROBE_NR; i++) {
 		/* Only the classes in use (each takes tens of ms), and push,
