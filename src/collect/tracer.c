@@ -1392,7 +1392,7 @@ static uint64_t nest_batch_ns(void (*fn)(void))
  * Adds to class c's sum and count.
  */
 #define PT_NEST_MEAN_BATCH 32
-#define PT_NEST_MEAN_START 24 /* batches at start */
+#define PT_NEST_MEAN_START 8 /* batches at start */
 #define PT_NEST_MEAN_BURST 4 /* batches in each later burst */
 
 static volatile uint64_t nest_sink;
