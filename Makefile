@@ -192,6 +192,14 @@ $(MICRO)-cxx: tests/bench/micro.c include/pipetrace/stage.h
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@ \
 		-Wl,--no-as-needed -lstdc++
 
+# prog_nestcost linked with libstdc++: its stages probed at their return
+# instructions (retsite), for scripts/bench-nest.sh.
+$(OUTPUT)/bench/nestcost-cxx: tests/integration/prog_nestcost.c include/pipetrace/stage.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O0 -fno-omit-frame-pointer $(WARN) -Iinclude $< -o $@ \
+		-Wl,--no-as-needed -lstdc++
+
 # malloc/free pairs timed in batches (scripts/bench-alloc.sh's in-process A/B).
 ALLOCLOOP := $(OUTPUT)/bench/allocloop
 $(ALLOCLOOP): tests/bench/allocloop.c

@@ -25,6 +25,12 @@ volatile __u64 stage_bias_ns[PT_MAX_STAGES];
 /* What a call's probes cost the call enclosing it, per stage (calibrated:
  * entry and return in full, see nest_into()). */
 volatile __u64 stage_nest_ns[PT_MAX_STAGES];
+/* How much more than that such a call costs its caller on average (its
+ * tail: stage_nest_ns is its fastest tenth, which never over-corrects a
+ * call), and of it what lies outside the call's own interval: summed, not
+ * taken off any call (see nest_into()). */
+volatile __u64 stage_nest_tail_ns[PT_MAX_STAGES];
+volatile __u64 stage_nest_own_tail_ns[PT_MAX_STAGES];
 /* Set once a launched target has run its _init (see warmup). */
 volatile __u32 warmed_up;
 /* PIPETRACE_SELFTIME=1 (a measurement aid): the programs time themselves
@@ -191,6 +197,7 @@ int BPF_KPROBE(stage_enter)
 	f->plain = !!(cookie & (PT_COOKIE_SITE | PT_COOKIE_RET));
 	f->sp = sp;
 	f->nest_ns = 0;
+	f->nest_tail_ns = 0;
 	/* Waits inside its probes are not the call's (sched.bpf.c). */
 	f->wait_ns = 0;
 	t->entry_ip = PT_REGS_IP(ctx);
@@ -437,13 +444,16 @@ static __always_inline bool exit_unstored(struct pt_thread *t, __u64 sp,
  * now that f is popped), which takes it off its latency (close_call()).
  * What of it lay outside f's interval was charged to the enclosing stage's
  * own time: counted there (nest_ns) to be taken off it, as its bias is
- * (bias: what close_call() took off f's own latency and time).
+ * (bias: what close_call() took off f's own latency and time). The pair's
+ * mean cost above that figure (its tail) is passed up and counted the same
+ * way, but only summed: the report takes it off means and own times.
  */
 static __always_inline void nest_into(struct pt_thread *t,
 				      const struct pt_frame *f, __u32 stage,
 				      __u64 bias)
 {
 	__u64 cost = stage_nest_ns[stage & (PT_MAX_STAGES - 1)];
+	__u64 tail = stage_nest_tail_ns[stage & (PT_MAX_STAGES - 1)];
 	struct pt_stage_time *st;
 	struct pt_frame *p;
 	__u32 d = t->depth;
@@ -452,9 +462,13 @@ static __always_inline void nest_into(struct pt_thread *t,
 		return;
 	p = &t->frames[(d - 1) & (PT_MAX_DEPTH - 1)];
 	p->nest_ns += cost + f->nest_ns;
+	p->nest_tail_ns += tail + f->nest_tail_ns;
 	st = time_of(p->stage);
-	if (st && cost > bias)
+	if (!st)
+		return;
+	if (cost > bias)
 		st->nest_ns += cost - bias;
+	st->nest_tail_ns += stage_nest_own_tail_ns[stage & (PT_MAX_STAGES - 1)];
 }
 
 /* A return probe, or a plain one at an exit site or return instruction. */

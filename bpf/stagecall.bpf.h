@@ -94,7 +94,8 @@ static __always_inline void record_proc_call(__u32 stage, __u64 lat,
 /* A call that carried the kernel's uprobe setup (pt_frame.setup) counts,
  * but its latency is kept apart from the function's. */
 static __always_inline void record_call(__u32 stage, __u64 lat, __u64 bias,
-					bool outermost, bool setup, __u64 ret)
+					__u64 tail, bool outermost, bool setup,
+					__u64 ret)
 {
 	struct pt_stage_stats *s = bpf_map_lookup_elem(&stats, &stage);
 	__u64 timed, items0, errors0;
@@ -117,6 +118,7 @@ static __always_inline void record_call(__u32 stage, __u64 lat, __u64 bias,
 	timed = s->calls - s->setup_calls;
 	s->lat_sum_ns += lat;
 	s->bias_ns += bias;
+	s->nest_tail_ns += tail;
 	if (timed == 1 || lat < s->min_ns)
 		s->min_ns = lat;
 	if (lat > s->max_ns)
@@ -170,7 +172,7 @@ static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
 static __always_inline __u64 close_call(const struct pt_frame *f, __u32 stage,
 					__u32 tid, __u64 end, __u64 ret)
 {
-	__u64 lat = end > f->start_ns ? end - f->start_ns : 0, bias;
+	__u64 lat = end > f->start_ns ? end - f->start_ns : 0, bias, tail;
 	bool outermost = f->outermost;
 
 	bias = f->setup ? 0 : stage_bias_ns[stage & (PT_MAX_STAGES - 1)];
@@ -178,7 +180,8 @@ static __always_inline __u64 close_call(const struct pt_frame *f, __u32 stage,
 		bias = lat;
 	lat -= bias;
 	lat -= f->nest_ns < lat ? f->nest_ns : lat; /* see nest_into() */
-	record_call(stage, lat, bias, outermost, f->setup, ret);
+	tail = f->nest_tail_ns < lat ? f->nest_tail_ns : lat;
+	record_call(stage, lat, bias, tail, outermost, f->setup, ret);
 	if (outermost)
 		add_pair(tid, stage, lat);
 	if (stream_on)

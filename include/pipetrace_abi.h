@@ -114,6 +114,12 @@ struct pt_stage_stats {
 	 * but not in lat_sum_ns, min_ns, max_ns, bias_ns or hist. */
 	__u64 setup_calls;
 	__u64 setup_ns; /* their summed latency, bias not subtracted */
+	/* The calibrated nest tail (stage_nest_tail_ns: a nested pair's mean
+	 * cost above the figure taken off per call) of the stage calls
+	 * nested in the calls, summed: not taken off any call's latency, so
+	 * that no percentile reads under the truth; the report takes it off
+	 * the mean. */
+	__u64 nest_tail_ns;
 	__u64 hist[PT_HIST_BUCKETS]; /* call latency, see pt_hist_bucket() */
 };
 
@@ -185,6 +191,9 @@ struct pt_stage_time {
 	 * this stage's own time (outside the nested calls' intervals): taken
 	 * out of it, like the stage's own bias. */
 	__u64 nest_ns;
+	/* Their calibrated tail beyond it (stage_nest_own_tail_ns): the
+	 * report takes it off the stage's own time too. */
+	__u64 nest_tail_ns;
 };
 
 /* A thread's scheduling state, as the time split follows it. */
@@ -221,6 +230,9 @@ struct pt_frame {
 	 * this one, as its interval saw them (entry and return in full):
 	 * taken out of its latency (stage_nest_ns). */
 	__u64 nest_ns;
+	/* Their nest tail (stage_nest_tail_ns), not taken off: summed into
+	 * pt_stage_stats.nest_tail_ns at the call's end. */
+	__u64 nest_tail_ns;
 	/* Run-queue time inside this call's own probes (preempted on the
 	 * way back from its entry probe, or in its return trampoline): the
 	 * probe's, not the call's (sched.bpf.c). */
@@ -591,20 +603,20 @@ enum pt_lost_reason {
 /* --------------------------------------------------------- layout checks */
 
 _Static_assert(PT_HIST_BUCKETS == 2241, "histogram layout changed");
-_Static_assert(sizeof(struct pt_stage_stats) == 10 * 8 + PT_HIST_BUCKETS * 8,
+_Static_assert(sizeof(struct pt_stage_stats) == 11 * 8 + PT_HIST_BUCKETS * 8,
 	       "pt_stage_stats must have no padding");
 /* Per-CPU map values are limited to 32 KiB by the kernel allocator. */
 _Static_assert(sizeof(struct pt_stage_stats) <= 32768,
 	       "pt_stage_stats too large for a per-CPU map value");
-_Static_assert(sizeof(struct pt_frame) == 40, "pt_frame layout changed");
+_Static_assert(sizeof(struct pt_frame) == 48, "pt_frame layout changed");
 _Static_assert(sizeof(struct pt_thread) ==
-		       8 + PT_MAX_DEPTH * 40 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
+		       8 + PT_MAX_DEPTH * 48 + PT_MAX_STAGES + 8 + 16 + 8 + 16 +
 			       2 * PT_PART_NR * 8 + 4 * 8 + 16 + 3 * 8 + 8 +
 			       4 * 8,
 	       "pt_thread must have no padding");
 _Static_assert(sizeof(struct pt_thread_sum) == 32 + 2 * PT_PART_NR * 8,
 	       "pt_thread_sum must have no padding");
-_Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 8) * 8,
+_Static_assert(sizeof(struct pt_stage_time) == (PT_PART_NR + 9) * 8,
 	       "pt_stage_time must have no padding");
 _Static_assert(sizeof(struct pt_thread_stage) == 8,
 	       "pt_thread_stage must have no padding");

@@ -30,11 +30,15 @@
 #           cost: refpipe's calibrated stage means against its
 #           --self-report under two CPU hogs, single-threaded and
 #           --threads (merged as "calib")
+#   nest    scripts/bench-nest.sh: an outer stage     -> .output/bench/nest.json
+#           making 1,000 inner stage calls per call,
+#           its figures against its untraced time, at
+#           rest and with two CPU hogs (merged as "nest")
 #
 #   BENCH_REPS=N       repetitions of each case, interleaved (default 7;
 #                      5 in the alloc part)
 #   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach
-#                      bystander libcio go calib"); a part not run is merged from its
+#                      bystander libcio go calib nest"); a part not run is merged from its
 #                      JSON of an earlier run
 #
 # System cases (each: per repetition, every variant in turn; medians and
@@ -79,7 +83,7 @@ PT=.output/pipetrace
 RP=.output/refpipe
 MICRO=.output/bench/micro
 reps=${BENCH_REPS:-7}
-parts=${BENCH_PARTS:-system micro alloc detach bystander libcio go calib}
+parts=${BENCH_PARTS:-system micro alloc detach bystander libcio go calib nest}
 records=400000
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root to load BPF programs" >&2; exit 1; }
 scripts/install-deps.sh --bench
@@ -420,6 +424,7 @@ if has_part bystander; then scripts/bench-bystander.sh || echo "bench: bystander
 if has_part libcio; then scripts/bench-libcio.sh || echo "bench: libcio part failed" >&2; fi
 if has_part go; then scripts/bench-go.sh || echo "bench: go part failed" >&2; fi
 if has_part calib; then scripts/bench-calib.sh || echo "bench: calib part failed" >&2; fi
+if has_part nest; then scripts/bench-nest.sh || echo "bench: nest part failed" >&2; fi
 
 # ------------------------------------------------------------------ merge
 virt_vm=$(systemd-detect-virt --vm 2>/dev/null || true)
@@ -443,6 +448,8 @@ if [ -s .output/bench/go.json ]; then
 fi
 if [ -s .output/bench/calib.json ]; then
 	jq --slurpfile c .output/bench/calib.json '. + {calib: $c[0]}' .output/bench/results.json >"$tmp/results.json"
+if [ -s .output/bench/nest.json ]; then
+	jq --slurpfile n .output/bench/nest.json '. + {nest: $n[0]}' .output/bench/results.json >"$tmp/results.json"
 	mv "$tmp/results.json" .output/bench/results.json
 fi
 echo "bench: wrote .output/bench/results.json" >&2

@@ -24,7 +24,9 @@ void pt_totals__add_cpu(struct pt_totals *t, const struct pt_stage_stats *cpu,
 	t->time.invol_switches += cpu_time->invol_switches;
 	t->time.io_cpu_ns += cpu_time->io_cpu_ns;
 	t->time.nest_ns += cpu_time->nest_ns;
+	t->time.nest_tail_ns += cpu_time->nest_tail_ns;
 	t->bias_ns += cpu->bias_ns;
+	t->nest_tail_ns += cpu->nest_tail_ns;
 
 	if (cpu->calls > cpu->setup_calls) {
 		if (t->calls == t->setup_calls || cpu->min_ns < t->min_ns)

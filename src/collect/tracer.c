@@ -1080,6 +1080,7 @@ static const char *const calib_names[PT_PROBE_NR] = {
 
 struct calib_ctx {
 	uint64_t off[PT_PROBE_NR];
+	uint64_t enclose_off;
 	unsigned int found;
 };
 
@@ -1093,6 +1094,10 @@ static int find_calib(const struct pt_sym *sym, void *arg)
 			c->off[i] = sym->file_off;
 			c->found |= 1u << i;
 		}
+	}
+	if (!strcmp(sym->name, "pt_calib_enclose")) {
+		c->enclose_off = sym->file_off;
+		c->found |= 1u << PT_PROBE_NR;
 	}
 	return 0;
 }
@@ -1185,7 +1190,15 @@ struct pt_calib {
 	uint64_t n[PT_PROBE_NR]; /* bursts so far (a ring past KEEP) */
 	uint64_t low[PT_PROBE_NR]; /* the fastest call of any burst */
 	uint64_t nest[PT_PROBE_NR]; /* a nested call's probes, to its caller */
+	/* Their mean cost: CPU time of probed less unprobed calls, summed
+	 * over nest_calls calls (all bursts), and the figures derived */
+	int64_t nest_sum[PT_PROBE_NR];
+	uint64_t nest_calls[PT_PROBE_NR];
+	uint64_t nest_tail[PT_PROBE_NR]; /* mean less nest */
+	uint64_t nest_own_tail[PT_PROBE_NR]; /* of it, outside the call */
 	uint64_t off[PT_PROBE_NR]; /* the calibration functions */
+	uint64_t enclose_off; /* pt_calib_enclose() */
+	bool enclosed; /* its probes attached */
 	bool used[PT_PROBE_NR];
 	uint32_t id; /* their stage id */
 	uint32_t tid; /* pipetrace's, as the kernel counts it */
@@ -1280,6 +1293,16 @@ static uint64_t tot_median(const struct pt_totals *tot)
 				  tot->min_ns, tot->max_ns);
 }
 
+/* Forgets the calibration stage's counters. 0 or -errno. */
+static int calib_forget(struct pt_tracer *t)
+{
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats),
+				   &t->cal->id, t->percpu, BPF_ANY) ?
+		       -errno :
+		       0;
+}
+
 /*
  * One burst of class c: PT_CALIB_BURST_CALLS calls back to back (hot: the
  * probe's path in the caches; their fastest is `low`, the floor, their
@@ -1335,6 +1358,55 @@ static uint64_t cold_excess(const struct pt_calib *cal, int c)
 	return median_of(cal->excess[c], cal->ncold[c]);
 }
 
+/* The mean a nested call of class c costs its caller, so far (0: none). */
+static int64_t nest_mean(const struct pt_calib *cal, int c)
+{
+	return cal->nest_calls[c] ?
+		       cal->nest_sum[c] / (int64_t)cal->nest_calls[c] :
+		       0;
+}
+
+/* Stage s's calibrated figures into the BPF side's arrays. */
+static void stage_figures(struct pt_tracer *t, size_t s)
+{
+	const struct pt_stage *st = &t->stages->v[s];
+	struct pt_calib *cal = t->cal;
+
+	t->skel->bss->stage_bias_ns[s] = pt_stage__bias(st, cal->low);
+	t->skel->bss->stage_nest_ns[s] = pt_stage__bias(st, cal->nest);
+	t->skel->bss->stage_nest_tail_ns[s] = cal->nest_tail[st->probe_class];
+	t->skel->bss->stage_nest_own_tail_ns[s] =
+		cal->nest_own_tail[st->probe_class];
+}
+
+/*
+ * The nested calls' tails: per class, the mean a nested call's probes cost
+ * its caller (nest_sum over nest_calls) less the figure taken off per call
+ * (nest, its fastest tenth); and of that, what lies outside the nested
+ * call's own interval: less what its own probe costs inside on average
+ * above the least taken off it (bias_ns, the median, and tail_ns, less
+ * low), which the nested stage keeps in its own time.
+ */
+static void nest_figures(struct pt_calib *cal, const uint64_t *bias_ns,
+			 const uint64_t *tail_ns)
+{
+	uint64_t inside;
+	int64_t mean;
+	int c;
+
+	for (c = 0; c < PT_PROBE_NR; c++) {
+		mean = nest_mean(cal, c);
+		cal->nest_tail[c] = mean > (int64_t)cal->nest[c] ?
+					    (uint64_t)mean - cal->nest[c] :
+					    0;
+		inside = bias_ns[c] + tail_ns[c];
+		inside = inside > cal->low[c] ? inside - cal->low[c] : 0;
+		cal->nest_own_tail[c] = cal->nest_tail[c] > inside ?
+						cal->nest_tail[c] - inside :
+						0;
+	}
+}
+
 /*
  * The figures so far: per class, bias_ns the median of the hot bursts'
  * medians (what a call whose caches are warm pays: the percentiles', so
@@ -1362,12 +1434,9 @@ static void calib_figures(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		cold = cold_excess(cal, c);
 		tail_ns[c] = mean_of(cal->tail[c], cal->n[c]) + cold;
 	}
-	for (s = 0; s < t->stages->n; s++) {
-		t->skel->bss->stage_bias_ns[s] =
-			pt_stage__bias(&t->stages->v[s], cal->low);
-		t->skel->bss->stage_nest_ns[s] =
-			pt_stage__bias(&t->stages->v[s], cal->nest);
-	}
+	nest_figures(cal, bias_ns, tail_ns);
+	for (s = 0; s < t->stages->n; s++)
+		stage_figures(t, s);
 }
 
 /* Probes pipetrace's own function of class c as the calibration stage and
@@ -1447,10 +1516,73 @@ static uint64_t nest_batch_ns(void (*fn)(void))
 	return v[PT_NEST_BATCHES / 10];
 }
 
-/* Sets *nest to what a call of fn, probed as stage id, costs its caller,
- * then forgets those calls. Returns 0 or -errno. */
-static int calibrate_nest(struct pt_tracer *t, uint32_t id, void (*fn)(void),
-			  uint64_t *nest)
+/*
+ * The mean of what a nested call costs its caller, as the target pays it:
+ * each call of a batch followed by a little work (the caches and branch
+ * predictors not kept warm by back-to-back calls), batches of probed and
+ * unprobed calls in turn, each timed in the thread's CPU time (a switch-out
+ * is not the probe's: the report counts it where it lands). Every batch
+ * kept, however slow (interrupts in a probe's path are its cost too).
+ * Adds to class c's sum and count.
+ */
+#define PT_NEST_MEAN_BATCH 32
+#define PT_NEST_MEAN_START 8 /* batches at start */
+#define PT_NEST_MEAN_BURST 4 /* batches in each later burst */
+
+static volatile uint64_t nest_sink;
+
+static uint64_t nest_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* PT_NEST_MEAN_BATCH calls of fn, each with some work: probed itself
+ * (enclose_off), so that the calls are nested in a stage call, as the
+ * target's are (the BPF side does more for a nested call's exit). */
+void pt_calib_enclose(void (*fn)(void));
+__attribute__((noinline)) void pt_calib_enclose(void (*fn)(void))
+{
+	uint64_t x = nest_sink;
+	int k, i;
+
+	for (k = 0; k < PT_NEST_MEAN_BATCH; k++) {
+		fn();
+		for (i = 0; i < 24; i++)
+			x = x * 7 + (x >> 3) + (uint64_t)i;
+		nest_sink = x;
+	}
+}
+
+/* The CPU time of a batch of calls of fn inside pt_calib_enclose(). */
+static int64_t nest_cpu_batch(void (*fn)(void))
+{
+	uint64_t t0 = nest_cpu_now();
+
+	pt_calib_enclose(fn);
+	return (int64_t)(nest_cpu_now() - t0);
+}
+
+static void nest_mean_burst(struct pt_calib *cal, enum pt_probe_class c,
+			    int batches)
+{
+	static void (*volatile twin)(void) = pt_calib_twin;
+	int64_t d = 0;
+	int b;
+
+	for (b = 0; b < batches; b++) {
+		d -= nest_cpu_batch(twin);
+		d += nest_cpu_batch(calib_fns[c]);
+	}
+	cal->nest_sum[c] += d;
+	cal->nest_calls[c] += (uint64_t)batches * PT_NEST_MEAN_BATCH;
+}
+
+/* Sets *nest to what a call of fn, probed as the calibration stage, costs
+ * its caller, then forgets those calls. Returns 0 or -errno. */
+static int calibrate_nest(struct pt_tracer *t, void (*fn)(void), uint64_t *nest)
 {
 	static void (*volatile twin)(void) = pt_calib_twin;
 	uint64_t probed, plain;
@@ -1459,11 +1591,32 @@ static int calibrate_nest(struct pt_tracer *t, uint32_t id, void (*fn)(void),
 	probed = nest_batch_ns(fn);
 	plain = (plain + nest_batch_ns(twin)) / 2;
 	*nest = probed > plain ? (probed - plain) / PT_NEST_BATCH : 0;
-	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
-	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.stats), &id,
-				   t->percpu, BPF_ANY) ?
-		       -errno :
-		       0;
+	return calib_forget(t);
+}
+
+/* What a nested call of class c costs its caller: the figure taken off per
+ * call, then a first measure of its mean. 0 or -errno. */
+static int calibrate_nested(struct pt_tracer *t, enum pt_probe_class c)
+{
+	struct pt_calib *cal = t->cal;
+	int ret;
+
+	ret = calibrate_nest(t, calib_fns[c], &cal->nest[c]);
+	if (!ret && !cal->enclosed) {
+		/* A plain uprobe + uretprobe pair, whatever its first
+		 * instruction: its cost is in both sides of the difference. */
+		ret = attach_calib(t, PT_PROBE_PUSH, cal->id, cal->enclose_off);
+		cal->enclosed = !ret;
+	}
+	if (!ret) {
+		nest_mean_burst(cal, c, PT_NEST_MEAN_START);
+		ret = calib_forget(t);
+	}
+	pt_debug(
+		"calibration: %s: a nested call's probes cost %llu ns (fastest tenth; mean %lld ns)",
+		calib_names[c], (unsigned long long)cal->nest[c],
+		(long long)nest_mean(cal, c));
+	return ret;
 }
 
 /* Finds the calibration functions in pipetrace's own file into cal->off,
@@ -1479,7 +1632,7 @@ static int calib_prepare(struct pt_tracer *t, char *err, size_t errlen)
 	if (!ret)
 		ret = pt_elf__for_each_func(elf, find_calib, &cc);
 	pt_elf__close(elf);
-	if (ret < 0 || cc.found != (1u << PT_PROBE_NR) - 1)
+	if (ret < 0 || cc.found != (1u << (PT_PROBE_NR + 1)) - 1)
 		return pt_errf(
 			err, errlen, ret < 0 ? ret : -ENOENT,
 			"cannot find pipetrace's calibration functions (stripped?); use --no-calibrate");
@@ -1496,6 +1649,7 @@ static int calib_prepare(struct pt_tracer *t, char *err, size_t errlen)
 			err, errlen, -ENOMEM,
 			"out of memory for calibration; use --no-calibrate");
 	memcpy(t->cal->off, cc.off, sizeof(cc.off));
+	t->cal->enclose_off = cc.enclose_off;
 	t->cal->id = (uint32_t)t->cap;
 	for (i = 0; i < PT_PROBE_NR; i++) {
 		/* Only the classes in use (each takes tens of ms), and push,
@@ -1543,10 +1697,7 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			continue;
 		ret = calibrate_one(t, (enum pt_probe_class)i);
 		if (!ret)
-			ret = calibrate_nest(t, id, calib_fns[i],
-					     &t->cal->nest[i]);
-		pt_debug("calibration: %s: a nested call's probes cost %llu ns",
-			 calib_names[i], (unsigned long long)t->cal->nest[i]);
+			ret = calibrate_nested(t, (enum pt_probe_class)i);
 	}
 	t->skel->bss->target_tgid = 0;
 	t->skel->bss->phase = PT_PHASE_ATTACHING;
@@ -1564,12 +1715,16 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	return 0;
 }
 
-void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR])
+void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR],
+			uint64_t tail[PT_PROBE_NR])
 {
-	if (t->cal)
+	if (t->cal) {
 		memcpy(out, t->cal->nest, PT_PROBE_NR * sizeof(*out));
-	else
+		memcpy(tail, t->cal->nest_tail, PT_PROBE_NR * sizeof(*tail));
+	} else {
 		memset(out, 0, PT_PROBE_NR * sizeof(*out));
+		memset(tail, 0, PT_PROBE_NR * sizeof(*tail));
+	}
 }
 
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
@@ -1581,9 +1736,16 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 	if (!t->cal)
 		return 0;
 	t->skel->bss->calib_tid = t->cal->tid;
-	for (i = 0; i < PT_PROBE_NR && !ret; i++)
-		if (t->cal->used[i])
-			ret = calib_burst(t, (enum pt_probe_class)i, false);
+	for (i = 0; i < PT_PROBE_NR && !ret; i++) {
+		if (!t->cal->used[i])
+			continue;
+		ret = calib_burst(t, (enum pt_probe_class)i, false);
+		if (!ret) {
+			nest_mean_burst(t->cal, (enum pt_probe_class)i,
+					PT_NEST_MEAN_BURST);
+			ret = calib_forget(t);
+		}
+	}
 	t->skel->bss->calib_tid = 0;
 	forget_calib_thread(t);
 	pair.tid = t->cal->tid;
@@ -2106,12 +2268,8 @@ int pt_tracer__add_stages(struct pt_tracer *t, size_t first, char *err,
 	for (i = first; i < st->n; i++) {
 		t->skel->bss->stage_items_mode[i] = st->v[i].items;
 		t->skel->bss->stage_fn_size[i] = st->v[i].fn_size;
-		if (!t->cal)
-			continue;
-		t->skel->bss->stage_bias_ns[i] =
-			pt_stage__bias(&st->v[i], t->cal->low);
-		t->skel->bss->stage_nest_ns[i] =
-			pt_stage__bias(&st->v[i], t->cal->nest);
+		if (t->cal)
+			stage_figures(t, i);
 	}
 	ret = attach_stages(t, -1, first, &failed);
 	if (ret)

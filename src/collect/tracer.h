@@ -84,10 +84,13 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
  * the stages' calls from now on have the least the probe ever cost taken
  * off. Returns 0 or -errno (the figures are then unchanged).
  */
-/* What a probed call of each class costs the call enclosing it (the
- * figure taken off an enclosing stage per nested call), as calibrated at
- * start; zeros without calibration. */
-void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR]);
+/* What a probed call of each class costs the call enclosing it: out, the
+ * figure taken off an enclosing call per nested call (the fastest tenth,
+ * as calibrated at start); tail, the mean cost above it (at start and in
+ * each burst since), taken off the enclosing stage's mean and own time by
+ * the report. Zeros without calibration. */
+void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR],
+			uint64_t tail[PT_PROBE_NR]);
 
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			   uint64_t tail_ns[PT_PROBE_NR]);

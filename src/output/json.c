@@ -295,9 +295,13 @@ static json_object *report_json(const struct pt_report *r)
 		ret |= jadd(o, "calibration_ns", cal);
 		ret |= jadd(o, "calibration_nested_ns",
 			    nested_json(r->snap->nest_ns));
+		ret |= jadd(o, "calibration_nested_tail_ns",
+			    nested_json(r->snap->nest_tail_ns));
 	} else {
 		ret |= json_object_object_add(o, "calibration_ns", NULL);
 		ret |= json_object_object_add(o, "calibration_nested_ns", NULL);
+		ret |= json_object_object_add(o, "calibration_nested_tail_ns",
+					      NULL);
 	}
 	stages = json_object_new_array();
 	for (i = 0; stages && i < r->n; i++) {

@@ -52,6 +52,7 @@ static void totals_delta(struct pt_totals *d, const struct pt_totals *c,
 	d->wall_ns = less(c->wall_ns, p->wall_ns);
 	d->lat_sum_ns = less(c->lat_sum_ns, p->lat_sum_ns);
 	d->bias_ns = less(c->bias_ns, p->bias_ns);
+	d->nest_tail_ns = less(c->nest_tail_ns, p->nest_tail_ns);
 	d->setup_calls = less(c->setup_calls, p->setup_calls);
 	d->setup_ns = less(c->setup_ns, p->setup_ns);
 	for (b = 0; b < PT_HIST_BUCKETS; b++)
@@ -68,6 +69,7 @@ static void totals_delta(struct pt_totals *d, const struct pt_totals *c,
 		less(c->time.invol_switches, p->time.invol_switches);
 	d->time.io_cpu_ns = less(c->time.io_cpu_ns, p->time.io_cpu_ns);
 	d->time.nest_ns = less(c->time.nest_ns, p->time.nest_ns);
+	d->time.nest_tail_ns = less(c->time.nest_tail_ns, p->time.nest_tail_ns);
 	interval_extremes(d, c, p);
 }
 

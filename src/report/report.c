@@ -228,12 +228,15 @@ static void explain_bottleneck(struct pt_report *r)
 /* ------------------------------------------------------------------ build */
 
 /* The stage's own time split, with the probes' own cost (what each call
- * had taken off, and that of nested stage calls, time.nest_ns) taken out
- * of its on-CPU time (where the probe ran), user first, so that the parts
- * add up to the stage's wall time. */
+ * had taken off, and that of nested stage calls, time.nest_ns, with their
+ * mean's tail, time.nest_tail_ns) taken out of its on-CPU time (where the
+ * probe ran), user first, so that the parts add up to the stage's wall
+ * time. */
 static void split_stage(struct pt_stage_report *row, bool light)
 {
-	uint64_t bias = row->tot->bias_ns + row->tot->time.nest_ns, take;
+	uint64_t bias = row->tot->bias_ns + row->tot->time.nest_ns +
+			row->tot->time.nest_tail_ns,
+		 take;
 	int p;
 
 	memcpy(row->part_ns, row->tot->time.part_ns, sizeof(row->part_ns));
@@ -299,9 +302,11 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 		 * (bias_ns sums what was): none reads faster than it ran, and
 		 * min is a floor. The percentiles have the rest of the
 		 * probe's median off (shift), the mean its mean cost: median
-		 * and tail; neither goes below min. */
+		 * and tail, and its nested calls' tail; neither goes below
+		 * min. */
 		uint64_t raw = (t->lat_sum_ns + t->bias_ns) / timed;
-		uint64_t cost = row->bias_ns + row->tail_ns;
+		uint64_t cost =
+			row->bias_ns + row->tail_ns + t->nest_tail_ns / timed;
 		uint64_t done = t->bias_ns / timed;
 
 		shift = row->bias_ns > done ? row->bias_ns - done : 0;

@@ -34,6 +34,9 @@ struct pt_stackfold_stats {
 struct pt_totals {
 	uint64_t calls, items, errors, wall_ns, lat_sum_ns, min_ns, max_ns;
 	uint64_t bias_ns; /* probe latency subtracted, over all calls */
+	/* nested calls' probes' mean cost beyond what was subtracted
+	 * (pt_stage_stats.nest_tail_ns) */
+	uint64_t nest_tail_ns;
 	/* Calls that carried the kernel's one-time uprobe setup: counted in
 	 * calls, not in the latency figures (pt_stage_stats.setup_calls). */
 	uint64_t setup_calls, setup_ns;
@@ -100,6 +103,8 @@ struct pt_snapshot {
 	uint64_t tail_ns[PT_PROBE_NR];
 	/* a nested probed call's cost to its caller, per class */
 	uint64_t nest_ns[PT_PROBE_NR];
+	/* its mean above that (taken off means and own times, not calls) */
+	uint64_t nest_tail_ns[PT_PROBE_NR];
 	uint64_t lost[PT_LOST_NR];
 	uint64_t inflight_exits; /* exit sites of calls entered before attach */
 	const struct pt_thread_info *threads; /* sorted by tid */

@@ -1208,7 +1208,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 	snap->libc_io = s->libcio_on;
 	memcpy(snap->bias_ns, s->bias_ns, sizeof(snap->bias_ns));
 	memcpy(snap->tail_ns, s->tail_ns, sizeof(snap->tail_ns));
-	pt_tracer__nest_ns(s->tracer, snap->nest_ns);
+	pt_tracer__nest_ns(s->tracer, snap->nest_ns, snap->nest_tail_ns);
 	ret = snap_counters(s, snap, end);
 	if (ret)
 		return pt_errf(err, errlen, ret,

@@ -15,7 +15,9 @@
  * outer_cpu NS cost_p10 NS cost_p90 NS half1 NS half2 NS": the last four
  * of what the probes cost a round (outer's CPU time less its twin's), the
  * 10th and 90th percentile over rounds and the mean over the first and the
- * second half of them (how much that cost itself moves within one run).
+ * second half of them (how much that cost itself moves within one run),
+ * then "outer_mean NS": outer()'s own wall-clock mean (untraced, the
+ * truth of what pipetrace's mean of it should read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,7 @@ int main(int argc, char **argv)
 {
 	static long lat[MAX_ROUNDS], cost[MAX_ROUNDS];
 	long rounds, r, t0, c0, c1, sum = 0, outer_cpu = 0, twin_cpu = 0;
+	long outer_sum = 0;
 	long half[2] = { 0, 0 };
 
 	if (argc != 3) {
@@ -94,7 +97,9 @@ int main(int argc, char **argv)
 		return 2;
 	for (r = 0; r < rounds; r++) {
 		c0 = cpu_ns();
+		t0 = now_ns();
 		sink = outer();
+		outer_sum += now_ns() - t0;
 		c1 = cpu_ns() - c0;
 		outer_cpu += c1;
 		c0 = cpu_ns();
@@ -111,11 +116,11 @@ int main(int argc, char **argv)
 	qsort(cost, rounds, sizeof(cost[0]), cmp_long);
 	fprintf(stderr,
 		"nestcost: rounds %ld twin_mean %ld twin_median %ld twin_cpu %ld outer_cpu %ld"
-		" cost_p10 %ld cost_p90 %ld half1 %ld half2 %ld\n",
+		" cost_p10 %ld cost_p90 %ld half1 %ld half2 %ld outer_mean %ld\n",
 		rounds, sum / rounds, lat[rounds / 2], twin_cpu / rounds,
 		outer_cpu / rounds, cost[rounds / 10],
 		cost[rounds - 1 - rounds / 10],
 		half[0] / (rounds > 1 ? rounds / 2 : 1),
-		half[1] / (rounds - rounds / 2));
+		half[1] / (rounds - rounds / 2), outer_sum / rounds);
 	return 0;
 }

@@ -21,12 +21,18 @@
  * of the rounds ("halves apart" below) lay 0.8 us to 2.6 ms apart on a
  * busy 2-CPU VM (median 0.57 ms; under 10% of the twin in 2 runs of 50),
  * so not even a figure measured in the target itself during the first
- * half would foretell the second to that tolerance. With the calibrated
- * figure (the fastest tenth of short batches in pipetrace's own process)
- * the outer reads -4% to +33% of that cost off the twin (24 runs, 12 of
- * them with two hogs; median +14%); a figure without that under-read
- * over-corrected the median of test_trace's outer stage. NEST_TOL_PCT
- * leaves room for it.
+ * half would foretell the second to that tolerance (and the mean of a
+ * traced run's outer call holds milliseconds of run-queue time on a busy
+ * machine that the untraced 35 us call does not: scripts/bench-nest.sh
+ * tracks that figure).
+ *
+ * Each call has the fastest tenth of short batches taken off (a floor,
+ * so that no percentile is over-corrected: test_trace's outer stage); the
+ * mean and own time also the mean's tail above it, measured in CPU time
+ * around calls nested in a probed call. With the floor alone the outer
+ * read -4% to +33% of the probes' cost off the twin (24 runs, 12 with two
+ * hogs; median +14%); with the tail, -10.2% to +17.4% (40 runs, all with
+ * two hogs; median +9.3%). NEST_TOL_PCT leaves room above that.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,7 +51,7 @@
 #define INNER_CALLS 1000
 /* The most pipetrace's on-CPU time of the outer call may lie from the
  * twin's, in percent of what the inner calls' probes cost it. */
-#define NEST_TOL_PCT 50
+#define NEST_TOL_PCT 25
 
 /* A stage's time off CPU (its own time less its on-CPU part), in ns. */
 static uint64_t off_cpu(json_object *stage)
@@ -56,16 +62,21 @@ static uint64_t off_cpu(json_object *stage)
 	return ptest_u64(stage, "self_ns") - ptest_u64(b, "on_cpu");
 }
 
-/* What pipetrace took off per nested call of stage s (its probe class's
- * calibrated figure). */
+/* What pipetrace took off the enclosing stage's mean per nested call of
+ * stage s (its probe class's calibrated figure: what each call had taken
+ * off, and the mean's tail). */
 static uint64_t nest_figure(json_object *rep, json_object *s)
 {
-	json_object *cal, *cls;
+	json_object *cal, *tail, *cls;
+	const char *c;
 
 	assert_true(
 		json_object_object_get_ex(rep, "calibration_nested_ns", &cal));
+	assert_true(json_object_object_get_ex(rep, "calibration_nested_tail_ns",
+					      &tail));
 	assert_true(json_object_object_get_ex(s, "probe_class", &cls));
-	return ptest_u64(cal, json_object_get_string(cls));
+	c = json_object_get_string(cls);
+	return ptest_u64(cal, c) + ptest_u64(tail, c);
 }
 
 static uint64_t mean_of(json_object *stage)

@@ -67,19 +67,24 @@ static uint64_t latency(json_object *stage, const char *key)
  */
 /*
  * What the probes of stages nested in stage cost it per call, as
- * pipetrace takes them off (calibration_nested_ns): refpipe's own clock
+ * pipetrace takes them off its mean (calibration_nested_ns and
+ * calibration_nested_tail_ns): refpipe's own clock
  * includes them, so its figure is that much above pipetrace's. Only
  * libc.so.6:write is nested here (in stage_sink), when traced.
  */
 static double nested_cost(json_object *rep, json_object *s, const char *stage)
 {
-	json_object *w = ptest_stage(rep, "write"), *nest, *cls;
+	json_object *w = ptest_stage(rep, "write"), *nest, *tail, *cls;
+	const char *c;
 
 	if (!w || strcmp(stage, "stage_sink") ||
 	    !json_object_object_get_ex(rep, "calibration_nested_ns", &nest) ||
+	    !json_object_object_get_ex(rep, "calibration_nested_tail_ns",
+				       &tail) ||
 	    !json_object_object_get_ex(w, "probe_class", &cls))
 		return 0;
-	return (double)ptest_u64(nest, json_object_get_string(cls)) *
+	c = json_object_get_string(cls);
+	return (double)(ptest_u64(nest, c) + ptest_u64(tail, c)) *
 	       (double)ptest_u64(w, "calls") / (double)ptest_u64(s, "calls");
 }
 
