@@ -448,6 +448,8 @@ if [ -s .output/bench/go.json ]; then
 fi
 if [ -s .output/bench/calib.json ]; then
 	jq --slurpfile c .output/bench/calib.json '. + {calib: $c[0]}' .output/bench/results.json >"$tmp/results.json"
+	mv "$tmp/results.json" .output/bench/results.json
+fi
 if [ -s .output/bench/nest.json ]; then
 	jq --slurpfile n .output/bench/nest.json '. + {nest: $n[0]}' .output/bench/results.json >"$tmp/results.json"
 	mv "$tmp/results.json" .output/bench/results.json
