@@ -442,16 +442,11 @@ if [ -s .output/bench/libcio.json ]; then
 	jq --slurpfile l .output/bench/libcio.json '.cases.libcio = $l[0]' .output/bench/results.json >"$tmp/results.json"
 	mv "$tmp/results.json" .output/bench/results.json
 fi
-if [ -s .output/bench/go.json ]; then
-	jq --slurpfile go .output/bench/go.json '. + {go: $go[0]}' .output/bench/results.json >"$tmp/results.json"
+# Parts that keep their own JSON, each merged under its name.
+for p in go calib nest; do
+	[ -s .output/bench/$p.json ] || continue
+	jq --arg k "$p" --slurpfile v .output/bench/$p.json '. + {($k): $v[0]}' \
+		.output/bench/results.json >"$tmp/results.json"
 	mv "$tmp/results.json" .output/bench/results.json
-fi
-if [ -s .output/bench/calib.json ]; then
-	jq --slurpfile c .output/bench/calib.json '. + {calib: $c[0]}' .output/bench/results.json >"$tmp/results.json"
-	mv "$tmp/results.json" .output/bench/results.json
-fi
-if [ -s .output/bench/nest.json ]; then
-	jq --slurpfile n .output/bench/nest.json '. + {nest: $n[0]}' .output/bench/results.json >"$tmp/results.json"
-	mv "$tmp/results.json" .output/bench/results.json
-fi
+done
 echo "bench: wrote .output/bench/results.json" >&2
