@@ -234,6 +234,23 @@ static __always_inline void count_lost(__u32 reason, __u64 n)
 		*v += n;
 }
 
+/* Adds an outermost call's wall time to its (thread, stage) pair: a call
+ * that returned (stagecall.bpf.h), or one open at its thread's exit
+ * (sched.bpf.c). A full map is counted as lost. */
+static __always_inline void add_pair(__u32 tid, __u32 stage, __u64 lat)
+{
+	struct pt_thread_stage key = { .tid = tid, .stage = stage };
+	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key);
+
+	if (v) {
+		*v += lat;
+		return;
+	}
+	if (bpf_map_update_elem(&thread_stage, &key, &lat, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&thread_stage, &key))
+		count_lost(PT_LOST_PAIRS_FULL, 1);
+}
+
 /* How get_thread() treats a thread it does not know. */
 enum get_mode {
 	GET_ONLY = 0, /* return NULL */

@@ -692,19 +692,6 @@ struct open_calls {
 	__u32 tid, tgid;
 };
 
-/* Adds lat to the (thread, stage) pair, created if missing. */
-static __always_inline void open_pair(__u32 tid, __u32 stage, __u64 lat)
-{
-	struct pt_thread_stage key = { .tid = tid, .stage = stage };
-	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key);
-
-	if (!v) {
-		bpf_map_update_elem(&thread_stage, &key, &lat, BPF_NOEXIST);
-		return;
-	}
-	*v += lat;
-}
-
 /* Frame i of an exiting thread (bpf_loop's callback): a call that never
  * returns. Its time so far joins its stage's, its thread's and its
  * process's wall time, as a report charges a call still open (pending.c):
@@ -730,7 +717,7 @@ static long close_open(__u64 i, void *ctx)
 	s = bpf_map_lookup_elem(&stats, &stage);
 	if (s)
 		s->wall_ns += lat;
-	open_pair(c->tid, stage, lat);
+	add_pair(c->tid, stage, lat);
 	pkey.stage = stage;
 	p = procs_on ? bpf_map_lookup_elem(&proc_stats, &pkey) : NULL;
 	if (p)

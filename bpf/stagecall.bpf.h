@@ -129,21 +129,6 @@ static __always_inline void record_call(__u32 stage, __u64 lat, __u64 bias,
 	s->hist[b]++;
 }
 
-/* Adds an outermost call's wall time to its (thread, stage) pair. */
-static __always_inline void add_pair(__u32 tid, __u32 stage, __u64 lat)
-{
-	struct pt_thread_stage key = { .tid = tid, .stage = stage };
-	__u64 *v = bpf_map_lookup_elem(&thread_stage, &key);
-
-	if (v) {
-		*v += lat;
-		return;
-	}
-	if (bpf_map_update_elem(&thread_stage, &key, &lat, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&thread_stage, &key))
-		count_lost(PT_LOST_PAIRS_FULL, 1);
-}
-
 /* Streams one completed call; a full ring buffer is counted as lost. */
 static __always_inline void stream_call(__u64 start, __u64 lat, __u64 ret,
 					__u32 tid, __u32 stage)
