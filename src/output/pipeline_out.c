@@ -37,25 +37,16 @@ static const char *stage_of(const struct pt_report *r,
 }
 
 /* Stage i's pipe waits (i == r->n: outside every stage), read and write,
- * into w; false if there are none. A stage's are part of its io: where
- * the kernel's run-queue wait moved some of its blocked time to the run
- * queue (sched.bpf.c's runq_time_fix()), they give up their share too. */
+ * into w, as the report model holds them; false if none were collected. */
 static bool stage_waits(const struct pt_report *r, size_t i, uint64_t w[2])
 {
-	const struct pt_pipeline *pl = r->snap->pipeline;
-	size_t k = i < r->n ? i : PT_MAX_STAGES;
-	uint64_t io, sum;
+	const uint64_t *src = i < r->n ? r->rows[i].pipe_wait_ns :
+					 r->outside_pipe_wait_ns;
 
-	if (!pl->stage_wait_ns || k >= pl->nstage_wait)
+	if (!r->pipe_waits)
 		return false;
-	w[0] = pl->stage_wait_ns[k][0];
-	w[1] = pl->stage_wait_ns[k][1];
-	sum = w[0] + w[1];
-	io = i < r->n ? r->rows[i].part_ns[PT_PART_IO] : sum;
-	if (sum > io) {
-		w[0] = (uint64_t)((double)w[0] * (double)io / (double)sum);
-		w[1] = io - w[0];
-	}
+	w[0] = src[0];
+	w[1] = src[1];
 	return true;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "report/hist.h"
+#include "report/pipeline.h"
 #include "report/report.h"
 #include "target/probesite.h"
 
@@ -323,6 +324,39 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 	split_stage(row, r->snap->sys_light);
 }
 
+/* w, a stage's pipe waits, no more than its io: they are part of it, and
+ * where the kernel's run-queue figure moved some of the stage's blocked
+ * time to the run queue (sched.bpf.c's runq_time_fix()), the pipe waits
+ * give up their share of it too. */
+static void waits_within(uint64_t w[2], const uint64_t src[2], uint64_t io)
+{
+	uint64_t sum = src[0] + src[1];
+
+	w[0] = src[0];
+	w[1] = src[1];
+	if (sum > io) {
+		w[0] = (uint64_t)((double)src[0] * (double)io / (double)sum);
+		w[1] = io - w[0];
+	}
+}
+
+/* Each stage's pipe waits (and outside them), from the snapshot's
+ * pipeline, where they were collected. */
+static void pipe_waits(struct pt_report *r, const struct pt_snapshot *s)
+{
+	const struct pt_pipeline *pl = s->pipeline;
+	size_t i;
+
+	if (!pl || !pl->stage_wait_ns || pl->nstage_wait <= PT_MAX_STAGES)
+		return;
+	r->pipe_waits = true;
+	for (i = 0; i < r->n && i < PT_MAX_STAGES; i++)
+		waits_within(r->rows[i].pipe_wait_ns, pl->stage_wait_ns[i],
+			     r->rows[i].part_ns[PT_PART_IO]);
+	r->outside_pipe_wait_ns[0] = pl->stage_wait_ns[PT_MAX_STAGES][0];
+	r->outside_pipe_wait_ns[1] = pl->stage_wait_ns[PT_MAX_STAGES][1];
+}
+
 /* Each stage's Amdahl saving and the bottleneck. 0 or -ENOMEM. */
 static int find_bottleneck(struct pt_report *r)
 {
@@ -381,6 +415,7 @@ int pt_report__build(struct pt_report *r, const struct pt_snapshot *s)
 	r->n = n;
 	for (i = 0; i < n; i++)
 		build_row(r, s, i, secs);
+	pipe_waits(r, s);
 	if (own_pairs(r, s))
 		return -ENOMEM;
 	return find_bottleneck(r);

@@ -32,6 +32,9 @@ struct pt_stage_report {
 	/* Of part_ns[PT_PART_SYS]: on CPU inside I/O syscalls (0, unknown,
 	 * with the snapshot's sys_light) */
 	uint64_t io_cpu_ns;
+	/* Of part_ns[PT_PART_IO]: blocked reading an empty pipe ([0]) and
+	 * writing a full one ([1]) (report/pipeline.h); never above the io */
+	uint64_t pipe_wait_ns[2];
 };
 
 struct pt_report {
@@ -42,6 +45,10 @@ struct pt_report {
 	size_t n;
 	struct pt_pair *pairs; /* the snapshot's, with self_ns derived */
 	size_t npairs;
+	/* The pipe waits outside every stage; pipe_waits: whether pipe
+	 * waits were collected at all (snap->pipeline's) */
+	uint64_t outside_pipe_wait_ns[2];
+	bool pipe_waits;
 	/* Derived: */
 	long bottleneck; /* row index, or -1 */
 	char bottleneck_reason[256];

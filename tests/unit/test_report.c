@@ -16,6 +16,7 @@
 
 #include "collect/tracer.h"
 #include "output/sink.h"
+#include "report/pipeline.h"
 #include "report/report.h"
 
 /* Two stages: one with items, one without; totals built by hand. */
@@ -105,6 +106,44 @@ static void test_numbers(void **state)
 	/* An idle stage has zeros, not garbage. */
 	assert_int_equal(f->rep.rows[1].mean_ns, 0);
 	assert_int_equal(f->rep.rows[1].p99_ns, 0);
+}
+
+/* A stage's pipe waits are part of its io: the report model keeps them
+ * within it, in proportion, and passes the waits outside stages through. */
+static void test_pipe_waits_within_io(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t(*w)[2] = calloc(PT_MAX_STAGES + 1, sizeof(*w));
+	struct pt_pipeline pl = { 0 };
+	struct pt_report rep;
+	const struct pt_stage_report *row;
+
+	assert_non_null(w);
+	assert_false(f->rep.pipe_waits); /* none collected */
+	f->tot[0].time.part_ns[PT_PART_IO] = 600;
+	f->tot[1].time.part_ns[PT_PART_IO] = 900;
+	w[0][0] = 600; /* 900 of waits in 600 of io */
+	w[0][1] = 300;
+	w[1][0] = 100; /* within its io: kept as it is */
+	w[1][1] = 200;
+	w[PT_MAX_STAGES][0] = 7000;
+	w[PT_MAX_STAGES][1] = 11;
+	pl.stage_wait_ns = (const uint64_t(*)[2])w;
+	pl.nstage_wait = PT_MAX_STAGES + 1;
+	f->snap.pipeline = &pl;
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	assert_true(rep.pipe_waits);
+	row = &rep.rows[0];
+	assert_int_equal(row->part_ns[PT_PART_IO], 600);
+	assert_int_equal(row->pipe_wait_ns[0], 400);
+	assert_int_equal(row->pipe_wait_ns[1], 200);
+	assert_int_equal(rep.rows[1].pipe_wait_ns[0], 100);
+	assert_int_equal(rep.rows[1].pipe_wait_ns[1], 200);
+	assert_int_equal(rep.outside_pipe_wait_ns[0], 7000);
+	assert_int_equal(rep.outside_pipe_wait_ns[1], 11);
+	pt_report__free(&rep);
+	f->snap.pipeline = NULL;
+	free(w);
 }
 
 /* Captures an exporter's output in memory. */
@@ -381,6 +420,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_atomic, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_waits_within_io,
+						setup, teardown),
 		cmocka_unit_test(test_totals_fold),
 		cmocka_unit_test(test_fmt_ns),
 		cmocka_unit_test(test_lost_reasons_named),
