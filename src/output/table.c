@@ -105,6 +105,17 @@ static double pct_of(uint64_t part, uint64_t total)
 	return total ? 100.0 * (double)part / (double)total : 0.0;
 }
 
+/* A latency figure, or "-" where no call was timed (none, or only those
+ * that carried the kernel's uprobe setup). */
+static const char *fmt_lat(char *buf, size_t len, uint64_t ns, bool timed)
+{
+	if (!timed) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	return pt_fmt_ns(buf, len, ns);
+}
+
 /* What a thread row adds: exited, or never seen run and why. */
 static const char *thread_note(char *buf, size_t len,
 			       const struct pt_thread_info *th)
@@ -164,17 +175,18 @@ static void thread_groups(FILE *f, const struct pt_report *r)
 			thread_row(f, &s->threads[i]);
 }
 
-/* Per thread: its time in the trace, in stages (busy) and outside them
- * (idle), and where the idle time went, each in % of the thread's time. */
+/* Per thread: its time in the trace, in stages (JSON busy_ns) and outside
+ * them (idle_ns), and where the time outside went, each in % of the
+ * thread's time. */
 static void write_thread_table(FILE *f, const struct pt_report *r)
 {
 	size_t i;
 
 	/* Over the six idle columns: 8+1+16+1+9+1+6+1+6+1 characters in. */
 	fprintf(f, "\n%50s%s\n", "",
-		"---------- idle, in % of TIME -----------");
+		"----- outside stages, in % of TIME ------");
 	fprintf(f, "%-8s %-16s %9s %6s %6s %6s %6s %6s %6s %6s %6s  %s\n",
-		"TID", "THREAD", "TIME", "BUSY%", "IDLE%", "CPU%", "IO%",
+		"TID", "THREAD", "TIME", "STAGE%", "OUT%", "CPU%", "IO%",
 		"LOCK%", "SLP%", "RUNQ%", "OTH%", "NOTE");
 	if (r->snap->nprocs) {
 		thread_groups(f, r);
@@ -339,7 +351,7 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 		if (!t->setup_calls)
 			continue;
 		fprintf(f,
-			"  %s: %llu call%s carried the kernel's one-time uprobe setup in the process (%s) and %s left out of its latency figures\n",
+			"  %s: %llu call%s (%s, the kernel's one-time uprobe setup in the process included) %s left out of its latency figures\n",
 			r->rows[i].stage->name,
 			(unsigned long long)t->setup_calls,
 			t->setup_calls == 1 ? "" : "s",
@@ -456,6 +468,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 		const struct pt_stage_report *row = &r->rows[i];
 		const struct pt_totals *t = row->tot;
 		bool items = row->stage->items != PT_ITEMS_NONE;
+		bool timed = pt_totals__timed(t) > 0;
 		char items_s[24];
 
 		put_label(f, w, r, row->stage);
@@ -470,12 +483,12 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			pt_fmt_ns(b[0], sizeof(b[0]), t->wall_ns),
 			pt_fmt_ns(b[9], sizeof(b[9]), row->self_ns),
 			row->concurrency,
-			pt_fmt_ns(b[1], sizeof(b[1]), t->min_ns),
-			pt_fmt_ns(b[2], sizeof(b[2]), row->mean_ns),
-			pt_fmt_ns(b[3], sizeof(b[3]), row->p50_ns),
-			pt_fmt_ns(b[4], sizeof(b[4]), row->p95_ns),
-			pt_fmt_ns(b[5], sizeof(b[5]), row->p99_ns),
-			pt_fmt_ns(b[6], sizeof(b[6]), t->max_ns),
+			fmt_lat(b[1], sizeof(b[1]), t->min_ns, timed),
+			fmt_lat(b[2], sizeof(b[2]), row->mean_ns, timed),
+			fmt_lat(b[3], sizeof(b[3]), row->p50_ns, timed),
+			fmt_lat(b[4], sizeof(b[4]), row->p95_ns, timed),
+			fmt_lat(b[5], sizeof(b[5]), row->p99_ns, timed),
+			fmt_lat(b[6], sizeof(b[6]), t->max_ns, timed),
 			fmt_rate(b[7], sizeof(b[7]), row->calls_per_s),
 			items ? fmt_rate(b[8], sizeof(b[8]), row->items_per_s) :
 				"-");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* report.c - see report.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,7 +114,7 @@ long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 		if (j == nt)
 			tids[nt++] = pairs[i].tid;
 		idx[i] = j;
-		busy[j] += (double)pairs[i].self_ns;
+		busy[j] += (double)pairs[i].work_ns;
 	}
 	for (j = 0; j < nt; j++)
 		if (busy[j] > bmax)
@@ -122,7 +123,7 @@ long pt_amdahl(const struct pt_pair *pairs, size_t npairs, size_t nstages,
 		memset(cut, 0, nt * sizeof(*cut));
 		for (i = 0; i < npairs; i++)
 			if (pairs[i].stage == k)
-				cut[idx[i]] += (double)pairs[i].self_ns / 2;
+				cut[idx[i]] += (double)pairs[i].work_ns / 2;
 		newmax = 0;
 		for (j = 0; j < nt; j++)
 			if (busy[j] - cut[j] > newmax)
@@ -143,31 +144,48 @@ out:
 	return best;
 }
 
-void pt_pairs__derive_self(struct pt_pair *pairs, size_t npairs,
-			   const uint64_t *stage_self_ns, size_t n)
+/* Each pair's share of its stage's stage_ns[n], by its wall time there,
+ * into the uint64_t at offset off of the pair. */
+static void pairs_share(struct pt_pair *pairs, size_t npairs,
+			const uint64_t *stage_ns, size_t n, size_t off)
 {
 	uint64_t *wall = calloc(n ? n : 1, sizeof(*wall));
 	size_t i;
 
 	for (i = 0; i < npairs; i++) {
-		pairs[i].self_ns = 0;
+		memset((char *)&pairs[i] + off, 0, sizeof(uint64_t));
 		if (wall && pairs[i].stage < n)
 			wall[pairs[i].stage] += pairs[i].wall_ns;
 	}
 	for (i = 0; wall && i < npairs; i++) {
 		uint32_t k = pairs[i].stage;
+		uint64_t v;
 
-		if (k < n && wall[k])
-			pairs[i].self_ns =
-				(uint64_t)((double)stage_self_ns[k] *
-					   ((double)pairs[i].wall_ns /
-					    (double)wall[k]));
+		if (k >= n || !wall[k])
+			continue;
+		v = (uint64_t)((double)stage_ns[k] *
+			       ((double)pairs[i].wall_ns / (double)wall[k]));
+		memcpy((char *)&pairs[i] + off, &v, sizeof(v));
 	}
 	free(wall);
 }
 
-/* The thread where stage k has most own time (0: none), and that thread's
- * own time in all stages. */
+void pt_pairs__derive_self(struct pt_pair *pairs, size_t npairs,
+			   const uint64_t *stage_self_ns, size_t n)
+{
+	pairs_share(pairs, npairs, stage_self_ns, n,
+		    offsetof(struct pt_pair, self_ns));
+}
+
+void pt_pairs__derive_work(struct pt_pair *pairs, size_t npairs,
+			   const uint64_t *stage_work_ns, size_t n)
+{
+	pairs_share(pairs, npairs, stage_work_ns, n,
+		    offsetof(struct pt_pair, work_ns));
+}
+
+/* The thread where stage k has most own work (0: none), and that thread's
+ * own work in all stages. */
 static uint32_t busiest_thread_of(const struct pt_report *r, uint32_t k,
 				  uint64_t *tbusy)
 {
@@ -176,14 +194,14 @@ static uint32_t busiest_thread_of(const struct pt_report *r, uint32_t k,
 	size_t i;
 
 	for (i = 0; i < r->npairs; i++)
-		if (r->pairs[i].stage == k && r->pairs[i].self_ns >= most) {
-			most = r->pairs[i].self_ns;
+		if (r->pairs[i].stage == k && r->pairs[i].work_ns >= most) {
+			most = r->pairs[i].work_ns;
 			tid = r->pairs[i].tid;
 		}
 	*tbusy = 0;
 	for (i = 0; i < r->npairs; i++)
 		if (r->pairs[i].tid == tid)
-			*tbusy += r->pairs[i].self_ns;
+			*tbusy += r->pairs[i].work_ns;
 	return tid;
 }
 
@@ -215,14 +233,14 @@ static void explain_bottleneck(struct pt_report *r)
 	if (threaded)
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			"its %s in stages %.0f%% of the trace (own times; verdict %s); a 2x faster %s saves %.1f%%",
+			"its %s at work in stages %.0f%% of the trace (own times less waits for a CPU, a lock or a pipe; verdict %s); a 2x faster %s saves %.1f%%",
 			who, pct(tbusy, r->snap->duration_ns), row->verdict,
 			row->stage->name, row->saves_pct);
 	else
 		snprintf(
 			r->bottleneck_reason, sizeof(r->bottleneck_reason),
-			"its own time is %.0f%% of the traced time (verdict %s); a 2x faster %s saves %.1f%%",
-			pct(row->self_ns, r->snap->duration_ns), row->verdict,
+			"its own work is %.0f%% of the traced time (own time less waits for a CPU, a lock or a pipe; verdict %s); a 2x faster %s saves %.1f%%",
+			pct(row->work_ns, r->snap->duration_ns), row->verdict,
 			row->stage->name, row->saves_pct);
 }
 
@@ -357,6 +375,17 @@ static void pipe_waits(struct pt_report *r, const struct pt_snapshot *s)
 	r->outside_pipe_wait_ns[1] = pl->stage_wait_ns[PT_MAX_STAGES][1];
 }
 
+/* A row's own work: its own time less what it waited for a CPU, a lock
+ * and its pipes. */
+static void row_work(struct pt_stage_report *row)
+{
+	uint64_t wait = row->part_ns[PT_PART_RUNQ] +
+			row->part_ns[PT_PART_LOCK] + row->pipe_wait_ns[0] +
+			row->pipe_wait_ns[1];
+
+	row->work_ns = row->self_ns > wait ? row->self_ns - wait : 0;
+}
+
 /* Each stage's Amdahl saving and the bottleneck. 0 or -ENOMEM. */
 static int find_bottleneck(struct pt_report *r)
 {
@@ -383,24 +412,32 @@ static int find_bottleneck(struct pt_report *r)
 	return 0;
 }
 
-/* The report's own copy of the pairs, with their own times. 0 or -ENOMEM. */
+/* The report's own copy of the pairs, with their own times and work. 0 or
+ * -ENOMEM. */
 static int own_pairs(struct pt_report *r, const struct pt_snapshot *s)
 {
 	uint64_t *self = calloc(r->n ? r->n : 1, sizeof(*self));
+	uint64_t *work = calloc(r->n ? r->n : 1, sizeof(*work));
 	size_t i;
+	int ret = 0;
 
 	r->pairs = calloc(s->npairs ? s->npairs : 1, sizeof(*r->pairs));
-	if (!self || !r->pairs) {
-		free(self);
-		return -ENOMEM;
+	if (!self || !work || !r->pairs) {
+		ret = -ENOMEM;
+		goto out;
 	}
 	if (s->npairs)
 		memcpy(r->pairs, s->pairs, s->npairs * sizeof(*r->pairs));
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->n; i++) {
 		self[i] = r->rows[i].self_ns;
+		work[i] = r->rows[i].work_ns;
+	}
 	pt_pairs__derive_self(r->pairs, r->npairs, self, r->n);
+	pt_pairs__derive_work(r->pairs, r->npairs, work, r->n);
+out:
 	free(self);
-	return 0;
+	free(work);
+	return ret;
 }
 
 int pt_report__build(struct pt_report *r, const struct pt_snapshot *s)
@@ -416,6 +453,8 @@ int pt_report__build(struct pt_report *r, const struct pt_snapshot *s)
 	for (i = 0; i < n; i++)
 		build_row(r, s, i, secs);
 	pipe_waits(r, s);
+	for (i = 0; i < n; i++)
+		row_work(&r->rows[i]);
 	if (own_pairs(r, s))
 		return -ENOMEM;
 	return find_bottleneck(r);

@@ -35,6 +35,9 @@ struct pt_stage_report {
 	/* Of part_ns[PT_PART_IO]: blocked reading an empty pipe ([0]) and
 	 * writing a full one ([1]) (report/pipeline.h); never above the io */
 	uint64_t pipe_wait_ns[2];
+	/* self_ns less its run-queue, lock and pipe waits: what a 2x faster
+	 * stage halves (pt_amdahl()) */
+	uint64_t work_ns;
 };
 
 struct pt_report {
@@ -75,10 +78,12 @@ const char *pt_verdict_light_io(const uint64_t part_ns[PT_PART_NR],
 				uint64_t io_cpu_ns);
 
 /*
- * Amdahl over the pipeline's threads: with x[t][s] the own time of stage s
- * on thread t (pairs' self_ns: nested stages excluded, so that no time is
- * counted twice) and B_t = sum_s x[t][s], the run is as long as its busiest
- * thread allows; making stage k twice as fast saves
+ * Amdahl over the pipeline's threads: with x[t][s] the own work of stage s
+ * on thread t (pairs' work_ns: its own time, nested stages excluded so that
+ * no time is counted twice, less its waits for a CPU, a lock or a pipe,
+ * which a faster stage does not shorten: they are other threads' and
+ * processes' doing) and B_t = sum_s x[t][s], the run is as long as its
+ * busiest thread allows; making stage k twice as fast saves
  *   max_t B_t - max_t (B_t - x[t][k] / 2)
  * of the elapsed time. (One thread: x[k]/2; a threaded pipeline: only the
  * stages on the busiest thread matter.) Fills saves_pct[nstages] and returns
@@ -99,6 +104,9 @@ uint64_t pt_sum_parts(const uint64_t part_ns[PT_PART_NR]);
  */
 void pt_pairs__derive_self(struct pt_pair *pairs, size_t npairs,
 			   const uint64_t *stage_self_ns, size_t n);
+/* The same for the pairs' work_ns, from each stage's (stage_work_ns[n]). */
+void pt_pairs__derive_work(struct pt_pair *pairs, size_t npairs,
+			   const uint64_t *stage_work_ns, size_t n);
 
 /*
  * Builds *r (zeroed first) from snapshot s, which must outlive it. Returns

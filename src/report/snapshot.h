@@ -75,6 +75,8 @@ struct pt_pair {
 	uint32_t stage;
 	uint64_t wall_ns;
 	uint64_t self_ns;
+	uint64_t work_ns; /* of self_ns, less the waits for a CPU, a lock
+			   * or a pipe (report.h's pt_amdahl()) */
 };
 
 /* The target's resident memory, bytes. */

@@ -11,7 +11,10 @@
  *	thread 1 calls outer() (which calls inner()) about 60% of the time,
  *	thread 2 calls flat() about 89% of the time, for MS milliseconds.
  *	Prints each stage's own time ("self outer NS") per thread, each
- *	thread's busy time ("busy TID NS"), and "elapsed NS".
+ *	thread's busy time ("busy TID NS"), and "elapsed NS"; then, on the
+ *	threads' CPU clocks (the spins' time less their run-queue waits),
+ *	flat's ("oncpu flat NS") and each thread's busy time ("oncpu busy
+ *	NS1 NS2").
  *   prog_honest idle WORK_MS IDLE_MS
  *	a thread that sleeps throughout (its tid printed first, "sleeper
  *	TID", on stdout and stderr), while the main thread calls work()
@@ -46,6 +49,14 @@ static long now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static long thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
@@ -100,6 +111,8 @@ static int run_items(long calls)
 /* Own time of each stage on this thread, by its own clock. */
 struct clocks {
 	long outer_self, inner_self, flat_self, busy;
+	/* on this thread's CPU clock: in flat, and while busy */
+	long flat_cpu, busy_cpu;
 	long tid;
 };
 
@@ -142,10 +155,13 @@ static void *thread_nested(void *arg)
 
 	cl[0].tid = syscall(SYS_gettid);
 	while (now_ns() < split_end) {
+		long c0 = thread_cpu_ns();
+
 		t0 = now_ns();
 		outer(250000);
 		t1 = now_ns();
 		cl[0].busy += t1 - t0;
+		cl[0].busy_cpu += thread_cpu_ns() - c0;
 		sleep_ns(660000);
 	}
 	return arg;
@@ -158,11 +174,16 @@ static void *thread_flat(void *arg)
 
 	cl[1].tid = syscall(SYS_gettid);
 	while (now_ns() < split_end) {
+		long c0 = thread_cpu_ns(), c1;
+
 		t0 = now_ns();
 		flat(8000000);
 		t1 = now_ns();
+		c1 = thread_cpu_ns();
 		cl[1].flat_self += t1 - t0;
 		cl[1].busy += t1 - t0;
+		cl[1].flat_cpu += c1 - c0;
+		cl[1].busy_cpu += c1 - c0;
 		sleep_ns(1000000);
 	}
 	return arg;
@@ -185,6 +206,8 @@ static int run_split(long ms)
 	printf("busy %ld %ld\n", cl[0].tid, cl[0].busy);
 	printf("busy %ld %ld\n", cl[1].tid, cl[1].busy);
 	printf("elapsed %ld\n", now_ns() - start);
+	printf("oncpu flat %ld\n", cl[1].flat_cpu);
+	printf("oncpu busy %ld %ld\n", cl[0].busy_cpu, cl[1].busy_cpu);
 	return 0;
 }
 

@@ -90,9 +90,9 @@ static void golden_threads(struct golden *g)
 					    .comm = "refpipe-log",
 					    .blocked_on = "hrtimer_nanosleep" };
 	g->th[2].idle_ns[PT_PART_SLEEP] = 2000000000;
-	g->pairs[0] = (struct pt_pair){ 4242, 0, 5050000, 0 };
-	g->pairs[1] = (struct pt_pair){ 4243, 1, 25500000, 0 };
-	g->pairs[2] = (struct pt_pair){ 4242, 2, 16500, 0 };
+	g->pairs[0] = (struct pt_pair){ 4242, 0, 5050000, 0, 0 };
+	g->pairs[1] = (struct pt_pair){ 4243, 1, 25500000, 0, 0 };
+	g->pairs[2] = (struct pt_pair){ 4242, 2, 16500, 0, 0 };
 }
 
 static void golden_memory(struct golden *g)

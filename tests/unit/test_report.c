@@ -274,7 +274,24 @@ static void test_table(void **state)
 		"subtracted per call: push 1.5us (means: 500ns more), step 4.0us (means: 0ns more)"));
 	assert_non_null(strstr(
 		text,
-		"stage_parse: 1 call carried the kernel's one-time uprobe setup in the process (900.0us) and is left out of its latency figures"));
+		"stage_parse: 1 call (900.0us, the kernel's one-time uprobe setup in the process included) is left out of its latency figures"));
+	/* A stage with no timed call has no latency figures, not 0ns. */
+	{
+		const char *w = strstr(text, "libc.so.6:write");
+		char row[512];
+		int dashes = 0, zeros = 0;
+
+		assert_non_null(w);
+		snprintf(row, sizeof(row), "%.*s", (int)strcspn(w, "\n"), w);
+		for (char *p = strtok(row, " "); p; p = strtok(NULL, " ")) {
+			dashes += !strcmp(p, "-");
+			zeros += !strcmp(p, "0ns");
+		}
+		/* ITEMS, MIN, MEAN, P50, P95, P99, MAX, ITEMS/s; WALL and SELF
+		 * are times, 0ns */
+		assert_int_equal(dashes, 8);
+		assert_int_equal(zeros, 2);
+	}
 	free(text);
 }
 

@@ -96,9 +96,9 @@ static void test_amdahl_single_thread(void **state)
 {
 	/* One thread, three stages of 10, 30, 60 ms in a 100 ms run. */
 	const struct pt_pair pairs[] = {
-		{ 7, 0, 10000000, 10000000 },
-		{ 7, 1, 30000000, 30000000 },
-		{ 7, 2, 60000000, 60000000 },
+		{ 7, 0, 10000000, 10000000, 10000000 },
+		{ 7, 1, 30000000, 30000000, 30000000 },
+		{ 7, 2, 60000000, 60000000, 60000000 },
 	};
 	double saves[3];
 	long b = pt_amdahl(pairs, 3, 3, 100000000, saves);
@@ -115,9 +115,9 @@ static void test_amdahl_threaded(void **state)
 	 * Halving the 90 ms stage: the busiest becomes 50 -> saves 40%.
 	 * Halving the others changes nothing. */
 	const struct pt_pair pairs[] = {
-		{ 1, 0, 20000000, 20000000 },
-		{ 2, 1, 90000000, 90000000 },
-		{ 3, 2, 50000000, 50000000 },
+		{ 1, 0, 20000000, 20000000, 20000000 },
+		{ 2, 1, 90000000, 90000000, 90000000 },
+		{ 3, 2, 50000000, 50000000, 50000000 },
 	};
 	double saves[4];
 	long b = pt_amdahl(pairs, 3, 4, 100000000, saves);
@@ -135,9 +135,9 @@ static void test_amdahl_workers(void **state)
 	/* Stage 0 runs on two worker threads (40 + 40 ms), stage 1 on a third
 	 * thread (30 ms): halving stage 0 leaves max(20, 20, 30) = 30. */
 	const struct pt_pair pairs[] = {
-		{ 1, 0, 40000000, 40000000 },
-		{ 2, 0, 40000000, 40000000 },
-		{ 3, 1, 30000000, 30000000 },
+		{ 1, 0, 40000000, 40000000, 40000000 },
+		{ 2, 0, 40000000, 40000000, 40000000 },
+		{ 3, 1, 30000000, 30000000, 30000000 },
 	};
 	double saves[2];
 	long b = pt_amdahl(pairs, 3, 2, 50000000, saves);
@@ -155,7 +155,7 @@ static void test_amdahl_empty(void **state)
 	assert_true(saves[0] == 0 && saves[1] == 0);
 	/* No elapsed time: no division by zero. */
 	{
-		const struct pt_pair p[] = { { 1, 0, 5, 5 } };
+		const struct pt_pair p[] = { { 1, 0, 5, 5, 5 } };
 
 		assert_int_equal(pt_amdahl(p, 1, 2, 0, saves), 0);
 		assert_true(saves[0] == 0);
@@ -173,15 +173,16 @@ static void test_amdahl_empty(void **state)
 static void test_amdahl_nested_self(void **state)
 {
 	struct pt_pair pairs[] = {
-		{ 1, 0, 60000000, 0 }, /* outer, inner included */
-		{ 1, 1, 30000000, 0 }, /* inner */
-		{ 2, 2, 89000000, 0 }, /* flat */
+		{ 1, 0, 60000000, 0, 0 }, /* outer, inner included */
+		{ 1, 1, 30000000, 0, 0 }, /* inner */
+		{ 2, 2, 89000000, 0, 0 }, /* flat */
 	};
 	const uint64_t self[3] = { 30000000, 30000000, 89000000 };
 	double saves[3];
 	long b;
 
 	pt_pairs__derive_self(pairs, 3, self, 3);
+	pt_pairs__derive_work(pairs, 3, self, 3); /* no waits */
 	assert_int_equal(pairs[0].self_ns, 30000000);
 	assert_int_equal(pairs[1].self_ns, 30000000);
 	assert_int_equal(pairs[2].self_ns, 89000000);
@@ -196,9 +197,9 @@ static void test_amdahl_nested_self(void **state)
 static void test_derive_self_shared(void **state)
 {
 	struct pt_pair pairs[] = {
-		{ 1, 0, 30000000, 0 },
-		{ 2, 0, 10000000, 0 },
-		{ 2, 5, 10000000, 0 }, /* a stage id past n: no own time */
+		{ 1, 0, 30000000, 0, 0 },
+		{ 2, 0, 10000000, 0, 0 },
+		{ 2, 5, 10000000, 0, 0 }, /* a stage id past n: no own time */
 	};
 	const uint64_t self[1] = { 20000000 };
 
@@ -206,6 +207,50 @@ static void test_derive_self_shared(void **state)
 	assert_int_equal(pairs[0].self_ns, 15000000);
 	assert_int_equal(pairs[1].self_ns, 5000000);
 	assert_int_equal(pairs[2].self_ns, 0);
+}
+
+/*
+ * A stage that waits on a lock most of its own time (pigz -dc's threads
+ * waiting for their input) does not bound the run: halving it does not
+ * halve another's work. The report charges the Amdahl only the work,
+ * own time less its run-queue, lock and pipe waits: thread 1's stage
+ * works 40 of its 90 ms (50 on a lock), thread 2's works 60 ms. Halving
+ * stage 1 saves 30 ms of 100; stage 0 nothing, where own times would
+ * have named it.
+ */
+static void test_amdahl_waits_not_work(void **state)
+{
+	struct pt_stage st[2] = { { .name = "waiter" }, { .name = "worker" } };
+	struct pt_stage_set set = { .v = st, .n = 2 };
+	struct pt_totals tot[2] = { 0 };
+	struct pt_pair pairs[] = {
+		{ 1, 0, 90000000, 0, 0 },
+		{ 2, 1, 60000000, 0, 0 },
+	};
+	struct pt_snapshot snap = { 0 };
+	struct pt_report r;
+
+	tot[0].calls = tot[1].calls = 1;
+	tot[0].wall_ns = 90000000;
+	tot[0].time.part_ns[PT_PART_USER] = 30000000;
+	tot[0].time.part_ns[PT_PART_LOCK] = 50000000;
+	tot[0].time.part_ns[PT_PART_RUNQ] = 10000000;
+	tot[1].wall_ns = 60000000;
+	tot[1].time.part_ns[PT_PART_USER] = 60000000;
+	snap.stages = &set;
+	snap.totals = tot;
+	snap.pairs = pairs;
+	snap.npairs = 2;
+	snap.duration_ns = 100000000;
+	assert_int_equal(pt_report__build(&r, &snap), 0);
+	assert_int_equal(r.rows[0].self_ns, 90000000);
+	assert_int_equal(r.rows[0].work_ns, 30000000);
+	assert_int_equal(r.rows[1].work_ns, 60000000);
+	assert_int_equal(r.bottleneck, 1);
+	assert_true(fabs(r.rows[1].saves_pct - 30.0) < 1e-9);
+	assert_true(fabs(r.rows[0].saves_pct) < 1e-9);
+	assert_non_null(strstr(r.bottleneck_reason, "at work in stages 60%"));
+	pt_report__free(&r);
 }
 
 static void test_sysclass(void **state)
@@ -281,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_amdahl_empty),
 		cmocka_unit_test(test_amdahl_nested_self),
 		cmocka_unit_test(test_derive_self_shared),
+		cmocka_unit_test(test_amdahl_waits_not_work),
 		cmocka_unit_test(test_sysclass),
 		cmocka_unit_test(test_sysclass_restarts),
 	};
