@@ -227,6 +227,7 @@ static json_object *stage_json(const struct pt_stage_report *row,
 	ret |= jadd(o, "probe_bias_ns", juint(row->bias_ns));
 	ret |= jadd(o, "probe_tail_ns", juint(row->tail_ns));
 	ret |= jadd(o, "self_ns", juint(row->self_ns));
+	ret |= jadd(o, "work_ns", juint(row->work_ns));
 	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns, light));
 	ret |= add_io_cpu(json_object_object_get(o, "breakdown_ns"),
 			  row->io_cpu_ns, unknown_io);
