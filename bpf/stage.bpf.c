@@ -26,8 +26,9 @@ volatile __u64 stage_bias_ns[PT_MAX_STAGES];
  * entry and return in full, see nest_into()). */
 volatile __u64 stage_nest_ns[PT_MAX_STAGES];
 /* How much more than that such a call costs its caller on average (its
- * tail: stage_nest_ns is its fastest tenth, which never over-corrects a
- * call), and of it what lies outside the call's own interval: summed, not
+ * tail: stage_nest_ns is the least calibrated, which should not
+ * over-correct a call; where it does, the report shows no percentiles),
+ * and of it what lies outside the call's own interval: summed, not
  * taken off any call (see nest_into()). */
 volatile __u64 stage_nest_tail_ns[PT_MAX_STAGES];
 volatile __u64 stage_nest_own_tail_ns[PT_MAX_STAGES];

@@ -198,11 +198,18 @@ static json_object *stage_json(const struct pt_stage_report *row,
 	ret |= jadd(o, "errors", juint(t->errors));
 	ret |= jadd(o, "wall_ns", juint(t->wall_ns));
 	if (lat) {
-		ret |= jadd(lat, "min", juint(t->min_ns));
+		bool pk = row->pct_known;
+
+		/* null: not known (pct_known) */
+		ret |= pk ? jadd(lat, "min", juint(t->min_ns)) :
+			    jset(lat, "min", NULL);
 		ret |= jadd(lat, "mean", juint(row->mean_ns));
-		ret |= jadd(lat, "p50", juint(row->p50_ns));
-		ret |= jadd(lat, "p95", juint(row->p95_ns));
-		ret |= jadd(lat, "p99", juint(row->p99_ns));
+		ret |= pk ? jadd(lat, "p50", juint(row->p50_ns)) :
+			    jset(lat, "p50", NULL);
+		ret |= pk ? jadd(lat, "p95", juint(row->p95_ns)) :
+			    jset(lat, "p95", NULL);
+		ret |= pk ? jadd(lat, "p99", juint(row->p99_ns)) :
+			    jset(lat, "p99", NULL);
 		ret |= jadd(lat, "max", juint(t->max_ns));
 		ret |= jadd(lat, "sum", juint(t->lat_sum_ns));
 		ret |= jadd(lat, "count", juint(pt_totals__timed(t)));

@@ -348,6 +348,11 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 	for (i = 0; i < r->n; i++) {
 		const struct pt_totals *t = r->rows[i].tot;
 
+		if (pt_totals__timed(t) && !r->rows[i].pct_known)
+			fprintf(f,
+				"  %s: min and percentiles not shown: its nested stages' probes, taken off each call, cost more than some calls took (its mean has their mean cost off)\n",
+				r->rows[i].stage->name);
+
 		if (!t->setup_calls)
 			continue;
 		fprintf(f,
@@ -469,6 +474,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 		const struct pt_totals *t = row->tot;
 		bool items = row->stage->items != PT_ITEMS_NONE;
 		bool timed = pt_totals__timed(t) > 0;
+		bool pct = timed && row->pct_known;
 		char items_s[24];
 
 		put_label(f, w, r, row->stage);
@@ -483,11 +489,11 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			pt_fmt_ns(b[0], sizeof(b[0]), t->wall_ns),
 			pt_fmt_ns(b[9], sizeof(b[9]), row->self_ns),
 			row->concurrency,
-			fmt_lat(b[1], sizeof(b[1]), t->min_ns, timed),
+			fmt_lat(b[1], sizeof(b[1]), t->min_ns, pct),
 			fmt_lat(b[2], sizeof(b[2]), row->mean_ns, timed),
-			fmt_lat(b[3], sizeof(b[3]), row->p50_ns, timed),
-			fmt_lat(b[4], sizeof(b[4]), row->p95_ns, timed),
-			fmt_lat(b[5], sizeof(b[5]), row->p99_ns, timed),
+			fmt_lat(b[3], sizeof(b[3]), row->p50_ns, pct),
+			fmt_lat(b[4], sizeof(b[4]), row->p95_ns, pct),
+			fmt_lat(b[5], sizeof(b[5]), row->p99_ns, pct),
 			fmt_lat(b[6], sizeof(b[6]), t->max_ns, timed),
 			fmt_rate(b[7], sizeof(b[7]), row->calls_per_s),
 			items ? fmt_rate(b[8], sizeof(b[8]), row->items_per_s) :

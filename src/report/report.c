@@ -316,6 +316,7 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 		row->tail_ns = r->snap->tail_ns[row->stage->probe_class];
 	}
 	timed = pt_totals__timed(t);
+	row->pct_known = !(t->time.nest_ns && !t->min_ns);
 	if (timed) {
 		/* Each call had the least the probe ever cost taken off
 		 * (bias_ns sums what was): none reads faster than it ran, and

@@ -80,12 +80,39 @@ static uint64_t nest_figure(json_object *rep, json_object *s)
 	return ptest_u64(cal, c) + ptest_u64(tail, c);
 }
 
-static uint64_t mean_of(json_object *stage)
+static uint64_t lat_of(json_object *stage, const char *key)
 {
 	json_object *lat;
 
 	assert_true(json_object_object_get_ex(stage, "latency_ns", &lat));
-	return ptest_u64(lat, "mean");
+	return ptest_u64(lat, key);
+}
+
+/* A call with a body never reads 0 ns: outer's min and p50 are above 0,
+ * or, where taking its 1,000 nested probe pairs' calibrated least off
+ * each call left one at 0 (that least measured in pipetrace's own process
+ * can exceed what the target paid: 10.3 against 7.8 us once, with four
+ * other jobs running), null: not known. */
+static void check_outer_floor(json_object *outer)
+{
+	json_object *lat, *min, *p50;
+
+	assert_true(json_object_object_get_ex(outer, "latency_ns", &lat));
+	assert_true(json_object_object_get_ex(lat, "min", &min));
+	assert_true(json_object_object_get_ex(lat, "p50", &p50));
+	print_message("  outer's latency: min %s, p50 %s\n",
+		      json_object_to_json_string(min),
+		      json_object_to_json_string(p50));
+	assert_true(!min == !p50);
+	if (min) {
+		assert_true(json_object_get_uint64(min) > 0);
+		assert_true(json_object_get_uint64(p50) > 0);
+	}
+}
+
+static uint64_t mean_of(json_object *stage)
+{
+	return lat_of(stage, "mean");
 }
 
 static void test_nested_probe_cost_removed(void **state)
@@ -137,6 +164,7 @@ static void test_nested_probe_cost_removed(void **state)
 		      " ns, the target's %.0f ns\n",
 		      nest_figure(rep, inner), cost / INNER_CALLS);
 	assert_true(cost > 0);
+	check_outer_floor(outer);
 	assert_true(oncpu - (double)twin_cpu <= cost * NEST_TOL_PCT / 100);
 	assert_true((double)twin_cpu - oncpu <= cost * NEST_TOL_PCT / 100);
 	json_object_put(rep);

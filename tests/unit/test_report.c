@@ -146,6 +146,34 @@ static void test_pipe_waits_within_io(void **state)
 	free(w);
 }
 
+static char *capture(int (*write)(FILE *, const struct pt_report *),
+		     const struct pt_report *r);
+
+/* A stage whose nested stages' probes, taken off each call, left a call at
+ * 0 ns: its min and percentiles are not known ("-", null), its mean is. */
+static void test_nested_over_taken(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_report rep;
+	char *text;
+
+	f->tot[0].time.nest_ns = 5000;
+	f->tot[0].min_ns = 0;
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	assert_false(rep.rows[0].pct_known);
+	assert_true(rep.rows[1].pct_known); /* no nested stages */
+	text = capture(pt_report__write_table, &rep);
+	assert_non_null(strstr(
+		text,
+		"stage_parse: min and percentiles not shown: its nested stages' probes"));
+	free(text);
+	pt_report__free(&rep);
+	f->tot[0].min_ns = 1; /* one call above 0: known */
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	assert_true(rep.rows[0].pct_known);
+	pt_report__free(&rep);
+}
+
 /* Captures an exporter's output in memory. */
 static char *capture(int (*write)(FILE *, const struct pt_report *),
 		     const struct pt_report *r)
@@ -439,6 +467,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_waits_within_io,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_over_taken, setup,
+						teardown),
 		cmocka_unit_test(test_totals_fold),
 		cmocka_unit_test(test_fmt_ns),
 		cmocka_unit_test(test_lost_reasons_named),
