@@ -1018,6 +1018,9 @@ enum pt_stop pt_session__run(struct pt_session *s)
 	}
 	s->end_ns = now_ns();
 	s->exited = why == PT_STOP_EXITED;
+	/* Beside "attached at": pipetrace's own CPU while it traced. */
+	pt_debug("run: ended at %.1f ms (CPU %.1f ms)",
+		 (s->end_ns - s->t0) / 1e6, cpu_ms());
 	return (enum pt_stop)why;
 }
 
