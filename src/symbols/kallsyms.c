@@ -26,6 +26,8 @@ struct pt_ksyms {
 	size_t n;
 	size_t hidden; /* lines with a zero address */
 	char *strs; /* arena of the names and modules */
+	uint64_t *want; /* pt_ksyms__parse_for()'s addresses, sorted, unique */
+	size_t nwant;
 };
 
 /* One line split up; the strings point into the text. */
@@ -228,18 +230,186 @@ fail:
 	return err;
 }
 
+/* The best symbol so far for one wanted address's slot: pointers into the
+ * text, copied out at the end. */
+struct slot {
+	struct kline l;
+	size_t line; /* line number: the last tie-break */
+	bool set;
+};
+
+/* Whether line L (number LINE) comes before slot S in pt_ksyms__parse()'s
+ * order at one address, or has a greater address: it replaces S. */
+static bool better(const struct kline *l, size_t line, const struct slot *s)
+{
+	size_t ua, ub;
+
+	if (!s->set || l->addr != s->l.addr)
+		return !s->set || l->addr > s->l.addr;
+	if (type_rank(l->type) != type_rank(s->l.type))
+		return type_rank(l->type) < type_rank(s->l.type);
+	for (ua = 0; ua < l->name_len && l->name[ua] == '_'; ua++)
+		;
+	for (ub = 0; ub < s->l.name_len && s->l.name[ub] == '_'; ub++)
+		;
+	if (ua != ub)
+		return ua < ub;
+	return line < s->line;
+}
+
+static int cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Index of the first of the N sorted addresses V >= ADDR (N if none). */
+static size_t lower_bound(const uint64_t *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One pass: slot i keeps the best symbol in (want[i-1], want[i]]. */
+static int scan_for(const char *buf, size_t len, const uint64_t *want, size_t n,
+		    struct slot *slots, size_t *hidden)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t line = 0, i;
+	struct kline l;
+
+	*hidden = 0;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (parse_line(p, nl, &l))
+			return -EINVAL;
+		p = nl < end ? nl + 1 : end;
+		line++;
+		if (!l.addr) {
+			(*hidden)++;
+			continue;
+		}
+		if (!is_text(l.type))
+			continue;
+		i = lower_bound(want, n, l.addr);
+		if (i < n && better(&l, line, &slots[i])) {
+			slots[i].l = l;
+			slots[i].line = line;
+			slots[i].set = true;
+		}
+	}
+	return 0;
+}
+
+/* The slots' symbols copied into K (sorted: slot i's address lies above
+ * slot i-1's wanted address). */
+static int fill_from(struct pt_ksyms *k, const struct slot *slots, size_t n)
+{
+	size_t i, bytes = 0;
+	char *arena;
+
+	for (i = 0; i < n; i++)
+		if (slots[i].set)
+			bytes +=
+				slots[i].l.name_len + slots[i].l.module_len + 2;
+	k->v = calloc(n ? n : 1, sizeof(*k->v));
+	k->strs = malloc(bytes ? bytes : 1);
+	if (!k->v || !k->strs)
+		return -ENOMEM;
+	arena = k->strs;
+	for (i = 0; i < n; i++) {
+		const struct kline *l = &slots[i].l;
+		struct pt_ksym *s = &k->v[k->n];
+
+		if (!slots[i].set)
+			continue;
+		s->addr = l->addr;
+		s->type = l->type;
+		s->name = arena;
+		memcpy(arena, l->name, l->name_len);
+		arena[l->name_len] = '\0';
+		arena += l->name_len + 1;
+		if (l->module) {
+			s->module = arena;
+			memcpy(arena, l->module, l->module_len);
+			arena[l->module_len] = '\0';
+			arena += l->module_len + 1;
+		}
+		k->n++;
+	}
+	return 0;
+}
+
+int pt_ksyms__parse_for(const char *buf, size_t len, const uint64_t *want,
+			size_t nwant, struct pt_ksyms **out)
+{
+	struct pt_ksyms *k = NULL;
+	struct slot *slots = NULL;
+	uint64_t *v = NULL;
+	size_t i, n = 0;
+	int err = -EINVAL;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if ((!buf && len) || (!want && nwant))
+		return -EINVAL;
+	err = -ENOMEM;
+	k = calloc(1, sizeof(*k));
+	v = malloc((nwant ? nwant : 1) * sizeof(*v));
+	slots = calloc(nwant ? nwant : 1, sizeof(*slots));
+	if (!k || !v || !slots)
+		goto out;
+	for (i = 0; i < nwant; i++)
+		v[i] = want[i];
+	qsort(v, nwant, sizeof(*v), cmp_u64);
+	for (i = 0; i < nwant; i++)
+		if (!n || v[i] != v[n - 1])
+			v[n++] = v[i];
+	err = scan_for(buf, len, v, n, slots, &k->hidden);
+	if (!err)
+		err = fill_from(k, slots, n);
+	if (!err) {
+		k->want = v;
+		k->nwant = n;
+		v = NULL;
+	}
+out:
+	free(v);
+	free(slots);
+	if (err)
+		pt_ksyms__free(k);
+	else
+		*out = k;
+	return err;
+}
+
 void pt_ksyms__free(struct pt_ksyms *k)
 {
 	if (!k)
 		return;
 	free(k->v);
 	free(k->strs);
+	free(k->want);
 	free(k);
 }
 
 /* --------------------------------------------------------------- loading */
 
-int pt_ksyms__load(struct pt_ksyms **out, char *err, size_t errlen)
+/* pt_ksyms__load(), or with WANT pt_ksyms__load_for(). */
+static int load(const uint64_t *want, size_t nwant, struct pt_ksyms **out,
+		char *err, size_t errlen)
 {
 	const char *path = "/proc/kallsyms";
 	char *buf = NULL;
@@ -261,7 +431,8 @@ int pt_ksyms__load(struct pt_ksyms **out, char *err, size_t errlen)
 	if (ret)
 		return pt_errf(err, errlen, ret, "cannot read %s: %s", path,
 			       strerror(-ret));
-	ret = pt_ksyms__parse(buf, len, out);
+	ret = want ? pt_ksyms__parse_for(buf, len, want, nwant, out) :
+		     pt_ksyms__parse(buf, len, out);
 	free(buf);
 	if (ret == -EINVAL)
 		return pt_errf(err, errlen, ret,
@@ -282,6 +453,19 @@ int pt_ksyms__load(struct pt_ksyms **out, char *err, size_t errlen)
 	return 0;
 }
 
+int pt_ksyms__load(struct pt_ksyms **out, char *err, size_t errlen)
+{
+	return load(NULL, 0, out, err, errlen);
+}
+
+int pt_ksyms__load_for(const uint64_t *want, size_t nwant,
+		       struct pt_ksyms **out, char *err, size_t errlen)
+{
+	static const uint64_t none;
+
+	return load(want ? want : &none, want ? nwant : 0, out, err, errlen);
+}
+
 /* ---------------------------------------------------------------- lookups */
 
 const struct pt_ksym *pt_ksyms__find(const struct pt_ksyms *k, uint64_t addr)
@@ -290,6 +474,13 @@ const struct pt_ksym *pt_ksyms__find(const struct pt_ksyms *k, uint64_t addr)
 
 	if (!k || !k->n || addr < k->v[0].addr)
 		return NULL;
+	/* a table for some addresses knows nothing of others */
+	if (k->want) {
+		lo = lower_bound(k->want, k->nwant, addr);
+		if (lo == k->nwant || k->want[lo] != addr)
+			return NULL;
+		lo = 0;
+	}
 	/* the last entry with v[i].addr <= addr: invariant v[lo] <= addr */
 	hi = k->n;
 	while (hi - lo > 1) {
