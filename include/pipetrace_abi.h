@@ -165,6 +165,8 @@ enum pt_sys_class {
 };
 /* Restart functions known (restart_fn[] and restart_nr[]). */
 #define PT_RESTART_FNS 8
+/* A restart function's name, its NUL included (ksyms.bpf.c looks them up). */
+#define PT_RESTART_NAME_LEN 32
 #define PT_MAX_SYSCALL 512 /* syscall numbers classified */
 
 /* The I/O classes (PT_SYS_READ to PT_SYS_FSYNC): counted in io_syscalls. */

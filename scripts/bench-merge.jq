@@ -48,6 +48,8 @@ def target(text; limit; measured; ok):
 ($s.sched_pipe.tools.pipetrace.added_ns_per_switch // null) as $sw |
 ($s.sampling.tools.pipetrace_99hz.cost_pct // null) as $pt99 |
 ($s.sampling.tools.perf_99hz.cost_pct // null) as $perf99 |
+($s.sampling.tools.pipetrace_99hz.steady_cost_pct // null) as $pt99s |
+($s.sampling.tools.perf_99hz.steady_cost_pct // null) as $perf99s |
 ($s.refpipe_threads.tools.pipetrace.throughput_loss_pct // null) as $loss |
 (if ($s.pipetrace_self.modes.streaming.cpu_pct_of_core // null) != null then "streaming" else "latency" end) as $sm |
 ($s.pipetrace_self.modes[$sm] // {}) as $self |
@@ -84,6 +86,8 @@ def target(text; limit; measured; ok):
       1000; $sw; . <= 1000),
     target("on-CPU sampling at 99 Hz: cost_pct <= perf record -g -F 99's (limit: perf's measured cost_pct)";
       $perf99; $pt99; . <= $perf99),
+    target("on-CPU sampling at 99 Hz, steady state (start-up and the work after the target's exit apart): steady_cost_pct <= perf record -g -F 99's";
+      $perf99s; $pt99s; . <= $perf99s),
     target("refpipe --threads throughput loss <= 3%"; 3; $loss; . <= 3),
     target("pipetrace <= 1% of a core at 10k events/s (\($sm) mode)";
       1; ($self.cpu_pct_of_core // null); . <= 1) + {events_per_s: ($self.events_per_s // null)},

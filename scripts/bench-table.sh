@@ -69,11 +69,13 @@ def cell(c; tool):
   "| the same, `perf record -e sched:sched_switch --call-graph dwarf` + `perf script` | | \($s.perf_offcpu_dwarf.us_per_op * 1000 | t) | \($s.perf_offcpu_dwarf.added_ns_per_switch | plus) per context switch, \($s.perf_offcpu_dwarf.added_ns_per_switch_with_script | plus) with the CPU of perf script |") end),
 ($c.sampling | select(. != null) | .tools as $s | (49, 99) as $hz |
   ($s["pipetrace_\($hz)hz"]) as $p | ($s["perf_\($hz)hz"]) as $f |
-  def smp: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.samples_per_s | dash) samples/s";
+  def split: if .steady_cpu_pct == null then "" else "; of its CPU: start-up \(.tool_cpu_start_ms | dash) ms, steady \(.steady_cpu_pct | pct) of a core (\(.steady_cpu_per_sample_us | dash) us per sample; cost \(.steady_cost_pct | pct)), after the loop \(.tool_cpu_finish_ms | dash) ms" end;
+  def smp: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.samples_per_s | dash) samples/s\(split)";
   "| on-CPU sampling \($hz) Hz, `\(.command)` | \($s.none.ns_per_call | t)/call | pipetrace `--folded`: \($p | smp) | perf record -g: "
   + (if $f.skipped then "skipped" else ($f | smp) end) + " |"),
 ($c.sampling | select(. != null and .tools.pipetrace_dwarf_99hz != null) | .tools as $s |
-  def per: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.tool_cpu_per_sample_us | dash) us of CPU per sample";
+  def split: if .steady_cpu_pct == null then "" else "; start-up \(.tool_cpu_start_ms | dash) ms, steady \(.steady_cpu_per_sample_us | dash) us per sample, after the loop \(.tool_cpu_finish_ms | dash) ms" end;
+  def per: "\(.overhead_pct | pct) slower + own CPU \(.tool_cpu_pct | pct) = \(.cost_pct | pct), \(.tool_cpu_per_sample_us | dash) us of CPU per sample\(split)";
   "| on-CPU sampling 99 Hz, call graphs | | pipetrace `--call-graph fp`: \($s.pipetrace_fp_99hz | per); `--call-graph dwarf`: \($s.pipetrace_dwarf_99hz | per) | perf record --call-graph dwarf + perf script: "
   + (if ($s.perf_dwarf_99hz // null) == null then "skipped" else ($s.perf_dwarf_99hz | per) end) + " |",
   (select($s.pipetrace_dwarf_49hz != null) |

@@ -40,6 +40,9 @@
 #   BENCH_PARTS=LIST   parts to run (default "system micro alloc detach
 #                      bystander libcio go calib nest"); a part not run is merged from its
 #                      JSON of an earlier run
+#   BENCH_SYSTEM=LIST  the system part's cases to run (default "refpipe
+#                      sched sampling self attach"); system.json then holds
+#                      only those
 #
 # System cases (each: per repetition, every variant in turn; medians and
 # minimums over the repetitions):
@@ -67,7 +70,11 @@
 #                        loop's slowdown (overhead_pct), plus the tool's own
 #                        CPU from the loop's start to its exit (tool_cpu_pct:
 #                        perf's writing and post-processing included; per
-#                        sample: tool_cpu_per_sample_us)
+#                        sample: tool_cpu_per_sample_us); and that CPU
+#                        split: before the loop (tool_cpu_start_ms), in
+#                        the loop's second half per second of it
+#                        (steady_cpu_pct, per sample, steady_cost_pct),
+#                        after the loop (tool_cpu_finish_ms)
 #   pipetrace_self       pipetrace attached by PID for 5 s to `micro --rate
 #                        10000` (10k stage calls = events a second), latency
 #                        mode and --events streaming: its CPU, % of a core,
@@ -100,6 +107,9 @@ cleanup() {
 trap cleanup EXIT
 
 has_part() { [[ " $parts " == *" $1 "* ]]; }
+# The system part's cases (BENCH_SYSTEM, default all).
+syscases=${BENCH_SYSTEM:-refpipe sched sampling self attach}
+has_case() { [[ " $syscases " == *" $1 "* ]]; }
 now() { date +%s%N; }
 # Prints "median min" of the numbers on stdin.
 stats() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) {print "null null"; exit} m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; print m, v[1]}'; }
@@ -112,8 +122,9 @@ put() { jq --arg k "$1" --argjson v "$2" '.[$k] = $v' "$tmp/sys.json" >"$tmp/s.j
 
 system_part() {
 	echo '{}' >"$tmp/sys.json"
-	local i t json
+	local i t json sreps=$((reps < 3 ? reps : 3))
 
+	if has_case refpipe; then # (BENCH_SYSTEM; body not indented)
 	# ------------------------------------------------------------- refpipe
 	# Wall time of refpipe alone vs. traced (ns), reps interleaved.
 	run_refpipe() { # CASE ARGS...
@@ -152,7 +163,9 @@ system_part() {
 	"$PT" -j "$tmp/cal.json" -- "$RP" --records 1000 >/dev/null 2>&1 || true
 	json=$(jq -c '(.calibration_ns // {}) | with_entries(select(.value > 0))' "$tmp/cal.json" 2>/dev/null || echo '{}')
 	put probe_cost_ns "$json"
+	fi # refpipe
 
+	if has_case sched; then # (BENCH_SYSTEM; body not indented)
 	# --------------------------------------------------- context switches
 	# perf's pipe ping-pong, with one stage probed that never returns
 	# during the run (the off-CPU tracking is what is measured).
@@ -214,7 +227,9 @@ system_part() {
 		echo "bench: perf bench unavailable (scripts/install-deps.sh --bench installs linux-perf): sched_pipe skipped" >&2
 		put sched_pipe '{"skipped": "perf bench sched pipe unavailable (linux-perf)"}'
 	fi
+	fi # sched
 
+	if has_case sampling; then # (BENCH_SYSTEM; body not indented)
 	# ---------------------------------------------------- on-CPU sampling
 	local sn=75000 tools=(none pipetrace_49hz pipetrace_99hz pipetrace_fp_99hz pipetrace_dwarf_49hz pipetrace_dwarf_99hz)
 	local perf_ok=
@@ -224,10 +239,15 @@ system_part() {
 		tools+=(perf_49hz perf_99hz perf_dwarf_49hz perf_dwarf_99hz)
 	fi
 	# Runs tool $1 on `micro f20us $2`; prints "ns_per_call samples
-	# tool_loop_ns tool_after_ns": the tool's CPU during micro's timed loop
-	# (micro reads its parent's schedstat), and from the loop's start to
-	# the tool's exit (its user+sys with children, less micro's cpu_ns and
-	# the tool's CPU before the loop): sampling, writing, report, exit.
+	# tool_loop_ns tool_after_ns tool_start_ns tool_half_ns half_ns": the
+	# tool's CPU during micro's timed loop (micro reads its parent's
+	# schedstat), and from the loop's start to the tool's exit (its
+	# user+sys with children, less micro's cpu_ns and the tool's CPU
+	# before the loop): sampling, writing, report, exit; its CPU before
+	# the loop (start-up: BPF load, calibration, attach; perf's set-up);
+	# and its CPU in the loop's second half, with that half's wall time
+	# (the steady state: the start's after-effects, such as opening the
+	# target's symbols, are in the first half).
 	sample_run() {
 		local t=$1 n=$2 cmd hz=${1##*_}
 		hz=${hz%hz}
@@ -241,11 +261,13 @@ system_part() {
 		esac
 		local TIMEFORMAT='%3U %3S'
 		{ time MICRO_PARENT_CPU=1 "${cmd[@]}" >"$tmp/smp.log" 2>&1; } 2>"$tmp/smp.time"
-		local ns cpu pstart ploop u s samples
+		local ns cpu pstart ploop phalf half u s samples
 		ns=$(sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p' "$tmp/smp.log")
 		cpu=$(sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
 		pstart=$(sed -n 's/.*parent_cpu_start_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
 		ploop=$(sed -n 's/.*parent_cpu_loop_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
+		phalf=$(sed -n 's/.*parent_cpu_half_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
+		half=$(sed -n 's/.*half_ns=\([0-9]*\).*/\1/p' "$tmp/smp.log")
 		read -r u s <"$tmp/smp.time"
 		samples=$(sed -n -e 's/.*wrote \([0-9]*\) on-CPU samples.*/\1/p' \
 			-e 's/.*perf.data (\([0-9]*\) samples).*/\1/p' "$tmp/smp.log")
@@ -257,7 +279,7 @@ system_part() {
 			{ time perf script -i "$tmp/perf.data" >/dev/null 2>&1; } 2>"$tmp/ps.time"
 			read -r su ss <"$tmp/ps.time"
 		fi
-		echo "$ns ${samples:-null} $ploop $(calc '%.0f' "($u + $s + $su + $ss) * 1e9 - $cpu - $pstart")"
+		echo "$ns ${samples:-null} $ploop $(calc '%.0f' "($u + $s + $su + $ss) * 1e9 - $cpu - $pstart") $pstart $phalf $half"
 	}
 	echo "bench: on-CPU sampling, micro f20us $sn: ${tools[*]}" >&2
 	for ((i = 0; i < reps; i++)); do
@@ -271,17 +293,26 @@ system_part() {
 		'{none: {ns_per_call: $m, min_ns_per_call: $mn, runs: $runs}}')
 	for t in "${tools[@]}"; do
 		[ "$t" != none ] || continue
-		local m mn smp loop after
+		local m mn smp loop after start steady steady_min finish
 		read -r m mn < <(awk '{print $1}' "$tmp/smp.$t" | stats)
 		read -r smp _ < <(awk '$2 != "null" {print $2}' "$tmp/smp.$t" | stats)
 		read -r loop _ < <(awk '{print $3}' "$tmp/smp.$t" | stats)
 		read -r after _ < <(awk '{print $4}' "$tmp/smp.$t" | stats)
+		read -r start _ < <(awk '{print $5}' "$tmp/smp.$t" | stats)
+		# per run: the loop's second half, tool CPU per ns of wall;
+		# after the loop: all after its start less the loop's
+		read -r steady steady_min < <(awk '$7 > 0 {print $6 / $7}' "$tmp/smp.$t" | stats)
+		read -r finish _ < <(awk '{print $4 - $3}' "$tmp/smp.$t" | stats)
 		json=$(jq --arg t "$t" --argjson m "$m" --argjson mn "$mn" --argjson nm "$nm" --argjson nmin "$nmin" \
 			--argjson smp "$smp" --argjson loop "$loop" --argjson after "$after" --argjson n $sn \
-			--argjson runs "[$(awk '{print $1}' "$tmp/smp.$t" | paste -sd,)]" '
+			--argjson start "$(jn "$start")" --argjson steady "$(jn "$steady")" \
+			--argjson steady_min "$(jn "$steady_min")" --argjson finish "$(jn "$finish")" \
+			--argjson runs "[$(awk '{print $1}' "$tmp/smp.$t" | paste -sd,)]" \
+			--argjson raw "[$(awk '{printf "%s[%s,%s,%s,%s,%s,%s,%s]", (NR > 1 ? "," : ""), $1, $2, $3, $4, $5, $6, $7}' "$tmp/smp.$t")]" '
 			($nm * $n) as $base |
 			(($m - $nm) / $nm * 100) as $ov |
 			($after / $base * 100) as $tc |
+			(if $smp == null or $smp == 0 then null else $smp / ($m * $n / 1e9) end) as $rate |
 			.[$t] = {ns_per_call: $m, min_ns_per_call: $mn, runs: $runs,
 			  overhead_pct: ($ov * 100 | round / 100),
 			  overhead_pct_of_mins: (($mn - $nmin) / $nmin * 10000 | round / 100),
@@ -291,17 +322,28 @@ system_part() {
 			  cost_pct: (($ov + $tc) * 100 | round / 100),
 			  samples: $smp,
 			  tool_cpu_per_sample_us: (if $smp == null or $smp == 0 then null else ($after / $smp / 10 | round / 100) end),
-			  samples_per_s: (if $smp == null then null else ($smp / ($m * $n / 1e9) | round) end)}' <<<"$json")
-		printf '%-24s %-15s overhead %s%%, own CPU %s ms in the loop, %s%% of it from the loop to exit, cost %s%%, %s samples/s\n' \
+			  samples_per_s: (if $smp == null then null else ($smp / ($m * $n / 1e9) | round) end),
+			  tool_cpu_start_ms: (if $start == null then null else ($start / 1e4 | round / 100) end),
+			  steady_cpu_pct: (if $steady == null then null else ($steady * 10000 | round / 100) end),
+			  steady_cost_pct: (if $steady == null then null else (($ov + $steady * 100) * 100 | round / 100) end),
+			  steady_cpu_per_sample_us: (if $steady == null or $rate == null then null else ($steady * 1e9 / $rate / 1e3 * 100 | round / 100) end),
+			  tool_cpu_finish_ms: (if $finish == null then null else ($finish / 1e4 | round / 100) end),
+			  raw_runs: $raw}' <<<"$json")
+		printf '%-24s %-15s overhead %s%%, own CPU %s ms in the loop, %s%% of it from the loop to exit, cost %s%%, %s samples/s; start-up %s ms, steady %s%% of a core (%s us per sample, cost %s%%), after the loop %s ms\n' \
 			sampling "$t" "$(jq ".$t.overhead_pct" <<<"$json")" "$(jq ".$t.tool_cpu_loop_ms" <<<"$json")" \
-			"$(jq ".$t.tool_cpu_pct" <<<"$json")" "$(jq ".$t.cost_pct" <<<"$json")" "$(jq ".$t.samples_per_s" <<<"$json")"
+			"$(jq ".$t.tool_cpu_pct" <<<"$json")" "$(jq ".$t.cost_pct" <<<"$json")" "$(jq ".$t.samples_per_s" <<<"$json")" \
+			"$(jq ".$t.tool_cpu_start_ms" <<<"$json")" "$(jq ".$t.steady_cpu_pct" <<<"$json")" \
+			"$(jq ".$t.steady_cpu_per_sample_us" <<<"$json")" "$(jq ".$t.steady_cost_pct" <<<"$json")" \
+			"$(jq ".$t.tool_cpu_finish_ms" <<<"$json")"
 	done
 	[ -n "$perf_ok" ] || json=$(jq '. + {perf_49hz: {skipped: "perf record unavailable (linux-perf)"}, perf_99hz: {skipped: "perf record unavailable (linux-perf)"}}' <<<"$json")
 	put sampling "$(jq -n --argjson n $sn --argjson tools "$json" '{
 		command: "micro f20us \($n)",
-		note: "pipetrace -s main --folded F -F HZ (its default call graph: dwarf where libc lacks frame pointers; _fp_/_dwarf_: --call-graph fp/dwarf, 8 KiB of stack and 288 bytes of registers and uretprobe slots copied per sample, unwound while tracing); perf record -g -e cpu-clock -F HZ -o F (its writing and build-id pass included); perf_dwarf: perf record --call-graph dwarf (8 KiB per sample), perf script'\''s CPU added (its unwinding). tool_cpu_per_sample_us: tool_cpu_after_start over samples. overhead_pct: slowdown of micro'\''s timed loop; tool_cpu_loop_ms: the tool'\''s CPU during that loop (its schedstat, read by micro); tool_cpu_pct: the tool'\''s CPU from the loop'\''s start to its exit (user+sys with children, less micro'\''s own and the tool'\''s before the loop: sampling, writing, report, detach) over the untraced loop time; cost_pct: overhead_pct + tool_cpu_pct; samples_per_s: samples written / the timed loop'\''s time",
+		note: "pipetrace -s main --folded F -F HZ (its default call graph: dwarf where libc lacks frame pointers; _fp_/_dwarf_: --call-graph fp/dwarf, 8 KiB of stack and 288 bytes of registers and uretprobe slots copied per sample, unwound while tracing); perf record -g -e cpu-clock -F HZ -o F (its writing and build-id pass included); perf_dwarf: perf record --call-graph dwarf (8 KiB per sample), perf script'\''s CPU added (its unwinding). tool_cpu_per_sample_us: tool_cpu_after_start over samples. overhead_pct: slowdown of micro'\''s timed loop; tool_cpu_loop_ms: the tool'\''s CPU during that loop (its schedstat, read by micro); tool_cpu_pct: the tool'\''s CPU from the loop'\''s start to its exit (user+sys with children, less micro'\''s own and the tool'\''s before the loop: sampling, writing, report, detach) over the untraced loop time; cost_pct: overhead_pct + tool_cpu_pct; samples_per_s: samples written / the timed loop'\''s time. The same CPU in three parts: tool_cpu_start_ms: before the loop (start-up: BPF load, calibration, attach; perf'\''s set-up); steady_cpu_pct: the tool'\''s CPU in the loop'\''s second half over that half'\''s wall time (median of the runs'\''; the start'\''s after-effects, such as opening the target'\''s symbols, are in the first half), steady_cpu_per_sample_us: that over samples_per_s, steady_cost_pct: overhead_pct + steady_cpu_pct; tool_cpu_finish_ms: after the loop (report, naming, writing, detach; perf script for perf_dwarf). raw_runs: per run [ns_per_call, samples, loop_ns, after_start_ns, start_ns, half_cpu_ns, half_ns]",
 		tools: $tools}')"
+	fi # sampling
 
+	if has_case self; then # (BENCH_SYSTEM; body not indented)
 	# ---------------------------------------------- pipetrace's own cost
 	# CPU time of all of PID's threads, ns (schedstat: run time in ns).
 	cpu_ns_of() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
@@ -341,7 +383,6 @@ system_part() {
 		echo "$(calc '%.3f' "($c1 - $c0) / ($t1 - $t0) * 100") ${hwm:-null} $(jq '(.duration_ns / 1e9) as $d | [.stages[].calls] | add / $d | round' "$tmp/self.json" 2>/dev/null || echo null)"
 	}
 	echo "bench: pipetrace itself at $rate events/s for $dur s (${modes[*]})" >&2
-	local sreps=$((reps < 3 ? reps : 3))
 	for ((i = 0; i < sreps; i++)); do
 		for t in "${modes[@]}"; do
 			self_run "$t" >>"$tmp/self.$t"
@@ -368,7 +409,9 @@ system_part() {
 		command: "pipetrace -v -s f1us -p PID -d \($d) [--events F], PID: micro --rate \($r) f1us",
 		method: "CPU: sum of /proc/PID/task/*/schedstat run time over \($w) s, from \($s) s after -v printed start: attached (start-up excluded); RSS: VmHWM just before it exits (max over runs); events_per_s: stage calls / duration_ns of its report",
 		modes: $tools}')"
+	fi # self
 
+	if has_case attach; then # (BENCH_SYSTEM; body not indented)
 	# ------------------------------------------------ attach, 10 stages
 	local names=(stage_ingest stage_parse stage_filter stage_normalize stage_features stage_sink
 		batch_new pwrite_all rp_should_stop rp_inject) st=() n
@@ -406,6 +449,7 @@ system_part() {
 		note: "attach_ms: start to attached (-v), BPF load and calibration included; attach_cpu_ms: pipetrace'\''s CPU time (all threads, process start included) at attached, from the same -v line: less sensitive to a busy host than the wall time"}')"
 	printf '%-24s start to attached %s ms (%s ms with --no-calibrate; CPU %s ms, %s-%s), detach %s ms\n' attach_10_stages \
 		"$am" "$anm" "$cm" "$cmin" "$cmax" "$dm"
+	fi # attach
 
 	jq -n --argjson reps "$reps" --slurpfile c "$tmp/sys.json" '{reps: $reps, cases: $c[0]}' >.output/bench/system.json
 	echo "bench: wrote .output/bench/system.json" >&2

@@ -404,3 +404,56 @@ int pt_stackfold__collect(struct pt_tracer *t, const struct pt_stage_set *st,
 	free(c.us);
 	return ret;
 }
+
+struct kips {
+	struct pt_tracer *t;
+	uint64_t *v;
+	size_t n, cap;
+};
+
+/* One sample's kernel frames appended to the kips at ARG. */
+static int add_kips(const struct pt_sample_key *key, uint64_t value, void *arg)
+{
+	struct kips *k = arg;
+	uint64_t ips[PT_STACK_DEPTH], *v;
+	int n, i;
+
+	(void)value;
+	n = pt_tracer__read_stack(k->t, key->kstack, ips);
+	if (n <= 0)
+		return 0;
+	if (k->n + (size_t)n > k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 1024;
+
+		while (cap < k->n + (size_t)n)
+			cap *= 2;
+		v = realloc(k->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		k->v = v;
+		k->cap = cap;
+	}
+	for (i = 0; i < n; i++)
+		k->v[k->n++] = ips[i];
+	return 0;
+}
+
+int pt_stackfold__kernel_ips(struct pt_tracer *t,
+			     const struct pt_stackfold_opts *o, uint64_t **ips,
+			     size_t *n)
+{
+	struct kips k = { .t = t };
+	int ret;
+
+	ret = pt_tracer__for_each_sample(t, add_kips, &k);
+	if (!ret && o && o->ustacks)
+		ret = pt_ustacks__for_each(o->ustacks, add_kips, &k);
+	if (ret) {
+		free(k.v);
+		k.v = NULL;
+		k.n = 0;
+	}
+	*ips = k.v;
+	*n = k.n;
+	return ret;
+}

@@ -71,4 +71,14 @@ int pt_stackfold__collect(struct pt_tracer *t, const struct pt_stage_set *st,
 			  struct pt_folded *oncpu, struct pt_folded *offcpu,
 			  struct pt_stackfold_stats *stats);
 
+/*
+ * The addresses of the kernel frames pt_stackfold__collect() would name
+ * (those of every sample's kernel stack, o->ustacks' too), into *ips
+ * (malloc'ed, unsorted, with repeats; NULL when *n is 0): what
+ * pt_ksyms__load_for() needs. Returns 0 or -errno.
+ */
+int pt_stackfold__kernel_ips(struct pt_tracer *t,
+			     const struct pt_stackfold_opts *o, uint64_t **ips,
+			     size_t *n);
+
 #endif /* PT_STACKFOLD_H */

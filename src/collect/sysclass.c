@@ -119,6 +119,20 @@ static const struct {
 _Static_assert(sizeof(restarts) / sizeof(restarts[0]) <= PT_RESTART_FNS,
 	       "PT_RESTART_FNS too small");
 
+int pt_sysclass__restart_names(char name[PT_RESTART_FNS][PT_RESTART_NAME_LEN],
+			       int32_t nr[PT_RESTART_FNS])
+{
+	size_t i, n = sizeof(restarts) / sizeof(restarts[0]);
+
+	memset(name, 0, PT_RESTART_FNS * PT_RESTART_NAME_LEN);
+	memset(nr, 0, PT_RESTART_FNS * sizeof(*nr));
+	for (i = 0; i < n; i++) {
+		snprintf(name[i], PT_RESTART_NAME_LEN, "%s", restarts[i].fn);
+		nr[i] = (int32_t)restarts[i].nr;
+	}
+	return (int)n;
+}
+
 /* Index in restarts[] of a kallsyms line's function with a nonzero
  * address (*addr), or -1. */
 static int restart_of(const char *line, uint64_t *addr)

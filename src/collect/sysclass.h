@@ -28,4 +28,12 @@ void pt_sysclass__fill(uint8_t cls[PT_MAX_SYSCALL]);
 int pt_sysclass__restarts(const char *kallsyms, uint64_t fn[PT_RESTART_FNS],
 			  int32_t nr[PT_RESTART_FNS], char *err, size_t errlen);
 
+/*
+ * The same functions by name, for a lookup in the kernel (ksyms.bpf.c):
+ * name[i] and nr[i] as pt_sysclass__restarts() would fill fn[i] and nr[i];
+ * unused slots are empty. Returns how many names.
+ */
+int pt_sysclass__restart_names(char name[PT_RESTART_FNS][PT_RESTART_NAME_LEN],
+			       int32_t nr[PT_RESTART_FNS]);
+
 #endif /* PT_SYSCLASS_H */

@@ -45,11 +45,14 @@
  * or so of pt_tracer__recalibrate(). */
 #define PT_CALIB_KEEP 256
 
-/* restart_syscall's functions, read from /proc/kallsyms (a fifth of a
- * second on a busy host) in a thread while the programs load. */
+/* restart_syscall's functions: looked up by the kernel after load
+ * (ksyms.bpf.c), or where it cannot, read from /proc/kallsyms (~40 ms of
+ * CPU, a fifth of a second on a busy host) in a thread while the programs
+ * load. */
 struct restarts {
 	pthread_t thread;
 	bool started;
+	bool bpf; /* find_restarts loaded: the kernel's lookup */
 	int n; /* functions found, or -errno with msg */
 	uint64_t fn[PT_RESTART_FNS];
 	int32_t nr[PT_RESTART_FNS];
@@ -220,26 +223,75 @@ static void start_restarts(struct pt_tracer *t)
 		read_restarts(r);
 }
 
+/* The kernel's lookup where it has one: find_restarts loaded then, with
+ * the names in its rodata; else the kallsyms read starts now.
+ * PIPETRACE_RESTARTS=kallsyms reads kallsyms as on kernels without the
+ * lookup (so that tests cover both). */
+static void prepare_restarts(struct pt_tracer *t)
+{
+	const char *env = getenv("PIPETRACE_RESTARTS");
+	struct restarts *r = &t->restarts;
+
+	r->bpf = !(env && !strcmp(env, "kallsyms")) &&
+		 libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL,
+					 BPF_FUNC_kallsyms_lookup_name,
+					 NULL) > 0;
+	bpf_program__set_autoload(t->skel->progs.find_restarts, r->bpf);
+	if (!r->bpf) {
+		start_restarts(t);
+		return;
+	}
+	pt_sysclass__restart_names(
+		(char(*)[PT_RESTART_NAME_LEN])t->skel->rodata->restart_name,
+		(int32_t *)t->skel->rodata->restart_name_nr);
+}
+
+/* Runs find_restarts, which fills the programs' restart_fn[] and
+ * restart_nr[]: how many it found, or -errno. */
+static int lookup_restarts(struct pt_tracer *t)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	int ret;
+
+	ret = bpf_prog_test_run_opts(
+		bpf_program__fd(t->skel->progs.find_restarts), &run);
+	return ret < 0 ? ret : (int)run.retval;
+}
+
 /* Waits for the read, once; with bss, its figures go to the programs:
  * without them (no addresses shown), a sleep resumed after SIGSTOP/SIGCONT
- * counts as other. */
+ * counts as other. With the kernel's lookup, runs it (and where it fails,
+ * reads kallsyms now). */
 static void finish_restarts(struct pt_tracer *t, bool bss)
 {
 	struct restarts *r = &t->restarts;
+	const char *how = "kallsyms";
 
 	if (r->started)
 		pthread_join(r->thread, NULL);
 	r->started = false;
 	if (!bss)
 		return;
+	if (r->bpf) {
+		r->n = lookup_restarts(t);
+		if (r->n >= 0) {
+			how = "the kernel's lookup";
+			goto known;
+		}
+		pt_debug(
+			"restart_syscall: the kernel's lookup failed: %s; reading kallsyms",
+			strerror(-r->n));
+		read_restarts(r);
+	}
 	memcpy((void *)t->skel->bss->restart_fn, r->fn, sizeof(r->fn));
 	memcpy((void *)t->skel->bss->restart_nr, r->nr, sizeof(r->nr));
-	if (r->n < 0)
+	if (r->n < 0) {
 		pt_debug("%s", r->msg);
-	else
-		pt_debug("restart_syscall: %d restart functions known%s", r->n,
-			 r->n ? "" :
-				" (kallsyms hides addresses: run as root)");
+		return;
+	}
+known:
+	pt_debug("restart_syscall: %d restart functions known (%s)%s", r->n,
+		 how, r->n ? "" : " (the kernel hides addresses: run as root)");
 }
 
 int pt_tracer__open(const struct pt_stage_set *stages,
@@ -369,7 +421,7 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 		bpf_program__set_autoload(t->skel->progs.task_ids, false);
 	pt_sysclass__fill((uint8_t *)t->skel->rodata->syscall_class);
 	t->skel->rodata->pipes_splice_nr = (int32_t)pt_pipewait__splice_nr();
-	start_restarts(t);
+	prepare_restarts(t);
 	for (i = 0; i < stages->n; i++) {
 		t->skel->bss->stage_items_mode[i] = stages->v[i].items;
 		t->skel->bss->stage_fn_size[i] = stages->v[i].fn_size;

@@ -179,9 +179,6 @@ int pt_session__prepare(struct pt_session *s, char *err, size_t errlen)
 			 s->asites.object);
 	}
 	pt_session__libcio_prepare(s);
-	if ((s->needs & (PT_SINK_ONCPU | PT_SINK_OFFCPU)) &&
-	    pt_ksyms__load(&s->ksyms, err, errlen))
-		pt_warn("%s; kernel frames are shown as addresses", err);
 	s->command = o->argv ? join_argv(o->argv) :
 		     s->target.pid ?
 			       read_cmdline(s->target.pid, s->target.exe) :
@@ -1018,6 +1015,9 @@ enum pt_stop pt_session__run(struct pt_session *s)
 	}
 	s->end_ns = now_ns();
 	s->exited = why == PT_STOP_EXITED;
+	/* Beside "attached at": pipetrace's own CPU while it traced. */
+	pt_debug("run: ended at %.1f ms (CPU %.1f ms)",
+		 (s->end_ns - s->t0) / 1e6, cpu_ms());
 	return (enum pt_stop)why;
 }
 
@@ -1151,8 +1151,42 @@ static void note_ustacks(const struct pt_session *s)
 			(unsigned long long)st.dropped);
 }
 
+/* Kernel names for the folded stacks, from /proc/kallsyms when they are
+ * first folded, not at start (its read and parse took 120-200 ms of CPU
+ * before attach). The final fold, when it is the first, keeps only the
+ * symbols of the frames it names (pt_ksyms__load_for(): most of a whole
+ * table's cost was touching its memory); folds of -i intervals read the
+ * whole table, once. */
+static void load_ksyms(struct pt_session *s, bool final,
+		       const struct pt_stackfold_opts *so)
+{
+	uint64_t t0 = now_ns(), *ips = NULL;
+	double cpu0 = cpu_ms();
+	size_t n = 0;
+	char err[512];
+	int ret;
+
+	if (s->ksyms_tried)
+		return;
+	if (final && pt_stackfold__kernel_ips(s->tracer, so, &ips, &n))
+		final = false; /* out of memory: the whole table */
+	ret = final ? pt_ksyms__load_for(ips, n, &s->ksyms, err, sizeof(err)) :
+		      pt_ksyms__load(&s->ksyms, err, sizeof(err));
+	free(ips);
+	s->ksyms_tried = true;
+	if (ret) {
+		pt_warn("%s; kernel frames are shown as addresses", err);
+		return;
+	}
+	pt_debug(
+		"kernel symbols: %zu read from /proc/kallsyms in %.1f ms (CPU %.1f ms)%s",
+		pt_ksyms__count(s->ksyms), (now_ns() - t0) / 1e6,
+		cpu_ms() - cpu0, final ? ", those of the frames named" : "");
+}
+
 /* The folded stacks the sinks want; a failure fails those sinks only. */
-static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
+static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap,
+			bool final)
 {
 	struct pt_stackfold_opts so = { .addresses = s->o->addresses,
 					.ustacks = s->ustacks };
@@ -1163,6 +1197,7 @@ static void snap_stacks(struct pt_session *s, struct pt_snapshot *snap)
 	if (!want)
 		return;
 	pt_session__stackfold_procs(s, snap, &so);
+	load_ksyms(s, final, &so);
 	note_ustacks(s);
 	if (want & PT_SINK_ONCPU)
 		ret = pt_folded__new(&d->oncpu);
@@ -1215,7 +1250,7 @@ int pt_session__snapshot(struct pt_session *s, bool final,
 			       "cannot read the BPF counters: %s",
 			       strerror(-ret));
 	if (final) {
-		snap_stacks(s, snap);
+		snap_stacks(s, snap, final);
 		snap->pipeline = pipes_end(s, snap);
 	}
 	return 0;

@@ -114,6 +114,7 @@ struct pt_session {
 	struct pt_stage_set stages;
 	struct pt_alloc_sites asites; /* --alloc */
 	struct pt_ksyms *ksyms; /* kernel names, for folded stacks */
+	bool ksyms_tried; /* read when the stacks are first folded */
 	char *command;
 	struct pt_tracer *tracer;
 	bool calibrated;

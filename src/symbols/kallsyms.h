@@ -47,6 +47,24 @@ int pt_ksyms__parse(const char *buf, size_t len, struct pt_ksyms **out);
  */
 int pt_ksyms__load(struct pt_ksyms **out, char *err, size_t errlen);
 
+/*
+ * pt_ksyms__parse() keeping only what lookups of the NWANT addresses WANT
+ * (any order, repeats allowed) need: for each, the symbol
+ * pt_ksyms__parse()'s table would give it. pt_ksyms__find() and
+ * pt_ksyms__name() then answer exactly as the whole table's would for
+ * those addresses, and NULL for any other (a frame read after the table
+ * was made is not named by a wrong neighbour).
+ * A table of a few entries, not of every kernel symbol: on a VM where
+ * touching fresh memory costs ~25 us a page, the whole table's ~2,000
+ * pages were most of a load. Same returns as pt_ksyms__parse().
+ */
+int pt_ksyms__parse_for(const char *buf, size_t len, const uint64_t *want,
+			size_t nwant, struct pt_ksyms **out);
+
+/* pt_ksyms__load() with pt_ksyms__parse_for(). */
+int pt_ksyms__load_for(const uint64_t *want, size_t nwant,
+		       struct pt_ksyms **out, char *err, size_t errlen);
+
 /* The symbol with the greatest address <= ADDR, or NULL below the first
  * (or for a NULL K). */
 const struct pt_ksym *pt_ksyms__find(const struct pt_ksyms *k, uint64_t addr);

@@ -51,7 +51,11 @@
  * that a tracer's own CPU can be told from that of the command it runs.
  * With MICRO_PARENT_CPU set (micro launched by the tracer: perf record,
  * pipetrace), also the parent's CPU time when the timed loop starts and
- * during it: "parent_cpu_start_ns=<a> parent_cpu_loop_ns=<b>".
+ * during it: "parent_cpu_start_ns=<a> parent_cpu_loop_ns=<b>", and during
+ * the loop's second half alone, with that half's wall time
+ * ("parent_cpu_half_ns=<c> half_ns=<d>"): the tracer's steady state, once
+ * the work it does just after its start (opening the target's symbols)
+ * is behind it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -508,11 +512,16 @@ int main(int argc, char **argv)
 		fn();
 
 	const int parent = getenv("MICRO_PARENT_CPU") != NULL;
-	unsigned long pc0 = parent ? parent_cpu_ns() : 0;
+	unsigned long pc0 = parent ? parent_cpu_ns() : 0, pch = 0, th = 0;
 	unsigned long t0 = now_ns();
-	for (unsigned long i = 0; i < n; i++)
+	for (unsigned long i = 0; i < n; i++) {
+		if (parent && i == n / 2) {
+			pch = parent_cpu_ns();
+			th = now_ns();
+		}
 		fn();
-	unsigned long wall = now_ns() - t0;
+	}
+	unsigned long t1 = now_ns(), wall = t1 - t0;
 	unsigned long pc1 = parent ? parent_cpu_ns() : 0;
 
 	double empty;
@@ -524,8 +533,8 @@ int main(int argc, char **argv)
 	       (double)wall / n, truth_ns,
 	       (unsigned long)cpu.tv_sec * 1000000000UL + cpu.tv_nsec);
 	if (parent)
-		printf(" parent_cpu_start_ns=%lu parent_cpu_loop_ns=%lu", pc0,
-		       pc1 - pc0);
+		printf(" parent_cpu_start_ns=%lu parent_cpu_loop_ns=%lu parent_cpu_half_ns=%lu half_ns=%lu",
+		       pc0, pc1 - pc0, pc1 - pch, t1 - th);
 	printf("\n");
 	fprintf(stderr,
 		"micro: %s N=%lu loops=%lu,%lu,%lu clock_read_ns=%.1f\n",

@@ -21,7 +21,9 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include <bpf/libbpf.h>
 #include "lib/ptest.h"
+#include "collect/sysclass.h"
 
 #define TIMEOUT 180.0
 #define PROG PT_BUILD_DIR "/tests/integration/prog_acct"
@@ -433,28 +435,61 @@ static uint64_t part(json_object *s, const char *name)
 	return ptest_u64(json_object_object_get(s, "breakdown_ns"), name);
 }
 
+/* -v's line on restart_syscall's functions says how many were found, and
+ * how: as many as /proc/kallsyms names (read here), the way asked for
+ * ("kallsyms" forced, else the kernel's lookup where it has one). */
+static void check_restarts_known(const char *log, const char *how)
+{
+	uint64_t fn[PT_RESTART_FNS];
+	int32_t nr[PT_RESTART_FNS];
+	char err[256], want[128];
+	int n;
+
+	n = pt_sysclass__restarts("/proc/kallsyms", fn, nr, err, sizeof(err));
+	assert_true(n > 0);
+	snprintf(want, sizeof(want),
+		 "restart_syscall: %d restart functions known (%s)", n, how);
+	print_message("  wanted in -v: %s\n", want);
+	assert_non_null(strstr(log, want));
+}
+
 /* A 1 s nanosleep stopped and continued: the kernel resumes it through
  * restart_syscall, which is still the program's sleep. Only the stop itself
- * (at most the test's stop window) is other. */
-static void test_restart_sleep(void **state)
+ * (at most the test's stop window) is other. restarts: how pipetrace finds
+ * the restart functions (PIPETRACE_RESTARTS), NULL for its own choice. */
+static void restart_sleep(const char *restarts)
 {
 	char out[64], pidpath[80], jpath[64], *log = NULL, *o = NULL;
-	char *argv[] = { PTEST_PIPETRACE, "--json", jpath, "--", PROG,
-			 "sleep",	  "0",	    out,   NULL };
+	char *argv[] = { PTEST_PIPETRACE, "-v", "--json", jpath, "--", PROG,
+			 "sleep",	  "0",	out,	  NULL };
 	struct ptest_proc tracer;
 	uint64_t stop_ns, slept, rest;
 	json_object *rep, *s;
 	pid_t pid;
 
-	PTEST_REQUIRE_TRACING();
+	if (restarts)
+		setenv("PIPETRACE_RESTARTS", restarts, 1);
+	else
+		unsetenv("PIPETRACE_RESTARTS");
 	ptest_tmp_path(out, sizeof(out), ".books");
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	snprintf(pidpath, sizeof(pidpath), "%s.pid", out);
 	assert_int_equal(ptest_spawn(&tracer, argv, false), 0);
+	unsetenv("PIPETRACE_RESTARTS");
+	/* -v writes more than a pipe holds before the program starts. */
+	assert_true(ptest_wait_stderr(&tracer, "start: attached at", TIMEOUT,
+				      &log));
 	pid = read_pid(pidpath);
 	assert_true(pid > 0);
 	stop_ns = stop_and_continue(pid);
 	assert_int_equal(ptest_finish(&tracer, TIMEOUT, &o, &log), 0);
+	check_restarts_known(
+		log, restarts ? "kallsyms" :
+		     libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL,
+					     BPF_FUNC_kallsyms_lookup_name,
+					     NULL) > 0 ?
+				"the kernel's lookup" :
+				"kallsyms");
 	rep = ptest_load_json(jpath);
 	assert_non_null(rep);
 	s = ptest_stage(rep, "stage_sleep");
@@ -483,6 +518,20 @@ static void test_restart_sleep(void **state)
 	free(o);
 }
 
+/* Found by the kernel's lookup where it has one (ksyms.bpf.c). */
+static void test_restart_sleep(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	restart_sleep(NULL);
+}
+
+/* Found in /proc/kallsyms, as on kernels without the lookup. */
+static void test_restart_sleep_kallsyms(void **state)
+{
+	PTEST_REQUIRE_TRACING();
+	restart_sleep("kallsyms");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_sample_per_stage),
 		cmocka_unit_test(test_allocs_full),
 		cmocka_unit_test(test_restart_sleep),
+		cmocka_unit_test(test_restart_sleep_kallsyms),
 	};
 
 	ptest_filter_from_env();

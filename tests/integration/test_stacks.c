@@ -271,6 +271,62 @@ static void test_offcpu_fsync(void **state)
 	json_object_put(self);
 }
 
+/* Kernel names are read after the run, not before attach, and only those
+ * of the frames named: -v says so, after "run: ended"; the file still has
+ * named kernel frames. */
+static void test_kallsyms_after_run(void **state)
+{
+	char path[64], *o = NULL, *e = NULL, line[160];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-v",
+			 "--folded-offcpu",
+			 path,
+			 "--",
+			 PT_BUILD_DIR "/refpipe",
+			 "--records",
+			 "20000",
+			 "--threads",
+			 NULL };
+	const char *ks, *ended, *att;
+	struct pt_folded *f;
+	const char *const *fr;
+	unsigned long nread = 0;
+	uint64_t c, kframes = 0;
+	size_t i, k, nf;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(path, sizeof(path), ".folded");
+	ptest_run_ok(argv, TIMEOUT, &o, &e);
+	att = strstr(e, "start: attached at");
+	ended = strstr(e, "run: ended at");
+	ks = strstr(e, "kernel symbols: ");
+	assert_non_null(att);
+	assert_non_null(ended);
+	assert_non_null(ks);
+	assert_true(att < ended && ended < ks);
+	assert_int_equal(sscanf(ks, "kernel symbols: %lu read", &nread), 1);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(ks, "\n"), ks);
+	print_message("  %s\n", line);
+	assert_non_null(strstr(line, "those of the frames named"));
+	f = load(path);
+	for (i = 0; i < pt_folded__nr_stacks(f); i++) {
+		pt_folded__stack(f, i, &fr, &nf, &c);
+		for (k = 1; k < nf; k++)
+			if (strlen(fr[k]) > 4 &&
+			    !strcmp(fr[k] + strlen(fr[k]) - 4, "_[k]"))
+				kframes++;
+	}
+	print_message("  %llu kernel frames named in the file\n",
+		      (unsigned long long)kframes);
+	/* a threaded refpipe blocks in the kernel: named frames */
+	assert_true(kframes > 0);
+	assert_true(nread > 0);
+	pt_folded__free(f);
+	unlink(path);
+	free(o);
+	free(e);
+}
+
 /* A stripped refpipe: its static functions (worker_main) are only in the
  * debug file its .gnu_debuglink names, and still show up by name. */
 static void test_stripped_debuglink(void **state)
@@ -1048,6 +1104,7 @@ int main(void)
 		cmocka_unit_test(test_oncpu_features),
 		cmocka_unit_test(test_oncpu_go),
 		cmocka_unit_test(test_offcpu_fsync),
+		cmocka_unit_test(test_kallsyms_after_run),
 		cmocka_unit_test(test_stripped_debuglink),
 		cmocka_unit_test(test_debian_xz),
 		cmocka_unit_test(test_debian_pigz),

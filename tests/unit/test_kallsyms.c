@@ -165,6 +165,101 @@ static void test_parse_ties(void **state)
 	pt_ksyms__free(k);
 }
 
+/* ------------------------------------------- the table for some addresses */
+
+/* pt_ksyms__parse_for() gives each of the N addresses WANT the symbol (name,
+ * module, address) the whole table gives it, in a table of at most N. */
+static void expect_same_for(const char *text, const uint64_t *want, size_t n)
+{
+	struct pt_ksyms *all = parse_ok(text), *some = NULL;
+	const struct pt_ksym *a, *b;
+	size_t i;
+
+	assert_int_equal(
+		pt_ksyms__parse_for(text, strlen(text), want, n, &some), 0);
+	assert_non_null(some);
+	assert_true(pt_ksyms__count(some) <= n);
+	assert_int_equal(pt_ksyms__hidden(some), pt_ksyms__hidden(all));
+	for (i = 0; i < n; i++) {
+		a = pt_ksyms__find(all, want[i]);
+		b = pt_ksyms__find(some, want[i]);
+		if (!a) {
+			assert_null(b);
+			continue;
+		}
+		assert_non_null(b);
+		assert_int_equal(a->addr, b->addr);
+		assert_int_equal(a->type, b->type);
+		assert_string_equal(a->name, b->name);
+		if (a->module)
+			assert_string_equal(a->module, b->module);
+		else
+			assert_null(b->module);
+	}
+	pt_ksyms__free(all);
+	pt_ksyms__free(some);
+}
+
+static void test_parse_for(void **state)
+{
+	/* every address of the sample, one below and one above each, in a
+	 * shuffled order with repeats */
+	static const uint64_t base[] = {
+		0xffffffff81000000ULL, 0xffffffff81001000ULL,
+		0xffffffff81001080ULL, 0xffffffff81001100ULL,
+		0xffffffff81002000ULL, 0xffffffff81002100ULL,
+		0xffffffff81003000ULL, 0xffffffff81004000ULL,
+		0xffffffff81005000ULL, 0xffffffffc0a00000ULL,
+		0xffffffffc0a00100ULL, 0xffffffffc0a00200ULL,
+		0xffffffffc0b00000ULL,
+	};
+	uint64_t want[3 * sizeof(base) / sizeof(base[0]) + 4];
+	size_t i, n = 0;
+	struct pt_ksyms *k = (struct pt_ksyms *)1;
+
+	for (i = sizeof(base) / sizeof(base[0]); i-- > 0;) {
+		want[n++] = base[i] + 1;
+		want[n++] = base[i];
+		want[n++] = base[i] - 1;
+	}
+	want[n++] = 0;
+	want[n++] = UINT64_MAX;
+	want[n++] = 0xffffffff81001000ULL;
+	want[n++] = 0xffffffffc0a00150ULL;
+	expect_same_for(sample, want, n);
+	/* ties at one address, whichever line order */
+	expect_same_for("1000 t loc\n1000 W wk\n1000 T glob\n1000 w wk2\n",
+			want + n - 4, 4);
+	want[0] = 0x1000;
+	want[1] = 0x2000;
+	want[2] = 0x1fff;
+	expect_same_for("1000 t loc\n1000 W wk\n1000 T glob\n1000 w wk2\n",
+			want, 1);
+	expect_same_for("1000 T __x64_sys_read\n1000 T ksys_read\n"
+			"1000 T _ksys\n",
+			want, 1);
+	expect_same_for("2000 T first\n1000 T a\n2000 T second\n"
+			"2000 T third\n",
+			want, 3);
+	/* an address not asked for has no name, though a symbol covers it */
+	assert_int_equal(
+		pt_ksyms__parse_for(sample, strlen(sample), want, 1, &k), 0);
+	expect_name(k, 0x1000, NULL);
+	pt_ksyms__free(k);
+	want[0] = 0xffffffff81001004ULL;
+	assert_int_equal(
+		pt_ksyms__parse_for(sample, strlen(sample), want, 1, &k), 0);
+	expect_name(k, 0xffffffff81001004ULL, "do_one");
+	expect_name(k, 0xffffffff81001008ULL, NULL);
+	pt_ksyms__free(k);
+	k = (struct pt_ksyms *)1;
+	/* nothing wanted: an empty table; a malformed line still fails */
+	expect_same_for(sample, want, 0);
+	assert_int_equal(pt_ksyms__parse_for("1000 T a\nzz\n", 10, want, 1, &k),
+			 -EINVAL);
+	assert_null(k);
+}
+
 /* ------------------------------------------------------------ edge cases */
 
 static void test_parse_edges(void **state)
@@ -350,6 +445,47 @@ static bool real_has(const struct real_line *v, size_t n, uint64_t addr,
 	return false;
 }
 
+/* The real kallsyms: the table for every 97th kept symbol's address, one
+ * past it and one before it, answers as the whole table does. */
+static void test_load_for_real(void **state)
+{
+	struct pt_ksyms *all = NULL, *some = NULL;
+	const struct pt_ksym *a, *b;
+	uint64_t *want;
+	char err[256] = "";
+	size_t i, n = 0;
+	int ret;
+
+	ret = pt_ksyms__load(&all, err, sizeof(err));
+	if (ret == -EACCES || ret == -EPERM || ret == -ENOENT) {
+		print_message("[  SKIP    ] /proc/kallsyms: %s\n", err);
+		skip();
+	}
+	assert_int_equal(ret, 0);
+	want = calloc(3 * (pt_ksyms__count(all) / 97 + 1), sizeof(*want));
+	assert_non_null(want);
+	for (i = 0; i < pt_ksyms__count(all); i += 97) {
+		want[n++] = pt_ksyms__at(all, i)->addr + 1;
+		want[n++] = pt_ksyms__at(all, i)->addr;
+		want[n++] = pt_ksyms__at(all, i)->addr - 1;
+	}
+	assert_int_equal(pt_ksyms__load_for(want, n, &some, err, sizeof(err)),
+			 0);
+	print_message("  %zu addresses: %zu of %zu symbols kept\n", n,
+		      pt_ksyms__count(some), pt_ksyms__count(all));
+	assert_true(pt_ksyms__count(some) <= n);
+	for (i = 0; i < n; i++) {
+		a = pt_ksyms__find(all, want[i]);
+		b = pt_ksyms__find(some, want[i]);
+		assert_true(!a == !b);
+		if (a)
+			assert_string_equal(a->name, b->name);
+	}
+	free(want);
+	pt_ksyms__free(all);
+	pt_ksyms__free(some);
+}
+
 static void test_load_real(void **state)
 {
 	struct pt_ksyms *k = (struct pt_ksyms *)1;
@@ -405,6 +541,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_sample),
 		cmocka_unit_test(test_parse_ties),
+		cmocka_unit_test(test_parse_for),
+		cmocka_unit_test(test_load_for_real),
 		cmocka_unit_test(test_parse_edges),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_load_real),
