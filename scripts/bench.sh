@@ -47,9 +47,9 @@
 # System cases (each: per repetition, every variant in turn; medians and
 # minimums over the repetitions):
 #   refpipe_threads,     refpipe --records 400k (--threads or not) alone vs.
-#   refpipe_single       under pipetrace (annotated stages): wall time (the
-#                        traced run's: the report's duration_ns, from
-#                        release to exit), throughput loss %
+#   refpipe_single       under pipetrace (annotated stages): run time by
+#                        refpipe's own clock (self-report run_ns, in both),
+#                        throughput loss %
 #   probe_cost_ns        pipetrace's calibration per probe class (one run)
 #   sched_pipe           perf bench sched pipe -T (2 threads ping-pong
 #                        through pipes; per round trip 2 context switches, 2
@@ -126,16 +126,20 @@ system_part() {
 
 	if has_case refpipe; then # (BENCH_SYSTEM; body not indented)
 	# ------------------------------------------------------------- refpipe
-	# Wall time of refpipe alone vs. traced (ns), reps interleaved.
+	# refpipe's run time alone vs. traced (ns), reps interleaved: by its
+	# own clock in both (its self-report's run_ns, stages started to
+	# stopped), not the untraced command's wall time against the traced
+	# report's duration, which leave out different things (the process's
+	# start, the release after attach).
 	run_refpipe() { # CASE ARGS...
-		local c=$1 t0
+		local c=$1
 		shift
 		for ((i = 0; i < reps; i++)); do
-			t0=$(now)
-			"$RP" "$@"
-			echo $(($(now) - t0)) >>"$tmp/$c.none"
-			"$PT" --json "$tmp/rp.json" -- "$RP" "$@" >/dev/null 2>&1
-			jq .duration_ns "$tmp/rp.json" >>"$tmp/$c.pipetrace"
+			"$RP" "$@" --self-report "$tmp/rp.self.json"
+			jq .run_ns "$tmp/rp.self.json" >>"$tmp/$c.none"
+			"$PT" -- "$RP" "$@" --self-report "$tmp/rp.self.json" \
+				>/dev/null 2>&1
+			jq .run_ns "$tmp/rp.self.json" >>"$tmp/$c.pipetrace"
 		done
 		local pm pn tm tn
 		read -r pm pn < <(statsf "$tmp/$c.none")

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "refpipe.h"
@@ -167,12 +168,21 @@ static void run_single(struct rp_pipeline *p)
 	}
 }
 
+static uint64_t rp_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
 	struct rp_opts opts;
 	struct rp_pipeline pl;
 	char *report_tmp = NULL;
 	int report_fd = -1;
+	uint64_t run_t0;
 	int ret, err;
 
 	ret = rp_parse_options(argc, argv, &opts);
@@ -204,6 +214,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	install_signals();
+	run_t0 = rp_now_ns();
 	err = rp_lock_start(&pl);
 	if (err) {
 		rp_fail(&pl,
@@ -228,6 +239,7 @@ int main(int argc, char **argv)
 		run_single(&pl);
 	}
 	rp_lock_stop(&pl);
+	pl.run_ns = rp_now_ns() - run_t0;
 
 	if (report_fd >= 0) {
 		err = rp_report_write(&pl, report_fd, report_tmp,

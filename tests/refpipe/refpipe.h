@@ -245,6 +245,8 @@ struct rp_pipeline {
 	struct rp_stats stats[RP_NSTAGES];
 	struct rp_alloc_stats outside_alloc; /* heap calls outside stages */
 	struct rp_proc proc; /* --procs: this process's part */
+	uint64_t run_ns; /* the run's CLOCK_MONOTONIC time, stages started
+			  * to stopped (self-report "run_ns") */
 	int stop; /* atomic: ingest ends the stream early */
 	int failed; /* atomic: errmsg is set */
 	char errmsg[512]; /* first runtime error, for main to print */

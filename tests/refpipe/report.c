@@ -12,7 +12,8 @@
  *               stage_sink also has "write_calls", "write_bytes", "fsyncs";
  *               the --lock stage also "lock_workers", "lock_hold_ns",
  *               "lock_wait_ns", "lock_join_ns"],
- *    "records_in": N, "records_out": N, "threads": BOOL,
+ *    "records_in": N, "records_out": N, "run_ns": N (the run, stages
+ *    started to stopped, CLOCK_MONOTONIC), "threads": BOOL,
  *    "alloc_outside_stages": {"calls": N, "bytes": N}}
  *
  * records_in is what stage_ingest produced, records_out what stage_sink
@@ -124,6 +125,7 @@ static struct json_object *report_build(const struct rp_pipeline *p)
 	json_object_object_add(root, "stages", stages);
 	add_u64(root, "records_in", p->stats[RP_INGEST].items);
 	add_u64(root, "records_out", p->stats[RP_SINK].items);
+	add_u64(root, "run_ns", p->run_ns);
 	json_object_object_add(root, "threads",
 			       json_object_new_boolean(p->opts->threads));
 	if (p->proc.role)
