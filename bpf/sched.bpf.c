@@ -222,30 +222,78 @@ static __always_inline void offcpu_in(__u32 tid, __u32 tgid, __u64 now)
 #define PROBE_RESUME_MAX 16
 /* The size of the uprobe area (return trampoline, step slots). */
 #define XOL_AREA_SIZE 4096
+/* The most time from an entry probe's program to a switch-out on that
+ * probe's way back to user mode (the rest of the trap, then schedule():
+ * a few us). Later, the thread has run its own code since. */
+#define PROBE_BACK_NS 20000
+
+/* How far below a return instance's slot (the stack pointer at its call's
+ * entry) the return trampoline's pushes take the stack pointer before its
+ * uretprobe syscall (three registers, less the popped return address). */
+#define TRAMP_PUSH_MAX 16
 
 /*
- * Whether target thread task, inside a stage (t), is being switched out
- * inside its innermost call's own probes: on its way back from the entry
- * probe (at or just past the probed address) or in the uprobe area (a
- * step slot, the return trampoline before the exit probe). Preempted
- * there, it waits for the probe, outside the function's own clock.
+ * Whether thread task, in the uprobe area with stack pointer sp, waits
+ * there inside its innermost call f's own probe. Stepping a probed
+ * instruction out of line (the kernel marks that in utask->state): f's own
+ * entry if at f's entry stack pointer; a call f makes (free's entry, say,
+ * under --alloc) is below it, and an exit site of f's was passed after f's
+ * frame was popped. Else in the return trampoline: f's own exit if the
+ * return the trampoline takes next (the newest pending return instance) is
+ * f's and the thread has not made its uretprobe syscall yet (its stack
+ * pointer is still at that return's slot, less the trampoline's pushes).
+ * Not a return from a call f made (malloc's, under --alloc), nor the
+ * trampoline's way out after the syscall handled a return (it then runs
+ * on the frame returned from, the instance already gone).
+ */
+static __always_inline bool in_own_xol(struct task_struct *task,
+				       const struct pt_frame *f, __u64 sp)
+{
+	struct uprobe_task *ut = BPF_CORE_READ(task, utask);
+	struct return_instance *ri;
+	__u64 slot;
+
+	if (!ut)
+		return false;
+	if (BPF_CORE_READ(ut, state) != UTASK_RUNNING)
+		return sp >= f->sp;
+	ri = BPF_CORE_READ(ut, return_instances);
+	if (!ri)
+		return false;
+	slot = BPF_CORE_READ(ri, stack);
+	return slot >= f->sp && sp + TRAMP_PUSH_MAX >= slot;
+}
+
+/*
+ * Whether target thread task, inside a stage (t), is being switched out at
+ * now inside its innermost call's own probes: on its way back from the
+ * entry probe (just past the probed address, before it ran any code of its
+ * own: no switch-in since the entry and within PROBE_BACK_NS of it; a loop
+ * at the function's top is the call's own code) or in the uprobe area (see
+ * in_own_xol()). Preempted there, it waits for the probe, outside the
+ * function's own clock.
  */
 static __always_inline bool in_probe(struct task_struct *task,
-				     const struct pt_thread *t)
+				     const struct pt_thread *t, __u64 now)
 {
+	const struct pt_frame *f;
 	struct pt_regs *regs;
-	__u64 ip, xol;
+	__u64 ip, sp, xol;
 
 	if (!t->depth || t->depth > PT_MAX_DEPTH)
 		return false;
+	f = &t->frames[(t->depth - 1) & (PT_MAX_DEPTH - 1)];
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return false;
 	ip = BPF_CORE_READ(regs, ip);
-	if (t->entry_ip && ip - t->entry_ip < PROBE_RESUME_MAX)
-		return true;
+	sp = BPF_CORE_READ(regs, sp);
 	xol = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
-	return xol && ip - xol < XOL_AREA_SIZE;
+	if (xol && ip - xol < XOL_AREA_SIZE)
+		return in_own_xol(task, f, sp);
+	return t->entry_ip && ip - t->entry_ip < PROBE_RESUME_MAX && t->in_ns &&
+	       t->in_ns <= f->start_ns && now >= f->start_ns &&
+	       now - f->start_ns < PROBE_BACK_NS;
 }
 
 /*
@@ -445,7 +493,7 @@ static __noinline void switch_out(void *ctx, struct task_struct *prev,
 	account(t, now);
 	st = time_of(innermost(t));
 	if (preempt || prev_state == 0) {
-		if (in_probe(prev, t))
+		if (in_probe(prev, t, now))
 			t->probe_out_ns = now;
 		else
 			t->entry_ip = 0; /* it has left the entry probe */

@@ -265,9 +265,10 @@ struct pt_thread {
 	/* --syscalls light: the task's I/O counters (task->ioac) as of its
 	 * last stage entry or exit, charged from to its innermost stage. */
 	__u64 ioac_rchar, ioac_wchar, ioac_syscr, ioac_syscw;
-	/* The address its last entry probe was at: preempted just past it,
-	 * or in the uprobe area, the thread waits inside its innermost
-	 * call's probe (see pt_frame.wait_ns). */
+	/* The address its last entry probe was at: preempted just past it
+	 * before it ran code of its own, or in its innermost call's own
+	 * step slot or return (sched.bpf.c, in_probe()), the thread waits
+	 * inside that call's probe (see pt_frame.wait_ns). */
 	__u64 entry_ip;
 	__u64 probe_out_ns; /* preempted inside a probe then, or 0 */
 	/*

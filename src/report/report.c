@@ -246,26 +246,37 @@ static void explain_bottleneck(struct pt_report *r)
 
 /* ------------------------------------------------------------------ build */
 
+/* The order the probes' own cost is taken out of a stage's split: where
+ * the probe ran (user first), then the run queue (a probe preempted), then
+ * the waits. */
+static const int bias_from[PT_PART_NR] = {
+	PT_PART_USER, PT_PART_SYS,   PT_PART_RUNQ,  PT_PART_IO,
+	PT_PART_LOCK, PT_PART_SLEEP, PT_PART_OTHER,
+};
+
 /* The stage's own time split, with the probes' own cost (what each call
  * had taken off, and that of nested stage calls, time.nest_ns, with their
  * mean's tail, time.nest_tail_ns) taken out of its on-CPU time (where the
- * probe ran), user first, so that the parts add up to the stage's wall
- * time. */
+ * probe ran), so that the parts add up to the stage's wall time. What its
+ * on-CPU time cannot hold (a nested probe preempted, its calibrated cost
+ * above this run's) comes out of its waits: the latency had it all taken
+ * off, so the split has too, and a stage's time off CPU is never more
+ * than its latency holds (test_nested's outer read on-CPU, its mean less
+ * its time off CPU, below zero). */
 static void split_stage(struct pt_stage_report *row, bool light)
 {
 	uint64_t bias = row->tot->bias_ns + row->tot->time.nest_ns +
 			row->tot->time.nest_tail_ns,
 		 take;
-	int p;
+	int p, i;
 
 	memcpy(row->part_ns, row->tot->time.part_ns, sizeof(row->part_ns));
-	take = bias < row->part_ns[PT_PART_USER] ? bias :
-						   row->part_ns[PT_PART_USER];
-	row->part_ns[PT_PART_USER] -= take;
-	bias -= take;
-	take = bias < row->part_ns[PT_PART_SYS] ? bias :
-						  row->part_ns[PT_PART_SYS];
-	row->part_ns[PT_PART_SYS] -= take;
+	for (i = 0; i < PT_PART_NR && bias; i++) {
+		p = bias_from[i];
+		take = bias < row->part_ns[p] ? bias : row->part_ns[p];
+		row->part_ns[p] -= take;
+		bias -= take;
+	}
 	row->self_ns = 0;
 	for (p = 0; p < PT_PART_NR; p++)
 		row->self_ns += row->part_ns[p];
