@@ -19,17 +19,6 @@
  *                     paid); 10%/500 ns: 10 of 10, then 9 of 10.
  *   single-threaded   5%/300 ns: 7 of 10, then 9 of 10; 10%/500 ns: 8 of
  *                     10, then 9 of 10.
- * Since a call starts where its entry program ends (that program's run
- * measured in the target at each call, not calibrated), 20 runs of each
- * case with the shared offset not taken off (two hogs of the test's own,
- * two more of a measuring loop beside it, load average 7-10): 10%/500 ns
- * single-threaded 20 of 20, --threads 17 of 20 (shared offsets +398,
- * +589 and +664 ns); 5%/300 ns 18 and 12 of 20. The runs' shared offsets
- * were -422 to +574 ns and -179 to +664 ns: what the target's calls pay
- * for their probes beyond the calibration moves from run to run, and the
- * run's own probe programs, timed in the target (PIPETRACE_SELFTIME=1),
- * follow it (correlation 0.55-0.9 over 24-30 runs) where the
- * calibration's figures do not (0.4-0.5). So the offset stays taken off.
  * What the probe costs a call is measured in bursts while the trace runs,
  * the mean's part on caches cooled as a traced program's own work cools
  * them (calibrated on hot caches alone, the probe cost refpipe's stages
