@@ -166,7 +166,7 @@ __noinline int pt_expire_frames(struct pt_thread *t, __u64 sp, int at_entry)
 SEC("uprobe")
 int BPF_KPROBE(stage_enter)
 {
-	__u64 now = bpf_ktime_get_ns(), sp = PT_REGS_SP(ctx), end;
+	__u64 now = bpf_ktime_get_ns(), sp = PT_REGS_SP(ctx);
 	__u32 cookie = (__u32)bpf_get_attach_cookie(ctx);
 	__u32 stage = cookie & PT_COOKIE_STAGE;
 	struct pt_thread *t;
@@ -191,13 +191,6 @@ int BPF_KPROBE(stage_enter)
 		count_lost(PT_LOST_DEPTH, 1);
 		return 0;
 	}
-	/* The call starts where this program ends: its own run, measured
-	 * here in the target's state at each call, is charged to the
-	 * caller as the trap before it is, not taken from the call as a
-	 * calibrated guess (the target's ran 60-140 ns longer than the
-	 * calibration's under two CPU hogs). */
-	end = bpf_ktime_get_ns();
-	account(t, end);
 	f = &t->frames[d & (PT_MAX_DEPTH - 1)];
 	active = &t->active[stage & (PT_MAX_STAGES - 1)];
 	f->stage = stage;
@@ -213,7 +206,7 @@ int BPF_KPROBE(stage_enter)
 	f->setup = !(cookie & PT_COOKIE_SITE) && !has_uprobe_area();
 	*active += 1;
 	/* From where the time charged to it starts (see stage_exit). */
-	f->start_ns = t->last_ns > end ? t->last_ns : end;
+	f->start_ns = t->last_ns > now ? t->last_ns : now;
 	t->depth = d + 1;
 	if (selftime_on) {
 		selftime_add(stage, 0, 1);
