@@ -4,9 +4,13 @@
 # calibrated stage means come with two CPU hogs running (issue 12), single-
 # threaded and --threads, over BENCH_REPS runs of each (interleaved).
 # Per stage and run: mean - truth in ns and percent; per case: the median
-# and the worst of the absolute errors, and how many stage means fell
-# within 5% or 300 ns (the larger) and within 10% or 500 ns. Measures and
-# prints; asserts nothing.
+# and the worst of the absolute errors, how many stage means fell within
+# 5% or 300 ns (the larger) and within 10% or 500 ns, how many runs had
+# every stage within 5% or 300 ns, and each run's shared offset (the
+# median of its stages' errors: what the run's calls paid for their
+# probes beyond the calibration, common to all stages; a single stage far
+# from it is that stage's own error). Measures and prints; asserts
+# nothing.
 #
 #   scripts/bench-calib.sh   -> .output/bench/calib.json
 set -euo pipefail
@@ -44,11 +48,11 @@ one() {
 	done
 	hogs=()
 	[ -s "$tmp/r.json" ] && [ -s "$tmp/s.json" ] || return 0
-	jq -c --slurpfile s "$tmp/s.json" '
+	jq -c --argjson run "$2" --slurpfile s "$tmp/s.json" '
 		.stages[] | .name as $n | .latency_ns.mean as $m |
 		($s[0].stages[] | select(.name == $n)) as $t |
 		($t.wall_ns / $t.calls) as $truth |
-		{stage: $n, mean: $m, truth: ($truth | round),
+		{run: $run, stage: $n, mean: $m, truth: ($truth | round),
 		 err_ns: (($m - $truth) | round),
 		 err_pct: ((($m - $truth) / $truth * 10000 | round) / 100),
 		 bias_ns: .probe_bias_ns, tail_ns: .probe_tail_ns}' \
@@ -57,27 +61,38 @@ one() {
 }
 
 for ((i = 0; i < reps; i++)); do
-	one single
-	one threads
+	one single "$i"
+	one threads "$i"
 done
 
 summary() {
 	jq -s '
-	def within($pct; $ns): map(select((.err_ns | fabs) <= ([.truth * $pct / 100, $ns] | max))) | length;
+	def ok($pct; $ns): (.err_ns | fabs) <= ([.truth * $pct / 100, $ns] | max);
+	def within($pct; $ns): map(select(ok($pct; $ns))) | length;
+	def median: sort | if length == 0 then null
+		elif length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	(map(.err_ns | fabs) | sort) as $a |
+	(group_by(.run) | map({run: .[0].run,
+		shared_ns: (map(.err_ns) | median),
+		all_within_5pct_300ns: all(ok(5; 300))})) as $r |
 	{stage_means: length,
 	 median_abs_err_ns: (if length > 0 then $a[(length / 2 | floor)] else null end),
 	 worst_err_ns: (max_by(.err_ns | fabs) // {} | .err_ns),
 	 worst_err_pct: (max_by(.err_pct | fabs) // {} | .err_pct),
 	 within_5pct_300ns: within(5; 300),
 	 within_10pct_500ns: within(10; 500),
+	 runs_all_within_5pct_300ns: ($r | map(select(.all_within_5pct_300ns)) | length),
+	 runs_n: ($r | length),
+	 shared_offsets_ns: ($r | map(.shared_ns)),
+	 shared_offset_median_ns: ($r | map(.shared_ns) | median),
 	 runs: .}' "$tmp/$1.jsonl"
 }
 
 for c in single threads; do
 	[ -s "$tmp/$c.jsonl" ] || echo -n >"$tmp/$c.jsonl"
 	summary $c >"$tmp/$c.sum"
-	jq -r --arg c "$c" '"calib refpipe_\($c) (2 hogs): \(.stage_means) stage means, |error| median \(.median_abs_err_ns) ns, worst \(.worst_err_ns) ns / \(.worst_err_pct)%, within 5%/300 ns: \(.within_5pct_300ns), within 10%/500 ns: \(.within_10pct_500ns)"' "$tmp/$c.sum"
+	jq -r --arg c "$c" '"calib refpipe_\($c) (2 hogs): \(.stage_means) stage means, |error| median \(.median_abs_err_ns) ns, worst \(.worst_err_ns) ns / \(.worst_err_pct)%, within 5%/300 ns: \(.within_5pct_300ns), within 10%/500 ns: \(.within_10pct_500ns); runs with every stage within 5%/300 ns: \(.runs_all_within_5pct_300ns) of \(.runs_n); runs'"'"' shared offsets (median stage error) \(.shared_offsets_ns | map(round) | sort)"' "$tmp/$c.sum"
 done
 mkdir -p $out/bench
 jq -n --argjson reps "$reps" --slurpfile s "$tmp/single.sum" --slurpfile t "$tmp/threads.sum" '{
