@@ -121,6 +121,8 @@ static void test_pipe_waits_within_io(void **state)
 	assert_non_null(w);
 	assert_false(f->rep.pipe_waits); /* none collected */
 	f->tot[0].time.part_ns[PT_PART_IO] = 600;
+	/* on CPU enough to hold the probes' cost taken off (bias_ns) */
+	f->tot[0].time.part_ns[PT_PART_USER] = 1000000;
 	f->tot[1].time.part_ns[PT_PART_IO] = 900;
 	w[0][0] = 600; /* 900 of waits in 600 of io */
 	w[0][1] = 300;
