@@ -364,6 +364,11 @@ static int no_match(const struct pt_target *t, const struct match_ctx *c,
 			err, errlen, ret,
 			"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
 			spec->text, shown);
+	if (pt_elf__stripped(c->elf))
+		return pt_errf(
+			err, errlen, ret,
+			"symbol not found: no function matches '-s %s' in %s, which is stripped (no .symtab, no matching debug file): only its exported functions have names; install its debug symbols (Debian: its -dbgsym package) or name a library's function (OBJECT:PATTERN)",
+			spec->text, shown);
 	if (t->pid > 0 && object)
 		return pt_errf(
 			err, errlen, ret,
