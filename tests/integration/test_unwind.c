@@ -186,8 +186,18 @@ static void check_unwinding(json_object *rep, const char *const *through,
 	size_t i;
 
 	for (i = 0; i < nthrough; i++) {
+		json_object *st = ptest_stage(rep, through[i]);
+
 		assert_int_equal(calls(rep, through[i]), 50);
 		assert_string_equal(probe(rep, through[i]), "retsite");
+		/* The unwound calls' time (the unwinding itself, in the
+		 * frames it passes) is in wall as it is in self: a stage's
+		 * own time is never more than its wall time. */
+		print_message("  %s: wall %llu ns, self %llu ns\n", through[i],
+			      (unsigned long long)ptest_u64(st, "wall_ns"),
+			      (unsigned long long)ptest_u64(st, "self_ns"));
+		assert_true(ptest_u64(st, "self_ns") <=
+			    ptest_u64(st, "wall_ns"));
 	}
 	assert_int_equal(calls(rep, plain), 100);
 	assert_string_equal(probe(rep, plain), "retsite");
