@@ -1052,6 +1052,43 @@ int pt_elf__dyn_string(struct pt_elf *e, int64_t tag, char *buf, size_t size)
 	return -ENOENT;
 }
 
+bool pt_elf__has_func(struct pt_elf *e, const char *name)
+{
+	return !load_funcs(e) && find_func(e, name);
+}
+
+/* Whether the dynamic section scn (sh) has a DT_NEEDED entry name. */
+static bool needed_in(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
+		      const char *name)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+	const char *str;
+	GElf_Dyn dyn;
+
+	for (i = 0; data && i < count && i <= INT_MAX; i++) {
+		if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+			return false;
+		if (dyn.d_tag != DT_NEEDED)
+			continue;
+		str = elf_strptr(e->elf, sh->sh_link, dyn.d_un.d_val);
+		if (str && !strcmp(str, name))
+			return true;
+	}
+	return false;
+}
+
+bool pt_elf__needs(struct pt_elf *e, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNAMIC)
+			return needed_in(e, scn, &sh, name);
+	return false;
+}
+
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx)
 {
 	size_t i;

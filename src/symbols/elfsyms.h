@@ -79,6 +79,12 @@ typedef int (*pt_sym_cb)(const struct pt_sym *sym, void *ctx);
  */
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx);
 
+/* Whether e has a function whose symbol is name. */
+bool pt_elf__has_func(struct pt_elf *e, const char *name);
+
+/* Whether e's dynamic section names name in a DT_NEEDED entry. */
+bool pt_elf__needs(struct pt_elf *e, const char *name);
+
 /*
  * Functions of a file without .symtab (stripped) come from its separate
  * debug file when one is found: /usr/lib/debug/.build-id/NN/REST.debug

@@ -464,6 +464,30 @@ static bool exe_starts_programs(const struct pt_target *t)
 	return yes;
 }
 
+/*
+ * A launched command's library stage whose function the executable has
+ * itself while it does not link the library (Debian's perl and python3
+ * have libperl's and libpython's functions built in): the program calls
+ * its own copy, and the library's stages count only if something loads
+ * it. Says so, once per spec, before anything is attached.
+ */
+static void warn_own_copy(const struct pt_target *t, const char *object,
+			  const char *shown, const struct pt_stage *st)
+{
+	const char *base = strrchr(shown, '/'), *lib = strrchr(object, '/');
+	struct pt_elf *e;
+
+	if (t->pid > 0 || !t->exe_open || pt_elf__open(t->exe_open, &e))
+		return;
+	base = base ? base + 1 : shown;
+	lib = lib ? lib + 1 : object; /* the name a DT_NEEDED would give */
+	if (pt_elf__has_func(e, st->symbol) && !pt_elf__needs(e, base) &&
+	    !pt_elf__needs(e, lib))
+		pt_warn("%s has %s itself and does not link %s: its calls go to its own copy, and %s:%s counts only if something loads the library; trace the program's: -s '%s'",
+			t->exe, st->symbol, lib, lib, st->symbol, st->symbol);
+	pt_elf__close(e);
+}
+
 /* Adds the stages that spec (NULL: the annotations) names in object; one
  * that names none is an error as optional says. */
 static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
@@ -521,6 +545,8 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
 		&c);
 	*named = c.matched > 0;
+	if (object && out->n > first)
+		warn_own_copy(t, object, shown, &out->v[first]);
 	if (c.matched == 0 &&
 	    (optional == OPT_NO || optional == OPT_LIB_IF_STARTER ||
 	     (optional == OPT_IF_STARTER && !starts_programs(c.elf))))
