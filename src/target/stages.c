@@ -190,6 +190,39 @@ static int use_gosites(struct match_ctx *c, struct pt_stage *s, uint64_t size)
 	return 1; /* not a match */
 }
 
+/* Whether symbol a names a function better than its alias b: fewer
+ * leading underscores (write, not __write or glibc's internal
+ * __GI___write, which a debug file's .symtab lists first), then shorter. */
+static bool better_alias(const char *a, const char *b)
+{
+	size_t ua = strspn(a, "_"), ub = strspn(b, "_");
+
+	return ua != ub ? ua < ub : strlen(a) < strlen(b);
+}
+
+/* Stage s named by its alias sym instead, if that names it better. */
+static int rename_alias(struct match_ctx *c, struct pt_stage *s,
+			const struct pt_sym *sym)
+{
+	char *symbol, *name;
+
+	if (!better_alias(sym->name, s->symbol))
+		return 0;
+	symbol = strdup(sym->name);
+	name = strdup(pt_demangle__display(sym->name, 0, c->shown_name,
+					   sizeof(c->shown_name)));
+	if (!symbol || !name) {
+		free(symbol);
+		free(name);
+		return -ENOMEM;
+	}
+	free(s->symbol);
+	free(s->name);
+	s->symbol = symbol;
+	s->name = name;
+	return 0;
+}
+
 static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 {
 	struct pt_stage_set *out = c->out;
@@ -199,7 +232,10 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	for (i = 0; i < out->n; i++)
 		if (out->v[i].addr == sym->addr &&
 		    !strcmp(out->v[i].object, c->shown))
-			return 0; /* an alias, or matched by two specs */
+			/* an alias, or matched by two specs */
+			return note < 0 && !out->v[i].annotated ?
+				       rename_alias(c, &out->v[i], sym) :
+				       0;
 	if (out->n >= PT_MAX_TRACED_STAGES)
 		return -E2BIG;
 	s = realloc(out->v, (out->n + 1) * sizeof(*s));

@@ -282,6 +282,48 @@ static void test_library_own_copy(void **state)
 	free(err);
 }
 
+/*
+ * A glob over libc matches aliases of one function (write, __write and,
+ * with libc6-dbg's .symtab, glibc's internal __GI___write, listed first):
+ * one stage, named by its plainest alias, with the program's one write.
+ */
+static void test_alias_named_plainly(void **state)
+{
+	char jpath[64], *out = NULL, *err = NULL;
+	char *prog = PT_BUILD_DIR "/tests/integration/prog_owncopy";
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-j",
+			 jpath,
+			 "-s",
+			 "libc.so.6:*write",
+			 "--",
+			 prog,
+			 "10",
+			 NULL };
+	json_object *rep, *stages;
+	size_t i, n;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_run(argv, 60, &out, &err), 4);
+	rep = ptest_take_json(jpath);
+	stages = json_object_object_get(rep, "stages");
+	n = json_object_array_length(stages);
+	for (i = 0; i < n; i++) {
+		const char *name =
+			json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(stages, i), "name"));
+
+		assert_false(strncmp(name, "__GI_", 5) == 0);
+	}
+	/* stdout is a pipe: printf's line goes out in one write at exit */
+	assert_non_null(ptest_stage(rep, "write"));
+	assert_int_equal(ptest_u64(ptest_stage(rep, "write"), "calls"), 1);
+	json_object_put(rep);
+	free(out);
+	free(err);
+}
+
 static void test_library_through_runpath(void **state)
 {
 	PTEST_REQUIRE_TRACING();
@@ -342,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_user_errors),
 		cmocka_unit_test(test_library_through_runpath),
 		cmocka_unit_test(test_library_own_copy),
+		cmocka_unit_test(test_alias_named_plainly),
 		cmocka_unit_test(test_library_of_program_execd),
 	};
 
