@@ -85,7 +85,8 @@ CMATRIX_pie := -O2 -fPIE -pie
 CMATRIX_static := -O2 -static
 CMATRIX_stripped := -O2 -rdynamic -s
 CMATRIX_cet := -O2 -fcf-protection=full
-CMATRIX := $(addprefix $(CMATRIX_DIR)/,pie static stripped cet)
+CMATRIX := $(addprefix $(CMATRIX_DIR)/,pie static stripped cet debuglink stale)
+OBJCOPY ?= objcopy
 ITEST_PROGS += $(CMATRIX)
 TEST_HELPER_SRCS := $(wildcard tests/lib/*.c)
 TEST_HELPER_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_HELPER_SRCS))
@@ -244,6 +245,25 @@ $(CMATRIX_DIR)/%: tests/integration/prog_cmatrix.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CMATRIX_$*) $(WARN) $< -o $@
+
+# Stripped, its symbols in a separate debug file as distributions ship them
+# (the .debug/ directory beside it, named by .gnu_debuglink); stale: the
+# same, but its debug file is another build's (-O1), which must be refused.
+$(CMATRIX_DIR)/debuglink: tests/integration/prog_cmatrix.c
+	@mkdir -p $(@D)/.debug
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
+	$(Q)$(OBJCOPY) --only-keep-debug $@ $(@D)/.debug/$(@F).debug
+	$(Q)$(OBJCOPY) --strip-all --add-gnu-debuglink=$(@D)/.debug/$(@F).debug $@
+
+$(CMATRIX_DIR)/stale: tests/integration/prog_cmatrix.c
+	@mkdir -p $(@D)/.debug
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g $(WARN) $< -o $@.o1
+	$(Q)$(OBJCOPY) --only-keep-debug $@.o1 $(@D)/.debug/$(@F).debug
+	$(Q)rm -f $@.o1
+	$(Q)$(CC) -O2 -g $(WARN) $< -o $@
+	$(Q)$(OBJCOPY) --strip-all --add-gnu-debuglink=$(@D)/.debug/$(@F).debug $@
 
 # The differential test (tests/gen/README.md): gen writes a program from a
 # seed, gendiff runs it under pipetrace and holds the report to its books.

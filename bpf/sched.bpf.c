@@ -773,6 +773,36 @@ static long close_open(__u64 i, void *ctx)
 	return 0;
 }
 
+/*
+ * One goroutine's calls still open when the target exits (for each entry
+ * of goroutines): unmatched, as a thread's are at its process's exit,
+ * their time joining their stages' wall time (their time is not split by
+ * cause, so there is no own time to match); its entry freed.
+ */
+static long close_goroutine(struct bpf_map *map, __u64 *g, struct go_state *s,
+			    __u64 *now)
+{
+	__u32 d = s->depth < PT_MAX_DEPTH ? s->depth : PT_MAX_DEPTH, k, stage;
+	const struct go_frame *f;
+	struct pt_stage_stats *st;
+
+	for (k = 0; k < PT_MAX_DEPTH; k++) {
+		if (k >= d)
+			break;
+		f = &s->frames[k];
+		stage = f->stage;
+		if (!f->outermost || stage >= PT_MAX_STAGES ||
+		    *now <= f->start_ns)
+			continue;
+		st = bpf_map_lookup_elem(&stats, &stage);
+		if (st)
+			st->wall_ns += *now - f->start_ns;
+	}
+	count_lost(PT_LOST_UNMATCHED, d);
+	bpf_map_delete_elem(map, g);
+	return 0;
+}
+
 /* A target thread exits: close its time, count calls that never returned,
  * keep its figures for the report and free its slot for another thread
  * (get_thread() creates none for it after this). */
@@ -789,6 +819,10 @@ int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 	t = get_thread(task, GET_ONLY, PT_T_ONCPU, now);
 	if (group_dead)
 		read_exit_mem(task);
+	/* Go stages are the target's alone (stage_go.bpf.c). */
+	if (go_on && group_dead && task->tgid == target_tgid &&
+	    phase == PT_PHASE_ARMED)
+		bpf_for_each_map_elem(&goroutines, close_goroutine, &now, 0);
 	bpf_map_delete_elem(&alloc_calls, &tid);
 	bpf_map_delete_elem(&offcpu, &tid);
 	if (!t)

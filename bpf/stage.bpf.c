@@ -127,12 +127,42 @@ static __always_inline bool frame_dead(const struct pt_frame *f, __u64 sp,
  */
 
 /*
- * Drops t's frames that the stack has been unwound past, as an event at
- * stack pointer sp shows (an exception or a longjmp out of them, or a
- * return the kernel dropped), counted as unwound. Frames deeper than
- * PT_MAX_DEPTH were not stored: they go once a stored frame is passed.
+ * A frame the stack was unwound past, seen at now: no call (calls and
+ * latencies are those that returned), but its time so far joins its
+ * stage's, thread's and process's wall time, as a call open at its
+ * thread's exit does (sched.bpf.c): the time split has it already, and
+ * wall and self stay sums of the same spans (less the nested calls'
+ * probes and the waits inside its own, as a return takes them off).
  */
-__noinline int pt_expire_frames(struct pt_thread *t, __u64 sp, int at_entry)
+static __always_inline void close_unwound(const struct pt_frame *f, __u64 now)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), stage = f->stage;
+	__u64 start = f->start_ns + f->wait_ns, lat;
+	struct pt_stage_stats *s;
+	struct pt_proc_stats *p;
+
+	if (!f->outermost || stage >= PT_MAX_STAGES || now <= start)
+		return;
+	lat = now - start;
+	lat -= f->nest_ns < lat ? f->nest_ns : lat;
+	s = bpf_map_lookup_elem(&stats, &stage);
+	if (s)
+		s->wall_ns += lat;
+	add_pair(tid, stage, lat);
+	p = procs_on ? proc_stats_of(stage) : NULL;
+	if (p)
+		p->wall_ns += lat;
+}
+
+/*
+ * Drops t's frames that the stack has been unwound past, as an event at
+ * stack pointer sp at time now shows (an exception or a longjmp out of
+ * them, or a return the kernel dropped), counted as unwound, their time
+ * closed (close_unwound). Frames deeper than PT_MAX_DEPTH were not
+ * stored: they go once a stored frame is passed.
+ */
+__noinline int pt_expire_frames(struct pt_thread *t, __u64 sp, int at_entry,
+				__u64 now)
 {
 	__u32 d, k, idx;
 	struct pt_frame *f;
@@ -157,6 +187,7 @@ __noinline int pt_expire_frames(struct pt_thread *t, __u64 sp, int at_entry)
 			break;
 		t->active[f->stage & (PT_MAX_STAGES - 1)] -= 1;
 		count_lost(PT_LOST_UNWOUND, 1);
+		close_unwound(f, now);
 		d--;
 	}
 	t->depth = d;
@@ -183,7 +214,7 @@ int BPF_KPROBE(stage_enter)
 	if (sys_light)
 		charge_ioac(t);
 	if (t->depth) /* none open (the usual entry): none to expire */
-		pt_expire_frames(t, sp, true);
+		pt_expire_frames(t, sp, true, now);
 	d = t->depth;
 	if (d >= PT_MAX_DEPTH) {
 		/* Not stored; the matching exit only pops the count. */
@@ -511,7 +542,7 @@ int BPF_KRETPROBE(stage_exit)
 		t->last_ns = now; /* the probe's return: nobody's time */
 	sp = exit_sp(ctx, (__u32)cookie);
 	if (sp && !innermost_live(t, sp))
-		pt_expire_frames(t, sp, false);
+		pt_expire_frames(t, sp, false, end);
 	if (exit_unstored(t, sp, (__u32)cookie) || !pop_frame(t, stage, &f))
 		return 0;
 	if (cookie & PT_COOKIE_TAIL)

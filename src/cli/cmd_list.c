@@ -123,6 +123,17 @@ static const char *shown(const struct entry *e)
 }
 
 /* Annotated first, then by the name shown (demangled), then raw. */
+/* Where the names came from, when not from the file's own .symtab. */
+static void print_symbol_source(struct pt_elf *elf)
+{
+	const char *debug = pt_elf__debug_path(elf);
+
+	if (debug)
+		printf("# names from its separate debug file %s\n", debug);
+	else if (pt_elf__stripped(elf))
+		printf("# stripped (no .symtab, no matching debug file): only its exported functions are named; install its debug symbols (Debian: its -dbgsym package, under /usr/lib/debug/.build-id/)\n");
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
@@ -303,6 +314,7 @@ static int list(const struct pt_list_opts *o)
 	if (c.nsites)
 		printf("# %zu nop5 probe sites (PIPETRACE_ENTER()): pipetrace list --sites, pipetrace --sites\n",
 		       c.nsites);
+	print_symbol_source(elf);
 	code = 0;
 out:
 	free(c.sites);

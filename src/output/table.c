@@ -436,7 +436,8 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 	fprintf(f, ", %zu stage%s, %llu lost event%s", r->n,
 		r->n == 1 ? "" : "s", (unsigned long long)r->lost_total,
 		r->lost_total == 1 ? "" : "s");
-	if (r->snap->calibrated) {
+	/* No stage (none probed in any program traced): no probe cost. */
+	if (r->snap->calibrated && r->n) {
 		bool used[PT_PROBE_NR] = { false };
 		const char *sep = "";
 		int c;
@@ -455,7 +456,7 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 					  r->snap->tail_ns[c]));
 			sep = ",";
 		}
-	} else {
+	} else if (!r->snap->calibrated) {
 		fputs(", probe cost not subtracted", f);
 	}
 	fputs("\n", f);

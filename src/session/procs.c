@@ -346,9 +346,11 @@ static bool addable(const struct pt_session *s, size_t first, const char **why)
 	return !*why;
 }
 
-/* The stages of the program process pid runs (exec'd at exec_ns), probed
- * unless its file was (or was found to have none). */
-static void probe_program(struct pt_session *s, pid_t pid, uint64_t exec_ns)
+/* The stages of the program process pid runs (exec'd at exec_ns; the
+ * file the BPF side saw, ev), probed unless its file was (or was found to
+ * have none). */
+static void probe_program(struct pt_session *s, pid_t pid, uint64_t exec_ns,
+			  struct pt_file_id ev)
 {
 	struct pt_exec_files *x = &s->execs;
 	struct pt_target t;
@@ -359,6 +361,14 @@ static void probe_program(struct pt_session *s, pid_t pid, uint64_t exec_ns)
 	char err[512] = "";
 	long k;
 	int ret;
+
+	/* A file seen already (the launched command's own, whose stages were
+	 * resolved before it ran) needs no read of the process, which may
+	 * be gone by now: it is not a program missed. */
+	if (ev.ino && (k = seen_at(x, ev)) >= 0) {
+		note_late(x, (uint32_t)pid, exec_ns, x->seen_at[k]);
+		return;
+	}
 
 	pt_debug("exec: PID %d read %.2f ms after its exec", pid,
 		 (double)(mono_ns() - exec_ns) / 1e6);
@@ -420,7 +430,10 @@ void pt_session__probe_execs(struct pt_session *s)
 	 * PID namespace. */
 	for (i = 0; i < x->ntodo; i++) {
 		if (pt_kpid__initial_ns()) {
-			probe_program(s, (pid_t)x->todo[i].tgid, x->todo[i].ns);
+			probe_program(
+				s, (pid_t)x->todo[i].tgid, x->todo[i].ns,
+				(struct pt_file_id){ .dev = x->todo[i].dev,
+						     .ino = x->todo[i].ino });
 			pt_session__track_syms(s, (pid_t)x->todo[i].tgid);
 		} else
 			missed(x, (pid_t)x->todo[i].tgid,

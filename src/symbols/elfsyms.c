@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +29,7 @@
 #include <elfutils/libdw.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <zlib.h>
 
 #include "symbols/elfsyms.h"
 #include "symbols/gopclntab.h"
@@ -111,6 +113,7 @@ struct pt_elf {
 	size_t nnames, names_cap;
 	struct name_set set;
 	struct pt_gotab *gotab; /* names of a Go binary without .symtab */
+	struct pt_elf *debug; /* separate debug file whose .symtab we use */
 
 	/* DWARF, opened on first use. */
 	bool dwarf_tried;
@@ -369,6 +372,7 @@ void pt_elf__close(struct pt_elf *e)
 	free(e->funcs);
 	free(e->set.slot);
 	pt_gotab__free(e->gotab);
+	pt_elf__close(e->debug);
 	free(e->xsegs);
 	free(e->path);
 	free(e);
@@ -566,8 +570,8 @@ static Elf_Data *find_versym(struct pt_elf *e, size_t symndx)
  * non-default version of it ("f@V1", or hidden in .gnu.version) gives way to
  * the default one ("f@@V2") of the same table: that is what callers bind to.
  */
-static int load_symtab(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
-		       int table)
+static int load_symtab(struct pt_elf *e, Elf *src, Elf_Scn *scn,
+		       const GElf_Shdr *sh, int table)
 {
 	size_t entsize = gelf_fsize(e->elf, ELF_T_SYM, 1, EV_CURRENT);
 	Elf_Data *data = elf_getdata(scn, NULL), *versym = NULL;
@@ -596,7 +600,7 @@ static int load_symtab(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 		if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
 		    s.st_shndx == SHN_UNDEF || s.st_value == 0)
 			continue;
-		name = elf_strptr(e->elf, sh->sh_link, s.st_name);
+		name = elf_strptr(src, sh->sh_link, s.st_name);
 		if (!name || !(len = sym_name_len(name)))
 			continue;
 		if (pt_elf__addr_to_offset(e, s.st_value, &f.sym.file_off))
@@ -709,34 +713,250 @@ static int load_gotab(struct pt_elf *e)
 	return 0;
 }
 
+/* ------------------------------------------------------ separate debug file */
+
+#define DEBUG_ROOT "/usr/lib/debug"
+#define BUILD_ID_MAX 64
+
+/* The GNU build ID of elf into id (up to BUILD_ID_MAX bytes); its length,
+ * or 0 if it has none. */
+static size_t build_id(Elf *elf, unsigned char *id)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+		size_t off = 0, next, name_off, desc_off;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			continue;
+		while ((next = gelf_getnote(d, off, &nh, &name_off,
+					    &desc_off)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)d->d_buf + name_off, "GNU", 4) &&
+			    nh.n_descsz && nh.n_descsz <= BUILD_ID_MAX) {
+				memcpy(id, (char *)d->d_buf + desc_off,
+				       nh.n_descsz);
+				return nh.n_descsz;
+			}
+			off = next;
+		}
+	}
+	return 0;
+}
+
+/* The file name and CRC of e's .gnu_debuglink; 0, or -ENOENT if it has
+ * none (or one naming a path: only a file name is looked for). */
+static int debuglink(struct pt_elf *e, char *name, size_t cap, uint32_t *crc)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		const char *sname;
+		Elf_Data *d;
+		size_t len, at;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		sname = elf_strptr(e->elf, e->shstrndx, sh.sh_name);
+		if (!sname || strcmp(sname, ".gnu_debuglink"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			return -ENOENT;
+		len = strnlen(d->d_buf, d->d_size);
+		at = (len + 4) & ~(size_t)3; /* NUL, then 4-aligned */
+		if (!len || len >= cap || at + 4 > d->d_size ||
+		    memchr(d->d_buf, '/', len) || !name_chars_ok(d->d_buf, len))
+			return -ENOENT;
+		memcpy(name, d->d_buf, len + 1);
+		memcpy(crc, (char *)d->d_buf + at, 4);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The CRC-32 of the whole file fd (what .gnu_debuglink records). */
+static int file_crc(int fd, uint32_t *crc)
+{
+	size_t cap = 1 << 16;
+	unsigned char *buf = malloc(cap);
+	uLong c = crc32(0, NULL, 0);
+	off_t off = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((n = pread(fd, buf, cap, off)) > 0) {
+		c = crc32(c, buf, (uInt)n);
+		off += n;
+	}
+	free(buf);
+	if (n < 0)
+		return -errno;
+	*crc = (uint32_t)c;
+	return 0;
+}
+
+/* Whether elf has a SHT_SYMTAB section. */
+static bool has_symtab(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			return true;
+	return false;
+}
+
 /*
- * Collect the functions once: .symtab first, then .dynsym, then, when there
- * is no .symtab, a Go binary's .gopclntab; 0 or -errno.
+ * Take path as e's debug file if it is an ELF file with a .symtab that
+ * belongs to e: the same build ID when e has one (idlen), else the CRC
+ * e's debuglink gives. 0, -ENOMEM, or -ENOENT (not it).
+ */
+static int try_debug(struct pt_elf *e, const char *path,
+		     const unsigned char *id, size_t idlen, const uint32_t *crc)
+{
+	unsigned char did[BUILD_ID_MAX];
+	struct pt_elf *d;
+	uint32_t c = 0;
+	bool ok;
+	int err;
+
+	err = pt_elf__open(path, &d);
+	if (err)
+		return err == -ENOMEM ? err : -ENOENT;
+	if (idlen)
+		ok = build_id(d->elf, did) == idlen && !memcmp(did, id, idlen);
+	else
+		ok = crc && !file_crc(d->fd, &c) && c == *crc;
+	if (!ok || !has_symtab(d->elf)) {
+		pt_elf__close(d);
+		return -ENOENT;
+	}
+	e->debug = d;
+	return 0;
+}
+
+/* The debuglink's candidates, as gdb looks for them: beside the file, in
+ * its .debug/ directory, and under DEBUG_ROOT; 0, -ENOMEM or -ENOENT. */
+static int try_debuglink(struct pt_elf *e, const unsigned char *id,
+			 size_t idlen)
+{
+	static const char *const fmt[] = { "%s/%s", "%s/.debug/%s",
+					   DEBUG_ROOT "%s/%s" };
+	char name[256], path[PATH_MAX], *real, *slash;
+	uint32_t crc;
+	int err = -ENOENT;
+
+	if (debuglink(e, name, sizeof(name), &crc))
+		return -ENOENT;
+	/* the file's own directory, also when opened as /proc/PID/exe */
+	real = realpath(e->path, NULL);
+	if (!real)
+		return -ENOENT;
+	slash = strrchr(real, '/');
+	*slash = '\0';
+	for (size_t i = 0; err == -ENOENT && i < 3; i++) {
+		if (snprintf(path, sizeof(path), fmt[i], real, name) >=
+		    (int)sizeof(path))
+			continue;
+		err = try_debug(e, path, id, idlen, &crc);
+	}
+	free(real);
+	return err;
+}
+
+/*
+ * A stripped file's separate debug file, where Debian's -dbgsym packages
+ * and objcopy --only-keep-debug put it: DEBUG_ROOT/.build-id/NN/REST.debug,
+ * else by its .gnu_debuglink. Into e->debug; 0, -ENOMEM or -ENOENT.
+ */
+static int open_debug_file(struct pt_elf *e)
+{
+	unsigned char id[BUILD_ID_MAX];
+	char path[sizeof(DEBUG_ROOT) + 16 + 2 * BUILD_ID_MAX + 8];
+	size_t idlen = build_id(e->elf, id), at;
+	int err;
+
+	if (idlen >= 2) {
+		at = (size_t)snprintf(path, sizeof(path),
+				      DEBUG_ROOT "/.build-id/%02x/", id[0]);
+		for (size_t i = 1; i < idlen; i++)
+			at += (size_t)snprintf(path + at, sizeof(path) - at,
+					       "%02x", id[i]);
+		snprintf(path + at, sizeof(path) - at, ".debug");
+		err = try_debug(e, path, id, idlen, NULL);
+		if (err != -ENOENT)
+			return err;
+	}
+	return try_debuglink(e, id, idlen);
+}
+
+static int load_funcs(struct pt_elf *e);
+
+const char *pt_elf__debug_path(struct pt_elf *e)
+{
+	return load_funcs(e) || !e->debug ? NULL : e->debug->path;
+}
+
+bool pt_elf__stripped(struct pt_elf *e)
+{
+	return !load_funcs(e) && !e->debug && !e->gotab && !has_symtab(e->elf);
+}
+
+/* Add the functions of every section of TYPE in src (e itself or its debug
+ * file) as TABLE; *found tells whether there was one. 0 or -errno. */
+static int load_table(struct pt_elf *e, Elf *src, Elf64_Word type, int table,
+		      bool *found)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int err = 0;
+
+	while (!err && (scn = elf_nextscn(src, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			return -EINVAL;
+		if (sh.sh_type != type)
+			continue;
+		*found = true;
+		err = load_symtab(e, src, scn, &sh, table);
+	}
+	return err;
+}
+
+/*
+ * Collect the functions once: .symtab first (the file's, else its separate
+ * debug file's), then .dynsym, then, when there is no .symtab at all, a Go
+ * binary's .gopclntab; 0 or -errno.
  */
 static int load_funcs(struct pt_elf *e)
 {
-	static const Elf64_Word order[] = { SHT_SYMTAB, SHT_DYNSYM };
-	bool have_symtab = false;
-	size_t pass;
-	int err = 0;
+	bool have_symtab = false, have_dynsym = false;
+	int err;
 
 	if (e->funcs_loaded)
 		return e->funcs_err;
 	e->funcs_loaded = true;
 	e->set.seed = (uint64_t)(uintptr_t)e * 0x9e3779b97f4a7c15ULL;
-	for (pass = 0; pass < 2 && !err; pass++) {
-		Elf_Scn *scn = NULL;
-		GElf_Shdr sh;
-
-		while (!err && (scn = elf_nextscn(e->elf, scn))) {
-			if (!gelf_getshdr(scn, &sh))
-				err = -EINVAL;
-			else if (sh.sh_type == order[pass])
-				err = load_symtab(e, scn, &sh, (int)pass);
-			if (sh.sh_type == SHT_SYMTAB)
-				have_symtab = true;
-		}
+	err = load_table(e, e->elf, SHT_SYMTAB, 0, &have_symtab);
+	if (!err && !have_symtab) {
+		err = open_debug_file(e);
+		if (!err)
+			err = load_table(e, e->debug->elf, SHT_SYMTAB, 0,
+					 &have_symtab);
+		else if (err != -ENOMEM)
+			err = 0; /* none found: .dynsym alone */
 	}
+	if (!err)
+		err = load_table(e, e->elf, SHT_DYNSYM, 1, &have_dynsym);
 	if (!err && !have_symtab)
 		err = load_gotab(e);
 	e->funcs_err = err;
@@ -830,6 +1050,43 @@ int pt_elf__dyn_string(struct pt_elf *e, int64_t tag, char *buf, size_t size)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+bool pt_elf__has_func(struct pt_elf *e, const char *name)
+{
+	return !load_funcs(e) && find_func(e, name);
+}
+
+/* Whether the dynamic section scn (sh) has a DT_NEEDED entry name. */
+static bool needed_in(struct pt_elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
+		      const char *name)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+	const char *str;
+	GElf_Dyn dyn;
+
+	for (i = 0; data && i < count && i <= INT_MAX; i++) {
+		if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+			return false;
+		if (dyn.d_tag != DT_NEEDED)
+			continue;
+		str = elf_strptr(e->elf, sh->sh_link, dyn.d_un.d_val);
+		if (str && !strcmp(str, name))
+			return true;
+	}
+	return false;
+}
+
+bool pt_elf__needs(struct pt_elf *e, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNAMIC)
+			return needed_in(e, scn, &sh, name);
+	return false;
 }
 
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx)

@@ -78,6 +78,26 @@ typedef int (*pt_sym_cb)(const struct pt_sym *sym, void *ctx);
  * value.
  */
 int pt_elf__for_each_func(struct pt_elf *e, pt_sym_cb cb, void *ctx);
+
+/* Whether e has a function whose symbol is name. */
+bool pt_elf__has_func(struct pt_elf *e, const char *name);
+
+/* Whether e's dynamic section names name in a DT_NEEDED entry. */
+bool pt_elf__needs(struct pt_elf *e, const char *name);
+
+/*
+ * Functions of a file without .symtab (stripped) come from its separate
+ * debug file when one is found: /usr/lib/debug/.build-id/NN/REST.debug
+ * (Debian's -dbgsym packages) with the same build ID, else the file its
+ * .gnu_debuglink names (beside it, in its .debug/ directory, or under
+ * /usr/lib/debug/ plus its directory) with the recorded CRC. The path of
+ * that file, or NULL (none used, or the file has its own .symtab).
+ */
+const char *pt_elf__debug_path(struct pt_elf *e);
+
+/* Whether e names its functions by .dynsym alone: no .symtab, no debug
+ * file, no Go table (a stripped executable has only its exports). */
+bool pt_elf__stripped(struct pt_elf *e);
 /* 1 if e's dynamic symbols import one of names[0..n) (an undefined
  * symbol, any version), 0 if not, or -errno. */
 int pt_elf__imports(struct pt_elf *e, const char *const *names, size_t n);

@@ -190,6 +190,39 @@ static int use_gosites(struct match_ctx *c, struct pt_stage *s, uint64_t size)
 	return 1; /* not a match */
 }
 
+/* Whether symbol a names a function better than its alias b: fewer
+ * leading underscores (write, not __write or glibc's internal
+ * __GI___write, which a debug file's .symtab lists first), then shorter. */
+static bool better_alias(const char *a, const char *b)
+{
+	size_t ua = strspn(a, "_"), ub = strspn(b, "_");
+
+	return ua != ub ? ua < ub : strlen(a) < strlen(b);
+}
+
+/* Stage s named by its alias sym instead, if that names it better. */
+static int rename_alias(struct match_ctx *c, struct pt_stage *s,
+			const struct pt_sym *sym)
+{
+	char *symbol, *name;
+
+	if (!better_alias(sym->name, s->symbol))
+		return 0;
+	symbol = strdup(sym->name);
+	name = strdup(pt_demangle__display(sym->name, 0, c->shown_name,
+					   sizeof(c->shown_name)));
+	if (!symbol || !name) {
+		free(symbol);
+		free(name);
+		return -ENOMEM;
+	}
+	free(s->symbol);
+	free(s->name);
+	s->symbol = symbol;
+	s->name = name;
+	return 0;
+}
+
 static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 {
 	struct pt_stage_set *out = c->out;
@@ -199,7 +232,10 @@ static int add_stage(struct match_ctx *c, const struct pt_sym *sym, long note)
 	for (i = 0; i < out->n; i++)
 		if (out->v[i].addr == sym->addr &&
 		    !strcmp(out->v[i].object, c->shown))
-			return 0; /* an alias, or matched by two specs */
+			/* an alias, or matched by two specs */
+			return note < 0 && !out->v[i].annotated ?
+				       rename_alias(c, &out->v[i], sym) :
+				       0;
 	if (out->n >= PT_MAX_TRACED_STAGES)
 		return -E2BIG;
 	s = realloc(out->v, (out->n + 1) * sizeof(*s));
@@ -364,6 +400,11 @@ static int no_match(const struct pt_target *t, const struct match_ctx *c,
 			err, errlen, ret,
 			"'-s %s' matches only IFUNC resolvers in %s; name the implementation instead (see: pipetrace list)",
 			spec->text, shown);
+	if (pt_elf__stripped(c->elf))
+		return pt_errf(
+			err, errlen, ret,
+			"symbol not found: no function matches '-s %s' in %s, which is stripped (no .symtab, no matching debug file): only its exported functions have names; install its debug symbols (Debian: its -dbgsym package) or name a library's function (OBJECT:PATTERN)",
+			spec->text, shown);
 	if (t->pid > 0 && object)
 		return pt_errf(
 			err, errlen, ret,
@@ -459,6 +500,30 @@ static bool exe_starts_programs(const struct pt_target *t)
 	return yes;
 }
 
+/*
+ * A launched command's library stage whose function the executable has
+ * itself while it does not link the library (Debian's perl and python3
+ * have libperl's and libpython's functions built in): the program calls
+ * its own copy, and the library's stages count only if something loads
+ * it. Says so, once per spec, before anything is attached.
+ */
+static void warn_own_copy(const struct pt_target *t, const char *object,
+			  const char *shown, const struct pt_stage *st)
+{
+	const char *base = strrchr(shown, '/'), *lib = strrchr(object, '/');
+	struct pt_elf *e;
+
+	if (t->pid > 0 || !t->exe_open || pt_elf__open(t->exe_open, &e))
+		return;
+	base = base ? base + 1 : shown;
+	lib = lib ? lib + 1 : object; /* the name a DT_NEEDED would give */
+	if (pt_elf__has_func(e, st->symbol) && !pt_elf__needs(e, base) &&
+	    !pt_elf__needs(e, lib))
+		pt_warn("%s has %s itself and does not link %s: its calls go to its own copy, and %s:%s counts only if something loads the library; trace the program's: -s '%s'",
+			t->exe, st->symbol, lib, lib, st->symbol, st->symbol);
+	pt_elf__close(e);
+}
+
 /* Adds the stages that spec (NULL: the annotations) names in object; one
  * that names none is an error as optional says. */
 static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
@@ -516,6 +581,8 @@ static int resolve_one(const struct pt_target *t, const struct pt_spec *spec,
 	qsort_r(out->v + first, out->n - first, sizeof(*out->v), stage_order,
 		&c);
 	*named = c.matched > 0;
+	if (object && out->n > first)
+		warn_own_copy(t, object, shown, &out->v[first]);
 	if (c.matched == 0 &&
 	    (optional == OPT_NO || optional == OPT_LIB_IF_STARTER ||
 	     (optional == OPT_IF_STARTER && !starts_programs(c.elf))))

@@ -133,6 +133,53 @@ static void test_cf_protection(void **state)
 	attach_unharmed(MATRIX "cet", "*");
 }
 
+/* Stripped to nothing (not even -rdynamic), its symbols in the separate
+ * debug file its .gnu_debuglink names (in .debug/ beside it): every
+ * function is a stage by name, launched and attached; `list` says where
+ * the names came from. */
+static void test_debuglink(void **state)
+{
+	char *argv[] = { PTEST_PIPETRACE, "list", MATRIX "debuglink", "cm_*",
+			 NULL };
+	char *out = NULL, *err = NULL;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_run_ok(argv, TIMEOUT, &out, &err);
+	print_message("  %s", out);
+	/* not exported (no -rdynamic): named by the debug file's .symtab */
+	assert_non_null(strstr(out, " cm_leaf\n"));
+	assert_non_null(strstr(out,
+			       "# names from its separate debug file " MATRIX
+			       ".debug/debuglink.debug\n"));
+	free(out);
+	free(err);
+	trace_unharmed(MATRIX "debuglink", "cm_*", true);
+	attach_unharmed(MATRIX "debuglink", "cm_*");
+}
+
+/* Its debuglink names a debug file of another build (another build ID):
+ * refused, so cm_leaf is not found, and the error says why, in one line,
+ * before anything is attached. */
+static void test_debuglink_stale(void **state)
+{
+	char *argv[] = { PTEST_PIPETRACE, "-s",	 "cm_leaf", "--",
+			 MATRIX "stale",  CALLS, NULL };
+	char *out = NULL, *err = NULL;
+	int code;
+
+	PTEST_REQUIRE_TRACING();
+	code = ptest_run(argv, TIMEOUT, &out, &err);
+	print_message("  exit %d: %s", code, err);
+	assert_int_equal(code, 1);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(
+		err, "which is stripped (no .symtab, no matching debug file)"));
+	assert_non_null(strchr(err, '\n'));
+	assert_string_equal(strchr(err, '\n'), "\n"); /* one line */
+	free(out);
+	free(err);
+}
+
 /* Threads cancelled inside probed functions (uprobe + uretprobe): the
  * forced unwind passes the replaced return addresses; the program runs as
  * untraced, the stages' calls never complete: each thread exits with two
@@ -175,6 +222,8 @@ int main(void)
 		cmocka_unit_test(test_static),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_cf_protection),
+		cmocka_unit_test(test_debuglink),
+		cmocka_unit_test(test_debuglink_stale),
 		cmocka_unit_test(test_thread_cancel),
 	};
 

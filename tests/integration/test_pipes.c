@@ -641,6 +641,29 @@ static void pigz_setup(struct pigz_run *r)
 	assert_int_equal(mkfifo(r->fifo, 0600), 0);
 }
 
+/* Waits (up to 10 s) until pid maps a file whose path has lib: a process
+ * found by its command line has exec'd, but its loader may not have
+ * mapped its libraries yet (-p would find no libz.so.1). */
+static void wait_mapped(pid_t pid, const char *lib)
+{
+	char path[64], line[4096];
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	for (int i = 0; i < 1000 && !found; i++) {
+		FILE *f = fopen(path, "r");
+
+		while (f && !found && fgets(line, sizeof(line), f))
+			found = strstr(line, lib) != NULL;
+		if (f)
+			fclose(f);
+		if (!found)
+			usleep(10000);
+	}
+	if (!found)
+		fail_msg("PID %d mapped no %s in 10 s", (int)pid, lib);
+}
+
 /* Starts the pipeline (cat blocks opening the FIFO) and finds its
  * processes. */
 static void pigz_start(struct pigz_run *r, struct ptest_proc *sh)
@@ -657,6 +680,7 @@ static void pigz_start(struct pigz_run *r, struct ptest_proc *sh)
 	r->cat = find_child(r->sh, "cat", 4);
 	r->pigz = find_child(r->sh, "pigz\0-9", 8);
 	r->unpigz = find_child(r->sh, "pigz\0-dc", 9);
+	wait_mapped(r->pigz, "/libz.so.1");
 }
 
 /* Feeds the FIFO with the input, reading `watch`'s schedstat every 20 ms

@@ -213,13 +213,115 @@ static void trace_rpath_program(const char *bin)
 			 "3000",
 			 NULL };
 
+	char *err = NULL;
+
 	ptest_tmp_path(jpath, sizeof(jpath), ".json");
 	ptest_run_ok(plain, 30, &plain_out, NULL);
-	ptest_run_ok(argv, 60, &out, NULL);
+	ptest_run_ok(argv, 60, &out, &err);
 	assert_string_equal(out, plain_out);
+	/* it links the library: no warning that it has its own copy */
+	assert_null(strstr(err, "itself"));
 	check_rp_work(jpath);
 	free(plain_out);
 	free(out);
+	free(err);
+}
+
+/*
+ * A library stage for a launched program that has the function itself and
+ * does not link the library (Debian's perl and libperl): one warning
+ * before attaching, naming the program's own function; the library's
+ * stage counts nothing (the program runs as untraced), the advised -s
+ * every call.
+ */
+static void test_library_own_copy(void **state)
+{
+	char jpath[64], *plain_out = NULL, *out = NULL, *err = NULL;
+	char *prog = PT_BUILD_DIR "/tests/integration/prog_owncopy";
+	char *plain[] = { prog, "3000", NULL };
+	char *lib[] = { PTEST_PIPETRACE,
+			"-j",
+			jpath,
+			"-s",
+			PT_BUILD_DIR
+			"/fixtures/rpath/lib/libptrpath.so:rp_work",
+			"--",
+			prog,
+			"3000",
+			NULL };
+	char *own[] = {
+		PTEST_PIPETRACE, "-j", jpath, "-s", "rp_work", "--", prog,
+		"3000",		 NULL
+	};
+	json_object *rep;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_run(plain, 30, &plain_out, NULL), 4);
+	assert_int_equal(ptest_run(lib, 60, &out, &err), 4);
+	print_message("  %s", err);
+	assert_string_equal(out, plain_out);
+	assert_non_null(strstr(
+		err,
+		"prog_owncopy has rp_work itself and does not link libptrpath.so: its calls go to its own copy"));
+	assert_non_null(strstr(err, "trace the program's: -s 'rp_work'\n"));
+	rep = ptest_take_json(jpath);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "rp_work"), "calls"), 0);
+	json_object_put(rep);
+	free(out);
+	free(err);
+	out = err = NULL;
+	assert_int_equal(ptest_run(own, 60, &out, &err), 4);
+	assert_string_equal(out, plain_out);
+	assert_null(strstr(err, "itself"));
+	rep = ptest_take_json(jpath);
+	assert_int_equal(ptest_u64(ptest_stage(rep, "rp_work"), "calls"), 3000);
+	json_object_put(rep);
+	free(plain_out);
+	free(out);
+	free(err);
+}
+
+/*
+ * A glob over libc matches aliases of one function (write, __write and,
+ * with libc6-dbg's .symtab, glibc's internal __GI___write, listed first):
+ * one stage, named by its plainest alias, with the program's one write.
+ */
+static void test_alias_named_plainly(void **state)
+{
+	char jpath[64], *out = NULL, *err = NULL;
+	char *prog = PT_BUILD_DIR "/tests/integration/prog_owncopy";
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-j",
+			 jpath,
+			 "-s",
+			 "libc.so.6:*write",
+			 "--",
+			 prog,
+			 "10",
+			 NULL };
+	json_object *rep, *stages;
+	size_t i, n;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	assert_int_equal(ptest_run(argv, 60, &out, &err), 4);
+	rep = ptest_take_json(jpath);
+	stages = json_object_object_get(rep, "stages");
+	n = json_object_array_length(stages);
+	for (i = 0; i < n; i++) {
+		const char *name =
+			json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(stages, i), "name"));
+
+		assert_false(strncmp(name, "__GI_", 5) == 0);
+	}
+	/* stdout is a pipe: printf's line goes out in one write at exit */
+	assert_non_null(ptest_stage(rep, "write"));
+	assert_int_equal(ptest_u64(ptest_stage(rep, "write"), "calls"), 1);
+	json_object_put(rep);
+	free(out);
+	free(err);
 }
 
 static void test_library_through_runpath(void **state)
@@ -281,6 +383,8 @@ int main(void)
 		cmocka_unit_test(test_user_trace_counts_calls),
 		cmocka_unit_test(test_user_errors),
 		cmocka_unit_test(test_library_through_runpath),
+		cmocka_unit_test(test_library_own_copy),
+		cmocka_unit_test(test_alias_named_plainly),
 		cmocka_unit_test(test_library_of_program_execd),
 	};
 

@@ -325,6 +325,28 @@ static void test_table(void **state)
 	free(text);
 }
 
+/* No stage probed (-s named none in any program traced): the header
+ * names no probe cost, rather than ending in a colon with nothing after
+ * it. */
+static void test_table_no_stage(void **state)
+{
+	struct pt_stage_set none = { .v = NULL, .n = 0 };
+	struct pt_snapshot snap = { .pid = 7, .command = "sh g.sh" };
+	struct pt_report rep;
+	char *text;
+
+	snap.stages = &none;
+	snap.duration_ns = 1000000000ull;
+	snap.calibrated = true;
+	assert_int_equal(pt_report__build(&rep, &snap), 0);
+	text = capture(pt_report__write_table, &rep);
+	assert_non_null(strstr(
+		text,
+		"PID 7 (sh g.sh): traced 1.00s, 0 stages, 0 lost events\n"));
+	free(text);
+	pt_report__free(&rep);
+}
+
 /* The report through a json sink to path: open, finish, commit. */
 static int save_json(const char *path, struct fixture *f)
 {
@@ -465,6 +487,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_shape, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+		cmocka_unit_test(test_table_no_stage),
 		cmocka_unit_test_setup_teardown(test_save_atomic, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_waits_within_io,
