@@ -310,7 +310,10 @@ static void check_busy(json_object *rep, json_object *n, pid_t pid)
 		      ptest_u64(n, "span_ns") / 1e6, most / 1e6);
 	assert_int_equal(ptest_u64(n, "threads"), k);
 	assert_true(busy <= ptest_u64(n, "span_ns"));
-	assert_true(busy >= most);
+	/* The pipeline's node and the thread table are read a moment apart
+	 * (time in progress is charged up to each read): 0.1 ms short once
+	 * under load, so 1 ms of slack. */
+	assert_true(busy + 1000000 >= most);
 }
 
 /*
