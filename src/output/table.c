@@ -350,7 +350,7 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 
 		if (pt_totals__timed(t) && !r->rows[i].pct_known)
 			fprintf(f,
-				"  %s: min and percentiles not shown: its nested stages' probes, taken off each call, cost more than some calls took (its mean has their mean cost off)\n",
+				"  %s: min and percentiles not shown: the probes' calibrated cost taken off each call (its own, its nested stages') was more than some calls paid (its mean has their mean cost off)\n",
 				r->rows[i].stage->name);
 
 		if (!t->setup_calls)

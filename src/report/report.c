@@ -327,7 +327,10 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 		row->tail_ns = r->snap->tail_ns[row->stage->probe_class];
 	}
 	timed = pt_totals__timed(t);
-	row->pct_known = !(t->time.nest_ns && !t->min_ns);
+	/* A call with a body never takes 0 ns: a 0 min is the probes' cost
+	 * (its own calibrated least, its nested stages') taken off beyond
+	 * what some call paid. */
+	row->pct_known = !(!t->min_ns && (t->bias_ns || t->time.nest_ns));
 	if (timed) {
 		/* Each call had the least the probe ever cost taken off
 		 * (bias_ns sums what was): none reads faster than it ran, and

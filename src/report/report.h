@@ -21,9 +21,10 @@ struct pt_stage_report {
 	const struct pt_stage *stage;
 	const struct pt_totals *tot;
 	uint64_t mean_ns, p50_ns, p95_ns, p99_ns;
-	/* false: min and the percentiles are not known: taking its nested
-	 * stages' probes off each call left some at 0 (they cost more than
-	 * the call's own time varies); the mean has their mean cost off */
+	/* false: min and the percentiles are not known: taking the probes'
+	 * calibrated cost (its own least, its nested stages') off each call
+	 * left some at 0, more than those calls paid; the mean has their
+	 * mean cost off */
 	bool pct_known;
 	uint64_t bias_ns; /* probe latency subtracted from each call */
 	uint64_t tail_ns; /* and, from the mean, its mean above its median */

@@ -151,8 +151,9 @@ static void test_pipe_waits_within_io(void **state)
 static char *capture(int (*write)(FILE *, const struct pt_report *),
 		     const struct pt_report *r);
 
-/* A stage whose nested stages' probes, taken off each call, left a call at
- * 0 ns: its min and percentiles are not known ("-", null), its mean is. */
+/* A stage whose probes' calibrated cost, taken off each call (its nested
+ * stages', its own least), left a call at 0 ns: its min and percentiles are
+ * not known ("-", null), its mean is. */
 static void test_nested_over_taken(void **state)
 {
 	struct fixture *f = *state;
@@ -167,12 +168,18 @@ static void test_nested_over_taken(void **state)
 	text = capture(pt_report__write_table, &rep);
 	assert_non_null(strstr(
 		text,
-		"stage_parse: min and percentiles not shown: its nested stages' probes"));
+		"stage_parse: min and percentiles not shown: the probes' calibrated cost taken off each call"));
 	free(text);
 	pt_report__free(&rep);
 	f->tot[0].min_ns = 1; /* one call above 0: known */
 	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
 	assert_true(rep.rows[0].pct_known);
+	pt_report__free(&rep);
+	/* Its own probes' least alone (no nested stage) can do it too. */
+	f->tot[0].time.nest_ns = 0;
+	f->tot[0].min_ns = 0;
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	assert_false(rep.rows[0].pct_known);
 	pt_report__free(&rep);
 }
 
