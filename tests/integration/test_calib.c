@@ -194,6 +194,29 @@ static bool near_truth_less_runq(const char *name, json_object *s, double mean,
 	return mean - runq <= truth + fmax(tl.pct / 100 * truth, tl.ns);
 }
 
+/*
+ * Whether a stage whose error e lies off the run's shared offset lies
+ * between it and the calibration (0), within tl: its calls paid for their
+ * probes what the hot calibration says, not the cold path the others
+ * paid. With --threads each stage has a thread of its own: the stages
+ * that wait for their input between calls pay the cold path (the shared
+ * offset), the one always busy does not. A CI run, 2026-12-01: shared
+ * offset +970 ns, five stages on it, stage_features, the busy one, +108
+ * ns off its own truth (-862 ns off the offset).
+ */
+static bool hot_stage(const char *name, double e, double shared,
+		      double truth, struct tol tl)
+{
+	double tol = fmax(tl.pct / 100 * truth, tl.ns);
+	bool ok = e >= fmin(0, shared) - tol && e <= fmax(0, shared) + tol;
+
+	if (ok)
+		print_message("  %-16s %+.0f ns off its truth: between the "
+			      "calibration and the shared offset\n",
+			      name, e);
+	return ok;
+}
+
 /* How far the run's shared offset (the median of the stages' errors: the
  * calibrated probe cost against what this run's calls paid) may lie from
  * 0 under two hogs: the worst seen was +1136 ns (--threads, all stages
@@ -256,6 +279,8 @@ static void refpipe_under_hogs(char **ref_args, struct tol tl)
 	for (i = 0; i < NSTAGES; i++)
 		if (!near_truth(refpipe_stages[i], mean[i] - shared, truth[i],
 				tl) &&
+		    !hot_stage(refpipe_stages[i], err[i], shared, truth[i],
+			       tl) &&
 		    !near_truth_less_runq(refpipe_stages[i], s[i],
 					  mean[i] - shared, truth[i], tl))
 			off = refpipe_stages[i];
