@@ -84,6 +84,20 @@ static int parse_line(const char *p, const char *end, struct kline *l)
 	return 0;
 }
 
+/* Splits the line at *p (up to its newline or end) into l and moves *p
+ * past it. Returns 0 or -EINVAL. */
+static int next_line(const char **p, const char *end, struct kline *l)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+
+	if (!nl)
+		nl = end;
+	if (parse_line(*p, nl, l))
+		return -EINVAL;
+	*p = nl < end ? nl + 1 : end;
+	return 0;
+}
+
 static bool is_text(char type)
 {
 	return type == 't' || type == 'T' || type == 'w' || type == 'W';
@@ -103,7 +117,7 @@ static bool same_module(const char *prev, const char *m, size_t len)
 static int scan(const char *buf, size_t len, struct pt_ksyms *k, size_t *n,
 		size_t *bytes)
 {
-	const char *p = buf, *end = buf + len, *nl;
+	const char *p = buf, *end = buf + len;
 	const char *prev_mod = NULL; /* the last kept module, in the arena */
 	size_t prev_len = 0;
 	const char *prev_src = NULL; /* ... and in the text (pass 1) */
@@ -114,12 +128,8 @@ static int scan(const char *buf, size_t len, struct pt_ksyms *k, size_t *n,
 	*bytes = 0;
 	k->hidden = 0;
 	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		if (parse_line(p, nl, &l))
+		if (next_line(&p, end, &l))
 			return -EINVAL;
-		p = nl < end ? nl + 1 : end;
 		if (!l.addr) {
 			k->hidden++;
 			continue;
@@ -326,17 +336,13 @@ static int take(struct slot *s, const struct kline *l, size_t line)
  * slot i keeps the best symbol in (want[i-1], want[i]]. 0 or -errno. */
 static int scan_for(struct want_scan *w, const char *buf, size_t len)
 {
-	const char *p = buf, *end = buf + len, *nl;
+	const char *p = buf, *end = buf + len;
 	struct kline l;
 	size_t i;
 
 	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		if (parse_line(p, nl, &l))
+		if (next_line(&p, end, &l))
 			return -EINVAL;
-		p = nl < end ? nl + 1 : end;
 		w->line++;
 		if (!l.addr) {
 			w->hidden++;
