@@ -47,14 +47,6 @@
 
 /* ----------------------------------------------------------------- work */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
 /* The work done holding the lock for one item: deterministic arithmetic. */
 static uint64_t item_work(uint64_t x)
 {
@@ -76,15 +68,15 @@ static uint64_t take_items(struct rp_lockpool *pool, size_t n, uint64_t *wait,
 	size_t i;
 
 	do {
-		t0 = mono_ns();
+		t0 = rp_clock_ns(CLOCK_MONOTONIC);
 		pthread_mutex_lock(&pool->lock);
-		t1 = mono_ns();
+		t1 = rp_clock_ns(CLOCK_MONOTONIC);
 		i = pool->next;
 		if (i < n) {
 			pool->next++;
 			sum += item_work(i);
 		}
-		t2 = mono_ns();
+		t2 = rp_clock_ns(CLOCK_MONOTONIC);
 		pthread_mutex_unlock(&pool->lock);
 		*wait += t1 - t0;
 		*hold += t2 - t1;
@@ -154,7 +146,7 @@ void rp_lock_batch(struct rp_pipeline *p, size_t n)
 
 	if (!pool->started || !n)
 		return;
-	t0 = mono_ns();
+	t0 = rp_clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_lock(&pool->mu);
 	pool->nitems = n;
 	pool->next = 0; /* no worker holds pool->lock between batches */
@@ -164,7 +156,7 @@ void rp_lock_batch(struct rp_pipeline *p, size_t n)
 	pthread_cond_broadcast(&pool->go);
 	while (pool->pending)
 		pthread_cond_wait(&pool->done, &pool->mu);
-	pool->join_ns += mono_ns() - t0;
+	pool->join_ns += rp_clock_ns(CLOCK_MONOTONIC) - t0;
 	pthread_mutex_unlock(&pool->mu);
 }
 

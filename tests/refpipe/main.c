@@ -168,14 +168,6 @@ static void run_single(struct rp_pipeline *p)
 	}
 }
 
-static uint64_t rp_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
 int main(int argc, char **argv)
 {
 	struct rp_opts opts;
@@ -214,7 +206,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	install_signals();
-	run_t0 = rp_now_ns();
+	run_t0 = rp_clock_ns(CLOCK_MONOTONIC);
 	err = rp_lock_start(&pl);
 	if (err) {
 		rp_fail(&pl,
@@ -239,7 +231,7 @@ int main(int argc, char **argv)
 		run_single(&pl);
 	}
 	rp_lock_stop(&pl);
-	pl.run_ns = rp_now_ns() - run_t0;
+	pl.run_ns = rp_clock_ns(CLOCK_MONOTONIC) - run_t0;
 
 	if (report_fd >= 0) {
 		err = rp_report_write(&pl, report_fd, report_tmp,

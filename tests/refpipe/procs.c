@@ -37,14 +37,6 @@ struct rp_frame {
 	uint64_t len; /* text bytes (ingest -> transform), else 0 */
 };
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
 /* The clocks around one pipe call: wall, the thread's CPU time and its
  * run-queue wait (schedstat's second field; 0 if unreadable). */
 struct rp_clocks {
@@ -59,8 +51,8 @@ static void read_clocks(const struct rp_proc *pr, struct rp_clocks *c)
 			    -1;
 	unsigned long long runq = 0;
 
-	c->wall = now_ns(CLOCK_MONOTONIC);
-	c->cpu = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	c->wall = rp_clock_ns(CLOCK_MONOTONIC);
+	c->cpu = rp_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (n > 0) {
 		buf[n] = 0;
 		if (sscanf(buf, "%*u %llu", &runq) != 1)
@@ -135,7 +127,7 @@ static int pipe_write(struct rp_proc *pr, int fd, const void *buf, size_t len)
 static void proc_begin(struct rp_pipeline *p, const char *role)
 {
 	p->proc.role = role;
-	p->proc.start_ns = now_ns(CLOCK_MONOTONIC);
+	p->proc.start_ns = rp_clock_ns(CLOCK_MONOTONIC);
 	/* this process's thread, after its fork */
 	p->proc.schedstat =
 		open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
@@ -143,8 +135,8 @@ static void proc_begin(struct rp_pipeline *p, const char *role)
 
 static void proc_end(struct rp_pipeline *p)
 {
-	p->proc.end_ns = now_ns(CLOCK_MONOTONIC);
-	p->proc.cpu_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	p->proc.end_ns = rp_clock_ns(CLOCK_MONOTONIC);
+	p->proc.cpu_ns = rp_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	if (p->proc.schedstat >= 0)
 		close(p->proc.schedstat);
 	p->proc.schedstat = -1;

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* ------------------------------------------------------------ constants */
 
@@ -251,6 +252,15 @@ struct rp_pipeline {
 	int failed; /* atomic: errmsg is set */
 	char errmsg[512]; /* first runtime error, for main to print */
 };
+
+/* Clock clk now, in ns (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID). */
+static inline uint64_t rp_clock_ns(clockid_t clk)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
 
 /* ----------------------------------------------------------- interfaces */
 

@@ -110,27 +110,11 @@ static inline long rp_clock_stop(struct rp_pipeline *p, enum rp_stage st,
 
 /* ------------------------------------------------------ injected load */
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return ts_ns(&t);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return ts_ns(&t);
-}
-
 /* Spin until this thread has used usec more microseconds of CPU time;
  * returns the thread CPU time used, in ns. */
 static uint64_t burn_cpu(uint64_t usec)
 {
-	uint64_t start = thread_cpu_ns(), now;
+	uint64_t start = rp_clock_ns(CLOCK_THREAD_CPUTIME_ID), now;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 
 	do {
@@ -139,7 +123,7 @@ static uint64_t burn_cpu(uint64_t usec)
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
 			__asm__ volatile("" : "+r"(x));
 		}
-		now = thread_cpu_ns();
+		now = rp_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	} while (now - start < usec * 1000);
 	return now - start;
 }
@@ -170,16 +154,16 @@ static void rp_inject(struct rp_pipeline *p, enum rp_stage st)
 	uint64_t t0, cpu;
 
 	if (k->burn_us) {
-		t0 = mono_ns();
+		t0 = rp_clock_ns(CLOCK_MONOTONIC);
 		cpu = burn_cpu(k->burn_us);
-		__atomic_fetch_add(&s->burn_ns, mono_ns() - t0,
+		__atomic_fetch_add(&s->burn_ns, rp_clock_ns(CLOCK_MONOTONIC) - t0,
 				   __ATOMIC_RELAXED);
 		__atomic_fetch_add(&s->burn_cpu_ns, cpu, __ATOMIC_RELAXED);
 	}
 	if (k->sleep_us) {
-		t0 = mono_ns();
+		t0 = rp_clock_ns(CLOCK_MONOTONIC);
 		sleep_us(k->sleep_us);
-		__atomic_fetch_add(&s->sleep_ns, mono_ns() - t0,
+		__atomic_fetch_add(&s->sleep_ns, rp_clock_ns(CLOCK_MONOTONIC) - t0,
 				   __ATOMIC_RELAXED);
 	}
 	if (k->leak_bytes && rp_leak(p, st, (size_t)k->leak_bytes))
