@@ -156,14 +156,16 @@ static void rp_inject(struct rp_pipeline *p, enum rp_stage st)
 	if (k->burn_us) {
 		t0 = rp_clock_ns(CLOCK_MONOTONIC);
 		cpu = burn_cpu(k->burn_us);
-		__atomic_fetch_add(&s->burn_ns, rp_clock_ns(CLOCK_MONOTONIC) - t0,
+		__atomic_fetch_add(&s->burn_ns,
+				   rp_clock_ns(CLOCK_MONOTONIC) - t0,
 				   __ATOMIC_RELAXED);
 		__atomic_fetch_add(&s->burn_cpu_ns, cpu, __ATOMIC_RELAXED);
 	}
 	if (k->sleep_us) {
 		t0 = rp_clock_ns(CLOCK_MONOTONIC);
 		sleep_us(k->sleep_us);
-		__atomic_fetch_add(&s->sleep_ns, rp_clock_ns(CLOCK_MONOTONIC) - t0,
+		__atomic_fetch_add(&s->sleep_ns,
+				   rp_clock_ns(CLOCK_MONOTONIC) - t0,
 				   __ATOMIC_RELAXED);
 	}
 	if (k->leak_bytes && rp_leak(p, st, (size_t)k->leak_bytes))
