@@ -1633,20 +1633,27 @@ static void nest_mean_burst(struct pt_calib *cal, enum pt_probe_class c,
 	cal->nest_calls[c] += (uint64_t)batches * PT_NEST_MEAN_BATCH;
 }
 
-/* Single calls of fn, each timed: the value at per mille pm of them. */
+/* The least a call of fn costs its caller, from n single calls of it and
+ * of the unprobed twin, each timed: fn's 2nd percentile less the twin's
+ * median (0 if below). n <= PT_NEST_SINGLES. */
 #define PT_NEST_SINGLES 400
-static uint64_t nest_single_ns(void (*fn)(void), int pm)
+static uint64_t nest_least_ns(void (*fn)(void), int n)
 {
-	uint64_t v[PT_NEST_SINGLES], t0;
+	static void (*volatile twin)(void) = pt_calib_twin;
+	uint64_t v[PT_NEST_SINGLES], w[PT_NEST_SINGLES], t0;
 	int i;
 
-	for (i = 0; i < PT_NEST_SINGLES; i++) {
+	for (i = 0; i < n; i++) {
+		t0 = nest_now();
+		twin();
+		w[i] = nest_now() - t0;
 		t0 = nest_now();
 		fn();
 		v[i] = nest_now() - t0;
 	}
-	qsort(v, PT_NEST_SINGLES, sizeof(v[0]), cmp_u64);
-	return v[PT_NEST_SINGLES * pm / 1000];
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_u64);
+	qsort(w, (size_t)n, sizeof(w[0]), cmp_u64);
+	return v[n / 50] > w[n / 2] ? v[n / 50] - w[n / 2] : 0;
 }
 
 /*
@@ -1663,15 +1670,13 @@ static uint64_t nest_single_ns(void (*fn)(void), int pm)
 static int calibrate_nest(struct pt_tracer *t, void (*fn)(void), uint64_t *nest)
 {
 	static void (*volatile twin)(void) = pt_calib_twin;
-	uint64_t probed, plain, low, twin1;
+	uint64_t probed, plain, low;
 
 	plain = nest_batch_ns(twin);
 	probed = nest_batch_ns(fn);
 	plain = (plain + nest_batch_ns(twin)) / 2;
 	*nest = probed > plain ? (probed - plain) / PT_NEST_BATCH : 0;
-	twin1 = nest_single_ns(twin, 500);
-	low = nest_single_ns(fn, 20);
-	low = low > twin1 ? low - twin1 : 0;
+	low = nest_least_ns(fn, PT_NEST_SINGLES);
 	pt_debug("calibration: a nested call's probes: fastest tenth of batches %llu ns, 2nd percentile of single calls %llu ns",
 		 (unsigned long long)*nest, (unsigned long long)low);
 	if (low < *nest)
@@ -1690,25 +1695,8 @@ static int calibrate_nest(struct pt_tracer *t, void (*fn)(void), uint64_t *nest)
 #define PT_NEST_RECHECK_CALLS 120
 static void nest_floor_again(struct pt_calib *cal, enum pt_probe_class c)
 {
-	static void (*volatile twin)(void) = pt_calib_twin;
-	uint64_t v[PT_NEST_RECHECK_CALLS], w[PT_NEST_RECHECK_CALLS], t0, low;
-	int i;
+	uint64_t low = nest_least_ns(calib_fns[c], PT_NEST_RECHECK_CALLS);
 
-	for (i = 0; i < PT_NEST_RECHECK_CALLS; i++) {
-		t0 = nest_now();
-		twin();
-		w[i] = nest_now() - t0;
-		t0 = nest_now();
-		calib_fns[c]();
-		v[i] = nest_now() - t0;
-	}
-	qsort(v, PT_NEST_RECHECK_CALLS, sizeof(v[0]), cmp_u64);
-	qsort(w, PT_NEST_RECHECK_CALLS, sizeof(w[0]), cmp_u64);
-	/* the 2nd percentile, as at start; the twin's median */
-	low = v[PT_NEST_RECHECK_CALLS / 50];
-	low = low > w[PT_NEST_RECHECK_CALLS / 2] ?
-		      low - w[PT_NEST_RECHECK_CALLS / 2] :
-		      0;
 	if (low && low < cal->nest[c]) {
 		pt_debug("calibration: %s: a nested call's probes cost %llu ns at the least (was %llu)",
 			 calib_names[c], (unsigned long long)low,
