@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* report.c - see report.h. */
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,44 +143,31 @@ out:
 	return best;
 }
 
-/* Each pair's share of its stage's stage_ns[n], by its wall time there,
- * into the uint64_t at offset off of the pair. */
-static void pairs_share(struct pt_pair *pairs, size_t npairs,
-			const uint64_t *stage_ns, size_t n, size_t off)
+void pt_pairs__derive(struct pt_pair *pairs, size_t npairs,
+		      const uint64_t *stage_self_ns,
+		      const uint64_t *stage_work_ns, size_t n)
 {
 	uint64_t *wall = calloc(n ? n : 1, sizeof(*wall));
 	size_t i;
 
 	for (i = 0; i < npairs; i++) {
-		memset((char *)&pairs[i] + off, 0, sizeof(uint64_t));
+		pairs[i].self_ns = pairs[i].work_ns = 0;
 		if (wall && pairs[i].stage < n)
 			wall[pairs[i].stage] += pairs[i].wall_ns;
 	}
 	for (i = 0; wall && i < npairs; i++) {
 		uint32_t k = pairs[i].stage;
-		uint64_t v;
+		double share;
 
 		if (k >= n || !wall[k])
 			continue;
-		v = (uint64_t)((double)stage_ns[k] *
-			       ((double)pairs[i].wall_ns / (double)wall[k]));
-		memcpy((char *)&pairs[i] + off, &v, sizeof(v));
+		share = (double)pairs[i].wall_ns / (double)wall[k];
+		pairs[i].self_ns = (uint64_t)((double)stage_self_ns[k] * share);
+		if (stage_work_ns)
+			pairs[i].work_ns =
+				(uint64_t)((double)stage_work_ns[k] * share);
 	}
 	free(wall);
-}
-
-void pt_pairs__derive_self(struct pt_pair *pairs, size_t npairs,
-			   const uint64_t *stage_self_ns, size_t n)
-{
-	pairs_share(pairs, npairs, stage_self_ns, n,
-		    offsetof(struct pt_pair, self_ns));
-}
-
-void pt_pairs__derive_work(struct pt_pair *pairs, size_t npairs,
-			   const uint64_t *stage_work_ns, size_t n)
-{
-	pairs_share(pairs, npairs, stage_work_ns, n,
-		    offsetof(struct pt_pair, work_ns));
 }
 
 /* The thread where stage k has most own work (0: none), and that thread's
@@ -286,8 +272,9 @@ static void split_stage(struct pt_stage_report *row, bool light)
 	row->io_cpu_ns = row->tot->time.io_cpu_ns;
 	if (row->io_cpu_ns > row->part_ns[p])
 		row->io_cpu_ns = row->part_ns[p];
-	row->verdict = light ? pt_verdict_light_io(row->part_ns, row->io_cpu_ns) :
-			       pt_verdict_io(row->part_ns, row->io_cpu_ns);
+	row->verdict =
+		light ? pt_verdict_light_io(row->part_ns, row->io_cpu_ns) :
+			pt_verdict_io(row->part_ns, row->io_cpu_ns);
 }
 
 /* The report over snapshot s: the figures shown as they are stay there. */
@@ -447,8 +434,7 @@ static int own_pairs(struct pt_report *r, const struct pt_snapshot *s)
 		self[i] = r->rows[i].self_ns;
 		work[i] = r->rows[i].work_ns;
 	}
-	pt_pairs__derive_self(r->pairs, r->npairs, self, r->n);
-	pt_pairs__derive_work(r->pairs, r->npairs, work, r->n);
+	pt_pairs__derive(r->pairs, r->npairs, self, work, r->n);
 out:
 	free(self);
 	free(work);

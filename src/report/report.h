@@ -105,13 +105,13 @@ uint64_t pt_sum_parts(const uint64_t part_ns[PT_PART_NR]);
  * every moment to the innermost active stage of its thread, summed over
  * threads) shared among the threads it ran on in proportion to its wall time
  * on each. Exact when a stage runs on one thread, or nests alike on each;
- * the BPF side keeps no own time per thread and stage. stage_self_ns[n].
+ * the BPF side keeps no own time per thread and stage. stage_self_ns[n];
+ * the pairs' work_ns the same from stage_work_ns[n] (NULL: 0), in the same
+ * pass.
  */
-void pt_pairs__derive_self(struct pt_pair *pairs, size_t npairs,
-			   const uint64_t *stage_self_ns, size_t n);
-/* The same for the pairs' work_ns, from each stage's (stage_work_ns[n]). */
-void pt_pairs__derive_work(struct pt_pair *pairs, size_t npairs,
-			   const uint64_t *stage_work_ns, size_t n);
+void pt_pairs__derive(struct pt_pair *pairs, size_t npairs,
+		       const uint64_t *stage_self_ns,
+		       const uint64_t *stage_work_ns, size_t n);
 
 /*
  * Builds *r (zeroed first) from snapshot s, which must outlive it. Returns

@@ -181,8 +181,7 @@ static void test_amdahl_nested_self(void **state)
 	double saves[3];
 	long b;
 
-	pt_pairs__derive_self(pairs, 3, self, 3);
-	pt_pairs__derive_work(pairs, 3, self, 3); /* no waits */
+	pt_pairs__derive(pairs, 3, self, self, 3); /* no waits: work = self */
 	assert_int_equal(pairs[0].self_ns, 30000000);
 	assert_int_equal(pairs[1].self_ns, 30000000);
 	assert_int_equal(pairs[2].self_ns, 89000000);
@@ -203,7 +202,7 @@ static void test_derive_self_shared(void **state)
 	};
 	const uint64_t self[1] = { 20000000 };
 
-	pt_pairs__derive_self(pairs, 3, self, 1);
+	pt_pairs__derive(pairs, 3, self, NULL, 1);
 	assert_int_equal(pairs[0].self_ns, 15000000);
 	assert_int_equal(pairs[1].self_ns, 5000000);
 	assert_int_equal(pairs[2].self_ns, 0);
