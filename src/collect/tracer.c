@@ -1677,8 +1677,9 @@ static int calibrate_nest(struct pt_tracer *t, void (*fn)(void), uint64_t *nest)
 	plain = (plain + nest_batch_ns(twin)) / 2;
 	*nest = probed > plain ? (probed - plain) / PT_NEST_BATCH : 0;
 	low = nest_least_ns(fn, PT_NEST_SINGLES);
-	pt_debug("calibration: a nested call's probes: fastest tenth of batches %llu ns, 2nd percentile of single calls %llu ns",
-		 (unsigned long long)*nest, (unsigned long long)low);
+	pt_debug(
+		"calibration: a nested call's probes: fastest tenth of batches %llu ns, 2nd percentile of single calls %llu ns",
+		(unsigned long long)*nest, (unsigned long long)low);
 	if (low < *nest)
 		*nest = low;
 	return calib_forget(t);
@@ -1698,9 +1699,10 @@ static void nest_floor_again(struct pt_calib *cal, enum pt_probe_class c)
 	uint64_t low = nest_least_ns(calib_fns[c], PT_NEST_RECHECK_CALLS);
 
 	if (low && low < cal->nest[c]) {
-		pt_debug("calibration: %s: a nested call's probes cost %llu ns at the least (was %llu)",
-			 calib_names[c], (unsigned long long)low,
-			 (unsigned long long)cal->nest[c]);
+		pt_debug(
+			"calibration: %s: a nested call's probes cost %llu ns at the least (was %llu)",
+			calib_names[c], (unsigned long long)low,
+			(unsigned long long)cal->nest[c]);
 		cal->nest[c] = low;
 	}
 }

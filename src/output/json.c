@@ -245,7 +245,7 @@ static json_object *stage_json(const struct pt_stage_report *row,
 		ret |= jadd(io, "read_bytes", juint(t->time.read_bytes));
 		ret |= jadd(io, "write_bytes", juint(t->time.write_bytes));
 		ret |= unknown_io ? json_object_object_add(io, "fsyncs", NULL) :
-			       jadd(io, "fsyncs", juint(t->time.fsyncs));
+				    jadd(io, "fsyncs", juint(t->time.fsyncs));
 	}
 	ret |= jadd(o, "io", io);
 	cs = json_object_new_object();

@@ -239,7 +239,8 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 			pct_of(p[PT_PART_OTHER], t), bar, row->verdict,
 			row->saves_pct);
 	}
-	fputs(unknown_io ? "split: u on CPU (user and sys unknown with --syscalls light; IOC% io_cpu too), I io, L lock, S sleep, R run queue, o other\n" :
+	fputs(unknown_io ?
+		      "split: u on CPU (user and sys unknown with --syscalls light; IOC% io_cpu too), I io, L lock, S sleep, R run queue, o other\n" :
 	      light ? "split: u on CPU (user and sys unknown with --syscalls light; IOC%: the part of it in libc I/O calls), I io, L lock, S sleep, R run queue, o other\n" :
 		      "split: u user, s sys (IOC%: the part of it in I/O syscalls), I io, L lock, S sleep, R run queue, o other\n",
 	      f);

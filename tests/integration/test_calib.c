@@ -204,8 +204,8 @@ static bool near_truth_less_runq(const char *name, json_object *s, double mean,
  * offset +970 ns, five stages on it, stage_features, the busy one, +108
  * ns off its own truth (-862 ns off the offset).
  */
-static bool hot_stage(const char *name, double e, double shared,
-		      double truth, struct tol tl)
+static bool hot_stage(const char *name, double e, double shared, double truth,
+		      struct tol tl)
 {
 	double tol = fmax(tl.pct / 100 * truth, tl.ns);
 	bool ok = e >= fmin(0, shared) - tol && e <= fmax(0, shared) + tol;
@@ -381,7 +381,8 @@ static void test_fixed_cost_floor(void **state)
 		return;
 	print_message("  fixed_probed's mean off: run again\n");
 	if (!fixed_cost_run())
-		fail_msg("fixed_probed: mean on CPU off the twin's by more than 10%% or 500 ns, twice");
+		fail_msg(
+			"fixed_probed: mean on CPU off the twin's by more than 10%% or 500 ns, twice");
 }
 
 /* worker.cc's Worker::step(int), a C++ method whose exit probes sit on its
