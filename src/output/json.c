@@ -203,7 +203,9 @@ static json_object *stage_json(const struct pt_stage_report *row,
 		/* null: not known (pct_known) */
 		ret |= pk ? jadd(lat, "min", juint(t->min_ns)) :
 			    jset(lat, "min", NULL);
-		ret |= jadd(lat, "mean", juint(row->mean_ns));
+		ret |= row->mean_known ?
+			       jadd(lat, "mean", juint(row->mean_ns)) :
+			       jset(lat, "mean", NULL);
 		ret |= pk ? jadd(lat, "p50", juint(row->p50_ns)) :
 			    jset(lat, "p50", NULL);
 		ret |= pk ? jadd(lat, "p95", juint(row->p95_ns)) :
@@ -233,7 +235,9 @@ static json_object *stage_json(const struct pt_stage_report *row,
 							    "thread"));
 	ret |= jadd(o, "probe_bias_ns", juint(row->bias_ns));
 	ret |= jadd(o, "probe_tail_ns", juint(row->tail_ns));
-	ret |= jadd(o, "self_ns", juint(row->self_ns));
+	ret |= row->self_known ? jadd(o, "self_ns", juint(row->self_ns)) :
+				 jset(o, "self_ns", NULL);
+	ret |= jadd(o, "nested_probes_ns", juint(row->nested_probes_ns));
 	ret |= jadd(o, "work_ns", juint(row->work_ns));
 	ret |= jadd(o, "breakdown_ns", split_json(row->part_ns, light));
 	ret |= add_io_cpu(json_object_object_get(o, "breakdown_ns"),

@@ -232,7 +232,7 @@ static void write_split_table(FILE *f, const struct pt_report *r)
 			  unknown_io);
 		fprintf(f,
 			" %9s %5.1f %5s %5s %5.1f %5.1f %5.1f %5.1f %5.1f  %s %-8s %7.1f%%\n",
-			pt_fmt_ns(b, sizeof(b), t),
+			fmt_lat(b, sizeof(b), t, row->self_known),
 			pct_of(p[PT_PART_USER] + p[PT_PART_SYS], t), sys, ioc,
 			pct_of(p[PT_PART_IO], t), pct_of(p[PT_PART_LOCK], t),
 			pct_of(p[PT_PART_SLEEP], t), pct_of(p[PT_PART_RUNQ], t),
@@ -339,6 +339,44 @@ static void write_mem_table(FILE *f, const struct pt_report *r)
 		fmt_bytes(b[2], sizeof(b[2]), r->snap->rss.peak));
 }
 
+/* A line naming the figures of row that are not known ("-"): the probes'
+ * calibrated cost taken off (its own, its nested stages') was all some
+ * calls (min, percentiles), all its calls (mean) or all its own time
+ * (self) held. */
+static void write_unknown_note(FILE *f, const struct pt_stage_report *row)
+{
+	bool timed = pt_totals__timed(row->tot) > 0;
+	bool pct = timed && !row->pct_known, mean = timed && !row->mean_known;
+
+	if (!pct && !mean && row->self_known)
+		return;
+	fprintf(f,
+		"  %s: %s%s%s%s not shown: the probes' calibrated cost taken off (its own, its nested stages') was more than %s paid\n",
+		row->stage->name, pct ? "min and percentiles" : "",
+		pct && (mean || !row->self_known) ? ", " : "",
+		mean ? "mean" : "",
+		row->self_known ? "" :
+				  (pct || mean ? " and own time" : "own time"),
+		mean || !row->self_known ? "the stage" : "some calls");
+}
+
+/* A line for a stage whose nested stages' probes cost it more than the own
+ * time left after taking that cost off: its own figures are the difference
+ * of two large numbers, and tracing it alone measures them. */
+static void write_nest_note(FILE *f, const struct pt_stage_report *row)
+{
+	char a[32], b[32];
+
+	if (!row->nested_probes_ns || row->nested_probes_ns <= row->self_ns)
+		return;
+	fprintf(f,
+		"  %s: its nested stages' probes cost it about %s, more than its own time (%s): trace it without its nested stages for its own\n",
+		row->stage->name,
+		pt_fmt_ns(a, sizeof(a), row->nested_probes_ns),
+		row->self_known ? pt_fmt_ns(b, sizeof(b), row->self_ns) :
+				  "not known");
+}
+
 /* A line per stage with calls that carried the kernel's one-time uprobe
  * setup: they are in CALLS, not in the latency columns. */
 static void write_setup_notes(FILE *f, const struct pt_report *r)
@@ -349,11 +387,8 @@ static void write_setup_notes(FILE *f, const struct pt_report *r)
 	for (i = 0; i < r->n; i++) {
 		const struct pt_totals *t = r->rows[i].tot;
 
-		if (pt_totals__timed(t) && !r->rows[i].pct_known)
-			fprintf(f,
-				"  %s: min and percentiles not shown: the probes' calibrated cost taken off each call (its own, its nested stages') was more than some calls paid (its mean has their mean cost off)\n",
-				r->rows[i].stage->name);
-
+		write_unknown_note(f, &r->rows[i]);
+		write_nest_note(f, &r->rows[i]);
 		if (!t->setup_calls)
 			continue;
 		fprintf(f,
@@ -489,10 +524,12 @@ int pt_report__write_table(FILE *f, const struct pt_report *r)
 			" %9llu %10s %9s %9s %5.2f %8s %8s %8s %8s %8s %8s %8s %8s\n",
 			(unsigned long long)t->calls, items_s,
 			pt_fmt_ns(b[0], sizeof(b[0]), t->wall_ns),
-			pt_fmt_ns(b[9], sizeof(b[9]), row->self_ns),
+			fmt_lat(b[9], sizeof(b[9]), row->self_ns,
+				row->self_known),
 			row->concurrency,
 			fmt_lat(b[1], sizeof(b[1]), t->min_ns, pct),
-			fmt_lat(b[2], sizeof(b[2]), row->mean_ns, timed),
+			fmt_lat(b[2], sizeof(b[2]), row->mean_ns,
+				timed && row->mean_known),
 			fmt_lat(b[3], sizeof(b[3]), row->p50_ns, pct),
 			fmt_lat(b[4], sizeof(b[4]), row->p95_ns, pct),
 			fmt_lat(b[5], sizeof(b[5]), row->p99_ns, pct),

@@ -22,10 +22,43 @@ uint64_t pt_hist_bucket_high(uint32_t b)
 	return pt_hist_bucket_low(b + 1);
 }
 
+/* Bucket b's value as the percentiles read it: its midpoint in [min, max]. */
+static uint64_t bucket_value(uint32_t b, uint64_t min, uint64_t max)
+{
+	uint64_t lo, hi, v = max;
+
+	if (b < PT_HIST_BUCKETS - 1) {
+		lo = pt_hist_bucket_low(b);
+		hi = pt_hist_bucket_high(b);
+		v = lo + (hi - lo - 1) / 2;
+	}
+
+	if (v < min)
+		v = min;
+	return v > max ? max : v;
+}
+
+uint64_t pt_hist_shortfall(const uint64_t *buckets, uint64_t min, uint64_t max,
+			   uint64_t floor)
+{
+	uint64_t sum = 0, v;
+	uint32_t b;
+
+	for (b = 0; b < PT_HIST_BUCKETS; b++) {
+		if (!buckets[b])
+			continue;
+		v = bucket_value(b, min, max);
+		if (v >= floor)
+			break;
+		sum += buckets[b] * (floor - v);
+	}
+	return sum;
+}
+
 uint64_t pt_hist_percentile(const uint64_t *buckets, uint64_t count, double p,
 			    uint64_t min, uint64_t max)
 {
-	uint64_t rank, seen = 0, lo, hi, v;
+	uint64_t rank, seen = 0;
 	uint32_t b;
 
 	if (count == 0)
@@ -42,14 +75,5 @@ uint64_t pt_hist_percentile(const uint64_t *buckets, uint64_t count, double p,
 		if (seen >= rank)
 			break;
 	}
-	if (b >= PT_HIST_BUCKETS - 1)
-		return max;
-	lo = pt_hist_bucket_low(b);
-	hi = pt_hist_bucket_high(b);
-	v = lo + (hi - lo - 1) / 2;
-	if (v < min)
-		v = min;
-	if (v > max)
-		v = max;
-	return v;
+	return bucket_value(b, min, max);
 }

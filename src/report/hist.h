@@ -26,4 +26,14 @@ uint64_t pt_hist_bucket_high(uint32_t b);
 uint64_t pt_hist_percentile(const uint64_t *buckets, uint64_t count, double p,
 			    uint64_t min, uint64_t max);
 
+/*
+ * What the values in buckets[PT_HIST_BUCKETS] (exact extremes min and max)
+ * fall short of floor, summed: each value read as its bucket's midpoint,
+ * clamped to [min, max], as pt_hist_percentile() reads it. Taking an amount
+ * off every value, none below min: the sum less the amount times the count,
+ * plus this shortfall below min + the amount.
+ */
+uint64_t pt_hist_shortfall(const uint64_t *buckets, uint64_t min, uint64_t max,
+			   uint64_t floor);
+
 #endif /* PT_HIST_H */

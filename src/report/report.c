@@ -263,9 +263,12 @@ static void split_stage(struct pt_stage_report *row, bool light)
 		row->part_ns[p] -= take;
 		bias -= take;
 	}
-	row->self_ns = 0;
-	for (p = 0; p < PT_PART_NR; p++)
-		row->self_ns += row->part_ns[p];
+	row->self_ns = pt_sum_parts(row->part_ns);
+	row->self_known =
+		row->self_ns ||
+		!pt_sum_parts((const uint64_t *)row->tot->time.part_ns);
+	row->nested_probes_ns =
+		row->tot->time.nest_ns + row->tot->time.nest_tail_ns;
 	/* io_cpu is within sys (light: within the on-CPU time, all in
 	 * user): what the bias took from there, from it too. */
 	p = light ? PT_PART_USER : PT_PART_SYS;
@@ -297,6 +300,22 @@ static uint64_t less_probe(const struct pt_totals *t, uint64_t timed,
 		pt_hist_percentile(t->hist, timed, pct, t->min_ns, t->max_ns);
 
 	return v > t->min_ns + shift ? v - shift : t->min_ns;
+}
+
+/* The mean of t's timed calls with rem more of the probes' cost taken off
+ * each, none below min (the shortfall puts back what a call would lose
+ * below it): a stage whose calls mostly cost less than the probe keeps the
+ * mean of what they are known to have taken, not min for all. */
+static uint64_t mean_less_probe(const struct pt_totals *t, uint64_t timed,
+				uint64_t rem)
+{
+	uint64_t sum = t->lat_sum_ns + pt_hist_shortfall(t->hist, t->min_ns,
+							 t->max_ns,
+							 t->min_ns + rem);
+	uint64_t take = rem * timed, mean;
+
+	mean = sum > take ? (sum - take) / timed : 0;
+	return mean > t->min_ns ? mean : t->min_ns;
 }
 
 /* Row i's latency and rate figures. */
@@ -331,7 +350,10 @@ static void build_row(struct pt_report *r, const struct pt_snapshot *s,
 		uint64_t done = t->bias_ns / timed;
 
 		shift = row->bias_ns > done ? row->bias_ns - done : 0;
-		row->mean_ns = raw > t->min_ns + cost ? raw - cost : t->min_ns;
+		row->mean_ns = cost > done ?
+				       mean_less_probe(t, timed, cost - done) :
+				       raw - cost;
+		row->mean_known = row->mean_ns > 0;
 		row->p50_ns = less_probe(t, timed, 50, shift);
 		row->p95_ns = less_probe(t, timed, 95, shift);
 		row->p99_ns = less_probe(t, timed, 99, shift);

@@ -32,6 +32,12 @@ struct pt_stage_report {
 	double concurrency; /* wall / elapsed: Little's law */
 	uint64_t part_ns[PT_PART_NR]; /* own time split, probe cost removed */
 	uint64_t self_ns; /* sum of part_ns */
+	/* Whether mean_ns and self_ns are known: not when the probes'
+	 * calibrated cost took all of a stage's time (0 is no figure) */
+	bool mean_known, self_known;
+	/* What its nested stages' probes cost it (calibrated; taken out of
+	 * its latency and own time): time.nest_ns + time.nest_tail_ns */
+	uint64_t nested_probes_ns;
 	const char *verdict;
 	double saves_pct; /* end-to-end time a 2x faster stage would save */
 	/* Of part_ns[PT_PART_SYS]: on CPU inside I/O syscalls (0, unknown,
@@ -110,8 +116,8 @@ uint64_t pt_sum_parts(const uint64_t part_ns[PT_PART_NR]);
  * pass.
  */
 void pt_pairs__derive(struct pt_pair *pairs, size_t npairs,
-		       const uint64_t *stage_self_ns,
-		       const uint64_t *stage_work_ns, size_t n);
+		      const uint64_t *stage_self_ns,
+		      const uint64_t *stage_work_ns, size_t n);
 
 /*
  * Builds *r (zeroed first) from snapshot s, which must outlive it. Returns

@@ -184,6 +184,45 @@ static void test_bimodal(void **state)
 	free(v);
 }
 
+/* The shortfall below a floor: each value read as its bucket's midpoint
+ * (exactly, as the test computes it), clamped to [min, max]; within 1/128
+ * of each value of the exact shortfall of 200k exponential values. */
+static void test_shortfall(void **state)
+{
+	uint64_t h[PT_HIST_BUCKETS] = { 0 }, *v = malloc(N * sizeof(*v));
+	uint64_t s = 3, lo, mid, exact = 0, slack = 0, min = UINT64_MAX,
+		 max = 0;
+	uint32_t b = pt_hist_bucket(3000);
+	size_t i;
+
+	h[b] = 2;
+	h[pt_hist_bucket(90000)] = 1; /* above the floor: none */
+	lo = pt_hist_bucket_low(b);
+	mid = lo + (pt_hist_bucket_high(b) - lo - 1) / 2;
+	assert_true(mid > lo); /* the low bound would read otherwise */
+	assert_int_equal(pt_hist_shortfall(h, 2990, 90000, 5000),
+			 2 * (5000 - mid));
+	/* min above the midpoint: the value read is min */
+	assert_int_equal(pt_hist_shortfall(h, mid + 1, 90000, 5000),
+			 2 * (5000 - mid - 1));
+	assert_int_equal(pt_hist_shortfall(h, 2990, 90000, 100), 0);
+	assert_non_null(v);
+	memset(h, 0, sizeof(h));
+	for (i = 0; i < N; i++) {
+		v[i] = 1 + (uint64_t)(-log(1 - uniform01(&s)) * 50000);
+		h[pt_hist_bucket(v[i])]++;
+		min = v[i] < min ? v[i] : min;
+		max = v[i] > max ? v[i] : max;
+		if (v[i] < 40000) {
+			exact += 40000 - v[i];
+			slack += v[i] / 128 + 1;
+		}
+	}
+	lo = pt_hist_shortfall(h, min, max, 40000);
+	assert_true(lo + slack >= exact && lo <= exact + slack);
+	free(v);
+}
+
 static void test_edges(void **state)
 {
 	uint64_t h[PT_HIST_BUCKETS] = { 0 };
@@ -213,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_lognormal_heavy_tail),
 		cmocka_unit_test(test_bimodal),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_shortfall),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,8 +93,9 @@ static void test_numbers(void **state)
 	const struct pt_stage_report *r = &f->rep.rows[0];
 
 	assert_int_equal(f->rep.lost_total, 3);
-	/* 50500 over the 100 timed calls, less the probe's tail (500). */
-	assert_int_equal(r->mean_ns, 50000);
+	/* 50500 over the 100 timed calls, less the probe's tail (500) off
+	 * each; the 1000 ns call (min) would read 500: kept at min, +5. */
+	assert_true(labs((long)r->mean_ns - 50005) <= 1);
 	/* Nearest rank: p50 is the 50th value (50000), p95 the 95th. */
 	assert_true(labs((long)r->p50_ns - 50000) <= 50000 / 128);
 	assert_true(labs((long)r->p95_ns - 95000) <= 95000 / 128);
@@ -168,7 +169,7 @@ static void test_nested_over_taken(void **state)
 	text = capture(pt_report__write_table, &rep);
 	assert_non_null(strstr(
 		text,
-		"stage_parse: min and percentiles not shown: the probes' calibrated cost taken off each call"));
+		"stage_parse: min and percentiles not shown: the probes' calibrated cost taken off (its own, its nested stages') was more than some calls paid\n"));
 	free(text);
 	pt_report__free(&rep);
 	f->tot[0].min_ns = 1; /* one call above 0: known */
@@ -181,6 +182,123 @@ static void test_nested_over_taken(void **state)
 	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
 	assert_false(rep.rows[0].pct_known);
 	pt_report__free(&rep);
+}
+
+static json_object *get(json_object *o, const char *key, json_type type);
+
+/* The stage's latency in JSON, and its stage object, from the report. */
+static json_object *stage_json(const struct pt_report *r, size_t i,
+			       json_object **root)
+{
+	char *text = capture(pt_report__write_json, r);
+	json_object *st;
+
+	*root = json_tokener_parse(text);
+	free(text);
+	assert_non_null(*root);
+	st = json_object_array_get_idx(get(*root, "stages", json_type_array),
+				       i);
+	assert_non_null(st);
+	return st;
+}
+
+/* Probes costing more than a stage's calls and own time: its mean and self
+ * are not known, "-" and null, never 0, and a note says which and why. */
+static void test_mean_and_self_over_taken(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_totals *t = &f->tot[0];
+	struct pt_totals keep = *t;
+	struct pt_report rep;
+	json_object *root, *st, *lat;
+	char *text;
+
+	memset(t->hist, 0, sizeof(t->hist));
+	t->hist[0] = 100; /* 100 calls left at 0 ns by the least taken */
+	t->lat_sum_ns = t->min_ns = t->max_ns = 0;
+	t->time.part_ns[PT_PART_USER] = 40000; /* less than bias_ns's 150000 */
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	assert_false(rep.rows[0].mean_known);
+	assert_false(rep.rows[0].self_known);
+	assert_true(rep.rows[1].self_known); /* no time at all: known 0 */
+	text = capture(pt_report__write_table, &rep);
+	assert_non_null(strstr(
+		text,
+		"stage_parse: min and percentiles, mean and own time not shown: the probes' calibrated cost taken off (its own, its nested stages') was more than the stage paid\n"));
+	free(text);
+	st = stage_json(&rep, 0, &root);
+	lat = get(st, "latency_ns", json_type_object);
+	assert_true(json_object_object_get_ex(lat, "mean", NULL));
+	assert_null(json_object_object_get(lat, "mean"));
+	assert_true(json_object_object_get_ex(st, "self_ns", NULL));
+	assert_null(json_object_object_get(st, "self_ns"));
+	json_object_put(root);
+	pt_report__free(&rep);
+	*t = keep;
+}
+
+/* Nested stages' probes costing an outer stage more than its own time left:
+ * the cost is in the JSON and a note says to trace it alone. */
+static void test_nest_probes_dominate(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_totals *t = &f->tot[0];
+	struct pt_report rep;
+	json_object *root, *st;
+	char *text;
+
+	t->time.part_ns[PT_PART_USER] = 150000 + 300000 + 200000;
+	t->time.nest_ns = 300000;
+	t->time.nest_tail_ns = 100000;
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	assert_int_equal(rep.rows[0].nested_probes_ns, 400000);
+	assert_int_equal(rep.rows[0].self_ns, 100000);
+	text = capture(pt_report__write_table, &rep);
+	assert_non_null(strstr(
+		text,
+		"stage_parse: its nested stages' probes cost it about 400.0us, more than its own time (100.0us): trace it without its nested stages for its own\n"));
+	free(text);
+	st = stage_json(&rep, 0, &root);
+	assert_int_equal(json_object_get_int64(
+				 get(st, "nested_probes_ns", json_type_int)),
+			 400000);
+	json_object_put(root);
+	pt_report__free(&rep);
+	t->time.part_ns[PT_PART_USER] = 150000 + 400000 + 500000; /* more */
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	text = capture(pt_report__write_table, &rep);
+	assert_null(strstr(text, "its nested stages' probes cost it"));
+	free(text);
+	pt_report__free(&rep);
+	memset(&t->time, 0, sizeof(t->time));
+}
+
+/* The probes' cost taken off call by call, none below min: 90 calls of
+ * 100 ns and 10 of 10 us with 1 us more to take off read 90 x 100 (kept at
+ * min) + 10 x 9 us over 100 = 990 ns; off the sum, clamped once, it was
+ * min (100 ns) for a stage whose slow calls are 99% of its time. */
+static void test_mean_call_by_call(void **state)
+{
+	struct fixture *f = *state;
+	struct pt_totals *t = &f->tot[0];
+	struct pt_totals keep = *t;
+	struct pt_report rep;
+
+	memset(t->hist, 0, sizeof(t->hist));
+	t->hist[pt_hist_bucket(100)] = 90;
+	t->hist[pt_hist_bucket(10000)] = 10;
+	t->lat_sum_ns = 90 * 100 + 10 * 10000;
+	t->min_ns = 100;
+	t->max_ns = 10000;
+	t->bias_ns = 0; /* nothing off yet: bias 1500 + tail 500 to take */
+	f->snap.bias_ns[PT_PROBE_PUSH] = 500;
+	assert_int_equal(pt_report__build(&rep, &f->snap), 0);
+	/* within the 1/128 of the buckets read */
+	assert_true(labs((long)rep.rows[0].mean_ns - 990) <= 10000 / 128 / 10);
+	assert_true(rep.rows[0].mean_known);
+	pt_report__free(&rep);
+	f->snap.bias_ns[PT_PROBE_PUSH] = 1500;
+	*t = keep;
 }
 
 /* Captures an exporter's output in memory. */
@@ -260,7 +378,8 @@ static void test_json_shape(void **state)
 	assert_int_equal(json_object_get_uint64(get(lat, "min", json_type_int)),
 			 1000);
 	assert_int_equal(
-		json_object_get_uint64(get(lat, "mean", json_type_int)), 50000);
+		json_object_get_uint64(get(lat, "mean", json_type_int)),
+		f->rep.rows[0].mean_ns);
 	assert_int_equal(
 		json_object_get_uint64(get(lat, "count", json_type_int)), 100);
 	assert_int_equal(
@@ -500,6 +619,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipe_waits_within_io,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_over_taken, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mean_and_self_over_taken,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nest_probes_dominate,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mean_call_by_call, setup,
 						teardown),
 		cmocka_unit_test(test_totals_fold),
 		cmocka_unit_test(test_fmt_ns),
