@@ -4,10 +4,13 @@
  * (issue 12). Each test starts two CPU hogs of its own and kills them at
  * its end.
  *
- * refpipe's stage means, single-threaded and with --threads, must share
- * an offset from its self-report within 1.5 us (SHARED_OFFSET_NS: the
- * calibration's error in that run, common to all stages), and less it
- * come within 10% or 500 ns (the larger) of it. The issue's goal,
+ * refpipe's stage means, single-threaded, must come within the issue's
+ * goal, 5% or 300 ns (the larger) of its self-report, or above it by no
+ * more than the stage's run-queue time, with no offset taken off (6 of 6
+ * runs under two hogs with three other jobs running, load 3.3,
+ * 2026-12-02). With --threads they must share an offset from it within
+ * 1.5 us (SHARED_OFFSET_NS: the calibration's error in that run, common to
+ * all stages), and less it come within 10% or 500 ns of it. The goal,
  * 5% or 300 ns, does not hold on this 2-vCPU VM under two hogs with a load
  * average of 16-22 from other work: 10 runs of each, twice, with cooled
  * calls in every burst (their excess over the hot ones from all bursts'
@@ -46,6 +49,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +163,9 @@ struct tol {
 /* What every case holds (see the comment at the top; the issue's goal is
  * 5% or 300 ns). */
 static const struct tol tol_loose = { 10, 500 };
+/* The issue's goal: what single-threaded refpipe holds, with no shared
+ * offset taken off (or above it by no more than its run-queue time). */
+static const struct tol tol_goal = { 5, 300 };
 
 /* Whether mean is within tolerance tl of truth; prints both. */
 static bool near_truth(const char *name, double mean, double truth,
@@ -242,10 +249,11 @@ static double median_error(const double *e, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Traces refpipe with ref_args under two hogs. The stages' errors share
- * an offset within SHARED_OFFSET_NS; less it, every stage's mean is near
- * the self-report's within tl (or its run-queue time above). */
-static void refpipe_under_hogs(char **ref_args, struct tol tl)
+/* Traces refpipe with ref_args under two hogs. With offset, the stages'
+ * errors share an offset within SHARED_OFFSET_NS, and less it every stage's
+ * mean is near the self-report's within tl (or its run-queue time above);
+ * without, every stage's own mean is, no offset taken off. */
+static void refpipe_under_hogs(char **ref_args, struct tol tl, bool offset)
 {
 	double truth[NSTAGES], mean[NSTAGES], err[NSTAGES], shared;
 	json_object *rep, *self, *s[NSTAGES];
@@ -273,9 +281,10 @@ static void refpipe_under_hogs(char **ref_args, struct tol tl)
 		mean[i] = (double)ptest_u64(latency_of(s[i]), "mean");
 		err[i] = mean[i] - truth[i];
 	}
-	shared = median_error(err, NSTAGES);
-	print_message("  shared offset %+.0f ns (the stages' median error)\n",
-		      shared);
+	shared = offset ? median_error(err, NSTAGES) : 0;
+	print_message("  shared offset %+.0f ns (the stages' median error%s)\n",
+		      median_error(err, NSTAGES),
+		      offset ? "" : ": not taken off");
 	for (i = 0; i < NSTAGES; i++)
 		if (!near_truth(refpipe_stages[i], mean[i] - shared, truth[i],
 				tl) &&
@@ -303,7 +312,7 @@ static void test_refpipe_hogs_single(void **state)
 	char *ref_args[] = { "--batch", "16", "--records", "20000", NULL };
 
 	PTEST_REQUIRE_TRACING();
-	refpipe_under_hogs(ref_args, tol_loose);
+	refpipe_under_hogs(ref_args, tol_goal, false);
 }
 
 static void test_refpipe_hogs_threads(void **state)
@@ -312,7 +321,7 @@ static void test_refpipe_hogs_threads(void **state)
 			     "20000",	"--threads", NULL };
 
 	PTEST_REQUIRE_TRACING();
-	refpipe_under_hogs(ref_args, tol_loose);
+	refpipe_under_hogs(ref_args, tol_loose, true);
 }
 
 /* The value after `key ` in the program's output. */
