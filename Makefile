@@ -276,7 +276,7 @@ $(GEN): tests/gen/gen.c
 
 $(GENDIFF): $(OUTPUT)/tests/gen/gendiff.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -ljson-c -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -ljson-c -lz -o $@
 
 $(OUTPUT)/tests/integration/test_gen: | $(GEN) $(GENDIFF)
 

@@ -803,6 +803,30 @@ static long close_goroutine(struct bpf_map *map, __u64 *g, struct go_state *s,
 	return 0;
 }
 
+/*
+ * Target thread t exits, on CPU: cpu_time_fix() runs at switch-outs and
+ * the thread's slot is gone by its final one, so what it carries there
+ * (the kernel's CPU time beyond the tracepoints' that the wait before an
+ * interval could not give) stayed charged to that wait. A positive carry
+ * is settled here from the wait before this last interval, as a
+ * switch-out would. Not this interval's own difference: the CPU time read
+ * at exit lacks the running slice (the kernel adds it at the final
+ * switch), so it reads short of the tracepoints by up to a tick.
+ */
+static __always_inline void exit_cpu_fix(struct pt_thread *t)
+{
+	__u32 on_part = part_now(t);
+	__s64 c = t->cpu_carry_ns;
+	__u64 n;
+
+	if (c <= 0 || t->state != PT_T_ONCPU || !t->in_ns ||
+	    (on_part != PT_PART_USER && on_part != PT_PART_SYS))
+		return;
+	n = (__u64)c < t->in_delta_ns ? (__u64)c : t->in_delta_ns;
+	t->cpu_carry_ns -= (__s64)move_time(t, t->in_stage, t->in_busy,
+					    t->in_part, on_part, n);
+}
+
 /* A target thread exits: close its time, count calls that never returned,
  * keep its figures for the report and free its slot for another thread
  * (get_thread() creates none for it after this). */
@@ -828,6 +852,7 @@ int BPF_PROG(thread_exit, struct task_struct *task, bool group_dead)
 	if (!t)
 		return 0;
 	account(t, now);
+	exit_cpu_fix(t);
 	if (t->depth && phase == PT_PHASE_ARMED) {
 		struct open_calls c = {
 			.t = t, .now = now, .tid = tid, .tgid = task->tgid
