@@ -45,6 +45,8 @@ struct pt_pipewait {
 	pid_t *traced; /* the traced processes alive now */
 	size_t ntraced;
 	uint64_t next_sample_ns;
+	uint64_t *ino0; /* the pipes open at the start, sorted */
+	size_t nino0;
 	struct pt_pipeline pl; /* built by pt_pipewait__end() */
 };
 

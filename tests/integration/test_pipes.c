@@ -267,7 +267,8 @@ static void check_proc(json_object *rep, json_object *self)
 static void check_bytes(json_object *rep, json_object *wself,
 			json_object *rself, bool exact)
 {
-	json_object *wp = member(wself, "process"), *rp = member(rself, "process");
+	json_object *wp = member(wself, "process"),
+		    *rp = member(rself, "process");
 	json_object *e = edge_of(rep, (pid_t)ptest_u64(wp, "pid"),
 				 (pid_t)ptest_u64(rp, "pid"));
 
@@ -325,13 +326,14 @@ static void check_busy(json_object *rep, json_object *n, pid_t pid)
 static void run_procs(const char *slow, const char *want_role, bool exact)
 {
 	char jpath[64], spath[64], ipath[80], kpath[80];
-	char *argv[] = { PTEST_PIPETRACE, "--syscalls",
-			 exact ? "exact" : "light",
-			 "--json",	  jpath,	   "--",
-			 PTEST_REFPIPE,	  "--procs",	   "--records",
-			 "100000",	  "--batch",	   "512",
-			 "--cpu-burn",	  (char *)slow,	   "--self-report",
-			 spath,		  NULL };
+	char *argv[] = {
+		PTEST_PIPETRACE, "--syscalls", exact ? "exact" : "light",
+		"--json",	 jpath,	       "--",
+		PTEST_REFPIPE,	 "--procs",    "--records",
+		"100000",	 "--batch",    "512",
+		"--cpu-burn",	 (char *)slow, "--self-report",
+		spath,		 NULL
+	};
 	json_object *rep, *self, *ing, *snk;
 	pid_t want;
 
@@ -353,9 +355,9 @@ static void run_procs(const char *slow, const char *want_role, bool exact)
 	check_bytes(rep, ing, self, exact);
 	check_bytes(rep, self, snk, exact);
 
-	want = (pid_t)ptest_u64(
-		member(!strcmp(want_role, "ingest") ? ing : snk, "process"),
-		"pid");
+	want = (pid_t)ptest_u64(member(!strcmp(want_role, "ingest") ? ing : snk,
+				       "process"),
+				"pid");
 	assert_int_equal(bottleneck_pid(rep), want);
 	/* Nothing lost on the way: every record reached the sink. */
 	assert_int_equal(
@@ -393,8 +395,8 @@ static void test_procs_slow_sink(void **state)
  * runs here. */
 static void require_unshare(void)
 {
-	char *argv[] = { UNSHARE, "--pid", "--fork", "--mount-proc",
-			 "/bin/true", NULL };
+	char *argv[] = { UNSHARE,	 "--pid",     "--fork",
+			 "--mount-proc", "/bin/true", NULL };
 	char *err = NULL;
 
 	if (ptest_run(argv, 30, NULL, &err)) {
@@ -446,14 +448,22 @@ static void check_blocked(json_object *rep, json_object *self, const char *dir,
 static void run_sockpair(const char *slow, bool exact, bool pidns)
 {
 	char jpath[64], out[64], wpath[80], rpath[80];
-	char *argv[] = {
-		UNSHARE,	 "--pid",      "--fork",
-		"--mount-proc",	 PTEST_PIPETRACE,
-		"--syscalls",	 exact ? "exact" : "light",
-		"--json",	 jpath,	       "--",
-		SOCKPAIR,	 out,	       "33554432",
-		(char *)slow,	 "1000000",    NULL
-	};
+	char *argv[] = { UNSHARE,
+			 "--pid",
+			 "--fork",
+			 "--mount-proc",
+			 PTEST_PIPETRACE,
+			 "--syscalls",
+			 exact ? "exact" : "light",
+			 "--json",
+			 jpath,
+			 "--",
+			 SOCKPAIR,
+			 out,
+			 "33554432",
+			 (char *)slow,
+			 "1000000",
+			 NULL };
 	json_object *rep, *w, *r, *e;
 	pid_t wp, rp;
 
@@ -894,8 +904,16 @@ static void test_pigz_launched(void **state)
 	char cmd[512];
 	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
 	struct pigz_run r;
-	char *argv[] = { PTEST_PIPETRACE, "-s", "libz.so.1:deflate", "-j",
-			 r.json, "--", "/bin/sh", "-c", cmd, NULL };
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-s",
+			 "libz.so.1:deflate",
+			 "-j",
+			 r.json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 cmd,
+			 NULL };
 	char *want = NULL, *got = NULL, *log = NULL;
 	struct ptest_proc tr;
 	json_object *rep, *cat, *pz, *unpz, *e;
@@ -903,8 +921,8 @@ static void test_pigz_launched(void **state)
 
 	PTEST_REQUIRE_TRACING();
 	pigz_setup(&r);
-	snprintf(cmd, sizeof(cmd),
-		 "cat %s | pigz -9 -p1 | pigz -dc | cksum", r.input);
+	snprintf(cmd, sizeof(cmd), "cat %s | pigz -9 -p1 | pigz -dc | cksum",
+		 r.input);
 	assert_int_equal(ptest_run(plain, 120, &want, NULL), 0);
 	assert_int_equal(ptest_spawn(&tr, argv, false), 0);
 	r.sh = find_child(tr.pid, "/bin/sh\0-c", 11);
@@ -948,6 +966,55 @@ static void test_pigz_launched(void **state)
 	pigz_cleanup(&r);
 }
 
+/* ------------------------------------- a pipe to outside, held or used */
+
+/*
+ * A launched program holds the write end of a pipe whose read end only this
+ * test holds (outside the trace). Held only: no edge, and no pipeline at
+ * all (the program's own truth: it never writes).
+ */
+static void test_outside_pipe_held(void **state)
+{
+	char json[256], fdarg[32];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-s",
+			 "libc.so.6:nanosleep",
+			 "-s",
+			 "libc.so.6:clock_nanosleep",
+			 "-j",
+			 json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 fdarg,
+			 NULL };
+	char *out = NULL, *log = NULL;
+	struct ptest_proc tr;
+	json_object *rep, *pipes = NULL;
+	int p[2];
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(json, sizeof(json), ".json");
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	/* the write end inherited, as fd 251 a shell holds in every child */
+	assert_int_equal(dup2(p[1], 251), 251);
+	close(p[1]);
+	snprintf(fdarg, sizeof(fdarg), "sleep 0.3");
+	assert_int_equal(ptest_spawn(&tr, argv, false), 0);
+	close(251);
+	if (ptest_finish(&tr, 60, &out, &log))
+		fail_msg("pipetrace: %s", log);
+	close(p[0]);
+	rep = ptest_take_json(json);
+	if (json_object_object_get_ex(rep, "pipes", &pipes) && pipes)
+		assert_int_equal(json_object_array_length(pipes), 0);
+	assert_null(strstr(log, "pipeline:"));
+	json_object_put(rep);
+	free(out);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -959,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_pigz_middle),
 		cmocka_unit_test(test_pigz_cat_blocked),
 		cmocka_unit_test(test_pigz_launched),
+		cmocka_unit_test(test_outside_pipe_held),
 	};
 
 	ptest_filter_from_env();
