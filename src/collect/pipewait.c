@@ -480,6 +480,7 @@ int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_end *e)
 		if (g->procs[i].traced || on_edge(pl, g->procs[i].pid))
 			fill_node(pw, &pl->nodes[pl->nnodes++], &g->procs[i],
 				  e);
+	pl->bytes_from = e->bytes ? e->bytes_from : NULL;
 	if (!bpf_map_lookup_elem(e->fds.lost, &k0, &zero))
 		pl->lost = zero;
 	return read_stages(pw, e->fds.stage, e->nstages);

@@ -263,7 +263,7 @@ static void check_proc(json_object *rep, json_object *self)
 }
 
 /* Edge w -> r's bytes: exactly what both ends counted (--syscalls
- * exact), or null (light: not counted, never a 0). */
+ * exact or libc), or null (light: not counted, never a 0). */
 static void check_bytes(json_object *rep, json_object *wself,
 			json_object *rself, bool exact)
 {
@@ -323,17 +323,17 @@ static void check_busy(json_object *rep, json_object *n, pid_t pid)
  * self-report, the bytes of both pipes, the bottleneck process against the
  * one made slow (role want_role).
  */
-static void run_procs(const char *slow, const char *want_role, bool exact)
+static void run_procs(const char *slow, const char *want_role, const char *mode)
 {
+	bool exact = strcmp(mode, "light");
+	json_object *from;
 	char jpath[64], spath[64], ipath[80], kpath[80];
-	char *argv[] = {
-		PTEST_PIPETRACE, "--syscalls", exact ? "exact" : "light",
-		"--json",	 jpath,	       "--",
-		PTEST_REFPIPE,	 "--procs",    "--records",
-		"100000",	 "--batch",    "512",
-		"--cpu-burn",	 (char *)slow, "--self-report",
-		spath,		 NULL
-	};
+	char *argv[] = { PTEST_PIPETRACE, "--syscalls", (char *)mode,
+			 "--json",	  jpath,	"--",
+			 PTEST_REFPIPE,	  "--procs",	"--records",
+			 "100000",	  "--batch",	"512",
+			 "--cpu-burn",	  (char *)slow, "--self-report",
+			 spath,		  NULL };
 	json_object *rep, *self, *ing, *snk;
 	pid_t want;
 
@@ -354,6 +354,11 @@ static void run_procs(const char *slow, const char *want_role, bool exact)
 	check_proc(rep, snk);
 	check_bytes(rep, ing, self, exact);
 	check_bytes(rep, self, snk, exact);
+	from = member(member(rep, "pipeline"), "bytes_from");
+	if (exact)
+		assert_string_equal(json_object_get_string(from), mode);
+	else
+		assert_null(from);
 
 	want = (pid_t)ptest_u64(member(!strcmp(want_role, "ingest") ? ing : snk,
 				       "process"),
@@ -376,14 +381,21 @@ static void run_procs(const char *slow, const char *want_role, bool exact)
  * counted (--syscalls exact). */
 static void test_procs_slow_ingest(void **state)
 {
-	run_procs("ingest=4000", "ingest", true);
+	run_procs("ingest=4000", "ingest", "exact");
 }
 
 /* A slow consumer: the transform process is held back on its output; the
  * default light mode, where pipe bytes are not counted. */
 static void test_procs_slow_sink(void **state)
 {
-	run_procs("sink=4000", "sink", false);
+	run_procs("sink=4000", "sink", "light");
+}
+
+/* Bytes per pipe from the libc wrappers' returns (--syscalls libc): each
+ * edge's exactly what refpipe's processes counted they wrote and read. */
+static void test_procs_libc_bytes(void **state)
+{
+	run_procs("ingest=4000", "ingest", "libc");
 }
 
 /* ---------------------------------------------------------- socketpair */
@@ -1020,6 +1032,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procs_slow_ingest),
 		cmocka_unit_test(test_procs_slow_sink),
+		cmocka_unit_test(test_procs_libc_bytes),
 		cmocka_unit_test(test_sockpair_slow_reader),
 		cmocka_unit_test(test_sockpair_slow_writer),
 		cmocka_unit_test(test_sockpair_pidns),
