@@ -1027,6 +1027,67 @@ static void test_outside_pipe_held(void **state)
 	free(log);
 }
 
+/*
+ * The same pipe used: the launched shell writes N bytes into it (printf, a
+ * builtin: the shell traced from its start; then its $$), this test reads
+ * them all.
+ * Under --syscalls libc: an edge on that pipe from the shell to this
+ * process with exactly the bytes this test read (its stdout, which it
+ * writes too, is another edge).
+ */
+static void test_outside_pipe_used_libc(void **state)
+{
+	char json[256], cmd[64], buf[4096];
+	char *argv[] = { PTEST_PIPETRACE,    "--syscalls", "libc", "-s",
+			 "libc.so.6:getpid", "-j",	   json,   "--",
+			 "/bin/sh",	     "-c",	   cmd,	   NULL };
+	char *out = NULL, *log = NULL;
+	struct ptest_proc tr;
+	json_object *rep, *pipes, *e;
+	uint64_t got = 0;
+	bool found = false;
+	struct stat st;
+	pid_t sh;
+	ssize_t n;
+	int p[2];
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(json, sizeof(json), ".json");
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(fstat(p[0], &st), 0);
+	assert_int_equal(dup2(p[1], 9), 9); /* dash: fds 0-9 */
+	close(p[1]);
+	snprintf(cmd, sizeof(cmd), "printf '%%12345s' x >&9; echo $$");
+	assert_int_equal(ptest_spawn(&tr, argv, false), 0);
+	close(9);
+	if (ptest_finish(&tr, 60, &out, &log))
+		fail_msg("pipetrace: %s", log);
+	sh = (pid_t)atoi(out); /* the shell's own $$ */
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		got += (uint64_t)n;
+	close(p[0]);
+	assert_int_equal(got, 12345);
+	rep = ptest_take_json(json);
+	pipes = member(rep, "pipes");
+	for (size_t i = 0; i < json_object_array_length(pipes); i++) {
+		e = json_object_array_get_idx(pipes, i);
+		if (ptest_u64(e, "inode") != (uint64_t)st.st_ino)
+			continue;
+		assert_int_equal(ptest_u64(e, "writer_pid"), sh);
+		assert_int_equal(ptest_u64(e, "reader_pid"), getpid());
+		assert_int_equal(ptest_u64(e, "bytes"), got);
+		found = true;
+	}
+	if (!found)
+		fail_msg("no edge on pipe %llu in %s",
+			 (unsigned long long)st.st_ino,
+			 json_object_to_json_string(pipes));
+	json_object_put(rep);
+	free(out);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1040,6 +1101,7 @@ int main(void)
 		cmocka_unit_test(test_pigz_cat_blocked),
 		cmocka_unit_test(test_pigz_launched),
 		cmocka_unit_test(test_outside_pipe_held),
+		cmocka_unit_test(test_outside_pipe_used_libc),
 	};
 
 	ptest_filter_from_env();
