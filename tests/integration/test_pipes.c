@@ -1088,6 +1088,106 @@ static void test_outside_pipe_used_libc(void **state)
 	free(log);
 }
 
+/* ------------------------------------------- pigz -dc f.gz | sort | uniq -c */
+
+/* The first number argv's standard output starts with. */
+static uint64_t count_of(const char *cmd)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	char *out = NULL;
+	uint64_t v;
+
+	ptest_run_ok(argv, 120, &out, NULL);
+	v = strtoull(out, NULL, 10);
+	free(out);
+	return v;
+}
+
+/* The pid of the pipeline's process whose command starts with prefix. */
+static pid_t pid_named(json_object *rep, const char *prefix)
+{
+	json_object *procs = member(member(rep, "pipeline"), "processes");
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *n = json_object_array_get_idx(procs, i);
+		const char *c = json_object_get_string(member(n, "command"));
+
+		if (c && !strncmp(c, prefix, strlen(prefix)))
+			return (pid_t)ptest_u64(n, "pid");
+	}
+	fail_msg("no \"%s\" in %s", prefix, json_object_to_json_string(procs));
+	return 0;
+}
+
+/*
+ * pigz -dc f.gz | sort | uniq -c launched under --syscalls exact: output
+ * and status those of an untraced run; two edges, pigz -dc -> sort with
+ * exactly the decompressed size and sort -> uniq with exactly sort's
+ * output size, both measured by wc -c; the only other edge uniq's
+ * standard output into this test.
+ */
+static void test_pigz_sort_uniq(void **state)
+{
+	char dir[64] = "/tmp/pt-psu-XXXXXX", json[96], cmd[512], tmp[512];
+	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
+	char *argv[] = { PTEST_PIPETRACE,
+			 "--syscalls",
+			 "exact",
+			 "-s",
+			 "libz.so.1:inflate*",
+			 "-j",
+			 json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 cmd,
+			 NULL };
+	char *want = NULL, *got = NULL, *log = NULL;
+	uint64_t plain_n, sorted_n;
+	json_object *rep, *pipes;
+	pid_t pz, so, un;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	assert_non_null(mkdtemp(dir));
+	snprintf(json, sizeof(json), "%s/r.json", dir);
+	snprintf(tmp, sizeof(tmp),
+		 "%s --records 100000 --output %s/in && pigz -9 %s/in",
+		 PTEST_REFPIPE, dir, dir);
+	count_of(tmp);
+	snprintf(tmp, sizeof(tmp), "pigz -dc %s/in.gz | wc -c", dir);
+	plain_n = count_of(tmp);
+	snprintf(tmp, sizeof(tmp), "pigz -dc %s/in.gz | sort | wc -c", dir);
+	sorted_n = count_of(tmp);
+	snprintf(cmd, sizeof(cmd), "pigz -dc %s/in.gz | sort | uniq -c", dir);
+	ptest_run_ok(plain, 120, &want, NULL);
+	assert_true(plain_n > 0 && sorted_n > 0);
+	if (ptest_run(argv, 120, &got, &log))
+		fail_msg("pipetrace: %s", log);
+	assert_string_equal(got, want);
+	rep = ptest_take_json(json);
+	pz = pid_named(rep, "pigz -dc");
+	so = pid_named(rep, "sort");
+	un = pid_named(rep, "uniq");
+	pipes = member(rep, "pipes");
+	print_message("  %zu edges; decompressed %llu, sorted %llu bytes\n",
+		      json_object_array_length(pipes),
+		      (unsigned long long)plain_n,
+		      (unsigned long long)sorted_n);
+	assert_int_equal(ptest_u64(edge_of(rep, pz, so), "bytes"), plain_n);
+	assert_int_equal(ptest_u64(edge_of(rep, so, un), "bytes"), sorted_n);
+	/* and no other: uniq's stdout to this test is the third; the
+	 * stderr they all hold and never write is none */
+	assert_int_equal(json_object_array_length(pipes), 3);
+	edge_of(rep, un, getpid());
+	json_object_put(rep);
+	free(want);
+	free(got);
+	free(log);
+	snprintf(tmp, sizeof(tmp), "rm -rf %s", dir);
+	count_of(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1102,6 +1202,7 @@ int main(void)
 		cmocka_unit_test(test_pigz_launched),
 		cmocka_unit_test(test_outside_pipe_held),
 		cmocka_unit_test(test_outside_pipe_used_libc),
+		cmocka_unit_test(test_pigz_sort_uniq),
 	};
 
 	ptest_filter_from_env();
