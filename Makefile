@@ -34,9 +34,11 @@ LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -liberty -lcapstone -lm -lpthread
 # which the objects including a pipetrace skeleton wait for.
 # bpf/pipetrace.bpf.c, which defines the shared maps, comes first: libbpf
 # 1.1's linker leaves an extern map seen before its definition at offset 0
-# of the .maps section (scripts/check-bpf-link.sh catches it).
-BPF_SRCS := bpf/pipetrace.bpf.c $(filter-out bpf/floor.bpf.c \
-	bpf/pipetrace.bpf.c,$(sort $(wildcard bpf/*.bpf.c)))
+# of the .maps section (scripts/check-bpf-link.sh catches it); so does
+# bpf/pipes.bpf.c, next, whose maps libcio.bpf.c uses too.
+BPF_SRCS := bpf/pipetrace.bpf.c bpf/pipes.bpf.c $(filter-out \
+	bpf/floor.bpf.c bpf/pipetrace.bpf.c bpf/pipes.bpf.c,$(sort \
+	$(wildcard bpf/*.bpf.c)))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.bpf.h)
 SKELS := $(OUTPUT)/pipetrace.skel.h

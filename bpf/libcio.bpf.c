@@ -8,14 +8,19 @@
  * CPU, the wrapper's few instructions and the return probe's own path),
  * io_cpu of the innermost stage; fsync-kind calls are counted (fsyncs and
  * io_syscalls). Bytes and read/write calls stay the task's ioac's
- * (charge_ioac()), which see every path, libc or not.
+ * (charge_ioac()), which see every path, libc or not; but a read or write
+ * wrapper's return on a pipe or socket (its fd, the first argument, kept at
+ * entry) adds its bytes to that pipe's (pipes.bpf.h), as sys_exit does with
+ * --syscalls exact.
  */
 #include "pipetrace.bpf.h"
 #include "pipetrace_libcio.h"
+#include "pipes.bpf.h"
 
 /* A thread's wrapper call in flight (open: entered, not yet returned). */
 struct libcio_call {
 	__u64 oncpu_ns; /* the thread's on-CPU time at entry */
+	__u64 fd; /* the first argument: a read's or write's fd */
 	__u32 kind;
 	__u32 open;
 };
@@ -54,8 +59,31 @@ int BPF_KPROBE(libcio_enter)
 	account(t, now);
 	c->oncpu_ns = oncpu_of(t);
 	c->kind = (__u32)bpf_get_attach_cookie(ctx);
+	c->fd = PT_REGS_PARM1(ctx);
 	c->open = 1;
 	return 0;
+}
+
+/* A read or write wrapper c returned ret > 0: the bytes through its pipe. */
+static __always_inline void pipe_bytes(const struct libcio_call *c, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_pipe_key k = { .tgid = task->tgid };
+	struct pt_pipe_wait *w;
+	__u32 kind = 0;
+
+	if (ret <= 0 ||
+	    (c->kind != PT_LIBCIO_READ && c->kind != PT_LIBCIO_WRITE))
+		return;
+	if (pipes_fd_inode(task, c->fd, &k.ino, &kind))
+		return;
+	k.dir = c->kind == PT_LIBCIO_READ ? PT_PIPE_DIR_READ :
+					    PT_PIPE_DIR_WRITE;
+	w = pipes_entry(&k, kind);
+	if (!w)
+		return;
+	__sync_fetch_and_add(&w->bytes, ret);
+	__sync_fetch_and_add(&w->calls, 1);
 }
 
 SEC("uretprobe")
@@ -71,6 +99,7 @@ int BPF_KRETPROBE(libcio_exit)
 	if (!c || !c->open)
 		return 0;
 	c->open = 0;
+	pipe_bytes(c, (long)PT_REGS_RC(ctx));
 	now = bpf_ktime_get_ns();
 	t = current_thread(false, now);
 	if (!t)

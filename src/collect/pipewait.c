@@ -114,11 +114,37 @@ int pt_pipewait__id_of(struct pt_pipewait *pw, uint32_t kid, pid_t *out)
 	return find_kid(pw, kid, out) ? 0 : -ESRCH;
 }
 
+static int cmp_ino(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Remembers the inodes of the pipes open at the start: a pipe created
+ * since is one the traced processes made. 0 or -ENOMEM. */
+static int note_start(struct pt_pipewait *pw)
+{
+	const struct pt_pipe_graph *g = &pw->g;
+
+	free(pw->ino0);
+	pw->nino0 = 0;
+	pw->ino0 = malloc((g->nends ? g->nends : 1) * sizeof(*pw->ino0));
+	if (!pw->ino0)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->nends; i++)
+		pw->ino0[pw->nino0++] = g->ends[i].ino;
+	qsort(pw->ino0, pw->nino0, sizeof(*pw->ino0), cmp_ino);
+	return 0;
+}
+
 int pt_pipewait__begin(struct pt_pipewait *pw, const pid_t *traced, size_t n)
 {
 	int ret = pt_pipewait__track(pw, traced, n);
 
-	return ret ? ret : pt_pipes__discover(&pw->g, traced, n);
+	if (!ret)
+		ret = pt_pipes__discover(&pw->g, traced, n);
+	return ret ? ret : note_start(pw);
 }
 
 int pt_pipewait__track(struct pt_pipewait *pw, const pid_t *pids, size_t n)
@@ -315,14 +341,13 @@ static bool from_threads(struct pt_pl_node *n, const struct pt_pipewait_end *e)
 			continue;
 		found = true;
 		n->nthreads++;
-		n->oncpu_ns += t->busy_ns[PT_PART_USER] +
-			       t->busy_ns[PT_PART_SYS] +
-			       t->idle_ns[PT_PART_USER] +
-			       t->idle_ns[PT_PART_SYS];
-		n->runq_ns += t->busy_ns[PT_PART_RUNQ] +
-			      t->idle_ns[PT_PART_RUNQ];
-		n->other_ns += t->busy_ns[PT_PART_OTHER] +
-			       t->idle_ns[PT_PART_OTHER];
+		n->oncpu_ns +=
+			t->busy_ns[PT_PART_USER] + t->busy_ns[PT_PART_SYS] +
+			t->idle_ns[PT_PART_USER] + t->idle_ns[PT_PART_SYS];
+		n->runq_ns +=
+			t->busy_ns[PT_PART_RUNQ] + t->idle_ns[PT_PART_RUNQ];
+		n->other_ns +=
+			t->busy_ns[PT_PART_OTHER] + t->idle_ns[PT_PART_OTHER];
 	}
 	n->cpu_known = n->other_known = found;
 	/* out of memory: one thread's formula (pt_pl_busy()) */
@@ -371,12 +396,36 @@ static void fill_node(struct pt_pipewait *pw, struct pt_pl_node *n,
 	}
 }
 
-static bool on_edge(const struct pt_pipe_graph *g, pid_t pid)
+static bool on_edge(const struct pt_pipeline *pl, pid_t pid)
 {
-	for (size_t i = 0; i < g->nedges; i++)
-		if (g->edges[i].writer == pid || g->edges[i].reader == pid)
+	for (size_t i = 0; i < pl->nedges; i++)
+		if (pl->edges[i].writer == pid || pl->edges[i].reader == pid)
 			return true;
 	return false;
+}
+
+/*
+ * Whether pipe g is an edge of the pipeline: a traced end used it (the BPF
+ * side has its figures: it blocked on it, or read or wrote it with bytes
+ * counted), or both ends are traced and it was made during the trace. An fd
+ * inherited and only held (a shell's fd open in every child, a stdout
+ * nobody writes) is not.
+ */
+static bool is_edge(struct pt_pipewait *pw, const struct pt_pipe_edge *g,
+		    int fd)
+{
+	const struct pt_pipe_proc *w = pt_pipes__proc(&pw->g, g->writer);
+	const struct pt_pipe_proc *r = pt_pipes__proc(&pw->g, g->reader);
+	bool wt = w && w->traced, rt = r && r->traced;
+	struct pt_pipe_wait v;
+
+	if (wt && !lookup(fd, kid_known(pw, g->writer), g->ino, 1, &v))
+		return true;
+	if (rt && !lookup(fd, kid_known(pw, g->reader), g->rino, 0, &v))
+		return true;
+	return wt && rt &&
+	       !bsearch(&g->ino, pw->ino0, pw->nino0, sizeof(*pw->ino0),
+			cmp_ino);
 }
 
 /* Per stage (and outside), the pipe waits summed over CPUs. */
@@ -423,14 +472,15 @@ int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_end *e)
 	pl->edges = calloc(g->nedges ? g->nedges : 1, sizeof(*pl->edges));
 	if (!pl->nodes || !pl->edges)
 		return -ENOMEM;
-	pl->nedges = g->nedges;
+	for (size_t i = 0; i < g->nedges; i++)
+		if (is_edge(pw, &g->edges[i], e->fds.waits))
+			fill_edge(pw, &pl->edges[pl->nedges++], &g->edges[i],
+				  e->fds.waits, e->bytes);
 	for (size_t i = 0; i < g->nprocs; i++)
-		if (g->procs[i].traced || on_edge(g, g->procs[i].pid))
+		if (g->procs[i].traced || on_edge(pl, g->procs[i].pid))
 			fill_node(pw, &pl->nodes[pl->nnodes++], &g->procs[i],
 				  e);
-	for (size_t i = 0; i < g->nedges; i++)
-		fill_edge(pw, &pl->edges[i], &g->edges[i], e->fds.waits,
-			  e->bytes);
+	pl->bytes_from = e->bytes ? e->bytes_from : NULL;
 	if (!bpf_map_lookup_elem(e->fds.lost, &k0, &zero))
 		pl->lost = zero;
 	return read_stages(pw, e->fds.stage, e->nstages);
@@ -446,4 +496,7 @@ void pt_pipewait__free(struct pt_pipewait *pw)
 	free(pw->traced);
 	pw->traced = NULL;
 	pw->ntraced = 0;
+	free(pw->ino0);
+	pw->ino0 = NULL;
+	pw->nino0 = 0;
 }

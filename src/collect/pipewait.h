@@ -45,6 +45,8 @@ struct pt_pipewait {
 	pid_t *traced; /* the traced processes alive now */
 	size_t ntraced;
 	uint64_t next_sample_ns;
+	uint64_t *ino0; /* the pipes open at the start, sorted */
+	size_t nino0;
 	struct pt_pipeline pl; /* built by pt_pipewait__end() */
 };
 
@@ -58,7 +60,8 @@ struct pt_pipewait_end {
 	struct pt_pipewait_fds fds;
 	size_t nstages;
 	uint64_t span_ns; /* the trace's */
-	bool bytes; /* the syscalls' returns were traced (not light) */
+	bool bytes; /* the syscalls' or libc wrappers' returns were traced */
+	const char *bytes_from; /* "exact", "libc", or NULL (light) */
 	/* each traced process's life since attach (several processes), or
 	 * NULL: a traced process then lived the whole span */
 	const struct pt_proc_info *procs;

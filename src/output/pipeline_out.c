@@ -89,6 +89,8 @@ void pt_pipeline__print(FILE *f, const struct pt_report *r)
 		pt_pipeline__edge_line(pl, &pl->edges[i], line, sizeof(line));
 		fprintf(f, "  %s\n", line);
 	}
+	if (!pl->bytes_from)
+		fprintf(f, "  bytes per pipe: --syscalls libc or exact\n");
 	if (pl->lost)
 		fprintf(f, "  (%llu pipe waits not kept: map full)\n",
 			(unsigned long long)pl->lost);
@@ -240,6 +242,9 @@ int pt_pipeline__json(json_object *root, const struct pt_report *r)
 	ret |= jset(root, "pipes", pipes);
 	ret |= jset(o, "processes", procs);
 	ret |= jset(o, "lost", juint(pl->lost));
+	ret |= jset(o, "bytes_from",
+		    pl->bytes_from ? json_object_new_string(pl->bytes_from) :
+				     NULL);
 	ret |= jset(o, "stage_pipe_waits", stage_waits_json(r));
 	ret |= jset(o, "bottleneck", verdict_json(r, pl));
 	ret |= jset(root, "pipeline", o);

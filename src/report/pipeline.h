@@ -77,6 +77,9 @@ struct pt_pipeline {
 	/* per stage id, then [PT_MAX_STAGES]: outside; NULL if none */
 	const uint64_t (*stage_wait_ns)[2];
 	size_t nstage_wait;
+	/* where the bytes per pipe come from: "exact" (the syscalls'
+	 * returns), "libc" (the libc wrappers'), NULL (not counted) */
+	const char *bytes_from;
 };
 
 struct pt_pl_verdict {

@@ -738,7 +738,10 @@ static const struct pt_pipeline *pipes_end(struct pt_session *s,
 		},
 		.nstages = s->stages.n,
 		.span_ns = snap->duration_ns,
-		.bytes = !s->o->sys_light,
+		.bytes = !s->o->sys_light || s->o->libcio,
+		.bytes_from = !s->o->sys_light ? "exact" :
+			      s->o->libcio     ? "libc" :
+						 NULL,
 		.procs = snap->procs,
 		.nprocs = snap->nprocs,
 		.threads = snap->threads,

@@ -263,11 +263,12 @@ static void check_proc(json_object *rep, json_object *self)
 }
 
 /* Edge w -> r's bytes: exactly what both ends counted (--syscalls
- * exact), or null (light: not counted, never a 0). */
+ * exact or libc), or null (light: not counted, never a 0). */
 static void check_bytes(json_object *rep, json_object *wself,
 			json_object *rself, bool exact)
 {
-	json_object *wp = member(wself, "process"), *rp = member(rself, "process");
+	json_object *wp = member(wself, "process"),
+		    *rp = member(rself, "process");
 	json_object *e = edge_of(rep, (pid_t)ptest_u64(wp, "pid"),
 				 (pid_t)ptest_u64(rp, "pid"));
 
@@ -322,15 +323,16 @@ static void check_busy(json_object *rep, json_object *n, pid_t pid)
  * self-report, the bytes of both pipes, the bottleneck process against the
  * one made slow (role want_role).
  */
-static void run_procs(const char *slow, const char *want_role, bool exact)
+static void run_procs(const char *slow, const char *want_role, const char *mode)
 {
+	bool exact = strcmp(mode, "light");
+	json_object *from;
 	char jpath[64], spath[64], ipath[80], kpath[80];
-	char *argv[] = { PTEST_PIPETRACE, "--syscalls",
-			 exact ? "exact" : "light",
-			 "--json",	  jpath,	   "--",
-			 PTEST_REFPIPE,	  "--procs",	   "--records",
-			 "100000",	  "--batch",	   "512",
-			 "--cpu-burn",	  (char *)slow,	   "--self-report",
+	char *argv[] = { PTEST_PIPETRACE, "--syscalls", (char *)mode,
+			 "--json",	  jpath,	"--",
+			 PTEST_REFPIPE,	  "--procs",	"--records",
+			 "100000",	  "--batch",	"512",
+			 "--cpu-burn",	  (char *)slow, "--self-report",
 			 spath,		  NULL };
 	json_object *rep, *self, *ing, *snk;
 	pid_t want;
@@ -352,10 +354,15 @@ static void run_procs(const char *slow, const char *want_role, bool exact)
 	check_proc(rep, snk);
 	check_bytes(rep, ing, self, exact);
 	check_bytes(rep, self, snk, exact);
+	from = member(member(rep, "pipeline"), "bytes_from");
+	if (exact)
+		assert_string_equal(json_object_get_string(from), mode);
+	else
+		assert_null(from);
 
-	want = (pid_t)ptest_u64(
-		member(!strcmp(want_role, "ingest") ? ing : snk, "process"),
-		"pid");
+	want = (pid_t)ptest_u64(member(!strcmp(want_role, "ingest") ? ing : snk,
+				       "process"),
+				"pid");
 	assert_int_equal(bottleneck_pid(rep), want);
 	/* Nothing lost on the way: every record reached the sink. */
 	assert_int_equal(
@@ -374,14 +381,21 @@ static void run_procs(const char *slow, const char *want_role, bool exact)
  * counted (--syscalls exact). */
 static void test_procs_slow_ingest(void **state)
 {
-	run_procs("ingest=4000", "ingest", true);
+	run_procs("ingest=4000", "ingest", "exact");
 }
 
 /* A slow consumer: the transform process is held back on its output; the
  * default light mode, where pipe bytes are not counted. */
 static void test_procs_slow_sink(void **state)
 {
-	run_procs("sink=4000", "sink", false);
+	run_procs("sink=4000", "sink", "light");
+}
+
+/* Bytes per pipe from the libc wrappers' returns (--syscalls libc): each
+ * edge's exactly what refpipe's processes counted they wrote and read. */
+static void test_procs_libc_bytes(void **state)
+{
+	run_procs("ingest=4000", "ingest", "libc");
 }
 
 /* ---------------------------------------------------------- socketpair */
@@ -393,8 +407,8 @@ static void test_procs_slow_sink(void **state)
  * runs here. */
 static void require_unshare(void)
 {
-	char *argv[] = { UNSHARE, "--pid", "--fork", "--mount-proc",
-			 "/bin/true", NULL };
+	char *argv[] = { UNSHARE,	 "--pid",     "--fork",
+			 "--mount-proc", "/bin/true", NULL };
 	char *err = NULL;
 
 	if (ptest_run(argv, 30, NULL, &err)) {
@@ -446,14 +460,22 @@ static void check_blocked(json_object *rep, json_object *self, const char *dir,
 static void run_sockpair(const char *slow, bool exact, bool pidns)
 {
 	char jpath[64], out[64], wpath[80], rpath[80];
-	char *argv[] = {
-		UNSHARE,	 "--pid",      "--fork",
-		"--mount-proc",	 PTEST_PIPETRACE,
-		"--syscalls",	 exact ? "exact" : "light",
-		"--json",	 jpath,	       "--",
-		SOCKPAIR,	 out,	       "33554432",
-		(char *)slow,	 "1000000",    NULL
-	};
+	char *argv[] = { UNSHARE,
+			 "--pid",
+			 "--fork",
+			 "--mount-proc",
+			 PTEST_PIPETRACE,
+			 "--syscalls",
+			 exact ? "exact" : "light",
+			 "--json",
+			 jpath,
+			 "--",
+			 SOCKPAIR,
+			 out,
+			 "33554432",
+			 (char *)slow,
+			 "1000000",
+			 NULL };
 	json_object *rep, *w, *r, *e;
 	pid_t wp, rp;
 
@@ -894,8 +916,16 @@ static void test_pigz_launched(void **state)
 	char cmd[512];
 	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
 	struct pigz_run r;
-	char *argv[] = { PTEST_PIPETRACE, "-s", "libz.so.1:deflate", "-j",
-			 r.json, "--", "/bin/sh", "-c", cmd, NULL };
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-s",
+			 "libz.so.1:deflate",
+			 "-j",
+			 r.json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 cmd,
+			 NULL };
 	char *want = NULL, *got = NULL, *log = NULL;
 	struct ptest_proc tr;
 	json_object *rep, *cat, *pz, *unpz, *e;
@@ -903,8 +933,8 @@ static void test_pigz_launched(void **state)
 
 	PTEST_REQUIRE_TRACING();
 	pigz_setup(&r);
-	snprintf(cmd, sizeof(cmd),
-		 "cat %s | pigz -9 -p1 | pigz -dc | cksum", r.input);
+	snprintf(cmd, sizeof(cmd), "cat %s | pigz -9 -p1 | pigz -dc | cksum",
+		 r.input);
 	assert_int_equal(ptest_run(plain, 120, &want, NULL), 0);
 	assert_int_equal(ptest_spawn(&tr, argv, false), 0);
 	r.sh = find_child(tr.pid, "/bin/sh\0-c", 11);
@@ -948,17 +978,341 @@ static void test_pigz_launched(void **state)
 	pigz_cleanup(&r);
 }
 
+/* ------------------------------------- a pipe to outside, held or used */
+
+/*
+ * A launched program holds the write end of a pipe whose read end only this
+ * test holds (outside the trace). Held only: no edge, and no pipeline at
+ * all (the program's own truth: it never writes).
+ */
+static void test_outside_pipe_held(void **state)
+{
+	char json[256], fdarg[32];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-s",
+			 "libc.so.6:nanosleep",
+			 "-s",
+			 "libc.so.6:clock_nanosleep",
+			 "-j",
+			 json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 fdarg,
+			 NULL };
+	char *out = NULL, *log = NULL;
+	struct ptest_proc tr;
+	json_object *rep, *pipes = NULL;
+	int p[2];
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(json, sizeof(json), ".json");
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	/* the write end inherited, as fd 251 a shell holds in every child */
+	assert_int_equal(dup2(p[1], 251), 251);
+	close(p[1]);
+	snprintf(fdarg, sizeof(fdarg), "sleep 0.3");
+	assert_int_equal(ptest_spawn(&tr, argv, false), 0);
+	close(251);
+	if (ptest_finish(&tr, 60, &out, &log))
+		fail_msg("pipetrace: %s", log);
+	close(p[0]);
+	rep = ptest_take_json(json);
+	if (json_object_object_get_ex(rep, "pipes", &pipes) && pipes)
+		assert_int_equal(json_object_array_length(pipes), 0);
+	assert_null(strstr(log, "pipeline:"));
+	json_object_put(rep);
+	free(out);
+	free(log);
+}
+
+/*
+ * The same pipe used: the launched shell writes N bytes into it (printf, a
+ * builtin: the shell traced from its start; then its $$), this test reads
+ * them all.
+ * Under --syscalls libc: an edge on that pipe from the shell to this
+ * process with exactly the bytes this test read (its stdout, which it
+ * writes too, is another edge).
+ */
+static void test_outside_pipe_used_libc(void **state)
+{
+	char json[256], cmd[64], buf[4096];
+	char *argv[] = { PTEST_PIPETRACE,    "--syscalls", "libc", "-s",
+			 "libc.so.6:getpid", "-j",	   json,   "--",
+			 "/bin/sh",	     "-c",	   cmd,	   NULL };
+	char *out = NULL, *log = NULL;
+	struct ptest_proc tr;
+	json_object *rep, *pipes, *e;
+	uint64_t got = 0;
+	bool found = false;
+	struct stat st;
+	pid_t sh;
+	ssize_t n;
+	int p[2];
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(json, sizeof(json), ".json");
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(fstat(p[0], &st), 0);
+	assert_int_equal(dup2(p[1], 9), 9); /* dash: fds 0-9 */
+	close(p[1]);
+	snprintf(cmd, sizeof(cmd), "printf '%%12345s' x >&9; echo $$");
+	assert_int_equal(ptest_spawn(&tr, argv, false), 0);
+	close(9);
+	if (ptest_finish(&tr, 60, &out, &log))
+		fail_msg("pipetrace: %s", log);
+	sh = (pid_t)atoi(out); /* the shell's own $$ */
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		got += (uint64_t)n;
+	close(p[0]);
+	assert_int_equal(got, 12345);
+	rep = ptest_take_json(json);
+	pipes = member(rep, "pipes");
+	for (size_t i = 0; i < json_object_array_length(pipes); i++) {
+		e = json_object_array_get_idx(pipes, i);
+		if (ptest_u64(e, "inode") != (uint64_t)st.st_ino)
+			continue;
+		assert_int_equal(ptest_u64(e, "writer_pid"), sh);
+		assert_int_equal(ptest_u64(e, "reader_pid"), getpid());
+		assert_int_equal(ptest_u64(e, "bytes"), got);
+		found = true;
+	}
+	if (!found)
+		fail_msg("no edge on pipe %llu in %s",
+			 (unsigned long long)st.st_ino,
+			 json_object_to_json_string(pipes));
+	json_object_put(rep);
+	free(out);
+	free(log);
+}
+
+/* ------------------------------------------- pigz -dc f.gz | sort | uniq -c */
+
+/* The first number argv's standard output starts with. */
+static uint64_t count_of(const char *cmd)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	char *out = NULL;
+	uint64_t v;
+
+	ptest_run_ok(argv, 120, &out, NULL);
+	v = strtoull(out, NULL, 10);
+	free(out);
+	return v;
+}
+
+/* The pid of the pipeline's process whose command starts with prefix. */
+static pid_t pid_named(json_object *rep, const char *prefix)
+{
+	json_object *procs = member(member(rep, "pipeline"), "processes");
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *n = json_object_array_get_idx(procs, i);
+		const char *c = json_object_get_string(member(n, "command"));
+
+		if (c && !strncmp(c, prefix, strlen(prefix)))
+			return (pid_t)ptest_u64(n, "pid");
+	}
+	fail_msg("no \"%s\" in %s", prefix, json_object_to_json_string(procs));
+	return 0;
+}
+
+/*
+ * pigz -dc f.gz | sort | uniq -c launched under --syscalls exact: output
+ * and status those of an untraced run; two edges, pigz -dc -> sort with
+ * exactly the decompressed size and sort -> uniq with exactly sort's
+ * output size, both measured by wc -c; the only other edge uniq's
+ * standard output into this test.
+ */
+static void test_pigz_sort_uniq(void **state)
+{
+	char dir[64] = "/tmp/pt-psu-XXXXXX", json[96], cmd[512], tmp[512];
+	char *plain[] = { "/bin/sh", "-c", cmd, NULL };
+	char *argv[] = { PTEST_PIPETRACE,
+			 "--syscalls",
+			 "exact",
+			 "-s",
+			 "libz.so.1:inflate*",
+			 "-j",
+			 json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 cmd,
+			 NULL };
+	char *want = NULL, *got = NULL, *log = NULL;
+	uint64_t plain_n, sorted_n;
+	json_object *rep, *pipes;
+	pid_t pz, so, un;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	assert_non_null(mkdtemp(dir));
+	snprintf(json, sizeof(json), "%s/r.json", dir);
+	snprintf(tmp, sizeof(tmp),
+		 "%s --records 100000 --output %s/in && pigz -9 %s/in",
+		 PTEST_REFPIPE, dir, dir);
+	count_of(tmp);
+	snprintf(tmp, sizeof(tmp), "pigz -dc %s/in.gz | wc -c", dir);
+	plain_n = count_of(tmp);
+	snprintf(tmp, sizeof(tmp), "pigz -dc %s/in.gz | sort | wc -c", dir);
+	sorted_n = count_of(tmp);
+	snprintf(cmd, sizeof(cmd), "pigz -dc %s/in.gz | sort | uniq -c", dir);
+	ptest_run_ok(plain, 120, &want, NULL);
+	assert_true(plain_n > 0 && sorted_n > 0);
+	if (ptest_run(argv, 120, &got, &log))
+		fail_msg("pipetrace: %s", log);
+	assert_string_equal(got, want);
+	rep = ptest_take_json(json);
+	pz = pid_named(rep, "pigz -dc");
+	so = pid_named(rep, "sort");
+	un = pid_named(rep, "uniq");
+	pipes = member(rep, "pipes");
+	print_message("  %zu edges; decompressed %llu, sorted %llu bytes\n",
+		      json_object_array_length(pipes),
+		      (unsigned long long)plain_n,
+		      (unsigned long long)sorted_n);
+	assert_int_equal(ptest_u64(edge_of(rep, pz, so), "bytes"), plain_n);
+	assert_int_equal(ptest_u64(edge_of(rep, so, un), "bytes"), sorted_n);
+	/* and no other: uniq's stdout to this test is the third; the
+	 * stderr they all hold and never write is none */
+	assert_int_equal(json_object_array_length(pipes), 3);
+	edge_of(rep, un, getpid());
+	json_object_put(rep);
+	free(want);
+	free(got);
+	free(log);
+	snprintf(tmp, sizeof(tmp), "rm -rf %s", dir);
+	count_of(tmp);
+}
+
+/* ------------------------------------------- refpipe --procs, long stages */
+
+/*
+ * Stage name of the process of self-report self, which burns ~300 us a
+ * call: its calls exactly, its mean within the issue's 3% of refpipe's own
+ * wall clock per call, plus (above it) the stage's run-queue time per call
+ * pipetrace measured, which refpipe's clock holds too and a CPU hog adds
+ * to both. Returns the error in %.
+ */
+static double long_mean(json_object *rep, json_object *self, pid_t pid,
+			const char *name)
+{
+	json_object *truth = ptest_stage(self, name), *bd = NULL;
+	json_object *row = proc_stage(rep, pid, name);
+	uint64_t calls = ptest_u64(truth, "calls");
+	uint64_t wall = ptest_u64(truth, "wall_ns");
+	double want, got, tol, runq = 0;
+
+	assert_non_null(row);
+	assert_int_equal(ptest_u64(row, "calls"), calls);
+	if (ptest_u64(row, "setup_calls") && calls > 1) {
+		wall -= ptest_u64(truth, "first_wall_ns");
+		calls--;
+	}
+	want = (double)wall / (double)calls;
+	got = (double)ptest_u64(row, "mean_ns");
+	if (json_object_object_get_ex(ptest_stage(rep, name), "breakdown_ns",
+				      &bd))
+		runq = per_call(bd, "runqueue", ptest_u64(row, "calls"));
+	tol = 0.03 * want + (got > want ? runq : 0);
+	print_message("  %s: %llu calls, mean %.0f ns, truth %.0f ns "
+		      "(%+.2f%%), run queue %.0f ns a call\n",
+		      name, (unsigned long long)calls, got, want,
+		      (got - want) / want * 100, runq);
+	if (fabs(got - want) > tol)
+		fail_msg("%s: mean %.0f ns, truth %.0f ns, tolerance %.0f ns",
+			 name, got, want, tol);
+	return (got - want) / want * 100;
+}
+
+/* refpipe --procs with every stage burning 300 us a call: each stage's
+ * calls exact, its mean within 3% of refpipe's self-report. */
+static void test_procs_long_stages(void **state)
+{
+	static const char *const stages[] = {
+		"stage_ingest",	   "stage_parse",    "stage_filter",
+		"stage_normalize", "stage_features", "stage_sink",
+	};
+	char jpath[64], spath[64], ipath[80], kpath[80];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "--json",
+			 jpath,
+			 "--",
+			 PTEST_REFPIPE,
+			 "--procs",
+			 "--records",
+			 "50000",
+			 "--batch",
+			 "512",
+			 "--cpu-burn",
+			 "ingest=300",
+			 "--cpu-burn",
+			 "parse=300",
+			 "--cpu-burn",
+			 "filter=300",
+			 "--cpu-burn",
+			 "normalize=300",
+			 "--cpu-burn",
+			 "features=300",
+			 "--cpu-burn",
+			 "sink=300",
+			 "--self-report",
+			 spath,
+			 NULL };
+	json_object *rep, *self[3];
+	size_t checked = 0;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(spath, sizeof(spath), ".self.json");
+	snprintf(ipath, sizeof(ipath), "%s.ingest", spath);
+	snprintf(kpath, sizeof(kpath), "%s.sink", spath);
+	ptest_run_ok(argv, 120, NULL, NULL);
+	rep = ptest_take_json(jpath);
+	self[0] = ptest_take_json(ipath);
+	self[1] = ptest_take_json(spath);
+	self[2] = ptest_take_json(kpath);
+	for (size_t p = 0; p < 3; p++) {
+		pid_t pid = (pid_t)ptest_u64(member(self[p], "process"), "pid");
+
+		for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]);
+		     i++) {
+			if (!ptest_u64(ptest_stage(self[p], stages[i]),
+				       "calls")) {
+				assert_int_equal(
+					proc_calls(rep, pid, stages[i]), 0);
+				continue;
+			}
+			long_mean(rep, self[p], pid, stages[i]);
+			checked++;
+		}
+	}
+	assert_int_equal(checked, 6);
+	json_object_put(rep);
+	for (size_t p = 0; p < 3; p++)
+		json_object_put(self[p]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procs_slow_ingest),
 		cmocka_unit_test(test_procs_slow_sink),
+		cmocka_unit_test(test_procs_libc_bytes),
 		cmocka_unit_test(test_sockpair_slow_reader),
 		cmocka_unit_test(test_sockpair_slow_writer),
 		cmocka_unit_test(test_sockpair_pidns),
 		cmocka_unit_test(test_pigz_middle),
 		cmocka_unit_test(test_pigz_cat_blocked),
 		cmocka_unit_test(test_pigz_launched),
+		cmocka_unit_test(test_outside_pipe_held),
+		cmocka_unit_test(test_outside_pipe_used_libc),
+		cmocka_unit_test(test_pigz_sort_uniq),
+		cmocka_unit_test(test_procs_long_stages),
 	};
 
 	ptest_filter_from_env();

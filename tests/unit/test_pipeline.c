@@ -58,7 +58,7 @@ static void test_cpu_bound_middle(void **state)
 				  traced_node(2, "pigz -9", 0, 0),
 				  cpu_node(3, "pigz -dc", 100 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2), edge(2, 3) };
-	struct pt_pipeline pl = { n, 3, e, 2, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 3, e, 2, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 	char line[512];
 
@@ -83,7 +83,7 @@ static void test_threads_busiest(void **state)
 	struct pt_pl_node n[] = { traced_node(1, "cat", 0, 200 * MS),
 				  traced_node(2, "pigz", 50 * MS, 50 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2) };
-	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 	char line[512];
 
@@ -113,7 +113,7 @@ static void test_slow_reader_seen_by_writer(void **state)
 	struct pt_pl_node n[] = { traced_node(1, "cat", 0, 920 * MS),
 				  cpu_node(2, "pigz -9", 950 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2) };
-	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 	char line[512];
 
@@ -137,7 +137,7 @@ static void test_starved_reader(void **state)
 	struct pt_pl_node n[] = { cpu_node(1, "gen", 900 * MS),
 				  traced_node(2, "filter", 800 * MS, 0) };
 	struct pt_pl_edge e[] = { edge(1, 2) };
-	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 	char line[512];
 
@@ -157,7 +157,7 @@ static void test_tie(void **state)
 				  cpu_node(2, "b", 690 * MS),
 				  cpu_node(3, "c", 100 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2), edge(2, 3) };
-	struct pt_pipeline pl = { n, 3, e, 2, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 3, e, 2, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 	char line[512];
 
@@ -175,7 +175,7 @@ static void test_cycle(void **state)
 	struct pt_pl_node n[] = { cpu_node(1, "a", 300 * MS),
 				  cpu_node(2, "b", 600 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2), edge(2, 1) };
-	struct pt_pipeline pl = { n, 2, e, 2, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 2, e, 2, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 
 	assert_int_equal(pt_pipeline__analyze(&pl, &v), 0);
@@ -191,7 +191,7 @@ static void test_process_without_pipes(void **state)
 				  cpu_node(2, "b", 200 * MS),
 				  cpu_node(3, "busy", 990 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2) };
-	struct pt_pipeline pl = { n, 3, e, 1, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 3, e, 1, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 
 	assert_int_equal(pt_pipeline__analyze(&pl, &v), 0);
@@ -205,7 +205,7 @@ static void test_process_without_pipes(void **state)
 static void test_nothing_known(void **state)
 {
 	struct pt_pl_node n[] = { { .pid = 1, .span_ns = SPAN } };
-	struct pt_pipeline pl = { n, 1, NULL, 0, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 1, NULL, 0, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 
 	assert_int_equal(pt_pipeline__analyze(&pl, &v), -ENOENT);
@@ -245,7 +245,7 @@ static void test_runqueue_is_not_busy(void **state)
 	struct pt_pl_node n[] = { traced_node(1, "pigz -9", 10 * MS, 10 * MS),
 				  cpu_node(2, "pigz -dc", 10 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2) };
-	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 
 	n[0].oncpu_ns = 400 * MS;
@@ -265,7 +265,7 @@ static void test_waiting_shell_is_not_busy(void **state)
 				  traced_node(2, "pigz -9", 0, 0),
 				  cpu_node(3, "tty reader", 0) };
 	struct pt_pl_edge e[] = { edge(1, 3), edge(2, 3) };
-	struct pt_pipeline pl = { n, 3, e, 2, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 3, e, 2, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 
 	n[0].oncpu_ns = 20 * MS;
@@ -290,7 +290,7 @@ static void test_waiting_shell_never_named(void **state)
 	struct pt_pl_node n[] = { traced_node(1, "sh", 0, 0),
 				  cpu_node(2, "tty reader", 1 * MS) };
 	struct pt_pl_edge e[] = { edge(1, 2) };
-	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0, NULL };
 	struct pt_pl_verdict v;
 
 	n[0].oncpu_ns = 20 * MS;
@@ -312,7 +312,7 @@ static void test_bytes_unknown(void **state)
 	struct pt_pl_node n[] = { traced_node(1, "cat", 0, 0),
 				  traced_node(2, "wc", 0, 0) };
 	struct pt_pl_edge e[] = { edge(1, 2) };
-	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0 };
+	struct pt_pipeline pl = { n, 2, e, 1, 0, NULL, 0, NULL };
 	char line[512];
 
 	e[0].writer_known = e[0].reader_known = true;
