@@ -153,6 +153,8 @@ void pt_cmd_list_usage(FILE *f)
 	      "when SPEC is OBJECT:PATTERN). C++ and Rust names are shown\n"
 	      "demangled after the symbol; SPEC matches the symbol or the\n"
 	      "demangled name, with or without parameters ('ns::C::*').\n"
+	      "A FILE with no '/' that is no file here is a command found\n"
+	      "through PATH; a script is listed by its #! interpreter.\n"
 	      "\n"
 	      "  -p, --pid PID   the executable and libraries of a running process\n"
 	      "      --sites     the nop5 probe sites PIPETRACE_ENTER() placed\n"
