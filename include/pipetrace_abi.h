@@ -600,7 +600,10 @@ enum pt_lost_reason {
 			      * event of the thread saw the stack above them */
 	PT_LOST_IO_CALLS = 10, /* --syscalls light: a libc I/O call not
 				* followed (no per-task storage for it) */
-	PT_LOST_NR = 11,
+	PT_LOST_CUT_STACKS = 11, /* --call-graph dwarf: stacks cut short
+				  * where the stack copy ended (counted in
+				  * userspace; kept, so not in lost_events) */
+	PT_LOST_NR = 12,
 };
 
 /* --------------------------------------------------------- layout checks */

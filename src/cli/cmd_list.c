@@ -39,7 +39,7 @@ struct list_ctx {
 	size_t nnotes;
 	struct pt_site_note *sites;
 	size_t nsites;
-	char buf[PT_DEMANGLE_MAX + 1];
+	char buf[PT_DEMANGLE_BUF];
 };
 
 static int add_note(const struct pt_stage_note *note, void *arg)
@@ -86,6 +86,7 @@ static void print_sites(const struct list_ctx *c)
 static int add_sym(const struct pt_sym *sym, void *arg)
 {
 	struct list_ctx *c = arg;
+	const char *shown;
 	struct entry *v;
 	size_t i;
 
@@ -97,10 +98,11 @@ static int add_sym(const struct pt_sym *sym, void *arg)
 	c->v = v;
 	v = &v[c->n];
 	v->name = strdup(sym->name);
-	v->demangled = NULL;
-	if (!pt_demangle(sym->name, 0, c->buf, sizeof(c->buf)))
-		v->demangled = strdup(c->buf);
-	if (!v->name || (c->buf[0] && !v->demangled)) {
+	/* As the report shows it: a C++ constructor or destructor with its
+	 * symbol, its variants demangling alike. */
+	shown = pt_demangle__display(sym->name, 0, c->buf, sizeof(c->buf));
+	v->demangled = shown == c->buf ? strdup(shown) : NULL;
+	if (!v->name || (shown == c->buf && !v->demangled)) {
 		free(v->name);
 		free(v->demangled);
 		return -ENOMEM;
@@ -153,6 +155,8 @@ void pt_cmd_list_usage(FILE *f)
 	      "when SPEC is OBJECT:PATTERN). C++ and Rust names are shown\n"
 	      "demangled after the symbol; SPEC matches the symbol or the\n"
 	      "demangled name, with or without parameters ('ns::C::*').\n"
+	      "A FILE with no '/' that is no file here is a command found\n"
+	      "through PATH; a script is listed by its #! interpreter.\n"
 	      "\n"
 	      "  -p, --pid PID   the executable and libraries of a running process\n"
 	      "      --sites     the nop5 probe sites PIPETRACE_ENTER() placed\n"

@@ -224,6 +224,7 @@ static int32_t sample_stack(struct pt_ustacks *s,
 	s->st.unwind_ns += now_ns() - t0;
 	if (n > 1) {
 		s->st.unwound++;
+		s->st.cut += pt_unwinder__cut(s->w);
 		return stack_id(s, ips, n);
 	}
 	s->st.fallback++;

@@ -33,6 +33,7 @@ struct pt_ustacks_stats {
 	uint64_t unmatched; /* weights without their switch-out's sample */
 	uint64_t unwound; /* unwound past their first frame by CFI */
 	uint64_t fallback; /* kept their frame-pointer stack instead */
+	uint64_t cut; /* unwound, but cut short where the copy ended */
 	uint64_t malformed; /* records of a wrong size: dropped */
 	uint64_t dropped; /* over the stacks or buckets limit: dropped */
 	uint64_t stack_bytes; /* bytes of stack copied, summed */

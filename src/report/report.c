@@ -33,6 +33,7 @@ const struct pt_lost_name pt_lost_reasons[PT_LOST_NR] = {
 	[PT_LOST_USAMPLES] = { "dwarf_samples", "dwarf samples" },
 	[PT_LOST_UNWOUND] = { "unwound", "unwound past" },
 	[PT_LOST_IO_CALLS] = { "io_calls", "libc I/O calls" },
+	[PT_LOST_CUT_STACKS] = { "cut_stacks", "stacks cut short" },
 };
 
 const char *pt_verdict(const uint64_t part_ns[PT_PART_NR])
@@ -288,7 +289,8 @@ static void report_init(struct pt_report *r, const struct pt_snapshot *s)
 	memset(r, 0, sizeof(*r));
 	r->snap = s;
 	for (i = 0; i < PT_LOST_NR; i++)
-		r->lost_total += s->lost[i];
+		if (i != PT_LOST_CUT_STACKS) /* kept, only shorter */
+			r->lost_total += s->lost[i];
 	r->npairs = s->npairs;
 }
 

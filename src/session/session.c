@@ -1107,6 +1107,12 @@ static int snap_counters(struct pt_session *s, struct pt_snapshot *snap,
 	if (!d->totals)
 		return -ENOMEM;
 	ret = pt_tracer__read(s->tracer, d->totals, snap->lost);
+	if (!ret && s->ustacks) {
+		struct pt_ustacks_stats st;
+
+		pt_ustacks__stats(s->ustacks, &st);
+		snap->lost[PT_LOST_CUT_STACKS] = st.cut;
+	}
 	snap->inflight_exits = pt_tracer__inflight_exits(s->tracer);
 	if (!ret)
 		ret = pt_tracer__read_threads(s->tracer, end, &d->threads,
@@ -1147,6 +1153,11 @@ static void note_ustacks(const struct pt_session *s)
 		(unsigned int)sizeof(struct pt_usample_hdr),
 		(double)st.unwind_ns / 1e3 / (double)n,
 		(unsigned long long)st.unmatched);
+	if (st.cut)
+		pt_warn("call graph dwarf: %llu of %llu stacks cut short where the %u bytes of stack copied per sample ended; raise --call-graph dwarf,SIZE (up to %u)",
+			(unsigned long long)st.cut,
+			(unsigned long long)st.samples, s->o->ustack_size,
+			PT_USTACK_MAX);
 	if (st.malformed || st.dropped)
 		pt_warn("call graph dwarf: %llu samples dropped (%llu malformed, %llu over the stacks limit)",
 			(unsigned long long)(st.malformed + st.dropped),

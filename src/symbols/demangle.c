@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libiberty/demangle.h>
@@ -81,12 +82,20 @@ int pt_demangle(const char *sym, unsigned int flags, char *buf, size_t len)
 	return ret;
 }
 
+/* Whether SYM is one of a C++ constructor's or destructor's variants (C1,
+ * C2, C3; D0, D1, D2), which all demangle to the same name. */
+static bool xstructor(const char *sym)
+{
+	return is_gnu_v3_mangled_ctor(sym) || is_gnu_v3_mangled_dtor(sym);
+}
+
 const char *pt_demangle__display(const char *sym, unsigned int flags, char *buf,
 				 size_t len)
 {
 	const char *at = strchr(sym, '@');
 	size_t n = at ? (size_t)(at - sym) : strlen(sym), dn;
 	char base[PT_DEMANGLE_MAX + 1];
+	int w;
 
 	if (n > PT_DEMANGLE_MAX || !buf || !len)
 		return sym;
@@ -95,6 +104,12 @@ const char *pt_demangle__display(const char *sym, unsigned int flags, char *buf,
 	if (pt_demangle(base, flags, buf, len))
 		return sym;
 	dn = strlen(buf);
+	if (xstructor(base)) {
+		w = snprintf(buf + dn, len - dn, " [%s]", base);
+		if (w < 0 || (size_t)w >= len - dn)
+			return sym;
+		dn += (size_t)w;
+	}
 	if (at && strlen(at) >= len - dn)
 		return sym;
 	if (at)

@@ -36,7 +36,9 @@ int pt_demangle(const char *sym, unsigned int flags, char *buf, size_t len);
  * The name to show for SYM: its demangled form written into BUF (LEN
  * bytes, at least PT_DEMANGLE_BUF to never fall back for want of room),
  * a version suffix ("@VER", "@@VER") kept after it; SYM itself when it
- * does not demangle. Never NULL.
+ * does not demangle. A C++ constructor or destructor, whose variants (C1
+ * and C2, D0, D1 and D2) demangle alike, is "NAME [SYM]", so that two of
+ * them never look the same. Never NULL.
  */
 const char *pt_demangle__display(const char *sym, unsigned int flags, char *buf,
 				 size_t len);

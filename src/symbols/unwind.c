@@ -19,12 +19,14 @@ struct sample {
 	const uint8_t *stack;
 	uint64_t *ips;
 	int max, n;
+	bool past_end; /* the last read failed just past the copy */
 };
 
 struct pt_unwinder {
 	struct pt_usyms *u;
 	Dwfl *dwfl;
 	struct sample cur;
+	bool cut; /* the last unwind's */
 };
 
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
@@ -59,12 +61,15 @@ static uint64_t restore_ret(const struct pt_usample_hdr *h, uint64_t slot,
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 			void *arg)
 {
-	const struct sample *c = &((struct pt_unwinder *)arg)->cur;
+	struct sample *c = &((struct pt_unwinder *)arg)->cur;
 	uint64_t sp = c->h->regs[PT_UREG_SP], word;
 
+	c->past_end = addr >= sp && addr - sp >= c->h->size &&
+		      addr - sp - c->h->size < PT_USTACK_MAX;
 	if (addr < sp || c->h->size < sizeof(word) ||
 	    addr - sp > c->h->size - sizeof(word))
 		return false;
+	c->past_end = false;
 	memcpy(&word, c->stack + (addr - sp), sizeof(word));
 	*result = restore_ret(c->h, addr, word);
 	return true;
@@ -136,6 +141,8 @@ static int walk(struct pt_unwinder *w, const struct pt_usample_hdr *h,
 	 * frames before it stand. */
 	dwfl_getthread_frames(w->dwfl, (pid_t)h->tid, on_frame, w);
 	n = w->cur.n;
+	/* Ended reading what lies just past the copy: the stack went on. */
+	w->cut = n > 0 && n < max && w->cur.past_end;
 	w->cur = (struct sample){ 0 };
 	return n;
 }
@@ -163,12 +170,18 @@ int pt_unwinder__unwind(struct pt_unwinder *w, const struct pt_usample_hdr *h,
 {
 	int n;
 
+	w->cut = false;
 	if (h->size > PT_USTACK_MAX || max <= 0)
 		return -EINVAL;
 	n = walk(w, h, stack, ips, max);
 	if (reported_since(w, ips, n, max))
 		n = walk(w, h, stack, ips, max);
 	return n;
+}
+
+bool pt_unwinder__cut(const struct pt_unwinder *w)
+{
+	return w->cut;
 }
 
 void pt_unwinder__free(struct pt_unwinder *w)

@@ -14,6 +14,7 @@
 #ifndef PIPETRACE_UNWIND_H
 #define PIPETRACE_UNWIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,14 @@ int pt_unwinder__new(struct pt_usyms *u, struct pt_unwinder **out, char *err,
  */
 int pt_unwinder__unwind(struct pt_unwinder *w, const struct pt_usample_hdr *h,
 			const uint8_t *stack, uint64_t *ips, int max);
+
+/*
+ * Whether the last pt_unwinder__unwind() was cut short by the copy: its
+ * walk ended on a read just past the copied bytes (within PT_USTACK_MAX of
+ * their end), where the stack went on, not at the outermost frame or
+ * at MAX frames.
+ */
+bool pt_unwinder__cut(const struct pt_unwinder *w);
 
 void pt_unwinder__free(struct pt_unwinder *w);
 

@@ -358,16 +358,45 @@ int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
 	return 0;
 }
 
+/* Whether the file at path starts with a "#!" line naming an interpreter. */
+static bool is_script(const char *path)
+{
+	char interp[PATH_MAX];
+	int ret = script_interp(path, interp, sizeof(interp));
+
+	return !ret || ret == -ENAMETOOLONG;
+}
+
+/* A script or a bare name that is no file here: what runs when it is run
+ * as a command (through PATH, a script by its interpreter). */
+static int from_runnable(struct pt_target *t, const char *path, bool found,
+			 char *err, size_t errlen)
+{
+	char here[PATH_MAX];
+
+	if (!found || strchr(path, '/'))
+		return pt_target__from_command(t, path, err, errlen);
+	snprintf(here, sizeof(here), "./%s", path);
+	return pt_target__from_command(t, here, err, errlen);
+}
+
 int pt_target__from_file(struct pt_target *t, const char *path, char *err,
 			 size_t errlen)
 {
 	struct stat st;
+	int e;
 
 	memset(t, 0, sizeof(*t));
 	t->pidfd = -1;
-	if (stat(path, &st))
-		return pt_errf(err, errlen, -errno, "%s: %s; check the path",
-			       path, strerror(errno));
+	if (stat(path, &st)) {
+		e = errno;
+		if (e == ENOENT && !strchr(path, '/'))
+			return from_runnable(t, path, false, err, errlen);
+		return pt_errf(err, errlen, -e, "%s: %s; check the path", path,
+			       strerror(e));
+	}
+	if (S_ISREG(st.st_mode) && is_script(path))
+		return from_runnable(t, path, true, err, errlen);
 	t->exe = strdup(path);
 	t->exe_open = strdup(path);
 	if (!t->exe || !t->exe_open) {

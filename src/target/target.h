@@ -71,7 +71,11 @@ int pt_shebang__parse(const char *buf, size_t len, char *interp, size_t size);
 #define PT_SHEBANG_DEPTH 4
 int pt_target__from_command(struct pt_target *t, const char *argv0, char *err,
 			    size_t errlen);
-/* Describes an ELF file on disk (for `pipetrace list FILE`). */
+/*
+ * Describes a file on disk (for `pipetrace list FILE`): an ELF file as it
+ * is; a script ("#!") by its interpreter and a bare name that is no file
+ * here through PATH, as pt_target__from_command() (what runs when it is run).
+ */
 int pt_target__from_file(struct pt_target *t, const char *path, char *err,
 			 size_t errlen);
 void pt_target__free(struct pt_target *t);

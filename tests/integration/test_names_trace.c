@@ -137,11 +137,107 @@ static void test_folded_frames_demangled(void **state)
 	unlink(path);
 }
 
+#define SHAPES_SRC PT_SOURCE_DIR "/tests/integration/langs/shapes.cc"
+
+/* The stage whose JSON symbol is SYM, or NULL. */
+static json_object *stage_of_symbol(json_object *rep, const char *sym)
+{
+	json_object *stages = json_object_object_get(rep, "stages");
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(stages); i++)
+		if (!strcmp(str(json_object_array_get_idx(stages, i), "symbol"),
+			    sym))
+			return json_object_array_get_idx(stages, i);
+	return NULL;
+}
+
+/*
+ * Circle's deleting destructor (D0) and its complete one (D1, D2 at the
+ * same address) both demangle to "Circle::~Circle()": each stage is named
+ * "Circle::~Circle() [SYMBOL]" in JSON, the table, list and the folded
+ * stacks, never alike (main: two stages named "Circle::~Circle()"). The
+ * calls against the program's own counts: D0 once per delete, the
+ * complete destructor once per destruction (deleted ones included).
+ */
+static void test_destructors_kept_apart(void **state)
+{
+	char bin[64], jpath[64], fpath[64], *out = NULL, *err = NULL;
+	char *cc[] = {
+		"/usr/bin/g++", "-O2", "-g", "-o", bin, SHAPES_SRC, NULL
+	};
+	char *argv[] = { PTEST_PIPETRACE,
+			 "-j",
+			 jpath,
+			 "--folded",
+			 fpath,
+			 "-F",
+			 "999",
+			 "-s",
+			 "Circle::~Circle",
+			 "--",
+			 bin,
+			 "3000",
+			 NULL };
+	char *list[] = { PTEST_PIPETRACE, "list", bin, "Circle::~Circle",
+			 NULL };
+	char *folded, want[64];
+	const char *a, *b;
+	unsigned long deleted = 0, destroyed = 0;
+	json_object *rep, *d0, *d1;
+
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(bin, sizeof(bin), ".shapes");
+	ptest_tmp_path(jpath, sizeof(jpath), ".json");
+	ptest_tmp_path(fpath, sizeof(fpath), ".folded");
+	ptest_run_ok(cc, 120, NULL, NULL);
+	ptest_run_ok(argv, 60, &out, &err);
+	assert_int_equal(sscanf(out, "deleted %lu destroyed %lu", &deleted,
+				&destroyed),
+			 2);
+	rep = ptest_load_json(jpath);
+	assert_non_null(rep);
+	d0 = stage_of_symbol(rep, "_ZN6CircleD0Ev");
+	d1 = stage_of_symbol(rep, "_ZN6CircleD1Ev");
+	if (!d1)
+		d1 = stage_of_symbol(rep, "_ZN6CircleD2Ev");
+	assert_non_null(d0);
+	assert_non_null(d1);
+	a = str(d0, "name");
+	b = str(d1, "name");
+	print_message("  %s / %s\n", a, b);
+	assert_string_not_equal(a, b);
+	assert_string_equal(a, "Circle::~Circle() [_ZN6CircleD0Ev]");
+	snprintf(want, sizeof(want), "Circle::~Circle() [%s]",
+		 str(d1, "symbol"));
+	assert_string_equal(b, want);
+	assert_int_equal(ptest_u64(d0, "calls"), deleted);
+	assert_int_equal(ptest_u64(d1, "calls"), deleted + destroyed);
+	assert_non_null(strstr(err, "\nCircle::~Circle() [_ZN6CircleD0Ev] "));
+	folded = ptest_slurp(fpath);
+	assert_non_null(strstr(folded, "Circle::~Circle() [_ZN6CircleD0Ev]"));
+	free(out);
+	out = NULL;
+	ptest_run_ok(list, 30, &out, NULL);
+	assert_non_null(strstr(
+		out, "_ZN6CircleD0Ev  Circle::~Circle() [_ZN6CircleD0Ev]\n"));
+	assert_non_null(strstr(
+		out, "_ZN6CircleD1Ev  Circle::~Circle() [_ZN6CircleD1Ev]\n"));
+	json_object_put(rep);
+	free(folded);
+	free(out);
+	free(err);
+	unlink(bin);
+	unlink(jpath);
+	unlink(fpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parser_overloads),
 		cmocka_unit_test(test_folded_frames_demangled),
+		cmocka_unit_test(test_destructors_kept_apart),
 	};
 
 	ptest_filter_from_env();

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -374,6 +375,71 @@ static void test_library_of_program_execd(void **state)
 	free(log);
 }
 
+/* The first line of `pipetrace list ARGS...`: "# PATH: N functions". */
+static char *list_header(char **args, size_t n)
+{
+	char *argv[8] = { PTEST_PIPETRACE, "list" }, *out = NULL, *nl;
+	size_t i;
+
+	for (i = 0; i < n && i < 5; i++)
+		argv[2 + i] = args[i];
+	ptest_run_ok(argv, 30, &out, NULL);
+	nl = strchr(out, '\n');
+	if (nl)
+		*nl = '\0';
+	return out;
+}
+
+/* "# REALPATH: " for the file at path, as the shell found it. */
+static void header_names(const char *header, const char *path)
+{
+	char real[PATH_MAX], want[PATH_MAX + 8];
+
+	assert_non_null(realpath(path, real));
+	snprintf(want, sizeof(want), "# %s: ", real);
+	assert_true(strncmp(header, want, strlen(want)) == 0);
+}
+
+/*
+ * `pipetrace list xz` and `list -- xz` find the command through PATH, as
+ * the shell's `command -v` does; a script is listed by the interpreter its
+ * own #! line names, which is what runs (main: "xz: No such file or
+ * directory", and "not an ELF file" for the script).
+ */
+static void test_list_command_through_path(void **state)
+{
+	char *sh[] = { "/bin/sh", "-c", "command -v xz", NULL };
+	char script[64], *where = NULL, *h, *nl;
+	char *bare[] = { "xz" }, *dashed[] = { "--", "xz" },
+	     *scr[] = { script };
+	FILE *f;
+
+	if (ptest_run(sh, 10, &where, NULL) != 0) {
+		free(where);
+		skip(); /* no xz installed: nothing to find */
+	}
+	nl = strchr(where, '\n');
+	if (nl)
+		*nl = '\0';
+	h = list_header(bare, 1);
+	header_names(h, where);
+	free(h);
+	h = list_header(dashed, 2);
+	header_names(h, where);
+	free(h);
+	ptest_tmp_path(script, sizeof(script), ".sh");
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!%s -q\nexit 0\n", where);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	h = list_header(scr, 1);
+	header_names(h, where);
+	free(h);
+	unlink(script);
+	free(where);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_library_own_copy),
 		cmocka_unit_test(test_alias_named_plainly),
 		cmocka_unit_test(test_library_of_program_execd),
+		cmocka_unit_test(test_list_command_through_path),
 	};
 
 	ptest_filter_from_env();

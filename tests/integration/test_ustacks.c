@@ -216,12 +216,91 @@ static void test_offcpu_weights(void **state)
 	pt_ustacks__free(s);
 }
 
+/* A record with room for the largest copy. */
+static struct {
+	struct pt_usample_hdr h;
+	uint8_t stack[PT_USTACK_MAX];
+} big;
+static uintptr_t deepest; /* a local's address at the recursion's bottom */
+
+/* Recurses n deep (each frame holding 64 bytes), then samples itself into
+ * rec: a copy of PT_USTACK_DEFAULT bytes. */
+static NOFP long dive(int n)
+{
+	volatile char pad[64];
+
+	pad[0] = (char)n;
+	if (n == 0) {
+		deepest = (uintptr_t)pad;
+		ptest_capture_self(&rec.h, rec.stack, sizeof(rec.stack));
+		return pad[0];
+	}
+	return dive(n - 1) + pad[0];
+}
+
+/* Feeds S the sample in h (stage 3, on CPU). */
+static void feed(struct pt_ustacks *s, struct pt_usample_hdr *h)
+{
+	h->kind = PT_UREC_SAMPLE;
+	h->part = PT_SAMPLE_ONCPU;
+	h->stage = 3;
+	h->kstack = h->ustack = -1;
+	assert_int_equal(pt_ustacks__consume(s, h, sizeof(*h) + h->size), 0);
+}
+
+/*
+ * Stacks cut short where the copy ended are counted, the others not. The
+ * truth is this program's own: a sample 300 frames of 64+ bytes deep
+ * spans more than the 8 KiB copied (the span measured between the
+ * recursion's outermost and innermost locals); a shallow one copied into
+ * 16 KiB reached the thread's stack top (its copy is shorter than the
+ * room), so nothing of it is missing.
+ */
+static void test_cut_stacks_counted(void **state)
+{
+	struct pt_ustacks_stats st;
+	struct pt_unwinder *w;
+	struct pt_ustacks *s;
+	struct pt_usyms *u;
+	volatile char outer = 0;
+	uint64_t deep = 0, whole = 0;
+	char err[256];
+	int i;
+
+	assert_int_equal(pt_usyms__open(getpid(), &u, err, sizeof(err)), 0);
+	assert_int_equal(pt_unwinder__new(u, &w, err, sizeof(err)), 0);
+	assert_int_equal(pt_ustacks__new(NULL, &s), 0);
+	pt_ustacks__set_unwinder(s, w);
+	for (i = 0; i < 3; i++) {
+		dive(300);
+		assert_true((uintptr_t)&outer - deepest > sizeof(rec.stack));
+		assert_int_equal(rec.h.size, sizeof(rec.stack));
+		feed(s, &rec.h);
+		deep++;
+	}
+	for (i = 0; i < 2; i++) {
+		ptest_capture_self(&big.h, big.stack, sizeof(big.stack));
+		assert_true(big.h.size < sizeof(big.stack));
+		feed(s, &big.h);
+		whole++;
+	}
+	pt_ustacks__stats(s, &st);
+	assert_int_equal(st.samples, deep + whole);
+	assert_int_equal(st.unwound, deep + whole);
+	assert_int_equal(st.cut, deep);
+	pt_ustacks__free(s);
+	pt_unwinder__free(w);
+	pt_usyms__close(u);
+	(void)outer;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unwound_and_counted),
 		cmocka_unit_test(test_malformed_and_fallback),
 		cmocka_unit_test(test_offcpu_weights),
+		cmocka_unit_test(test_cut_stacks_counted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
