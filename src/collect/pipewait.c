@@ -213,9 +213,23 @@ static uint32_t kid_known(struct pt_pipewait *pw, pid_t id)
 	return kid_of(pw, id, &kid) ? 0 : kid;
 }
 
-static void fill_edge(struct pt_pipewait *pw, struct pt_pl_edge *e,
-		      const struct pt_pipe_edge *g, int fd, bool bytes)
+/* Whether kernel process kid started while traced and had its libc I/O
+ * wrappers probed only later (pt_proc_info's io_late): its calls before
+ * then were not seen. */
+static bool probed_late(const struct pt_pipewait_end *e, uint32_t kid)
 {
+	for (size_t i = 0; i < e->nprocs; i++)
+		if (e->procs[i].pid == kid)
+			return e->procs[i].io_late;
+	return false;
+}
+
+static void fill_edge(struct pt_pipewait *pw, struct pt_pl_edge *e,
+		      const struct pt_pipe_edge *g,
+		      const struct pt_pipewait_end *end)
+{
+	int fd = end->fds.waits;
+	uint32_t counter = 0; /* the process whose count is the bytes */
 	const struct pt_pipe_graph *gr = &pw->g;
 	const struct pt_pipe_proc *w = pt_pipes__proc(gr, g->writer);
 	const struct pt_pipe_proc *r = pt_pipes__proc(gr, g->reader);
@@ -233,15 +247,25 @@ static void fill_edge(struct pt_pipewait *pw, struct pt_pl_edge *e,
 	    !lookup(fd, kid_known(pw, g->writer), g->ino, 1, &v)) {
 		e->writer_wait_ns = v.wait_ns;
 		e->bytes = v.bytes;
+		counter = kid_known(pw, g->writer);
 	}
 	if (e->reader_known &&
 	    !lookup(fd, kid_known(pw, g->reader), g->rino, 0, &v)) {
 		e->reader_wait_ns = v.wait_ns;
-		if (!e->writer_known)
+		if (!e->writer_known) {
 			e->bytes = v.bytes;
+			counter = kid_known(pw, g->reader);
+		}
 	}
 	/* counted at sys_exit only: unknown in light mode, never 0 */
-	e->bytes_known = bytes && (e->writer_known || e->reader_known);
+	e->bytes_known = end->bytes && (e->writer_known || e->reader_known);
+	/* from the libc wrappers of a process probed after its exec: those
+	 * before were missed */
+	e->bytes_partial = e->bytes_known && end->bytes_from &&
+			   !strcmp(end->bytes_from, "libc") && counter &&
+			   probed_late(end, counter);
+	if (e->bytes_partial && !e->bytes)
+		e->bytes_known = false; /* none seen: not known, never 0 */
 }
 
 /* Traced process pid's life within the trace: [*start, *end) since attach,
@@ -475,7 +499,7 @@ int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_end *e)
 	for (size_t i = 0; i < g->nedges; i++)
 		if (is_edge(pw, &g->edges[i], e->fds.waits))
 			fill_edge(pw, &pl->edges[pl->nedges++], &g->edges[i],
-				  e->fds.waits, e->bytes);
+				  e);
 	for (size_t i = 0; i < g->nprocs; i++)
 		if (g->procs[i].traced || on_edge(pl, g->procs[i].pid))
 			fill_node(pw, &pl->nodes[pl->nnodes++], &g->procs[i],

@@ -109,6 +109,57 @@ int pt_proc_status__rss(const char *buf, size_t len, uint64_t *rss,
 	return 0;
 }
 
+/* Parses "KEY: N" line l[0..n) into *out and sets bit in *found, if it is
+ * KEY's. Returns 0, -EINVAL or -EOVERFLOW. */
+static int match_count(const char *l, size_t n, const char *key, uint64_t *out,
+		       int bit, int *found)
+{
+	size_t k = strlen(key), i, digits = 0;
+	uint64_t v = 0;
+
+	if (n < k || memcmp(l, key, k))
+		return 0;
+	for (i = k; i < n && l[i] == ' '; i++)
+		;
+	for (; i < n && l[i] >= '0' && l[i] <= '9'; i++, digits++) {
+		if (v > (UINT64_MAX - (uint64_t)(l[i] - '0')) / 10)
+			return -EOVERFLOW;
+		v = v * 10 + (uint64_t)(l[i] - '0');
+	}
+	if (!digits || i != n)
+		return -EINVAL;
+	*out = v;
+	*found |= bit;
+	return 0;
+}
+
+int pt_proc_io__parse(const char *buf, size_t len, uint64_t *rchar,
+		      uint64_t *wchar)
+{
+	size_t start = 0, end;
+	int found = 0, ret = 0;
+	uint64_t r = 0, w = 0;
+
+	while (!ret && start < len) {
+		const char *nl = memchr(buf + start, '\n', len - start);
+
+		end = nl ? (size_t)(nl - buf) : len;
+		ret = match_count(buf + start, end - start, "rchar:", &r, 1,
+				  &found);
+		if (!ret)
+			ret = match_count(buf + start, end - start,
+					  "wchar:", &w, 2, &found);
+		start = end + 1;
+	}
+	if (ret)
+		return ret;
+	if (found != 3)
+		return -ESRCH;
+	*rchar = r;
+	*wchar = w;
+	return 0;
+}
+
 /* Opens /proc/PID/NAME. Returns a descriptor or -errno (-ESRCH: gone). */
 static int open_proc(pid_t pid, const char *name)
 {
@@ -141,6 +192,23 @@ char *pt_proc_cmdline__read(pid_t pid)
 	}
 	close(fd);
 	return pt_proc_cmdline__parse(buf, len);
+}
+
+int pt_proc_io__read(pid_t pid, uint64_t *rchar, uint64_t *wchar)
+{
+	int fd = open_proc(pid, "io"), ret;
+	char *buf;
+	size_t len;
+
+	if (fd < 0)
+		return fd;
+	ret = pt_read_fd(fd, 1024, STATUS_MAX, &buf, &len);
+	close(fd);
+	if (ret)
+		return ret;
+	ret = pt_proc_io__parse(buf, len, rchar, wchar);
+	free(buf);
+	return ret;
 }
 
 int pt_proc_status__read_rss(pid_t pid, uint64_t *rss, uint64_t *hwm)

@@ -34,6 +34,18 @@ char *pt_proc_cmdline__parse(const char *buf, size_t len);
 int pt_proc_status__rss(const char *buf, size_t len, uint64_t *rss,
 			uint64_t *hwm);
 
+/*
+ * rchar and wchar (bytes read and written by the process's read and write
+ * calls of every kind, its threads summed) from /proc/PID/io text
+ * buf[0..len): lines "rchar: N". Returns 0, -ESRCH if either is missing,
+ * -EINVAL for a malformed value, -EOVERFLOW beyond 64 bits.
+ */
+int pt_proc_io__parse(const char *buf, size_t len, uint64_t *rchar,
+		      uint64_t *wchar);
+
+/* Reads pid's rchar and wchar (pt_proc_io__parse()); 0 or -errno. */
+int pt_proc_io__read(pid_t pid, uint64_t *rchar, uint64_t *wchar);
+
 /* Reads pid's command line (pt_proc_cmdline__parse()), or NULL. */
 char *pt_proc_cmdline__read(pid_t pid);
 

@@ -115,6 +115,8 @@ static json_object *edge_json(const struct pt_pl_edge *e)
 	ret |= jset(o, "writer_pid", juint((uint64_t)e->writer));
 	ret |= jset(o, "reader_pid", juint((uint64_t)e->reader));
 	ret |= jset(o, "bytes", e->bytes_known ? juint(e->bytes) : NULL);
+	ret |= jadd(o, "bytes_partial",
+		    json_object_new_boolean(e->bytes_partial));
 	ret |= jset(o, "writer_blocked_ns",
 		    e->writer_known ? juint(e->writer_wait_ns) : NULL);
 	ret |= jset(o, "reader_starved_ns",

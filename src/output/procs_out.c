@@ -106,6 +106,10 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 			snprintf(late, sizeof(late),
 				 "  (unprobed for %.2f ms after its exec)",
 				 (double)p->late_ns / 1e6);
+		else if (p->io_late)
+			snprintf(late, sizeof(late),
+				 "  (libc I/O unprobed for %.2f ms)",
+				 (double)p->io_late_ns / 1e6);
 		fprintf(f, "  %s%s%s%s\n", fmt_exit(ex, sizeof(ex), p),
 			p->followed ? "  (followed from its fork)" : "", up,
 			late);
@@ -220,6 +224,8 @@ static json_object *proc_json(const struct pt_report *r,
 	/* ran its program this long before the stages were probed */
 	ret |= json_object_object_add(o, "late_ns",
 				      p->late ? juint(p->late_ns) : NULL);
+	ret |= json_object_object_add(o, "libc_io_late_ns",
+				      p->io_late ? juint(p->io_late_ns) : NULL);
 	/* its program's stages were not probed: why */
 	ret |= json_object_object_add(
 		o, "unprobed",

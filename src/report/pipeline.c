@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "pipetrace_abi.h"
 #include "report/pipeline.h"
 #include "report/report.h"
@@ -231,7 +230,7 @@ void pt_pipeline__edge_line(const struct pt_pipeline *pl,
 	if (e->rino != e->ino)
 		append(buf, len, &off, "->%llu", (unsigned long long)e->rino);
 	/* not counted (--syscalls light): "-", never 0 */
-	append(buf, len, &off, ", %s",
+	append(buf, len, &off, ", %s%s", e->bytes_partial ? "at least " : "",
 	       e->bytes_known ? fmt_size(sz, sizeof(sz), e->bytes) : "- B");
 	if (e->writer_known && w)
 		append(buf, len, &off, ", writer blocked %.0f%%",

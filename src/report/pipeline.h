@@ -65,6 +65,9 @@ struct pt_pl_edge {
 	uint64_t writer_wait_ns; /* writer blocked on it full */
 	uint64_t reader_wait_ns; /* reader blocked on it empty */
 	bool bytes_known;
+	/* known, but only from when its counting process was probed (libc
+	 * wrappers of a process probed after its exec): at least bytes */
+	bool bytes_partial;
 	uint64_t bytes;
 };
 

@@ -26,6 +26,12 @@ struct pt_proc_info {
 	 * its exec: calls it made before then were not seen */
 	bool late;
 	uint64_t late_ns;
+	/* --syscalls libc: it started while traced, and its libc I/O
+	 * wrappers were probed only this long after (never: its life, or 0
+	 * while it runs):
+	 * the bytes it read and wrote before then were not counted */
+	bool io_late;
+	uint64_t io_late_ns;
 	/* its program's stages were not probed: why (else "") */
 	char unprobed[PT_UNPROBED_WHY];
 	uint64_t unpaired; /* returns of calls entered before it was traced */

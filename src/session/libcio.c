@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "collect/procinfo.h"
 #include "session/session.h"
 #include "util/log.h"
 
@@ -37,6 +39,45 @@ void pt_session__libcio_prepare(struct pt_session *s)
 	pt_debug("libc I/O: %zu wrappers in %s", s->lsites.n, s->lsites.object);
 }
 
+const struct pt_libcio_at *pt_session__libcio_at(const struct pt_session *s,
+						 uint32_t pid)
+{
+	for (size_t i = 0; i < s->nlibcio_at; i++)
+		if (s->libcio_at[i].pid == pid)
+			return &s->libcio_at[i];
+	return NULL;
+}
+
+/* Keeps when process pid's wrappers were probed, and whether it had read
+ * or written by then (the kernel's rchar and wchar, read after the
+ * attach): a process that started earlier and had, did I/O unseen
+ * (pt_session__snap_procs()); one forked that had not (a refpipe --procs
+ * child), none. */
+static void note_attach(struct pt_session *s, pid_t pid)
+{
+	struct pt_libcio_at *v;
+	struct timespec ts;
+	uint64_t r = 1, w = 1;
+
+	if (pt_session__libcio_at(s, (uint32_t)pid))
+		return;
+	v = realloc(s->libcio_at, (s->nlibcio_at + 1) * sizeof(*v));
+	if (!v) {
+		pt_debug("libc I/O: out of memory for PID %d's attach time",
+			 pid);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (pt_proc_io__read(pid, &r, &w))
+		r = w = 1;
+	s->libcio_at = v;
+	s->libcio_at[s->nlibcio_at++] =
+		(struct pt_libcio_at){ (uint32_t)pid,
+				       (uint64_t)ts.tv_sec * 1000000000ull +
+					       (uint64_t)ts.tv_nsec,
+				       r || w };
+}
+
 /* Probes process pid's wrappers; a failure costs only its figures. */
 static void attach_one(struct pt_session *s, pid_t pid)
 {
@@ -45,6 +86,8 @@ static void attach_one(struct pt_session *s, pid_t pid)
 	if (pt_tracer__attach_libcio(s->tracer, pid, &s->lsites, err,
 				     sizeof(err)))
 		pt_debug("libc I/O: %s; its io_cpu and fsyncs are missed", err);
+	else
+		note_attach(s, pid);
 }
 
 /* Every traced process alive now: the target, and with several the

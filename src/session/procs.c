@@ -179,6 +179,26 @@ bool pt_session__next_pidfd(struct pt_session *s)
 	return false;
 }
 
+/* Process p (times still monotonic) started while traced and had its libc
+ * I/O wrappers probed only after it had read or written, or never: its
+ * pipe bytes may be short. */
+static void mark_io_late(const struct pt_session *s, struct pt_proc_info *p)
+{
+	const struct pt_libcio_at *a = pt_session__libcio_at(s, p->pid);
+
+	if (!s->libcio_on || p->start_ns <= s->start_ns)
+		return;
+	if (!a) { /* never: its life, or 0 while it runs */
+		p->io_late = true;
+		p->io_late_ns = p->exited && p->end_ns > p->start_ns ?
+					p->end_ns - p->start_ns :
+					0;
+	} else if (a->at_ns > p->start_ns && a->io_before) {
+		p->io_late = true;
+		p->io_late_ns = a->at_ns - p->start_ns;
+	}
+}
+
 /* Start and end as times since attach (0: before it). */
 static void relative_times(const struct pt_session *s, struct pt_proc_info *v,
 			   size_t n)
@@ -186,6 +206,7 @@ static void relative_times(const struct pt_session *s, struct pt_proc_info *v,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		mark_io_late(s, &v[i]);
 		v[i].start_ns = v[i].start_ns > s->start_ns ?
 					v[i].start_ns - s->start_ns :
 					0;

@@ -1340,6 +1340,7 @@ void pt_session__free(struct pt_session *s)
 	pt_stages__free(&s->stages);
 	pt_alloc_sites__free(&s->asites);
 	pt_libcio__free(&s->lsites);
+	free(s->libcio_at);
 	pt_ustacks__free(s->ustacks);
 	pt_unwinder__free(s->unwinder);
 	pt_usyms__close(s->usyms);

@@ -148,6 +148,15 @@ struct pt_session {
 	struct pt_libcio_sites lsites; /* --syscalls light: libc's I/O */
 	bool libcio_on; /* lsites found: libc I/O probes attached */
 	uint64_t next_libcio_ns; /* the next look for new processes, or 0 */
+	/* when each process's libc I/O probes were attached (monotonic),
+	 * and whether it had read or written anything by then (/proc/PID/io
+	 * read after the attach; unreadable: assumed so) */
+	struct pt_libcio_at {
+		uint32_t pid;
+		uint64_t at_ns;
+		bool io_before;
+	} * libcio_at;
+	size_t nlibcio_at;
 	struct pt_exec_files execs; /* several: the programs probed */
 	/* Several processes with stacks to name: each one's symbols (the
 	 * first's are usyms), and a scratch for a folded line's label. */
@@ -190,6 +199,9 @@ bool pt_session__next_pidfd(struct pt_session *s);
 void pt_session__libcio_prepare(struct pt_session *s);
 void pt_session__libcio_begin(struct pt_session *s, uint64_t now);
 void pt_session__libcio_tick(struct pt_session *s, uint64_t now);
+/* When process pid's libc I/O probes were attached, or NULL: not. */
+const struct pt_libcio_at *pt_session__libcio_at(const struct pt_session *s,
+						 uint32_t pid);
 /* The processes and their stage counters into snap (with several). */
 int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap);
 /* After load: the BPF side's execs watched, the first program seen. */

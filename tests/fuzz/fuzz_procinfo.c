@@ -32,6 +32,15 @@ static void check_cmdline(const char *buf, size_t size)
 	free(s);
 }
 
+static void check_io(const char *buf, size_t size)
+{
+	uint64_t r = 1, w = 1;
+	int err = pt_proc_io__parse(buf, size, &r, &w);
+
+	CHECK(err == 0 || err == -ESRCH || err == -EINVAL || err == -EOVERFLOW);
+	CHECK(err || size >= 15); /* "rchar:0\nwchar:0" at the least */
+}
+
 static void check_status(const char *buf, size_t size)
 {
 	uint64_t rss = 1, hwm = 1;
@@ -73,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	check_cmdline(buf, size);
 	check_status(buf, size);
+	check_io(buf, size);
 	check_stat(buf, size);
 	check_shebang(buf, size);
 	free(buf);

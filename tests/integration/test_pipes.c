@@ -114,6 +114,21 @@ static void assert_near(const char *what, uint64_t got, uint64_t want,
 
 /* ----------------------------------------------------------- refpipe */
 
+/* Process pid of the report (JSON `processes`). */
+static json_object *proc_of(json_object *rep, pid_t pid)
+{
+	json_object *procs = member(rep, "processes");
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *p = json_object_array_get_idx(procs, i);
+
+		if ((pid_t)ptest_u64(p, "pid") == pid)
+			return p;
+	}
+	fail_msg("pid %d not in the report's processes", (int)pid);
+	return NULL;
+}
+
 /* Stage name's row in process pid of the report (JSON `processes`), or
  * NULL when that process has none. */
 static json_object *proc_stage(json_object *rep, pid_t pid, const char *name)
@@ -263,7 +278,12 @@ static void check_proc(json_object *rep, json_object *self)
 }
 
 /* Edge w -> r's bytes: exactly what both ends counted (--syscalls
- * exact or libc), or null (light: not counted, never a 0). */
+ * exact or libc), or null (light: not counted, never a 0). With libc, a
+ * process forked while traced is probed at a tick after it is seen: where
+ * it had read or written by then (libc_io_late_ns), its edge's bytes may
+ * be short, and say so (bytes_partial): never above the truth. Under the
+ * load of three other jobs the ingest process wrote 15,734 of 3,281,061
+ * bytes before its probes, once; they read as a plain figure before. */
 static void check_bytes(json_object *rep, json_object *wself,
 			json_object *rself, bool exact)
 {
@@ -279,8 +299,19 @@ static void check_bytes(json_object *rep, json_object *wself,
 		assert_null(member(e, "bytes"));
 		return;
 	}
-	assert_int_equal(ptest_u64(e, "bytes"),
-			 ptest_u64(wp, "pipe_write_bytes"));
+	if (!json_object_get_boolean(member(e, "bytes_partial"))) {
+		assert_int_equal(ptest_u64(e, "bytes"),
+				 ptest_u64(wp, "pipe_write_bytes"));
+		return;
+	}
+	print_message("  bytes %s of %llu: at least (its writer ran "
+		      "unprobed)\n",
+		      json_object_to_json_string(member(e, "bytes")),
+		      (unsigned long long)ptest_u64(wp, "pipe_write_bytes"));
+	assert_non_null(member(proc_of(rep, (pid_t)ptest_u64(wp, "pid")),
+			       "libc_io_late_ns"));
+	assert_true(!member(e, "bytes") ||
+		    ptest_u64(e, "bytes") <= ptest_u64(wp, "pipe_write_bytes"));
 }
 
 /*
@@ -1088,6 +1119,84 @@ static void test_outside_pipe_used_libc(void **state)
 	free(log);
 }
 
+/* The report's process (its "processes" array) whose command starts with
+ * comm. */
+static json_object *proc_named(json_object *rep, const char *comm)
+{
+	json_object *procs = member(rep, "processes");
+
+	for (size_t i = 0; i < json_object_array_length(procs); i++) {
+		json_object *p = json_object_array_get_idx(procs, i);
+		const char *c = json_object_get_string(member(p, "command"));
+
+		if (c && !strncmp(c, comm, strlen(comm)))
+			return p;
+	}
+	fail_msg("no process %s in %s", comm,
+		 json_object_to_json_string(procs));
+	return NULL;
+}
+
+#define LATE_BYTES 30000000ull
+
+/*
+ * --syscalls libc counts a process's bytes only once its libc wrappers are
+ * probed, at a tick after it is seen: head, exec'd by the traced shell,
+ * has read (the loader's reads of its libraries) by then, so its bytes
+ * may be short. Its process says how long it ran unprobed
+ * (libc_io_late_ns), and its edge's bytes are "at least" (bytes_partial,
+ * null when none were seen), never more than head wrote; the shell,
+ * probed before it ran, is not late. Before, the edge read 16,450,432 of
+ * 30,000,000 bytes as a plain figure.
+ */
+static void test_libc_bytes_of_late_process(void **state)
+{
+	char json[64];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "--syscalls",
+			 "libc",
+			 "-s",
+			 "libc.so.6:getpid",
+			 "-j",
+			 json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 "head -c 30000000 /dev/zero | cat > /dev/null",
+			 NULL };
+	json_object *rep, *head, *cat, *pipes, *e, *b;
+	size_t found = 0;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	ptest_tmp_path(json, sizeof(json), ".json");
+	ptest_run_ok(argv, 60, NULL, NULL);
+	rep = ptest_take_json(json);
+	head = proc_named(rep, "head");
+	cat = proc_named(rep, "cat");
+	assert_null(member(proc_named(rep, "sh"), "libc_io_late_ns"));
+	assert_non_null(member(head, "libc_io_late_ns"));
+	print_message("  head ran %.2f ms before its libc I/O was probed\n",
+		      ptest_u64(head, "libc_io_late_ns") / 1e6);
+	pipes = member(rep, "pipes");
+	for (size_t i = 0; i < json_object_array_length(pipes); i++) {
+		e = json_object_array_get_idx(pipes, i);
+		if (ptest_u64(e, "writer_pid") != ptest_u64(head, "pid") ||
+		    ptest_u64(e, "reader_pid") != ptest_u64(cat, "pid"))
+			continue;
+		found++;
+		b = member(e, "bytes");
+		print_message("  head -> cat: %s of %llu bytes\n",
+			      json_object_to_json_string(b), LATE_BYTES);
+		assert_true(
+			json_object_get_boolean(member(e, "bytes_partial")));
+		assert_true(!b || json_object_get_uint64(b) <= LATE_BYTES);
+	}
+	print_message("  %zu edge(s) head -> cat\n", found);
+	assert_true(found <= 1);
+	json_object_put(rep);
+}
+
 /* ------------------------------------------- pigz -dc f.gz | sort | uniq -c */
 
 /* The first number argv's standard output starts with. */
@@ -1311,6 +1420,7 @@ int main(void)
 		cmocka_unit_test(test_pigz_launched),
 		cmocka_unit_test(test_outside_pipe_held),
 		cmocka_unit_test(test_outside_pipe_used_libc),
+		cmocka_unit_test(test_libc_bytes_of_late_process),
 		cmocka_unit_test(test_pigz_sort_uniq),
 		cmocka_unit_test(test_procs_long_stages),
 	};

@@ -108,6 +108,34 @@ static void test_own_process(void **state)
 	assert_null(pt_proc_cmdline__read(-1));
 }
 
+/* pt_proc_io__parse() of a string literal. */
+#define io_parse(lit, r, w) pt_proc_io__parse(lit, strlen(lit), r, w)
+
+/* /proc/PID/io's rchar and wchar; malformed, missing and too large values
+ * refused. */
+static void test_io(void **state)
+{
+	const char ok[] = "rchar: 4096\nwchar: 12\nsyscr: 3\nsyscw: 1\n";
+	uint64_t r = 0, w = 0;
+
+	(void)state;
+	assert_int_equal(pt_proc_io__parse(ok, strlen(ok), &r, &w), 0);
+	assert_int_equal(r, 4096);
+	assert_int_equal(w, 12);
+	assert_int_equal(io_parse("rchar: 1\n", &r, &w), -ESRCH);
+	assert_int_equal(io_parse("rchar: 1x\nwchar: 2", &r, &w), -EINVAL);
+	assert_int_equal(io_parse("rchar:\nwchar: 2", &r, &w), -EINVAL);
+	assert_int_equal(io_parse("rchar: 18446744073709551616\nwchar: 2", &r,
+				  &w),
+			 -EOVERFLOW);
+	assert_int_equal(
+		io_parse("rchar: 18446744073709551615\nwchar: 0", &r, &w), 0);
+	assert_true(r == UINT64_MAX && w == 0);
+	/* our own: readable; a pid that is none: gone */
+	assert_int_equal(pt_proc_io__read(getpid(), &r, &w), 0);
+	assert_int_equal(pt_proc_io__read(-1, &r, &w), -ESRCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_hostile),
 		cmocka_unit_test(test_own_process),
+		cmocka_unit_test(test_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
