@@ -82,33 +82,6 @@ static int match_kb(const char *l, size_t n, const char *key, uint64_t *out,
 	return 0;
 }
 
-int pt_proc_status__rss(const char *buf, size_t len, uint64_t *rss,
-			uint64_t *hwm)
-{
-	size_t start = 0, end;
-	int found = 0, ret = 0;
-	uint64_t r = 0, h = 0;
-
-	while (!ret && start < len) {
-		const char *nl = memchr(buf + start, '\n', len - start);
-
-		end = nl ? (size_t)(nl - buf) : len;
-		ret = match_kb(buf + start, end - start, "VmRSS:", &r, 1,
-			       &found);
-		if (!ret)
-			ret = match_kb(buf + start, end - start, "VmHWM:", &h,
-				       2, &found);
-		start = end + 1;
-	}
-	if (ret)
-		return ret;
-	if (found != 3)
-		return -ESRCH;
-	*rss = r;
-	*hwm = h;
-	return 0;
-}
-
 /* Parses "KEY: N" line l[0..n) into *out and sets bit in *found, if it is
  * KEY's. Returns 0, -EINVAL or -EOVERFLOW. */
 static int match_count(const char *l, size_t n, const char *key, uint64_t *out,
@@ -133,31 +106,49 @@ static int match_count(const char *l, size_t n, const char *key, uint64_t *out,
 	return 0;
 }
 
-int pt_proc_io__parse(const char *buf, size_t len, uint64_t *rchar,
-		      uint64_t *wchar)
+/* A line matcher: match_kb() or match_count(). */
+typedef int (*match_fn)(const char *l, size_t n, const char *key, uint64_t *out,
+			int bit, int *found);
+
+/* The values of keys k1 and k2 in the lines of buf[0..len), by match: 0,
+ * -ESRCH if either is missing, or match's error. */
+static int two_keys(const char *buf, size_t len, match_fn match, const char *k1,
+		    const char *k2, uint64_t *v1, uint64_t *v2)
 {
 	size_t start = 0, end;
 	int found = 0, ret = 0;
-	uint64_t r = 0, w = 0;
+	uint64_t a = 0, b = 0;
 
 	while (!ret && start < len) {
 		const char *nl = memchr(buf + start, '\n', len - start);
 
 		end = nl ? (size_t)(nl - buf) : len;
-		ret = match_count(buf + start, end - start, "rchar:", &r, 1,
-				  &found);
+		ret = match(buf + start, end - start, k1, &a, 1, &found);
 		if (!ret)
-			ret = match_count(buf + start, end - start,
-					  "wchar:", &w, 2, &found);
+			ret = match(buf + start, end - start, k2, &b, 2,
+				    &found);
 		start = end + 1;
 	}
 	if (ret)
 		return ret;
 	if (found != 3)
 		return -ESRCH;
-	*rchar = r;
-	*wchar = w;
+	*v1 = a;
+	*v2 = b;
 	return 0;
+}
+
+int pt_proc_status__rss(const char *buf, size_t len, uint64_t *rss,
+			uint64_t *hwm)
+{
+	return two_keys(buf, len, match_kb, "VmRSS:", "VmHWM:", rss, hwm);
+}
+
+int pt_proc_io__parse(const char *buf, size_t len, uint64_t *rchar,
+		      uint64_t *wchar)
+{
+	return two_keys(buf, len, match_count, "rchar:", "wchar:", rchar,
+			wchar);
 }
 
 /* Opens /proc/PID/NAME. Returns a descriptor or -errno (-ESRCH: gone). */

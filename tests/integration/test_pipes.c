@@ -56,19 +56,24 @@ static json_object *member(json_object *o, const char *key)
 	return v;
 }
 
-/* The node of pid in the report's pipeline.processes. */
-static json_object *node_of(json_object *rep, pid_t pid)
+/* The object of array procs whose "pid" is pid (where: for the failure). */
+static json_object *pid_in(json_object *procs, pid_t pid, const char *where)
 {
-	json_object *procs = member(member(rep, "pipeline"), "processes");
-
 	for (size_t i = 0; i < json_object_array_length(procs); i++) {
 		json_object *n = json_object_array_get_idx(procs, i);
 
 		if ((pid_t)ptest_u64(n, "pid") == pid)
 			return n;
 	}
-	fail_msg("pid %d not in the pipeline", (int)pid);
+	fail_msg("pid %d not in %s", (int)pid, where);
 	return NULL;
+}
+
+/* The node of pid in the report's pipeline.processes. */
+static json_object *node_of(json_object *rep, pid_t pid)
+{
+	return pid_in(member(member(rep, "pipeline"), "processes"), pid,
+		      "the pipeline");
 }
 
 /* The edge writer -> reader of the report's pipes. */
@@ -117,16 +122,7 @@ static void assert_near(const char *what, uint64_t got, uint64_t want,
 /* Process pid of the report (JSON `processes`). */
 static json_object *proc_of(json_object *rep, pid_t pid)
 {
-	json_object *procs = member(rep, "processes");
-
-	for (size_t i = 0; i < json_object_array_length(procs); i++) {
-		json_object *p = json_object_array_get_idx(procs, i);
-
-		if ((pid_t)ptest_u64(p, "pid") == pid)
-			return p;
-	}
-	fail_msg("pid %d not in the report's processes", (int)pid);
-	return NULL;
+	return pid_in(member(rep, "processes"), pid, "the report's processes");
 }
 
 /* Stage name's row in process pid of the report (JSON `processes`), or
