@@ -1197,6 +1197,59 @@ static void test_libc_bytes_of_late_process(void **state)
 	json_object_put(rep);
 }
 
+#define SHORT_RUNS 5
+
+/*
+ * head -c 4000000 /dev/zero | cat > /dev/null, launched under --syscalls
+ * libc SHORT_RUNS times: the shell made the pipe during the trace and both
+ * its ends are traced processes, so each run's report has the one edge
+ * head -> cat (the pids its processes name), whether or not the graph's
+ * readings of /proc saw them: the pipeline is done within tens of ms, and
+ * the readings are 100 ms apart. Before, no run had it (pipes: []).
+ */
+static void test_short_pipeline_edge(void **state)
+{
+	char json[64];
+	char *argv[] = { PTEST_PIPETRACE,
+			 "--syscalls",
+			 "libc",
+			 "-s",
+			 "libc.so.6:getpid",
+			 "-j",
+			 json,
+			 "--",
+			 "/bin/sh",
+			 "-c",
+			 "head -c 4000000 /dev/zero | cat > /dev/null",
+			 NULL };
+	size_t missing = 0;
+
+	(void)state;
+	PTEST_REQUIRE_TRACING();
+	for (int run = 0; run < SHORT_RUNS; run++) {
+		json_object *rep, *pipes, *e;
+		uint64_t head, cat;
+		size_t found = 0;
+
+		ptest_tmp_path(json, sizeof(json), ".json");
+		ptest_run_ok(argv, 60, NULL, NULL);
+		rep = ptest_take_json(json);
+		head = ptest_u64(proc_named(rep, "head"), "pid");
+		cat = ptest_u64(proc_named(rep, "cat"), "pid");
+		pipes = member(rep, "pipes");
+		for (size_t i = 0; i < json_object_array_length(pipes); i++) {
+			e = json_object_array_get_idx(pipes, i);
+			found += ptest_u64(e, "writer_pid") == head &&
+				 ptest_u64(e, "reader_pid") == cat;
+		}
+		print_message("  run %d: %zu edge(s) head -> cat of %zu\n", run,
+			      found, json_object_array_length(pipes));
+		missing += found != 1;
+		json_object_put(rep);
+	}
+	assert_int_equal(missing, 0);
+}
+
 /* ------------------------------------------- pigz -dc f.gz | sort | uniq -c */
 
 /* The first number argv's standard output starts with. */
@@ -1421,6 +1474,7 @@ int main(void)
 		cmocka_unit_test(test_outside_pipe_held),
 		cmocka_unit_test(test_outside_pipe_used_libc),
 		cmocka_unit_test(test_libc_bytes_of_late_process),
+		cmocka_unit_test(test_short_pipeline_edge),
 		cmocka_unit_test(test_pigz_sort_uniq),
 		cmocka_unit_test(test_procs_long_stages),
 	};
