@@ -1841,7 +1841,8 @@ void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR],
 }
 
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
-			   uint64_t tail_ns[PT_PROBE_NR])
+			   uint64_t tail_ns[PT_PROBE_NR],
+			   void (*between)(void *ctx), void *ctx)
 {
 	struct pt_thread_stage pair = { 0 };
 	int ret = 0, i;
@@ -1860,6 +1861,8 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 					PT_NEST_MEAN_BURST);
 			ret = calib_forget(t);
 		}
+		if (between)
+			between(ctx);
 	}
 	t->cal->nest_rechecks++;
 	t->skel->bss->calib_tid = 0;
