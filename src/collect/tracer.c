@@ -1854,8 +1854,13 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		if (!t->cal->used[i])
 			continue;
 		ret = calib_burst(t, (enum pt_probe_class)i, false);
-		if (!ret && t->cal->nest_rechecks < PT_NEST_RECHECKS)
+		if (between)
+			between(ctx);
+		if (!ret && t->cal->nest_rechecks < PT_NEST_RECHECKS) {
 			nest_floor_again(t->cal, (enum pt_probe_class)i);
+			if (between)
+				between(ctx);
+		}
 		if (!ret) {
 			nest_mean_burst(t->cal, (enum pt_probe_class)i,
 					PT_NEST_MEAN_BURST);

@@ -93,9 +93,9 @@ void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR],
 			uint64_t tail[PT_PROBE_NR]);
 
 /* A burst of calibration calls of every class in use (bias_ns, tail_ns
- * updated); between two classes, between(ctx) if set: a burst is ~50 ms a
- * class on a loaded host, too long for what must not wait (a new process's
- * libc probes). 0 or -errno. */
+ * updated); after each of its steps, between(ctx) if set: a burst took
+ * 140-160 ms on a loaded host (3 classes), too long for what must not wait
+ * (a new process's libc probes). 0 or -errno. */
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 			   uint64_t tail_ns[PT_PROBE_NR],
 			   void (*between)(void *ctx), void *ctx);
