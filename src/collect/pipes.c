@@ -331,6 +331,22 @@ static struct pt_pipe_proc *add_proc(struct pt_pipe_graph *g, pid_t pid,
 	return p;
 }
 
+int pt_pipes__add_used(struct pt_pipe_graph *g, pid_t pid, uint64_t ino,
+		       uint32_t kind, uint32_t mode, const char *comm)
+{
+	struct pt_pipe_proc *p = add_proc(g, pid, true);
+
+	if (!p)
+		return -ENOMEM;
+	if (!p->name && comm && comm[0])
+		p->name = strdup(comm); /* gone: its name from the BPF side */
+	/* a FIFO /proc named so is the same pipe as the kernel's */
+	for (size_t i = 0; i < g->nends; i++)
+		if (g->ends[i].ino == ino)
+			kind = g->ends[i].kind;
+	return add_end(g, pid, ino, kind, mode);
+}
+
 void pt_pipes__sample(struct pt_pipe_graph *g)
 {
 	for (size_t i = 0; i < g->nprocs; i++) {
@@ -533,8 +549,8 @@ static bool update_ends(struct pt_pipe_graph *g, pid_t pid,
 			uint32_t now = mode_of(fresh, pid, e.ino);
 			uint32_t closed = e.mode & ~now;
 			uint32_t mode =
-				now | (closed & ~others_mode(g, pid, e.ino,
-							     closed));
+				now |
+				(closed & ~others_mode(g, pid, e.ino, closed));
 
 			changed |= mode != e.mode;
 			e.mode = mode;

@@ -104,6 +104,11 @@ void pt_pipes__set_peers(struct pt_pipe_graph *g,
  * pipe's inode, and every socket end to its peer's holders (both ways),
  * where one of the two processes is traced (g->procs). 0 or -ENOMEM. */
 int pt_pipes__link(struct pt_pipe_graph *g);
+/* Adds traced process pid's end on pipe ino, in mode (PT_PIPE_R or _W),
+ * as the BPF side saw it used: a process gone before /proc showed its fds
+ * (comm: its name if /proc has none). Links nothing. 0 or -ENOMEM. */
+int pt_pipes__add_used(struct pt_pipe_graph *g, pid_t pid, uint64_t ino,
+		       uint32_t kind, uint32_t mode, const char *comm);
 /* Takes a CPU reading of every process still there. */
 void pt_pipes__sample(struct pt_pipe_graph *g);
 const struct pt_pipe_proc *pt_pipes__proc(const struct pt_pipe_graph *g,

@@ -452,6 +452,51 @@ static bool is_edge(struct pt_pipewait *pw, const struct pt_pipe_edge *g,
 			cmp_ino);
 }
 
+/* The name of kernel process kid from the processes' table, or NULL. */
+static const char *comm_of(const struct pt_pipewait_end *e, uint32_t kid)
+{
+	for (size_t i = 0; i < e->nprocs; i++)
+		if (e->procs[i].pid == kid)
+			return e->procs[i].comm;
+	return NULL;
+}
+
+/*
+ * The pipe ends the BPF side saw traced processes use (every key of
+ * pipe_waits is a traced process's: it blocked on the pipe, or its bytes
+ * were counted), added to the graph where /proc did not show them: a
+ * process that lived between two readings of its fds (head | cat under a
+ * shell, done within 100 ms) left no end, so no edge. Sockets are left
+ * to /proc: their peer is the kernel's only while they live. 0 or -ENOMEM.
+ */
+static int add_used_ends(struct pt_pipewait *pw, int fd,
+			 const struct pt_pipewait_end *e)
+{
+	struct pt_pipe_key k, next;
+	struct pt_pipe_wait v;
+	bool added = false;
+	void *prev = NULL;
+	pid_t id;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v) ||
+		    v.kind != PT_PIPE_KIND_FIFO || k.dir >= PT_PIPE_DIR_NR ||
+		    pt_pipewait__id_of(pw, k.tgid, &id))
+			continue;
+		ret = pt_pipes__add_used(
+			&pw->g, id, k.ino, v.kind,
+			k.dir == PT_PIPE_DIR_WRITE ? PT_PIPE_W : PT_PIPE_R,
+			comm_of(e, k.tgid));
+		if (ret)
+			return ret;
+		added = true;
+	}
+	return added ? pt_pipes__link(&pw->g) : 0;
+}
+
 /* Per stage (and outside), the pipe waits summed over CPUs. */
 static int read_stages(struct pt_pipewait *pw, int fd, size_t nstages)
 {
@@ -492,6 +537,8 @@ int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_end *e)
 	uint32_t k0 = 0;
 
 	pt_pipes__sample(g);
+	if (add_used_ends(pw, e->fds.waits, e) == -ENOMEM)
+		return -ENOMEM;
 	pl->nodes = calloc(g->nprocs ? g->nprocs : 1, sizeof(*pl->nodes));
 	pl->edges = calloc(g->nedges ? g->nedges : 1, sizeof(*pl->edges));
 	if (!pl->nodes || !pl->edges)

@@ -88,7 +88,9 @@ int pt_pipewait__track(struct pt_pipewait *pw, const pid_t *pids, size_t n);
 /* A CPU reading of the graph's processes, and a look for new pipes, if
  * one is due at now (every 100 ms); returns when the next one is due. */
 uint64_t pt_pipewait__tick(struct pt_pipewait *pw, uint64_t now);
-/* Ends: reads the maps and builds pw->pl. 0 or -errno. */
+/* Ends: reads the maps and builds pw->pl (the graph given the pipe ends
+ * the BPF side saw traced processes use, where /proc never showed them).
+ * 0 or -errno. */
 int pt_pipewait__end(struct pt_pipewait *pw, const struct pt_pipewait_end *e);
 void pt_pipewait__free(struct pt_pipewait *pw);
 

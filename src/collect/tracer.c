@@ -1841,7 +1841,8 @@ void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR],
 }
 
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
-			   uint64_t tail_ns[PT_PROBE_NR])
+			   uint64_t tail_ns[PT_PROBE_NR],
+			   void (*between)(void *ctx), void *ctx)
 {
 	struct pt_thread_stage pair = { 0 };
 	int ret = 0, i;
@@ -1853,13 +1854,20 @@ int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 		if (!t->cal->used[i])
 			continue;
 		ret = calib_burst(t, (enum pt_probe_class)i, false);
-		if (!ret && t->cal->nest_rechecks < PT_NEST_RECHECKS)
+		if (between)
+			between(ctx);
+		if (!ret && t->cal->nest_rechecks < PT_NEST_RECHECKS) {
 			nest_floor_again(t->cal, (enum pt_probe_class)i);
+			if (between)
+				between(ctx);
+		}
 		if (!ret) {
 			nest_mean_burst(t->cal, (enum pt_probe_class)i,
 					PT_NEST_MEAN_BURST);
 			ret = calib_forget(t);
 		}
+		if (between)
+			between(ctx);
 	}
 	t->cal->nest_rechecks++;
 	t->skel->bss->calib_tid = 0;

@@ -92,8 +92,13 @@ int pt_tracer__calibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
 void pt_tracer__nest_ns(const struct pt_tracer *t, uint64_t out[PT_PROBE_NR],
 			uint64_t tail[PT_PROBE_NR]);
 
+/* A burst of calibration calls of every class in use (bias_ns, tail_ns
+ * updated); after each of its steps, between(ctx) if set: a burst took
+ * 140-160 ms on a loaded host (3 classes), too long for what must not wait
+ * (a new process's libc probes). 0 or -errno. */
 int pt_tracer__recalibrate(struct pt_tracer *t, uint64_t bias_ns[PT_PROBE_NR],
-			   uint64_t tail_ns[PT_PROBE_NR]);
+			   uint64_t tail_ns[PT_PROBE_NR],
+			   void (*between)(void *ctx), void *ctx);
 
 /* The kernel's id of task `id` of pipetrace's PID namespace (the same id
  * in the initial namespace), as the BPF side counts it: 0 or -errno. */

@@ -2,8 +2,9 @@
 /*
  * libcio.c - a session's libc I/O probes with --syscalls light (see
  * session.h): the target's libc found before load, its wrappers probed
- * for each traced process as it is seen (the target at attach, children
- * and other processes at the next 20 ms tick), so that only they pay.
+ * for each traced process as it is seen (the target at attach, a child at
+ * its exec, as soon as the BPF side tells it, and others at the next
+ * 20 ms tick), so that only they pay.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -113,6 +114,12 @@ void pt_session__libcio_begin(struct pt_session *s, uint64_t now)
 		return;
 	attach_all(s);
 	s->next_libcio_ns = s->several ? now + LIBCIO_TICK_NS : 0;
+}
+
+void pt_session__libcio_follow(struct pt_session *s, pid_t pid)
+{
+	if (s->libcio_on && s->several)
+		attach_one(s, pid);
 }
 
 void pt_session__libcio_tick(struct pt_session *s, uint64_t now)

@@ -438,15 +438,28 @@ static void probe_program(struct pt_session *s, pid_t pid, uint64_t exec_ns,
 	pt_target__free(&t);
 }
 
-void pt_session__probe_execs(struct pt_session *s)
+void pt_session__follow_execs(void *ctx)
 {
+	struct pt_session *s = ctx;
 	struct pt_exec_files *x = &s->execs;
-	size_t i;
 	int ret = pt_tracer__drain_execs(s->tracer);
 
 	if (ret < 0)
 		pt_debug("exec: cannot read the BPF side's execs: %s",
 			 strerror(-ret));
+	if (!pt_kpid__initial_ns())
+		return;
+	/* before its stages: resolving them takes tens of ms */
+	for (size_t i = 0; i < x->ntodo; i++)
+		pt_session__libcio_follow(s, (pid_t)x->todo[i].tgid);
+}
+
+void pt_session__probe_execs(struct pt_session *s)
+{
+	struct pt_exec_files *x = &s->execs;
+	size_t i;
+
+	pt_session__follow_execs(s);
 	/* Their kernel tgids are this namespace's pids only in the initial
 	 * PID namespace. */
 	for (i = 0; i < x->ntodo; i++) {

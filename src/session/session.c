@@ -889,7 +889,8 @@ static void recalibrate(struct pt_session *s, uint64_t now)
 
 	if (!s->next_calib_ns || now < s->next_calib_ns)
 		return;
-	ret = pt_tracer__recalibrate(s->tracer, s->bias_ns, s->tail_ns);
+	ret = pt_tracer__recalibrate(s->tracer, s->bias_ns, s->tail_ns,
+				     pt_session__follow_execs, s);
 	if (ret)
 		pt_debug("calibration burst: %s (figures kept)",
 			 strerror(-ret));
@@ -1011,6 +1012,8 @@ enum pt_stop pt_session__run(struct pt_session *s)
 		pipes_tick(s, now);
 		pt_session__libcio_tick(s, now);
 		recalibrate(s, now);
+		if (s->execs.ntodo) /* read during the burst */
+			pt_session__probe_execs(s);
 		drain_events(s);
 		why = poll_once(s, now, next_wake(s, now, deadline, tick_at));
 		if (why >= 0)

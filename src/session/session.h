@@ -199,6 +199,9 @@ bool pt_session__next_pidfd(struct pt_session *s);
 void pt_session__libcio_prepare(struct pt_session *s);
 void pt_session__libcio_begin(struct pt_session *s, uint64_t now);
 void pt_session__libcio_tick(struct pt_session *s, uint64_t now);
+/* Probes process pid's libc I/O now (one a traced process forked, seen at
+ * its exec), not at the next tick. */
+void pt_session__libcio_follow(struct pt_session *s, pid_t pid);
 /* When process pid's libc I/O probes were attached, or NULL: not. */
 const struct pt_libcio_at *pt_session__libcio_at(const struct pt_session *s,
 						 uint32_t pid);
@@ -208,6 +211,9 @@ int pt_session__snap_procs(struct pt_session *s, struct pt_snapshot *snap);
 int pt_session__watch_execs(struct pt_session *s, char *err, size_t errlen);
 /* The programs traced processes exec'd since: their stages probed. */
 void pt_session__probe_execs(struct pt_session *s);
+/* The BPF side's execs read (kept for pt_session__probe_execs()), and
+ * each one's process's libc I/O probed now; ctx: the session. */
+void pt_session__follow_execs(void *ctx);
 void pt_session__free_procs(struct pt_session *s);
 /* Several processes with stacks to name: symbols opened for pid (a kernel
  * tgid) unless they are already. */
