@@ -216,11 +216,13 @@ static uint32_t kid_known(struct pt_pipewait *pw, pid_t id)
 /* Whether kernel process kid started while traced and had its libc I/O
  * wrappers probed only later (pt_proc_info's io_late): its calls before
  * then were not seen. */
-static bool probed_late(const struct pt_pipewait_end *e, uint32_t kid)
+static bool probed_late(const struct pt_pipewait_end *e, uint32_t kid,
+			bool write)
 {
 	for (size_t i = 0; i < e->nprocs; i++)
 		if (e->procs[i].pid == kid)
-			return e->procs[i].io_late;
+			return write ? e->procs[i].io_late_write :
+				       e->procs[i].io_late_read;
 	return false;
 }
 
@@ -247,23 +249,23 @@ static void fill_edge(struct pt_pipewait *pw, struct pt_pl_edge *e,
 	    !lookup(fd, kid_known(pw, g->writer), g->ino, 1, &v)) {
 		e->writer_wait_ns = v.wait_ns;
 		e->bytes = v.bytes;
-		counter = kid_known(pw, g->writer);
 	}
 	if (e->reader_known &&
 	    !lookup(fd, kid_known(pw, g->reader), g->rino, 0, &v)) {
 		e->reader_wait_ns = v.wait_ns;
-		if (!e->writer_known) {
+		if (!e->writer_known)
 			e->bytes = v.bytes;
-			counter = kid_known(pw, g->reader);
-		}
 	}
+	if (e->writer_known || e->reader_known)
+		counter =
+			kid_known(pw, e->writer_known ? g->writer : g->reader);
 	/* counted at sys_exit only: unknown in light mode, never 0 */
 	e->bytes_known = end->bytes && (e->writer_known || e->reader_known);
-	/* from the libc wrappers of a process probed after its exec: those
-	 * before were missed */
+	/* from the libc wrappers of a process probed after it had written
+	 * (its writes counted) or read (its reads): those were missed */
 	e->bytes_partial = e->bytes_known && end->bytes_from &&
 			   !strcmp(end->bytes_from, "libc") && counter &&
-			   probed_late(end, counter);
+			   probed_late(end, counter, e->writer_known);
 	if (e->bytes_partial && !e->bytes)
 		e->bytes_known = false; /* none seen: not known, never 0 */
 }

@@ -108,8 +108,11 @@ void pt_table__procs(FILE *f, const struct pt_report *r)
 				 (double)p->late_ns / 1e6);
 		else if (p->io_late)
 			snprintf(late, sizeof(late),
-				 "  (libc I/O unprobed for %.2f ms)",
-				 (double)p->io_late_ns / 1e6);
+				 "  (libc I/O unprobed for %.2f ms: %s missed)",
+				 (double)p->io_late_ns / 1e6,
+				 !p->io_late_write ? "reads" :
+				 !p->io_late_read  ? "writes" :
+						     "reads and writes");
 		fprintf(f, "  %s%s%s%s\n", fmt_exit(ex, sizeof(ex), p),
 			p->followed ? "  (followed from its fork)" : "", up,
 			late);
@@ -226,6 +229,11 @@ static json_object *proc_json(const struct pt_report *r,
 				      p->late ? juint(p->late_ns) : NULL);
 	ret |= json_object_object_add(o, "libc_io_late_ns",
 				      p->io_late ? juint(p->io_late_ns) : NULL);
+	/* which of its libc reads and writes before then were missed */
+	ret |= jadd(o, "libc_reads_missed",
+		    json_object_new_boolean(p->io_late_read));
+	ret |= jadd(o, "libc_writes_missed",
+		    json_object_new_boolean(p->io_late_write));
 	/* its program's stages were not probed: why */
 	ret |= json_object_object_add(
 		o, "unprobed",

@@ -29,8 +29,9 @@ struct pt_proc_info {
 	/* --syscalls libc: it started while traced, and its libc I/O
 	 * wrappers were probed only this long after (never: its life, or 0
 	 * while it runs):
-	 * the bytes it read and wrote before then were not counted */
-	bool io_late;
+	 * the bytes it read (io_late_read) or wrote (io_late_write) before
+	 * then were not counted; io_late: either */
+	bool io_late, io_late_read, io_late_write;
 	uint64_t io_late_ns;
 	/* its program's stages were not probed: why (else "") */
 	char unprobed[PT_UNPROBED_WHY];

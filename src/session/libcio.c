@@ -76,7 +76,7 @@ static void note_attach(struct pt_session *s, pid_t pid)
 		(struct pt_libcio_at){ (uint32_t)pid,
 				       (uint64_t)ts.tv_sec * 1000000000ull +
 					       (uint64_t)ts.tv_nsec,
-				       r || w };
+				       r > 0, w > 0 };
 }
 
 /* Probes process pid's wrappers; a failure costs only its figures. */

@@ -189,13 +189,15 @@ static void mark_io_late(const struct pt_session *s, struct pt_proc_info *p)
 	if (!s->libcio_on || p->start_ns <= s->start_ns)
 		return;
 	if (!a) { /* never: its life, or 0 while it runs */
-		p->io_late = true;
+		p->io_late = p->io_late_read = p->io_late_write = true;
 		p->io_late_ns = p->exited && p->end_ns > p->start_ns ?
 					p->end_ns - p->start_ns :
 					0;
-	} else if (a->at_ns > p->start_ns && a->io_before) {
-		p->io_late = true;
-		p->io_late_ns = a->at_ns - p->start_ns;
+	} else if (a->at_ns > p->start_ns) {
+		p->io_late_read = a->read_before;
+		p->io_late_write = a->wrote_before;
+		p->io_late = p->io_late_read || p->io_late_write;
+		p->io_late_ns = p->io_late ? a->at_ns - p->start_ns : 0;
 	}
 }
 

@@ -150,11 +150,12 @@ struct pt_session {
 	uint64_t next_libcio_ns; /* the next look for new processes, or 0 */
 	/* when each process's libc I/O probes were attached (monotonic),
 	 * and whether it had read or written anything by then (/proc/PID/io
-	 * read after the attach; unreadable: assumed so) */
+	 * read after the attach; unreadable: assumed so; reads include the
+	 * loader's of its libraries) */
 	struct pt_libcio_at {
 		uint32_t pid;
 		uint64_t at_ns;
-		bool io_before;
+		bool read_before, wrote_before;
 	} * libcio_at;
 	size_t nlibcio_at;
 	struct pt_exec_files execs; /* several: the programs probed */
