@@ -17,6 +17,13 @@ volatile __u32 ustack_copy;
 /* Set before load: the ring buffer fill that wakes the consumer. */
 const volatile __u64 usample_wake = 0;
 
+/* A launched command's process from its release to its exec (set by
+ * userspace before the release, cleared at the exec): it runs pipetrace's
+ * launcher there, code the command's maps do not hold ("[unknown]"), and
+ * its execve. Its samples are counted here, not kept. */
+volatile __u32 prexec_tgid;
+__u64 prexec_samples;
+
 /* One sample being built, per CPU (too large for the BPF stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,6 +109,10 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 
 	if (!traced_tgid(tgid) || phase == PT_PHASE_DETACHING)
 		return 0;
+	if (tgid == prexec_tgid) {
+		__sync_fetch_and_add(&prexec_samples, 1);
+		return 0;
+	}
 	key.tgid = tgid;
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (t && !t->exited)
@@ -115,5 +126,15 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		send_usample(ctx, &key, kernel);
 	else
 		add_sample(&key, 1);
+	return 0;
+}
+
+/* The launched command's exec: its samples are its own from here. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(launch_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	if (prexec_tgid && p->tgid == prexec_tgid)
+		prexec_tgid = 0;
 	return 0;
 }

@@ -400,6 +400,10 @@ int pt_stackfold__collect(struct pt_tracer *t, const struct pt_stage_set *st,
 		ret = pt_tracer__for_each_sample(t, add_bucket, &c);
 	if (!ret && c.o->ustacks)
 		ret = pt_ustacks__for_each(c.o->ustacks, add_bucket, &c);
+	if (oncpu) {
+		c.stats->oncpu.prexec = pt_tracer__prexec_samples(t);
+		c.stats->oncpu.total += c.stats->oncpu.prexec;
+	}
 	free(c.line);
 	free(c.us);
 	return ret;

@@ -80,6 +80,7 @@ struct pt_tracer {
 	size_t nlibcio_pids;
 	struct bpf_link *fault_link; /* page_fault_user, with --alloc */
 	struct bpf_link **sample_links; /* one per CPU, with --folded */
+	struct bpf_link *exec_link; /* a launched command's exec (launch_exec) */
 	int *sample_fds; /* their perf events (owned by the links) */
 	int nsample_links;
 	int ncpus;
@@ -367,8 +368,10 @@ int pt_tracer__open(const struct pt_stage_set *stages,
 	}
 	if (!o->alloc && !o->oncpu && !o->offcpu)
 		bpf_map__set_max_entries(t->skel->maps.stacks, 1);
-	if (!o->oncpu)
+	if (!o->oncpu) {
 		bpf_program__set_autoload(t->skel->progs.on_cpu_sample, false);
+		bpf_program__set_autoload(t->skel->progs.launch_exec, false);
+	}
 	if (!o->oncpu && !o->offcpu)
 		bpf_map__set_max_entries(t->skel->maps.samples, 1);
 	if (o->offcpu) {
@@ -476,6 +479,8 @@ void pt_tracer__detach(struct pt_tracer *t)
 	for (i = 0; i < (size_t)t->nsample_links; i++)
 		bpf_link__destroy(t->sample_links[i]);
 	t->nsample_links = 0;
+	bpf_link__destroy(t->exec_link);
+	t->exec_link = NULL;
 	/* The allocator's probes first: the hottest. */
 	pt_uprobes__detach(ups, sizeof(ups) / sizeof(ups[0]));
 	for (i = 0; i < sizeof(t->proc_links) / sizeof(t->proc_links[0]); i++) {
@@ -2228,6 +2233,30 @@ int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
 	}
 	pt_debug("sampling at %u Hz on %d CPUs", freq_hz, t->nsample_links);
 	return 0;
+}
+
+int pt_tracer__hold_prexec(struct pt_tracer *t, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!bpf_program__autoload(t->skel->progs.launch_exec) ||
+	    !t->skel->bss->target_tgid)
+		return 0;
+	t->exec_link = bpf_program__attach(t->skel->progs.launch_exec);
+	if (!t->exec_link) {
+		ret = -errno;
+		return pt_errf(
+			err, errlen, ret,
+			"kernel lacks the sched_process_exec tracepoint (tp_btf): %s",
+			strerror(-ret));
+	}
+	t->skel->bss->prexec_tgid = t->skel->bss->target_tgid;
+	return 0;
+}
+
+uint64_t pt_tracer__prexec_samples(const struct pt_tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->prexec_samples, __ATOMIC_RELAXED);
 }
 
 void pt_tracer__set_sample_period(struct pt_tracer *t, uint64_t period_ns)

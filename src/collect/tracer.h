@@ -227,6 +227,17 @@ int pt_tracer__attach_sampling(struct pt_tracer *t, unsigned int freq_hz,
 			       char *err, size_t errlen);
 
 /*
+ * A launched command about to be released: its on-CPU samples until its
+ * exec are pipetrace's launcher's, counted (pt_tracer__prexec_samples())
+ * and not kept. No-op without on-CPU sampling. Returns 0 or -errno with a
+ * message in err.
+ */
+int pt_tracer__hold_prexec(struct pt_tracer *t, char *err, size_t errlen);
+
+/* The samples pt_tracer__hold_prexec() left out. */
+uint64_t pt_tracer__prexec_samples(const struct pt_tracer *t);
+
+/*
  * Changes the sampling period of every CPU's event. A fixed period locks
  * onto a periodic workload (a pipeline's batch cycle) and over-samples
  * some phases of it; the caller dithers it around 1/freq.

@@ -33,6 +33,12 @@ static void detail_left_out(struct pt_sink *s, const char *what,
 		"tracer's own probe work, not in the stacks: %.*f %s (%.1f%%); user stacks cut at a broken frame-pointer walk: %.*f (%.1f%%)",
 		prec, c->own / unit, what, 100 * c->own / total, prec,
 		c->truncated / unit, 100 * c->truncated / total);
+	if (c->prexec)
+		snprintf(
+			s->detail + strlen(s->detail),
+			sizeof(s->detail) - strlen(s->detail),
+			"; the launched command's before its exec (pipetrace's launcher), not in the stacks: %llu",
+			(unsigned long long)c->prexec);
 }
 
 static int oncpu_finish(struct pt_sink *s, const struct pt_report *r)

@@ -62,7 +62,7 @@ struct pt_sink {
 	void *priv; /* the format's */
 	uint64_t count; /* what it wrote, for note */
 	char note[160]; /* after finish: what was written */
-	char detail[256]; /* after finish: a line under the note, or "" */
+	char detail[512]; /* after finish: a line under the note, or "" */
 	char err[512]; /* after a failure: why */
 	int ret; /* the first failure, -errno */
 };

@@ -250,6 +250,42 @@ static const int bias_from[PT_PART_NR] = {
  * off, so the split has too, and a stage's time off CPU is never more
  * than its latency holds (test_nested's outer read on-CPU, its mean less
  * its time off CPU, below zero). */
+/*
+ * Own time never above wall time: own time is the wall time less the
+ * nested stages'. The maps are read one after another while the target
+ * runs, so a live read (-d, -i, a signal) can find a call's time in the
+ * split and not yet in the wall (it ended between the two reads): that
+ * excess is the read's, taken off every part in proportion (what
+ * rounding leaves, in bias_from order), and kept in read_skew_ns.
+ */
+static void cap_to_wall(struct pt_stage_report *row)
+{
+	uint64_t self = pt_sum_parts(row->part_ns), over, left, take;
+	int p, i;
+
+	if (self <= row->tot->wall_ns || !row->tot->wall_ns)
+		return; /* without wall (a fixture's, no call): nothing to cap */
+	over = self - row->tot->wall_ns;
+	left = over;
+	for (p = 0; p < PT_PART_NR; p++) {
+		take = (uint64_t)((double)row->part_ns[p] * (double)over /
+				  (double)self);
+		if (take > left)
+			take = left;
+		if (take > row->part_ns[p])
+			take = row->part_ns[p];
+		row->part_ns[p] -= take;
+		left -= take;
+	}
+	for (i = 0; i < PT_PART_NR && left; i++) {
+		p = bias_from[i];
+		take = left < row->part_ns[p] ? left : row->part_ns[p];
+		row->part_ns[p] -= take;
+		left -= take;
+	}
+	row->read_skew_ns = over;
+}
+
 static void split_stage(struct pt_stage_report *row, bool light)
 {
 	uint64_t bias = row->tot->bias_ns + row->tot->time.nest_ns +
@@ -264,6 +300,7 @@ static void split_stage(struct pt_stage_report *row, bool light)
 		row->part_ns[p] -= take;
 		bias -= take;
 	}
+	cap_to_wall(row);
 	row->self_ns = pt_sum_parts(row->part_ns);
 	row->self_known =
 		row->self_ns ||

@@ -38,6 +38,11 @@ struct pt_stage_report {
 	/* What its nested stages' probes cost it (calibrated; taken out of
 	 * its latency and own time): time.nest_ns + time.nest_tail_ns */
 	uint64_t nested_probes_ns;
+	/* What a live read's parts held beyond the stage's wall time (the
+	 * maps are read one after another while calls end: a call ended
+	 * between the reads of its wall and of its time split has its time
+	 * and not its wall), taken off the parts in proportion */
+	uint64_t read_skew_ns;
 	const char *verdict;
 	double saves_pct; /* end-to-end time a 2x faster stage would save */
 	/* Of part_ns[PT_PART_SYS]: on CPU inside I/O syscalls (0, unknown,

@@ -24,6 +24,9 @@ struct pt_stackfold_count {
 	uint64_t total; /* all samples of the kind */
 	uint64_t own; /* the tracer's own work: left out of the stacks */
 	uint64_t truncated; /* user stack cut where the walk left code */
+	/* a launched command's before its exec (pipetrace's launcher, code
+	 * its maps do not hold: once "[no stage];[unknown]"): left out */
+	uint64_t prexec;
 };
 
 struct pt_stackfold_stats {

@@ -795,6 +795,9 @@ int pt_session__attach(struct pt_session *s, char *err, size_t errlen)
 	pipes_begin(s);
 	if (s->o->argv) {
 		pt_tracer__start_offcpu(s->tracer);
+		ret = pt_tracer__hold_prexec(s->tracer, err, errlen);
+		if (ret)
+			return ret;
 		ret = pt_child__release(&s->child);
 		if (ret) {
 			s->fail_code = 127;
