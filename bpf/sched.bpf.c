@@ -475,22 +475,23 @@ static __always_inline void runq_time_fix(struct pt_thread *t,
 }
 
 /*
- * Target thread t, blocked for all pipetrace saw, leaves the CPU at the
- * end of span (just charged blocked): its wakeup and its switch-in both
- * went unseen (UNSEEN_WAKEUP). What the kernel's run-queue wait
- * (sched_info.run_delay) grew by since its switch-out is moved from the
- * blocked part to the run queue.
+ * Target thread t, blocked for all pipetrace saw, leaves the CPU: its
+ * wakeup and its switch-in both went unseen (UNSEEN_WAKEUP). What the
+ * kernel's run-queue wait (sched_info.run_delay) grew by since its block
+ * is moved from the blocked part to the run queue. Not only from the
+ * span just charged: its syscalls and probes since its switch-in charged
+ * the wait before them blocked already.
  */
-static __always_inline void
-unseen_switch_in(struct pt_thread *t, struct task_struct *prev, __u64 span)
+static __always_inline void unseen_switch_in(struct pt_thread *t,
+					     struct task_struct *prev)
 {
-	__u64 rd = prev->sched_info.run_delay, n;
+	__u64 rd = prev->sched_info.run_delay;
 
 	if (rd <= t->wake_rd_ns || t->off_part >= PT_PART_NR ||
 	    t->off_part == PT_PART_RUNQ)
 		return;
-	n = rd - t->wake_rd_ns < span ? rd - t->wake_rd_ns : span;
-	move_time(t, innermost(t), t->depth > 0, t->off_part, PT_PART_RUNQ, n);
+	move_time(t, innermost(t), t->depth > 0, t->off_part, PT_PART_RUNQ,
+		  rd - t->wake_rd_ns);
 }
 
 /* Target thread prev leaves the CPU: runnable if preempted, else blocked
@@ -501,7 +502,7 @@ static __noinline void switch_out(void *ctx, struct task_struct *prev,
 {
 	struct pt_thread *t = get_thread(prev, GET_CREATE, PT_T_ONCPU, now);
 	struct pt_stage_time *st;
-	__u64 out_ns, span;
+	__u64 out_ns;
 	__u32 on_part;
 
 	if (!t)
@@ -509,10 +510,9 @@ static __noinline void switch_out(void *ctx, struct task_struct *prev,
 	out_ns = t->state == PT_T_ONCPU && now > t->last_ns ? now - t->last_ns :
 							      0;
 	on_part = part_now(t);
-	span = now > t->last_ns ? now - t->last_ns : 0;
 	account(t, now);
 	if (t->state == PT_T_BLOCKED)
-		unseen_switch_in(t, prev, span);
+		unseen_switch_in(t, prev);
 	st = time_of(innermost(t));
 	if (preempt || prev_state == 0) {
 		if (in_probe(prev, t, now))
