@@ -185,36 +185,33 @@ char *pt_proc_cmdline__read(pid_t pid)
 	return pt_proc_cmdline__parse(buf, len);
 }
 
-int pt_proc_io__read(pid_t pid, uint64_t *rchar, uint64_t *wchar)
+/* Reads /proc/PID/NAME (hint: its usual size) and parses it into *a and
+ * *b. 0 or -errno. */
+static int read_two(pid_t pid, const char *name, size_t hint,
+		    int (*parse)(const char *, size_t, uint64_t *, uint64_t *),
+		    uint64_t *a, uint64_t *b)
 {
-	int fd = open_proc(pid, "io"), ret;
+	int fd = open_proc(pid, name), ret;
 	char *buf;
 	size_t len;
 
 	if (fd < 0)
 		return fd;
-	ret = pt_read_fd(fd, 1024, STATUS_MAX, &buf, &len);
+	ret = pt_read_fd(fd, hint, STATUS_MAX, &buf, &len);
 	close(fd);
 	if (ret)
 		return ret;
-	ret = pt_proc_io__parse(buf, len, rchar, wchar);
+	ret = parse(buf, len, a, b);
 	free(buf);
 	return ret;
 }
 
+int pt_proc_io__read(pid_t pid, uint64_t *rchar, uint64_t *wchar)
+{
+	return read_two(pid, "io", 1024, pt_proc_io__parse, rchar, wchar);
+}
+
 int pt_proc_status__read_rss(pid_t pid, uint64_t *rss, uint64_t *hwm)
 {
-	int fd = open_proc(pid, "status"), ret;
-	char *buf;
-	size_t len;
-
-	if (fd < 0)
-		return fd;
-	ret = pt_read_fd(fd, 4096, STATUS_MAX, &buf, &len);
-	close(fd);
-	if (ret)
-		return ret;
-	ret = pt_proc_status__rss(buf, len, rss, hwm);
-	free(buf);
-	return ret;
+	return read_two(pid, "status", 4096, pt_proc_status__rss, rss, hwm);
 }

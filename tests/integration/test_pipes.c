@@ -1136,6 +1136,22 @@ static json_object *proc_named(json_object *rep, const char *comm)
 
 #define LATE_BYTES 30000000ull
 
+/* The report of `head -c BYTES /dev/zero | cat > /dev/null` launched by a
+ * shell under --syscalls libc. */
+static json_object *trace_head_cat(unsigned long long bytes)
+{
+	char json[64], cmd[96];
+	char *argv[] = { PTEST_PIPETRACE,    "--syscalls", "libc", "-s",
+			 "libc.so.6:getpid", "-j",	   json,   "--",
+			 "/bin/sh",	     "-c",	   cmd,	   NULL };
+
+	ptest_tmp_path(json, sizeof(json), ".json");
+	snprintf(cmd, sizeof(cmd), "head -c %llu /dev/zero | cat > /dev/null",
+		 bytes);
+	ptest_run_ok(argv, 60, NULL, NULL);
+	return ptest_take_json(json);
+}
+
 /*
  * --syscalls libc counts a process's bytes only once its libc wrappers are
  * probed, at its exec event (or a tick) after it is seen: head, exec'd by
@@ -1150,28 +1166,13 @@ static json_object *proc_named(json_object *rep, const char *comm)
  */
 static void test_libc_bytes_of_late_process(void **state)
 {
-	char json[64];
-	char *argv[] = { PTEST_PIPETRACE,
-			 "--syscalls",
-			 "libc",
-			 "-s",
-			 "libc.so.6:getpid",
-			 "-j",
-			 json,
-			 "--",
-			 "/bin/sh",
-			 "-c",
-			 "head -c 30000000 /dev/zero | cat > /dev/null",
-			 NULL };
 	json_object *rep, *head, *cat, *pipes, *e, *b;
 	size_t found = 0;
 	bool late;
 
 	(void)state;
 	PTEST_REQUIRE_TRACING();
-	ptest_tmp_path(json, sizeof(json), ".json");
-	ptest_run_ok(argv, 60, NULL, NULL);
-	rep = ptest_take_json(json);
+	rep = trace_head_cat(LATE_BYTES);
 	head = proc_named(rep, "head");
 	cat = proc_named(rep, "cat");
 	assert_null(member(proc_named(rep, "sh"), "libc_io_late_ns"));
@@ -1219,19 +1220,6 @@ static void test_libc_bytes_of_late_process(void **state)
  */
 static void test_short_pipeline_edge(void **state)
 {
-	char json[64];
-	char *argv[] = { PTEST_PIPETRACE,
-			 "--syscalls",
-			 "libc",
-			 "-s",
-			 "libc.so.6:getpid",
-			 "-j",
-			 json,
-			 "--",
-			 "/bin/sh",
-			 "-c",
-			 "head -c 4000000 /dev/zero | cat > /dev/null",
-			 NULL };
 	size_t missing = 0;
 
 	(void)state;
@@ -1241,9 +1229,7 @@ static void test_short_pipeline_edge(void **state)
 		uint64_t head, cat;
 		size_t found = 0;
 
-		ptest_tmp_path(json, sizeof(json), ".json");
-		ptest_run_ok(argv, 60, NULL, NULL);
-		rep = ptest_take_json(json);
+		rep = trace_head_cat(4000000);
 		head = ptest_u64(proc_named(rep, "head"), "pid");
 		cat = ptest_u64(proc_named(rep, "cat"), "pid");
 		pipes = member(rep, "pipes");
