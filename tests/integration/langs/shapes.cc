@@ -31,7 +31,8 @@ static volatile unsigned long destroyed;
 
 Shape::~Shape() = default;
 
-__attribute__((noinline)) Circle::Circle(double radius) : r(radius)
+__attribute__((noinline)) Circle::Circle(double radius)
+	: r(radius)
 {
 }
 
