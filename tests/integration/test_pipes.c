@@ -346,6 +346,30 @@ static void check_busy(json_object *rep, json_object *n, pid_t pid)
 }
 
 /*
+ * Runs argv (pipetrace -j JPATH -- refpipe --procs ... --self-report SPATH,
+ * its arguments pointing at jpath[64] and spath[64], set here) and takes
+ * its report; *s the self-reports of the ingest, transform and sink
+ * processes (SPATH.ingest, SPATH, SPATH.sink).
+ */
+static json_object *procs_reports(char **argv, char *jpath, char *spath,
+				  json_object *s[3])
+{
+	char ipath[80], kpath[80];
+	json_object *rep;
+
+	ptest_tmp_path(jpath, 64, ".json");
+	ptest_tmp_path(spath, 64, ".self.json");
+	snprintf(ipath, sizeof(ipath), "%s.ingest", spath);
+	snprintf(kpath, sizeof(kpath), "%s.sink", spath);
+	ptest_run_ok(argv, 120, NULL, NULL);
+	rep = ptest_take_json(jpath);
+	s[0] = ptest_take_json(ipath);
+	s[1] = ptest_take_json(spath);
+	s[2] = ptest_take_json(kpath);
+	return rep;
+}
+
+/*
  * pipetrace -- refpipe --procs with `slow` (a --cpu-burn): the three
  * processes are followed; each one's waits and stage calls against its
  * self-report, the bytes of both pipes, the bottleneck process against the
@@ -355,26 +379,21 @@ static void run_procs(const char *slow, const char *want_role, const char *mode)
 {
 	bool exact = strcmp(mode, "light");
 	json_object *from;
-	char jpath[64], spath[64], ipath[80], kpath[80];
+	char jpath[64], spath[64];
 	char *argv[] = { PTEST_PIPETRACE, "--syscalls", (char *)mode,
 			 "--json",	  jpath,	"--",
 			 PTEST_REFPIPE,	  "--procs",	"--records",
 			 "100000",	  "--batch",	"512",
 			 "--cpu-burn",	  (char *)slow, "--self-report",
 			 spath,		  NULL };
-	json_object *rep, *self, *ing, *snk;
+	json_object *rep, *self, *ing, *snk, *s[3];
 	pid_t want;
 
 	PTEST_REQUIRE_TRACING();
-	ptest_tmp_path(jpath, sizeof(jpath), ".json");
-	ptest_tmp_path(spath, sizeof(spath), ".self.json");
-	snprintf(ipath, sizeof(ipath), "%s.ingest", spath);
-	snprintf(kpath, sizeof(kpath), "%s.sink", spath);
-	ptest_run_ok(argv, 120, NULL, NULL);
-	rep = ptest_take_json(jpath);
-	self = ptest_take_json(spath);
-	ing = ptest_take_json(ipath);
-	snk = ptest_take_json(kpath);
+	rep = procs_reports(argv, jpath, spath, s);
+	ing = s[0];
+	self = s[1];
+	snk = s[2];
 	assert_int_equal((pid_t)ptest_u64(rep, "pid"),
 			 (pid_t)ptest_u64(member(self, "process"), "pid"));
 	check_proc(rep, ing);
@@ -1396,7 +1415,7 @@ static void test_procs_long_stages(void **state)
 		"stage_ingest",	   "stage_parse",    "stage_filter",
 		"stage_normalize", "stage_features", "stage_sink",
 	};
-	char jpath[64], spath[64], ipath[80], kpath[80];
+	char jpath[64], spath[64];
 	char *argv[] = { PTEST_PIPETRACE,
 			 "--json",
 			 jpath,
@@ -1427,15 +1446,7 @@ static void test_procs_long_stages(void **state)
 
 	(void)state;
 	PTEST_REQUIRE_TRACING();
-	ptest_tmp_path(jpath, sizeof(jpath), ".json");
-	ptest_tmp_path(spath, sizeof(spath), ".self.json");
-	snprintf(ipath, sizeof(ipath), "%s.ingest", spath);
-	snprintf(kpath, sizeof(kpath), "%s.sink", spath);
-	ptest_run_ok(argv, 120, NULL, NULL);
-	rep = ptest_take_json(jpath);
-	self[0] = ptest_take_json(ipath);
-	self[1] = ptest_take_json(spath);
-	self[2] = ptest_take_json(kpath);
+	rep = procs_reports(argv, jpath, spath, self);
 	for (size_t p = 0; p < 3; p++) {
 		pid_t pid = (pid_t)ptest_u64(member(self[p], "process"), "pid");
 
